@@ -1,0 +1,131 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// The seven services: product name, module name, folder.
+let services: [(product: String, module: String, extra: [Target.Dependency])] = [
+    ("smarterchat-gateway", "GatewayService", [
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+    ]),
+    ("smarterchat-identity", "IdentityService", []),
+    ("smarterchat-agents", "AgentsService", []),
+    ("smarterchat-conversations", "ConversationsService", []),
+    ("smarterchat-crm", "CRMService", []),
+    ("smarterchat-hooks", "HooksService", []),
+    ("smarterchat-analytics", "AnalyticsService", []),
+]
+
+let sharedDependencies: [Target.Dependency] = [
+    "Contracts", "RPC", "Postgres", "Cryptography", "ServiceKit",
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
+let package = Package(
+    name: "smarterchat",
+    platforms: [.macOS(.v15)],
+    products: services.map { .executable(name: $0.product, targets: [$0.module]) } + [
+        .executable(name: "smarterchatctl", targets: ["SmarterChatCTL"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(
+            name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(
+            name: "CLibCrypto", path: "Shared/CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        // Contracts: protoc-c output (C) and its Swift face.
+        .target(
+            name: "ContractsC", dependencies: ["CProtobufC"], path: "Shared/ContractsC",
+            publicHeadersPath: "include"),
+        .target(
+            name: "Contracts", dependencies: ["ContractsC", "CProtobufC"], path: "Shared/Contracts",
+            swiftSettings: swiftSettings),
+
+        .target(
+            name: "RPC",
+            dependencies: [
+                "Contracts", "ContractsC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/RPC", swiftSettings: swiftSettings),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Postgres", swiftSettings: swiftSettings),
+        .target(
+            name: "Cryptography", dependencies: ["CLibCrypto"], path: "Shared/Cryptography",
+            swiftSettings: swiftSettings),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Contracts", "RPC", "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceKit", swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "SmarterChatCTL",
+            dependencies: sharedDependencies + [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/smarterchatctl", swiftSettings: swiftSettings),
+
+        // Tests.
+        .target(
+            name: "TestSupport", dependencies: ["Postgres", "ServiceKit"], path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ContractsTests", dependencies: ["Contracts", "ContractsC"], path: "Tests/ContractsTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RPCTests", dependencies: ["RPC", "Contracts"], path: "Tests/RPCTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CryptographyTests", dependencies: ["Cryptography"], path: "Tests/CryptographyTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
+            path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
+    ] + services.map {
+        .executableTarget(
+            name: $0.module, dependencies: sharedDependencies + $0.extra,
+            path: "Services/\($0.product)", swiftSettings: swiftSettings)
+    }
+)

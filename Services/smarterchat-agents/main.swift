@@ -1,0 +1,1 @@
+print("smarterchat-agents: not built yet")

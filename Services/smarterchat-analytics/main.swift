@@ -1,0 +1,1 @@
+print("smarterchat-analytics: not built yet")

@@ -1,0 +1,1 @@
+print("smarterchat-conversations: not built yet")

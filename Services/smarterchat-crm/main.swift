@@ -1,0 +1,1 @@
+print("smarterchat-crm: not built yet")

@@ -1,0 +1,1 @@
+print("smarterchat-gateway: not built yet")

@@ -1,0 +1,1 @@
+print("smarterchat-hooks: not built yet")

@@ -1,0 +1,1 @@
+print("smarterchat-identity: not built yet")

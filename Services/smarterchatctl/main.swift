@@ -1,0 +1,1 @@
+print("smarterchatctl: not built yet")
