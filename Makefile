@@ -21,5 +21,31 @@ proto:
 	cp .run/proto-gen/*.pb-c.h $(CONTRACTS_C)/include/
 	@rm -rf .run/proto-gen
 
+# Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
+DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
+	libssl-dev postgresql postgresql-contrib valgrind libclang-rt-14-dev procps util-linux
+
+# Installs what is missing: with apt-get when root, otherwise prints the exact command.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "missing Debian packages; run:"; echo "  sudo apt-get install -y $$(echo $$missing)"; exit 1; \
+	fi
+
+# The whole platform, offline, with a demo organisation: PostgreSQL in ./.data, sockets in ./.run.
+run: deps
+	$(SWIFT) build
+	$$($(SWIFT) build --show-bin-path)/smarterchatctl up
+
+# The whole suite: generated code fresh, unit tests, then integration tests against a real
+# PostgreSQL and the real service executables.
+test: deps proto-check
+	$(SWIFT) build --build-tests
+	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build
+
 clean:
 	rm -rf .build

@@ -89,6 +89,7 @@ let package = Package(
                 "Contracts", "RPC", "Postgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -103,7 +104,7 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres", "ServiceKit"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC"], path: "Tests/ContractsTests",

@@ -1,1 +1,0 @@
-print("smarterchatctl: not built yet")

@@ -1,0 +1,115 @@
+import Foundation
+import Configuration
+import Logging
+
+/// What every SmarterChat process reads from its environment (`SMARTERCHAT_*`).
+///
+/// Built once in `main` from a `ConfigReader` scoped to `smarterchat`, then handed down.
+/// Libraries never read the environment themselves.
+///
+/// | variable | default | meaning |
+/// | --- | --- | --- |
+/// | `SMARTERCHAT_RUN_DIR` | `./.run` | where the RPC sockets live (`/run/smarterchat` in production) |
+/// | `SMARTERCHAT_REPLICA` | `1` | `n` in `<service>.<n>.sock` |
+/// | `SMARTERCHAT_PG_HOST` | `./.data/socket` | PostgreSQL socket directory (or host name) |
+/// | `SMARTERCHAT_PG_PORT` | `5432` | PostgreSQL port |
+/// | `SMARTERCHAT_PG_DATABASE` | `smarterchat` | database name |
+/// | `SMARTERCHAT_PG_USER` | `smarterchat_<service>` | the service's login role |
+/// | `SMARTERCHAT_PG_PASSWORD` | none | the role's password (secret) |
+/// | `SMARTERCHAT_PG_POOL_SIZE` | `4` | connections per process |
+/// | `SMARTERCHAT_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `SMARTERCHAT_LOG_FORMAT` | `text` | `text` or `json` |
+/// | `SMARTERCHAT_ALLOWED_UIDS` | own uid and root | uids allowed to connect to the RPC sockets |
+/// | `SMARTERCHAT_ALLOWED_GIDS` | none | gids allowed to connect to the RPC sockets |
+/// | `SMARTERCHAT_ENCRYPTION_KEYS` | none | `id:base64key,...`, the first is current (secret) |
+public struct ServiceConfiguration: Sendable {
+    /// The service's short name: `identity`, `agents`, `conversations`, `crm`, `hooks`,
+    /// `analytics`, or `gateway`.
+    public var service: String
+    /// The directory holding every service's RPC sockets.
+    public var runDirectory: String
+    /// This replica's number, `n` in `<service>.<n>.sock`.
+    public var replica: Int
+    /// How to reach PostgreSQL.
+    public var database: DatabaseSettings
+    /// The minimum level logged.
+    public var logLevel: Logger.Level
+    /// How log lines are written.
+    public var logFormat: LogFormat
+    /// uids allowed to connect to this process's RPC socket (empty: own uid and root).
+    public var allowedUIDs: [UInt32]
+    /// gids allowed to connect to this process's RPC socket.
+    public var allowedGIDs: [UInt32]
+    /// AES-256-GCM keys for secrets at rest, `id:base64key,...` (first is current).
+    public var encryptionKeys: String?
+    /// The build's version string, reported by `Health`.
+    public var version: String
+
+    /// Reads the configuration of `service` from `reader` (scoped to `smarterchat` here).
+    public init(service: String, reader: ConfigReader) {
+        let config = reader.scoped(to: "smarterchat")
+        self.service = service
+        self.runDirectory = config.string(forKey: "run.dir", default: "./.run")
+        self.replica = config.int(forKey: "replica", default: 1)
+        self.database = DatabaseSettings(
+            host: config.string(forKey: "pg.host", default: "./.data/socket"),
+            port: config.int(forKey: "pg.port", default: 5432),
+            database: config.string(forKey: "pg.database", default: "smarterchat"),
+            user: config.string(forKey: "pg.user", default: "smarterchat_\(service)"),
+            password: config.string(forKey: "pg.password", isSecret: true),
+            poolSize: config.int(forKey: "pg.pool.size", default: 4)
+        )
+        self.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
+        self.logFormat = LogFormat(rawValue: config.string(forKey: "log.format", default: "text")) ?? .text
+        self.allowedUIDs = Self.ids(config.string(forKey: "allowed.uids"))
+        self.allowedGIDs = Self.ids(config.string(forKey: "allowed.gids"))
+        self.encryptionKeys = config.string(forKey: "encryption.keys", isSecret: true)
+        self.version = SmarterChatVersion.current
+    }
+
+    /// The path of this replica's RPC socket: `<runDir>/<service>.<replica>.sock`.
+    public var socketPath: String { "\(runDirectory)/\(service).\(replica).sock" }
+
+    /// The instance name reported by `Health`, e.g. `identity.1`.
+    public var instance: String { "\(service).\(replica)" }
+
+    private static func ids(_ text: String?) -> [UInt32] {
+        (text ?? "").split(separator: ",").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }
+    }
+}
+
+/// Where and as whom a service connects to PostgreSQL.
+public struct DatabaseSettings: Sendable, Equatable {
+    /// A socket directory (starts with `/` or `.`) or a host name.
+    public var host: String
+    public var port: Int
+    public var database: String
+    public var user: String
+    /// Never logged.
+    public var password: String?
+    /// Connections kept by the process.
+    public var poolSize: Int
+
+    public init(host: String, port: Int, database: String, user: String, password: String?, poolSize: Int) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.poolSize = poolSize
+    }
+}
+
+/// How log lines are written to standard error.
+public enum LogFormat: String, Sendable {
+    /// `2026-11-26T10:00:00.000Z info identity: message key=value`
+    case text
+    /// One JSON object per line.
+    case json
+}
+
+/// The platform's version string.
+public enum SmarterChatVersion {
+    /// Reported by every service's `Health` and by `smarterchatctl --version`.
+    public static let current = "0.1.0"
+}
