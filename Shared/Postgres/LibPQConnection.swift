@@ -1,0 +1,199 @@
+import CLibPQ
+import Foundation
+
+/// The one place that holds a `PGconn *`: every libpq call of the package goes through here.
+///
+/// Not thread-safe by itself: it is only used from its connection's ``BlockingWorker``
+/// thread, which runs one job at a time. All results are copied into Swift values before
+/// the `PGresult` is freed.
+final class LibPQConnection: @unchecked Sendable {
+    // @unchecked: `conn` is only touched on the owning worker thread (see type comment);
+    // `cancel` is created once at connect and libpq documents PQcancel as thread-safe.
+    private var conn: OpaquePointer?
+    private let cancelHandle: OpaquePointer?
+
+    private init(conn: OpaquePointer) {
+        self.conn = conn
+        self.cancelHandle = PQgetCancel(conn)
+    }
+
+    deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
+        if let conn { PQfinish(conn) }
+    }
+
+    /// Opens a connection (blocking, bounded by the configured connect timeout).
+    static func connect(_ configuration: PostgresConfiguration) throws -> LibPQConnection {
+        let parameters = configuration.connectionParameters
+        let keys = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let keyPointers: [UnsafePointer<CChar>?] = keys.map { UnsafePointer($0) } + [nil]
+        let valuePointers: [UnsafePointer<CChar>?] = values.map { UnsafePointer($0) } + [nil]
+        guard let conn = PQconnectdbParams(keyPointers, valuePointers, 0) else {
+            throw PostgresError(code: .unavailable, message: "could not allocate a database connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let detail = String(cString: PQerrorMessage(conn))
+            PQfinish(conn)
+            // Authentication and unknown-database failures are not "server down".
+            let code: PostgresError.Code =
+                detail.contains("authentication") || detail.contains("does not exist") ? .permissionDenied : .unavailable
+            throw PostgresError(code: code, message: "could not connect to the database", serverMessage: detail)
+        }
+        return LibPQConnection(conn: conn)
+    }
+
+    /// Whether libpq still believes the connection is usable.
+    var isOK: Bool { conn.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// The server process id serving this connection.
+    var backendPID: Int32 { conn.map { PQbackendPID($0) } ?? 0 }
+
+    /// The connection's socket descriptor, or -1.
+    var socket: Int32 { conn.map { PQsocket($0) } ?? -1 }
+
+    /// Checks, without blocking, that the server has not closed the connection: a socket
+    /// that is readable while idle means EOF or an error notice (server restart).
+    func isAlive() -> Bool {
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
+        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 0)
+        if ready < 0 { return false }
+        if ready == 0 { return true }
+        return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK && !hasEOF(descriptor.fd)
+    }
+
+    private func hasEOF(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return peeked == 0
+    }
+
+    /// Runs one statement with `$n` parameters (extended protocol; text in, text out).
+    func execute(_ sql: String, _ binds: [PostgresBind]) throws -> PostgresRows {
+        guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
+        let texts: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } }
+        defer { texts.forEach { free($0) } }
+        let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
+        let types: [Oid] = binds.map { Oid($0.typeOID) }
+        let result = PQexecParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0)
+        return try consume(result)
+    }
+
+    /// Runs a script of one or more statements without parameters (simple protocol), for
+    /// migration files and utility statements that cannot take parameters.
+    func executeScript(_ sql: String) throws {
+        guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
+        _ = try consume(PQexec(conn, sql))
+        // PQexec returns the last result only; earlier ones were consumed by libpq.
+    }
+
+    /// Quotes an identifier (`"name"`) with libpq's rules.
+    func quoteIdentifier(_ name: String) throws -> String {
+        guard let conn, let quoted = PQescapeIdentifier(conn, name, name.utf8.count) else {
+            throw PostgresError(code: .invalidArgument, message: "identifier could not be quoted")
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
+    /// Quotes a literal (`'text'`) with libpq's rules, for utility statements only.
+    func quoteLiteral(_ value: String) throws -> String {
+        guard let conn, let quoted = PQescapeLiteral(conn, value, value.utf8.count) else {
+            throw PostgresError(code: .invalidArgument, message: "literal could not be quoted")
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
+    /// The SCRAM-SHA-256 verifier of `password` for `user`, computed client-side.
+    func encryptPassword(_ password: String, user: String) throws -> String {
+        guard let conn, let encrypted = PQencryptPasswordConn(conn, password, user, "scram-sha-256") else {
+            throw PostgresError(code: .internal, message: "password could not be encrypted")
+        }
+        defer { PQfreemem(encrypted) }
+        return String(cString: encrypted)
+    }
+
+    /// Reads what the server sent and returns the notifications received so far.
+    /// Throws ``PostgresError/Code/unavailable`` when the connection is lost.
+    func drainNotifications() throws -> [PostgresNotification] {
+        guard let conn, PQconsumeInput(conn) == 1, PQstatus(conn) == CONNECTION_OK else {
+            throw PostgresError(code: .unavailable, message: "the listening connection was lost")
+        }
+        var received: [PostgresNotification] = []
+        while let notify = PQnotifies(conn) {
+            let item = notify.pointee
+            received.append(
+                PostgresNotification(
+                    channel: String(cString: item.relname), payload: String(cString: item.extra),
+                    senderPID: Int(item.be_pid)))
+            PQfreemem(notify)
+        }
+        return received
+    }
+
+    /// Asks the server to cancel the running statement; safe from any thread.
+    func cancel() {
+        guard let cancelHandle else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancelHandle, &buffer, Int32(buffer.count))
+    }
+
+    /// Closes the connection now (on the worker thread).
+    func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(code: .unavailable, message: "the database connection failed", sqlState: "08006")
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresRows(columns: [], cells: [], affectedRows: affected(result))
+        case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
+            return copyRows(result)
+        default:
+            let state = field(result, smarterchat_PG_DIAG_SQLSTATE)
+            let brokenConnection = conn.map { PQstatus($0) != CONNECTION_OK } ?? true
+            throw PostgresError.fromServer(
+                sqlState: state ?? (brokenConnection ? "08006" : "XX000"),
+                constraint: field(result, smarterchat_PG_DIAG_CONSTRAINT_NAME),
+                serverMessage: field(result, smarterchat_PG_DIAG_MESSAGE_PRIMARY)
+                    ?? conn.map { String(cString: PQerrorMessage($0)) })
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        PQresultErrorField(result, code).map { String(cString: $0) }
+    }
+
+    private func affected(_ result: OpaquePointer) -> Int {
+        guard let tuples = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: tuples)) ?? 0
+    }
+
+    private func copyRows(_ result: OpaquePointer) -> PostgresRows {
+        let rowCount = Int(PQntuples(result)), columnCount = Int(PQnfields(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var cells: [String?] = []
+        cells.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    cells.append(nil)
+                } else {
+                    cells.append(String(cString: PQgetvalue(result, row, column)))
+                }
+            }
+        }
+        return PostgresRows(columns: columns, cells: cells, affectedRows: rowCount)
+    }
+}

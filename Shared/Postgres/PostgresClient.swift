@@ -1,0 +1,131 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A pool of PostgreSQL connections; a swift-service-lifecycle `Service`.
+///
+/// Connections are opened on demand up to ``PostgresConfiguration/poolSize``; each runs its
+/// libpq calls on a thread of its own, never on the cooperative pool or an event loop.
+/// Add the client to the service group: ``run()`` keeps trying to reach the server with
+/// backoff while it is down (``isReachable`` tells), checks it periodically while it is up,
+/// and closes the pool on graceful shutdown. Queries also work before `run()` starts.
+///
+/// A connection that breaks (server restart) is discarded: the statement running on it
+/// fails with ``PostgresError/Code/unavailable`` and the next one opens a fresh connection.
+///
+/// ```swift
+/// let rows = try await client.query("SELECT name FROM crm.leads WHERE id = $1", [leadID])
+/// let name = try rows.firstRow?.decode(String.self, "name")
+/// ```
+public final class PostgresClient: Service, Sendable {
+    /// The configuration the client was built with.
+    public let configuration: PostgresConfiguration
+    let logger: Logger
+    let state: Mutex<ConnectionPoolState>
+    private let connectionCounter = Atomic<Int>(0)
+
+    /// Creates a client; it opens no connection until the first query or ``run()``.
+    public init(configuration: PostgresConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(ConnectionPoolState(capacity: configuration.poolSize))
+    }
+
+    /// Whether the server answered the last connection attempt or health check.
+    public var isReachable: Bool { state.withLock { $0.isReachable } }
+
+    /// Keeps the pool healthy until graceful shutdown or cancellation, then closes it.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.maintain() }
+        await close()
+    }
+
+    /// Closes idle connections and fails waiting callers; later calls throw `unavailable`.
+    /// Leased connections close when their closures return.
+    public func close() async {
+        let (idle, waiters) = state.withLock { $0.close() }
+        for continuation in waiters {
+            continuation.resume(throwing: PostgresError(code: .unavailable, message: "the database client is shut down"))
+        }
+        for connection in idle { await Self.discard(connection) }
+    }
+
+    /// Leases a connection for `body` and returns it to the pool afterwards.
+    public func withConnection<T: Sendable>(
+        logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await lease(logger: logger ?? self.logger)
+        do {
+            let value = try await body(connection)
+            await release(connection)
+            return value
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows when it throws.
+    public func withTransaction<T: Sendable>(
+        logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withConnection(logger: logger) { connection in
+            try await connection.execute("BEGIN")
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch {
+                if connection.isUsable { _ = try? await connection.execute("ROLLBACK") }
+                throw error
+            }
+            try await connection.execute("COMMIT")
+            return value
+        }
+    }
+
+    /// Runs a statement with `$n` parameters on a pooled connection and returns its rows.
+    public func query(
+        _ query: PostgresQuery, _ binds: [any PostgresEncodable] = [], logger: Logger? = nil
+    ) async throws -> PostgresRows {
+        try await withConnection(logger: logger) { try await $0.query(query, binds, logger: logger) }
+    }
+
+    /// Runs a statement without rows and answers the number of rows it affected.
+    @discardableResult
+    public func execute(
+        _ query: PostgresQuery, _ binds: [any PostgresEncodable] = [], logger: Logger? = nil
+    ) async throws -> Int {
+        try await withConnection(logger: logger) { try await $0.execute(query, binds, logger: logger) }
+    }
+
+    /// Sends `NOTIFY channel, payload` (through `pg_notify`, so both are parameters).
+    public func notify(channel: String, payload: String = "", logger: Logger? = nil) async throws {
+        try await execute("SELECT pg_notify($1, $2)", [channel, payload], logger: logger)
+    }
+
+    // MARK: - Connections
+
+    /// Opens a connection on a new worker thread.
+    func openConnection(logger: Logger) async throws -> PostgresConnection {
+        let number = connectionCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let worker = BlockingWorker.start(name: "postgres-\(number)")
+        let configuration = self.configuration
+        do {
+            let libpq = try await worker.run { try LibPQConnection.connect(configuration) }
+            state.withLock { $0.isReachable = true }
+            return PostgresConnection(libpq: libpq, worker: worker, logger: logger)
+        } catch let error as PostgresError {
+            worker.stop()
+            if error.code == .unavailable { state.withLock { $0.isReachable = false } }
+            logger.debug("could not connect to the database", metadata: ["db.error.code": "\(error.code)"])
+            throw error
+        }
+    }
+
+    /// Closes a connection on its own thread and ends that thread.
+    static func discard(_ connection: PostgresConnection) async {
+        let libpq = connection.libpq
+        _ = try? await connection.worker.run { libpq.close() }
+        connection.worker.stop()
+    }
+}
