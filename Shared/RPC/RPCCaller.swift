@@ -1,0 +1,22 @@
+import Contracts
+
+/// Anything that can make a unary call: the socket client pool (``RPCClient``) and the
+/// in-process transport (``RPCInProcessClient``) used in handler unit tests.
+public protocol RPCCaller: Sendable {
+    /// Calls `method` with `request` and returns its response.
+    ///
+    /// Throws ``RPCError``: the handler's status, `DEADLINE_EXCEEDED` when `timeout` passes,
+    /// `CANCELLED` when the calling task is cancelled, `UNAVAILABLE` when no replica answers.
+    func call<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> Output
+}
+
+extension RPCCaller {
+    /// Calls `method` with empty metadata (the client fills in the caller) and the default timeout.
+    public func call<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata = CallMetadata()
+    ) async throws -> Output {
+        try await call(method, request, metadata: metadata, timeout: nil)
+    }
+}

@@ -1,0 +1,226 @@
+import Contracts
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The connection pool for one service: discovers its replicas from `<service>.<n>.sock`
+/// files in the run directory, balances calls round-robin across healthy ones, reconnects
+/// with exponential backoff, and retries idempotent calls on another replica when a
+/// connection dies.
+///
+/// Calls work without ``run()`` (replicas are scanned on demand); `run()` keeps the replica
+/// list fresh, pings connections, and closes them on graceful shutdown.
+public final class RPCClient: RPCCaller, Service, Sendable {
+    private enum Replica {
+        case idle
+        case connecting
+        case ready(RPCClientConnection)
+        case backoff(until: ContinuousClock.Instant, failures: Int)
+    }
+
+    private struct Pool {
+        var replicas: [String: Replica] = [:]
+        var order: [String] = []
+        var next = 0
+        var isShutDown = false
+    }
+
+    private enum Pick {
+        case ready(RPCClientConnection)
+        case connect(String, failures: Int)
+        case wait
+        case none
+    }
+
+    /// The configuration the client was built with.
+    public let configuration: RPCClientConfiguration
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let pool = Mutex(Pool())
+
+    /// Creates a client for `configuration.serviceName`; it connects lazily.
+    public init(
+        configuration: RPCClientConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.group = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "rpc.service"] = "\(configuration.serviceName)"
+        self.logger = logger
+    }
+
+    /// The socket paths of the replicas currently known.
+    public var knownReplicas: [String] { pool.withLock { $0.order } }
+
+    /// Calls `method` on a healthy replica; see ``RPCCaller/call(_:_:metadata:timeout:)``.
+    public func call<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> Output {
+        var metadata = metadata
+        if metadata.caller.isEmpty { metadata.caller = configuration.callerName }
+        let deadline = (timeout ?? configuration.defaultTimeout).map { ContinuousClock.now + $0 }
+        var excluded: Set<String> = []
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection = try await connection(excluding: excluded, deadline: deadline)
+            let remaining = deadline.map { $0 - .now }
+            if let remaining, remaining <= .zero {
+                throw RPCError(.deadlineExceeded, "deadline exceeded")
+            }
+            let bytes: ByteBuffer
+            do {
+                bytes = try await connection.call(method: method.fullName, metadata: metadata, timeout: remaining) {
+                    $0.writeMessage(request)
+                }
+            } catch let error as RPCError where error.isTransportFailure {
+                let retryable = method.isIdempotent || error.isNotProcessed
+                guard retryable, attempt < configuration.maximumAttempts else { throw error }
+                logger.debug("retrying on another replica", metadata: ["rpc.failed_replica": "\(connection.path)"])
+                excluded.insert(connection.path)
+                continue
+            }
+            do {
+                return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
+            } catch {
+                throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
+            }
+        }
+    }
+
+    /// Rescans the replicas, pings connections and, on graceful shutdown, closes them.
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var lastPing = ContinuousClock.now
+            while true {
+                self.rescan()
+                if ContinuousClock.now - lastPing >= self.configuration.keepAliveInterval {
+                    lastPing = .now
+                    for connection in self.readyConnections() { connection.keepAlive() }
+                }
+                try await Task.sleep(for: self.configuration.discoveryInterval)
+            }
+        }
+        shutdown()
+    }
+
+    /// Closes every connection; later calls fail with UNAVAILABLE.
+    public func shutdown() {
+        let connections = pool.withLock { pool -> [RPCClientConnection] in
+            pool.isShutDown = true
+            return pool.replicas.values.compactMap { if case .ready(let c) = $0 { c } else { nil } }
+        }
+        for connection in connections { connection.close() }
+    }
+
+    // MARK: Pool
+
+    /// Reads the run directory: adds new replicas, forgets those whose socket is gone.
+    public func rescan() {
+        let paths = ReplicaDirectory.scan(configuration.runDirectory, service: configuration.serviceName)
+        pool.withLock { pool in
+            let present = Set(paths)
+            for path in pool.order where !present.contains(path) {
+                pool.replicas.removeValue(forKey: path)
+            }
+            for path in paths where pool.replicas[path] == nil {
+                pool.replicas[path] = .idle
+            }
+            pool.order = paths
+        }
+    }
+
+    private func readyConnections() -> [RPCClientConnection] {
+        pool.withLock { pool in
+            pool.replicas.values.compactMap { if case .ready(let c) = $0, c.status.isUsable { c } else { nil } }
+        }
+    }
+
+    private func connection(excluding excluded: Set<String>, deadline: ContinuousClock.Instant?) async throws
+        -> RPCClientConnection
+    {
+        var rescanned = false
+        while true {
+            let pick = pool.withLock { pool -> Pick? in
+                if pool.isShutDown { return nil }
+                return Self.pick(in: &pool, excluding: excluded) ?? Self.pick(in: &pool, excluding: [])
+            }
+            switch pick ?? .none {
+            case .ready(let connection):
+                return connection
+            case .connect(let path, let failures):
+                do {
+                    let connection = try await RPCClientConnection.connect(
+                        to: path, group: group, maximumFrameSize: configuration.maximumFrameSize,
+                        connectTimeout: configuration.connectTimeout, logger: logger)
+                    pool.withLock { $0.replicas[path] = .ready(connection) }
+                    return connection
+                } catch {
+                    let delay = backoff(failures: failures + 1)
+                    logger.debug("cannot connect to replica", metadata: ["rpc.replica": "\(path)", "error": "\(error)"])
+                    pool.withLock { pool in
+                        if pool.replicas[path] != nil {
+                            pool.replicas[path] = .backoff(until: .now + delay, failures: failures + 1)
+                        }
+                    }
+                }
+            case .wait:
+                if let deadline, deadline <= .now { throw RPCError(.deadlineExceeded, "deadline exceeded") }
+                try await Task.sleep(for: .milliseconds(1))
+            case .none:
+                if pick == nil { throw RPCError.transport("client is shut down", notProcessed: true) }
+                if !rescanned {
+                    rescanned = true
+                    rescan()
+                    continue
+                }
+                throw RPCError.transport("no replica of \(configuration.serviceName) is available", notProcessed: true)
+            }
+        }
+    }
+
+    private static func pick(in pool: inout Pool, excluding excluded: Set<String>) -> Pick? {
+        let candidates = pool.order.filter { !excluded.contains($0) }
+        guard !candidates.isEmpty else { return nil }
+        var usable: [RPCClientConnection] = []
+        var connecting = false
+        let now = ContinuousClock.now
+        for path in candidates {
+            if case .ready(let connection) = pool.replicas[path] {
+                if connection.status.isUsable {
+                    usable.append(connection)
+                } else if connection.status.isClosed {
+                    pool.replicas[path] = .idle
+                }
+            }
+        }
+        if !usable.isEmpty {
+            pool.next &+= 1
+            return .ready(usable[pool.next % usable.count])
+        }
+        for path in candidates {
+            switch pool.replicas[path] {
+            case .idle:
+                pool.replicas[path] = .connecting
+                return .connect(path, failures: 0)
+            case .backoff(let until, let failures) where until <= now:
+                pool.replicas[path] = .connecting
+                return .connect(path, failures: failures)
+            case .connecting:
+                connecting = true
+            default:
+                break
+            }
+        }
+        return connecting ? .wait : nil
+    }
+
+    private func backoff(failures: Int) -> Duration {
+        var delay = configuration.initialBackoff
+        for _ in 1..<max(failures, 1) where delay < configuration.maximumBackoff { delay *= 2 }
+        return min(delay, configuration.maximumBackoff)
+    }
+}

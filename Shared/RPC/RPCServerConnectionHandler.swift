@@ -1,0 +1,267 @@
+import Contracts
+import Logging
+import NIOCore
+
+/// Asks a server connection to drain: send GOAWAY, finish in-flight calls, then close.
+struct RPCDrainEvent: Sendable {}
+
+/// One accepted connection of an ``RPCServer``: decodes call frames, runs handlers and writes
+/// responses. Lives on the channel's event loop; each call hops into async code once, through
+/// `Task.immediate`, so a handler that never suspends answers without leaving the loop.
+final class RPCServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = RPCFrame
+    typealias OutboundOut = ByteBuffer
+
+    private struct Call {
+        var task: Task<Void, Never>?
+        var timer: Scheduled<Void>?
+    }
+
+    private let router: RPCRouter
+    private let counters: RPCServerCounters
+    private let idleTimeout: TimeAmount
+    private var logger: Logger
+    private var calls: [UInt32: Call] = [:]
+    private var context: ChannelHandlerContext?
+    private var draining = false
+    private var closing = false
+    private var lastCallID: UInt32 = 0
+    private var inRead = false
+    private var needsFlush = false
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
+
+    init(router: RPCRouter, counters: RPCServerCounters, idleTimeout: Duration, logger: Logger) {
+        self.router = router
+        self.counters = counters
+        self.idleTimeout = TimeAmount(idleTimeout)
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        scheduleIdleCheck(in: idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        lastActivity = .now()
+        inRead = true
+        defer { inRead = false }
+        switch frame.kind {
+        case .request:
+            do {
+                try startCall(frame, context: context)
+            } catch {
+                closeForBadInput("\(error)")
+            }
+        case .cancel:
+            if let call = calls.removeValue(forKey: frame.callID) {
+                call.timer?.cancel()
+                call.task?.cancel()
+                finishDrainIfIdle()
+            }
+        case .ping:
+            var pong = context.channel.allocator.buffer(capacity: 9 + frame.payload.readableBytes)
+            pong.writeFrame(kind: .pong, callID: frame.callID, payload: frame.payload)
+            context.write(wrapOutboundOut(pong), promise: nil)
+            needsFlush = true
+        case .pong:
+            break
+        case .response, .goAway:
+            closeForBadInput("unexpected \(frame.kind) frame from a client")
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !calls.isEmpty {
+            logger.info("client went away with calls in flight; cancelling them", metadata: ["rpc.calls": "\(calls.count)"])
+        }
+        for call in calls.values {
+            call.timer?.cancel()
+            call.task?.cancel()
+        }
+        calls.removeAll()
+        idleTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closeForBadInput("\(error)")
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is RPCDrainEvent else { return context.fireUserInboundEventTriggered(event) }
+        guard !draining else { return }
+        draining = true
+        var frame = context.channel.allocator.buffer(capacity: 64)
+        let goAway = WireGoAway(lastCallID: lastCallID, reason: "server shutting down")
+        frame.writeCallFrameless(kind: .goAway) { goAway.encode(into: &$0) }
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        finishDrainIfIdle()
+    }
+
+    // MARK: Calls
+
+    private func startCall(_ frame: RPCFrame, context: ChannelHandlerContext) throws {
+        let callID = frame.callID
+        guard callID != 0, calls[callID] == nil else {
+            throw RPCFrameError(.malformed, "call id \(callID) is zero or already in flight")
+        }
+        let (headerBytes, message) = try frame.callParts()
+        let header: WireRequestHeader
+        do {
+            header = try WireRequestHeader.decode(headerBytes)
+        } catch {
+            throw RPCFrameError(.malformed, "request header: \(error)")
+        }
+        if draining, callID > lastCallID {
+            return respond(callID, .failure(RPCError(.unavailable, "server is draining")))
+        }
+        lastCallID = max(lastCallID, callID)
+        guard router.service.declares(header.method), let route = router.route(for: header.method) else {
+            counters.unimplemented()
+            return respond(callID, .failure(RPCError(.unimplemented, "method \(header.method) is not implemented")))
+        }
+
+        var call = Call()
+        var deadline: ContinuousClock.Instant?
+        if header.timeoutMilliseconds > 0 {
+            deadline = .now + .milliseconds(header.timeoutMilliseconds)
+            call.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(header.timeoutMilliseconds))) {
+                [self] in self.expire(callID, after: header.timeoutMilliseconds)
+            }
+        }
+        calls[callID] = call
+        let callContext = RPCContext(method: header.method, metadata: header.metadata, deadline: deadline, logger: logger)
+        let eventLoop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        let counters = self.counters
+        counters.callStarted()
+        let task = Task.immediate {
+            let result: Result<ByteBuffer, any Error>
+            do {
+                result = .success(try await route.run(message, callContext))
+            } catch {
+                result = .failure(error)
+            }
+            counters.callFinished()
+            if eventLoop.inEventLoop {
+                handler.value.complete(callID, result)
+            } else {
+                eventLoop.execute { handler.value.complete(callID, result) }
+            }
+        }
+        calls[callID]?.task = task
+    }
+
+    private func complete(_ callID: UInt32, _ result: Result<ByteBuffer, any Error>) {
+        // Gone when the call was cancelled or its deadline passed: it was answered already.
+        guard let call = calls.removeValue(forKey: callID) else { return }
+        call.timer?.cancel()
+        respond(callID, result)
+        finishDrainIfIdle()
+    }
+
+    private func expire(_ callID: UInt32, after milliseconds: UInt32) {
+        guard let call = calls.removeValue(forKey: callID) else { return }
+        call.task?.cancel()
+        respond(callID, .failure(RPCError(.deadlineExceeded, "deadline of \(milliseconds) ms exceeded")))
+        finishDrainIfIdle()
+    }
+
+    private func respond(_ callID: UInt32, _ result: Result<ByteBuffer, any Error>) {
+        guard let context, !closing else { return }
+        var frame: ByteBuffer
+        switch result {
+        case .success(let message):
+            frame = context.channel.allocator.buffer(capacity: 13 + message.readableBytes)
+            frame.writeCallFrame(kind: .response, callID: callID, header: { _ in }) {
+                $0.writeImmutableBuffer(message)
+            }
+        case .failure(let error):
+            let header = WireResponseHeader(rpcError(from: error))
+            frame = context.channel.allocator.buffer(capacity: 64)
+            frame.writeCallFrame(kind: .response, callID: callID, header: { header.encode(into: &$0) }) { _ in }
+        }
+        context.write(wrapOutboundOut(frame), promise: nil)
+        if inRead {
+            needsFlush = true
+        } else {
+            context.flush()
+        }
+    }
+
+    private func rpcError(from error: any Error) -> RPCError {
+        switch error {
+        case let error as RPCError:
+            return error
+        case is CancellationError:
+            return RPCError(.cancelled, "call cancelled", cause: error)
+        default:
+            logger.error("handler failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return RPCError(.internalError, "internal error", cause: error)
+        }
+    }
+
+    // MARK: Connection
+
+    private func finishDrainIfIdle() {
+        guard draining, calls.isEmpty, let context, !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
+
+    private func closeForBadInput(_ reason: String) {
+        guard let context, !closing else { return }
+        closing = true
+        counters.badInput()
+        logger.notice("closing connection: \(reason)")
+        context.close(promise: nil)
+    }
+
+    private func scheduleIdleCheck(in delay: TimeAmount) {
+        guard let context else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+            let silent = NIODeadline.now() - lastActivity
+            if calls.isEmpty, silent >= idleTimeout, let context = self.context, !closing {
+                closing = true
+                logger.info("closing idle connection", metadata: ["rpc.idle_ms": "\(silent.nanoseconds / 1_000_000)"])
+                context.close(promise: nil)
+            } else {
+                scheduleIdleCheck(in: max(idleTimeout - silent, .milliseconds(10)))
+            }
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// Appends a connection-level frame (call id 0) whose payload `body` writes.
+    mutating func writeCallFrameless(kind: RPCFrame.Kind, _ body: (inout ByteBuffer) -> Void) {
+        let start = writerIndex
+        writeInteger(UInt32(0))
+        writeInteger(kind.rawValue)
+        writeInteger(UInt32(0))
+        body(&self)
+        setInteger(UInt32(writerIndex - start - 4), at: start)
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
