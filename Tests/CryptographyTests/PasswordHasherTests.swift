@@ -103,6 +103,16 @@ struct PasswordHasherTests {
         #expect(throws: CryptographyError.self) { try hasher.verify("x", against: encoded) }
     }
 
+    @Test("OWASP's minimum (N=2^17, r=8: 128 MiB) works, so maxmem is raised past OpenSSL's 32 MiB default")
+    func owaspMinimum() throws {
+        let hasher = try PasswordHasher()
+        #expect(hasher.parameters == .owaspMinimum)
+        let encoded = try hasher.hash("senha-forte")
+        #expect(encoded.hasPrefix("$scrypt$ln=17,r=8,p=1$"))
+        #expect(try hasher.verify("senha-forte", against: encoded))
+        #expect(!hasher.needsRehash(encoded))
+    }
+
     @Test("parameters outside the safe range are refused")
     func parameterRange() {
         #expect(throws: CryptographyError.self) { try PasswordHasher(parameters: .init(logN: 0, r: 8, p: 1)) }
