@@ -12,14 +12,14 @@ all: build
 build:
 	$(SWIFT) build
 
-# Regenerates the protobuf-c C code (and the Swift face) from Shared/Proto/*.proto.
+# Regenerates the protobuf-c C code and the Swift face (smarterchat-protogen) from
+# Shared/Proto/*.proto; see Shared/Proto/generate.sh for the list of generated files.
 proto:
-	@rm -rf .run/proto-gen && mkdir -p .run/proto-gen
-	protoc-c --c_out=.run/proto-gen -I $(PROTO_DIR) $(PROTOS)
-	rm -f $(CONTRACTS_C)/*.pb-c.c $(CONTRACTS_C)/include/*.pb-c.h
-	cp .run/proto-gen/*.pb-c.c $(CONTRACTS_C)/
-	cp .run/proto-gen/*.pb-c.h $(CONTRACTS_C)/include/
-	@rm -rf .run/proto-gen
+	SWIFT=$(SWIFT) Shared/Proto/generate.sh write
+
+# Fails when the committed generated code differs from what `make proto` would write.
+proto-check:
+	SWIFT=$(SWIFT) Shared/Proto/generate.sh check
 
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
 DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \

@@ -31,6 +31,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: services.map { .executable(name: $0.product, targets: [$0.module]) } + [
         .executable(name: "smarterchatctl", targets: ["SmarterChatCTL"]),
+        .executable(name: "smarterchat-protogen", targets: ["ProtoGen"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
@@ -60,6 +61,13 @@ let package = Package(
             publicHeadersPath: "include"),
         .target(
             name: "Contracts", dependencies: ["ContractsC", "CProtobufC"], path: "Shared/Contracts",
+            swiftSettings: swiftSettings),
+        // The generator of the Swift face (`make proto`), reading protoc's descriptor sets.
+        .target(
+            name: "ProtoGenC", dependencies: ["CProtobufC"], path: "Shared/ProtoGenC",
+            publicHeadersPath: "include"),
+        .executableTarget(
+            name: "ProtoGen", dependencies: ["ProtoGenC", "CProtobufC"], path: "Shared/ProtoGen",
             swiftSettings: swiftSettings),
 
         .target(
@@ -107,7 +115,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ContractsTests", dependencies: ["Contracts", "ContractsC"], path: "Tests/ContractsTests",
+            name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "RPCTests", dependencies: ["RPC", "Contracts"], path: "Tests/RPCTests",

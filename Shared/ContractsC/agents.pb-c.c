@@ -7,12 +7,14 @@
 #endif
 
 #include "agents.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[1] =
+static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[2] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
+  { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
 };
 const unsigned smarterchat__agents__agents__method_indices_by_name[] = {
-  0         /* Health */
+  0,        /* Health */
+  1         /* Metrics */
 };
 const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor =
 {
@@ -21,7 +23,7 @@ const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor =
   "Agents",
   "Smarterchat__Agents__Agents",
   "smarterchat.agents",
-  1,
+  2,
   smarterchat__agents__agents__method_descriptors,
   smarterchat__agents__agents__method_indices_by_name
 };
@@ -32,6 +34,14 @@ void smarterchat__agents__agents__health(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__agents__agents__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__metrics(ProtobufCService *service,
+                                          const Smarterchat__Common__MetricsRequest *input,
+                                          Smarterchat__Common__MetricsResponse_Closure closure,
+                                          void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
                                         Smarterchat__Agents__Agents_ServiceDestroy destroy)

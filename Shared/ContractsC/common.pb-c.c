@@ -97,6 +97,96 @@ void   smarterchat__common__health_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__common__health_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__common__metrics_request__init
+                     (Smarterchat__Common__MetricsRequest         *message)
+{
+  static const Smarterchat__Common__MetricsRequest init_value = SMARTERCHAT__COMMON__METRICS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__common__metrics_request__get_packed_size
+                     (const Smarterchat__Common__MetricsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__common__metrics_request__pack
+                     (const Smarterchat__Common__MetricsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__common__metrics_request__pack_to_buffer
+                     (const Smarterchat__Common__MetricsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Common__MetricsRequest *
+       smarterchat__common__metrics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Common__MetricsRequest *)
+     protobuf_c_message_unpack (&smarterchat__common__metrics_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__common__metrics_request__free_unpacked
+                     (Smarterchat__Common__MetricsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__common__metrics_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__common__metrics_response__init
+                     (Smarterchat__Common__MetricsResponse         *message)
+{
+  static const Smarterchat__Common__MetricsResponse init_value = SMARTERCHAT__COMMON__METRICS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__common__metrics_response__get_packed_size
+                     (const Smarterchat__Common__MetricsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__common__metrics_response__pack
+                     (const Smarterchat__Common__MetricsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__common__metrics_response__pack_to_buffer
+                     (const Smarterchat__Common__MetricsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__common__metrics_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Common__MetricsResponse *
+       smarterchat__common__metrics_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Common__MetricsResponse *)
+     protobuf_c_message_unpack (&smarterchat__common__metrics_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__common__metrics_response__free_unpacked
+                     (Smarterchat__Common__MetricsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__common__metrics_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define smarterchat__common__health_request__field_descriptors NULL
 #define smarterchat__common__health_request__field_indices_by_name NULL
 #define smarterchat__common__health_request__number_ranges NULL
@@ -242,6 +332,62 @@ const ProtobufCMessageDescriptor smarterchat__common__health_response__descripto
   smarterchat__common__health_response__field_indices_by_name,
   1,  smarterchat__common__health_response__number_ranges,
   (ProtobufCMessageInit) smarterchat__common__health_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__common__metrics_request__field_descriptors NULL
+#define smarterchat__common__metrics_request__field_indices_by_name NULL
+#define smarterchat__common__metrics_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__common__metrics_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.common.MetricsRequest",
+  "MetricsRequest",
+  "Smarterchat__Common__MetricsRequest",
+  "smarterchat.common",
+  sizeof(Smarterchat__Common__MetricsRequest),
+  0,
+  smarterchat__common__metrics_request__field_descriptors,
+  smarterchat__common__metrics_request__field_indices_by_name,
+  0,  smarterchat__common__metrics_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__common__metrics_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__common__metrics_response__field_descriptors[1] =
+{
+  {
+    "exposition",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__MetricsResponse, exposition),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__common__metrics_response__field_indices_by_name[] = {
+  0,   /* field[0] = exposition */
+};
+static const ProtobufCIntRange smarterchat__common__metrics_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__common__metrics_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.common.MetricsResponse",
+  "MetricsResponse",
+  "Smarterchat__Common__MetricsResponse",
+  "smarterchat.common",
+  sizeof(Smarterchat__Common__MetricsResponse),
+  1,
+  smarterchat__common__metrics_response__field_descriptors,
+  smarterchat__common__metrics_response__field_indices_by_name,
+  1,  smarterchat__common__metrics_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__common__metrics_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue smarterchat__common__serving_status__enum_values_by_number[3] =

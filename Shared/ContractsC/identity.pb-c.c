@@ -7,12 +7,14 @@
 #endif
 
 #include "identity.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[1] =
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[2] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
+  { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
-  0         /* Health */
+  0,        /* Health */
+  1         /* Metrics */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
 {
@@ -21,7 +23,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  1,
+  2,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -32,6 +34,14 @@ void smarterchat__identity__identity__health(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__metrics(ProtobufCService *service,
+                                              const Smarterchat__Common__MetricsRequest *input,
+                                              Smarterchat__Common__MetricsResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -36,6 +36,10 @@ struct Smarterchat__Agents__Agents_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Agents__Agents_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Agents__Agents_ServiceDestroy)(Smarterchat__Agents__Agents_Service *);
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *ser
     { &smarterchat__agents__agents__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__AGENTS__AGENTS__INIT(function_prefix__) \
     { SMARTERCHAT__AGENTS__AGENTS__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__agents__agents__health(ProtobufCService *service,
                                          const Smarterchat__Common__HealthRequest *input,
                                          Smarterchat__Common__HealthResponse_Closure closure,
                                          void *closure_data);
+void smarterchat__agents__agents__metrics(ProtobufCService *service,
+                                          const Smarterchat__Common__MetricsRequest *input,
+                                          Smarterchat__Common__MetricsResponse_Closure closure,
+                                          void *closure_data);
 
 /* --- descriptors --- */
 

@@ -36,6 +36,10 @@ struct Smarterchat__Analytics__Analytics_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Analytics__Analytics_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Analytics__Analytics_ServiceDestroy)(Smarterchat__Analytics__Analytics_Service *);
 void smarterchat__analytics__analytics__init (Smarterchat__Analytics__Analytics_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__analytics__analytics__init (Smarterchat__Analytics__Analytics_
     { &smarterchat__analytics__analytics__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__ANALYTICS__ANALYTICS__INIT(function_prefix__) \
     { SMARTERCHAT__ANALYTICS__ANALYTICS__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__analytics__analytics__health(ProtobufCService *service,
                                                const Smarterchat__Common__HealthRequest *input,
                                                Smarterchat__Common__HealthResponse_Closure closure,
                                                void *closure_data);
+void smarterchat__analytics__analytics__metrics(ProtobufCService *service,
+                                                const Smarterchat__Common__MetricsRequest *input,
+                                                Smarterchat__Common__MetricsResponse_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 

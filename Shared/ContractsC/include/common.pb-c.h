@@ -17,6 +17,8 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Smarterchat__Common__HealthRequest Smarterchat__Common__HealthRequest;
 typedef struct Smarterchat__Common__HealthResponse Smarterchat__Common__HealthResponse;
+typedef struct Smarterchat__Common__MetricsRequest Smarterchat__Common__MetricsRequest;
+typedef struct Smarterchat__Common__MetricsResponse Smarterchat__Common__MetricsResponse;
 
 
 /* --- enums --- */
@@ -86,6 +88,32 @@ struct  Smarterchat__Common__HealthResponse
     , SMARTERCHAT__COMMON__SERVING_STATUS__SERVING_STATUS_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
+/*
+ * Asks a service for its metrics.
+ */
+struct  Smarterchat__Common__MetricsRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__COMMON__METRICS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__common__metrics_request__descriptor) \
+     }
+
+
+/*
+ * A service's metrics in the Prometheus text exposition format (version 0.0.4); the
+ * gateway's /metrics serves every service's exposition.
+ */
+struct  Smarterchat__Common__MetricsResponse
+{
+  ProtobufCMessage base;
+  char *exposition;
+};
+#define SMARTERCHAT__COMMON__METRICS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__common__metrics_response__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
 /* Smarterchat__Common__HealthRequest methods */
 void   smarterchat__common__health_request__init
                      (Smarterchat__Common__HealthRequest         *message);
@@ -124,6 +152,44 @@ Smarterchat__Common__HealthResponse *
 void   smarterchat__common__health_response__free_unpacked
                      (Smarterchat__Common__HealthResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Common__MetricsRequest methods */
+void   smarterchat__common__metrics_request__init
+                     (Smarterchat__Common__MetricsRequest         *message);
+size_t smarterchat__common__metrics_request__get_packed_size
+                     (const Smarterchat__Common__MetricsRequest   *message);
+size_t smarterchat__common__metrics_request__pack
+                     (const Smarterchat__Common__MetricsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__common__metrics_request__pack_to_buffer
+                     (const Smarterchat__Common__MetricsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Common__MetricsRequest *
+       smarterchat__common__metrics_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__common__metrics_request__free_unpacked
+                     (Smarterchat__Common__MetricsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Common__MetricsResponse methods */
+void   smarterchat__common__metrics_response__init
+                     (Smarterchat__Common__MetricsResponse         *message);
+size_t smarterchat__common__metrics_response__get_packed_size
+                     (const Smarterchat__Common__MetricsResponse   *message);
+size_t smarterchat__common__metrics_response__pack
+                     (const Smarterchat__Common__MetricsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__common__metrics_response__pack_to_buffer
+                     (const Smarterchat__Common__MetricsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Common__MetricsResponse *
+       smarterchat__common__metrics_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__common__metrics_response__free_unpacked
+                     (Smarterchat__Common__MetricsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Common__HealthRequest_Closure)
@@ -131,6 +197,12 @@ typedef void (*Smarterchat__Common__HealthRequest_Closure)
                   void *closure_data);
 typedef void (*Smarterchat__Common__HealthResponse_Closure)
                  (const Smarterchat__Common__HealthResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Common__MetricsRequest_Closure)
+                 (const Smarterchat__Common__MetricsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Common__MetricsResponse_Closure)
+                 (const Smarterchat__Common__MetricsResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -141,6 +213,8 @@ typedef void (*Smarterchat__Common__HealthResponse_Closure)
 extern const ProtobufCEnumDescriptor    smarterchat__common__serving_status__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__common__health_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__common__health_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__common__metrics_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__common__metrics_response__descriptor;
 
 PROTOBUF_C__END_DECLS
 

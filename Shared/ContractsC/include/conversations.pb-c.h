@@ -36,6 +36,10 @@ struct Smarterchat__Conversations__Conversations_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Conversations__Conversations_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Conversations__Conversations_ServiceDestroy)(Smarterchat__Conversations__Conversations_Service *);
 void smarterchat__conversations__conversations__init (Smarterchat__Conversations__Conversations_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__conversations__conversations__init (Smarterchat__Conversations
     { &smarterchat__conversations__conversations__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__CONVERSATIONS__CONVERSATIONS__INIT(function_prefix__) \
     { SMARTERCHAT__CONVERSATIONS__CONVERSATIONS__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__conversations__conversations__health(ProtobufCService *service,
                                                        const Smarterchat__Common__HealthRequest *input,
                                                        Smarterchat__Common__HealthResponse_Closure closure,
                                                        void *closure_data);
+void smarterchat__conversations__conversations__metrics(ProtobufCService *service,
+                                                        const Smarterchat__Common__MetricsRequest *input,
+                                                        Smarterchat__Common__MetricsResponse_Closure closure,
+                                                        void *closure_data);
 
 /* --- descriptors --- */
 

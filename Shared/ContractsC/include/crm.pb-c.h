@@ -36,6 +36,10 @@ struct Smarterchat__Crm__Crm_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Crm__Crm_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Crm__Crm_ServiceDestroy)(Smarterchat__Crm__Crm_Service *);
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
     { &smarterchat__crm__crm__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__CRM__CRM__INIT(function_prefix__) \
     { SMARTERCHAT__CRM__CRM__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__crm__crm__health(ProtobufCService *service,
                                    const Smarterchat__Common__HealthRequest *input,
                                    Smarterchat__Common__HealthResponse_Closure closure,
                                    void *closure_data);
+void smarterchat__crm__crm__metrics(ProtobufCService *service,
+                                    const Smarterchat__Common__MetricsRequest *input,
+                                    Smarterchat__Common__MetricsResponse_Closure closure,
+                                    void *closure_data);
 
 /* --- descriptors --- */
 

@@ -36,6 +36,10 @@ struct Smarterchat__Hooks__Hooks_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Hooks__Hooks_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Hooks__Hooks_ServiceDestroy)(Smarterchat__Hooks__Hooks_Service *);
 void smarterchat__hooks__hooks__init (Smarterchat__Hooks__Hooks_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__hooks__hooks__init (Smarterchat__Hooks__Hooks_Service *service
     { &smarterchat__hooks__hooks__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__HOOKS__HOOKS__INIT(function_prefix__) \
     { SMARTERCHAT__HOOKS__HOOKS__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__hooks__hooks__health(ProtobufCService *service,
                                        const Smarterchat__Common__HealthRequest *input,
                                        Smarterchat__Common__HealthResponse_Closure closure,
                                        void *closure_data);
+void smarterchat__hooks__hooks__metrics(ProtobufCService *service,
+                                        const Smarterchat__Common__MetricsRequest *input,
+                                        Smarterchat__Common__MetricsResponse_Closure closure,
+                                        void *closure_data);
 
 /* --- descriptors --- */
 

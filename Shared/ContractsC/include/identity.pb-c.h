@@ -36,6 +36,10 @@ struct Smarterchat__Identity__Identity_Service
                  const Smarterchat__Common__HealthRequest *input,
                  Smarterchat__Common__HealthResponse_Closure closure,
                  void *closure_data);
+  void (*metrics)(Smarterchat__Identity__Identity_Service *service,
+                  const Smarterchat__Common__MetricsRequest *input,
+                  Smarterchat__Common__MetricsResponse_Closure closure,
+                  void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -44,11 +48,16 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
     { &smarterchat__identity__identity__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define SMARTERCHAT__IDENTITY__IDENTITY__INIT(function_prefix__) \
     { SMARTERCHAT__IDENTITY__IDENTITY__BASE_INIT,\
-      function_prefix__ ## health  }
+      function_prefix__ ## health,\
+      function_prefix__ ## metrics  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
                                              void *closure_data);
+void smarterchat__identity__identity__metrics(ProtobufCService *service,
+                                              const Smarterchat__Common__MetricsRequest *input,
+                                              Smarterchat__Common__MetricsResponse_Closure closure,
+                                              void *closure_data);
 
 /* --- descriptors --- */
 
