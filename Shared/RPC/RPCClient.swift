@@ -32,6 +32,7 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         case connect(String, failures: Int)
         case wait
         case none
+        case shutDown
     }
 
     /// The configuration the client was built with.
@@ -144,11 +145,11 @@ public final class RPCClient: RPCCaller, Service, Sendable {
     {
         var rescanned = false
         while true {
-            let pick = pool.withLock { pool -> Pick? in
-                if pool.isShutDown { return nil }
-                return Self.pick(in: &pool, excluding: excluded) ?? Self.pick(in: &pool, excluding: [])
+            let pick = pool.withLock { pool -> Pick in
+                if pool.isShutDown { return .shutDown }
+                return Self.pick(in: &pool, excluding: excluded) ?? Self.pick(in: &pool, excluding: []) ?? .none
             }
-            switch pick ?? .none {
+            switch pick {
             case .ready(let connection):
                 return connection
             case .connect(let path, let failures):
@@ -170,8 +171,9 @@ public final class RPCClient: RPCCaller, Service, Sendable {
             case .wait:
                 if let deadline, deadline <= .now { throw RPCError(.deadlineExceeded, "deadline exceeded") }
                 try await Task.sleep(for: .milliseconds(1))
+            case .shutDown:
+                throw RPCError.transport("client is shut down", notProcessed: true)
             case .none:
-                if pick == nil { throw RPCError.transport("client is shut down", notProcessed: true) }
                 if !rescanned {
                     rescanned = true
                     rescan()
