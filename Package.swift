@@ -116,7 +116,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
-            swiftSettings: swiftSettings),
+            exclude: ["Golden"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RPCTests", dependencies: ["RPC", "Contracts"], path: "Tests/RPCTests",
             swiftSettings: swiftSettings),
