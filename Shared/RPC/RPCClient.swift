@@ -199,15 +199,17 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                 }
             }
         }
+        // A replica never tried gets a connection first, so load spreads to new replicas.
+        if let path = candidates.first(where: { if case .idle = pool.replicas[$0] { true } else { false } }) {
+            pool.replicas[path] = .connecting
+            return .connect(path, failures: 0)
+        }
         if !usable.isEmpty {
             pool.next &+= 1
             return .ready(usable[pool.next % usable.count])
         }
         for path in candidates {
             switch pool.replicas[path] {
-            case .idle:
-                pool.replicas[path] = .connecting
-                return .connect(path, failures: 0)
             case .backoff(let until, let failures) where until <= now:
                 pool.replicas[path] = .connecting
                 return .connect(path, failures: failures)

@@ -1,0 +1,116 @@
+import Contracts
+import Testing
+
+@testable import RPC
+
+@Suite("Replicas: discovery, balancing, retry, restart and drain")
+struct RPCReplicaTests {
+    @Test("the client discovers every replica socket and balances calls across them")
+    func balancing() async throws {
+        let harness = RPCTestHarness()
+        try await harness.startServer(replica: 1, router: Echo.router(instance: "a:"))
+        try await harness.startServer(replica: 2, router: Echo.router(instance: "b:"))
+        let client = harness.client()
+        var answeredBy: [String: Int] = [:]
+        for index in 0..<20 {
+            let reply = try await client.call(Echo.getSlow, EchoMessage(text: "\(index)"))
+            answeredBy[String(reply.text.prefix(2)), default: 0] += 1
+        }
+        #expect(client.knownReplicas.count == 2)
+        #expect(answeredBy["a:", default: 0] >= 5)
+        #expect(answeredBy["b:", default: 0] >= 5)
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("an idempotent call in flight on a replica that dies succeeds on another")
+    func retryOnAnotherReplica() async throws {
+        let harness = RPCTestHarness()
+        let probeA = Echo.Probe()
+        let probeB = Echo.Probe()
+        let serverA = try await harness.startServer(replica: 1, router: Echo.router(instance: "a:", probe: probeA))
+        let serverB = try await harness.startServer(replica: 2, router: Echo.router(instance: "b:", probe: probeB))
+        let client = harness.client()
+        let call = Task { try await client.call(Echo.getSlow, EchoMessage(text: "x", delayMilliseconds: 300)) }
+        #expect(await eventually { probeA.started + probeB.started == 1 })
+        let (victim, survivor) = probeA.started == 1 ? (serverA, "b:") : (serverB, "a:")
+        await harness.kill(victim)
+        let reply = try await call.value
+        #expect(reply.text == survivor + "x")
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("a non-idempotent call is not retried when its connection dies")
+    func noRetryForNonIdempotent() async throws {
+        let harness = RPCTestHarness()
+        let probe = Echo.Probe()
+        let server = try await harness.startServer(replica: 1, router: Echo.router(probe: probe))
+        try await harness.startServer(replica: 2, router: Echo.router())
+        let client = harness.client()
+        // GetSlow is idempotent; wrap it under a non-idempotent descriptor to test the rule.
+        let slowButUnsafe = Contracts.MethodDescriptor<EchoMessage, EchoMessage>(
+            service: Echo.descriptor.name, name: "GetSlow", isIdempotent: false)
+        var attempts = 0
+        while probe.started == 0, attempts < 10 {
+            attempts += 1
+            let call = Task { try await client.call(slowButUnsafe, EchoMessage(text: "x", delayMilliseconds: 300)) }
+            try await Task.sleep(for: .milliseconds(50))
+            if probe.started == 1 {
+                await harness.kill(server)
+                let error = await #expect(throws: RPCError.self) { _ = try await call.value }
+                #expect(error?.code == .unavailable)
+            } else {
+                _ = try await call.value
+            }
+        }
+        #expect(probe.started == 1)
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("the client reconnects when a server restarts on the same socket path")
+    func reconnectAfterRestart() async throws {
+        let harness = RPCTestHarness()
+        let first = try await harness.startServer(replica: 1, router: Echo.router(instance: "1st:"))
+        let client = harness.client { $0.initialBackoff = .milliseconds(10) }
+        #expect(try await client.call(Echo.getSlow, EchoMessage(text: "x")).text == "1st:x")
+        await harness.kill(first)
+        let error = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.getSlow, EchoMessage(text: "x")) }
+        #expect(error?.code == .unavailable)
+        try await harness.startServer(replica: 1, router: Echo.router(instance: "2nd:"))
+        var reply: EchoMessage?
+        let deadline = ContinuousClock.now + .seconds(3)
+        while reply == nil, ContinuousClock.now < deadline {
+            reply = try? await client.call(Echo.getSlow, EchoMessage(text: "x"))
+            if reply == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(reply?.text == "2nd:x")
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("GOAWAY lets in-flight calls finish, then new calls go to another replica")
+    func drain() async throws {
+        let harness = RPCTestHarness()
+        let probeA = Echo.Probe()
+        let serverA = try await harness.startServer(replica: 1, router: Echo.router(instance: "a:", probe: probeA))
+        let client = harness.client()
+        let inFlight = Task { try await client.call(Echo.getSlow, EchoMessage(text: "x", delayMilliseconds: 300)) }
+        #expect(await eventually { probeA.started == 1 })
+        try await harness.startServer(replica: 2, router: Echo.router(instance: "b:"))
+        let stopped = await harness.drain(serverA)
+        #expect(await eventually { !serverA.isListening })
+        for _ in 0..<5 {
+            #expect(try await client.call(Echo.getSlow, EchoMessage(text: "y")).text == "b:y")
+        }
+        #expect(try await inFlight.value.text == "a:x")
+        try await stopped?.value
+        #expect(probeA.finished == 1 && probeA.cancelled == 0)
+        #expect(serverA.counters.openConnections == 0)
+        client.rescan()
+        #expect(client.knownReplicas == ["\(harness.runDirectory)/echo.2.sock"])
+        client.shutdown()
+        await harness.tearDown()
+    }
+}
