@@ -93,9 +93,15 @@ public struct PasswordHasher: Sendable {
     /// Whether a stored string was made with parameters other than this hasher's (or is not
     /// readable at all), so the caller should store `hash(password)` after a successful login.
     public func needsRehash(_ encoded: String) -> Bool {
+        Self.needsRehash(encoded, for: parameters)
+    }
+
+    /// Whether a stored string was made with parameters other than `currentParameters` (or is
+    /// not readable at all).
+    public static func needsRehash(_ encoded: String, for currentParameters: Parameters) -> Bool {
         guard let stored = try? PasswordHash(encoded: encoded) else { return true }
-        return stored.parameters != parameters || stored.salt.count != Self.saltByteCount
-            || stored.hash.count != Self.hashByteCount
+        return stored.parameters != currentParameters || stored.salt.count != saltByteCount
+            || stored.hash.count != hashByteCount
     }
 
     /// Raw scrypt (RFC 7914): derives `length` bytes.

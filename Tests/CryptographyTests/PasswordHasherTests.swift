@@ -77,6 +77,8 @@ struct PasswordHasherTests {
         let upgraded = try current.hash("hunter2")
         #expect(!current.needsRehash(upgraded))
         #expect(current.needsRehash("$2b$10$not-a-scrypt-hash"))
+        #expect(PasswordHasher.needsRehash(old, for: .testing))
+        #expect(!PasswordHasher.needsRehash(upgraded, for: .testing))
     }
 
     @Test("a known hash string from the format verifies (stable format)")
