@@ -1,31 +1,13 @@
-/// Who a call is made for, as authenticated by the gateway (`smarterchat.rpc.Principal`).
-public struct Principal: Sendable, Hashable, Codable {
-    /// The tenant every query of the call is scoped to; empty for platform-level calls.
-    public var organizationID: String
-    /// The acting user; empty for a service acting on its own or an API key.
-    public var userID: String
-    /// `super_admin`, `admin`, `manager`, `consultant`; empty for a service acting on its own.
-    public var role: String
-    /// Set when the caller authenticated with an API key.
-    public var apiKeyID: String
-    /// The API key's scopes, e.g. `leads:write`.
-    public var scopes: [String]
+import Contracts
 
-    /// Creates a principal; every field defaults to empty.
-    public init(
-        organizationID: String = "", userID: String = "", role: String = "", apiKeyID: String = "",
-        scopes: [String] = []
-    ) {
-        self.organizationID = organizationID
-        self.userID = userID
-        self.role = role
-        self.apiKeyID = apiKeyID
-        self.scopes = scopes
-    }
+/// Who a call is made for, as authenticated by the gateway: the generated
+/// `smarterchat.rpc.Principal` (organization, user, role, API key id, scopes).
+public typealias Principal = Envelope.Principal
 
+extension Envelope.Principal {
     /// Whether every field is empty (the principal is then left off the wire).
     public var isEmpty: Bool {
-        organizationID.isEmpty && userID.isEmpty && role.isEmpty && apiKeyID.isEmpty && scopes.isEmpty
+        organizationId.isEmpty && userId.isEmpty && role.isEmpty && apiKeyId.isEmpty && scopes.isEmpty
     }
 }
 

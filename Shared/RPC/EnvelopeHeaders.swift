@@ -1,3 +1,4 @@
+import Contracts
 import NIOCore
 
 /// `smarterchat.rpc.RequestHeader`: opens a call.
@@ -14,20 +15,20 @@ struct WireRequestHeader: Sendable, Equatable {
         buffer.writeStringField(4, metadata.caller)
         let principal = metadata.principal
         guard !principal.isEmpty else { return }
-        var size = ProtoWire.stringFieldSize(principal.organizationID)
-        size += ProtoWire.stringFieldSize(principal.userID)
+        var size = ProtoWire.stringFieldSize(principal.organizationId)
+        size += ProtoWire.stringFieldSize(principal.userId)
         size += ProtoWire.stringFieldSize(principal.role)
-        size += ProtoWire.stringFieldSize(principal.apiKeyID)
+        size += ProtoWire.stringFieldSize(principal.apiKeyId)
         for scope in principal.scopes {
             let count = scope.utf8.count
             size += 1 + ProtoWire.varintSize(UInt64(count)) + count
         }
         buffer.writeTag(5, ProtoWire.lengthDelimited)
         buffer.writeVarint(UInt64(size))
-        buffer.writeStringField(1, principal.organizationID)
-        buffer.writeStringField(2, principal.userID)
+        buffer.writeStringField(1, principal.organizationId)
+        buffer.writeStringField(2, principal.userId)
         buffer.writeStringField(3, principal.role)
-        buffer.writeStringField(4, principal.apiKeyID)
+        buffer.writeStringField(4, principal.apiKeyId)
         for scope in principal.scopes {
             // Repeated strings are written even when empty.
             buffer.writeTag(5, ProtoWire.lengthDelimited)
@@ -61,10 +62,10 @@ struct WireRequestHeader: Sendable, Equatable {
         var principal = Principal()
         while let (field, wireType) = try reader.nextField() {
             switch field {
-            case 1: principal.organizationID = try reader.readString(wireType: wireType)
-            case 2: principal.userID = try reader.readString(wireType: wireType)
+            case 1: principal.organizationId = try reader.readString(wireType: wireType)
+            case 2: principal.userId = try reader.readString(wireType: wireType)
             case 3: principal.role = try reader.readString(wireType: wireType)
-            case 4: principal.apiKeyID = try reader.readString(wireType: wireType)
+            case 4: principal.apiKeyId = try reader.readString(wireType: wireType)
             case 5: principal.scopes.append(try reader.readString(wireType: wireType))
             default: try reader.skip(wireType: wireType)
             }

@@ -92,8 +92,8 @@ enum Echo {
             let principal = context.principal
             return EchoMessage(
                 text: [
-                    context.metadata.requestID, context.metadata.caller, principal.organizationID, principal.userID,
-                    principal.role, principal.apiKeyID, principal.scopes.joined(separator: ","),
+                    context.metadata.requestID, context.metadata.caller, principal.organizationId, principal.userId,
+                    principal.role, principal.apiKeyId, principal.scopes.joined(separator: ","),
                 ].joined(separator: "|"))
         }
         return router

@@ -15,7 +15,7 @@ struct RPCCallTests {
         #expect(echoed.text == "olá, mundo")
 
         let principal = Principal(
-            organizationID: "org-1", userID: "user-2", role: "admin", apiKeyID: "key-3", scopes: ["leads:write", "x"])
+            organizationId: "org-1", userId: "user-2", role: "admin", apiKeyId: "key-3", scopes: ["leads:write", "x"])
         let metadata = CallMetadata(requestID: "req-42", caller: "gateway", principal: principal)
         let who = try await client.call(Echo.whoAmI, EchoMessage(), metadata: metadata, timeout: .seconds(2))
         #expect(who.text == "req-42|gateway|org-1|user-2|admin|key-3|leads:write,x")

@@ -1,0 +1,45 @@
+import Contracts
+import NIOCore
+import Testing
+
+@testable import RPC
+
+@Suite("In-process transport")
+struct RPCInProcessTests {
+    @Test("the generated Health contract is served in process with the caller's metadata")
+    func health() async throws {
+        let router = RPCRouter(service: Identity.Service.descriptor)
+        router.register(Identity.Service.health) { _, context in
+            Common.HealthResponse(
+                status: .serving, service: "identity", instance: context.metadata.requestID,
+                detail: context.principal.role)
+        }
+        let client = RPCInProcessClient(router: router)
+        let response = try await client.call(
+            Identity.Service.health, Common.HealthRequest(),
+            metadata: CallMetadata(requestID: "r-1", principal: Principal(role: "manager")), timeout: .seconds(1))
+        #expect(response.status == .serving)
+        #expect(response.instance == "r-1")
+        #expect(response.detail == "manager")
+    }
+
+    @Test("unregistered methods, bad requests and deadlines answer as over a socket")
+    func failures() async throws {
+        let probe = Echo.Probe()
+        let client = RPCInProcessClient(router: Echo.router(probe: probe))
+        let unimplemented = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.unregistered, EchoMessage()) }
+        #expect(unimplemented?.code == .unimplemented)
+        let invalid = await #expect(throws: RPCError.self) {
+            _ = try await client.call(
+                method: Echo.echo.fullName, request: .init(bytes: [0x0A, 0x05]), metadata: CallMetadata(), timeout: nil)
+        }
+        #expect(invalid?.code == .invalidArgument)
+        let late = await #expect(throws: RPCError.self) {
+            _ = try await client.call(
+                Echo.getSlow, EchoMessage(text: "late", delayMilliseconds: 5000), metadata: CallMetadata(), timeout: .milliseconds(50))
+        }
+        #expect(late?.code == .deadlineExceeded)
+        #expect(await eventually { probe.cancelled == 1 })
+        #expect(try await client.call(Echo.echo, EchoMessage(text: "ok")).text == "ok")
+    }
+}
