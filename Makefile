@@ -21,6 +21,16 @@ proto:
 proto-check:
 	SWIFT=$(SWIFT) Shared/Proto/generate.sh check
 
+# The Contracts tests under AddressSanitizer + LeakSanitizer (harness-only leaks suppressed).
+test-asan:
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/ContractsTests/lsan.supp \
+		$(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address \
+		--filter ContractsTests
+
+# Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.
+bench-codec:
+	$(SWIFT) run -c release CodecBench
+
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
 DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
 	libssl-dev postgresql postgresql-contrib valgrind libclang-rt-14-dev procps util-linux

@@ -20,6 +20,7 @@ struct CAccessorEmitter {
         w.line()
         w.line("#include <stddef.h>")
         w.line("#include <protobuf-c/protobuf-c.h>")
+        w.line("#include \"contracts_arena.h\"")
         w.line()
         for m in messages {
             w.line("const ProtobufCMessageDescriptor *\(TypeRegistry.accessor(m.cLower))(void);")

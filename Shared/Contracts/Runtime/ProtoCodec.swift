@@ -1,4 +1,5 @@
 import CProtobufC
+import ContractsC
 import Foundation
 
 /// Packs and unpacks generated messages with libprotobuf-c.
@@ -6,18 +7,26 @@ package enum ProtoCodec {
     /// Bytes of stack the C tree of a typical message fits in before the arena mallocs.
     static let stackArenaBytes = 1024
 
+    /// Bytes of stack an unpacked C tree of a typical message fits in before the arena mallocs.
+    static let stackUnpackBytes = 2048
+
     /// Unpacks `bytes` with libprotobuf-c and copies the C tree into a Swift value.
+    ///
+    /// The C tree is built in a bump arena on the stack (``smarterchat_arena_unpack``), so a
+    /// typical message costs no `malloc` for its C side.
     package static func decode<M: CBridgedMessage>(_ type: M.Type, from bytes: UnsafeRawBufferPointer) throws -> M {
-        // libprotobuf-c reads nothing when the length is 0, but wants a pointer all the same.
-        var empty: UInt8 = 0
-        let unpacked = withUnsafeMutablePointer(to: &empty) { emptyPointer in
-            protobuf_c_message_unpack(
-                M.cDescriptor, nil, bytes.count,
-                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(emptyPointer))
+        try withUnsafeTemporaryAllocation(byteCount: stackUnpackBytes, alignment: 16) { scratch in
+            var arena = SmarterchatArena()
+            smarterchat_arena_init(&arena, scratch.baseAddress, scratch.count)
+            defer { smarterchat_arena_release(&arena) }
+            // libprotobuf-c reads nothing when the length is 0, but wants a pointer all the same.
+            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                ?? UnsafePointer(scratch.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            guard let unpacked = smarterchat_arena_unpack(&arena, M.cDescriptor, bytes.count, data) else {
+                throw ProtoDecodingError(messageName: M.protoName)
+            }
+            return M(cMessage: UnsafeRawPointer(unpacked).assumingMemoryBound(to: M.CMessage.self))
         }
-        guard let unpacked else { throw ProtoDecodingError(messageName: M.protoName) }
-        defer { protobuf_c_message_free_unpacked(unpacked, nil) }
-        return M(cMessage: UnsafeRawPointer(unpacked).assumingMemoryBound(to: M.CMessage.self))
     }
 
     /// Builds the C tree of `message` in an arena, packs it, and hands the bytes to `body`.

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <protobuf-c/protobuf-c.h>
+#include "contracts_arena.h"
 
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_request(void);
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_response(void);
