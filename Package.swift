@@ -107,6 +107,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Shared/ServiceKit", swiftSettings: swiftSettings),
 
@@ -139,9 +140,14 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
+            swiftSettings: swiftSettings),
     ] + services.map {
         .executableTarget(
             name: $0.module, dependencies: sharedDependencies + $0.extra,
-            path: "Services/\($0.product)", swiftSettings: swiftSettings)
+            path: "Services/\($0.product)",
+            resources: $0.product == "smarterchat-gateway" ? [] : [.copy("Migrations")],
+            swiftSettings: swiftSettings)
     }
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Configuration
 import Logging
+import Postgres
 
 /// What every SmarterChat process reads from its environment (`SMARTERCHAT_*`).
 ///
@@ -30,8 +31,8 @@ public struct ServiceConfiguration: Sendable {
     public var runDirectory: String
     /// This replica's number, `n` in `<service>.<n>.sock`.
     public var replica: Int
-    /// How to reach PostgreSQL.
-    public var database: DatabaseSettings
+    /// How to reach PostgreSQL, as this service's login role.
+    public var database: PostgresConfiguration
     /// The minimum level logged.
     public var logLevel: Logger.Level
     /// How log lines are written.
@@ -49,15 +50,19 @@ public struct ServiceConfiguration: Sendable {
     public init(service: String, reader: ConfigReader) {
         let config = reader.scoped(to: "smarterchat")
         self.service = service
-        self.runDirectory = config.string(forKey: "run.dir", default: "./.run")
+        self.runDirectory = URL(fileURLWithPath: config.string(forKey: "run.dir", default: "./.run"))
+            .standardizedFileURL.path
         self.replica = config.int(forKey: "replica", default: 1)
-        self.database = DatabaseSettings(
-            host: config.string(forKey: "pg.host", default: "./.data/socket"),
+        let host = config.string(forKey: "pg.host", default: "./.data/socket")
+        self.database = PostgresConfiguration(
+            endpoint: host.hasPrefix("/") || host.hasPrefix(".")
+                ? .unixSocket(directory: URL(fileURLWithPath: host).standardizedFileURL.path) : .tcp(host: host),
             port: config.int(forKey: "pg.port", default: 5432),
             database: config.string(forKey: "pg.database", default: "smarterchat"),
             user: config.string(forKey: "pg.user", default: "smarterchat_\(service)"),
             password: config.string(forKey: "pg.password", isSecret: true),
-            poolSize: config.int(forKey: "pg.pool.size", default: 4)
+            poolSize: config.int(forKey: "pg.pool.size", default: 4),
+            applicationName: "smarterchat-\(service)"
         )
         self.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
         self.logFormat = LogFormat(rawValue: config.string(forKey: "log.format", default: "text")) ?? .text
@@ -75,28 +80,6 @@ public struct ServiceConfiguration: Sendable {
 
     private static func ids(_ text: String?) -> [UInt32] {
         (text ?? "").split(separator: ",").compactMap { UInt32($0.trimmingCharacters(in: .whitespaces)) }
-    }
-}
-
-/// Where and as whom a service connects to PostgreSQL.
-public struct DatabaseSettings: Sendable, Equatable {
-    /// A socket directory (starts with `/` or `.`) or a host name.
-    public var host: String
-    public var port: Int
-    public var database: String
-    public var user: String
-    /// Never logged.
-    public var password: String?
-    /// Connections kept by the process.
-    public var poolSize: Int
-
-    public init(host: String, port: Int, database: String, user: String, password: String?, poolSize: Int) {
-        self.host = host
-        self.port = port
-        self.database = database
-        self.user = user
-        self.password = password
-        self.poolSize = poolSize
     }
 }
 

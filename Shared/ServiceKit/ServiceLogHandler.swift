@@ -38,7 +38,7 @@ public struct ServiceLogHandler: LogHandler {
         date: Date, level: Logger.Level, service: String, message: String,
         metadata: Logger.Metadata, format: LogFormat
     ) -> String {
-        let time = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let time = date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         switch format {
         case .text:
             let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

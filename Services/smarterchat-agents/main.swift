@@ -1,1 +1,0 @@
-print("smarterchat-agents: not built yet")

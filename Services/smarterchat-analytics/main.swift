@@ -1,1 +1,0 @@
-print("smarterchat-analytics: not built yet")

@@ -1,1 +1,0 @@
-print("smarterchat-conversations: not built yet")

@@ -1,1 +1,0 @@
-print("smarterchat-crm: not built yet")

@@ -1,0 +1,42 @@
+import Hummingbird
+import Logging
+import RPC
+import ServiceKit
+
+/// Builds the gateway: the HTTP application and one RPC client pool per domain service.
+func buildGateway(
+    configuration: GatewayConfiguration, metrics: ServiceMetrics, logger: Logger
+) -> some ApplicationProtocol {
+    let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
+    let router = Router()
+    router.add(middleware: APIErrorMiddleware())
+    HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
+    MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "smarterchat"),
+        services: clients.all.map { $0.client },
+        logger: logger)
+}
+
+/// The gateway's RPC client pools, one per domain service.
+struct ServiceClients: Sendable {
+    /// A service and the pool that reaches its replicas.
+    struct Entry: Sendable {
+        var service: PlatformService
+        var client: RPCClient
+    }
+
+    let all: [Entry]
+
+    init(runDirectory: String, logger: Logger) {
+        all = PlatformService.all.map { service in
+            Entry(
+                service: service,
+                client: RPCClient(
+                    configuration: RPCClientConfiguration(
+                        serviceName: service.name, runDirectory: runDirectory, callerName: "gateway"),
+                    logger: logger))
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("smarterchat-gateway: not built yet")

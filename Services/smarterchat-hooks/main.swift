@@ -1,1 +1,0 @@
-print("smarterchat-hooks: not built yet")

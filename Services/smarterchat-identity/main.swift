@@ -1,1 +1,0 @@
-print("smarterchat-identity: not built yet")

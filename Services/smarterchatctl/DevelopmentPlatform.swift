@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Postgres
+import ServiceKit
+
+/// The development platform's moving parts: PostgreSQL in `--data-dir`, the services' roles
+/// and schemas, the run directory, and how each executable is started.
+struct DevelopmentPlatform: Sendable {
+    let cluster: LocalPostgresCluster
+    let runDirectory: URL
+    let httpPort: Int
+    /// Whether this command started PostgreSQL (and so should stop it when done).
+    let startedCluster: Bool
+    static let database = "smarterchat"
+
+    /// Starts PostgreSQL (initdb the first time), creates the database, the services' login
+    /// roles and schemas (idempotent), and the run directory (0750).
+    static func prepare(options: PlatformOptions, logger: Logger) async throws -> DevelopmentPlatform {
+        let cluster = try LocalPostgresCluster(
+            folder: URL(fileURLWithPath: options.dataDir), durable: true, logger: logger)
+        if !cluster.isInitialized {
+            print("creating the development database in \(cluster.folder.path)")
+            try cluster.initialize()
+        }
+        var started = false
+        if !cluster.isRunning {
+            try await cluster.start()
+            started = true
+        }
+        try await PostgresProvisioning.createDatabase(Self.database, admin: cluster.configuration(), logger: logger)
+        let admin = cluster.configuration(database: Self.database, poolSize: 1)
+        for service in PlatformService.all {
+            try await PostgresProvisioning.provisionService(service.name, admin: admin, logger: logger)
+        }
+        let runDirectory = URL(fileURLWithPath: options.runDir).standardizedFileURL
+        try FileManager.default.createDirectory(
+            at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        return DevelopmentPlatform(
+            cluster: cluster, runDirectory: runDirectory, httpPort: options.httpPort, startedCluster: started)
+    }
+
+    /// The folder holding the executables: the one `smarterchatctl` itself runs from.
+    static var binDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    /// The `SMARTERCHAT_*` settings every executable gets.
+    var environment: [String: String] {
+        [
+            "SMARTERCHAT_RUN_DIR": runDirectory.path,
+            "SMARTERCHAT_PG_HOST": cluster.socketDirectory.path,
+            "SMARTERCHAT_PG_PORT": "\(cluster.port)",
+            "SMARTERCHAT_PG_DATABASE": Self.database,
+            "SMARTERCHAT_HTTP_PORT": "\(httpPort)",
+        ]
+    }
+
+    /// The seven executables, domain services first, the gateway last.
+    func children() -> [ServiceSupervisor.Child] {
+        let base = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        return (PlatformService.all.map(\.name) + ["gateway"]).map { name in
+            ServiceSupervisor.Child(
+                name: name, executable: Self.binDirectory.appendingPathComponent("smarterchat-\(name)"),
+                environment: base)
+        }
+    }
+}

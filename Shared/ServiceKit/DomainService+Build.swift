@@ -1,0 +1,85 @@
+import Configuration
+import Contracts
+import Foundation
+import Logging
+import Postgres
+import RPC
+import ServiceLifecycle
+import UnixSignals
+
+extension DomainService {
+    /// Builds the service's process: every long-running part as a `Service` in one group,
+    /// started in order and stopped in reverse on SIGTERM/SIGINT.
+    ///
+    /// Tests call this too, with their own configuration.
+    public func build(
+        configuration: ServiceConfiguration, metrics: ServiceMetrics, logger: Logger
+    ) throws -> ServiceGroup {
+        let database = PostgresClient(configuration: configuration.database, logger: logger)
+        let state = ServiceState(configuration: configuration)
+        let router = RPCRouter(service: service.descriptor)
+        router.register(service.health) { _, _ in state.health() }
+        router.register(service.metrics) { _, _ in
+            var response = Common.MetricsResponse()
+            response.exposition = metrics.exposition()
+            return response
+        }
+        let environment = DomainServiceEnvironment(
+            configuration: configuration, router: router, database: database, state: state, logger: logger)
+        let background = try install(environment)
+        let bootstrap = DatabaseBootstrap(
+            schema: name, migrations: migrations, database: database, state: state, logger: logger)
+        let server = RPCServer(
+            configuration: RPCServerConfiguration(
+                serviceName: name, replica: configuration.replica, runDirectory: configuration.runDirectory,
+                allowedUIDs: configuration.allowedUIDs.isEmpty ? nil : Set(configuration.allowedUIDs),
+                allowedGIDs: Set(configuration.allowedGIDs)),
+            router: router, logger: logger)
+        let services: [any Service] = [database, bootstrap, server] + background
+        return ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+    }
+
+    /// The whole of a service's `main`: reads `SMARTERCHAT_*`, bootstraps logging and
+    /// metrics, builds the service and runs it until SIGTERM/SIGINT.
+    ///
+    /// With the argument `migrate`, applies the service's migrations and exits instead
+    /// (`smarterchatctl migrate` runs this for every service).
+    public func runAsMain(arguments: [String] = CommandLine.arguments) async throws {
+        let configuration = ServiceConfiguration(
+            service: name, reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+        bootstrapLogging(configuration)
+        let logger = Logger(label: "smarterchat.\(name)")
+        if arguments.dropFirst().first == "migrate" {
+            let version = try await migrateOnce(configuration: configuration, logger: logger)
+            logger.info("migrated", metadata: ["db.schema": "\(name)", "db.migration": "\(version)"])
+            return
+        }
+        let metrics = ServiceMetrics.bootstrap()
+        logger.info(
+            "starting", metadata: ["socket": "\(configuration.socketPath)", "version": "\(configuration.version)"])
+        try await build(configuration: configuration, metrics: metrics, logger: logger).run()
+    }
+}
+
+extension DomainService {
+    /// Applies the migrations once, without retrying, and returns the schema's version.
+    func migrateOnce(configuration: ServiceConfiguration, logger: Logger) async throws -> Int {
+        var settings = configuration.database
+        settings.poolSize = 1
+        let database = PostgresClient(configuration: settings, logger: logger)
+        return try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                try await database.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            let version = try await Migrator(schema: name, directory: migrations).migrate(using: database, logger: logger)
+            await database.close()
+            return version
+        }
+    }
+}

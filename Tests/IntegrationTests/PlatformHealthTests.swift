@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// The seven real executables against a real PostgreSQL: `/healthz` sees every service,
+/// notices one that dies, and recovers when it comes back, without restarting the callers.
+@Suite("The running platform", .serialized)
+struct PlatformHealthTests {
+    struct Health: Decodable {
+        struct Service: Decodable {
+            var status: String
+            var migration_version: Int64?
+            var database_reachable: Bool?
+        }
+        struct Failure: Decodable {
+            var code: String
+            var message: String
+            var services: [String]
+        }
+        var status: String
+        var services: [String: Service]
+        var error: Failure?
+    }
+
+    static func health(_ platform: RunningPlatform) async -> (Int, Health?) {
+        guard let (status, body) = try? await platform.get("/healthz") else { return (0, nil) }
+        return (status, try? JSONDecoder().decode(Health.self, from: body))
+    }
+
+    @Test("healthz is 200 with all six up, 503 naming a killed service within 2 s, 200 again after it restarts")
+    func healthFollowsTheServices() async throws {
+        let platform = try await RunningPlatform.start()
+        do {
+            let up = await platform.waitUntil(timeout: .seconds(60)) { await Self.health(platform).0 == 200 }
+            #expect(up, "platform did not become healthy; crm log:\n\(platform.log(of: "crm").suffix(2000))")
+            let (_, all) = await Self.health(platform)
+            #expect(all?.services.count == 6)
+            #expect(all?.services.values.allSatisfy { $0.status == "serving" && ($0.migration_version ?? 0) >= 1 } == true)
+
+            platform.kill("crm")
+            let killedAt = ContinuousClock.now
+            var named = false
+            while ContinuousClock.now - killedAt < .seconds(2) {
+                let (status, body) = await Self.health(platform)
+                if status == 503, body?.error?.services == ["crm"], body?.services["crm"]?.status == "down" {
+                    named = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(named, "healthz did not answer 503 naming crm within 2 s")
+
+            try platform.start("crm")
+            let back = await platform.waitUntil(timeout: .seconds(30)) { await Self.health(platform).0 == 200 }
+            #expect(back, "healthz did not return to 200 after crm restarted")
+            let (_, recovered) = await Self.health(platform)
+            #expect(recovered?.services["crm"]?.status == "serving")
+        } catch {
+            await platform.stop()
+            throw error
+        }
+        await platform.stop()
+    }
+
+    @Test("errors are JSON with a code and a message; /metrics carries every service's figures")
+    func errorsAndMetrics() async throws {
+        let platform = try await RunningPlatform.start()
+        do {
+            let up = await platform.waitUntil(timeout: .seconds(60)) { await Self.health(platform).0 == 200 }
+            try #require(up)
+            let (status, body) = try await platform.get("/no/such/route")
+            #expect(status == 404)
+            let error = try JSONSerialization.jsonObject(with: body) as? [String: [String: String]]
+            #expect(error?["error"]?["code"] == "not_found")
+            #expect(error?["error"]?["message"]?.isEmpty == false)
+
+            let (metricsStatus, metricsBody) = try await platform.get("/metrics")
+            #expect(metricsStatus == 200)
+            let text = String(decoding: metricsBody, as: UTF8.self)
+            for service in ["identity", "agents", "conversations", "crm", "hooks", "analytics"] {
+                #expect(text.contains("smarterchat_service_up{service=\"\(service)\"} 1"), "\(service) missing")
+            }
+        } catch {
+            await platform.stop()
+            throw error
+        }
+        await platform.stop()
+    }
+}
