@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test run bench fuzz clean deps
+.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc
 
 all: build
 
@@ -30,6 +30,15 @@ test-asan:
 # Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.
 bench-codec:
 	$(SWIFT) run -c release CodecBench
+
+# Unary RPC over one Unix-socket connection against a raw C ping-pong, pinned to the same CPU
+# (RPC_BENCH_CPUS, default 0); medians of 3 rounds; writes bench/out/rpc.json.
+bench-rpc:
+	bench/rpc/run.sh
+
+# libFuzzer on the RPC frame decoder and envelope headers for RPC_FUZZ_SECONDS (default 60).
+fuzz-rpc:
+	bench/rpc/fuzz.sh
 
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
 DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \

@@ -87,6 +87,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/RPC", swiftSettings: swiftSettings),
+        // `make bench-rpc` (RPC against a raw C ping-pong) and `make fuzz-rpc` (libFuzzer).
+        .executableTarget(
+            name: "RPCBench",
+            dependencies: [
+                "RPC", "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "bench/rpc/RPCBench", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "RPCFrameFuzz", dependencies: ["RPC", .product(name: "NIOCore", package: "swift-nio")],
+            path: "bench/rpc/RPCFrameFuzz", swiftSettings: swiftSettings),
         .target(
             name: "Postgres",
             dependencies: [
@@ -126,7 +141,14 @@ let package = Package(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
             exclude: ["Golden", "lsan.supp"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "RPCTests", dependencies: ["RPC", "Contracts"], path: "Tests/RPCTests",
+            name: "RPCTests",
+            dependencies: [
+                "RPC", "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/RPCTests",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/PostgresTests",

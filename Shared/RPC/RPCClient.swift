@@ -37,7 +37,7 @@ public final class RPCClient: RPCCaller, Service, Sendable {
 
     /// The configuration the client was built with.
     public let configuration: RPCClientConfiguration
-    private let group: any EventLoopGroup
+    private let eventLoop: any EventLoop
     private let logger: Logger
     private let pool = Mutex(Pool())
 
@@ -47,11 +47,18 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
         self.configuration = configuration
-        self.group = eventLoopGroup
+        self.eventLoop = eventLoopGroup.next()
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: eventLoop)
         var logger = logger
         logger[metadataKey: "rpc.service"] = "\(configuration.serviceName)"
         self.logger = logger
     }
+
+    /// The executor of the event loop all of this client's connections use.
+    ///
+    /// Callers that make many calls in a row can run under
+    /// `withTaskExecutorPreference(client.taskExecutor)` to skip a thread hop per call.
+    public let taskExecutor: EventLoopTaskExecutor
 
     /// The socket paths of the replicas currently known.
     public var knownReplicas: [String] { pool.withLock { $0.order } }
@@ -155,7 +162,7 @@ public final class RPCClient: RPCCaller, Service, Sendable {
             case .connect(let path, let failures):
                 do {
                     let connection = try await RPCClientConnection.connect(
-                        to: path, group: group, maximumFrameSize: configuration.maximumFrameSize,
+                        to: path, group: eventLoop, maximumFrameSize: configuration.maximumFrameSize,
                         connectTimeout: configuration.connectTimeout, logger: logger)
                     pool.withLock { $0.replicas[path] = .ready(connection) }
                     return connection
