@@ -22,6 +22,7 @@ public final class RPCClient: RPCCaller, Service, Sendable {
 
     private struct Pool {
         var replicas: [String: Replica] = [:]
+        var generations: [String: [Int]] = [:]
         var order: [String] = []
         var next = 0
         var isShutDown = false
@@ -126,18 +127,29 @@ public final class RPCClient: RPCCaller, Service, Sendable {
 
     // MARK: Pool
 
-    /// Reads the run directory: adds new replicas, forgets those whose socket is gone.
+    /// Reads the run directory: adds new replicas, forgets those whose socket is gone, and
+    /// retries at once a replica in backoff whose socket was bound again (a restart).
     public func rescan() {
-        let paths = ReplicaDirectory.scan(configuration.runDirectory, service: configuration.serviceName)
+        let entries = ReplicaDirectory.scan(configuration.runDirectory, service: configuration.serviceName)
         pool.withLock { pool in
-            let present = Set(paths)
+            let present = Set(entries.map(\.path))
             for path in pool.order where !present.contains(path) {
                 pool.replicas.removeValue(forKey: path)
+                pool.generations.removeValue(forKey: path)
             }
-            for path in paths where pool.replicas[path] == nil {
-                pool.replicas[path] = .idle
+            for entry in entries {
+                let restarted = pool.generations[entry.path].map { $0 != entry.generation } ?? false
+                pool.generations[entry.path] = entry.generation
+                switch pool.replicas[entry.path] {
+                case nil:
+                    pool.replicas[entry.path] = .idle
+                case .backoff where restarted:
+                    pool.replicas[entry.path] = .idle
+                default:
+                    break
+                }
             }
-            pool.order = paths
+            pool.order = entries.map(\.path)
         }
     }
 

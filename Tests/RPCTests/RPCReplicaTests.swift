@@ -3,6 +3,10 @@ import Testing
 
 @testable import RPC
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("Replicas: discovery, balancing, retry, restart and drain")
 struct RPCReplicaTests {
     @Test("the client discovers every replica socket and balances calls across them")
@@ -86,6 +90,30 @@ struct RPCReplicaTests {
             if reply == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(reply?.text == "2nd:x")
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("a replica in backoff is retried at once when its socket is bound again, as after kill -9")
+    func restartResetsBackoff() async throws {
+        let harness = RPCTestHarness()
+        let path = "\(harness.runDirectory)/echo.1.sock"
+        // A stale socket file that nobody listens on, as a killed server leaves behind.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        close(stale)
+        let client = harness.client { $0.initialBackoff = .seconds(60) }
+        let refused = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.getSlow, EchoMessage(text: "x")) }
+        #expect(refused?.code == .unavailable)
+        try await harness.startServer(replica: 1, router: Echo.router(instance: "new:"))
+        client.rescan()
+        #expect(try await client.call(Echo.getSlow, EchoMessage(text: "x")).text == "new:x")
         client.shutdown()
         await harness.tearDown()
     }
