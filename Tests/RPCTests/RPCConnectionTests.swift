@@ -1,0 +1,59 @@
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import RPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Socket files, keep-alive and the client as a Service")
+struct RPCConnectionTests {
+    @Test("the server creates the run directory 0750 and its socket 0660")
+    func permissions() async throws {
+        let harness = RPCTestHarness()
+        let runDirectory = harness.runDirectory + "/nested"
+        let server = try await harness.startServer(router: Echo.router()) { $0.runDirectory = runDirectory }
+        var status = stat()
+        #expect(stat(runDirectory, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o750)
+        #expect(stat(server.configuration.socketPath, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o660)
+        #expect(status.st_mode & S_IFMT == S_IFSOCK)
+        await harness.tearDown()
+        rmdir(runDirectory)
+    }
+
+    @Test("a ping is answered by a pong carrying the same bytes")
+    func pingPong() async throws {
+        let harness = RPCTestHarness()
+        let server = try await harness.startServer(router: Echo.router())
+        let socket = try RawSocket(path: server.configuration.socketPath)
+        socket.send([0, 0, 0, 13, 4, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(socket.receive(count: 17) == [0, 0, 0, 13, 5, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+        await harness.tearDown()
+    }
+
+    @Test("a running client finds a replica that appears later and closes its connections on shutdown")
+    func clientAsService() async throws {
+        let harness = RPCTestHarness()
+        let client = harness.client { $0.discoveryInterval = .milliseconds(20) }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [client], gracefulShutdownSignals: [],
+                logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await group.run() }
+        #expect(client.knownReplicas.isEmpty)
+        let server = try await harness.startServer(replica: 3, router: Echo.router())
+        #expect(await eventually { client.knownReplicas == [server.configuration.socketPath] })
+        #expect(try await client.call(Echo.echo, EchoMessage(text: "hi")).text == "hi")
+        #expect(server.counters.openConnections == 1)
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(await eventually { server.counters.openConnections == 0 })
+        let error = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.echo, EchoMessage()) }
+        #expect(error?.code == .unavailable)
+        await harness.tearDown()
+    }
+}
