@@ -90,6 +90,9 @@ extension PostgresError {
             serverMessage: serverMessage, file: file, line: line)
     }
 
+    /// The code a SQLSTATE maps to (e.g. `23505` → ``Code/alreadyExists``).
+    public static func code(forSQLState state: String) -> Code { classify(sqlState: state).0 }
+
     /// The kind and a safe message for a SQLSTATE.
     static func classify(sqlState: String?) -> (Code, String) {
         guard let state = sqlState else { return (.unavailable, "connection to the database failed") }

@@ -1,0 +1,116 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("Queries, transactions, the pool and LISTEN/NOTIFY")
+struct PostgresClientTests {
+    @Test("a value with quotes and semicolons is stored verbatim through a parameter")
+    func parametersAreNotSQL() async throws {
+        try await withTestClient { client, _ in
+            try await client.execute("CREATE TABLE notes (id uuid PRIMARY KEY, body text NOT NULL)")
+            let hostile = "Robert'); DROP TABLE notes; -- \"x\" \\ ; ' $1"
+            let id = UUID()
+            let inserted = try await client.execute("INSERT INTO notes (id, body) VALUES ($1, $2)", [id, hostile])
+            #expect(inserted == 1)
+            let rows = try await client.query("SELECT body FROM notes WHERE id = $1", [id])
+            #expect(try rows.firstRow?.decode(String.self, "body") == hostile)
+            let count = try await client.query("SELECT count(*) AS n FROM notes")
+            #expect(try count.firstRow?.decode(Int.self, "n") == 1)
+        }
+    }
+
+    @Test("execute reports the affected row count and optionals bind as NULL")
+    func affectedRows() async throws {
+        try await withTestClient { client, _ in
+            try await client.execute("CREATE TABLE items (n int8, label text)")
+            let none: String? = nil
+            for n in 1...5 { try await client.execute("INSERT INTO items VALUES ($1, $2)", [n, none]) }
+            #expect(try await client.execute("UPDATE items SET label = $1 WHERE n > $2", ["big", 2]) == 3)
+            #expect(try await client.execute("DELETE FROM items WHERE label IS NULL") == 2)
+        }
+    }
+
+    @Test("a transaction commits, and rolls back when its body throws")
+    func transactions() async throws {
+        struct Boom: Error {}
+        try await withTestClient(poolSize: 1) { client, _ in
+            try await client.execute("CREATE TABLE ledger (amount int8 NOT NULL)")
+            try await client.withTransaction { connection in
+                try await connection.execute("INSERT INTO ledger VALUES ($1)", [10])
+                try await connection.execute("INSERT INTO ledger VALUES ($1)", [20])
+            }
+            await #expect(throws: Boom.self) {
+                try await client.withTransaction { connection in
+                    try await connection.execute("INSERT INTO ledger VALUES ($1)", [1000])
+                    throw Boom()
+                }
+            }
+            let error = await postgresError {
+                try await client.withTransaction { connection in
+                    try await connection.execute("INSERT INTO ledger VALUES ($1)", [500])
+                    try await connection.execute("INSERT INTO ledger VALUES (NULL)")
+                }
+            }
+            #expect(error?.code == .invalidArgument)
+            let sum = try await client.query("SELECT coalesce(sum(amount), 0)::int8 AS total FROM ledger")
+            #expect(try sum.firstRow?.decode(Int.self, "total") == 30)
+            // The one connection went back to the pool clean: no transaction left open with
+            // a transaction id assigned by the rolled-back inserts.
+            let state = try await client.query("SELECT pg_current_xact_id_if_assigned() IS NULL AS fresh")
+            #expect(try state.firstRow?.decode(Bool.self, "fresh") == true)
+        }
+    }
+
+    @Test("fifty queries in parallel share a pool of four connections")
+    func concurrency() async throws {
+        try await withTestClient(poolSize: 4) { client, _ in
+            let results = try await withThrowingTaskGroup(of: (Int, Int, Int).self) { group in
+                for n in 0..<50 {
+                    group.addTask {
+                        let row = try #require(
+                            try await client.query("SELECT $1::int8 * 2 AS doubled, pg_backend_pid() AS pid, pg_sleep(0.01)::text AS s", [n]).firstRow)
+                        return (n, try row.decode(Int.self, "doubled"), try row.decode(Int.self, "pid"))
+                    }
+                }
+                var collected: [(Int, Int, Int)] = []
+                for try await result in group { collected.append(result) }
+                return collected
+            }
+            #expect(results.count == 50)
+            #expect(results.allSatisfy { $0.1 == $0.0 * 2 })
+            let backends = Set(results.map(\.2))
+            #expect(backends.count <= 4)
+            #expect(backends.count >= 2)
+        }
+    }
+
+    @Test("a notification sent after listening is delivered with its payload")
+    func listenNotify() async throws {
+        try await withTestClient { client, _ in
+            let notifications = try await client.notifications(channel: "reply_jobs")
+            try await client.notify(channel: "reply_jobs", payload: "job-1")
+            try await client.notify(channel: "other", payload: "ignored")
+            try await client.notify(channel: "reply_jobs", payload: "job 2; 'quoted'")
+            var received: [String] = []
+            for try await notification in notifications {
+                #expect(notification.channel == "reply_jobs")
+                received.append(notification.payload)
+                if received.count == 2 { break }
+            }
+            #expect(received == ["job-1", "job 2; 'quoted'"])
+        }
+    }
+
+    @Test("NOTIFY inside a transaction is delivered only after COMMIT")
+    func notifyAfterCommit() async throws {
+        try await withTestClient { client, _ in
+            let notifications = try await client.notifications(channel: "outbox")
+            try await client.withTransaction { connection in
+                try await connection.execute("SELECT pg_notify($1, $2)", ["outbox", "committed"])
+            }
+            var iterator = notifications.makeAsyncIterator()
+            let first = try await iterator.next()
+            #expect(first?.payload == "committed")
+        }
+    }
+}
