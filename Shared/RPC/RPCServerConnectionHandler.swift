@@ -87,7 +87,8 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if !calls.isEmpty {
-            logger.info("client went away with calls in flight; cancelling them", metadata: ["rpc.calls": "\(calls.count)"])
+            logger.info(
+                "client went away with calls in flight; cancelling them", metadata: ["rpc.calls": "\(calls.count)"])
         }
         for call in calls.values {
             call.timer?.cancel()
@@ -140,12 +141,14 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         var deadline: ContinuousClock.Instant?
         if header.timeoutMilliseconds > 0 {
             deadline = .now + .milliseconds(header.timeoutMilliseconds)
-            call.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(header.timeoutMilliseconds))) {
-                [self] in self.expire(callID, after: header.timeoutMilliseconds)
+            let milliseconds = header.timeoutMilliseconds
+            call.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+                [self] in self.expire(callID, after: milliseconds)
             }
         }
         calls[callID] = call
-        let callContext = RPCContext(method: header.method, metadata: header.metadata, deadline: deadline, logger: logger)
+        let callContext = RPCContext(
+            method: header.method, metadata: header.metadata, deadline: deadline, logger: logger)
         let eventLoop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let counters = self.counters

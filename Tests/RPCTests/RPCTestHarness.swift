@@ -62,8 +62,8 @@ final class RPCTestHarness: Sendable {
         var configuration = RPCServerConfiguration(serviceName: "echo", replica: replica, runDirectory: runDirectory)
         configure(&configuration)
         let server = RPCServer(configuration: configuration, router: router, logger: recorder.logger("server"))
-        let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let quiet = Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: quiet))
         let task = Task { try await group.run() }
         running.withLock { $0.append((server, group, task)) }
         let deadline = ContinuousClock.now + .seconds(5)
@@ -108,7 +108,9 @@ final class RPCTestHarness: Sendable {
         }
         if let dir = opendir(runDirectory) {
             while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 if name != "." && name != ".." { unlink("\(runDirectory)/\(name)") }
             }
             closedir(dir)
