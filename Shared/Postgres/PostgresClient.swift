@@ -51,6 +51,7 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Leases a connection for `body` and returns it to the pool afterwards.
+    @discardableResult
     public func withConnection<T: Sendable>(
         logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -66,6 +67,7 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows when it throws.
+    @discardableResult
     public func withTransaction<T: Sendable>(
         logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {

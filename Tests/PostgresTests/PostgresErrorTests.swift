@@ -44,7 +44,7 @@ struct PostgresErrorTests {
             #expect(notNull?.sqlState == "23502")
 
             let badUUID = await postgresError {
-                try await client.query("SELECT * FROM parents WHERE id = $1::uuid", ["not-a-uuid-secret"])
+                _ = try await client.query("SELECT * FROM parents WHERE id = $1::uuid", ["not-a-uuid-secret"])
             }
             #expect(badUUID?.code == .invalidArgument)
             #expect(badUUID?.sqlState == "22P02")
@@ -54,7 +54,7 @@ struct PostgresErrorTests {
             #expect(!description.contains("SELECT"))
             #expect(!(unique.map { "\($0)" } ?? "").contains("a@example.com"))
 
-            let syntax = await postgresError { try await client.query("SELEC 1") }
+            let syntax = await postgresError { _ = try await client.query("SELEC 1") }
             #expect(syntax?.code == .internal)
             #expect(syntax?.sqlState == "42601")
 
@@ -67,7 +67,7 @@ struct PostgresErrorTests {
     func serialization() async throws {
         try await withTestClient { client, _ in
             let error = await postgresError {
-                try await client.query("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+                _ = try await client.query("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
             }
             #expect(error?.code == .aborted)
             #expect(error?.isRetryable == true)
