@@ -61,14 +61,14 @@ extension TemporaryPostgres {
     /// shared memory for a moment.
     func startServer() async throws {
         var lastError: (any Error)?
-        for attempt in 0..<5 {
+        for attempt in 0..<10 {
             do {
                 try await run(pgctl: ["start", "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "30"])
                 return
             } catch {
                 lastError = error
                 logger.debug("pg_ctl start failed; retrying", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
         let log = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
@@ -94,6 +94,19 @@ extension TemporaryPostgres {
             let first = text.split(separator: "\n").first, let pid = pid_t(first)
         else { return nil }
         return pid
+    }
+
+    /// The processes whose parent is `pid`, read from `/proc`.
+    static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let child = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
+        }
     }
 
     /// Whether `pid` is alive (a zombie counts as gone).

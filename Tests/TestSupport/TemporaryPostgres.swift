@@ -87,13 +87,15 @@ public final class TemporaryPostgres: Sendable {
         try await run(pgctl: ["stop", "-D", dataDirectory.path, "-w", "-m", immediate ? "immediate" : "fast"])
     }
 
-    /// Kills the postmaster with SIGKILL and waits until its processes are gone.
+    /// Kills the postmaster with SIGKILL, like a crash, and waits until it and its backends
+    /// are gone (they leave on their own once they notice the postmaster died).
     public func kill() async throws {
         guard let pid = postmasterPID() else { return }
+        let children = Self.children(of: pid)
         _ = Foundation.kill(pid, SIGKILL)
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if !Self.isRunning(pid) { return }
+            if !Self.isRunning(pid) && !children.contains(where: Self.isRunning) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
     }
