@@ -31,9 +31,8 @@ struct ConstraintTests {
             return CatalogEntry(schema: row[0] ?? "", table: row[1] ?? "", name: row[2] ?? "", definition: using)
         }
         let found = Set(actual.filter { !SchemaMigration.bookkeepingTables.contains($0.table) })
-        for index in SeedConstraints.indexes {
-            #expect(found.contains(index), "missing or different: \(index)")
-        }
+        let missing = SeedConstraints.indexes.filter { !found.contains($0) }
+        #expect(missing.isEmpty, "seed indexes missing or different")
         let unexpected = found.subtracting(SeedConstraints.indexes).sorted()
         #expect(unexpected.isEmpty, "indexes neither in the seed nor documented: \(unexpected)")
     }

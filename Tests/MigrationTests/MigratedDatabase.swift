@@ -31,7 +31,16 @@ struct MigratedDatabase: Sendable {
     }
 
     /// A new database with every service provisioned and migrated once.
+    ///
+    /// Builds run one at a time: roles are cluster-wide and the provisioner's advisory lock
+    /// is per database, so two databases provisioned at once can both `ALTER ROLE` the same
+    /// role ("tuple concurrently updated").
     static func make() async throws -> MigratedDatabase {
+        try await SharedMigratedDatabase.instance.buildSerially()
+    }
+
+    /// Creates and migrates a database; callers go through ``make()``.
+    fileprivate static func build() async throws -> MigratedDatabase {
         let server = try await TemporaryPostgres.shared()
         let database = try await server.createDatabase().database
         var versions: [String: Int] = [:]
@@ -73,10 +82,23 @@ actor SharedMigratedDatabase {
     static let instance = SharedMigratedDatabase()
     private var building: Task<MigratedDatabase, any Error>?
 
+    private var lastBuild: Task<MigratedDatabase, any Error>?
+
     func database() async throws -> MigratedDatabase {
         if let building { return try await building.value }
         let task = Task { try await MigratedDatabase.make() }
         building = task
+        return try await task.value
+    }
+
+    /// Starts a build after the previous one has finished, whatever its outcome.
+    func buildSerially() async throws -> MigratedDatabase {
+        let previous = lastBuild
+        let task = Task {
+            _ = await previous?.result
+            return try await MigratedDatabase.build()
+        }
+        lastBuild = task
         return try await task.value
     }
 }

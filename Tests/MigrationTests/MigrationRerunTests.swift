@@ -8,7 +8,7 @@ struct MigrationRerunTests {
     /// Everything the migrations create in a schema, as text: relations, columns, indexes,
     /// constraints, triggers and functions.
     static let catalogSnapshot: PostgresQuery = """
-        SELECT 'relation ' || c.relname || ' ' || c.relkind FROM pg_class c
+        SELECT 'relation ' || c.relname || ' ' || c.relkind::text FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
         UNION ALL
         SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '
@@ -40,9 +40,18 @@ struct MigrationRerunTests {
         let first = try #require(database.versions[service.name])
         #expect(first == 1)
 
+        let recorded = PostgresQuery(unsafeSQL: """
+            SELECT version, name, checksum, applied_at FROM \(service.schema).schema_migrations ORDER BY version
+            """)
+        let recordedBefore = try await database.withAdmin { try await textRows($0, recorded) }
+        #expect(recordedBefore.map { $0[0] } == ["1"])
+        #expect(recordedBefore.map { $0[1] } == ["init"])
+
         let second = try await SchemaMigration.migrate(service, as: database.configuration(for: service))
         #expect(second == first)
         let after = try await database.withAdmin { try await textRows($0, Self.catalogSnapshot, [service.schema]) }
         #expect(after == before)
+        let recordedAfter = try await database.withAdmin { try await textRows($0, recorded) }
+        #expect(recordedAfter == recordedBefore)
     }
 }

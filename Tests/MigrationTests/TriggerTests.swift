@@ -48,8 +48,8 @@ struct TriggerTests {
             """,
     ]
 
-    @Test("every table with updated_at has a sample row here", arguments: [()])
-    func everyUpdatedAtTableIsCovered(_: Void) {
+    @Test("every table with updated_at has a sample row here")
+    func everyUpdatedAtTableIsCovered() {
         let tables = Set(SeedTables.all.filter(\.hasUpdatedAt).map(\.qualifiedName))
         #expect(tables == Set(Self.sampleRows.keys))
     }
