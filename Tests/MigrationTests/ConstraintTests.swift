@@ -83,6 +83,29 @@ struct ConstraintTests {
         }
     }
 
+    @Test("deleting a conversation cascades to its messages in every partition")
+    func conversationDeleteCascadesToMessages() async throws {
+        let database = try await MigratedDatabase.shared()
+        try await database.withRole(.conversations) { client in
+            let conversation = try #require(
+                try await client.query(
+                    PostgresQuery(unsafeSQL: TriggerTests.sampleRows["conversations.conversations"]!),
+                    ["cascade \(UInt64.random(in: 0...UInt64.max))"]
+                ).firstRow?.decode(UUID.self, "id"))
+            // One message this month, one next month, one in the default partition (2100).
+            try await client.execute("""
+                INSERT INTO conversations.messages (conversation_id, sender_type, content, direction, created_at)
+                SELECT $1, 'contact', 'oi', 'inbound', t
+                FROM unnest(ARRAY[now(), date_trunc('month', now()) + interval '1 month 2 days',
+                                  timestamptz '2100-03-04 00:00:00+00']) AS t
+                """, [conversation])
+            let count: PostgresQuery = "SELECT count(*)::int8 AS n FROM conversations.messages WHERE conversation_id = $1"
+            #expect(try await client.query(count, [conversation]).firstRow?.decode(Int.self, "n") == 3)
+            try await client.execute("DELETE FROM conversations.conversations WHERE id = $1", [conversation])
+            #expect(try await client.query(count, [conversation]).firstRow?.decode(Int.self, "n") == 0)
+        }
+    }
+
     /// Constraints of the given `contype` list declared on the tables themselves (not the
     /// copies PostgreSQL clones onto partitions).
     private func constraints(ofType types: String) async throws -> [CatalogEntry] {

@@ -137,6 +137,16 @@ struct PartitionTests {
                 try await client.query(locate, [id]).firstRow?.decode(String.self, "relname")
                     == "\(table.name)_\(Self.suffix(later))")
             #expect(try await client.query(ensure, [8]).firstRow?.decode(Int.self, "created") == 0)
+
+            if table.name == "messages" {
+                // The move from the default partition is not a new message: the §5.2 stats
+                // trigger must not count it a second time.
+                let count = try await client.query("""
+                    SELECT c.message_count FROM conversations.conversations c
+                    JOIN conversations.messages m ON m.conversation_id = c.id WHERE m.id = $1
+                    """, [id]).firstRow?.decode(Int.self, "message_count")
+                #expect(count == 1)
+            }
         }
     }
 }
