@@ -203,31 +203,42 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         }
     }
 
+    /// Chooses where a call goes, without allocating (it runs on every call).
     private static func pick(in pool: inout Pool, excluding excluded: Set<String>) -> Pick? {
-        let candidates = pool.order.filter { !excluded.contains($0) }
-        guard !candidates.isEmpty else { return nil }
-        var usable: [RPCClientConnection] = []
-        var connecting = false
-        let now = ContinuousClock.now
-        for path in candidates {
-            if case .ready(let connection) = pool.replicas[path] {
-                if connection.status.isUsable {
-                    usable.append(connection)
-                } else if connection.status.isClosed {
-                    pool.replicas[path] = .idle
-                }
+        let count = pool.order.count
+        guard count > 0 else { return nil }
+        var anyCandidate = false
+        var readyCount = 0
+        // A replica never tried gets a connection first, so load spreads to new replicas;
+        // closed connections become idle again.
+        for path in pool.order where excluded.isEmpty || !excluded.contains(path) {
+            anyCandidate = true
+            switch pool.replicas[path] {
+            case .idle:
+                pool.replicas[path] = .connecting
+                return .connect(path, failures: 0)
+            case .ready(let connection) where connection.status.isClosed:
+                pool.replicas[path] = .connecting
+                return .connect(path, failures: 0)
+            case .ready(let connection) where connection.status.isUsable:
+                readyCount += 1
+            default:
+                break
             }
         }
-        // A replica never tried gets a connection first, so load spreads to new replicas.
-        if let path = candidates.first(where: { if case .idle = pool.replicas[$0] { true } else { false } }) {
-            pool.replicas[path] = .connecting
-            return .connect(path, failures: 0)
-        }
-        if !usable.isEmpty {
+        guard anyCandidate else { return nil }
+        if readyCount > 0 {
             pool.next &+= 1
-            return .ready(usable[pool.next % usable.count])
+            var skip = pool.next % readyCount
+            for path in pool.order where excluded.isEmpty || !excluded.contains(path) {
+                guard case .ready(let connection) = pool.replicas[path], connection.status.isUsable else { continue }
+                if skip == 0 { return .ready(connection) }
+                skip -= 1
+            }
         }
-        for path in candidates {
+        let now = ContinuousClock.now
+        var connecting = false
+        for path in pool.order where excluded.isEmpty || !excluded.contains(path) {
             switch pool.replicas[path] {
             case .backoff(let until, let failures) where until <= now:
                 pool.replicas[path] = .connecting

@@ -8,19 +8,27 @@ public struct RPCContext: Sendable {
     public var metadata: CallMetadata
     /// When the caller stops waiting; the handler's task is cancelled then. Nil when none.
     public var deadline: ContinuousClock.Instant?
-    /// A logger carrying `rpc.request_id`, `rpc.method` and `rpc.caller`.
-    public var logger: Logger
+    /// The server's logger, without the call's metadata.
+    public var baseLogger: Logger
 
-    /// Creates a context; the logger gets the call's metadata attached.
+    /// Creates a context for a call of `method`.
     public init(method: String, metadata: CallMetadata, deadline: ContinuousClock.Instant?, logger: Logger) {
         self.method = method
         self.metadata = metadata
         self.deadline = deadline
-        var logger = logger
+        self.baseLogger = logger
+    }
+
+    /// A logger carrying `rpc.request_id`, `rpc.method` and `rpc.caller`.
+    ///
+    /// Built on each access (calls that never log pay nothing): keep it in a local when
+    /// logging several lines.
+    public var logger: Logger {
+        var logger = baseLogger
         if !metadata.requestID.isEmpty { logger[metadataKey: "rpc.request_id"] = "\(metadata.requestID)" }
         logger[metadataKey: "rpc.method"] = "\(method)"
         if !metadata.caller.isEmpty { logger[metadataKey: "rpc.caller"] = "\(metadata.caller)" }
-        self.logger = logger
+        return logger
     }
 
     /// The principal the call is made for.

@@ -132,7 +132,8 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
             return respond(callID, .failure(RPCError(.unavailable, "server is draining")))
         }
         lastCallID = max(lastCallID, callID)
-        guard router.service.declares(header.method), let route = router.route(for: header.method) else {
+        // Only methods the descriptor declares can be registered, so a route is a declared method.
+        guard let route = router.route(for: header.method) else {
             counters.unimplemented()
             return respond(callID, .failure(RPCError(.unimplemented, "method \(header.method) is not implemented")))
         }
