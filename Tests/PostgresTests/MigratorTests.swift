@@ -40,7 +40,6 @@ struct MigratorTests {
     func racing() async throws {
         try await withTestClient { client, configuration in
             let other = PostgresClient(configuration: configuration, logger: Logger(label: "other"))
-            defer { _ = other }
             let versions = try await withThrowingTaskGroup(of: Int.self) { group in
                 for migratorClient in [client, other, client, other] {
                     group.addTask {

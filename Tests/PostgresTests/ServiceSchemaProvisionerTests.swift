@@ -21,7 +21,6 @@ struct ServiceSchemaProvisionerTests {
             asB.user = ServiceSchemaProvisioner.roleName(for: serviceB)
             let clientA = PostgresClient(configuration: asA, logger: logger)
             let clientB = PostgresClient(configuration: asB, logger: logger)
-            defer { _ = (clientA, clientB) }
 
             // Each role migrates its own schema (search_path points at it).
             try await Migrator(client: clientB, schema: serviceB, logger: logger)

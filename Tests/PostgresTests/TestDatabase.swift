@@ -16,9 +16,6 @@ func withTestClient<T: Sendable>(
         return value
     } catch {
         await client.close()
-        if let error = error as? PostgresError, let detail = error.serverMessage {
-            print("DEBUG server message: \(detail)")
-        }
         throw error
     }
 }
