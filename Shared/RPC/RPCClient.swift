@@ -189,7 +189,11 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                 }
             case .wait:
                 if let deadline, deadline <= .now { throw RPCError(.deadlineExceeded, "deadline exceeded") }
-                try await Task.sleep(for: .milliseconds(1))
+                do {
+                    try await Task.sleep(for: .milliseconds(1))
+                } catch {
+                    throw RPCError(.cancelled, "call cancelled", cause: error)
+                }
             case .shutDown:
                 throw RPCError.transport("client is shut down", notProcessed: true)
             case .none:
