@@ -35,6 +35,39 @@ struct RPCConnectionTests {
         await harness.tearDown()
     }
 
+    @Test("the client closes a connection whose server stops answering pings")
+    func keepAliveTimeout() async throws {
+        let harness = RPCTestHarness()
+        // A listener that accepts connections (the kernel does, from its backlog) and never answers.
+        let path = "\(harness.runDirectory)/echo.1.sock"
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && listen(listener, 8) == 0)
+        let client = harness.client {
+            $0.discoveryInterval = .milliseconds(10)
+            $0.keepAliveInterval = .milliseconds(50)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [client], gracefulShutdownSignals: [],
+                logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await group.run() }
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.echo, EchoMessage(), metadata: CallMetadata(), timeout: .milliseconds(100))
+        }
+        #expect(error?.code == .deadlineExceeded)
+        #expect(await eventually { harness.recorder.count(containing: "keep-alive ping not answered") == 1 })
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await harness.tearDown()
+    }
+
     @Test("a running client finds a replica that appears later and closes its connections on shutdown")
     func clientAsService() async throws {
         let harness = RPCTestHarness()
