@@ -33,6 +33,32 @@ struct RPCEnvelopeTests {
         }
     }
 
+    @Test("random request headers agree with libprotobuf-c both ways")
+    func randomRequestHeaders() throws {
+        var generator = SplitMix64(seed: 0x5EED_2026)
+        let alphabet = Array("abcXYZ019-_:/.ãçé€😀 ")
+        func text(_ maximum: Int) -> String {
+            String((0..<Int(generator.next() % UInt64(maximum + 1))).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        }
+        for _ in 0..<300 {
+            let principal = Principal(
+                organizationId: text(40), userId: text(40), role: text(12), apiKeyId: text(20),
+                scopes: (0..<Int(generator.next() % 4)).map { _ in text(15) })
+            let ours = WireRequestHeader(
+                method: text(60), timeoutMilliseconds: UInt32(truncatingIfNeeded: generator.next() >> UInt64(generator.next() % 64)),
+                metadata: CallMetadata(requestID: text(36), caller: text(12), principal: principal))
+            var buffer = ByteBuffer()
+            ours.encode(into: &buffer)
+            let reference = Envelope.RequestHeader(
+                method: ours.method, timeoutMs: ours.timeoutMilliseconds, requestId: ours.metadata.requestID,
+                caller: ours.metadata.caller, principal: principal.isEmpty ? nil : principal)
+            #expect(Array(buffer.readableBytesView) == reference.serializedBytes())
+            #expect(try WireRequestHeader.decode(ByteBuffer(bytes: reference.serializedBytes())) == ours)
+            let unpacked = try Envelope.RequestHeader(serializedBytes: Array(buffer.readableBytesView))
+            #expect(unpacked.method == ours.method && unpacked.principal == (principal.isEmpty ? nil : principal))
+        }
+    }
+
     @Test("response headers encode to the bytes libprotobuf-c packs, for every status code")
     func responseHeaderMatchesProtobufC() throws {
         for code in [0] + RPCError.Code.allCases.map(\.rawValue) {
@@ -75,5 +101,20 @@ struct RPCEnvelopeTests {
         ])
     func malformed(bytes: [UInt8]) {
         #expect(throws: (any Error).self) { try WireRequestHeader.decode(ByteBuffer(bytes: bytes)) }
+    }
+}
+
+/// A small deterministic generator, so failures reproduce.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
