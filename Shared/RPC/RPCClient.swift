@@ -213,15 +213,16 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         guard count > 0 else { return nil }
         var anyCandidate = false
         var readyCount = 0
-        // A replica never tried gets a connection first, so load spreads to new replicas;
-        // closed connections become idle again.
+        // A replica never tried gets a connection first, so load spreads to new replicas.
         for path in pool.order where excluded.isEmpty || !excluded.contains(path) {
             anyCandidate = true
             switch pool.replicas[path] {
             case .idle:
                 pool.replicas[path] = .connecting
                 return .connect(path, failures: 0)
-            case .ready(let connection) where connection.status.isClosed:
+            case .ready(let connection) where !connection.status.isUsable:
+                // Closed, or draining after GOAWAY (the server idled it out or is shutting
+                // down): open a new connection; calls in flight finish on the old one.
                 pool.replicas[path] = .connecting
                 return .connect(path, failures: 0)
             case .ready(let connection) where connection.status.isUsable:

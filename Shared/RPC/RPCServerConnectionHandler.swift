@@ -105,10 +105,16 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is RPCDrainEvent else { return context.fireUserInboundEventTriggered(event) }
-        guard !draining else { return }
+        startDrain(reason: "server shutting down")
+    }
+
+    /// Sends GOAWAY, then closes once the calls in flight are answered. A request racing the
+    /// GOAWAY has a higher call id, so its client knows it was not started and may resend it.
+    private func startDrain(reason: String) {
+        guard !draining, let context else { return }
         draining = true
         var frame = context.channel.allocator.buffer(capacity: 64)
-        let goAway = WireGoAway(lastCallID: lastCallID, reason: "server shutting down")
+        let goAway = WireGoAway(lastCallID: lastCallID, reason: reason)
         frame.writeCallFrameless(kind: .goAway) { goAway.encode(into: &$0) }
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         finishDrainIfIdle()
@@ -240,11 +246,10 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
             let silent = NIODeadline.now() - lastActivity
-            if calls.isEmpty, silent >= idleTimeout, let context = self.context, !closing {
-                closing = true
+            if calls.isEmpty, silent >= idleTimeout, !closing, !draining {
                 logger.info("closing idle connection", metadata: ["rpc.idle_ms": "\(silent.nanoseconds / 1_000_000)"])
-                context.close(promise: nil)
-            } else {
+                startDrain(reason: "idle")
+            } else if !closing, !draining {
                 scheduleIdleCheck(in: max(idleTimeout - silent, .milliseconds(10)))
             }
         }

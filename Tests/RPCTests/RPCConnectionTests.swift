@@ -68,6 +68,20 @@ struct RPCConnectionTests {
         await harness.tearDown()
     }
 
+    @Test("a connection the server closes as idle is replaced without failing calls")
+    func idleConnectionReplaced() async throws {
+        let harness = RPCTestHarness()
+        let server = try await harness.startServer(router: Echo.router()) { $0.idleTimeout = .milliseconds(50) }
+        let client = harness.client()
+        for round in 0..<3 {
+            #expect(try await client.call(Echo.echo, EchoMessage(text: "\(round)")).text == "\(round)")
+            #expect(await eventually { server.counters.openConnections == 0 })
+        }
+        #expect(harness.recorder.count(containing: "closing idle connection") == 3)
+        client.shutdown()
+        await harness.tearDown()
+    }
+
     @Test("a running client finds a replica that appears later and closes its connections on shutdown")
     func clientAsService() async throws {
         let harness = RPCTestHarness()

@@ -48,11 +48,16 @@ final class RawSocket {
         return received
     }
 
-    /// Whether the peer closed the connection within `timeoutMilliseconds`.
+    /// Whether the peer closed the connection within `timeoutMilliseconds` (bytes it sent
+    /// before closing, such as a GOAWAY, are read and dropped).
     func isClosedByPeer(timeoutMilliseconds: Int32 = 2000) -> Bool {
-        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, timeoutMilliseconds) == 1 else { return false }
-        var byte: UInt8 = 0
-        return read(fd, &byte, 1) <= 0
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, timeoutMilliseconds) == 1 else { return false }
+            var chunk = [UInt8](repeating: 0, count: 256)
+            if chunk.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) <= 0 { return true }
+        }
+        return false
     }
 }
