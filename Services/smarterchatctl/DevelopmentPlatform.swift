@@ -27,11 +27,17 @@ struct DevelopmentPlatform: Sendable {
             try await cluster.start()
             started = true
         }
-        try await PostgresProvisioning.createDatabase(Self.database, admin: cluster.configuration(), logger: logger)
-        let admin = cluster.configuration(database: Self.database, poolSize: 1)
-        for service in PlatformService.all {
-            try await PostgresProvisioning.provisionService(service.name, admin: admin, logger: logger)
+        try await cluster.createDatabase(named: Self.database, logger: logger)
+        let admin = PostgresClient(configuration: cluster.configuration(database: Self.database, poolSize: 1), logger: logger)
+        do {
+            for service in PlatformService.all {
+                try await ServiceSchemaProvisioner.provision(service: service.name, using: admin, logger: logger)
+            }
+        } catch {
+            await admin.close()
+            throw error
         }
+        await admin.close()
         let runDirectory = URL(fileURLWithPath: options.runDir).standardizedFileURL
         try FileManager.default.createDirectory(
             at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])

@@ -88,14 +88,14 @@ public final class LocalPostgresCluster: Sendable {
     /// after a SIGKILL the old backends may hold the shared memory for a moment.
     public func start() async throws {
         var lastError: (any Error)?
-        for attempt in 0..<5 {
+        for attempt in 0..<10 {
             do {
                 try await pgctl(["start", "-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60"])
                 return
             } catch {
                 lastError = error
                 logger.debug("pg_ctl start failed; retrying", metadata: ["attempt": "\(attempt)"])
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
         let log = (try? String(contentsOf: logFile, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
@@ -108,11 +108,34 @@ public final class LocalPostgresCluster: Sendable {
         try await pgctl(["stop", "-D", dataDirectory.path, "-w", "-m", immediate ? "immediate" : "fast"])
     }
 
-    /// SIGKILLs the postmaster and waits until it is gone (crash tests).
+    /// SIGKILLs the postmaster, like a crash, and waits until it and its backends are gone
+    /// (they leave on their own once they notice the postmaster died).
     public func kill() async throws {
         guard let pid = postmasterPID() else { return }
+        let children = Self.children(of: pid)
         Foundation.kill(pid, SIGKILL)
-        while Self.isAlive(pid) { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if !Self.isAlive(pid) && !children.contains(where: Self.isAlive) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Creates `name` unless it exists.
+    public func createDatabase(named name: String, logger: Logger) async throws {
+        let admin = PostgresClient(configuration: configuration(poolSize: 1), logger: logger)
+        do {
+            try await admin.withConnection { connection in
+                let exists = try await connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])
+                guard exists.isEmpty else { return }
+                let quoted = try await connection.quoteIdentifier(name)
+                try await connection.executeScript(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted)"))
+            }
+        } catch {
+            await admin.close()
+            throw error
+        }
+        await admin.close()
     }
 
     /// The configuration reaching `database` as `user` (default: the superuser).

@@ -37,12 +37,13 @@ final class DatabaseBootstrap: Service, Sendable {
     }
 
     private func migrateWithRetry() async throws {
-        let migrator = try Migrator(schema: schema, directory: migrations)
+        let migrator = Migrator(client: database, schema: schema, logger: logger)
+        let files = try Migration.load(from: migrations)
         var delay: Duration = .milliseconds(100)
         var failures = 0
         while true {
             do {
-                let version = try await migrator.migrate(using: database, logger: logger)
+                let version = try await migrator.migrate(files)
                 state.markMigrated(version: Int64(version))
                 logger.info("schema ready", metadata: ["db.schema": "\(schema)", "db.migration": "\(version)"])
                 return

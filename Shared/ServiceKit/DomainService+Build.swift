@@ -77,7 +77,8 @@ extension DomainService {
                 return nil
             }
             defer { group.cancelAll() }
-            let version = try await Migrator(schema: name, directory: migrations).migrate(using: database, logger: logger)
+            let version = try await Migrator(client: database, schema: name, logger: logger)
+                .migrate(Migration.load(from: migrations))
             await database.close()
             return version
         }

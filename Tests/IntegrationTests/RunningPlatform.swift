@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 import ServiceKit
 import TestSupport
@@ -151,16 +152,16 @@ final class RunningPlatform: @unchecked Sendable {
     }
 }
 
-// TEMPORARY until Shared/Postgres has provisioning.
+/// Creates every service's role and schema in `admin`'s database.
 func provisionServices(admin: PostgresConfiguration, services: [String]) async throws {
-    let client = PostgresClient(configuration: admin, logger: .init(label: "provision"))
-    for service in services {
-        let role = "smarterchat_\(service)"
-        let exists = try await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])
-        if exists.isEmpty {
-            _ = try await client.execute(PostgresQuery(unsafeSQL: "CREATE ROLE \(role) LOGIN"))
+    let client = PostgresClient(configuration: admin, logger: Logger(label: "provision"))
+    do {
+        for service in services {
+            try await ServiceSchemaProvisioner.provision(service: service, using: client, logger: Logger(label: "provision"))
         }
-        _ = try await client.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(service) AUTHORIZATION \(role)"))
+    } catch {
+        await client.close()
+        throw error
     }
     await client.close()
 }

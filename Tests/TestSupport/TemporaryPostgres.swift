@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import Postgres
 
-/// A throwaway PostgreSQL server for tests: `initdb` into a temporary folder, listening on
-/// a Unix socket in that folder only (no TCP), with `fsync=off`.
+/// A throwaway PostgreSQL server for tests: a ``LocalPostgresCluster`` in a new temporary
+/// folder, listening on a Unix socket in that folder only (no TCP), with `fsync=off`.
 ///
 /// ```swift
 /// let server = try await TemporaryPostgres.shared()          // one per test process
@@ -17,100 +17,86 @@ import Postgres
 /// password. Tests that stop, kill or restart the server should start a private instance
 /// with ``start(logger:)`` rather than disturb the shared one.
 public final class TemporaryPostgres: Sendable {
-    /// The folder holding the data directory, the socket and the server log.
-    public let folder: URL
-    /// The port that names the socket file (`.s.PGSQL.<port>`); no TCP listener is opened.
-    public let port: Int
-    /// The superuser role created by `initdb`.
-    public let superuser = "postgres"
-    let binaries: URL
+    /// The server.
+    public let cluster: LocalPostgresCluster
     let logger: Logger
 
-    var dataDirectory: URL { folder.appendingPathComponent("data") }
-    var logFile: URL { folder.appendingPathComponent("server.log") }
+    /// The folder holding the data directory, the socket and the server log.
+    public var folder: URL { cluster.folder }
+    /// The port that names the socket file (`.s.PGSQL.<port>`); no TCP listener is opened.
+    public var port: Int { cluster.port }
+    /// The superuser role created by `initdb`.
+    public var superuser: String { cluster.superuser }
 
-    init(folder: URL, port: Int, binaries: URL, logger: Logger) {
-        self.folder = folder
-        self.port = port
-        self.binaries = binaries
+    private init(cluster: LocalPostgresCluster, logger: Logger) {
+        self.cluster = cluster
         self.logger = logger
     }
 
     /// Creates a cluster in a new temporary folder and starts it; throws if PostgreSQL's
     /// binaries (`pg_config --bindir`) are missing or the server does not become ready.
     public static func start(logger: Logger = Logger(label: "TemporaryPostgres")) async throws -> TemporaryPostgres {
-        let binaries = try Self.findBinaries()
         var template = Array((NSTemporaryDirectory() + "/smarterchat-pg-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw TemporaryPostgresError("could not create a temporary folder") }
         let folder = URL(fileURLWithPath: String(cString: made))
-        let server = TemporaryPostgres(folder: folder, port: 5432, binaries: binaries, logger: logger)
+        let cluster: LocalPostgresCluster
         do {
-            try server.initialize()
-            try await server.startServer()
+            cluster = try LocalPostgresCluster(folder: folder, durable: false, logger: logger)
+            try cluster.initialize()
+            try await cluster.start()
         } catch {
-            server.remove()
-            throw error
+            try? FileManager.default.removeItem(at: folder)
+            throw TemporaryPostgresError("\(error)")
         }
-        return server
+        return TemporaryPostgres(cluster: cluster, logger: logger)
     }
 
     /// The configuration to reach `database` as `user` (default: the superuser) over the
-    /// socket.
+    /// socket, with short timeouts and reconnect delays for tests.
     public func configuration(database: String = "postgres", user: String? = nil, poolSize: Int = 4) -> PostgresConfiguration {
-        PostgresConfiguration(
-            endpoint: .unixSocket(directory: folder.path), port: port, database: database,
-            user: user ?? superuser, poolSize: poolSize, connectTimeout: .seconds(2),
-            initialReconnectDelay: .milliseconds(50), maximumReconnectDelay: .milliseconds(500),
-            healthCheckInterval: .milliseconds(500))
+        var configuration = cluster.configuration(database: database, user: user, poolSize: poolSize)
+        configuration.connectTimeout = .seconds(2)
+        configuration.initialReconnectDelay = .milliseconds(50)
+        configuration.maximumReconnectDelay = .milliseconds(500)
+        configuration.healthCheckInterval = .milliseconds(500)
+        return configuration
     }
 
     /// Creates a new, empty database (named `test_<random>` unless given) and returns the
     /// superuser's configuration for it.
     public func createDatabase(named name: String? = nil) async throws -> PostgresConfiguration {
         let database = name ?? "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        let admin = PostgresClient(configuration: configuration(poolSize: 1), logger: logger)
-        do {
-            try await admin.withConnection { connection in
-                let quoted = try await connection.quoteIdentifier(String(database))
-                try await connection.executeScript(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoted)"))
-            }
-        } catch {
-            await admin.close()
-            throw error
-        }
-        await admin.close()
-        return configuration(database: String(database))
+        try await cluster.createDatabase(named: database, logger: logger)
+        return configuration(database: database)
     }
 
     /// Stops the server. `immediate` aborts like a crash (no checkpoint, clients cut off).
     public func stop(immediate: Bool = false) async throws {
-        try await run(pgctl: ["stop", "-D", dataDirectory.path, "-w", "-m", immediate ? "immediate" : "fast"])
+        try await cluster.stop(immediate: immediate)
     }
 
     /// Kills the postmaster with SIGKILL, like a crash, and waits until it and its backends
-    /// are gone (they leave on their own once they notice the postmaster died).
+    /// are gone.
     public func kill() async throws {
-        guard let pid = postmasterPID() else { return }
-        let children = Self.children(of: pid)
-        _ = Foundation.kill(pid, SIGKILL)
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if !Self.isRunning(pid) && !children.contains(where: Self.isRunning) { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await cluster.kill()
     }
 
     /// Starts the server again on the same folder and socket (after ``stop(immediate:)`` or
     /// ``kill()``); waits until it accepts connections.
     public func restart() async throws {
-        try await startServer()
+        try await cluster.start()
     }
 
     /// Stops the server if it runs and removes the folder. Call it at the end of a private
     /// instance's use; the shared instance does it when the process exits.
     public func destroy() async {
-        try? await stop(immediate: true)
-        remove()
+        try? await cluster.stop(immediate: true)
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Stops the server at once and deletes the folder, synchronously (used at exit).
+    func stopAndRemoveSync() {
+        cluster.destroySync()
     }
 }
 
