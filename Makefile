@@ -41,7 +41,7 @@ fuzz-rpc:
 	bench/rpc/fuzz.sh
 
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
-DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler \
+DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev \
 	libssl-dev postgresql postgresql-contrib valgrind libclang-rt-14-dev procps util-linux
 
 # Installs what is missing: with apt-get when root, otherwise prints the exact command.
@@ -62,7 +62,8 @@ run: deps
 
 # The whole suite: generated code fresh, unit tests, then integration tests against a real
 # PostgreSQL and the real service executables.
-test: deps proto-check
+test: deps
+	PROTOGEN_SCRATCH=.build $(MAKE) proto-check
 	$(SWIFT) build --build-tests
 	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build
 
