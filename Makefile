@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc
+.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc bench-codec test-asan format lint
 
 all: build
 
@@ -62,10 +62,18 @@ run: deps
 
 # The whole suite: generated code fresh, unit tests, then integration tests against a real
 # PostgreSQL and the real service executables.
-test: deps
+test: deps lint
 	PROTOGEN_SCRATCH=.build $(MAKE) proto-check
 	$(SWIFT) build --build-tests
 	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build
+
+# One formatter for everyone (.swift-format); generated files opt out in their header.
+SWIFT_SOURCES := Shared Services Tests bench
+format:
+	$(SWIFT) format format -i -r $(SWIFT_SOURCES)
+
+lint:
+	$(SWIFT) format lint --strict -r $(SWIFT_SOURCES)
 
 clean:
 	rm -rf .build

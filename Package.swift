@@ -81,6 +81,7 @@ let package = Package(
             name: "RPC",
             dependencies: [
                 "Contracts", "ContractsC",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,7 +3,8 @@ import ServiceKit
 
 /// The analytics service: its contract, its migrations (schema `analytics`) and its handlers.
 func analyticsService() -> DomainService {
-    DomainService(.analytics, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) { environment in
+    DomainService(.analytics, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
+        environment in
         // The partitioned table's months are created ahead of the rows that need them.
         [environment.monthlyPartitionUpkeep()]
     }

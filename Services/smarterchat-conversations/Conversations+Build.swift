@@ -3,7 +3,8 @@ import ServiceKit
 
 /// The conversations service: its contract, its migrations (schema `conversations`) and its handlers.
 func conversationsService() -> DomainService {
-    DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) { environment in
+    DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
+        environment in
         // The partitioned table's months are created ahead of the rows that need them.
         [environment.monthlyPartitionUpkeep()]
     }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
-import Logging
 import Hummingbird
+import Logging
 import RPC
 
 /// An error answered as JSON: `{"error": {"code": "not_found", "message": "..."}}`.

@@ -14,7 +14,8 @@ func buildGateway(
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "smarterchat"),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "smarterchat"),
         services: clients.all.map { $0.client },
         logger: logger)
 }

@@ -28,7 +28,8 @@ struct DevelopmentPlatform: Sendable {
             started = true
         }
         try await cluster.createDatabase(named: Self.database, logger: logger)
-        let admin = PostgresClient(configuration: cluster.configuration(database: Self.database, poolSize: 1), logger: logger)
+        let admin = PostgresClient(
+            configuration: cluster.configuration(database: Self.database, poolSize: 1), logger: logger)
         do {
             for service in PlatformService.all {
                 try await ServiceSchemaProvisioner.provision(service: service.name, using: admin, logger: logger)

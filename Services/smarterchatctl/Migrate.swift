@@ -29,7 +29,8 @@ struct Migrate: AsyncParsableCommand {
         var failed: [String] = []
         for service in PlatformService.all {
             let process = Process()
-            process.executableURL = DevelopmentPlatform.binDirectory.appendingPathComponent("smarterchat-\(service.name)")
+            process.executableURL = DevelopmentPlatform.binDirectory.appendingPathComponent(
+                "smarterchat-\(service.name)")
             process.arguments = ["migrate"]
             process.environment = environment
             try process.run()

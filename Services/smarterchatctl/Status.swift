@@ -39,8 +39,10 @@ struct Status: AsyncParsableCommand {
                     timeout: .milliseconds(Int(timeout * 1000)))
                 let serving = health.status == .serving
                 healthy = healthy && serving
-                print(row(service.name, serving ? "serving" : "not_serving", health.instance,
-                    "\(health.migrationVersion)", "\(health.uptimeSeconds)s", health.detail))
+                print(
+                    row(
+                        service.name, serving ? "serving" : "not_serving", health.instance,
+                        "\(health.migrationVersion)", "\(health.uptimeSeconds)s", health.detail))
             } catch {
                 healthy = false
                 let code = (error as? RPCError).map { "\($0.code)" } ?? "\(error)"

@@ -21,7 +21,8 @@ struct Up: AsyncParsableCommand {
         let logger = Logger(label: "smarterchatctl")
         let development = try await DevelopmentPlatform.prepare(options: options, logger: logger)
         let supervisor = ServiceSupervisor(children: development.children(), logger: logger)
-        print("""
+        print(
+            """
 
             SmarterChat is starting.
               gateway:   http://127.0.0.1:\(options.httpPort)   (health: /healthz, metrics: /metrics)

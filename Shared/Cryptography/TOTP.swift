@@ -40,7 +40,9 @@ public struct TOTP: Sendable {
     }
 
     /// Creates a TOTP from a base32 secret as users type it (any case, spaces allowed).
-    public init(base32Secret: String, algorithm: Digest.Algorithm = .sha1, digits: Int = 6, period: Int = 30)
+    public init(
+        base32Secret: String, algorithm: Digest.Algorithm = .sha1, digits: Int = 6, period: Int = 30
+    )
         throws(CryptographyError)
     {
         try self.init(secret: Base32.decode(base32Secret), algorithm: algorithm, digits: digits, period: period)
@@ -87,8 +89,10 @@ public struct TOTP: Sendable {
         let center = step(at: unixTime)
         var matched: UInt64?
         for offset in -drift...drift {
-            guard let candidate = offset < 0 ? center.subtractingIfPossible(UInt64(-offset))
-                : center.addingIfPossible(UInt64(offset))
+            guard
+                let candidate = offset < 0
+                    ? center.subtractingIfPossible(UInt64(-offset))
+                    : center.addingIfPossible(UInt64(offset))
             else { continue }
             if let lastUsedStep, candidate <= lastUsedStep { continue }
             // Compare every candidate, so timing does not reveal which step matched.

@@ -41,7 +41,8 @@ final class LibPQConnection: @unchecked Sendable {
             PQfinish(conn)
             // Authentication and unknown-database failures are not "server down".
             let code: PostgresError.Code =
-                detail.contains("authentication") || detail.contains("does not exist") ? .permissionDenied : .unavailable
+                detail.contains("authentication") || detail.contains("does not exist")
+                ? .permissionDenied : .unavailable
             throw PostgresError(code: code, message: "could not connect to the database", serverMessage: detail)
         }
         return LibPQConnection(conn: conn)

@@ -24,9 +24,10 @@ extension LocalPostgresCluster {
         let executable = binaries.appendingPathComponent("pg_ctl").path
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Thread.detachNewThread {
-                continuation.resume(with: Result {
-                    try Self.run(executable, arguments, asServerUser: Self.runsAsServerUser)
-                })
+                continuation.resume(
+                    with: Result {
+                        try Self.run(executable, arguments, asServerUser: Self.runsAsServerUser)
+                    })
             }
         }
     }
@@ -73,7 +74,9 @@ extension LocalPostgresCluster {
     static func run(_ executable: String, _ arguments: [String], asServerUser: Bool) throws -> String {
         var argv = [executable] + arguments
         if asServerUser {
-            let runuser = FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") ? "/usr/sbin/runuser" : "/sbin/runuser"
+            let runuser =
+                FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")
+                ? "/usr/sbin/runuser" : "/sbin/runuser"
             argv = [runuser, "-u", "postgres", "--"] + argv
         }
         let outputPath = NSTemporaryDirectory() + "/smarterchat-pg-out-\(UUID().uuidString)"
@@ -89,7 +92,8 @@ extension LocalPostgresCluster {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
         guard spawned == 0 else {
-            throw LocalPostgresError("could not start \((executable as NSString).lastPathComponent): \(String(cString: strerror(spawned)))")
+            throw LocalPostgresError(
+                "could not start \((executable as NSString).lastPathComponent): \(String(cString: strerror(spawned)))")
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

@@ -61,7 +61,10 @@ public final class LocalPostgresCluster: Sendable {
         }
         try Self.run(
             binaries.appendingPathComponent("initdb").path,
-            ["-D", dataDirectory.path, "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"]
+            [
+                "-D", dataDirectory.path, "-U", superuser, "--auth=trust", "-E", "UTF8", "--locale=C",
+                "--no-instructions",
+            ]
                 + (durable ? [] : ["--no-sync"]),
             asServerUser: Self.runsAsServerUser)
         var settings = """
@@ -139,7 +142,9 @@ public final class LocalPostgresCluster: Sendable {
     }
 
     /// The configuration reaching `database` as `user` (default: the superuser).
-    public func configuration(database: String = "postgres", user: String? = nil, poolSize: Int = 4) -> PostgresConfiguration {
+    public func configuration(
+        database: String = "postgres", user: String? = nil, poolSize: Int = 4
+    ) -> PostgresConfiguration {
         PostgresConfiguration(
             endpoint: .unixSocket(directory: socketDirectory.path), port: port, database: database,
             user: user ?? superuser, poolSize: poolSize)

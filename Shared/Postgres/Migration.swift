@@ -32,7 +32,8 @@ public struct Migration: Sendable, Hashable {
             let stem = file.deletingPathExtension().lastPathComponent
             guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else { continue }
             let sql = try String(contentsOf: file, encoding: .utf8)
-            migrations.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
+            migrations.append(
+                Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
         try validate(migrations)
         return migrations.sorted { $0.version < $1.version }
@@ -43,7 +44,9 @@ public struct Migration: Sendable, Hashable {
         var seen = Set<Int>()
         for migration in migrations {
             guard migration.version > 0, seen.insert(migration.version).inserted else {
-                throw PostgresError(code: .migrationFailed, message: "migration version \(migration.version) is repeated or not positive")
+                throw PostgresError(
+                    code: .migrationFailed,
+                    message: "migration version \(migration.version) is repeated or not positive")
             }
         }
     }
@@ -52,7 +55,8 @@ public struct Migration: Sendable, Hashable {
 /// Names that may be spliced into DDL as identifiers: lower-case letters, digits and `_`.
 enum SQLIdentifier {
     static func validate(_ name: String, what: String) throws {
-        let valid = !name.isEmpty && name.utf8.count <= 48
+        let valid =
+            !name.isEmpty && name.utf8.count <= 48
             && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
             && !(name.utf8.first! >= 48 && name.utf8.first! <= 57)
         guard valid else {

@@ -51,10 +51,12 @@ public struct Migrator: Sendable {
     /// The highest applied version, or 0 when the schema has no migrations table yet.
     public func currentVersion() async throws -> Int {
         try SQLIdentifier.validate(schema, what: "schema name")
-        let exists = try await client.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\"\(schema)\".schema_migrations"])
+        let exists = try await client.query(
+            "SELECT to_regclass($1) IS NOT NULL AS present", ["\"\(schema)\".schema_migrations"])
         guard try exists.firstRow?.decode(Bool.self, "present") == true else { return 0 }
         let rows = try await client.query(
-            PostgresQuery(unsafeSQL: "SELECT coalesce(max(version), 0)::int8 AS v FROM \"\(schema)\".schema_migrations"))
+            PostgresQuery(unsafeSQL: "SELECT coalesce(max(version), 0)::int8 AS v FROM \"\(schema)\".schema_migrations")
+        )
         return try rows.firstRow?.decode(Int.self, "v") ?? 0
     }
 
@@ -85,7 +87,8 @@ public struct Migrator: Sendable {
                 guard recorded == checksum else {
                     throw PostgresError(
                         code: .migrationFailed,
-                        message: "applied migration \(migration.label) of schema \(schema) was changed (checksum differs)")
+                        message:
+                            "applied migration \(migration.label) of schema \(schema) was changed (checksum differs)")
                 }
                 continue
             }
@@ -95,7 +98,9 @@ public struct Migrator: Sendable {
         return current
     }
 
-    private func run(_ migration: Migration, checksum: String, table: String, on connection: PostgresConnection) async throws {
+    private func run(
+        _ migration: Migration, checksum: String, table: String, on connection: PostgresConnection
+    ) async throws {
         try await connection.execute("BEGIN")
         do {
             try await connection.execute(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(schema)\", public"))
@@ -104,20 +109,23 @@ public struct Migrator: Sendable {
                 PostgresQuery(unsafeSQL: "INSERT INTO \(table) (version, name, checksum) VALUES ($1, $2, $3)"),
                 [migration.version, migration.name, checksum])
             try await connection.execute("COMMIT")
-            logger.info("applied migration", metadata: ["db.schema": "\(schema)", "db.migration": "\(migration.label)"])
+            logger.info(
+                "applied migration", metadata: ["db.schema": "\(schema)", "db.migration": "\(migration.label)"])
         } catch {
             if connection.isUsable { _ = try? await connection.execute("ROLLBACK") }
             let cause = error as? PostgresError
             if cause?.code == .unavailable { throw error }
             throw PostgresError(
                 code: .migrationFailed,
-                message: "migration \(migration.label) of schema \(schema) failed (\(cause?.code.description ?? "error"))",
+                message:
+                    "migration \(migration.label) of schema \(schema) failed (\(cause?.code.description ?? "error"))",
                 sqlState: cause?.sqlState, constraint: cause?.constraint, serverMessage: cause?.serverMessage)
         }
     }
 
     private func checksum(of migration: Migration, on connection: PostgresConnection) async throws -> String {
-        let rows = try await connection.query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql])
+        let rows = try await connection.query(
+            "SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') AS sum", [migration.sql])
         return try rows.firstRow?.decode(String.self, "sum") ?? ""
     }
 }

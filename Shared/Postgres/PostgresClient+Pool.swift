@@ -38,10 +38,12 @@ extension PostgresClient {
     private func waitForGrant() async throws -> ConnectionPoolState.Grant {
         let id = state.withLock { $0.makeWaiterID() }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ConnectionPoolState.Grant, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<ConnectionPoolState.Grant, any Error>) in
                 let added = state.withLock { $0.addWaiter(id: id, continuation) }
                 if !added {
-                    continuation.resume(throwing: PostgresError(code: .unavailable, message: "the database client is shut down"))
+                    continuation.resume(
+                        throwing: PostgresError(code: .unavailable, message: "the database client is shut down"))
                 } else if Task.isCancelled, let waiting = state.withLock({ $0.removeWaiter(id: id) }) {
                     waiting.resume(throwing: CancellationError())
                 }

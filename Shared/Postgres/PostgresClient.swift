@@ -45,7 +45,8 @@ public final class PostgresClient: Service, Sendable {
     public func close() async {
         let (idle, waiters) = state.withLock { $0.close() }
         for continuation in waiters {
-            continuation.resume(throwing: PostgresError(code: .unavailable, message: "the database client is shut down"))
+            continuation.resume(
+                throwing: PostgresError(code: .unavailable, message: "the database client is shut down"))
         }
         for connection in idle { await Self.discard(connection) }
     }

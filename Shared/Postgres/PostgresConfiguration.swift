@@ -78,7 +78,8 @@ public struct PostgresConfiguration: Sendable, Hashable {
         parameters.append(("dbname", database))
         parameters.append(("user", user))
         if let password { parameters.append(("password", password)) }
-        let seconds = max(2, Int((connectTimeout.components.seconds)) + (connectTimeout.components.attoseconds > 0 ? 1 : 0))
+        let seconds = max(
+            2, Int((connectTimeout.components.seconds)) + (connectTimeout.components.attoseconds > 0 ? 1 : 0))
         parameters.append(("connect_timeout", String(seconds)))
         parameters.append(("application_name", applicationName))
         // Row decoding relies on ISO dates in UTC and round-trippable floats.

@@ -95,7 +95,13 @@ extension Double: PostgresArrayElement {
     /// A `float8` parameter.
     public var postgresBind: PostgresBind {
         let text: String
-        if isNaN { text = "NaN" } else if isInfinite { text = self < 0 ? "-Infinity" : "Infinity" } else { text = "\(self)" }
+        if isNaN {
+            text = "NaN"
+        } else if isInfinite {
+            text = self < 0 ? "-Infinity" : "Infinity"
+        } else {
+            text = "\(self)"
+        }
         return PostgresBind(typeOID: PostgresOID.float8, text: text)
     }
     /// `float8[]`.

@@ -62,7 +62,8 @@ extension PostgresClient {
         return PostgresNotifications(stream: stream)
     }
 
-    private static func openListener(_ configuration: PostgresConfiguration, channel: String) throws -> LibPQConnection {
+    private static func openListener(_ configuration: PostgresConfiguration, channel: String) throws -> LibPQConnection
+    {
         let connection = try LibPQConnection.connect(configuration)
         _ = try connection.execute("LISTEN " + connection.quoteIdentifier(channel), [])
         return connection
@@ -81,7 +82,9 @@ extension PostgresClient {
                 Self.sleep(delay, unless: stopped)
                 delay = min(delay * 2, configuration.maximumReconnectDelay)
                 connection = try? openListener(configuration, channel: channel)
-                if connection != nil { logger.debug("listening connection restored", metadata: ["db.channel": "\(channel)"]) }
+                if connection != nil {
+                    logger.debug("listening connection restored", metadata: ["db.channel": "\(channel)"])
+                }
                 continue
             }
             var descriptor = pollfd(fd: current.socket, events: Int16(POLLIN), revents: 0)

@@ -22,7 +22,8 @@ public enum ServiceSchemaProvisioner {
         try await admin.withTransaction(logger: logger) { connection in
             // Serialises provisioners of one database; roles are cluster-wide, hence the
             // tolerance of a concurrent CREATE ROLE below.
-            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["smarterchat.provision"])
+            try await connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["smarterchat.provision"])
             let exists = try await connection.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])
             if exists.isEmpty {
                 try await connection.execute("SAVEPOINT create_role")
@@ -34,7 +35,8 @@ public enum ServiceSchemaProvisioner {
                 }
             }
             try await connection.execute(
-                PostgresQuery(unsafeSQL: "ALTER ROLE \"\(role)\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"))
+                PostgresQuery(unsafeSQL: "ALTER ROLE \"\(role)\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS")
+            )
             if let password {
                 let verifier = try await connection.encryptPassword(password, user: role)
                 let literal = try await connection.quoteLiteral(verifier)
@@ -42,13 +44,16 @@ public enum ServiceSchemaProvisioner {
             }
             let schema = try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [service])
             if schema.isEmpty {
-                try await connection.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA \"\(service)\" AUTHORIZATION \"\(role)\""))
+                try await connection.execute(
+                    PostgresQuery(unsafeSQL: "CREATE SCHEMA \"\(service)\" AUTHORIZATION \"\(role)\""))
             } else {
-                try await connection.execute(PostgresQuery(unsafeSQL: "ALTER SCHEMA \"\(service)\" OWNER TO \"\(role)\""))
+                try await connection.execute(
+                    PostgresQuery(unsafeSQL: "ALTER SCHEMA \"\(service)\" OWNER TO \"\(role)\""))
             }
             try await connection.execute(PostgresQuery(unsafeSQL: "REVOKE ALL ON SCHEMA \"\(service)\" FROM PUBLIC"))
             try await connection.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-            try await connection.execute(PostgresQuery(unsafeSQL: "ALTER ROLE \"\(role)\" SET search_path TO \"\(service)\""))
+            try await connection.execute(
+                PostgresQuery(unsafeSQL: "ALTER ROLE \"\(role)\" SET search_path TO \"\(service)\""))
         }
         logger.debug("provisioned service schema", metadata: ["db.schema": "\(service)", "db.role": "\(role)"])
     }

@@ -16,7 +16,8 @@ struct BridgeEmitter {
             }
             w.line()
             w.line("/// Packs the message and hands its protobuf encoding to `body`.")
-            w.block("public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {") { w in
+            w.block("public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {")
+            { w in
                 w.line("try ProtoCodec.encode(self, body)")
             }
             w.line()
@@ -37,12 +38,16 @@ struct BridgeEmitter {
                 case .optionalMessage(let v):
                     w.line("if let p = \(m) { self.\(f.swiftName) = \(v.swift)(cMessage: p) }")
                 case .presence(let v, let caseMember):
-                    w.line("if c.pointee.\(caseMember).rawValue == \(f.model.number) { self.\(f.swiftName) = \(v.fromC(m)) }")
+                    w.line(
+                        "if c.pointee.\(caseMember).rawValue == \(f.model.number) { self.\(f.swiftName) = \(v.fromC(m)) }"
+                    )
                 case .repeated(let v):
                     if v.isTrivialCopy {
                         w.line("self.\(f.swiftName) = ProtoRead.array(\(m), count: c.pointee.n_\(f.cMember))")
                     } else {
-                        w.line("self.\(f.swiftName) = ProtoRead.array(\(m), count: c.pointee.n_\(f.cMember)) { \(v.fromC("$0")) }")
+                        w.line(
+                            "self.\(f.swiftName) = ProtoRead.array(\(m), count: c.pointee.n_\(f.cMember)) { \(v.fromC("$0")) }"
+                        )
                     }
                 case .map(let k, let v, _):
                     w.block("if let entries = \(m), c.pointee.n_\(f.cMember) > 0 {") { w in
@@ -60,7 +65,9 @@ struct BridgeEmitter {
             for o in plan.oneofs {
                 w.block("switch c.pointee.\(o.caseMember).rawValue {") { w in
                     for f in o.members {
-                        w.line("case \(f.model.number): self.\(o.swiftName) = .\(f.swiftName)(\(f.value.fromC("c.pointee.\(f.cMember)")))")
+                        w.line(
+                            "case \(f.model.number): self.\(o.swiftName) = .\(f.swiftName)(\(f.value.fromC("c.pointee.\(f.cMember)")))"
+                        )
                     }
                     w.line("default: break")
                 }
@@ -100,7 +107,8 @@ struct BridgeEmitter {
                     w.block("if !\(s).isEmpty {") { w in
                         w.line("c.pointee.n_\(f.cMember) = \(s).count")
                         w.line("let p = arena.allocate(UnsafeMutablePointer<\(entry.cName)>?.self, count: \(s).count)")
-                        w.block("for (i, kv) in \(s).sorted(by: { protoKeyPrecedes($0.key, $1.key) }).enumerated() {") { w in
+                        w.block("for (i, kv) in \(s).sorted(by: { protoKeyPrecedes($0.key, $1.key) }).enumerated() {") {
+                            w in
                             w.line("let e = arena.allocate(\(entry.cName).self, count: 1)")
                             w.line("e.initialize(to: \(entry.cName)())")
                             w.line("e.pointee.base.descriptor = \(TypeRegistry.accessor(entry.cLower))()")

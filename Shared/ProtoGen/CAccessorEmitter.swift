@@ -45,7 +45,9 @@ struct CAccessorEmitter {
         }
         w.line()
         for m in messages {
-            w.line("const ProtobufCMessageDescriptor *\(TypeRegistry.accessor(m.cLower))(void) { return &\(m.cLower)__descriptor; }")
+            w.line(
+                "const ProtobufCMessageDescriptor *\(TypeRegistry.accessor(m.cLower))(void) { return &\(m.cLower)__descriptor; }"
+            )
         }
         for s in services {
             w.line("const ProtobufCServiceDescriptor *\(TypeRegistry.accessor(s))(void) { return &\(s)__descriptor; }")

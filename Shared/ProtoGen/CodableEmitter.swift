@@ -22,12 +22,15 @@ struct CodableEmitter {
                     case .optionalMessage(let v), .presence(let v, _): type = v.swift
                     default: type = f.propertyType
                     }
-                    w.line("if let v = try keys.decodeIfPresent(\(type).self, forKey: .\(f.swiftName)) { self.\(f.swiftName) = v }")
+                    w.line(
+                        "if let v = try keys.decodeIfPresent(\(type).self, forKey: .\(f.swiftName)) { self.\(f.swiftName) = v }"
+                    )
                 }
                 for o in plan.oneofs {
                     for (i, f) in o.members.enumerated() {
                         let kw = i == 0 ? "if" : "} else if"
-                        w.line("\(kw) let v = try keys.decodeIfPresent(\(f.value.swift).self, forKey: .\(f.swiftName)) {")
+                        w.line(
+                            "\(kw) let v = try keys.decodeIfPresent(\(f.value.swift).self, forKey: .\(f.swiftName)) {")
                         w.line("    self.\(o.swiftName) = .\(f.swiftName)(v)")
                     }
                     w.line("}")

@@ -3,7 +3,10 @@ struct EnumEmitter {
     func emit(_ e: EnumModel, into w: inout SourceWriter) {
         var seen = Set<Int32>()
         let cases = e.values.filter { seen.insert($0.number).inserted }.map {
-            (name: EnumCases.caseName($0.name, enumName: e.name), proto: $0.name, number: $0.number, comment: $0.comment)
+            (
+                name: EnumCases.caseName($0.name, enumName: e.name), proto: $0.name, number: $0.number,
+                comment: $0.comment
+            )
         }
         w.lines(Naming.docLines(e.comment, fallback: "The `\(e.fullName)` enum."))
         w.line("///")
@@ -52,7 +55,9 @@ struct EnumEmitter {
                 }
                 w.line("let name = try container.decode(String.self)")
                 w.block("guard let value = Self.allCases.first(where: { $0.protoName == name }) else {") { w in
-                    w.line("throw DecodingError.dataCorruptedError(in: container, debugDescription: \"unknown \(e.name) value\")")
+                    w.line(
+                        "throw DecodingError.dataCorruptedError(in: container, debugDescription: \"unknown \(e.name) value\")"
+                    )
                 }
                 w.line("self = value")
             }

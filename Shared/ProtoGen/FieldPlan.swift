@@ -71,8 +71,10 @@ struct MessagePlan {
             let value: ValueType
             let role: FieldRole
             if let mapEntry = registry.mapEntry(f) {
-                let key = try ValueType(kind: mapEntry.fields[0].kind, typeName: mapEntry.fields[0].typeName, registry: registry)
-                value = try ValueType(kind: mapEntry.fields[1].kind, typeName: mapEntry.fields[1].typeName, registry: registry)
+                let key = try ValueType(
+                    kind: mapEntry.fields[0].kind, typeName: mapEntry.fields[0].typeName, registry: registry)
+                value = try ValueType(
+                    kind: mapEntry.fields[1].kind, typeName: mapEntry.fields[1].typeName, registry: registry)
                 role = .map(key: key, value: value, entry: try registry.entry(mapEntry.fullName))
             } else {
                 value = try ValueType(kind: f.kind, typeName: f.typeName, registry: registry)

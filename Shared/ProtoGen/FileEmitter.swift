@@ -34,7 +34,8 @@ struct FileEmitter {
         let single = file.services.count == 1
         for s in file.services {
             try w.block("extension \(ns) {") { w in
-                try ServiceEmitter(registry: registry).emit(s, typeName: single ? "Service" : s.name + "Service", into: &w)
+                try ServiceEmitter(registry: registry).emit(
+                    s, typeName: single ? "Service" : s.name + "Service", into: &w)
             }
             w.line()
         }

@@ -15,7 +15,9 @@ struct MessageEmitter {
                 w.line("public var \(f.swiftName): \(f.propertyType) = \(f.propertyDefault)")
             }
             for o in plan.oneofs {
-                w.lines(Naming.docLines(o.model.comment, fallback: "The `\(o.model.name)` oneof: at most one of its members is set."))
+                w.lines(
+                    Naming.docLines(
+                        o.model.comment, fallback: "The `\(o.model.name)` oneof: at most one of its members is set."))
                 w.line("public var \(o.swiftName): \(o.typeName)? = nil")
             }
             if !plan.fields.isEmpty || !plan.oneofs.isEmpty { w.line() }

@@ -12,7 +12,9 @@ import Foundation
 struct ProtoGen {
     static func main() throws {
         var args = Array(CommandLine.arguments.dropFirst())
-        guard !args.isEmpty else { throw GeneratorError(description: "usage: smarterchat-protogen SET --swift-out DIR --c-out DIR") }
+        guard !args.isEmpty else {
+            throw GeneratorError(description: "usage: smarterchat-protogen SET --swift-out DIR --c-out DIR")
+        }
         let setPath = args.removeFirst()
         var swiftOut = "", cOut = ""
         var packageOut: [String: String] = [:]

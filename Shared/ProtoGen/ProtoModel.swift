@@ -72,9 +72,11 @@ struct GeneratorError: Error, CustomStringConvertible {
 /// Reads a serialized `FileDescriptorSet` (from `protoc --descriptor_set_out --include_source_info`).
 enum DescriptorSetReader {
     static func read(_ bytes: [UInt8]) throws -> [FileModel] {
-        guard let set = bytes.withUnsafeBufferPointer({
-            google__protobuf__file_descriptor_set__unpack(nil, $0.count, $0.baseAddress)
-        }) else { throw GeneratorError(description: "not a FileDescriptorSet") }
+        guard
+            let set = bytes.withUnsafeBufferPointer({
+                google__protobuf__file_descriptor_set__unpack(nil, $0.count, $0.baseAddress)
+            })
+        else { throw GeneratorError(description: "not a FileDescriptorSet") }
         defer { google__protobuf__file_descriptor_set__free_unpacked(set, nil) }
         return (0..<set.pointee.n_file).map { file(set.pointee.file[$0]!.pointee) }
     }

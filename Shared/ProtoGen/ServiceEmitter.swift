@@ -25,8 +25,12 @@ struct ServiceEmitter {
                 let output = try registry.entry(m.output).swiftName
                 w.line()
                 w.lines(Naming.docLines(m.comment, fallback: "`\(s.fullName)/\(m.name)`."))
-                w.line("public static let \(Naming.identifier(Naming.lowerCamel(m.name))) = MethodDescriptor<\(input), \(output)>(")
-                w.line("    service: \(Naming.literal(s.fullName)), name: \(Naming.literal(m.name)), isIdempotent: \(Self.isIdempotent(m.name)))")
+                w.line(
+                    "public static let \(Naming.identifier(Naming.lowerCamel(m.name))) = MethodDescriptor<\(input), \(output)>("
+                )
+                w.line(
+                    "    service: \(Naming.literal(s.fullName)), name: \(Naming.literal(m.name)), isIdempotent: \(Self.isIdempotent(m.name)))"
+                )
             }
         }
     }

@@ -72,7 +72,9 @@ struct ProtoReader {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard let byte = buffer.readInteger(as: UInt8.self) else { throw Malformed(description: "truncated varint") }
+            guard let byte = buffer.readInteger(as: UInt8.self) else {
+                throw Malformed(description: "truncated varint")
+            }
             guard shift < 64 else { throw Malformed(description: "varint too long") }
             result |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return result }

@@ -159,7 +159,9 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         }
     }
 
-    private func connection(excluding excluded: Set<String>, deadline: ContinuousClock.Instant?) async throws
+    private func connection(
+        excluding excluded: Set<String>, deadline: ContinuousClock.Instant?
+    ) async throws
         -> RPCClientConnection
     {
         var rescanned = false
@@ -180,7 +182,8 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                     return connection
                 } catch {
                     let delay = backoff(failures: failures + 1)
-                    logger.debug("cannot connect to replica", metadata: ["rpc.replica": "\(path)", "error": "\(error)"])
+                    logger.debug(
+                        "cannot connect to replica", metadata: ["rpc.replica": "\(path)", "error": "\(error)"])
                     pool.withLock { pool in
                         if pool.replicas[path] != nil {
                             pool.replicas[path] = .backoff(until: .now + delay, failures: failures + 1)

@@ -14,7 +14,9 @@ final class RPCClientConnection: Sendable {
 
         var isUsable: Bool { value.load(ordering: .relaxed) == Self.ready }
         var isClosed: Bool { value.load(ordering: .relaxed) == Self.closed }
-        func markDraining() { _ = value.compareExchange(expected: Self.ready, desired: Self.draining, ordering: .relaxed) }
+        func markDraining() {
+            _ = value.compareExchange(expected: Self.ready, desired: Self.draining, ordering: .relaxed)
+        }
         func markClosed() { value.store(Self.closed, ordering: .relaxed) }
     }
 
@@ -24,7 +26,8 @@ final class RPCClientConnection: Sendable {
     private let handler: NIOLoopBound<RPCClientConnectionHandler>
     private let nextCallID = Atomic<UInt32>(1)
 
-    private init(path: String, channel: any Channel, status: Status, handler: NIOLoopBound<RPCClientConnectionHandler>) {
+    private init(path: String, channel: any Channel, status: Status, handler: NIOLoopBound<RPCClientConnectionHandler>)
+    {
         self.path = path
         self.channel = channel
         self.status = status

@@ -97,7 +97,8 @@ extension RPCError {
     /// Whether the server is known not to have started the call.
     var isNotProcessed: Bool { (cause as? TransportFailure)?.notProcessed ?? false }
 
-    static func transport(_ reason: String, notProcessed: Bool, fileID: String = #fileID, line: Int = #line) -> RPCError {
+    static func transport(_ reason: String, notProcessed: Bool, fileID: String = #fileID, line: Int = #line) -> RPCError
+    {
         RPCError(
             .unavailable, reason, cause: TransportFailure(notProcessed: notProcessed, reason: reason),
             fileID: fileID, line: line)

@@ -72,7 +72,8 @@ public struct RPCFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     /// Decodes every frame in `bytes` and parses each call frame's envelope header, the
     /// whole path an untrusted peer reaches. Used by the fuzz target.
-    public static func parseAll(_ bytes: ByteBuffer, maximumFrameSize: Int = RPCFrame.defaultMaximumSize) throws -> Int {
+    public static func parseAll(_ bytes: ByteBuffer, maximumFrameSize: Int = RPCFrame.defaultMaximumSize) throws -> Int
+    {
         var decoder = RPCFrameDecoder(maximumFrameSize: maximumFrameSize)
         var buffer = bytes
         var count = 0

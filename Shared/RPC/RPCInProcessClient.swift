@@ -32,7 +32,9 @@ public struct RPCInProcessClient: RPCCaller {
     }
 
     /// Calls a method by name with raw request bytes.
-    public func call(method: String, request: ByteBuffer, metadata: CallMetadata, timeout: Duration?) async throws
+    public func call(
+        method: String, request: ByteBuffer, metadata: CallMetadata, timeout: Duration?
+    ) async throws
         -> ByteBuffer
     {
         guard router.service.declares(method), let route = router.route(for: method) else {
@@ -55,17 +57,15 @@ public struct RPCInProcessClient: RPCCaller {
         }
     }
 
-    private static func run(_ route: RPCRouter.Route, _ request: ByteBuffer, _ context: RPCContext) async throws
+    private static func run(
+        _ route: RPCRouter.Route, _ request: ByteBuffer, _ context: RPCContext
+    ) async throws
         -> ByteBuffer
     {
         do {
             return try await route.run(request, context)
-        } catch let error as RPCError {
-            throw error
-        } catch is CancellationError {
-            throw RPCError(.cancelled, "call cancelled")
         } catch {
-            throw RPCError(.internalError, "internal error", cause: error)
+            throw RPCError.answering(error)
         }
     }
 }

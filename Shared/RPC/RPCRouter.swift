@@ -16,6 +16,8 @@ public final class RPCRouter: Sendable {
     /// The service whose methods this router serves.
     public let service: ServiceDescriptor
     private let routes = Mutex<[String: Route]>([:])
+    /// Call counts and latencies of the routes, recorded by the server.
+    let metrics = RPCServerMetrics()
 
     /// Creates an empty router for `service`.
     public init(service: ServiceDescriptor) {

@@ -160,13 +160,22 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let counters = self.counters
         counters.callStarted()
+        let metrics = router.metrics
+        let method = header.method
         let task = Task.immediate {
+            let started = ContinuousClock.now
             let result: Result<ByteBuffer, any Error>
             do {
                 result = .success(try await route.run(message, callContext))
             } catch {
                 result = .failure(error)
             }
+            let code: String
+            switch result {
+            case .success: code = "OK"
+            case .failure(let error): code = RPCError.answering(error).code.description
+            }
+            metrics.record(method: method, code: code, duration: .now - started)
             counters.callFinished()
             if eventLoop.inEventLoop {
                 handler.value.complete(callID, result)
@@ -215,15 +224,11 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     }
 
     private func rpcError(from error: any Error) -> RPCError {
-        switch error {
-        case let error as RPCError:
-            return error
-        case is CancellationError:
-            return RPCError(.cancelled, "call cancelled", cause: error)
-        default:
+        let answer = RPCError.answering(error)
+        if answer.code == .internalError, !(error is RPCError) {
             logger.error("handler failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return RPCError(.internalError, "internal error", cause: error)
         }
+        return answer
     }
 
     // MARK: Connection

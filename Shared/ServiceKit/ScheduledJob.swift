@@ -46,7 +46,8 @@ public final class ScheduledJob: Service, Sendable {
 extension DomainServiceEnvironment {
     /// A job keeping `ensure_monthly_partitions(monthsAhead)` of the service's schema current:
     /// the partitions for this month and the next `monthsAhead` exist before rows need them.
-    public func monthlyPartitionUpkeep(monthsAhead: Int = 3, every interval: Duration = .seconds(3600)) -> ScheduledJob {
+    public func monthlyPartitionUpkeep(monthsAhead: Int = 3, every interval: Duration = .seconds(3600)) -> ScheduledJob
+    {
         ScheduledJob(name: "partition-upkeep", every: interval, state: state, logger: logger) { [database] in
             _ = try await database.query("SELECT ensure_monthly_partitions($1::int)", [monthsAhead])
         }

@@ -1,5 +1,5 @@
-import Foundation
 import Configuration
+import Foundation
 import Logging
 import Postgres
 
@@ -50,7 +50,8 @@ public struct ServiceConfiguration: Sendable {
     public init(service: String, reader: ConfigReader) {
         let config = reader.scoped(to: "smarterchat")
         self.service = service
-        self.runDirectory = URL(fileURLWithPath: config.string(forKey: "run.dir", default: "./.run"))
+        self.runDirectory =
+            URL(fileURLWithPath: config.string(forKey: "run.dir", default: "./.run"))
             .standardizedFileURL.path
         self.replica = config.int(forKey: "replica", default: 1)
         let host = config.string(forKey: "pg.host", default: "./.data/socket")

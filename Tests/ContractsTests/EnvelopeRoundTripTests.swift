@@ -41,7 +41,10 @@ struct EnvelopeRoundTripTests {
         #expect(Identity.Service.health.fullName == "smarterchat.identity.Identity/Health")
         #expect(Identity.Service.health.isIdempotent)
         #expect(CRM.Service.descriptor.name == "smarterchat.crm.Crm")
-        for d in [Agents.Service.descriptor, Conversations.Service.descriptor, Hooks.Service.descriptor, Analytics.Service.descriptor] {
+        for d in [
+            Agents.Service.descriptor, Conversations.Service.descriptor, Hooks.Service.descriptor,
+            Analytics.Service.descriptor,
+        ] {
             #expect(d.methods.contains("Health"))
         }
     }
@@ -52,7 +55,8 @@ struct EnvelopeRoundTripTests {
         let json = String(decoding: try JSONEncoder().encode(response), as: UTF8.self)
         #expect(json.contains("\"database_reachable\":false"))
         #expect(json.contains("\"status\":\"NOT_SERVING\""))
-        let back = try JSONDecoder().decode(Common.HealthResponse.self, from: Data(#"{"service":"crm","status":"NOT_SERVING"}"#.utf8))
+        let back = try JSONDecoder().decode(
+            Common.HealthResponse.self, from: Data(#"{"service":"crm","status":"NOT_SERVING"}"#.utf8))
         #expect(back == response)
     }
 }

@@ -15,10 +15,12 @@ struct FieldKindTests {
         #expect(decoded.pointsById[7]?.y == 71)
     }
 
-    @Test("each oneof member round-trips, zero values included", arguments: [
-        Everything.Choice.text(""), .text("t"), .number(0), .number(-1), .at(ContractsFixture.Point()),
-        .blob(Data()), .blob(Data([1, 2])), .feeling(.unspecified), .feeling(.happy),
-    ])
+    @Test(
+        "each oneof member round-trips, zero values included",
+        arguments: [
+            Everything.Choice.text(""), .text("t"), .number(0), .number(-1), .at(ContractsFixture.Point()),
+            .blob(Data()), .blob(Data([1, 2])), .feeling(.unspecified), .feeling(.happy),
+        ])
     func oneofRoundTrips(choice: Everything.Choice) throws {
         let m = Everything(choice: choice)
         #expect(try Everything(serializedBytes: m.serializedBytes()).choice == choice)

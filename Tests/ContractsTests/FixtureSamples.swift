@@ -66,7 +66,9 @@ enum FixtureSamples {
         m.mood = .init(rawValue: .random(in: 0...4, using: &rng))
         m.point = Bool.random(using: &rng) ? randomPoint(using: &rng) : nil
         if Bool.random(using: &rng) {
-            m.inner = .init(name: randomString(using: &rng), values: (0..<Int.random(in: 0...4, using: &rng)).map { _ in .random(in: .min ... .max, using: &rng) })
+            m.inner = .init(
+                name: randomString(using: &rng),
+                values: (0..<Int.random(in: 0...4, using: &rng)).map { _ in .random(in: .min ... .max, using: &rng) })
         }
         m.int32s = (0..<Int.random(in: 0...5, using: &rng)).map { _ in .random(in: .min ... .max, using: &rng) }
         m.doubles = (0..<Int.random(in: 0...3, using: &rng)).map { _ in .random(in: -1e6...1e6, using: &rng) }
@@ -75,11 +77,19 @@ enum FixtureSamples {
         m.sint32s = (0..<Int.random(in: 0...3, using: &rng)).map { _ in .random(in: .min ... .max, using: &rng) }
         m.strings = (0..<Int.random(in: 0...3, using: &rng)).map { _ in randomString(using: &rng) }
         m.byteStrings = (0..<Int.random(in: 0...3, using: &rng)).map { _ in randomData(using: &rng) }
-        m.colours = (0..<Int.random(in: 0...3, using: &rng)).map { _ in .init(rawValue: .random(in: -4...5, using: &rng)) }
+        m.colours = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+            .init(rawValue: .random(in: -4...5, using: &rng))
+        }
         m.points = (0..<Int.random(in: 0...3, using: &rng)).map { _ in randomPoint(using: &rng) }
-        for _ in 0..<Int.random(in: 0...3, using: &rng) { m.labels[randomString(using: &rng)] = randomString(using: &rng) }
-        for _ in 0..<Int.random(in: 0...3, using: &rng) { m.pointsById[.random(in: -99...99, using: &rng)] = randomPoint(using: &rng) }
-        for _ in 0..<Int.random(in: 0...3, using: &rng) { m.counters[randomString(using: &rng)] = .random(in: .min ... .max, using: &rng) }
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            m.labels[randomString(using: &rng)] = randomString(using: &rng)
+        }
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            m.pointsById[.random(in: -99...99, using: &rng)] = randomPoint(using: &rng)
+        }
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            m.counters[randomString(using: &rng)] = .random(in: .min ... .max, using: &rng)
+        }
         m.nickname = Bool.random(using: &rng) ? randomString(using: &rng) : nil
         m.limit = Bool.random(using: &rng) ? .random(in: -3...3, using: &rng) : nil
         m.shade = Bool.random(using: &rng) ? .init(rawValue: .random(in: -4...5, using: &rng)) : nil
@@ -95,7 +105,9 @@ enum FixtureSamples {
     }
 
     static func randomPoint(using rng: inout SeededGenerator) -> ContractsFixture.Point {
-        .init(x: .random(in: .min ... .max, using: &rng), y: .random(in: -5...5, using: &rng), label: randomString(using: &rng))
+        .init(
+            x: .random(in: .min ... .max, using: &rng), y: .random(in: -5...5, using: &rng),
+            label: randomString(using: &rng))
     }
 
     /// Any Unicode scalars but U+0000 (protobuf-c strings are NUL-terminated).
@@ -104,7 +116,8 @@ enum FixtureSamples {
         var s = String.UnicodeScalarView()
         while s.count < count {
             let pick = Int.random(in: 0...2, using: &rng)
-            let value = pick == 0 ? UInt32.random(in: 1...0x7F, using: &rng) : UInt32.random(in: 0x80...0x10FFFF, using: &rng)
+            let value =
+                pick == 0 ? UInt32.random(in: 1...0x7F, using: &rng) : UInt32.random(in: 0x80...0x10FFFF, using: &rng)
             if let scalar = Unicode.Scalar(value) { s.append(scalar) }
         }
         return String(s)

@@ -13,7 +13,9 @@ struct NewerPeerTests {
         #expect(older.aDouble == newer.aDouble)
         #expect(older.aString == newer.aString)
         // Re-encoding drops them: the older build keeps only what it knows.
-        #expect(try Everything(serializedBytes: older.serializedBytes()) == Everything(aDouble: 3.5, aString: "olá, mundo ✓"))
+        #expect(
+            try Everything(serializedBytes: older.serializedBytes())
+                == Everything(aDouble: 3.5, aString: "olá, mundo ✓"))
     }
 
     @Test("an enum value this build does not know is kept")

@@ -42,8 +42,9 @@ struct EncodingTests {
         }
     }
 
-    @Test("base32 rejects characters outside the alphabet and impossible lengths",
-          arguments: ["MZXW1", "MZXW8===", "M", "MZX", "MZXW6Y", "MY=A"])
+    @Test(
+        "base32 rejects characters outside the alphabet and impossible lengths",
+        arguments: ["MZXW1", "MZXW8===", "M", "MZX", "MZXW6Y", "MY=A"])
     func base32RejectsGarbage(text: String) {
         #expect(throws: CryptographyError.self) { try Base32.decode(text) }
     }

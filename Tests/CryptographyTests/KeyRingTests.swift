@@ -14,14 +14,16 @@ struct KeyRingTests {
         #expect(ring.keyIDs == ["k1", "k2"])
     }
 
-    @Test("rejects malformed configurations without echoing the keys",
-          arguments: ["", "k1", ":AAAA", "k1:short", "k1:%%%%", "bad id:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="])
+    @Test(
+        "rejects malformed configurations without echoing the keys",
+        arguments: ["", "k1", ":AAAA", "k1:short", "k1:%%%%", "bad id:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="])
     func rejectsConfiguration(text: String) {
         #expect {
             _ = try KeyRing(configuration: text)
         } throws: { error in
             guard let error = error as? CryptographyError else { return false }
-            return error.code == .invalidKeyRing && !error.description.contains("AAAA") && !error.description.contains("short")
+            return error.code == .invalidKeyRing && !error.description.contains("AAAA")
+                && !error.description.contains("short")
         }
     }
 

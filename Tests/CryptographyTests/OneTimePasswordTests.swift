@@ -7,8 +7,10 @@ struct OneTimePasswordTests {
     static let seed = Array("12345678901234567890".utf8)
 
     /// RFC 4226 Appendix D: HOTP values for counters 0…9.
-    static let hotpValues = ["755224", "287082", "359152", "969429", "338314",
-                             "254676", "287922", "162583", "399871", "520489"]
+    static let hotpValues = [
+        "755224", "287082", "359152", "969429", "338314",
+        "254676", "287922", "162583", "399871", "520489",
+    ]
 
     /// RFC 6238 Appendix B, SHA-1 rows (8 digits, the 20-byte ASCII seed).
     static let totpSHA1: [(Int64, String)] = [
@@ -91,7 +93,9 @@ struct OneTimePasswordTests {
             totp.provisioningURI(issuer: "SmarterChat", account: "ana@empresa.com.br")
                 == "otpauth://totp/SmarterChat:ana%40empresa.com.br?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
                 + "&issuer=SmarterChat&algorithm=SHA1&digits=6&period=30")
-        #expect(totp.provisioningURI(issuer: "Loja São João", account: "x").hasPrefix("otpauth://totp/Loja%20S%C3%A3o%20Jo%C3%A3o:x?"))
+        #expect(
+            totp.provisioningURI(issuer: "Loja São João", account: "x").hasPrefix(
+                "otpauth://totp/Loja%20S%C3%A3o%20Jo%C3%A3o:x?"))
     }
 
     @Test("generated secrets are 20 random bytes and work round trip through base32")

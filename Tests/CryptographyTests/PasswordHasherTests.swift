@@ -87,19 +87,22 @@ struct PasswordHasherTests {
         let salt = Array("saltsalt".utf8)
         let derived = try PasswordHasher.scrypt(
             password: Array("pw".utf8), salt: salt, parameters: .init(logN: 4, r: 1, p: 1), length: 32)
-        let encoded = "$scrypt$ln=4,r=1,p=1$\(Base64.encode(salt, padded: false))$\(Base64.encode(derived, padded: false))"
+        let encoded =
+            "$scrypt$ln=4,r=1,p=1$\(Base64.encode(salt, padded: false))$\(Base64.encode(derived, padded: false))"
         let hasher = try PasswordHasher(parameters: .testing)
         #expect(try hasher.verify("pw", against: encoded))
         #expect(try !hasher.verify("px", against: encoded))
     }
 
-    @Test("malformed or abusive hash strings are errors, not matches", arguments: [
-        "", "plain", "$scrypt$", "$scrypt$ln=10,r=8$c2FsdHNhbHQ$aGFzaA",
-        "$scrypt$ln=10,r=8,p=1$!!$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
-        "$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
-        "$scrypt$ln=10,r=8,p=1,p=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
-        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-    ])
+    @Test(
+        "malformed or abusive hash strings are errors, not matches",
+        arguments: [
+            "", "plain", "$scrypt$", "$scrypt$ln=10,r=8$c2FsdHNhbHQ$aGFzaA",
+            "$scrypt$ln=10,r=8,p=1$!!$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+            "$scrypt$ln=30,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+            "$scrypt$ln=10,r=8,p=1,p=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        ])
     func malformed(encoded: String) throws {
         let hasher = try PasswordHasher(parameters: .testing)
         #expect(throws: CryptographyError.self) { try hasher.verify("x", against: encoded) }

@@ -1,4 +1,6 @@
+import Contracts
 import Foundation
+import ServiceKit
 import Testing
 
 /// The seven real executables against a real PostgreSQL: `/healthz` sees every service,
@@ -34,7 +36,8 @@ struct PlatformHealthTests {
             #expect(up, "platform did not become healthy; crm log:\n\(platform.log(of: "crm").suffix(2000))")
             let (_, all) = await Self.health(platform)
             #expect(all?.services.count == 6)
-            #expect(all?.services.values.allSatisfy { $0.status == "serving" && ($0.migration_version ?? 0) >= 1 } == true)
+            #expect(
+                all?.services.values.allSatisfy { $0.status == "serving" && ($0.migration_version ?? 0) >= 1 } == true)
 
             platform.kill("crm")
             let killedAt = ContinuousClock.now
@@ -76,9 +79,14 @@ struct PlatformHealthTests {
             let (metricsStatus, metricsBody) = try await platform.get("/metrics")
             #expect(metricsStatus == 200)
             let text = String(decoding: metricsBody, as: UTF8.self)
-            for service in ["identity", "agents", "conversations", "crm", "hooks", "analytics"] {
-                #expect(text.contains("smarterchat_service_up{service=\"\(service)\"} 1"), "\(service) missing")
+            for service in PlatformService.all {
+                #expect(text.contains("smarterchat_service_up{service=\"\(service.name)\"} 1"), "\(service.name) missing")
+                // The service's own figures: the Health calls /healthz made, counted by its RPC server.
+                let health =
+                    "smarterchat_rpc_server_calls_total{service=\"\(service.name)\",method=\"\(service.health.fullName)\",code=\"OK\"}"
+                #expect(text.contains(health), "\(health) missing")
             }
+            #expect(text.components(separatedBy: "# TYPE smarterchat_rpc_server_calls_total counter").count == 2)
         } catch {
             await platform.stop()
             throw error

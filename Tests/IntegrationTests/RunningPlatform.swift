@@ -157,7 +157,8 @@ func provisionServices(admin: PostgresConfiguration, services: [String]) async t
     let client = PostgresClient(configuration: admin, logger: Logger(label: "provision"))
     do {
         for service in services {
-            try await ServiceSchemaProvisioner.provision(service: service, using: client, logger: Logger(label: "provision"))
+            try await ServiceSchemaProvisioner.provision(
+                service: service, using: client, logger: Logger(label: "provision"))
         }
     } catch {
         await client.close()

@@ -15,15 +15,18 @@ struct ConstraintTests {
         let rows = try await database.withAdmin { client in
             // Indexes of the tables themselves (not the copies on partitions), without the
             // ones that back a primary key or unique constraint.
-            try await textRows(client, PostgresQuery(unsafeSQL: """
-                SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid)
-                FROM pg_index x
-                JOIN pg_class i ON i.oid = x.indexrelid
-                JOIN pg_class t ON t.oid = x.indrelid
-                JOIN pg_namespace n ON n.oid = t.relnamespace
-                WHERE n.nspname IN \(Self.schemas) AND NOT t.relispartition
-                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
-                """))
+            try await textRows(
+                client,
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(i.oid)
+                        FROM pg_index x
+                        JOIN pg_class i ON i.oid = x.indexrelid
+                        JOIN pg_class t ON t.oid = x.indrelid
+                        JOIN pg_namespace n ON n.oid = t.relnamespace
+                        WHERE n.nspname IN \(Self.schemas) AND NOT t.relispartition
+                          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
+                        """))
         }
         let actual = rows.map { row in
             let definition = row[3] ?? ""
@@ -50,7 +53,9 @@ struct ConstraintTests {
 
         let database = try await MigratedDatabase.shared()
         let crossing = try await database.withAdmin { client in
-            try await textRows(client, """
+            try await textRows(
+                client,
+                """
                 SELECT c.conname FROM pg_constraint c
                 JOIN pg_class a ON a.oid = c.conrelid JOIN pg_class b ON b.oid = c.confrelid
                 WHERE c.contype = 'f' AND a.relnamespace <> b.relnamespace
@@ -93,13 +98,15 @@ struct ConstraintTests {
                     ["cascade \(UInt64.random(in: 0...UInt64.max))"]
                 ).firstRow?.decode(UUID.self, "id"))
             // One message this month, one next month, one in the default partition (2100).
-            try await client.execute("""
+            try await client.execute(
+                """
                 INSERT INTO conversations.messages (conversation_id, sender_type, content, direction, created_at)
                 SELECT $1, 'contact', 'oi', 'inbound', t
                 FROM unnest(ARRAY[now(), date_trunc('month', now()) + interval '1 month 2 days',
                                   timestamptz '2100-03-04 00:00:00+00']) AS t
                 """, [conversation])
-            let count: PostgresQuery = "SELECT count(*)::int8 AS n FROM conversations.messages WHERE conversation_id = $1"
+            let count: PostgresQuery =
+                "SELECT count(*)::int8 AS n FROM conversations.messages WHERE conversation_id = $1"
             #expect(try await client.query(count, [conversation]).firstRow?.decode(Int.self, "n") == 3)
             try await client.execute("DELETE FROM conversations.conversations WHERE id = $1", [conversation])
             #expect(try await client.query(count, [conversation]).firstRow?.decode(Int.self, "n") == 0)
@@ -111,16 +118,21 @@ struct ConstraintTests {
     private func constraints(ofType types: String) async throws -> [CatalogEntry] {
         let database = try await MigratedDatabase.shared()
         let rows = try await database.withAdmin { client in
-            try await textRows(client, PostgresQuery(unsafeSQL: """
-                SELECT n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid)
-                FROM pg_constraint c
-                JOIN pg_class t ON t.oid = c.conrelid
-                JOIN pg_namespace n ON n.oid = t.relnamespace
-                WHERE n.nspname IN \(Self.schemas) AND c.contype IN \(types)
-                  AND c.conparentid = 0 AND NOT t.relispartition
-                """))
+            try await textRows(
+                client,
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT n.nspname, t.relname, c.conname, pg_get_constraintdef(c.oid)
+                        FROM pg_constraint c
+                        JOIN pg_class t ON t.oid = c.conrelid
+                        JOIN pg_namespace n ON n.oid = t.relnamespace
+                        WHERE n.nspname IN \(Self.schemas) AND c.contype IN \(types)
+                          AND c.conparentid = 0 AND NOT t.relispartition
+                        """))
         }
-        return rows.map { CatalogEntry(schema: $0[0] ?? "", table: $0[1] ?? "", name: $0[2] ?? "", definition: $0[3] ?? "") }
-            .filter { !SchemaMigration.bookkeepingTables.contains($0.table) }
+        return rows.map {
+            CatalogEntry(schema: $0[0] ?? "", table: $0[1] ?? "", name: $0[2] ?? "", definition: $0[3] ?? "")
+        }
+        .filter { !SchemaMigration.bookkeepingTables.contains($0.table) }
     }
 }

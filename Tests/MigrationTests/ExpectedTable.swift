@@ -46,7 +46,9 @@ struct SQLType: Sendable, Hashable {
     /// `VARCHAR(n)`.
     static func varchar(_ length: Int) -> SQLType { SQLType(spelling: "character varying(\(length))") }
     /// `DECIMAL(p,s)`.
-    static func numeric(_ precision: Int, _ scale: Int) -> SQLType { SQLType(spelling: "numeric(\(precision),\(scale))") }
+    static func numeric(_ precision: Int, _ scale: Int) -> SQLType {
+        SQLType(spelling: "numeric(\(precision),\(scale))")
+    }
 }
 
 /// A column default as PostgreSQL prints it back (`pg_get_expr` of the stored expression).

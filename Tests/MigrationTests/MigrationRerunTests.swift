@@ -40,9 +40,10 @@ struct MigrationRerunTests {
         let first = try #require(database.versions[service.name])
         #expect(first == 1)
 
-        let recorded = PostgresQuery(unsafeSQL: """
-            SELECT version, name, checksum, applied_at FROM \(service.schema).schema_migrations ORDER BY version
-            """)
+        let recorded = PostgresQuery(
+            unsafeSQL: """
+                SELECT version, name, checksum, applied_at FROM \(service.schema).schema_migrations ORDER BY version
+                """)
         let recordedBefore = try await database.withAdmin { try await textRows($0, recorded) }
         #expect(recordedBefore.map { $0[0] } == ["1"])
         #expect(recordedBefore.map { $0[1] } == ["init"])

@@ -77,7 +77,9 @@ struct PartitionTests {
     func monthlyPartitionsAhead(table: PartitionedTable) async throws {
         let database = try await MigratedDatabase.shared()
         let rows = try await database.withAdmin { client in
-            try await textRows(client, """
+            try await textRows(
+                client,
+                """
                 SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
                 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                 WHERE i.inhparent = $1::regclass
@@ -89,7 +91,8 @@ struct PartitionTests {
             let start = Self.monthStart(offset)
             let name = "\(table.name)_\(Self.suffix(start))"
             #expect(
-                partitions[name] == "FOR VALUES FROM ('\(Self.bound(start))') TO ('\(Self.bound(Self.monthStart(offset + 1)))')",
+                partitions[name]
+                    == "FOR VALUES FROM ('\(Self.bound(start))') TO ('\(Self.bound(Self.monthStart(offset + 1)))')",
                 "\(name)")
         }
     }
@@ -106,9 +109,12 @@ struct PartitionTests {
                 let id = try #require(
                     try await client.query(PostgresQuery(unsafeSQL: table.insertAt), [Self.bound(date)]).firstRow?
                         .decode(UUID.self, "id"))
-                let landed = try await client.query(PostgresQuery(unsafeSQL: """
-                    SELECT c.relname FROM \(table.qualifiedName) t JOIN pg_class c ON c.oid = t.tableoid WHERE t.id = $1
-                    """), [id]).firstRow?.decode(String.self, "relname")
+                let landed = try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT c.relname FROM \(table.qualifiedName) t JOIN pg_class c ON c.oid = t.tableoid WHERE t.id = $1
+                            """), [id]
+                ).firstRow?.decode(String.self, "relname")
                 #expect(landed == partition)
             }
         }
@@ -118,19 +124,25 @@ struct PartitionTests {
     func ensureMonthlyPartitions(table: PartitionedTable) async throws {
         let database = try await MigratedDatabase.shared()
         try await database.withRole(table.service) { client in
-            let ensure = PostgresQuery(unsafeSQL: "SELECT \(table.service.schema).ensure_monthly_partitions($1::int) AS created")
+            let ensure = PostgresQuery(
+                unsafeSQL: "SELECT \(table.service.schema).ensure_monthly_partitions($1::int) AS created")
             #expect(try await client.query(ensure, [3]).firstRow?.decode(Int.self, "created") == 0)
 
             // A row eight months ahead has no partition yet: it waits in the default one
             // and moves when its month is created.
             let later = Self.monthStart(8)
             let id = try #require(
-                try await client.query(PostgresQuery(unsafeSQL: table.insertAt), [Self.bound(later.addingTimeInterval(3600))])
-                    .firstRow?.decode(UUID.self, "id"))
-            let locate = PostgresQuery(unsafeSQL: """
-                SELECT c.relname FROM \(table.qualifiedName) t JOIN pg_class c ON c.oid = t.tableoid WHERE t.id = $1
-                """)
-            #expect(try await client.query(locate, [id]).firstRow?.decode(String.self, "relname") == "\(table.name)_default")
+                try await client.query(
+                    PostgresQuery(unsafeSQL: table.insertAt), [Self.bound(later.addingTimeInterval(3600))]
+                )
+                .firstRow?.decode(UUID.self, "id"))
+            let locate = PostgresQuery(
+                unsafeSQL: """
+                    SELECT c.relname FROM \(table.qualifiedName) t JOIN pg_class c ON c.oid = t.tableoid WHERE t.id = $1
+                    """)
+            #expect(
+                try await client.query(locate, [id]).firstRow?.decode(String.self, "relname") == "\(table.name)_default"
+            )
             let created = try #require(try await client.query(ensure, [8]).firstRow?.decode(Int.self, "created"))
             #expect(created == 5)  // months 4 to 8
             #expect(
@@ -141,10 +153,12 @@ struct PartitionTests {
             if table.name == "messages" {
                 // The move from the default partition is not a new message: the §5.2 stats
                 // trigger must not count it a second time.
-                let count = try await client.query("""
+                let count = try await client.query(
+                    """
                     SELECT c.message_count FROM conversations.conversations c
                     JOIN conversations.messages m ON m.conversation_id = c.id WHERE m.id = $1
-                    """, [id]).firstRow?.decode(Int.self, "message_count")
+                    """, [id]
+                ).firstRow?.decode(Int.self, "message_count")
                 #expect(count == 1)
             }
         }

@@ -40,13 +40,16 @@ struct RoleIsolationTests {
         let database = try await MigratedDatabase.shared()
         try await database.withRole(service) { client in
             let table = await postgresError {
-                try await client.execute(PostgresQuery(unsafeSQL: "CREATE TABLE public.\(service.name)_intruder (id int)"))
+                try await client.execute(
+                    PostgresQuery(unsafeSQL: "CREATE TABLE public.\(service.name)_intruder (id int)"))
             }
             #expect(table?.sqlState == "42501")
             let function = await postgresError {
-                try await client.execute(PostgresQuery(unsafeSQL: """
-                    CREATE FUNCTION public.\(service.name)_intruder() RETURNS int LANGUAGE sql AS 'SELECT 1'
-                    """))
+                try await client.execute(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            CREATE FUNCTION public.\(service.name)_intruder() RETURNS int LANGUAGE sql AS 'SELECT 1'
+                            """))
             }
             #expect(function?.sqlState == "42501")
         }

@@ -99,16 +99,17 @@ enum SeedConstraints {
     ]
 
     /// Primary keys and unique constraints (`name` is the table's column list, for reading).
-    static let keys: [CatalogEntry] = SeedTables.all.map { table in
-        let partitioned = table.name == "messages" || table.name == "analytics_events"
-        return CatalogEntry(
-            schema: table.schema, table: table.name, name: "\(table.name)_pkey",
-            definition: partitioned ? "PRIMARY KEY (id, created_at)" : "PRIMARY KEY (id)")
-    } + [
-        .init(.identity, "organizations", "organizations_slug_key", "UNIQUE (slug)"),
-        .init(.identity, "users", "users_email_key", "UNIQUE (email)"),
-        .init(.agents, "agent_configs", "agent_configs_agent_id_version_key", "UNIQUE (agent_id, version)"),
-    ]
+    static let keys: [CatalogEntry] =
+        SeedTables.all.map { table in
+            let partitioned = table.name == "messages" || table.name == "analytics_events"
+            return CatalogEntry(
+                schema: table.schema, table: table.name, name: "\(table.name)_pkey",
+                definition: partitioned ? "PRIMARY KEY (id, created_at)" : "PRIMARY KEY (id)")
+        } + [
+            .init(.identity, "organizations", "organizations_slug_key", "UNIQUE (slug)"),
+            .init(.identity, "users", "users_email_key", "UNIQUE (email)"),
+            .init(.agents, "agent_configs", "agent_configs_agent_id_version_key", "UNIQUE (agent_id, version)"),
+        ]
 
     /// Foreign keys: only where both ends live in one schema, with the seed's ON DELETE.
     static let foreignKeys: [CatalogEntry] = [
@@ -136,15 +137,16 @@ enum SeedConstraints {
     ]
 
     /// §5.1 on every table with updated_at, and §5.2 on messages.
-    static let triggers: [CatalogEntry] = SeedTables.all.filter(\.hasUpdatedAt).map { table in
-        CatalogEntry(
-            schema: table.schema, table: table.name, name: "update_\(table.name)_updated_at",
-            definition: "CREATE TRIGGER update_\(table.name)_updated_at BEFORE UPDATE ON \(table.qualifiedName) "
-                + "FOR EACH ROW EXECUTE FUNCTION \(table.schema).update_updated_at_column()")
-    } + [
-        .init(
-            .conversations, "messages", "update_conversation_stats_trigger",
-            "CREATE TRIGGER update_conversation_stats_trigger AFTER INSERT ON conversations.messages "
-                + "FOR EACH ROW EXECUTE FUNCTION conversations.update_conversation_stats()"),
-    ]
+    static let triggers: [CatalogEntry] =
+        SeedTables.all.filter(\.hasUpdatedAt).map { table in
+            CatalogEntry(
+                schema: table.schema, table: table.name, name: "update_\(table.name)_updated_at",
+                definition: "CREATE TRIGGER update_\(table.name)_updated_at BEFORE UPDATE ON \(table.qualifiedName) "
+                    + "FOR EACH ROW EXECUTE FUNCTION \(table.schema).update_updated_at_column()")
+        } + [
+            .init(
+                .conversations, "messages", "update_conversation_stats_trigger",
+                "CREATE TRIGGER update_conversation_stats_trigger AFTER INSERT ON conversations.messages "
+                    + "FOR EACH ROW EXECUTE FUNCTION conversations.update_conversation_stats()")
+        ]
 }

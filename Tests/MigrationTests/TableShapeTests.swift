@@ -9,7 +9,9 @@ struct TableShapeTests {
     func schemaHoldsItsTables(service: ServiceSchema) async throws {
         let database = try await MigratedDatabase.shared()
         let rows = try await database.withAdmin { client in
-            try await textRows(client, """
+            try await textRows(
+                client,
+                """
                 SELECT c.relname, pg_get_userbyid(c.relowner)
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -27,7 +29,9 @@ struct TableShapeTests {
     func tableHasSeedColumns(table: ExpectedTable) async throws {
         let database = try await MigratedDatabase.shared()
         let rows = try await database.withAdmin { client in
-            try await textRows(client, """
+            try await textRows(
+                client,
+                """
                 SELECT column_name,
                        CASE data_type
                            WHEN 'character varying' THEN 'character varying(' || character_maximum_length || ')'
@@ -56,7 +60,9 @@ struct TableShapeTests {
     func noCrossServiceViews() async throws {
         let database = try await MigratedDatabase.shared()
         let views = try await database.withAdmin { client in
-            try await textRows(client, """
+            try await textRows(
+                client,
+                """
                 SELECT table_schema || '.' || table_name FROM information_schema.views
                 WHERE table_schema IN ('identity', 'agents', 'conversations', 'crm', 'hooks', 'analytics', 'public')
                 """)

@@ -10,42 +10,42 @@ struct TriggerTests {
     /// rows it depends on created in the same statement. `$1` is a unique text token.
     static let sampleRows: [String: String] = [
         "identity.organizations": """
-            INSERT INTO identity.organizations (name, slug) VALUES ('Org', $1) RETURNING id
-            """,
+        INSERT INTO identity.organizations (name, slug) VALUES ('Org', $1) RETURNING id
+        """,
         "identity.users": """
-            WITH o AS (INSERT INTO identity.organizations (name, slug) VALUES ('Org', $1) RETURNING id)
-            INSERT INTO identity.users (organization_id, email, password_hash, full_name)
-            SELECT id, $1 || '@example.com', 'x', 'User' FROM o RETURNING id
-            """,
+        WITH o AS (INSERT INTO identity.organizations (name, slug) VALUES ('Org', $1) RETURNING id)
+        INSERT INTO identity.users (organization_id, email, password_hash, full_name)
+        SELECT id, $1 || '@example.com', 'x', 'User' FROM o RETURNING id
+        """,
         "agents.agents": """
-            INSERT INTO agents.agents (organization_id, name, personality, objective, system_message)
-            VALUES (gen_random_uuid(), $1, 'p', 'o', 's') RETURNING id
-            """,
+        INSERT INTO agents.agents (organization_id, name, personality, objective, system_message)
+        VALUES (gen_random_uuid(), $1, 'p', 'o', 's') RETURNING id
+        """,
         "agents.scripts": """
-            WITH a AS (
-                INSERT INTO agents.agents (organization_id, name, personality, objective, system_message)
-                VALUES (gen_random_uuid(), $1, 'p', 'o', 's') RETURNING id)
-            INSERT INTO agents.scripts (agent_id, name, content, type)
-            SELECT id, 'greet', 'Olá', 'prompt_modifier' FROM a RETURNING id
-            """,
+        WITH a AS (
+            INSERT INTO agents.agents (organization_id, name, personality, objective, system_message)
+            VALUES (gen_random_uuid(), $1, 'p', 'o', 's') RETURNING id)
+        INSERT INTO agents.scripts (agent_id, name, content, type)
+        SELECT id, 'greet', 'Olá', 'prompt_modifier' FROM a RETURNING id
+        """,
         "conversations.channels": """
-            INSERT INTO conversations.channels (organization_id, type, name, config)
-            VALUES (gen_random_uuid(), 'webchat', $1, '{}') RETURNING id
-            """,
+        INSERT INTO conversations.channels (organization_id, type, name, config)
+        VALUES (gen_random_uuid(), 'webchat', $1, '{}') RETURNING id
+        """,
         "conversations.conversations": """
-            WITH c AS (
-                INSERT INTO conversations.channels (organization_id, type, name, config)
-                VALUES (gen_random_uuid(), 'webchat', $1, '{}') RETURNING id, organization_id)
-            INSERT INTO conversations.conversations (organization_id, channel_id, contact_identifier)
-            SELECT organization_id, id, $1 FROM c RETURNING id
-            """,
+        WITH c AS (
+            INSERT INTO conversations.channels (organization_id, type, name, config)
+            VALUES (gen_random_uuid(), 'webchat', $1, '{}') RETURNING id, organization_id)
+        INSERT INTO conversations.conversations (organization_id, channel_id, contact_identifier)
+        SELECT organization_id, id, $1 FROM c RETURNING id
+        """,
         "crm.leads": """
-            INSERT INTO crm.leads (organization_id, name) VALUES (gen_random_uuid(), $1) RETURNING id
-            """,
+        INSERT INTO crm.leads (organization_id, name) VALUES (gen_random_uuid(), $1) RETURNING id
+        """,
         "hooks.webhooks": """
-            INSERT INTO hooks.webhooks (organization_id, name, url, events)
-            VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '["lead.created"]') RETURNING id
-            """,
+        INSERT INTO hooks.webhooks (organization_id, name, url, events)
+        VALUES (gen_random_uuid(), $1, 'https://example.com/hook', '["lead.created"]') RETURNING id
+        """,
     ]
 
     @Test("every table with updated_at has a sample row here")
@@ -58,15 +58,20 @@ struct TriggerTests {
     func triggersMatchSeed() async throws {
         let database = try await MigratedDatabase.shared()
         let rows = try await database.withAdmin { client in
-            try await textRows(client, PostgresQuery(unsafeSQL: """
-                SELECT n.nspname, t.relname, g.tgname, pg_get_triggerdef(g.oid)
-                FROM pg_trigger g
-                JOIN pg_class t ON t.oid = g.tgrelid
-                JOIN pg_namespace n ON n.oid = t.relnamespace
-                WHERE n.nspname IN \(ConstraintTests.schemas) AND NOT g.tgisinternal AND g.tgparentid = 0
-                """))
+            try await textRows(
+                client,
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT n.nspname, t.relname, g.tgname, pg_get_triggerdef(g.oid)
+                        FROM pg_trigger g
+                        JOIN pg_class t ON t.oid = g.tgrelid
+                        JOIN pg_namespace n ON n.oid = t.relnamespace
+                        WHERE n.nspname IN \(ConstraintTests.schemas) AND NOT g.tgisinternal AND g.tgparentid = 0
+                        """))
         }
-        let found = rows.map { CatalogEntry(schema: $0[0] ?? "", table: $0[1] ?? "", name: $0[2] ?? "", definition: $0[3] ?? "") }
+        let found = rows.map {
+            CatalogEntry(schema: $0[0] ?? "", table: $0[1] ?? "", name: $0[2] ?? "", definition: $0[3] ?? "")
+        }
         #expect(found.sorted() == SeedConstraints.triggers.sorted())
     }
 
@@ -77,14 +82,19 @@ struct TriggerTests {
         let insert = try #require(Self.sampleRows[table.qualifiedName])
         try await database.withRole(service) { client in
             let token = "t\(UInt64.random(in: 0...UInt64.max))"
-            let id = try #require(try await client.query(PostgresQuery(unsafeSQL: insert), [token]).firstRow?.decode(UUID.self, "id"))
+            let id = try #require(
+                try await client.query(PostgresQuery(unsafeSQL: insert), [token]).firstRow?.decode(UUID.self, "id"))
             // The UPDATE asks to keep an old updated_at: the BEFORE UPDATE trigger must
             // overwrite it with the statement's CURRENT_TIMESTAMP.
-            let row = try #require(try await client.query(PostgresQuery(unsafeSQL: """
-                UPDATE \(table.qualifiedName) SET created_at = created_at, updated_at = '2001-02-03T04:05:06Z'
-                WHERE id = $1
-                RETURNING updated_at > now() - interval '1 minute' AS fresh, updated_at = now() AS is_now
-                """), [id]).firstRow)
+            let row = try #require(
+                try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            UPDATE \(table.qualifiedName) SET created_at = created_at, updated_at = '2001-02-03T04:05:06Z'
+                            WHERE id = $1
+                            RETURNING updated_at > now() - interval '1 minute' AS fresh, updated_at = now() AS is_now
+                            """), [id]
+                ).firstRow)
             #expect(try row.decode(Bool.self, "fresh"))
             #expect(try row.decode(Bool.self, "is_now"))
         }
@@ -95,7 +105,10 @@ struct TriggerTests {
         let database = try await MigratedDatabase.shared()
         try await database.withRole(.conversations) { client in
             let token = "t\(UInt64.random(in: 0...UInt64.max))"
-            let conversation = try #require(try await client.query(PostgresQuery(unsafeSQL: Self.sampleRows["conversations.conversations"]!), [token]).firstRow?.decode(UUID.self, "id"))
+            let conversation = try #require(
+                try await client.query(
+                    PostgresQuery(unsafeSQL: Self.sampleRows["conversations.conversations"]!), [token]
+                ).firstRow?.decode(UUID.self, "id"))
             let insertMessage: PostgresQuery = """
                 INSERT INTO conversations.messages (conversation_id, sender_type, content, direction, created_at)
                 VALUES ($1, $2, 'oi', $3, now() + make_interval(secs => $4))
@@ -104,12 +117,15 @@ struct TriggerTests {
             try await client.execute(insertMessage, [conversation, "ai", "outbound", 2])
             try await client.execute(insertMessage, [conversation, "contact", "inbound", 3])
             try await client.execute(insertMessage, [conversation, "user", "outbound", 4])
-            let row = try #require(try await client.query("""
-                SELECT message_count, ai_message_count, human_message_count,
-                       last_message_at = (SELECT max(created_at) FROM conversations.messages WHERE conversation_id = $1)
-                           AS last_is_newest
-                FROM conversations.conversations WHERE id = $1
-                """, [conversation]).firstRow)
+            let row = try #require(
+                try await client.query(
+                    """
+                    SELECT message_count, ai_message_count, human_message_count,
+                           last_message_at = (SELECT max(created_at) FROM conversations.messages WHERE conversation_id = $1)
+                               AS last_is_newest
+                    FROM conversations.conversations WHERE id = $1
+                    """, [conversation]
+                ).firstRow)
             #expect(try row.decode(Int.self, "message_count") == 4)
             #expect(try row.decode(Int.self, "ai_message_count") == 1)
             #expect(try row.decode(Int.self, "human_message_count") == 1)

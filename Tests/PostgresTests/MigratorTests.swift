@@ -6,15 +6,19 @@ import Testing
 @Suite("Migrations applied under an advisory lock")
 struct MigratorTests {
     static let migrations = [
-        Migration(version: 1, name: "create_leads", sql: """
-            CREATE TABLE leads (id uuid PRIMARY KEY, name text NOT NULL);
-            CREATE TABLE applied_log (version int NOT NULL);
-            INSERT INTO applied_log VALUES (1);
-            """),
-        Migration(version: 2, name: "add_score", sql: """
-            ALTER TABLE leads ADD COLUMN score int NOT NULL DEFAULT 0;
-            INSERT INTO applied_log VALUES (2);
-            """),
+        Migration(
+            version: 1, name: "create_leads",
+            sql: """
+                CREATE TABLE leads (id uuid PRIMARY KEY, name text NOT NULL);
+                CREATE TABLE applied_log (version int NOT NULL);
+                INSERT INTO applied_log VALUES (1);
+                """),
+        Migration(
+            version: 2, name: "add_score",
+            sql: """
+                ALTER TABLE leads ADD COLUMN score int NOT NULL DEFAULT 0;
+                INSERT INTO applied_log VALUES (2);
+                """),
     ]
 
     @Test("migrations apply once, are recorded, and a second run is a no-op")
@@ -25,7 +29,8 @@ struct MigratorTests {
             #expect(try await migrator.migrate(Self.migrations) == 2)
             #expect(try await migrator.migrate(Self.migrations) == 2)
             #expect(try await migrator.currentVersion() == 2)
-            let recorded = try await client.query("SELECT version, name, checksum, applied_at FROM crm.schema_migrations ORDER BY version")
+            let recorded = try await client.query(
+                "SELECT version, name, checksum, applied_at FROM crm.schema_migrations ORDER BY version")
             #expect(try recorded.map { try $0.decode(Int.self, "version") } == [1, 2])
             #expect(try recorded.map { try $0.decode(String.self, "name") } == ["create_leads", "add_score"])
             #expect(try recorded.allSatisfy { try $0.decode(String.self, "checksum").count == 64 })
@@ -74,7 +79,11 @@ struct MigratorTests {
     func failingMigration() async throws {
         try await withTestClient { client, _ in
             let migrator = Migrator(client: client, schema: "analytics", logger: Logger(label: "test"))
-            let broken = Self.migrations + [Migration(version: 3, name: "broken", sql: "CREATE TABLE half (x int); SELECT * FROM missing_table;")]
+            let broken =
+                Self.migrations + [
+                    Migration(
+                        version: 3, name: "broken", sql: "CREATE TABLE half (x int); SELECT * FROM missing_table;")
+                ]
             let error = await postgresError { try await migrator.migrate(broken) }
             #expect(error?.code == .migrationFailed)
             #expect(error?.sqlState == "42P01")

@@ -68,7 +68,10 @@ struct PostgresClientTests {
                 for n in 0..<50 {
                     group.addTask {
                         let row = try #require(
-                            try await client.query("SELECT $1::int8 * 2 AS doubled, pg_backend_pid() AS pid, pg_sleep(0.01)::text AS s", [n]).firstRow)
+                            try await client.query(
+                                "SELECT $1::int8 * 2 AS doubled, pg_backend_pid() AS pid, pg_sleep(0.01)::text AS s",
+                                [n]
+                            ).firstRow)
                         return (n, try row.decode(Int.self, "doubled"), try row.decode(Int.self, "pid"))
                     }
                 }

@@ -41,7 +41,8 @@ struct PostgresDecodingTests {
     @Test("NULL decodes to nil for optionals and fails for non-optionals")
     func nulls() async throws {
         try await withTestClient { client, _ in
-            let row = try #require(try await client.query("SELECT NULL::text AS t, NULL::uuid AS u, NULL::int8 AS i").firstRow)
+            let row = try #require(
+                try await client.query("SELECT NULL::text AS t, NULL::uuid AS u, NULL::int8 AS i").firstRow)
             #expect(try row.decode(String?.self, "t") == nil)
             #expect(try row.decode(UUID?.self, "u") == nil)
             #expect(try row.decode(Int?.self, "i") == nil)
@@ -55,7 +56,9 @@ struct PostgresDecodingTests {
         try await withTestClient { client, _ in
             let profile = Profile(name: "Ana \"A\"", tags: ["vip", "sp"])
             let row = try #require(
-                try await client.query("SELECT $1::jsonb AS doc, $1::jsonb -> 'tags' AS tags", [try PostgresBind.json(profile)]).firstRow)
+                try await client.query(
+                    "SELECT $1::jsonb AS doc, $1::jsonb -> 'tags' AS tags", [try PostgresBind.json(profile)]
+                ).firstRow)
             #expect(try row.decodeJSON(Profile.self, "doc") == profile)
             #expect(try row.decode(PostgresJSON.self, "tags").text == #"["vip", "sp"]"#)
             #expect(try row.decode(PostgresJSON.self, "tags").decode([String].self) == ["vip", "sp"])

@@ -74,12 +74,14 @@ struct PostgresErrorTests {
         }
     }
 
-    @Test("SQLSTATE classes map without a server", arguments: [
-        ("23505", "alreadyExists"), ("23503", "failedPrecondition"), ("23514", "invalidArgument"),
-        ("23502", "invalidArgument"), ("22P02", "invalidArgument"), ("40001", "aborted"), ("40P01", "aborted"),
-        ("08006", "unavailable"), ("08001", "unavailable"), ("57P01", "unavailable"), ("42501", "permissionDenied"),
-        ("42P01", "internal"), ("XX000", "internal"),
-    ])
+    @Test(
+        "SQLSTATE classes map without a server",
+        arguments: [
+            ("23505", "alreadyExists"), ("23503", "failedPrecondition"), ("23514", "invalidArgument"),
+            ("23502", "invalidArgument"), ("22P02", "invalidArgument"), ("40001", "aborted"), ("40P01", "aborted"),
+            ("08006", "unavailable"), ("08001", "unavailable"), ("57P01", "unavailable"), ("42501", "permissionDenied"),
+            ("42P01", "internal"), ("XX000", "internal"),
+        ])
     func classification(state: String, code: String) {
         #expect(PostgresError.code(forSQLState: state).description == code)
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// These tests stop and kill their own private server, never the shared one.
 @Suite("Reconnection after the server restarts or is down at start")

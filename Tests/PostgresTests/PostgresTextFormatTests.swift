@@ -8,16 +8,21 @@ struct PostgresTextFormatTests {
     @Test("array literals parse quoting, escapes, NULL and bounds decoration")
     func arrayParsing() {
         #expect(PostgresArrayLiteral.parse("{}") == [])
-        #expect(PostgresArrayLiteral.parse(#"{a,"b c",NULL,"NULL","q\"x","s\\t"}"#) == ["a", "b c", nil, "NULL", "q\"x", "s\\t"])
+        #expect(
+            PostgresArrayLiteral.parse(#"{a,"b c",NULL,"NULL","q\"x","s\\t"}"#) == [
+                "a", "b c", nil, "NULL", "q\"x", "s\\t",
+            ])
         #expect(PostgresArrayLiteral.parse("[2:3]={1,2}") == ["1", "2"])
         #expect(PostgresArrayLiteral.parse("{{1,2},{3,4}}") == nil)
         #expect(PostgresArrayLiteral.parse("not an array") == nil)
         #expect(PostgresArrayLiteral.parse(#"{"unterminated}"#) == nil)
     }
 
-    @Test("formatted arrays parse back to the same elements", arguments: [
-        [String?](), ["plain"], ["a,b", "{x}", nil, "\"", "\\", " lead"],
-    ])
+    @Test(
+        "formatted arrays parse back to the same elements",
+        arguments: [
+            [String?](), ["plain"], ["a,b", "{x}", nil, "\"", "\\", " lead"],
+        ])
     func arrayRoundTrip(elements: [String?]) {
         #expect(PostgresArrayLiteral.parse(PostgresArrayLiteral.format(elements)) == elements)
     }

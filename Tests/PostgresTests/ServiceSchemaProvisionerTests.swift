@@ -13,7 +13,8 @@ struct ServiceSchemaProvisionerTests {
             let serviceA = "svc_a_\(suffix)", serviceB = "svc_b_\(suffix)"
             let logger = Logger(label: "test")
             for service in [serviceA, serviceB, serviceA] {  // the repeat checks idempotence
-                try await ServiceSchemaProvisioner.provision(service: service, password: "s3cret'pw", using: admin, logger: logger)
+                try await ServiceSchemaProvisioner.provision(
+                    service: service, password: "s3cret'pw", using: admin, logger: logger)
             }
             var asA = configuration
             asA.user = ServiceSchemaProvisioner.roleName(for: serviceA)
@@ -24,7 +25,11 @@ struct ServiceSchemaProvisionerTests {
 
             // Each role migrates its own schema (search_path points at it).
             try await Migrator(client: clientB, schema: serviceB, logger: logger)
-                .migrate([Migration(version: 1, name: "secrets", sql: "CREATE TABLE secrets (v text); INSERT INTO secrets VALUES ('b');")])
+                .migrate([
+                    Migration(
+                        version: 1, name: "secrets",
+                        sql: "CREATE TABLE secrets (v text); INSERT INTO secrets VALUES ('b');")
+                ])
             try await Migrator(client: clientA, schema: serviceA, logger: logger)
                 .migrate([Migration(version: 1, name: "items", sql: "CREATE TABLE items (v text);")])
             try await clientA.execute("INSERT INTO items VALUES ($1)", ["mine"])
@@ -39,9 +44,13 @@ struct ServiceSchemaProvisionerTests {
             let publicDenied = await postgresError { try await clientA.execute("CREATE TABLE public.sneaky (x int)") }
             #expect(publicDenied?.code == .permissionDenied)
 
-            let owner = try await admin.query("SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = $1", [serviceA])
-            #expect(try owner.firstRow?.decode(String.self, "owner") == ServiceSchemaProvisioner.roleName(for: serviceA))
-            let flags = try await admin.query("SELECT rolsuper, rolcreatedb, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname = $1", [asA.user])
+            let owner = try await admin.query(
+                "SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = $1", [serviceA])
+            #expect(
+                try owner.firstRow?.decode(String.self, "owner") == ServiceSchemaProvisioner.roleName(for: serviceA))
+            let flags = try await admin.query(
+                "SELECT rolsuper, rolcreatedb, rolpassword IS NOT NULL AS has_password FROM pg_authid WHERE rolname = $1",
+                [asA.user])
             #expect(try flags.firstRow?.decode(Bool.self, "rolsuper") == false)
             #expect(try flags.firstRow?.decode(Bool.self, "has_password") == true)
             await clientA.close()
@@ -53,7 +62,8 @@ struct ServiceSchemaProvisionerTests {
     func badName() async throws {
         try await withTestClient { admin, _ in
             let error = await postgresError {
-                try await ServiceSchemaProvisioner.provision(service: "crm\"; DROP", using: admin, logger: Logger(label: "t"))
+                try await ServiceSchemaProvisioner.provision(
+                    service: "crm\"; DROP", using: admin, logger: Logger(label: "t"))
             }
             #expect(error?.code == .invalidArgument)
         }

@@ -68,7 +68,8 @@ struct RPCBadInputTests {
         try await withBystander { harness, server, _ in
             do {
                 let socket = try RawSocket(path: server.configuration.socketPath)
-                socket.send(Array(RPCWireFixtures.requestFrame(callID: 1, method: Echo.echo.fullName, message: [1]).prefix(10)))
+                socket.send(
+                    Array(RPCWireFixtures.requestFrame(callID: 1, method: Echo.echo.fullName, message: [1]).prefix(10)))
             }
             #expect(await eventually { harness.recorder.count(containing: "truncated frame") == 1 })
         }

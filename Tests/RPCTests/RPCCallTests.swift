@@ -112,7 +112,8 @@ struct RPCCallTests {
         try await harness.startServer(router: Echo.router(probe: probe))
         let socket = try RawSocket(path: "\(harness.runDirectory)/echo.1.sock")
         // Field 1 as a string whose length runs past the end: not a valid EchoMessage.
-        socket.send(RPCWireFixtures.requestFrame(callID: 7, method: Echo.getSlow.fullName, message: [0x0A, 0x05, 0x61]))
+        socket.send(
+            RPCWireFixtures.requestFrame(callID: 7, method: Echo.getSlow.fullName, message: [0x0A, 0x05, 0x61]))
         let reply = socket.receive(count: 4 + 5 + 4)
         #expect(reply.count == 13)
         let length = Int(reply[0]) << 24 | Int(reply[1]) << 16 | Int(reply[2]) << 8 | Int(reply[3])
@@ -132,7 +133,9 @@ struct RPCCallTests {
         let harness = RPCTestHarness()
         try await harness.startServer(router: Echo.router())
         let client = harness.client()
-        let error = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.fail, EchoMessage(text: "x")) }
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.fail, EchoMessage(text: "x"))
+        }
         #expect(error?.code == .notFound)
         #expect(error?.message == "no such thing: x")
         client.shutdown()

@@ -38,14 +38,18 @@ struct RPCEnvelopeTests {
         var generator = SplitMix64(seed: 0x5EED_2026)
         let alphabet = Array("abcXYZ019-_:/.ãçé€😀 ")
         func text(_ maximum: Int) -> String {
-            String((0..<Int(generator.next() % UInt64(maximum + 1))).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            String(
+                (0..<Int(generator.next() % UInt64(maximum + 1))).map { _ in
+                    alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                })
         }
         for _ in 0..<300 {
             let principal = Principal(
                 organizationId: text(40), userId: text(40), role: text(12), apiKeyId: text(20),
                 scopes: (0..<Int(generator.next() % 4)).map { _ in text(15) })
             let ours = WireRequestHeader(
-                method: text(60), timeoutMilliseconds: UInt32(truncatingIfNeeded: generator.next() >> UInt64(generator.next() % 64)),
+                method: text(60),
+                timeoutMilliseconds: UInt32(truncatingIfNeeded: generator.next() >> UInt64(generator.next() % 64)),
                 metadata: CallMetadata(requestID: text(36), caller: text(12), principal: principal))
             var buffer = ByteBuffer()
             ours.encode(into: &buffer)
@@ -85,7 +89,8 @@ struct RPCEnvelopeTests {
     @Test("fields from a newer peer are skipped and unknown status codes read as UNKNOWN")
     func newerPeer() throws {
         // method "m", then unknown fields 9 (varint), 10 (fixed64), 11 (bytes), 12 (fixed32).
-        let bytes: [UInt8] = [0x0A, 0x01, 0x6D, 0x48, 0x96, 0x01, 0x51] + Array(repeating: 1, count: 8)
+        let bytes: [UInt8] =
+            [0x0A, 0x01, 0x6D, 0x48, 0x96, 0x01, 0x51] + Array(repeating: 1, count: 8)
             + [0x5A, 0x02, 0xFF, 0xFF, 0x65, 1, 2, 3, 4]
         let header = try WireRequestHeader.decode(ByteBuffer(bytes: bytes))
         #expect(header.method == "m")

@@ -5,7 +5,8 @@ import Testing
 
 @Suite("Frame decoder")
 struct RPCFrameDecoderTests {
-    static let sample: [UInt8] = RPCWireFixtures.requestFrame(callID: 3, method: "a.B/C", message: [0x0A, 0x01, 0x78])
+    static let sample: [UInt8] =
+        RPCWireFixtures.requestFrame(callID: 3, method: "a.B/C", message: [0x0A, 0x01, 0x78])
         + [0, 0, 0, 13, 4, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8] + [0, 0, 0, 5, 3, 0, 0, 0, 3]
 
     @Test("frames split at any byte boundary decode the same", arguments: 1...12)

@@ -27,7 +27,9 @@ struct RPCInProcessTests {
     func failures() async throws {
         let probe = Echo.Probe()
         let client = RPCInProcessClient(router: Echo.router(probe: probe))
-        let unimplemented = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.unregistered, EchoMessage()) }
+        let unimplemented = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.unregistered, EchoMessage())
+        }
         #expect(unimplemented?.code == .unimplemented)
         let invalid = await #expect(throws: RPCError.self) {
             _ = try await client.call(
@@ -36,7 +38,8 @@ struct RPCInProcessTests {
         #expect(invalid?.code == .invalidArgument)
         let late = await #expect(throws: RPCError.self) {
             _ = try await client.call(
-                Echo.getSlow, EchoMessage(text: "late", delayMilliseconds: 5000), metadata: CallMetadata(), timeout: .milliseconds(50))
+                Echo.getSlow, EchoMessage(text: "late", delayMilliseconds: 5000), metadata: CallMetadata(),
+                timeout: .milliseconds(50))
         }
         #expect(late?.code == .deadlineExceeded)
         #expect(await eventually { probe.cancelled == 1 })

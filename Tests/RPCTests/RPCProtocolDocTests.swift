@@ -10,7 +10,8 @@ import Testing
 @Suite("docs/rpc-protocol.md test vector")
 struct RPCProtocolDocTests {
     static let metadata = CallMetadata(
-        requestID: "req-1", caller: "gateway", principal: Principal(organizationId: "org-1", userId: "user-1", role: "admin"))
+        requestID: "req-1", caller: "gateway",
+        principal: Principal(organizationId: "org-1", userId: "user-1", role: "admin"))
 
     static func requestFrame() -> [UInt8] {
         var buffer = ByteBuffer()
@@ -58,15 +59,18 @@ struct RPCProtocolDocTests {
         }.joined(separator: "\n")
     }
 
-    @Test("the documented request, response and error frames are what the code sends", arguments: [
-        "request", "response", "error",
-    ])
+    @Test(
+        "the documented request, response and error frames are what the code sends",
+        arguments: [
+            "request", "response", "error",
+        ])
     func vector(name: String) throws {
-        let actual = switch name {
-        case "request": Self.requestFrame()
-        case "response": Self.responseFrame()
-        default: Self.errorFrame()
-        }
+        let actual =
+            switch name {
+            case "request": Self.requestFrame()
+            case "response": Self.responseFrame()
+            default: Self.errorFrame()
+            }
         let documented = try Self.documented(name)
         #expect(documented == actual, "docs/rpc-protocol.md \(name) should read:\n\(Self.hex(actual))")
     }

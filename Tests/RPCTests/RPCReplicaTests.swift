@@ -80,7 +80,9 @@ struct RPCReplicaTests {
         let client = harness.client { $0.initialBackoff = .milliseconds(10) }
         #expect(try await client.call(Echo.getSlow, EchoMessage(text: "x")).text == "1st:x")
         await harness.kill(first)
-        let error = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.getSlow, EchoMessage(text: "x")) }
+        let error = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.getSlow, EchoMessage(text: "x"))
+        }
         #expect(error?.code == .unavailable)
         try await harness.startServer(replica: 1, router: Echo.router(instance: "2nd:"))
         var reply: EchoMessage?
@@ -104,12 +106,16 @@ struct RPCReplicaTests {
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         close(stale)
         let client = harness.client { $0.initialBackoff = .seconds(60) }
-        let refused = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.getSlow, EchoMessage(text: "x")) }
+        let refused = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.getSlow, EchoMessage(text: "x"))
+        }
         #expect(refused?.code == .unavailable)
         try await harness.startServer(replica: 1, router: Echo.router(instance: "new:"))
         client.rescan()

@@ -10,7 +10,8 @@ import Testing
 struct ServiceConfigurationTests {
     static func configuration(_ environment: [String: String], service: String = "crm") -> ServiceConfiguration {
         ServiceConfiguration(
-            service: service, reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+            service: service,
+            reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
     }
 
     @Test("defaults are the documented ones")
@@ -61,7 +62,8 @@ struct ServiceConfigurationTests {
 
     @Test("a host name selects TCP, a path a Unix socket made absolute")
     func endpoints() {
-        #expect(Self.configuration(["SMARTERCHAT_PG_HOST": "db.internal"]).database.endpoint == .tcp(host: "db.internal"))
+        #expect(
+            Self.configuration(["SMARTERCHAT_PG_HOST": "db.internal"]).database.endpoint == .tcp(host: "db.internal"))
         let relative = Self.configuration(["SMARTERCHAT_PG_HOST": "./.data"]).database.endpoint
         #expect(relative == .unixSocket(directory: FileManager.default.currentDirectoryPath + "/.data"))
     }

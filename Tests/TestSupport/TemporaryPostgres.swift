@@ -53,7 +53,9 @@ public final class TemporaryPostgres: Sendable {
 
     /// The configuration to reach `database` as `user` (default: the superuser) over the
     /// socket, with short timeouts and reconnect delays for tests.
-    public func configuration(database: String = "postgres", user: String? = nil, poolSize: Int = 4) -> PostgresConfiguration {
+    public func configuration(
+        database: String = "postgres", user: String? = nil, poolSize: Int = 4
+    ) -> PostgresConfiguration {
         var configuration = cluster.configuration(database: database, user: user, poolSize: poolSize)
         configuration.connectTimeout = .seconds(2)
         configuration.initialReconnectDelay = .milliseconds(50)
@@ -65,7 +67,8 @@ public final class TemporaryPostgres: Sendable {
     /// Creates a new, empty database (named `test_<random>` unless given) and returns the
     /// superuser's configuration for it.
     public func createDatabase(named name: String? = nil) async throws -> PostgresConfiguration {
-        let database = name ?? "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let database =
+            name ?? "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         try await cluster.createDatabase(named: database, logger: logger)
         return configuration(database: database)
     }

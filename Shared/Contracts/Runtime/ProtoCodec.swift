@@ -20,7 +20,8 @@ package enum ProtoCodec {
             smarterchat_arena_init(&arena, scratch.baseAddress, scratch.count)
             defer { smarterchat_arena_release(&arena) }
             // libprotobuf-c reads nothing when the length is 0, but wants a pointer all the same.
-            let data = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            let data =
+                bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
                 ?? UnsafePointer(scratch.baseAddress!.assumingMemoryBound(to: UInt8.self))
             guard let unpacked = smarterchat_arena_unpack(&arena, M.cDescriptor, bytes.count, data) else {
                 throw ProtoDecodingError(messageName: M.protoName)

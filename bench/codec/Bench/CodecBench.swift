@@ -45,7 +45,8 @@ struct CodecBench {
         print(String(format: "  swift %.0f ns   c %.0f ns   ratio %.2f (target ≤ 3)", s, c, ratio))
         let out = URL(fileURLWithPath: "bench/out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let json = String(format: "{\"swift_ns\": %.1f, \"c_ns\": %.1f, \"ratio\": %.3f, \"message_bytes\": %d}\n", s, c, ratio, size)
+        let json = String(
+            format: "{\"swift_ns\": %.1f, \"c_ns\": %.1f, \"ratio\": %.3f, \"message_bytes\": %d}\n", s, c, ratio, size)
         try Data(json.utf8).write(to: out.appendingPathComponent("codec.json"))
     }
 }

@@ -4,9 +4,9 @@
 // The client prints one line: seq_p50_us=… seq_p99_us=… calls_per_s=…
 import Contracts
 import Logging
-import RPC
 import NIOCore
 import NIOPosix
+import RPC
 import ServiceLifecycle
 import UnixSignals
 

@@ -12,10 +12,11 @@ import Glibc
 /// libFuzzer's `LLVMFuzzerRunDriver`, looked up at run time so that a plain `swift build`
 /// (without `-sanitize=fuzzer`) still links this target. `make fuzz-rpc` links with
 /// `--export-dynamic-symbol=LLVMFuzzerRunDriver` so that the lookup finds it.
-typealias FuzzerDriver = @convention(c) (
-    UnsafeMutablePointer<CInt>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
+typealias FuzzerDriver =
+    @convention(c) (
+        UnsafeMutablePointer<CInt>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+        @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
 /// One input: decode every frame and parse each call frame's envelope header.
 @_cdecl("LLVMFuzzerTestOneInput")
