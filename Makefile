@@ -27,6 +27,11 @@ test-asan:
 		$(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address \
 		--filter ContractsTests
 
+# Every benchmark, release builds: codec, the idle platform's memory, RPC vs a raw C
+# ping-pong; writes bench/out/{codec,services,rpc}.json (see bench/platform/run.sh).
+bench: deps
+	bench/platform/run.sh
+
 # Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.
 bench-codec:
 	$(SWIFT) run -c release CodecBench

@@ -80,7 +80,8 @@ struct PlatformHealthTests {
             #expect(metricsStatus == 200)
             let text = String(decoding: metricsBody, as: UTF8.self)
             for service in PlatformService.all {
-                #expect(text.contains("smarterchat_service_up{service=\"\(service.name)\"} 1"), "\(service.name) missing")
+                #expect(
+                    text.contains("smarterchat_service_up{service=\"\(service.name)\"} 1"), "\(service.name) missing")
                 // The service's own figures: the Health calls /healthz made, counted by its RPC server.
                 let health =
                     "smarterchat_rpc_server_calls_total{service=\"\(service.name)\",method=\"\(service.health.fullName)\",code=\"OK\"}"

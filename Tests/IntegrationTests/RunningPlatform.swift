@@ -36,8 +36,9 @@ final class RunningPlatform: @unchecked Sendable {
         self.logDirectory = runDirectory.appendingPathComponent("logs")
     }
 
-    /// Starts PostgreSQL, provisions the six services and starts all seven executables.
-    static func start() async throws -> RunningPlatform {
+    /// Starts PostgreSQL, provisions the six services and starts `executables` (default: all
+    /// seven).
+    static func start(executables: [String] = RunningPlatform.executables) async throws -> RunningPlatform {
         let postgres = try await TemporaryPostgres.start()
         let admin = try await postgres.createDatabase(named: "smarterchat")
         try await provisionServices(admin: admin, services: PlatformService.all.map(\.name))

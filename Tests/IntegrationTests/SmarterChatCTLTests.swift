@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `smarterchatctl` as a developer uses it: `up` brings the platform up from nothing and takes
+/// it down on a signal; `status` reads every service's health; `migrate` applies migrations.
+@Suite("smarterchatctl", .serialized)
+struct SmarterChatCTLTests {
+    /// A private folder the `postgres` user can enter (initdb runs as it when we are root).
+    static func workFolder() throws -> URL {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("smarterchat-ctl-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        return folder
+    }
+
+    static func ctl(_ arguments: [String], output: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = RunningPlatform.binDirectory.appendingPathComponent("smarterchatctl")
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    static func status(_ port: Int) async -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/healthz")!)
+        request.timeoutInterval = 2
+        let response = try? await URLSession.shared.data(for: request).1 as? HTTPURLResponse
+        return response?.statusCode ?? 0
+    }
+
+    static func postmasterRunning(_ data: URL) -> Bool {
+        guard let text = try? String(contentsOf: data.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
+            let pid = Int32(text.split(separator: "\n").first ?? "")
+        else { return false }
+        return kill(pid, 0) == 0
+    }
+
+    @Test("up starts PostgreSQL and the seven services; status sees them; SIGTERM stops everything")
+    func upStatusAndShutdown() async throws {
+        let work = try Self.workFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let port = try RunningPlatform.freePort()
+        let data = work.appendingPathComponent("data")
+        let run = work.appendingPathComponent("run")
+        let up = try Self.ctl(
+            ["up", "--data-dir", data.path, "--run-dir", run.path, "--http-port", "\(port)"],
+            output: work.appendingPathComponent("up.log"))
+        defer { if up.isRunning { kill(up.processIdentifier, SIGKILL) } }
+        var healthy = false
+        let end = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < end && up.isRunning {
+            if await Self.status(port) == 200 {
+                healthy = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let log = { (try? String(contentsOf: work.appendingPathComponent("up.log"), encoding: .utf8)) ?? "" }
+        try #require(healthy, "platform did not become healthy:\n\(log().suffix(3000))")
+        #expect(Self.postmasterRunning(data))
+        #expect(log().contains("gateway"))
+
+        let statusLog = work.appendingPathComponent("status.log")
+        let status = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)
+        status.waitUntilExit()
+        let table = (try? String(contentsOf: statusLog, encoding: .utf8)) ?? ""
+        #expect(status.terminationStatus == 0, "status failed:\n\(table)")
+        for service in ["identity", "agents", "conversations", "crm", "hooks", "analytics"] {
+            #expect(
+                table.contains("\(service) ")
+                    && table.split(separator: "\n").contains { $0.hasPrefix(service) && $0.contains("serving") })
+        }
+
+        let children = up.processIdentifier
+        kill(children, SIGTERM)
+        let stopped = ContinuousClock.now + .seconds(30)
+        while up.isRunning && ContinuousClock.now < stopped { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(!up.isRunning, "up did not exit after SIGTERM")
+        #expect(up.terminationStatus == 0)
+        #expect(!Self.postmasterRunning(data), "PostgreSQL still runs after up stopped")
+        #expect(await Self.status(port) == 0, "the gateway still answers after up stopped")
+        #expect(log().contains("stopping PostgreSQL"))
+
+        let after = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)
+        after.waitUntilExit()
+        #expect(after.terminationStatus != 0, "status reports success with every service stopped")
+    }
+
+    @Test("migrate creates the development database and applies every service's migrations, twice harmlessly")
+    func migrate() async throws {
+        let work = try Self.workFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let data = work.appendingPathComponent("data")
+        for round in 1...2 {
+            let output = work.appendingPathComponent("migrate-\(round).log")
+            let migrate = try Self.ctl(["migrate", "--data-dir", data.path], output: output)
+            migrate.waitUntilExit()
+            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            #expect(migrate.terminationStatus == 0, "round \(round):\n\(log.suffix(3000))")
+            #expect(log.contains("migrated: identity, agents, conversations, crm, hooks, analytics"))
+            #expect(!Self.postmasterRunning(data), "migrate left PostgreSQL running")
+        }
+    }
+}

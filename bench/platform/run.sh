@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark in one run, release builds, results in bench/out/.
+#
+#   1. codec: encode+decode of a ~125-byte message, Swift face vs protoc-c in C (codec.json)
+#   2. the whole platform started idle (smarterchatctl up on a private PostgreSQL, run
+#      directory and port); after it is healthy and has idled, each process's resident size
+#      (services.json), handed to
+#   3. rpc: unary calls vs a raw C Unix-socket ping-pong, same CPU placement; its
+#      idle_rss_mb_max counts the real services too (rpc.json)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SCRATCH=${BENCH_SCRATCH:-.build}
+IDLE_SECONDS=${BENCH_IDLE_SECONDS:-10}
+mkdir -p bench/out
+
+swift build -c release --scratch-path "$SCRATCH" >&2
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+
+echo "== codec" >&2
+swift run -c release --scratch-path "$SCRATCH" CodecBench >&2
+
+echo "== platform, idle" >&2
+WORK=$(mktemp -d /tmp/smarterchat-bench-XXXXXX)
+chmod 755 "$WORK"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
+CTL=$!
+cleanup() {
+    kill -TERM "$CTL" 2>/dev/null || true
+    wait "$CTL" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 1 600); do
+    curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null || { echo "platform did not become healthy" >&2; tail -50 "$WORK/up.log" >&2; exit 1; }
+sleep "$IDLE_SECONDS"
+PIDS=$(pgrep -P "$CTL" || true)
+python3 - "$PIDS" <<'PY'
+import json, sys
+out = {}
+for pid in sys.argv[1].split():
+    try:
+        cmd = open(f"/proc/{pid}/cmdline").read().split("\0")[0].rsplit("/", 1)[-1]
+        rss = next(int(l.split()[1]) for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        continue
+    out[cmd] = round(rss / 1024, 1)
+summary = {"idle_rss_mb": out, "idle_rss_mb_max": max(out.values()) if out else None, "target_mb": 40}
+json.dump(summary, open("bench/out/services.json", "w"), indent=2)
+print(json.dumps(summary, indent=2))
+PY
+
+echo "== rpc" >&2
+RPC_BENCH_SCRATCH="$SCRATCH" RPC_BENCH_RSS_PIDS="$PIDS" bench/rpc/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json" >&2
