@@ -29,7 +29,8 @@ final class RPCServerMetrics: Sendable {
         counter.increment()
         let timer = timers.withLock { cache in
             if let timer = cache[method] { return timer }
-            let timer = Metrics.Timer(label: "smarterchat_rpc_server_duration_seconds", dimensions: [("method", method)])
+            let timer = Metrics.Timer(
+                label: "smarterchat_rpc_server_duration_seconds", dimensions: [("method", method)])
             cache[method] = timer
             return timer
         }
