@@ -103,6 +103,11 @@ let package = Package(
         .executableTarget(
             name: "RPCFrameFuzz", dependencies: ["RPC", .product(name: "NIOCore", package: "swift-nio")],
             path: "bench/rpc/RPCFrameFuzz", swiftSettings: swiftSettings),
+        // `make fuzz-contracts`: libFuzzer on the Swift face of the contracts (with its own
+        // generated copy of the test fixture, written by `make proto`).
+        .executableTarget(
+            name: "ContractsFuzz", dependencies: ["Contracts", "ContractsC", "CProtobufC"],
+            path: "bench/contracts-fuzz/ContractsFuzz", swiftSettings: swiftSettings),
         .target(
             name: "Postgres",
             dependencies: [
@@ -159,6 +164,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],

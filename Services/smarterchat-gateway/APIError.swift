@@ -57,6 +57,9 @@ struct APIError: Error, HTTPResponseError, Sendable {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var body: [String: Any] = ["code": code, "message": message]
         for (key, value) in details { body[key] = value }
+        if let context = context as? GatewayRequestContext, !context.requestID.isEmpty {
+            body["request_id"] = context.requestID
+        }
         let data = try JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
@@ -69,23 +72,26 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        let failure: APIError
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw error
+            failure = error
         } catch let error as RPCError {
             if error.code == .internalError || error.code == .unknown {
                 context.logger.error("service call failed", metadata: ["error": "\(error)"])
             }
-            throw APIError(error)
+            failure = APIError(error)
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
-            throw APIError(
+            failure = APIError(
                 status: error.status, code: code,
                 message: error.body ?? error.status.reasonPhrase)
         } catch {
             context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
-            throw APIError(status: .internalServerError, code: "internal", message: "internal error")
+            failure = APIError(status: .internalServerError, code: "internal", message: "internal error")
         }
+        // Answered here rather than thrown, so outer middleware (the request id) still sees it.
+        return try failure.response(from: request, context: context)
     }
 }

@@ -8,7 +8,8 @@ func buildGateway(
     configuration: GatewayConfiguration, metrics: ServiceMetrics, logger: Logger
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
-    let router = Router()
+    let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: APIErrorMiddleware())
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)

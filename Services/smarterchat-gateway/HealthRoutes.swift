@@ -12,8 +12,8 @@ struct HealthRoutes: Sendable {
     let clients: ServiceClients
     let timeout: Duration
 
-    func register(on router: Router<some RequestContext>) {
-        router.get("healthz") { _, _ in try await self.check() }
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("healthz") { _, context in try await self.check(metadata: context.callMetadata) }
     }
 
     /// One service's state as `/healthz` shows it.
@@ -38,10 +38,10 @@ struct HealthRoutes: Sendable {
         var error: Failure?
     }
 
-    func check() async throws -> Response {
+    func check(metadata: CallMetadata) async throws -> Response {
         let results = await withTaskGroup(of: (String, ServiceHealth).self) { group in
             for entry in clients.all {
-                group.addTask { (entry.service.name, await self.health(of: entry)) }
+                group.addTask { (entry.service.name, await self.health(of: entry, metadata: metadata)) }
             }
             return await group.reduce(into: [String: ServiceHealth]()) { $0[$1.0] = $1.1 }
         }
@@ -59,10 +59,10 @@ struct HealthRoutes: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(body))))
     }
 
-    private func health(of entry: ServiceClients.Entry) async -> ServiceHealth {
+    private func health(of entry: ServiceClients.Entry, metadata: CallMetadata) async -> ServiceHealth {
         do {
             let response = try await entry.client.call(
-                entry.service.health, Common.HealthRequest(), metadata: CallMetadata(), timeout: timeout)
+                entry.service.health, Common.HealthRequest(), metadata: metadata, timeout: timeout)
             return ServiceHealth(
                 status: response.status == .serving ? "serving" : "not_serving",
                 instance: response.instance, version: response.version,

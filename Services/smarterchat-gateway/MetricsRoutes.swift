@@ -11,16 +11,16 @@ struct MetricsRoutes: Sendable {
     let clients: ServiceClients
     let gateway: ServiceMetrics
 
-    func register(on router: Router<some RequestContext>) {
-        router.get("metrics") { _, _ in await self.scrape() }
+    func register(on router: Router<GatewayRequestContext>) {
+        router.get("metrics") { _, context in await self.scrape(metadata: context.callMetadata) }
     }
 
-    func scrape() async -> Response {
+    func scrape(metadata: CallMetadata) async -> Response {
         let expositions = await withTaskGroup(of: (String, String?).self) { group in
             for entry in clients.all {
                 group.addTask {
                     let response = try? await entry.client.call(
-                        entry.service.metrics, Common.MetricsRequest(), metadata: CallMetadata(),
+                        entry.service.metrics, Common.MetricsRequest(), metadata: metadata,
                         timeout: .seconds(2))
                     return (entry.service.name, response?.exposition)
                 }

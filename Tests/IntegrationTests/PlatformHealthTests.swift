@@ -3,6 +3,10 @@ import Foundation
 import ServiceKit
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The seven real executables against a real PostgreSQL: `/healthz` sees every service,
 /// notices one that dies, and recovers when it comes back, without restarting the callers.
 @Suite("The running platform", .serialized)
@@ -75,6 +79,15 @@ struct PlatformHealthTests {
             let error = try JSONSerialization.jsonObject(with: body) as? [String: [String: String]]
             #expect(error?["error"]?["code"] == "not_found")
             #expect(error?["error"]?["message"]?.isEmpty == false)
+            #expect(error?["error"]?["request_id"]?.isEmpty == false)
+
+            // The client's request id is kept, answered back, and named in the error.
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(platform.httpPort)/nothing")!)
+            request.setValue("trace-4242", forHTTPHeaderField: "X-Request-Id")
+            let (traced, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id") == "trace-4242")
+            let tracedError = try JSONSerialization.jsonObject(with: traced) as? [String: [String: String]]
+            #expect(tracedError?["error"]?["request_id"] == "trace-4242")
 
             let (metricsStatus, metricsBody) = try await platform.get("/metrics")
             #expect(metricsStatus == 200)

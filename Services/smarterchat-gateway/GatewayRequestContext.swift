@@ -1,0 +1,46 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import RPC
+
+/// The gateway's per-request context: Hummingbird's core storage plus the request id that
+/// follows the request into every service it calls.
+struct GatewayRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    /// The client's `X-Request-Id` when it sent a sensible one, else Hummingbird's id.
+    var requestID: String
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = ""
+    }
+
+    /// Metadata for an RPC call made on behalf of this request.
+    var callMetadata: CallMetadata {
+        CallMetadata(requestID: requestID, caller: "gateway")
+    }
+}
+
+/// Gives every request an id: the client's `X-Request-Id` (up to 128 visible ASCII
+/// characters) or a new one; puts it on the logger (`request.id`), in the RPC metadata of
+/// every service call, and on the response.
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    static let header = HTTPField.Name("X-Request-Id")!
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let offered = request.headers[Self.header].flatMap { Self.isAcceptable($0) ? $0 : nil }
+        context.requestID = offered ?? context.id
+        context.logger[metadataKey: "request.id"] = "\(context.requestID)"
+        var response = try await next(request, context)
+        response.headers[Self.header] = context.requestID
+        return response
+    }
+
+    static func isAcceptable(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
+    }
+}
