@@ -21,11 +21,13 @@ proto:
 proto-check:
 	SWIFT=$(SWIFT) Shared/Proto/generate.sh check
 
-# The Contracts tests under AddressSanitizer + LeakSanitizer (harness-only leaks suppressed).
+# The libraries' tests (contracts, RPC, PostgreSQL, cryptography, ServiceKit) under
+# AddressSanitizer + LeakSanitizer; leaks inside the test harness itself are suppressed.
+ASAN_SUITES := ContractsTests|RPCTests|PostgresTests|CryptographyTests|ServiceKitTests
 test-asan:
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/ContractsTests/lsan.supp \
 		$(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address \
-		--filter ContractsTests
+		--filter '$(ASAN_SUITES)'
 
 # Every benchmark, release builds: codec, the idle platform's memory, RPC vs a raw C
 # ping-pong; writes bench/out/{codec,services,rpc}.json (see bench/platform/run.sh).
