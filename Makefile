@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc bench-codec test-asan format lint
+.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
 
 all: build
 
@@ -46,6 +46,17 @@ bench-rpc:
 # libFuzzer on the RPC frame decoder and envelope headers for RPC_FUZZ_SECONDS (default 60).
 fuzz-rpc:
 	bench/rpc/fuzz.sh
+
+# libFuzzer on the Swift face of the contracts (decode, re-encode, decode, compared with
+# libprotobuf-c) for CONTRACTS_FUZZ_SECONDS (default 60); crashes in bench/out/fuzz-contracts/.
+fuzz-contracts:
+	bench/contracts-fuzz/fuzz.sh
+
+# Both fuzzers, one after the other, FUZZ_SECONDS (default 60) each; not part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	RPC_FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT_BACKTRACE=enable=no bench/rpc/fuzz.sh
+	CONTRACTS_FUZZ_SECONDS=$(FUZZ_SECONDS) bench/contracts-fuzz/fuzz.sh
 
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
 DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev \

@@ -9,6 +9,8 @@
 #   Shared/ContractsC/contracts_descriptors.c, include/contracts_descriptors.h   smarterchat-protogen
 #   Shared/Contracts/Generated/*.pb.swift                           smarterchat-protogen
 #   Tests/ContractsTests/Generated/*.pb.swift (package smarterchat.testing)   smarterchat-protogen
+#   bench/contracts-fuzz/ContractsFuzz/Generated/*.pb.swift (the same fixture, for make fuzz-contracts:
+#       SwiftPM does not let two targets share a source file)   smarterchat-protogen
 #   Shared/ProtoGenC/*.pb-c.[ch] (google/protobuf/descriptor.proto, the generator's own input format)   protoc-c
 set -euo pipefail
 mode=${1:?usage: generate.sh write|check}
@@ -42,12 +44,15 @@ protoc --include_source_info --descriptor_set_out="$tmp/contracts.desc" -I Share
 "$SCRATCH/debug/smarterchat-protogen" "$tmp/contracts.desc" \
     --swift-out "$out/Shared/Contracts/Generated" --c-out "$out/Shared/ContractsC" \
     --package-out "smarterchat.testing=$out/Tests/ContractsTests/Generated"
+mkdir -p "$out/bench/contracts-fuzz/ContractsFuzz/Generated"
+cp "$out"/Tests/ContractsTests/Generated/*.pb.swift "$out/bench/contracts-fuzz/ContractsFuzz/Generated/"
 
 # The generated files as they are in the repository, for comparison and replacement.
 committed() {
     ls Shared/ContractsC/*.pb-c.c Shared/ContractsC/include/*.pb-c.h \
         Shared/ContractsC/contracts_descriptors.c Shared/ContractsC/include/contracts_descriptors.h \
         Shared/Contracts/Generated/*.pb.swift Tests/ContractsTests/Generated/*.pb.swift \
+        bench/contracts-fuzz/ContractsFuzz/Generated/*.pb.swift \
         Shared/ProtoGenC/descriptor.pb-c.c Shared/ProtoGenC/include/google/protobuf/descriptor.pb-c.h \
         2>/dev/null | sort || true
 }
