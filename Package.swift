@@ -172,6 +172,10 @@ let package = Package(
             name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "IdentityTests",
+            dependencies: ["IdentityService", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
+            path: "Tests/IdentityTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),
     ] + services.map {

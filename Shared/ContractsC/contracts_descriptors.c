@@ -14,6 +14,25 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__he
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_response(void) { return &smarterchat__common__health_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_request(void) { return &smarterchat__common__metrics_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_response(void) { return &smarterchat__common__metrics_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_request(void) { return &smarterchat__identity__get_me_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_response(void) { return &smarterchat__identity__get_me_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_response(void) { return &smarterchat__identity__list_sessions_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_request(void) { return &smarterchat__identity__log_in_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_response(void) { return &smarterchat__identity__log_in_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization(void) { return &smarterchat__identity__organization__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_request(void) { return &smarterchat__identity__refresh_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_response(void) { return &smarterchat__identity__refresh_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_request(void) { return &smarterchat__identity__revoke_session_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_response(void) { return &smarterchat__identity__revoke_session_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__session(void) { return &smarterchat__identity__session__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_request(void) { return &smarterchat__identity__sign_up_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_response(void) { return &smarterchat__identity__sign_up_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__token_pair(void) { return &smarterchat__identity__token_pair__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_request(void) { return &smarterchat__identity__validate_token_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_response(void) { return &smarterchat__identity__validate_token_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__go_away(void) { return &smarterchat__rpc__go_away__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__principal(void) { return &smarterchat__rpc__principal__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__request_header(void) { return &smarterchat__rpc__request_header__descriptor; }
@@ -39,6 +58,25 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__common__health_response__descriptor,
     &smarterchat__common__metrics_request__descriptor,
     &smarterchat__common__metrics_response__descriptor,
+    &smarterchat__identity__client_info__descriptor,
+    &smarterchat__identity__get_me_request__descriptor,
+    &smarterchat__identity__get_me_response__descriptor,
+    &smarterchat__identity__list_sessions_request__descriptor,
+    &smarterchat__identity__list_sessions_response__descriptor,
+    &smarterchat__identity__log_in_request__descriptor,
+    &smarterchat__identity__log_in_response__descriptor,
+    &smarterchat__identity__organization__descriptor,
+    &smarterchat__identity__refresh_request__descriptor,
+    &smarterchat__identity__refresh_response__descriptor,
+    &smarterchat__identity__revoke_session_request__descriptor,
+    &smarterchat__identity__revoke_session_response__descriptor,
+    &smarterchat__identity__session__descriptor,
+    &smarterchat__identity__sign_up_request__descriptor,
+    &smarterchat__identity__sign_up_response__descriptor,
+    &smarterchat__identity__token_pair__descriptor,
+    &smarterchat__identity__user__descriptor,
+    &smarterchat__identity__validate_token_request__descriptor,
+    &smarterchat__identity__validate_token_response__descriptor,
     &smarterchat__rpc__go_away__descriptor,
     &smarterchat__rpc__principal__descriptor,
     &smarterchat__rpc__request_header__descriptor,

@@ -7,14 +7,2176 @@
 #endif
 
 #include "identity.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[2] =
+void   smarterchat__identity__client_info__init
+                     (Smarterchat__Identity__ClientInfo         *message)
+{
+  static const Smarterchat__Identity__ClientInfo init_value = SMARTERCHAT__IDENTITY__CLIENT_INFO__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__client_info__get_packed_size
+                     (const Smarterchat__Identity__ClientInfo *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__client_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__client_info__pack
+                     (const Smarterchat__Identity__ClientInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__client_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__client_info__pack_to_buffer
+                     (const Smarterchat__Identity__ClientInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__client_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ClientInfo *
+       smarterchat__identity__client_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ClientInfo *)
+     protobuf_c_message_unpack (&smarterchat__identity__client_info__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__client_info__free_unpacked
+                     (Smarterchat__Identity__ClientInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__client_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__token_pair__init
+                     (Smarterchat__Identity__TokenPair         *message)
+{
+  static const Smarterchat__Identity__TokenPair init_value = SMARTERCHAT__IDENTITY__TOKEN_PAIR__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__token_pair__get_packed_size
+                     (const Smarterchat__Identity__TokenPair *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__token_pair__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__token_pair__pack
+                     (const Smarterchat__Identity__TokenPair *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__token_pair__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__token_pair__pack_to_buffer
+                     (const Smarterchat__Identity__TokenPair *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__token_pair__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__TokenPair *
+       smarterchat__identity__token_pair__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__TokenPair *)
+     protobuf_c_message_unpack (&smarterchat__identity__token_pair__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__token_pair__free_unpacked
+                     (Smarterchat__Identity__TokenPair *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__token_pair__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__user__init
+                     (Smarterchat__Identity__User         *message)
+{
+  static const Smarterchat__Identity__User init_value = SMARTERCHAT__IDENTITY__USER__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__user__get_packed_size
+                     (const Smarterchat__Identity__User *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__user__pack
+                     (const Smarterchat__Identity__User *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__user__pack_to_buffer
+                     (const Smarterchat__Identity__User *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__User *
+       smarterchat__identity__user__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__User *)
+     protobuf_c_message_unpack (&smarterchat__identity__user__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__user__free_unpacked
+                     (Smarterchat__Identity__User *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__user__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__organization__init
+                     (Smarterchat__Identity__Organization         *message)
+{
+  static const Smarterchat__Identity__Organization init_value = SMARTERCHAT__IDENTITY__ORGANIZATION__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__organization__get_packed_size
+                     (const Smarterchat__Identity__Organization *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__organization__pack
+                     (const Smarterchat__Identity__Organization *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__organization__pack_to_buffer
+                     (const Smarterchat__Identity__Organization *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__Organization *
+       smarterchat__identity__organization__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__Organization *)
+     protobuf_c_message_unpack (&smarterchat__identity__organization__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__organization__free_unpacked
+                     (Smarterchat__Identity__Organization *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__organization__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__sign_up_request__init
+                     (Smarterchat__Identity__SignUpRequest         *message)
+{
+  static const Smarterchat__Identity__SignUpRequest init_value = SMARTERCHAT__IDENTITY__SIGN_UP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__sign_up_request__get_packed_size
+                     (const Smarterchat__Identity__SignUpRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__sign_up_request__pack
+                     (const Smarterchat__Identity__SignUpRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__sign_up_request__pack_to_buffer
+                     (const Smarterchat__Identity__SignUpRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__SignUpRequest *
+       smarterchat__identity__sign_up_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__SignUpRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__sign_up_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__sign_up_request__free_unpacked
+                     (Smarterchat__Identity__SignUpRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__sign_up_response__init
+                     (Smarterchat__Identity__SignUpResponse         *message)
+{
+  static const Smarterchat__Identity__SignUpResponse init_value = SMARTERCHAT__IDENTITY__SIGN_UP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__sign_up_response__get_packed_size
+                     (const Smarterchat__Identity__SignUpResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__sign_up_response__pack
+                     (const Smarterchat__Identity__SignUpResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__sign_up_response__pack_to_buffer
+                     (const Smarterchat__Identity__SignUpResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__SignUpResponse *
+       smarterchat__identity__sign_up_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__SignUpResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__sign_up_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__sign_up_response__free_unpacked
+                     (Smarterchat__Identity__SignUpResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__sign_up_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__log_in_request__init
+                     (Smarterchat__Identity__LogInRequest         *message)
+{
+  static const Smarterchat__Identity__LogInRequest init_value = SMARTERCHAT__IDENTITY__LOG_IN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__log_in_request__get_packed_size
+                     (const Smarterchat__Identity__LogInRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__log_in_request__pack
+                     (const Smarterchat__Identity__LogInRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__log_in_request__pack_to_buffer
+                     (const Smarterchat__Identity__LogInRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__LogInRequest *
+       smarterchat__identity__log_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__LogInRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__log_in_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__log_in_request__free_unpacked
+                     (Smarterchat__Identity__LogInRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__log_in_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__log_in_response__init
+                     (Smarterchat__Identity__LogInResponse         *message)
+{
+  static const Smarterchat__Identity__LogInResponse init_value = SMARTERCHAT__IDENTITY__LOG_IN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__log_in_response__get_packed_size
+                     (const Smarterchat__Identity__LogInResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__log_in_response__pack
+                     (const Smarterchat__Identity__LogInResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__log_in_response__pack_to_buffer
+                     (const Smarterchat__Identity__LogInResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__log_in_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__LogInResponse *
+       smarterchat__identity__log_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__LogInResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__log_in_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__log_in_response__free_unpacked
+                     (Smarterchat__Identity__LogInResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__log_in_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__refresh_request__init
+                     (Smarterchat__Identity__RefreshRequest         *message)
+{
+  static const Smarterchat__Identity__RefreshRequest init_value = SMARTERCHAT__IDENTITY__REFRESH_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__refresh_request__get_packed_size
+                     (const Smarterchat__Identity__RefreshRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__refresh_request__pack
+                     (const Smarterchat__Identity__RefreshRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__refresh_request__pack_to_buffer
+                     (const Smarterchat__Identity__RefreshRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RefreshRequest *
+       smarterchat__identity__refresh_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RefreshRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__refresh_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__refresh_request__free_unpacked
+                     (Smarterchat__Identity__RefreshRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__refresh_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__refresh_response__init
+                     (Smarterchat__Identity__RefreshResponse         *message)
+{
+  static const Smarterchat__Identity__RefreshResponse init_value = SMARTERCHAT__IDENTITY__REFRESH_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__refresh_response__get_packed_size
+                     (const Smarterchat__Identity__RefreshResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__refresh_response__pack
+                     (const Smarterchat__Identity__RefreshResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__refresh_response__pack_to_buffer
+                     (const Smarterchat__Identity__RefreshResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__refresh_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RefreshResponse *
+       smarterchat__identity__refresh_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RefreshResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__refresh_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__refresh_response__free_unpacked
+                     (Smarterchat__Identity__RefreshResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__refresh_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__validate_token_request__init
+                     (Smarterchat__Identity__ValidateTokenRequest         *message)
+{
+  static const Smarterchat__Identity__ValidateTokenRequest init_value = SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__validate_token_request__get_packed_size
+                     (const Smarterchat__Identity__ValidateTokenRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__validate_token_request__pack
+                     (const Smarterchat__Identity__ValidateTokenRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__validate_token_request__pack_to_buffer
+                     (const Smarterchat__Identity__ValidateTokenRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ValidateTokenRequest *
+       smarterchat__identity__validate_token_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ValidateTokenRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__validate_token_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__validate_token_request__free_unpacked
+                     (Smarterchat__Identity__ValidateTokenRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__validate_token_response__init
+                     (Smarterchat__Identity__ValidateTokenResponse         *message)
+{
+  static const Smarterchat__Identity__ValidateTokenResponse init_value = SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__validate_token_response__get_packed_size
+                     (const Smarterchat__Identity__ValidateTokenResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__validate_token_response__pack
+                     (const Smarterchat__Identity__ValidateTokenResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__validate_token_response__pack_to_buffer
+                     (const Smarterchat__Identity__ValidateTokenResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ValidateTokenResponse *
+       smarterchat__identity__validate_token_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ValidateTokenResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__validate_token_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__validate_token_response__free_unpacked
+                     (Smarterchat__Identity__ValidateTokenResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__validate_token_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_me_request__init
+                     (Smarterchat__Identity__GetMeRequest         *message)
+{
+  static const Smarterchat__Identity__GetMeRequest init_value = SMARTERCHAT__IDENTITY__GET_ME_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_me_request__get_packed_size
+                     (const Smarterchat__Identity__GetMeRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_me_request__pack
+                     (const Smarterchat__Identity__GetMeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_me_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetMeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetMeRequest *
+       smarterchat__identity__get_me_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetMeRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_me_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_me_request__free_unpacked
+                     (Smarterchat__Identity__GetMeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_me_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_me_response__init
+                     (Smarterchat__Identity__GetMeResponse         *message)
+{
+  static const Smarterchat__Identity__GetMeResponse init_value = SMARTERCHAT__IDENTITY__GET_ME_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_me_response__get_packed_size
+                     (const Smarterchat__Identity__GetMeResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_me_response__pack
+                     (const Smarterchat__Identity__GetMeResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_me_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetMeResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_me_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetMeResponse *
+       smarterchat__identity__get_me_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetMeResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_me_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_me_response__free_unpacked
+                     (Smarterchat__Identity__GetMeResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_me_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__session__init
+                     (Smarterchat__Identity__Session         *message)
+{
+  static const Smarterchat__Identity__Session init_value = SMARTERCHAT__IDENTITY__SESSION__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__session__get_packed_size
+                     (const Smarterchat__Identity__Session *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__session__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__session__pack
+                     (const Smarterchat__Identity__Session *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__session__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__session__pack_to_buffer
+                     (const Smarterchat__Identity__Session *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__session__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__Session *
+       smarterchat__identity__session__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__Session *)
+     protobuf_c_message_unpack (&smarterchat__identity__session__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__session__free_unpacked
+                     (Smarterchat__Identity__Session *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__session__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_sessions_request__init
+                     (Smarterchat__Identity__ListSessionsRequest         *message)
+{
+  static const Smarterchat__Identity__ListSessionsRequest init_value = SMARTERCHAT__IDENTITY__LIST_SESSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_sessions_request__get_packed_size
+                     (const Smarterchat__Identity__ListSessionsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_sessions_request__pack
+                     (const Smarterchat__Identity__ListSessionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_sessions_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListSessionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListSessionsRequest *
+       smarterchat__identity__list_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListSessionsRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_sessions_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_sessions_request__free_unpacked
+                     (Smarterchat__Identity__ListSessionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_sessions_response__init
+                     (Smarterchat__Identity__ListSessionsResponse         *message)
+{
+  static const Smarterchat__Identity__ListSessionsResponse init_value = SMARTERCHAT__IDENTITY__LIST_SESSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_sessions_response__get_packed_size
+                     (const Smarterchat__Identity__ListSessionsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_sessions_response__pack
+                     (const Smarterchat__Identity__ListSessionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_sessions_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListSessionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListSessionsResponse *
+       smarterchat__identity__list_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListSessionsResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_sessions_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_sessions_response__free_unpacked
+                     (Smarterchat__Identity__ListSessionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_sessions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__revoke_session_request__init
+                     (Smarterchat__Identity__RevokeSessionRequest         *message)
+{
+  static const Smarterchat__Identity__RevokeSessionRequest init_value = SMARTERCHAT__IDENTITY__REVOKE_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__revoke_session_request__get_packed_size
+                     (const Smarterchat__Identity__RevokeSessionRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__revoke_session_request__pack
+                     (const Smarterchat__Identity__RevokeSessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__revoke_session_request__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeSessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RevokeSessionRequest *
+       smarterchat__identity__revoke_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RevokeSessionRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__revoke_session_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__revoke_session_request__free_unpacked
+                     (Smarterchat__Identity__RevokeSessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__revoke_session_response__init
+                     (Smarterchat__Identity__RevokeSessionResponse         *message)
+{
+  static const Smarterchat__Identity__RevokeSessionResponse init_value = SMARTERCHAT__IDENTITY__REVOKE_SESSION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__revoke_session_response__get_packed_size
+                     (const Smarterchat__Identity__RevokeSessionResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__revoke_session_response__pack
+                     (const Smarterchat__Identity__RevokeSessionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__revoke_session_response__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeSessionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RevokeSessionResponse *
+       smarterchat__identity__revoke_session_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RevokeSessionResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__revoke_session_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__revoke_session_response__free_unpacked
+                     (Smarterchat__Identity__RevokeSessionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__revoke_session_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
+{
+  {
+    "ip_address",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ClientInfo, ip_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_agent",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ClientInfo, user_agent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__client_info__field_indices_by_name[] = {
+  0,   /* field[0] = ip_address */
+  1,   /* field[1] = user_agent */
+};
+static const ProtobufCIntRange smarterchat__identity__client_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__client_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ClientInfo",
+  "ClientInfo",
+  "Smarterchat__Identity__ClientInfo",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ClientInfo),
+  2,
+  smarterchat__identity__client_info__field_descriptors,
+  smarterchat__identity__client_info__field_indices_by_name,
+  1,  smarterchat__identity__client_info__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__client_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__token_pair__field_descriptors[6] =
+{
+  {
+    "access_token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, access_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refresh_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, refresh_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, token_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_in",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, expires_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refresh_expires_in",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, refresh_expires_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__TokenPair, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__token_pair__field_indices_by_name[] = {
+  0,   /* field[0] = access_token */
+  3,   /* field[3] = expires_in */
+  4,   /* field[4] = refresh_expires_in */
+  1,   /* field[1] = refresh_token */
+  5,   /* field[5] = session_id */
+  2,   /* field[2] = token_type */
+};
+static const ProtobufCIntRange smarterchat__identity__token_pair__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__token_pair__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.TokenPair",
+  "TokenPair",
+  "Smarterchat__Identity__TokenPair",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__TokenPair),
+  6,
+  smarterchat__identity__token_pair__field_descriptors,
+  smarterchat__identity__token_pair__field_indices_by_name,
+  1,  smarterchat__identity__token_pair__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__token_pair__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__user__field_descriptors[11] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "full_name",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email_verified",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, email_verified),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "two_factor_enabled",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, two_factor_enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avatar_url",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, avatar_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_login_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, last_login_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__User, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__user__field_indices_by_name[] = {
+  8,   /* field[8] = avatar_url */
+  10,   /* field[10] = created_at */
+  2,   /* field[2] = email */
+  6,   /* field[6] = email_verified */
+  3,   /* field[3] = full_name */
+  0,   /* field[0] = id */
+  9,   /* field[9] = last_login_at */
+  1,   /* field[1] = organization_id */
+  4,   /* field[4] = role */
+  5,   /* field[5] = status */
+  7,   /* field[7] = two_factor_enabled */
+};
+static const ProtobufCIntRange smarterchat__identity__user__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 11 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__user__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.User",
+  "User",
+  "Smarterchat__Identity__User",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__User),
+  11,
+  smarterchat__identity__user__field_descriptors,
+  smarterchat__identity__user__field_indices_by_name,
+  1,  smarterchat__identity__user__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__user__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__organization__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "slug",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, slug),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_agents",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, max_agents),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_conversations_per_month",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, max_conversations_per_month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_users",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, max_users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Organization, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__organization__field_indices_by_name[] = {
+  8,   /* field[8] = created_at */
+  0,   /* field[0] = id */
+  5,   /* field[5] = max_agents */
+  6,   /* field[6] = max_conversations_per_month */
+  7,   /* field[7] = max_users */
+  1,   /* field[1] = name */
+  3,   /* field[3] = plan */
+  2,   /* field[2] = slug */
+  4,   /* field[4] = status */
+};
+static const ProtobufCIntRange smarterchat__identity__organization__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__organization__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.Organization",
+  "Organization",
+  "Smarterchat__Identity__Organization",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__Organization),
+  9,
+  smarterchat__identity__organization__field_descriptors,
+  smarterchat__identity__organization__field_indices_by_name,
+  1,  smarterchat__identity__organization__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__organization__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__sign_up_request__field_descriptors[6] =
+{
+  {
+    "organization_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, organization_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_slug",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, organization_slug),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "full_name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__sign_up_request__field_indices_by_name[] = {
+  5,   /* field[5] = client */
+  2,   /* field[2] = email */
+  4,   /* field[4] = full_name */
+  0,   /* field[0] = organization_name */
+  1,   /* field[1] = organization_slug */
+  3,   /* field[3] = password */
+};
+static const ProtobufCIntRange smarterchat__identity__sign_up_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__sign_up_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.SignUpRequest",
+  "SignUpRequest",
+  "Smarterchat__Identity__SignUpRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__SignUpRequest),
+  6,
+  smarterchat__identity__sign_up_request__field_descriptors,
+  smarterchat__identity__sign_up_request__field_indices_by_name,
+  1,  smarterchat__identity__sign_up_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__sign_up_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__sign_up_response__field_descriptors[3] =
+{
+  {
+    "tokens",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpResponse, tokens),
+    &smarterchat__identity__token_pair__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SignUpResponse, organization),
+    &smarterchat__identity__organization__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__sign_up_response__field_indices_by_name[] = {
+  2,   /* field[2] = organization */
+  0,   /* field[0] = tokens */
+  1,   /* field[1] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__sign_up_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__sign_up_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.SignUpResponse",
+  "SignUpResponse",
+  "Smarterchat__Identity__SignUpResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__SignUpResponse),
+  3,
+  smarterchat__identity__sign_up_response__field_descriptors,
+  smarterchat__identity__sign_up_response__field_indices_by_name,
+  1,  smarterchat__identity__sign_up_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__sign_up_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__log_in_request__field_descriptors[3] =
+{
+  {
+    "email",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__log_in_request__field_indices_by_name[] = {
+  2,   /* field[2] = client */
+  0,   /* field[0] = email */
+  1,   /* field[1] = password */
+};
+static const ProtobufCIntRange smarterchat__identity__log_in_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__log_in_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.LogInRequest",
+  "LogInRequest",
+  "Smarterchat__Identity__LogInRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__LogInRequest),
+  3,
+  smarterchat__identity__log_in_request__field_descriptors,
+  smarterchat__identity__log_in_request__field_indices_by_name,
+  1,  smarterchat__identity__log_in_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__log_in_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__log_in_response__field_descriptors[3] =
+{
+  {
+    "tokens",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInResponse, tokens),
+    &smarterchat__identity__token_pair__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_after_seconds",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInResponse, retry_after_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__log_in_response__field_indices_by_name[] = {
+  2,   /* field[2] = retry_after_seconds */
+  0,   /* field[0] = tokens */
+  1,   /* field[1] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__log_in_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__log_in_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.LogInResponse",
+  "LogInResponse",
+  "Smarterchat__Identity__LogInResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__LogInResponse),
+  3,
+  smarterchat__identity__log_in_response__field_descriptors,
+  smarterchat__identity__log_in_response__field_indices_by_name,
+  1,  smarterchat__identity__log_in_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__log_in_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__refresh_request__field_descriptors[2] =
+{
+  {
+    "refresh_token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RefreshRequest, refresh_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RefreshRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__refresh_request__field_indices_by_name[] = {
+  1,   /* field[1] = client */
+  0,   /* field[0] = refresh_token */
+};
+static const ProtobufCIntRange smarterchat__identity__refresh_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__refresh_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RefreshRequest",
+  "RefreshRequest",
+  "Smarterchat__Identity__RefreshRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RefreshRequest),
+  2,
+  smarterchat__identity__refresh_request__field_descriptors,
+  smarterchat__identity__refresh_request__field_indices_by_name,
+  1,  smarterchat__identity__refresh_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__refresh_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__refresh_response__field_descriptors[1] =
+{
+  {
+    "tokens",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RefreshResponse, tokens),
+    &smarterchat__identity__token_pair__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__refresh_response__field_indices_by_name[] = {
+  0,   /* field[0] = tokens */
+};
+static const ProtobufCIntRange smarterchat__identity__refresh_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__refresh_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RefreshResponse",
+  "RefreshResponse",
+  "Smarterchat__Identity__RefreshResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RefreshResponse),
+  1,
+  smarterchat__identity__refresh_response__field_descriptors,
+  smarterchat__identity__refresh_response__field_indices_by_name,
+  1,  smarterchat__identity__refresh_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__refresh_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_request__field_descriptors[1] =
+{
+  {
+    "access_token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenRequest, access_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__validate_token_request__field_indices_by_name[] = {
+  0,   /* field[0] = access_token */
+};
+static const ProtobufCIntRange smarterchat__identity__validate_token_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__validate_token_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ValidateTokenRequest",
+  "ValidateTokenRequest",
+  "Smarterchat__Identity__ValidateTokenRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ValidateTokenRequest),
+  1,
+  smarterchat__identity__validate_token_request__field_descriptors,
+  smarterchat__identity__validate_token_request__field_indices_by_name,
+  1,  smarterchat__identity__validate_token_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__validate_token_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_response__field_descriptors[5] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "session_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_in",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, expires_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__validate_token_response__field_indices_by_name[] = {
+  4,   /* field[4] = expires_in */
+  0,   /* field[0] = organization_id */
+  2,   /* field[2] = role */
+  3,   /* field[3] = session_id */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange smarterchat__identity__validate_token_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ValidateTokenResponse",
+  "ValidateTokenResponse",
+  "Smarterchat__Identity__ValidateTokenResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ValidateTokenResponse),
+  5,
+  smarterchat__identity__validate_token_response__field_descriptors,
+  smarterchat__identity__validate_token_response__field_indices_by_name,
+  1,  smarterchat__identity__validate_token_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__validate_token_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__get_me_request__field_descriptors NULL
+#define smarterchat__identity__get_me_request__field_indices_by_name NULL
+#define smarterchat__identity__get_me_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__get_me_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetMeRequest",
+  "GetMeRequest",
+  "Smarterchat__Identity__GetMeRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetMeRequest),
+  0,
+  smarterchat__identity__get_me_request__field_descriptors,
+  smarterchat__identity__get_me_request__field_indices_by_name,
+  0,  smarterchat__identity__get_me_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_me_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__get_me_response__field_descriptors[2] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetMeResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetMeResponse, organization),
+    &smarterchat__identity__organization__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__get_me_response__field_indices_by_name[] = {
+  1,   /* field[1] = organization */
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__get_me_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__get_me_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetMeResponse",
+  "GetMeResponse",
+  "Smarterchat__Identity__GetMeResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetMeResponse),
+  2,
+  smarterchat__identity__get_me_response__field_descriptors,
+  smarterchat__identity__get_me_response__field_indices_by_name,
+  1,  smarterchat__identity__get_me_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_me_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__session__field_descriptors[7] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_used_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, last_used_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, expires_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ip_address",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, ip_address),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_agent",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, user_agent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__Session, current),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__session__field_indices_by_name[] = {
+  1,   /* field[1] = created_at */
+  6,   /* field[6] = current */
+  3,   /* field[3] = expires_at */
+  0,   /* field[0] = id */
+  4,   /* field[4] = ip_address */
+  2,   /* field[2] = last_used_at */
+  5,   /* field[5] = user_agent */
+};
+static const ProtobufCIntRange smarterchat__identity__session__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__session__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.Session",
+  "Session",
+  "Smarterchat__Identity__Session",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__Session),
+  7,
+  smarterchat__identity__session__field_descriptors,
+  smarterchat__identity__session__field_indices_by_name,
+  1,  smarterchat__identity__session__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__session__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_sessions_request__field_descriptors[1] =
+{
+  {
+    "current_session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ListSessionsRequest, current_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_sessions_request__field_indices_by_name[] = {
+  0,   /* field[0] = current_session_id */
+};
+static const ProtobufCIntRange smarterchat__identity__list_sessions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListSessionsRequest",
+  "ListSessionsRequest",
+  "Smarterchat__Identity__ListSessionsRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListSessionsRequest),
+  1,
+  smarterchat__identity__list_sessions_request__field_descriptors,
+  smarterchat__identity__list_sessions_request__field_indices_by_name,
+  1,  smarterchat__identity__list_sessions_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_sessions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_sessions_response__field_descriptors[1] =
+{
+  {
+    "sessions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListSessionsResponse, n_sessions),
+    offsetof(Smarterchat__Identity__ListSessionsResponse, sessions),
+    &smarterchat__identity__session__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_sessions_response__field_indices_by_name[] = {
+  0,   /* field[0] = sessions */
+};
+static const ProtobufCIntRange smarterchat__identity__list_sessions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListSessionsResponse",
+  "ListSessionsResponse",
+  "Smarterchat__Identity__ListSessionsResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListSessionsResponse),
+  1,
+  smarterchat__identity__list_sessions_response__field_descriptors,
+  smarterchat__identity__list_sessions_response__field_indices_by_name,
+  1,  smarterchat__identity__list_sessions_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_sessions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__revoke_session_request__field_descriptors[1] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RevokeSessionRequest, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__revoke_session_request__field_indices_by_name[] = {
+  0,   /* field[0] = session_id */
+};
+static const ProtobufCIntRange smarterchat__identity__revoke_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RevokeSessionRequest",
+  "RevokeSessionRequest",
+  "Smarterchat__Identity__RevokeSessionRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RevokeSessionRequest),
+  1,
+  smarterchat__identity__revoke_session_request__field_descriptors,
+  smarterchat__identity__revoke_session_request__field_indices_by_name,
+  1,  smarterchat__identity__revoke_session_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__revoke_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__revoke_session_response__field_descriptors NULL
+#define smarterchat__identity__revoke_session_response__field_indices_by_name NULL
+#define smarterchat__identity__revoke_session_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RevokeSessionResponse",
+  "RevokeSessionResponse",
+  "Smarterchat__Identity__RevokeSessionResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RevokeSessionResponse),
+  0,
+  smarterchat__identity__revoke_session_response__field_descriptors,
+  smarterchat__identity__revoke_session_response__field_indices_by_name,
+  0,  smarterchat__identity__revoke_session_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__revoke_session_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[9] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "SignUp", &smarterchat__identity__sign_up_request__descriptor, &smarterchat__identity__sign_up_response__descriptor },
+  { "LogIn", &smarterchat__identity__log_in_request__descriptor, &smarterchat__identity__log_in_response__descriptor },
+  { "Refresh", &smarterchat__identity__refresh_request__descriptor, &smarterchat__identity__refresh_response__descriptor },
+  { "ValidateToken", &smarterchat__identity__validate_token_request__descriptor, &smarterchat__identity__validate_token_response__descriptor },
+  { "GetMe", &smarterchat__identity__get_me_request__descriptor, &smarterchat__identity__get_me_response__descriptor },
+  { "ListSessions", &smarterchat__identity__list_sessions_request__descriptor, &smarterchat__identity__list_sessions_response__descriptor },
+  { "RevokeSession", &smarterchat__identity__revoke_session_request__descriptor, &smarterchat__identity__revoke_session_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
+  6,        /* GetMe */
   0,        /* Health */
-  1         /* Metrics */
+  7,        /* ListSessions */
+  3,        /* LogIn */
+  1,        /* Metrics */
+  4,        /* Refresh */
+  8,        /* RevokeSession */
+  2,        /* SignUp */
+  5         /* ValidateToken */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
 {
@@ -23,7 +2185,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  2,
+  9,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -42,6 +2204,62 @@ void smarterchat__identity__identity__metrics(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__sign_up(ProtobufCService *service,
+                                              const Smarterchat__Identity__SignUpRequest *input,
+                                              Smarterchat__Identity__SignUpResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__log_in(ProtobufCService *service,
+                                             const Smarterchat__Identity__LogInRequest *input,
+                                             Smarterchat__Identity__LogInResponse_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__refresh(ProtobufCService *service,
+                                              const Smarterchat__Identity__RefreshRequest *input,
+                                              Smarterchat__Identity__RefreshResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__validate_token(ProtobufCService *service,
+                                                     const Smarterchat__Identity__ValidateTokenRequest *input,
+                                                     Smarterchat__Identity__ValidateTokenResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__get_me(ProtobufCService *service,
+                                             const Smarterchat__Identity__GetMeRequest *input,
+                                             Smarterchat__Identity__GetMeResponse_Closure closure,
+                                             void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__list_sessions(ProtobufCService *service,
+                                                    const Smarterchat__Identity__ListSessionsRequest *input,
+                                                    Smarterchat__Identity__ListSessionsResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__revoke_session(ProtobufCService *service,
+                                                     const Smarterchat__Identity__RevokeSessionRequest *input,
+                                                     Smarterchat__Identity__RevokeSessionResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

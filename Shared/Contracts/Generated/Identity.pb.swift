@@ -9,6 +9,1707 @@ import Foundation
 public enum Identity {}
 
 extension Identity {
+    /// Where a request came from, as the gateway saw it; recorded on sessions and in the audit log.
+    public struct ClientInfo: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ClientInfo" }
+
+        /// The `ip_address` field (1).
+        public var ipAddress: String = ""
+        /// The `user_agent` field (2).
+        public var userAgent: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            ipAddress: String = "",
+            userAgent: String = ""
+        ) {
+            self.ipAddress = ipAddress
+            self.userAgent = userAgent
+        }
+    }
+}
+
+extension Identity.ClientInfo {
+    private enum CodingKeys: String, CodingKey {
+        case ipAddress = "ip_address"
+        case userAgent = "user_agent"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .ipAddress) { self.ipAddress = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userAgent) { self.userAgent = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.ipAddress, forKey: .ipAddress)
+        try keys.encode(self.userAgent, forKey: .userAgent)
+    }
+}
+
+extension Identity.ClientInfo: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ClientInfo
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__client_info()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.ipAddress = ProtoRead.string(c.pointee.ip_address)
+        self.userAgent = ProtoRead.string(c.pointee.user_agent)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.ip_address = arena.cString(self.ipAddress)
+        c.pointee.user_agent = arena.cString(self.userAgent)
+    }
+}
+
+extension Identity {
+    /// A freshly issued pair of opaque tokens (shown once; identity keeps only their SHA-256).
+    public struct TokenPair: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.TokenPair" }
+
+        /// The `access_token` field (1).
+        public var accessToken: String = ""
+        /// The `refresh_token` field (2).
+        public var refreshToken: String = ""
+        /// Always "Bearer".
+        public var tokenType: String = ""
+        /// Seconds until the access token expires.
+        public var expiresIn: Int64 = 0
+        /// Seconds until the refresh token expires.
+        public var refreshExpiresIn: Int64 = 0
+        /// The session (a login and its refreshes) the tokens belong to.
+        public var sessionId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            accessToken: String = "",
+            refreshToken: String = "",
+            tokenType: String = "",
+            expiresIn: Int64 = 0,
+            refreshExpiresIn: Int64 = 0,
+            sessionId: String = ""
+        ) {
+            self.accessToken = accessToken
+            self.refreshToken = refreshToken
+            self.tokenType = tokenType
+            self.expiresIn = expiresIn
+            self.refreshExpiresIn = refreshExpiresIn
+            self.sessionId = sessionId
+        }
+    }
+}
+
+extension Identity.TokenPair {
+    private enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case refreshToken = "refresh_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshExpiresIn = "refresh_expires_in"
+        case sessionId = "session_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .accessToken) { self.accessToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .refreshToken) { self.refreshToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tokenType) { self.tokenType = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .expiresIn) { self.expiresIn = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .refreshExpiresIn) { self.refreshExpiresIn = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sessionId) { self.sessionId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.accessToken, forKey: .accessToken)
+        try keys.encode(self.refreshToken, forKey: .refreshToken)
+        try keys.encode(self.tokenType, forKey: .tokenType)
+        try keys.encode(self.expiresIn, forKey: .expiresIn)
+        try keys.encode(self.refreshExpiresIn, forKey: .refreshExpiresIn)
+        try keys.encode(self.sessionId, forKey: .sessionId)
+    }
+}
+
+extension Identity.TokenPair: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__TokenPair
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__token_pair()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.accessToken = ProtoRead.string(c.pointee.access_token)
+        self.refreshToken = ProtoRead.string(c.pointee.refresh_token)
+        self.tokenType = ProtoRead.string(c.pointee.token_type)
+        self.expiresIn = c.pointee.expires_in
+        self.refreshExpiresIn = c.pointee.refresh_expires_in
+        self.sessionId = ProtoRead.string(c.pointee.session_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.access_token = arena.cString(self.accessToken)
+        c.pointee.refresh_token = arena.cString(self.refreshToken)
+        c.pointee.token_type = arena.cString(self.tokenType)
+        c.pointee.expires_in = self.expiresIn
+        c.pointee.refresh_expires_in = self.refreshExpiresIn
+        c.pointee.session_id = arena.cString(self.sessionId)
+    }
+}
+
+extension Identity {
+    /// A user as their own organization sees them.
+    public struct User: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.User" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `organization_id` field (2).
+        public var organizationId: String = ""
+        /// The `email` field (3).
+        public var email: String = ""
+        /// The `full_name` field (4).
+        public var fullName: String = ""
+        /// super_admin, admin, manager, consultant.
+        public var role: String = ""
+        /// active, inactive, suspended.
+        public var status: String = ""
+        /// The `email_verified` field (7).
+        public var emailVerified: Bool = false
+        /// The `two_factor_enabled` field (8).
+        public var twoFactorEnabled: Bool = false
+        /// The `avatar_url` field (9).
+        public var avatarUrl: String = ""
+        /// RFC 3339; empty when the user never logged in.
+        public var lastLoginAt: String = ""
+        /// The `created_at` field (11).
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            organizationId: String = "",
+            email: String = "",
+            fullName: String = "",
+            role: String = "",
+            status: String = "",
+            emailVerified: Bool = false,
+            twoFactorEnabled: Bool = false,
+            avatarUrl: String = "",
+            lastLoginAt: String = "",
+            createdAt: String = ""
+        ) {
+            self.id = id
+            self.organizationId = organizationId
+            self.email = email
+            self.fullName = fullName
+            self.role = role
+            self.status = status
+            self.emailVerified = emailVerified
+            self.twoFactorEnabled = twoFactorEnabled
+            self.avatarUrl = avatarUrl
+            self.lastLoginAt = lastLoginAt
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension Identity.User {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case organizationId = "organization_id"
+        case email = "email"
+        case fullName = "full_name"
+        case role = "role"
+        case status = "status"
+        case emailVerified = "email_verified"
+        case twoFactorEnabled = "two_factor_enabled"
+        case avatarUrl = "avatar_url"
+        case lastLoginAt = "last_login_at"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .emailVerified) { self.emailVerified = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .twoFactorEnabled) { self.twoFactorEnabled = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastLoginAt) { self.lastLoginAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.fullName, forKey: .fullName)
+        try keys.encode(self.role, forKey: .role)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.emailVerified, forKey: .emailVerified)
+        try keys.encode(self.twoFactorEnabled, forKey: .twoFactorEnabled)
+        try keys.encode(self.avatarUrl, forKey: .avatarUrl)
+        try keys.encode(self.lastLoginAt, forKey: .lastLoginAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension Identity.User: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__User
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__user()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.email = ProtoRead.string(c.pointee.email)
+        self.fullName = ProtoRead.string(c.pointee.full_name)
+        self.role = ProtoRead.string(c.pointee.role)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.emailVerified = (c.pointee.email_verified != 0)
+        self.twoFactorEnabled = (c.pointee.two_factor_enabled != 0)
+        self.avatarUrl = ProtoRead.string(c.pointee.avatar_url)
+        self.lastLoginAt = ProtoRead.string(c.pointee.last_login_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.full_name = arena.cString(self.fullName)
+        c.pointee.role = arena.cString(self.role)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.email_verified = (self.emailVerified ? 1 : 0)
+        c.pointee.two_factor_enabled = (self.twoFactorEnabled ? 1 : 0)
+        c.pointee.avatar_url = arena.cString(self.avatarUrl)
+        c.pointee.last_login_at = arena.cString(self.lastLoginAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension Identity {
+    /// An organization (tenant) and its plan limits.
+    public struct Organization: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.Organization" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `name` field (2).
+        public var name: String = ""
+        /// The `slug` field (3).
+        public var slug: String = ""
+        /// free, starter, professional, enterprise.
+        public var plan: String = ""
+        /// active, suspended, cancelled.
+        public var status: String = ""
+        /// The `max_agents` field (6).
+        public var maxAgents: Int32 = 0
+        /// The `max_conversations_per_month` field (7).
+        public var maxConversationsPerMonth: Int32 = 0
+        /// The `max_users` field (8).
+        public var maxUsers: Int32 = 0
+        /// The `created_at` field (9).
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            name: String = "",
+            slug: String = "",
+            plan: String = "",
+            status: String = "",
+            maxAgents: Int32 = 0,
+            maxConversationsPerMonth: Int32 = 0,
+            maxUsers: Int32 = 0,
+            createdAt: String = ""
+        ) {
+            self.id = id
+            self.name = name
+            self.slug = slug
+            self.plan = plan
+            self.status = status
+            self.maxAgents = maxAgents
+            self.maxConversationsPerMonth = maxConversationsPerMonth
+            self.maxUsers = maxUsers
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension Identity.Organization {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case name = "name"
+        case slug = "slug"
+        case plan = "plan"
+        case status = "status"
+        case maxAgents = "max_agents"
+        case maxConversationsPerMonth = "max_conversations_per_month"
+        case maxUsers = "max_users"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .slug) { self.slug = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .plan) { self.plan = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxAgents) { self.maxAgents = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxConversationsPerMonth) { self.maxConversationsPerMonth = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxUsers) { self.maxUsers = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.slug, forKey: .slug)
+        try keys.encode(self.plan, forKey: .plan)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.maxAgents, forKey: .maxAgents)
+        try keys.encode(self.maxConversationsPerMonth, forKey: .maxConversationsPerMonth)
+        try keys.encode(self.maxUsers, forKey: .maxUsers)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension Identity.Organization: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__Organization
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__organization()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.slug = ProtoRead.string(c.pointee.slug)
+        self.plan = ProtoRead.string(c.pointee.plan)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.maxAgents = c.pointee.max_agents
+        self.maxConversationsPerMonth = c.pointee.max_conversations_per_month
+        self.maxUsers = c.pointee.max_users
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.slug = arena.cString(self.slug)
+        c.pointee.plan = arena.cString(self.plan)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.max_agents = self.maxAgents
+        c.pointee.max_conversations_per_month = self.maxConversationsPerMonth
+        c.pointee.max_users = self.maxUsers
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.SignUpRequest` message.
+    public struct SignUpRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.SignUpRequest" }
+
+        /// The `organization_name` field (1).
+        public var organizationName: String = ""
+        /// Lowercase letters, digits and hyphens, 3 to 100 characters; unique.
+        public var organizationSlug: String = ""
+        /// The `email` field (3).
+        public var email: String = ""
+        /// At least 10 characters.
+        public var password: String = ""
+        /// The `full_name` field (5).
+        public var fullName: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationName: String = "",
+            organizationSlug: String = "",
+            email: String = "",
+            password: String = "",
+            fullName: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.organizationName = organizationName
+            self.organizationSlug = organizationSlug
+            self.email = email
+            self.password = password
+            self.fullName = fullName
+            self.client = client
+        }
+    }
+}
+
+extension Identity.SignUpRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationName = "organization_name"
+        case organizationSlug = "organization_slug"
+        case email = "email"
+        case password = "password"
+        case fullName = "full_name"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationName) { self.organizationName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationSlug) { self.organizationSlug = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .password) { self.password = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationName, forKey: .organizationName)
+        try keys.encode(self.organizationSlug, forKey: .organizationSlug)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.password, forKey: .password)
+        try keys.encode(self.fullName, forKey: .fullName)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.SignUpRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__SignUpRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__sign_up_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationName = ProtoRead.string(c.pointee.organization_name)
+        self.organizationSlug = ProtoRead.string(c.pointee.organization_slug)
+        self.email = ProtoRead.string(c.pointee.email)
+        self.password = ProtoRead.string(c.pointee.password)
+        self.fullName = ProtoRead.string(c.pointee.full_name)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_name = arena.cString(self.organizationName)
+        c.pointee.organization_slug = arena.cString(self.organizationSlug)
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.password = arena.cString(self.password)
+        c.pointee.full_name = arena.cString(self.fullName)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.SignUpResponse` message.
+    public struct SignUpResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.SignUpResponse" }
+
+        /// The `tokens` field (1).
+        public var tokens: Identity.TokenPair? = nil
+        /// The `user` field (2).
+        public var user: Identity.User? = nil
+        /// The `organization` field (3).
+        public var organization: Identity.Organization? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            tokens: Identity.TokenPair? = nil,
+            user: Identity.User? = nil,
+            organization: Identity.Organization? = nil
+        ) {
+            self.tokens = tokens
+            self.user = user
+            self.organization = organization
+        }
+    }
+}
+
+extension Identity.SignUpResponse {
+    private enum CodingKeys: String, CodingKey {
+        case tokens = "tokens"
+        case user = "user"
+        case organization = "organization"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.TokenPair.self, forKey: .tokens) { self.tokens = v }
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+        if let v = try keys.decodeIfPresent(Identity.Organization.self, forKey: .organization) { self.organization = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.tokens, forKey: .tokens)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+        try keys.encodeIfPresent(self.organization, forKey: .organization)
+    }
+}
+
+extension Identity.SignUpResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__SignUpResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__sign_up_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.tokens { self.tokens = Identity.TokenPair(cMessage: p) }
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+        if let p = c.pointee.organization { self.organization = Identity.Organization(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.tokens { c.pointee.tokens = arena.message(v) }
+        if let v = self.user { c.pointee.user = arena.message(v) }
+        if let v = self.organization { c.pointee.organization = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.LogInRequest` message.
+    public struct LogInRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.LogInRequest" }
+
+        /// The `email` field (1).
+        public var email: String = ""
+        /// The `password` field (2).
+        public var password: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            email: String = "",
+            password: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.email = email
+            self.password = password
+            self.client = client
+        }
+    }
+}
+
+extension Identity.LogInRequest {
+    private enum CodingKeys: String, CodingKey {
+        case email = "email"
+        case password = "password"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .password) { self.password = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.password, forKey: .password)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.LogInRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__LogInRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__log_in_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.email = ProtoRead.string(c.pointee.email)
+        self.password = ProtoRead.string(c.pointee.password)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.password = arena.cString(self.password)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.LogInResponse` message.
+    public struct LogInResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.LogInResponse" }
+
+        /// Set when the login succeeded.
+        public var tokens: Identity.TokenPair? = nil
+        /// The `user` field (2).
+        public var user: Identity.User? = nil
+        /// Set (> 0) when too many failed logins refuse this attempt: wait this long.
+        public var retryAfterSeconds: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            tokens: Identity.TokenPair? = nil,
+            user: Identity.User? = nil,
+            retryAfterSeconds: Int64 = 0
+        ) {
+            self.tokens = tokens
+            self.user = user
+            self.retryAfterSeconds = retryAfterSeconds
+        }
+    }
+}
+
+extension Identity.LogInResponse {
+    private enum CodingKeys: String, CodingKey {
+        case tokens = "tokens"
+        case user = "user"
+        case retryAfterSeconds = "retry_after_seconds"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.TokenPair.self, forKey: .tokens) { self.tokens = v }
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .retryAfterSeconds) { self.retryAfterSeconds = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.tokens, forKey: .tokens)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+        try keys.encode(self.retryAfterSeconds, forKey: .retryAfterSeconds)
+    }
+}
+
+extension Identity.LogInResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__LogInResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__log_in_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.tokens { self.tokens = Identity.TokenPair(cMessage: p) }
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+        self.retryAfterSeconds = c.pointee.retry_after_seconds
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.tokens { c.pointee.tokens = arena.message(v) }
+        if let v = self.user { c.pointee.user = arena.message(v) }
+        c.pointee.retry_after_seconds = self.retryAfterSeconds
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RefreshRequest` message.
+    public struct RefreshRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RefreshRequest" }
+
+        /// The `refresh_token` field (1).
+        public var refreshToken: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            refreshToken: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.refreshToken = refreshToken
+            self.client = client
+        }
+    }
+}
+
+extension Identity.RefreshRequest {
+    private enum CodingKeys: String, CodingKey {
+        case refreshToken = "refresh_token"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .refreshToken) { self.refreshToken = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.refreshToken, forKey: .refreshToken)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.RefreshRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RefreshRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__refresh_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.refreshToken = ProtoRead.string(c.pointee.refresh_token)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.refresh_token = arena.cString(self.refreshToken)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RefreshResponse` message.
+    public struct RefreshResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RefreshResponse" }
+
+        /// The `tokens` field (1).
+        public var tokens: Identity.TokenPair? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            tokens: Identity.TokenPair? = nil
+        ) {
+            self.tokens = tokens
+        }
+    }
+}
+
+extension Identity.RefreshResponse {
+    private enum CodingKeys: String, CodingKey {
+        case tokens = "tokens"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.TokenPair.self, forKey: .tokens) { self.tokens = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.tokens, forKey: .tokens)
+    }
+}
+
+extension Identity.RefreshResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RefreshResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__refresh_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.tokens { self.tokens = Identity.TokenPair(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.tokens { c.pointee.tokens = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ValidateTokenRequest` message.
+    public struct ValidateTokenRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ValidateTokenRequest" }
+
+        /// The `access_token` field (1).
+        public var accessToken: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            accessToken: String = ""
+        ) {
+            self.accessToken = accessToken
+        }
+    }
+}
+
+extension Identity.ValidateTokenRequest {
+    private enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .accessToken) { self.accessToken = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.accessToken, forKey: .accessToken)
+    }
+}
+
+extension Identity.ValidateTokenRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ValidateTokenRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__validate_token_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.accessToken = ProtoRead.string(c.pointee.access_token)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.access_token = arena.cString(self.accessToken)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ValidateTokenResponse` message.
+    public struct ValidateTokenResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ValidateTokenResponse" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `user_id` field (2).
+        public var userId: String = ""
+        /// The `role` field (3).
+        public var role: String = ""
+        /// The `session_id` field (4).
+        public var sessionId: String = ""
+        /// Seconds the access token stays valid (a cache must not keep it longer).
+        public var expiresIn: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            userId: String = "",
+            role: String = "",
+            sessionId: String = "",
+            expiresIn: Int64 = 0
+        ) {
+            self.organizationId = organizationId
+            self.userId = userId
+            self.role = role
+            self.sessionId = sessionId
+            self.expiresIn = expiresIn
+        }
+    }
+}
+
+extension Identity.ValidateTokenResponse {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case userId = "user_id"
+        case role = "role"
+        case sessionId = "session_id"
+        case expiresIn = "expires_in"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sessionId) { self.sessionId = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .expiresIn) { self.expiresIn = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.userId, forKey: .userId)
+        try keys.encode(self.role, forKey: .role)
+        try keys.encode(self.sessionId, forKey: .sessionId)
+        try keys.encode(self.expiresIn, forKey: .expiresIn)
+    }
+}
+
+extension Identity.ValidateTokenResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ValidateTokenResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__validate_token_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.userId = ProtoRead.string(c.pointee.user_id)
+        self.role = ProtoRead.string(c.pointee.role)
+        self.sessionId = ProtoRead.string(c.pointee.session_id)
+        self.expiresIn = c.pointee.expires_in
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.user_id = arena.cString(self.userId)
+        c.pointee.role = arena.cString(self.role)
+        c.pointee.session_id = arena.cString(self.sessionId)
+        c.pointee.expires_in = self.expiresIn
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetMeRequest` message.
+    public struct GetMeRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetMeRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.GetMeRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.GetMeRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetMeRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_me_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetMeResponse` message.
+    public struct GetMeResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetMeResponse" }
+
+        /// The `user` field (1).
+        public var user: Identity.User? = nil
+        /// The `organization` field (2).
+        public var organization: Identity.Organization? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            user: Identity.User? = nil,
+            organization: Identity.Organization? = nil
+        ) {
+            self.user = user
+            self.organization = organization
+        }
+    }
+}
+
+extension Identity.GetMeResponse {
+    private enum CodingKeys: String, CodingKey {
+        case user = "user"
+        case organization = "organization"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+        if let v = try keys.decodeIfPresent(Identity.Organization.self, forKey: .organization) { self.organization = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+        try keys.encodeIfPresent(self.organization, forKey: .organization)
+    }
+}
+
+extension Identity.GetMeResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetMeResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_me_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+        if let p = c.pointee.organization { self.organization = Identity.Organization(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.user { c.pointee.user = arena.message(v) }
+        if let v = self.organization { c.pointee.organization = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// One login session and its refreshes.
+    public struct Session: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.Session" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `created_at` field (2).
+        public var createdAt: String = ""
+        /// The `last_used_at` field (3).
+        public var lastUsedAt: String = ""
+        /// When its current refresh token expires.
+        public var expiresAt: String = ""
+        /// The `ip_address` field (5).
+        public var ipAddress: String = ""
+        /// The `user_agent` field (6).
+        public var userAgent: String = ""
+        /// Whether it is the session of the calling token.
+        public var current: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            createdAt: String = "",
+            lastUsedAt: String = "",
+            expiresAt: String = "",
+            ipAddress: String = "",
+            userAgent: String = "",
+            current: Bool = false
+        ) {
+            self.id = id
+            self.createdAt = createdAt
+            self.lastUsedAt = lastUsedAt
+            self.expiresAt = expiresAt
+            self.ipAddress = ipAddress
+            self.userAgent = userAgent
+            self.current = current
+        }
+    }
+}
+
+extension Identity.Session {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case createdAt = "created_at"
+        case lastUsedAt = "last_used_at"
+        case expiresAt = "expires_at"
+        case ipAddress = "ip_address"
+        case userAgent = "user_agent"
+        case current = "current"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastUsedAt) { self.lastUsedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .expiresAt) { self.expiresAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .ipAddress) { self.ipAddress = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userAgent) { self.userAgent = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .current) { self.current = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.lastUsedAt, forKey: .lastUsedAt)
+        try keys.encode(self.expiresAt, forKey: .expiresAt)
+        try keys.encode(self.ipAddress, forKey: .ipAddress)
+        try keys.encode(self.userAgent, forKey: .userAgent)
+        try keys.encode(self.current, forKey: .current)
+    }
+}
+
+extension Identity.Session: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__Session
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__session()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.lastUsedAt = ProtoRead.string(c.pointee.last_used_at)
+        self.expiresAt = ProtoRead.string(c.pointee.expires_at)
+        self.ipAddress = ProtoRead.string(c.pointee.ip_address)
+        self.userAgent = ProtoRead.string(c.pointee.user_agent)
+        self.current = (c.pointee.current != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.last_used_at = arena.cString(self.lastUsedAt)
+        c.pointee.expires_at = arena.cString(self.expiresAt)
+        c.pointee.ip_address = arena.cString(self.ipAddress)
+        c.pointee.user_agent = arena.cString(self.userAgent)
+        c.pointee.current = (self.current ? 1 : 0)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListSessionsRequest` message.
+    public struct ListSessionsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListSessionsRequest" }
+
+        /// The calling token's session (set by the gateway), to flag it `current`.
+        public var currentSessionId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            currentSessionId: String = ""
+        ) {
+            self.currentSessionId = currentSessionId
+        }
+    }
+}
+
+extension Identity.ListSessionsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case currentSessionId = "current_session_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .currentSessionId) { self.currentSessionId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.currentSessionId, forKey: .currentSessionId)
+    }
+}
+
+extension Identity.ListSessionsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListSessionsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_sessions_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.currentSessionId = ProtoRead.string(c.pointee.current_session_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.current_session_id = arena.cString(self.currentSessionId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListSessionsResponse` message.
+    public struct ListSessionsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListSessionsResponse" }
+
+        /// The `sessions` field (1).
+        public var sessions: [Identity.Session] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            sessions: [Identity.Session] = []
+        ) {
+            self.sessions = sessions
+        }
+    }
+}
+
+extension Identity.ListSessionsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case sessions = "sessions"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.Session].self, forKey: .sessions) { self.sessions = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.sessions, forKey: .sessions)
+    }
+}
+
+extension Identity.ListSessionsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListSessionsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_sessions_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.sessions = ProtoRead.array(c.pointee.sessions, count: c.pointee.n_sessions) { ProtoRead.message($0, as: Identity.Session.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.sessions.isEmpty {
+            c.pointee.n_sessions = self.sessions.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__Session>?.self, count: self.sessions.count)
+            for (i, v) in self.sessions.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.sessions = p
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RevokeSessionRequest` message.
+    public struct RevokeSessionRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RevokeSessionRequest" }
+
+        /// The `session_id` field (1).
+        public var sessionId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            sessionId: String = ""
+        ) {
+            self.sessionId = sessionId
+        }
+    }
+}
+
+extension Identity.RevokeSessionRequest {
+    private enum CodingKeys: String, CodingKey {
+        case sessionId = "session_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sessionId) { self.sessionId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.sessionId, forKey: .sessionId)
+    }
+}
+
+extension Identity.RevokeSessionRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RevokeSessionRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__revoke_session_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.sessionId = ProtoRead.string(c.pointee.session_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.session_id = arena.cString(self.sessionId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RevokeSessionResponse` message.
+    public struct RevokeSessionResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RevokeSessionResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.RevokeSessionResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.RevokeSessionResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RevokeSessionResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__revoke_session_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -22,5 +1723,33 @@ extension Identity {
         /// This replica's metrics (Prometheus text format), gathered by the gateway's /metrics.
         public static let metrics = MethodDescriptor<Common.MetricsRequest, Common.MetricsResponse>(
             service: "smarterchat.identity.Identity", name: "Metrics", isIdempotent: false)
+
+        /// Creates an organization with its first admin user and logs that user in.
+        public static let signUp = MethodDescriptor<Identity.SignUpRequest, Identity.SignUpResponse>(
+            service: "smarterchat.identity.Identity", name: "SignUp", isIdempotent: false)
+
+        /// Email and password to a new session; `retry_after_seconds` set when locked out.
+        public static let logIn = MethodDescriptor<Identity.LogInRequest, Identity.LogInResponse>(
+            service: "smarterchat.identity.Identity", name: "LogIn", isIdempotent: false)
+
+        /// Rotates a refresh token into a new token pair; a reused one revokes its session.
+        public static let refresh = MethodDescriptor<Identity.RefreshRequest, Identity.RefreshResponse>(
+            service: "smarterchat.identity.Identity", name: "Refresh", isIdempotent: false)
+
+        /// An access token to the principal it stands for; UNAUTHENTICATED when it is not valid.
+        public static let validateToken = MethodDescriptor<Identity.ValidateTokenRequest, Identity.ValidateTokenResponse>(
+            service: "smarterchat.identity.Identity", name: "ValidateToken", isIdempotent: false)
+
+        /// The principal's user and organization.
+        public static let getMe = MethodDescriptor<Identity.GetMeRequest, Identity.GetMeResponse>(
+            service: "smarterchat.identity.Identity", name: "GetMe", isIdempotent: true)
+
+        /// The principal's live sessions.
+        public static let listSessions = MethodDescriptor<Identity.ListSessionsRequest, Identity.ListSessionsResponse>(
+            service: "smarterchat.identity.Identity", name: "ListSessions", isIdempotent: true)
+
+        /// Revokes one of the principal's sessions (log out when it is the current one).
+        public static let revokeSession = MethodDescriptor<Identity.RevokeSessionRequest, Identity.RevokeSessionResponse>(
+            service: "smarterchat.identity.Identity", name: "RevokeSession", isIdempotent: false)
     }
 }

@@ -16,6 +16,25 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "common.pb-c.h"
 
+typedef struct Smarterchat__Identity__ClientInfo Smarterchat__Identity__ClientInfo;
+typedef struct Smarterchat__Identity__TokenPair Smarterchat__Identity__TokenPair;
+typedef struct Smarterchat__Identity__User Smarterchat__Identity__User;
+typedef struct Smarterchat__Identity__Organization Smarterchat__Identity__Organization;
+typedef struct Smarterchat__Identity__SignUpRequest Smarterchat__Identity__SignUpRequest;
+typedef struct Smarterchat__Identity__SignUpResponse Smarterchat__Identity__SignUpResponse;
+typedef struct Smarterchat__Identity__LogInRequest Smarterchat__Identity__LogInRequest;
+typedef struct Smarterchat__Identity__LogInResponse Smarterchat__Identity__LogInResponse;
+typedef struct Smarterchat__Identity__RefreshRequest Smarterchat__Identity__RefreshRequest;
+typedef struct Smarterchat__Identity__RefreshResponse Smarterchat__Identity__RefreshResponse;
+typedef struct Smarterchat__Identity__ValidateTokenRequest Smarterchat__Identity__ValidateTokenRequest;
+typedef struct Smarterchat__Identity__ValidateTokenResponse Smarterchat__Identity__ValidateTokenResponse;
+typedef struct Smarterchat__Identity__GetMeRequest Smarterchat__Identity__GetMeRequest;
+typedef struct Smarterchat__Identity__GetMeResponse Smarterchat__Identity__GetMeResponse;
+typedef struct Smarterchat__Identity__Session Smarterchat__Identity__Session;
+typedef struct Smarterchat__Identity__ListSessionsRequest Smarterchat__Identity__ListSessionsRequest;
+typedef struct Smarterchat__Identity__ListSessionsResponse Smarterchat__Identity__ListSessionsResponse;
+typedef struct Smarterchat__Identity__RevokeSessionRequest Smarterchat__Identity__RevokeSessionRequest;
+typedef struct Smarterchat__Identity__RevokeSessionResponse Smarterchat__Identity__RevokeSessionResponse;
 
 
 /* --- enums --- */
@@ -23,8 +42,737 @@ PROTOBUF_C__BEGIN_DECLS
 
 /* --- messages --- */
 
+/*
+ * Where a request came from, as the gateway saw it; recorded on sessions and in the audit log.
+ */
+struct  Smarterchat__Identity__ClientInfo
+{
+  ProtobufCMessage base;
+  char *ip_address;
+  char *user_agent;
+};
+#define SMARTERCHAT__IDENTITY__CLIENT_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__client_info__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A freshly issued pair of opaque tokens (shown once; identity keeps only their SHA-256).
+ */
+struct  Smarterchat__Identity__TokenPair
+{
+  ProtobufCMessage base;
+  char *access_token;
+  char *refresh_token;
+  /*
+   * Always "Bearer".
+   */
+  char *token_type;
+  /*
+   * Seconds until the access token expires.
+   */
+  int64_t expires_in;
+  /*
+   * Seconds until the refresh token expires.
+   */
+  int64_t refresh_expires_in;
+  /*
+   * The session (a login and its refreshes) the tokens belong to.
+   */
+  char *session_id;
+};
+#define SMARTERCHAT__IDENTITY__TOKEN_PAIR__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__token_pair__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A user as their own organization sees them.
+ */
+struct  Smarterchat__Identity__User
+{
+  ProtobufCMessage base;
+  char *id;
+  char *organization_id;
+  char *email;
+  char *full_name;
+  /*
+   * super_admin, admin, manager, consultant.
+   */
+  char *role;
+  /*
+   * active, inactive, suspended.
+   */
+  char *status;
+  protobuf_c_boolean email_verified;
+  protobuf_c_boolean two_factor_enabled;
+  char *avatar_url;
+  /*
+   * RFC 3339; empty when the user never logged in.
+   */
+  char *last_login_at;
+  char *created_at;
+};
+#define SMARTERCHAT__IDENTITY__USER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__user__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * An organization (tenant) and its plan limits.
+ */
+struct  Smarterchat__Identity__Organization
+{
+  ProtobufCMessage base;
+  char *id;
+  char *name;
+  char *slug;
+  /*
+   * free, starter, professional, enterprise.
+   */
+  char *plan;
+  /*
+   * active, suspended, cancelled.
+   */
+  char *status;
+  int32_t max_agents;
+  int32_t max_conversations_per_month;
+  int32_t max_users;
+  char *created_at;
+};
+#define SMARTERCHAT__IDENTITY__ORGANIZATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__organization__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__SignUpRequest
+{
+  ProtobufCMessage base;
+  char *organization_name;
+  /*
+   * Lowercase letters, digits and hyphens, 3 to 100 characters; unique.
+   */
+  char *organization_slug;
+  char *email;
+  /*
+   * At least 10 characters.
+   */
+  char *password;
+  char *full_name;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__SIGN_UP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__sign_up_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__SignUpResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__TokenPair *tokens;
+  Smarterchat__Identity__User *user;
+  Smarterchat__Identity__Organization *organization;
+};
+#define SMARTERCHAT__IDENTITY__SIGN_UP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__sign_up_response__descriptor) \
+    , NULL, NULL, NULL }
+
+
+struct  Smarterchat__Identity__LogInRequest
+{
+  ProtobufCMessage base;
+  char *email;
+  char *password;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__LOG_IN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__log_in_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__LogInResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Set when the login succeeded.
+   */
+  Smarterchat__Identity__TokenPair *tokens;
+  Smarterchat__Identity__User *user;
+  /*
+   * Set (> 0) when too many failed logins refuse this attempt: wait this long.
+   */
+  int64_t retry_after_seconds;
+};
+#define SMARTERCHAT__IDENTITY__LOG_IN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__log_in_response__descriptor) \
+    , NULL, NULL, 0 }
+
+
+struct  Smarterchat__Identity__RefreshRequest
+{
+  ProtobufCMessage base;
+  char *refresh_token;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__REFRESH_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__refresh_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__RefreshResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__TokenPair *tokens;
+};
+#define SMARTERCHAT__IDENTITY__REFRESH_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__refresh_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Identity__ValidateTokenRequest
+{
+  ProtobufCMessage base;
+  char *access_token;
+};
+#define SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__validate_token_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__ValidateTokenResponse
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *user_id;
+  char *role;
+  char *session_id;
+  /*
+   * Seconds the access token stays valid (a cache must not keep it longer).
+   */
+  int64_t expires_in;
+};
+#define SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__validate_token_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Identity__GetMeRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__GET_ME_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_me_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__GetMeResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__User *user;
+  Smarterchat__Identity__Organization *organization;
+};
+#define SMARTERCHAT__IDENTITY__GET_ME_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_me_response__descriptor) \
+    , NULL, NULL }
+
+
+/*
+ * One login session and its refreshes.
+ */
+struct  Smarterchat__Identity__Session
+{
+  ProtobufCMessage base;
+  char *id;
+  char *created_at;
+  char *last_used_at;
+  /*
+   * When its current refresh token expires.
+   */
+  char *expires_at;
+  char *ip_address;
+  char *user_agent;
+  /*
+   * Whether it is the session of the calling token.
+   */
+  protobuf_c_boolean current;
+};
+#define SMARTERCHAT__IDENTITY__SESSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__session__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Identity__ListSessionsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * The calling token's session (set by the gateway), to flag it `current`.
+   */
+  char *current_session_id;
+};
+#define SMARTERCHAT__IDENTITY__LIST_SESSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_sessions_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__ListSessionsResponse
+{
+  ProtobufCMessage base;
+  size_t n_sessions;
+  Smarterchat__Identity__Session **sessions;
+};
+#define SMARTERCHAT__IDENTITY__LIST_SESSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_sessions_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Identity__RevokeSessionRequest
+{
+  ProtobufCMessage base;
+  char *session_id;
+};
+#define SMARTERCHAT__IDENTITY__REVOKE_SESSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__revoke_session_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__RevokeSessionResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__REVOKE_SESSION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__revoke_session_response__descriptor) \
+     }
+
+
+/* Smarterchat__Identity__ClientInfo methods */
+void   smarterchat__identity__client_info__init
+                     (Smarterchat__Identity__ClientInfo         *message);
+size_t smarterchat__identity__client_info__get_packed_size
+                     (const Smarterchat__Identity__ClientInfo   *message);
+size_t smarterchat__identity__client_info__pack
+                     (const Smarterchat__Identity__ClientInfo   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__client_info__pack_to_buffer
+                     (const Smarterchat__Identity__ClientInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ClientInfo *
+       smarterchat__identity__client_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__client_info__free_unpacked
+                     (Smarterchat__Identity__ClientInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__TokenPair methods */
+void   smarterchat__identity__token_pair__init
+                     (Smarterchat__Identity__TokenPair         *message);
+size_t smarterchat__identity__token_pair__get_packed_size
+                     (const Smarterchat__Identity__TokenPair   *message);
+size_t smarterchat__identity__token_pair__pack
+                     (const Smarterchat__Identity__TokenPair   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__token_pair__pack_to_buffer
+                     (const Smarterchat__Identity__TokenPair   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__TokenPair *
+       smarterchat__identity__token_pair__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__token_pair__free_unpacked
+                     (Smarterchat__Identity__TokenPair *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__User methods */
+void   smarterchat__identity__user__init
+                     (Smarterchat__Identity__User         *message);
+size_t smarterchat__identity__user__get_packed_size
+                     (const Smarterchat__Identity__User   *message);
+size_t smarterchat__identity__user__pack
+                     (const Smarterchat__Identity__User   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__user__pack_to_buffer
+                     (const Smarterchat__Identity__User   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__User *
+       smarterchat__identity__user__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__user__free_unpacked
+                     (Smarterchat__Identity__User *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__Organization methods */
+void   smarterchat__identity__organization__init
+                     (Smarterchat__Identity__Organization         *message);
+size_t smarterchat__identity__organization__get_packed_size
+                     (const Smarterchat__Identity__Organization   *message);
+size_t smarterchat__identity__organization__pack
+                     (const Smarterchat__Identity__Organization   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__organization__pack_to_buffer
+                     (const Smarterchat__Identity__Organization   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__Organization *
+       smarterchat__identity__organization__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__organization__free_unpacked
+                     (Smarterchat__Identity__Organization *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__SignUpRequest methods */
+void   smarterchat__identity__sign_up_request__init
+                     (Smarterchat__Identity__SignUpRequest         *message);
+size_t smarterchat__identity__sign_up_request__get_packed_size
+                     (const Smarterchat__Identity__SignUpRequest   *message);
+size_t smarterchat__identity__sign_up_request__pack
+                     (const Smarterchat__Identity__SignUpRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__sign_up_request__pack_to_buffer
+                     (const Smarterchat__Identity__SignUpRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__SignUpRequest *
+       smarterchat__identity__sign_up_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__sign_up_request__free_unpacked
+                     (Smarterchat__Identity__SignUpRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__SignUpResponse methods */
+void   smarterchat__identity__sign_up_response__init
+                     (Smarterchat__Identity__SignUpResponse         *message);
+size_t smarterchat__identity__sign_up_response__get_packed_size
+                     (const Smarterchat__Identity__SignUpResponse   *message);
+size_t smarterchat__identity__sign_up_response__pack
+                     (const Smarterchat__Identity__SignUpResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__sign_up_response__pack_to_buffer
+                     (const Smarterchat__Identity__SignUpResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__SignUpResponse *
+       smarterchat__identity__sign_up_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__sign_up_response__free_unpacked
+                     (Smarterchat__Identity__SignUpResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__LogInRequest methods */
+void   smarterchat__identity__log_in_request__init
+                     (Smarterchat__Identity__LogInRequest         *message);
+size_t smarterchat__identity__log_in_request__get_packed_size
+                     (const Smarterchat__Identity__LogInRequest   *message);
+size_t smarterchat__identity__log_in_request__pack
+                     (const Smarterchat__Identity__LogInRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__log_in_request__pack_to_buffer
+                     (const Smarterchat__Identity__LogInRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__LogInRequest *
+       smarterchat__identity__log_in_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__log_in_request__free_unpacked
+                     (Smarterchat__Identity__LogInRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__LogInResponse methods */
+void   smarterchat__identity__log_in_response__init
+                     (Smarterchat__Identity__LogInResponse         *message);
+size_t smarterchat__identity__log_in_response__get_packed_size
+                     (const Smarterchat__Identity__LogInResponse   *message);
+size_t smarterchat__identity__log_in_response__pack
+                     (const Smarterchat__Identity__LogInResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__log_in_response__pack_to_buffer
+                     (const Smarterchat__Identity__LogInResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__LogInResponse *
+       smarterchat__identity__log_in_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__log_in_response__free_unpacked
+                     (Smarterchat__Identity__LogInResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RefreshRequest methods */
+void   smarterchat__identity__refresh_request__init
+                     (Smarterchat__Identity__RefreshRequest         *message);
+size_t smarterchat__identity__refresh_request__get_packed_size
+                     (const Smarterchat__Identity__RefreshRequest   *message);
+size_t smarterchat__identity__refresh_request__pack
+                     (const Smarterchat__Identity__RefreshRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__refresh_request__pack_to_buffer
+                     (const Smarterchat__Identity__RefreshRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RefreshRequest *
+       smarterchat__identity__refresh_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__refresh_request__free_unpacked
+                     (Smarterchat__Identity__RefreshRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RefreshResponse methods */
+void   smarterchat__identity__refresh_response__init
+                     (Smarterchat__Identity__RefreshResponse         *message);
+size_t smarterchat__identity__refresh_response__get_packed_size
+                     (const Smarterchat__Identity__RefreshResponse   *message);
+size_t smarterchat__identity__refresh_response__pack
+                     (const Smarterchat__Identity__RefreshResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__refresh_response__pack_to_buffer
+                     (const Smarterchat__Identity__RefreshResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RefreshResponse *
+       smarterchat__identity__refresh_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__refresh_response__free_unpacked
+                     (Smarterchat__Identity__RefreshResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ValidateTokenRequest methods */
+void   smarterchat__identity__validate_token_request__init
+                     (Smarterchat__Identity__ValidateTokenRequest         *message);
+size_t smarterchat__identity__validate_token_request__get_packed_size
+                     (const Smarterchat__Identity__ValidateTokenRequest   *message);
+size_t smarterchat__identity__validate_token_request__pack
+                     (const Smarterchat__Identity__ValidateTokenRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__validate_token_request__pack_to_buffer
+                     (const Smarterchat__Identity__ValidateTokenRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ValidateTokenRequest *
+       smarterchat__identity__validate_token_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__validate_token_request__free_unpacked
+                     (Smarterchat__Identity__ValidateTokenRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ValidateTokenResponse methods */
+void   smarterchat__identity__validate_token_response__init
+                     (Smarterchat__Identity__ValidateTokenResponse         *message);
+size_t smarterchat__identity__validate_token_response__get_packed_size
+                     (const Smarterchat__Identity__ValidateTokenResponse   *message);
+size_t smarterchat__identity__validate_token_response__pack
+                     (const Smarterchat__Identity__ValidateTokenResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__validate_token_response__pack_to_buffer
+                     (const Smarterchat__Identity__ValidateTokenResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ValidateTokenResponse *
+       smarterchat__identity__validate_token_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__validate_token_response__free_unpacked
+                     (Smarterchat__Identity__ValidateTokenResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetMeRequest methods */
+void   smarterchat__identity__get_me_request__init
+                     (Smarterchat__Identity__GetMeRequest         *message);
+size_t smarterchat__identity__get_me_request__get_packed_size
+                     (const Smarterchat__Identity__GetMeRequest   *message);
+size_t smarterchat__identity__get_me_request__pack
+                     (const Smarterchat__Identity__GetMeRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_me_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetMeRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetMeRequest *
+       smarterchat__identity__get_me_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_me_request__free_unpacked
+                     (Smarterchat__Identity__GetMeRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetMeResponse methods */
+void   smarterchat__identity__get_me_response__init
+                     (Smarterchat__Identity__GetMeResponse         *message);
+size_t smarterchat__identity__get_me_response__get_packed_size
+                     (const Smarterchat__Identity__GetMeResponse   *message);
+size_t smarterchat__identity__get_me_response__pack
+                     (const Smarterchat__Identity__GetMeResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_me_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetMeResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetMeResponse *
+       smarterchat__identity__get_me_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_me_response__free_unpacked
+                     (Smarterchat__Identity__GetMeResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__Session methods */
+void   smarterchat__identity__session__init
+                     (Smarterchat__Identity__Session         *message);
+size_t smarterchat__identity__session__get_packed_size
+                     (const Smarterchat__Identity__Session   *message);
+size_t smarterchat__identity__session__pack
+                     (const Smarterchat__Identity__Session   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__session__pack_to_buffer
+                     (const Smarterchat__Identity__Session   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__Session *
+       smarterchat__identity__session__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__session__free_unpacked
+                     (Smarterchat__Identity__Session *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListSessionsRequest methods */
+void   smarterchat__identity__list_sessions_request__init
+                     (Smarterchat__Identity__ListSessionsRequest         *message);
+size_t smarterchat__identity__list_sessions_request__get_packed_size
+                     (const Smarterchat__Identity__ListSessionsRequest   *message);
+size_t smarterchat__identity__list_sessions_request__pack
+                     (const Smarterchat__Identity__ListSessionsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_sessions_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListSessionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListSessionsRequest *
+       smarterchat__identity__list_sessions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_sessions_request__free_unpacked
+                     (Smarterchat__Identity__ListSessionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListSessionsResponse methods */
+void   smarterchat__identity__list_sessions_response__init
+                     (Smarterchat__Identity__ListSessionsResponse         *message);
+size_t smarterchat__identity__list_sessions_response__get_packed_size
+                     (const Smarterchat__Identity__ListSessionsResponse   *message);
+size_t smarterchat__identity__list_sessions_response__pack
+                     (const Smarterchat__Identity__ListSessionsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_sessions_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListSessionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListSessionsResponse *
+       smarterchat__identity__list_sessions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_sessions_response__free_unpacked
+                     (Smarterchat__Identity__ListSessionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RevokeSessionRequest methods */
+void   smarterchat__identity__revoke_session_request__init
+                     (Smarterchat__Identity__RevokeSessionRequest         *message);
+size_t smarterchat__identity__revoke_session_request__get_packed_size
+                     (const Smarterchat__Identity__RevokeSessionRequest   *message);
+size_t smarterchat__identity__revoke_session_request__pack
+                     (const Smarterchat__Identity__RevokeSessionRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__revoke_session_request__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeSessionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RevokeSessionRequest *
+       smarterchat__identity__revoke_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__revoke_session_request__free_unpacked
+                     (Smarterchat__Identity__RevokeSessionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RevokeSessionResponse methods */
+void   smarterchat__identity__revoke_session_response__init
+                     (Smarterchat__Identity__RevokeSessionResponse         *message);
+size_t smarterchat__identity__revoke_session_response__get_packed_size
+                     (const Smarterchat__Identity__RevokeSessionResponse   *message);
+size_t smarterchat__identity__revoke_session_response__pack
+                     (const Smarterchat__Identity__RevokeSessionResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__revoke_session_response__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeSessionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RevokeSessionResponse *
+       smarterchat__identity__revoke_session_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__revoke_session_response__free_unpacked
+                     (Smarterchat__Identity__RevokeSessionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Smarterchat__Identity__ClientInfo_Closure)
+                 (const Smarterchat__Identity__ClientInfo *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__TokenPair_Closure)
+                 (const Smarterchat__Identity__TokenPair *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__User_Closure)
+                 (const Smarterchat__Identity__User *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__Organization_Closure)
+                 (const Smarterchat__Identity__Organization *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__SignUpRequest_Closure)
+                 (const Smarterchat__Identity__SignUpRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__SignUpResponse_Closure)
+                 (const Smarterchat__Identity__SignUpResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__LogInRequest_Closure)
+                 (const Smarterchat__Identity__LogInRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__LogInResponse_Closure)
+                 (const Smarterchat__Identity__LogInResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RefreshRequest_Closure)
+                 (const Smarterchat__Identity__RefreshRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RefreshResponse_Closure)
+                 (const Smarterchat__Identity__RefreshResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ValidateTokenRequest_Closure)
+                 (const Smarterchat__Identity__ValidateTokenRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ValidateTokenResponse_Closure)
+                 (const Smarterchat__Identity__ValidateTokenResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetMeRequest_Closure)
+                 (const Smarterchat__Identity__GetMeRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetMeResponse_Closure)
+                 (const Smarterchat__Identity__GetMeResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__Session_Closure)
+                 (const Smarterchat__Identity__Session *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListSessionsRequest_Closure)
+                 (const Smarterchat__Identity__ListSessionsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListSessionsResponse_Closure)
+                 (const Smarterchat__Identity__ListSessionsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RevokeSessionRequest_Closure)
+                 (const Smarterchat__Identity__RevokeSessionRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RevokeSessionResponse_Closure)
+                 (const Smarterchat__Identity__RevokeSessionResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -40,6 +788,34 @@ struct Smarterchat__Identity__Identity_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*sign_up)(Smarterchat__Identity__Identity_Service *service,
+                  const Smarterchat__Identity__SignUpRequest *input,
+                  Smarterchat__Identity__SignUpResponse_Closure closure,
+                  void *closure_data);
+  void (*log_in)(Smarterchat__Identity__Identity_Service *service,
+                 const Smarterchat__Identity__LogInRequest *input,
+                 Smarterchat__Identity__LogInResponse_Closure closure,
+                 void *closure_data);
+  void (*refresh)(Smarterchat__Identity__Identity_Service *service,
+                  const Smarterchat__Identity__RefreshRequest *input,
+                  Smarterchat__Identity__RefreshResponse_Closure closure,
+                  void *closure_data);
+  void (*validate_token)(Smarterchat__Identity__Identity_Service *service,
+                         const Smarterchat__Identity__ValidateTokenRequest *input,
+                         Smarterchat__Identity__ValidateTokenResponse_Closure closure,
+                         void *closure_data);
+  void (*get_me)(Smarterchat__Identity__Identity_Service *service,
+                 const Smarterchat__Identity__GetMeRequest *input,
+                 Smarterchat__Identity__GetMeResponse_Closure closure,
+                 void *closure_data);
+  void (*list_sessions)(Smarterchat__Identity__Identity_Service *service,
+                        const Smarterchat__Identity__ListSessionsRequest *input,
+                        Smarterchat__Identity__ListSessionsResponse_Closure closure,
+                        void *closure_data);
+  void (*revoke_session)(Smarterchat__Identity__Identity_Service *service,
+                         const Smarterchat__Identity__RevokeSessionRequest *input,
+                         Smarterchat__Identity__RevokeSessionResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -49,7 +825,14 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
 #define SMARTERCHAT__IDENTITY__IDENTITY__INIT(function_prefix__) \
     { SMARTERCHAT__IDENTITY__IDENTITY__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## sign_up,\
+      function_prefix__ ## log_in,\
+      function_prefix__ ## refresh,\
+      function_prefix__ ## validate_token,\
+      function_prefix__ ## get_me,\
+      function_prefix__ ## list_sessions,\
+      function_prefix__ ## revoke_session  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,9 +841,56 @@ void smarterchat__identity__identity__metrics(ProtobufCService *service,
                                               const Smarterchat__Common__MetricsRequest *input,
                                               Smarterchat__Common__MetricsResponse_Closure closure,
                                               void *closure_data);
+void smarterchat__identity__identity__sign_up(ProtobufCService *service,
+                                              const Smarterchat__Identity__SignUpRequest *input,
+                                              Smarterchat__Identity__SignUpResponse_Closure closure,
+                                              void *closure_data);
+void smarterchat__identity__identity__log_in(ProtobufCService *service,
+                                             const Smarterchat__Identity__LogInRequest *input,
+                                             Smarterchat__Identity__LogInResponse_Closure closure,
+                                             void *closure_data);
+void smarterchat__identity__identity__refresh(ProtobufCService *service,
+                                              const Smarterchat__Identity__RefreshRequest *input,
+                                              Smarterchat__Identity__RefreshResponse_Closure closure,
+                                              void *closure_data);
+void smarterchat__identity__identity__validate_token(ProtobufCService *service,
+                                                     const Smarterchat__Identity__ValidateTokenRequest *input,
+                                                     Smarterchat__Identity__ValidateTokenResponse_Closure closure,
+                                                     void *closure_data);
+void smarterchat__identity__identity__get_me(ProtobufCService *service,
+                                             const Smarterchat__Identity__GetMeRequest *input,
+                                             Smarterchat__Identity__GetMeResponse_Closure closure,
+                                             void *closure_data);
+void smarterchat__identity__identity__list_sessions(ProtobufCService *service,
+                                                    const Smarterchat__Identity__ListSessionsRequest *input,
+                                                    Smarterchat__Identity__ListSessionsResponse_Closure closure,
+                                                    void *closure_data);
+void smarterchat__identity__identity__revoke_session(ProtobufCService *service,
+                                                     const Smarterchat__Identity__RevokeSessionRequest *input,
+                                                     Smarterchat__Identity__RevokeSessionResponse_Closure closure,
+                                                     void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor smarterchat__identity__client_info__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__token_pair__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__user__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__organization__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__sign_up_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__sign_up_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__log_in_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__log_in_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__refresh_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__refresh_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__validate_token_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_me_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_me_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__session__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS

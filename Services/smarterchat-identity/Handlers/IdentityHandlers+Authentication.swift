@@ -1,0 +1,124 @@
+import Contracts
+import Cryptography
+import Foundation
+import Postgres
+import RPC
+
+/// SignUp, LogIn, Refresh: the calls that hand out tokens.
+extension IdentityHandlers {
+    func signUp(_ request: Identity.SignUpRequest, _ context: RPCContext) async throws -> Identity.SignUpResponse {
+        let input = try SignUpInput(request)
+        let passwordHash = try hasher.hash(input.password)
+        return try await database.withTransaction { connection in
+            let organization = try await OrganizationStore.create(
+                name: input.organizationName, slug: input.slug, on: connection)
+            let organizationID = UUID(uuidString: organization.id)!
+            let user = try await UserStore.create(
+                organizationID: organizationID, email: input.email, passwordHash: passwordHash,
+                fullName: input.fullName, role: "admin", on: connection)
+            let userID = UUID(uuidString: user.id)!
+            let tokens = try await SessionStore.issue(
+                familyID: UUID(), organizationID: organizationID, userID: userID, client: request.client,
+                lifetimes: lifetimes, on: connection)
+            try await AuditLog.record(
+                .signedUp, organizationID: organizationID, userID: userID, client: request.client,
+                details: ["slug": input.slug], on: connection)
+            return Identity.SignUpResponse(tokens: tokens, user: user, organization: organization)
+        }
+    }
+
+    /// Checks the lockout first, then the password (always one scrypt verification, against a
+    /// dummy hash when the email is unknown), then whether the account may log in.
+    func logIn(_ request: Identity.LogInRequest, _ context: RPCContext) async throws -> Identity.LogInResponse {
+        let email = SignUpInput.normalizedEmail(request.email)
+        let address = request.client?.ipAddress ?? ""
+        guard !email.isEmpty, !request.password.isEmpty else {
+            throw RPCError(.invalidArgument, "email and password are required")
+        }
+        let (wait, credentials) = try await database.withConnection { connection in
+            let wait = try await LoginAttemptStore.retryAfter(
+                email: email, address: address, rule: lockout, on: connection)
+            if wait > 0 {
+                try await AuditLog.record(
+                    .loginLocked, organizationID: nil, userID: nil, client: request.client,
+                    details: ["email": email], on: connection)
+                return (wait, nil as UserStore.Credentials?)
+            }
+            return (wait, try await UserStore.credentials(email: email, on: connection))
+        }
+        if wait > 0 { return Identity.LogInResponse(retryAfterSeconds: wait) }
+
+        let matches =
+            request.password.utf8.count <= SignUpInput.maximumPasswordLength
+            && (try? hasher.verify(request.password, against: credentials?.passwordHash ?? dummyPasswordHash)) == true
+        guard let credentials, matches else {
+            try await database.withConnection { connection in
+                try await LoginAttemptStore.record(email: email, address: address, succeeded: false, on: connection)
+                try await AuditLog.record(
+                    .loginFailed, organizationID: credentials?.organizationID, userID: credentials?.id,
+                    client: request.client, details: ["email": email], on: connection)
+            }
+            throw RPCError(.unauthenticated, "invalid email or password")
+        }
+        guard credentials.canLogIn else {
+            try await database.withConnection { connection in
+                try await AuditLog.record(
+                    .loginRefused, organizationID: credentials.organizationID, userID: credentials.id,
+                    client: request.client, on: connection)
+            }
+            throw RPCError(.permissionDenied, "this account or its organization is not active")
+        }
+        let rehash = hasher.needsRehash(credentials.passwordHash) ? try hasher.hash(request.password) : nil
+        return try await database.withTransaction { connection in
+            try await LoginAttemptStore.record(email: email, address: address, succeeded: true, on: connection)
+            try await UserStore.recordLogin(id: credentials.id, newPasswordHash: rehash, on: connection)
+            let tokens = try await SessionStore.issue(
+                familyID: UUID(), organizationID: credentials.organizationID, userID: credentials.id,
+                client: request.client, lifetimes: lifetimes, on: connection)
+            try await AuditLog.record(
+                .loginSucceeded, organizationID: credentials.organizationID, userID: credentials.id,
+                client: request.client, on: connection)
+            let user = try await UserStore.find(
+                id: credentials.id, organizationID: credentials.organizationID, on: connection)
+            return Identity.LogInResponse(tokens: tokens, user: user)
+        }
+    }
+
+    /// What a refresh did, decided under the session's row lock.
+    private enum RefreshOutcome: Sendable {
+        case issued(Identity.TokenPair)
+        case reused
+        case refused
+    }
+
+    /// Rotates the refresh token; presenting an already rotated one revokes its whole family
+    /// (committed before the caller hears `UNAUTHENTICATED`).
+    func refresh(_ request: Identity.RefreshRequest, _ context: RPCContext) async throws -> Identity.RefreshResponse {
+        guard !request.refreshToken.isEmpty else { throw RPCError(.invalidArgument, "refresh_token is required") }
+        let outcome: RefreshOutcome = try await database.withTransaction { connection in
+            guard let target = try await SessionStore.lockForRefresh(refreshToken: request.refreshToken, on: connection)
+            else { return .refused }
+            if target.rotated {
+                let revoked = try await SessionStore.revokeFamily(
+                    target.familyID, reason: "refresh_reuse", on: connection)
+                try await AuditLog.record(
+                    .refreshReused, organizationID: target.organizationID, userID: target.userID,
+                    client: request.client,
+                    details: ["session_id": target.familyID.uuidString.lowercased(), "revoked": "\(revoked)"],
+                    on: connection)
+                return .reused
+            }
+            guard target.usable else { return .refused }
+            try await SessionStore.markRotated(id: target.id, on: connection)
+            return .issued(
+                try await SessionStore.issue(
+                    familyID: target.familyID, organizationID: target.organizationID, userID: target.userID,
+                    client: request.client, lifetimes: lifetimes, on: connection))
+        }
+        switch outcome {
+        case .issued(let tokens): return Identity.RefreshResponse(tokens: tokens)
+        case .reused: throw RPCError(.unauthenticated, "refresh token was already used; the session is revoked")
+        case .refused: throw RPCError(.unauthenticated, "invalid or expired refresh token")
+        }
+    }
+}

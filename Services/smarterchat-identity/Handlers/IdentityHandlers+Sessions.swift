@@ -1,0 +1,70 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// ValidateToken, GetMe, ListSessions, RevokeSession: calls about the caller's own sessions.
+extension IdentityHandlers {
+    /// The gateway's check of a bearer token: `UNAUTHENTICATED` unless it is live.
+    func validateToken(_ request: Identity.ValidateTokenRequest) async throws -> Identity.ValidateTokenResponse {
+        guard !request.accessToken.isEmpty, request.accessToken.utf8.count <= 256,
+            let found = try await database.withConnection({ connection in
+                try await SessionStore.validate(accessToken: request.accessToken, on: connection)
+            })
+        else { throw RPCError(.unauthenticated, "invalid or expired token") }
+        return Identity.ValidateTokenResponse(
+            organizationId: found.organizationID.uuidString.lowercased(), userId: found.userID.uuidString.lowercased(),
+            role: found.role, sessionId: found.sessionID.uuidString.lowercased(), expiresIn: found.expiresIn)
+    }
+
+    func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
+        let caller = try AuthenticatedUser(context)
+        return try await database.withConnection { connection in
+            guard
+                let user = try await UserStore.find(
+                    id: caller.userID, organizationID: caller.organizationID, on: connection),
+                let organization = try await OrganizationStore.find(id: caller.organizationID, on: connection)
+            else { throw RPCError(.notFound, "user not found") }
+            return Identity.GetMeResponse(user: user, organization: organization)
+        }
+    }
+
+    func listSessions(
+        _ request: Identity.ListSessionsRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.ListSessionsResponse
+    {
+        let caller = try AuthenticatedUser(context)
+        var sessions = try await database.withConnection { connection in
+            try await SessionStore.list(userID: caller.userID, organizationID: caller.organizationID, on: connection)
+        }
+        let current = request.currentSessionId.lowercased()
+        for index in sessions.indices { sessions[index].current = !current.isEmpty && sessions[index].id == current }
+        return Identity.ListSessionsResponse(sessions: sessions)
+    }
+
+    /// Revokes one of the caller's sessions; another user's or tenant's id answers `NOT_FOUND`.
+    func revokeSession(
+        _ request: Identity.RevokeSessionRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.RevokeSessionResponse
+    {
+        let caller = try AuthenticatedUser(context)
+        guard let familyID = UUID(uuidString: request.sessionId) else {
+            throw RPCError(.notFound, "session not found")
+        }
+        try await database.withTransaction { connection in
+            guard
+                try await SessionStore.belongs(
+                    familyID: familyID, userID: caller.userID, organizationID: caller.organizationID, on: connection)
+            else { throw RPCError(.notFound, "session not found") }
+            let revoked = try await SessionStore.revokeFamily(familyID, reason: "revoked", on: connection)
+            if revoked > 0 {
+                try await AuditLog.record(
+                    .sessionRevoked, organizationID: caller.organizationID, userID: caller.userID, client: nil,
+                    details: ["session_id": familyID.uuidString.lowercased()], on: connection)
+            }
+        }
+        return Identity.RevokeSessionResponse()
+    }
+}

@@ -1,0 +1,58 @@
+import Contracts
+import Cryptography
+import Foundation
+import Postgres
+import RPC
+
+/// The identity service's RPC handlers and what they share: the database, the password
+/// hasher, token lifetimes and the lockout rule.
+struct IdentityHandlers: Sendable {
+    let database: PostgresClient
+    let hasher: PasswordHasher
+    let lifetimes: SessionStore.Lifetimes
+    let lockout: LoginAttemptStore.Rule
+    /// A hash of a random password, verified when an email is unknown so that a login takes
+    /// as long whether or not the account exists.
+    let dummyPasswordHash: String
+
+    init(configuration: IdentityConfiguration, database: PostgresClient) throws {
+        self.database = database
+        self.hasher = try PasswordHasher(parameters: configuration.passwordParameters)
+        self.lifetimes = .init(access: configuration.accessTokenLifetime, refresh: configuration.refreshTokenLifetime)
+        self.lockout = .init(failures: configuration.lockoutFailures, window: configuration.lockoutWindow)
+        self.dummyPasswordHash = try hasher.hash(SecureRandom.token())
+    }
+
+    /// Registers every identity method on `router`.
+    func register(on router: RPCRouter) {
+        router.register(Identity.Service.signUp) { request, context in try await signUp(request, context) }
+        router.register(Identity.Service.logIn) { request, context in try await logIn(request, context) }
+        router.register(Identity.Service.refresh) { request, context in try await refresh(request, context) }
+        router.register(Identity.Service.validateToken) { request, _ in try await validateToken(request) }
+        router.register(Identity.Service.getMe) { _, context in try await getMe(context) }
+        router.register(Identity.Service.listSessions) { request, context in
+            try await listSessions(request, context)
+        }
+        router.register(Identity.Service.revokeSession) { request, context in
+            try await revokeSession(request, context)
+        }
+    }
+}
+
+/// The organization and user a call is made for, from the principal in its metadata.
+struct AuthenticatedUser: Sendable {
+    var organizationID: UUID
+    var userID: UUID
+    var role: String
+
+    /// Reads the principal the gateway set; `UNAUTHENTICATED` when there is none.
+    init(_ context: RPCContext) throws {
+        let principal = context.principal
+        guard let organizationID = UUID(uuidString: principal.organizationId),
+            let userID = UUID(uuidString: principal.userId)
+        else { throw RPCError(.unauthenticated, "authentication required") }
+        self.organizationID = organizationID
+        self.userID = userID
+        self.role = principal.role
+    }
+}

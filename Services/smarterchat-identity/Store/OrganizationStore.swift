@@ -1,0 +1,53 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// SQL for `organizations`.
+enum OrganizationStore {
+    /// Inserts a new active organization on the free plan's defaults.
+    ///
+    /// - Throws: `ALREADY_EXISTS` "organization slug is taken" when the slug is in use.
+    static func create(
+        name: String, slug: String, on connection: PostgresConnection
+    ) async throws
+        -> Identity.Organization
+    {
+        do {
+            let rows = try await connection.query(
+                """
+                INSERT INTO organizations (name, slug) VALUES ($1, $2)
+                RETURNING id, name, slug, plan, status, max_agents, max_conversations_per_month, max_users,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                """, [name, slug])
+            guard let row = rows.firstRow else { throw RPCError(.internalError, "internal error") }
+            return try organization(from: row)
+        } catch let error as PostgresError where error.code == .alreadyExists {
+            throw RPCError(.alreadyExists, "organization slug is taken", cause: error)
+        }
+    }
+
+    /// The organization `id`, or nil.
+    static func find(id: UUID, on connection: PostgresConnection) async throws -> Identity.Organization? {
+        let rows = try await connection.query(
+            """
+            SELECT id, name, slug, plan, status, max_agents, max_conversations_per_month, max_users,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            FROM organizations WHERE id = $1 AND deleted_at IS NULL
+            """, [id])
+        return try rows.firstRow.map(organization(from:))
+    }
+
+    private static func organization(from row: PostgresRow) throws -> Identity.Organization {
+        Identity.Organization(
+            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+            name: try row.decode(String.self, "name"),
+            slug: try row.decode(String.self, "slug"),
+            plan: try row.decode(String.self, "plan"),
+            status: try row.decode(String.self, "status"),
+            maxAgents: try row.decode(Int32?.self, "max_agents") ?? 0,
+            maxConversationsPerMonth: try row.decode(Int32?.self, "max_conversations_per_month") ?? 0,
+            maxUsers: try row.decode(Int32?.self, "max_users") ?? 0,
+            createdAt: try row.decode(String?.self, "created_at") ?? "")
+    }
+}

@@ -1,0 +1,96 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// SQL for `users`.
+enum UserStore {
+    /// What a login needs to know about the user an email names.
+    struct Credentials: Sendable {
+        var id: UUID
+        var organizationID: UUID
+        var passwordHash: String
+        /// The user is active and not deleted, and so is their organization.
+        var canLogIn: Bool
+    }
+
+    /// Inserts a user; the email is stored as given (callers lowercase it).
+    ///
+    /// - Throws: `ALREADY_EXISTS` "email is already registered" when the email is in use.
+    static func create(
+        organizationID: UUID, email: String, passwordHash: String, fullName: String, role: String,
+        on connection: PostgresConnection
+    ) async throws -> Identity.User {
+        do {
+            let rows = try await connection.query(
+                """
+                INSERT INTO users (organization_id, email, password_hash, full_name, role)
+                VALUES ($1, $2, $3, $4, $5)
+                RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
+                    avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                """, [organizationID, email, passwordHash, fullName, role])
+            guard let row = rows.firstRow else { throw RPCError(.internalError, "internal error") }
+            return try user(from: row)
+        } catch let error as PostgresError where error.code == .alreadyExists {
+            throw RPCError(.alreadyExists, "email is already registered", cause: error)
+        }
+    }
+
+    /// The credentials of the user with `email` (lowercased), or nil.
+    static func credentials(email: String, on connection: PostgresConnection) async throws -> Credentials? {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.organization_id, u.password_hash,
+                (u.status = 'active' AND u.deleted_at IS NULL AND o.status = 'active' AND o.deleted_at IS NULL)
+                    AS can_log_in
+            FROM users u JOIN organizations o ON o.id = u.organization_id
+            WHERE u.email = $1
+            """, [email])
+        guard let row = rows.firstRow else { return nil }
+        return Credentials(
+            id: try row.decode(UUID.self, "id"), organizationID: try row.decode(UUID.self, "organization_id"),
+            passwordHash: try row.decode(String.self, "password_hash"),
+            canLogIn: try row.decode(Bool.self, "can_log_in"))
+    }
+
+    /// The user `id` of organization `organizationID` (never another tenant's), or nil.
+    static func find(
+        id: UUID, organizationID: UUID, on connection: PostgresConnection
+    ) async throws
+        -> Identity.User?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
+                avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            FROM users WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
+            """, [id, organizationID])
+        return try rows.firstRow.map(user(from:))
+    }
+
+    /// Records a successful login, and the password's new hash when its parameters were raised.
+    static func recordLogin(id: UUID, newPasswordHash: String?, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            """
+            UPDATE users SET last_login_at = CURRENT_TIMESTAMP, password_hash = COALESCE($2, password_hash)
+            WHERE id = $1
+            """, [id, newPasswordHash])
+    }
+
+    private static func user(from row: PostgresRow) throws -> Identity.User {
+        Identity.User(
+            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+            organizationId: try row.decode(UUID.self, "organization_id").uuidString.lowercased(),
+            email: try row.decode(String.self, "email"),
+            fullName: try row.decode(String.self, "full_name"),
+            role: try row.decode(String.self, "role"),
+            status: try row.decode(String.self, "status"),
+            emailVerified: try row.decode(Bool?.self, "email_verified") ?? false,
+            twoFactorEnabled: try row.decode(Bool?.self, "two_factor_enabled") ?? false,
+            avatarUrl: try row.decode(String?.self, "avatar_url") ?? "",
+            lastLoginAt: try row.decode(String?.self, "last_login_at") ?? "",
+            createdAt: try row.decode(String?.self, "created_at") ?? "")
+    }
+}

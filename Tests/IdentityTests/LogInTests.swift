@@ -1,0 +1,126 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+import Testing
+
+@testable import IdentityService
+
+@Suite("Log in: passwords, lockout and inactive accounts")
+struct LogInTests {
+    func logIn(
+        _ fixture: IdentityFixture, _ email: String, _ password: String, address: String = "192.0.2.1"
+    ) async throws -> Identity.LogInResponse {
+        try await fixture.call(
+            Identity.Service.logIn,
+            Identity.LogInRequest(
+                email: email, password: password, client: Identity.ClientInfo(ipAddress: address, userAgent: "tests")))
+    }
+
+    /// A test address nobody else uses, so address lockouts of other tests do not interfere.
+    func address() -> String { "198.51.100.\(Int.random(in: 1...254))-\(UUID().uuidString.prefix(6))" }
+
+    @Test("the right password (any case of email) opens a new session; a wrong one is UNAUTHENTICATED")
+    func passwordDecides() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (signUp, email, password) = try await fixture.signUp()
+        let response = try await logIn(fixture, email.uppercased(), password, address: address())
+        let tokens = try #require(response.tokens)
+        #expect(response.retryAfterSeconds == 0)
+        #expect(tokens.sessionId != signUp.tokens!.sessionId)
+        #expect(response.user?.lastLoginAt.isEmpty == false)
+        #expect(
+            await fixture.failure { try await logIn(fixture, email, password + "x", address: address()) }
+                == .unauthenticated)
+        #expect(
+            await fixture.failure {
+                try await logIn(fixture, "nobody-\(UUID())@example.com", password, address: address())
+            } == .unauthenticated)
+        #expect(await fixture.failure { try await logIn(fixture, "", "", address: address()) } == .invalidArgument)
+        #expect(try await fixture.auditCount("login.failed", email: email) == 1)
+    }
+
+    @Test("after 5 failures for an account, even the right password waits (Retry-After) and it is audited")
+    func accountLockout() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (_, email, password) = try await fixture.signUp()
+        for _ in 1...5 {
+            #expect(
+                await fixture.failure { try await logIn(fixture, email, "wrong password", address: address()) }
+                    == .unauthenticated)
+        }
+        let refused = try await logIn(fixture, email, password, address: address())
+        #expect(refused.tokens == nil)
+        #expect(refused.retryAfterSeconds > 800 && refused.retryAfterSeconds <= 900)
+        #expect(try await fixture.auditCount("login.locked", email: email) == 1)
+    }
+
+    @Test("after 5 failures from one address, other accounts from it wait too")
+    func addressLockout() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (_, email, password) = try await fixture.signUp()
+        let attacker = address()
+        for attempt in 1...5 {
+            let code = await fixture.failure {
+                try await logIn(fixture, "guess-\(attempt)-\(UUID())@example.com", "wrong password", address: attacker)
+            }
+            #expect(code == .unauthenticated)
+        }
+        let refused = try await logIn(fixture, email, password, address: attacker)
+        #expect(refused.tokens == nil && refused.retryAfterSeconds > 0)
+        let elsewhere = try await logIn(fixture, email, password, address: address())
+        #expect(elsewhere.tokens != nil)
+    }
+
+    @Test("an unknown email costs a password verification like a known one")
+    func unknownEmailTakesAsLong() async throws {
+        // A cost where scrypt (tens of ms) outweighs the queries, so skipping it would show.
+        let fixture = try await IdentityFixture.shared().withPasswordCost(logN: 14)
+        let (_, email, _) = try await fixture.signUp()
+        let clock = ContinuousClock()
+        var known: [Duration] = [], unknown: [Duration] = []
+        for _ in 0..<3 {
+            known.append(
+                try await clock.measure {
+                    _ = await fixture.failure { try await logIn(fixture, email, "wrong password", address: address()) }
+                })
+            unknown.append(
+                try await clock.measure {
+                    _ = await fixture.failure {
+                        try await logIn(fixture, "ghost-\(UUID())@example.com", "wrong password", address: address())
+                    }
+                })
+        }
+        // Without the dummy verification an unknown email skips scrypt entirely; with it the
+        // two medians are alike. The bound is loose: the machine is shared.
+        #expect(unknown.sorted()[1] * 3 > known.sorted()[1])
+        #expect(try await fixture.auditCount("login.failed", email: email) == 3)
+    }
+
+    @Test("suspended organizations and inactive users cannot log in, and their tokens stop working")
+    func inactiveAccounts() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (signUp, email, password) = try await fixture.signUp()
+        let token = signUp.tokens!.accessToken
+        let organizationID = UUID(uuidString: signUp.organization!.id)!
+        try await fixture.database.execute(
+            "UPDATE organizations SET status = 'suspended' WHERE id = $1", [organizationID])
+        #expect(
+            await fixture.failure { try await logIn(fixture, email, password, address: address()) } == .permissionDenied
+        )
+        #expect(await fixture.failure { try await fixture.principal(for: token) } == .unauthenticated)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Identity.Service.refresh, Identity.RefreshRequest(refreshToken: signUp.tokens!.refreshToken))
+            } == .unauthenticated)
+
+        try await fixture.database.execute("UPDATE organizations SET status = 'active' WHERE id = $1", [organizationID])
+        #expect(try await fixture.principal(for: token).organizationId == signUp.organization!.id)
+        try await fixture.database.execute("UPDATE users SET status = 'inactive' WHERE email = $1", [email])
+        #expect(
+            await fixture.failure { try await logIn(fixture, email, password, address: address()) } == .permissionDenied
+        )
+        #expect(await fixture.failure { try await fixture.principal(for: token) } == .unauthenticated)
+    }
+}
