@@ -178,7 +178,16 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                     let connection = try await RPCClientConnection.connect(
                         to: path, group: eventLoop, maximumFrameSize: configuration.maximumFrameSize,
                         connectTimeout: configuration.connectTimeout, logger: logger)
-                    pool.withLock { $0.replicas[path] = .ready(connection) }
+                    // shutdown() closes only the connections it can see: one that finished
+                    // connecting after it ran would stay open, so it is closed here.
+                    let isShutDown = pool.withLock { pool -> Bool in
+                        if !pool.isShutDown { pool.replicas[path] = .ready(connection) }
+                        return pool.isShutDown
+                    }
+                    if isShutDown {
+                        connection.close()
+                        throw RPCError.transport("client is shut down", notProcessed: true)
+                    }
                     return connection
                 } catch {
                     let delay = backoff(failures: failures + 1)

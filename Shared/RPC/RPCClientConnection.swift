@@ -42,23 +42,20 @@ final class RPCClientConnection: Sendable {
         logger[metadataKey: "rpc.socket"] = "\(path)"
         let status = Status()
         let connectionLogger = logger
-        let channel = try await ClientBootstrap(group: group)
+        // The handler is taken from the initializer rather than looked up after the connect:
+        // a server may send GOAWAY and the connection close before a lookup could run, which
+        // would turn a healthy replica into a failed connect (and put it in backoff).
+        let (channel, handler) = try await ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(connectTimeout))
-            .channelInitializer { channel in
+            .connect(unixDomainSocketPath: path) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let handler = RPCClientConnectionHandler(shared: status, logger: connectionLogger)
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(RPCFrameDecoder(maximumFrameSize: maximumFrameSize)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        RPCClientConnectionHandler(shared: status, logger: connectionLogger))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    return (channel, NIOLoopBound(handler, eventLoop: channel.eventLoop))
                 }
             }
-            .connect(unixDomainSocketPath: path)
-            .get()
-        let handler = try await channel.eventLoop.submit {
-            NIOLoopBound(
-                try channel.pipeline.syncOperations.handler(type: RPCClientConnectionHandler.self),
-                eventLoop: channel.eventLoop)
-        }.get()
         channel.closeFuture.whenComplete { _ in status.markClosed() }
         return RPCClientConnection(path: path, channel: channel, status: status, handler: handler)
     }

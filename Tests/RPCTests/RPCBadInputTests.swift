@@ -5,9 +5,10 @@ import Testing
 
 @Suite("Bad input closes only the offending connection")
 struct RPCBadInputTests {
-    /// Runs `misbehave` against a fresh server while a well-behaved client keeps calling.
+    /// Runs `misbehave` against a fresh server while a well-behaved client keeps calling; at
+    /// the end `openAtEnd` connections remain (the bystander's, unless it idles out too).
     private func withBystander(
-        configure: (inout RPCServerConfiguration) -> Void = { _ in },
+        configure: (inout RPCServerConfiguration) -> Void = { _ in }, openAtEnd: Int = 1,
         _ misbehave: (RPCTestHarness, RPCServer, RPCClient) async throws -> Void
     ) async throws {
         let harness = RPCTestHarness()
@@ -16,7 +17,7 @@ struct RPCBadInputTests {
         #expect(try await client.call(Echo.echo, EchoMessage(text: "before")).text == "before")
         try await misbehave(harness, server, client)
         #expect(try await client.call(Echo.echo, EchoMessage(text: "after")).text == "after")
-        #expect(await eventually { server.counters.openConnections == 1 })
+        #expect(await eventually { server.counters.openConnections == openAtEnd })
         client.shutdown()
         await harness.tearDown()
     }
@@ -26,7 +27,7 @@ struct RPCBadInputTests {
         try await withBystander { harness, server, _ in
             let socket = try RawSocket(path: server.configuration.socketPath)
             socket.send(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            #expect(socket.isClosedByPeer())
+            #expect(await socket.isClosedByPeer())
             #expect(await eventually { harness.recorder.count(containing: "closing connection") == 1 })
             #expect(server.counters.badInputClosures == 1)
         }
@@ -37,7 +38,7 @@ struct RPCBadInputTests {
         try await withBystander { harness, server, _ in
             let socket = try RawSocket(path: server.configuration.socketPath)
             socket.send([0, 0, 0, 5, 99, 0, 0, 0, 1])
-            #expect(socket.isClosedByPeer())
+            #expect(await socket.isClosedByPeer())
             #expect(await eventually { harness.recorder.count(containing: "unknown frame type 99") == 1 })
         }
     }
@@ -48,7 +49,7 @@ struct RPCBadInputTests {
             let socket = try RawSocket(path: server.configuration.socketPath)
             // Request frame, call 1, header length 3 holding a truncated string field.
             socket.send([0, 0, 0, 12, 1, 0, 0, 0, 1, 0, 0, 0, 3, 0x0A, 0x09, 0x41])
-            #expect(socket.isClosedByPeer())
+            #expect(await socket.isClosedByPeer())
             #expect(await eventually { harness.recorder.count(containing: "request header") == 1 })
         }
     }
@@ -58,7 +59,7 @@ struct RPCBadInputTests {
         try await withBystander(configure: { $0.maximumFrameSize = 1024 }) { harness, server, _ in
             let socket = try RawSocket(path: server.configuration.socketPath)
             socket.send([0, 0, 0x04, 0x01, 1, 0, 0, 0, 1])  // 1025 bytes announced
-            #expect(socket.isClosedByPeer())
+            #expect(await socket.isClosedByPeer())
             #expect(await eventually { harness.recorder.count(containing: "over the limit of 1024") == 1 })
         }
     }
@@ -77,13 +78,35 @@ struct RPCBadInputTests {
 
     @Test("a peer that connects and sends nothing is closed when idle and disturbs no one")
     func silentPeer() async throws {
-        try await withBystander(configure: { $0.idleTimeout = .milliseconds(200) }) { harness, server, client in
+        // Every connection idles out here, the bystander's too: at the end none is left.
+        try await withBystander(configure: { $0.idleTimeout = .milliseconds(200) }, openAtEnd: 0) {
+            harness, server, client in
             let socket = try RawSocket(path: server.configuration.socketPath)
-            #expect(await eventually { server.counters.openConnections == 2 })
             #expect(try await client.call(Echo.echo, EchoMessage(text: "meanwhile")).text == "meanwhile")
-            #expect(socket.isClosedByPeer(timeoutMilliseconds: 3000))
+            let goAway = await socket.receiveFrame()
+            #expect(goAway?.kind == .goAway)
+            #expect(await socket.isClosedByPeer())
             #expect(harness.recorder.count(containing: "closing idle connection") >= 1)
         }
+    }
+
+    @Test("after an idle GOAWAY a request that raced it is answered UNAVAILABLE, not cut off")
+    func requestRacingIdleGoAway() async throws {
+        let harness = RPCTestHarness()
+        let server = try await harness.startServer(router: Echo.router()) { $0.idleTimeout = .milliseconds(100) }
+        let socket = try RawSocket(path: server.configuration.socketPath)
+        let goAway = await socket.receiveFrame()
+        #expect(goAway?.kind == .goAway)
+        // A client that sent this before reading the GOAWAY must learn it was not started.
+        socket.send(RPCWireFixtures.requestFrame(callID: 1, method: Echo.echo.fullName, message: []))
+        let response = try #require(await socket.receiveFrame())
+        #expect(response.kind == .response && response.callID == 1)
+        let (header, _) = try response.callParts()
+        #expect(try WireResponseHeader.decode(header).code == RPCError.Code.unavailable.rawValue)
+        // Nobody closes it from this side: the server does, after its grace period.
+        #expect(await socket.isClosedByPeer())
+        #expect(await eventually { server.counters.openConnections == 0 })
+        await harness.tearDown()
     }
 
     @Test("a peer that disappears mid-call has its handler cancelled and nothing leaks")

@@ -31,7 +31,7 @@ struct RPCConnectionTests {
         let server = try await harness.startServer(router: Echo.router())
         let socket = try RawSocket(path: server.configuration.socketPath)
         socket.send([0, 0, 0, 13, 4, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
-        #expect(socket.receive(count: 17) == [0, 0, 0, 13, 5, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(await socket.receive(count: 17) == [0, 0, 0, 13, 5, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8])
         await harness.tearDown()
     }
 
@@ -73,13 +73,16 @@ struct RPCConnectionTests {
     @Test("a connection the server closes as idle is replaced without failing calls")
     func idleConnectionReplaced() async throws {
         let harness = RPCTestHarness()
-        let server = try await harness.startServer(router: Echo.router()) { $0.idleTimeout = .milliseconds(50) }
+        let server = try await harness.startServer(router: Echo.router()) { $0.idleTimeout = .milliseconds(200) }
         let client = harness.client()
         for round in 0..<3 {
             #expect(try await client.call(Echo.echo, EchoMessage(text: "\(round)")).text == "\(round)")
             #expect(await eventually { server.counters.openConnections == 0 })
+            // At least one idle close per round; a loaded machine may add one more when a fresh
+            // connection's first request reaches the server after its idle timer fired (that
+            // call was not started, so it was resent on a new connection and still succeeded).
+            #expect(harness.recorder.count(containing: "closing idle connection") >= round + 1)
         }
-        #expect(harness.recorder.count(containing: "closing idle connection") == 3)
         client.shutdown()
         await harness.tearDown()
     }

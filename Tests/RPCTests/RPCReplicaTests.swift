@@ -49,17 +49,20 @@ struct RPCReplicaTests {
     func noRetryForNonIdempotent() async throws {
         let harness = RPCTestHarness()
         let probe = Echo.Probe()
+        let other = Echo.Probe()
         let server = try await harness.startServer(replica: 1, router: Echo.router(probe: probe))
-        try await harness.startServer(replica: 2, router: Echo.router())
+        try await harness.startServer(replica: 2, router: Echo.router(probe: other))
         let client = harness.client()
         // GetSlow is idempotent; wrap it under a non-idempotent descriptor to test the rule.
         let slowButUnsafe = Contracts.MethodDescriptor<EchoMessage, EchoMessage>(
             service: Echo.descriptor.name, name: "GetSlow", isIdempotent: false)
+        // Round-robin sends a call to either replica: repeat until one lands on the first.
         var attempts = 0
         while probe.started == 0, attempts < 10 {
             attempts += 1
+            let otherStartedBefore = other.started
             let call = Task { try await client.call(slowButUnsafe, EchoMessage(text: "x", delayMilliseconds: 300)) }
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(await eventually { probe.started == 1 || other.started > otherStartedBefore })
             if probe.started == 1 {
                 await harness.kill(server)
                 let error = await #expect(throws: RPCError.self) { _ = try await call.value }
@@ -135,6 +138,8 @@ struct RPCReplicaTests {
         try await harness.startServer(replica: 2, router: Echo.router(instance: "b:"))
         let stopped = await harness.drain(serverA)
         #expect(await eventually { !serverA.isListening })
+        // A call sent before the client has read the GOAWAY is still A's to answer; wait for it.
+        #expect(await eventually { harness.recorder.count(containing: "server sent GOAWAY") == 1 })
         for _ in 0..<5 {
             #expect(try await client.call(Echo.getSlow, EchoMessage(text: "y")).text == "b:y")
         }

@@ -43,7 +43,14 @@ final class LogRecorder: Sendable {
 }
 
 /// A temporary run directory with servers started in it, shut down at the end.
+///
+/// Its waits and the clients' default timeout are generous on purpose: the full suite runs
+/// every test in parallel on two cores, where a task can wait seconds for a thread. An
+/// assertion about eventual behaviour still fails when the behaviour breaks, only later.
 final class RPCTestHarness: Sendable {
+    /// How long a wait for something that should happen soon may take before a test fails.
+    static let patience: Duration = .seconds(30)
+
     let runDirectory: String
     let recorder = LogRecorder()
     private let running = Mutex<[(server: RPCServer, group: ServiceGroup, task: Task<Void, any Error>)]>([])
@@ -66,7 +73,7 @@ final class RPCTestHarness: Sendable {
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: quiet))
         let task = Task { try await group.run() }
         running.withLock { $0.append((server, group, task)) }
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + Self.patience
         while !server.isListening {
             guard ContinuousClock.now < deadline else { throw RPCError(.unavailable, "server did not start") }
             try await Task.sleep(for: .milliseconds(2))
@@ -91,7 +98,8 @@ final class RPCTestHarness: Sendable {
 
     func client(_ configure: (inout RPCClientConfiguration) -> Void = { _ in }) -> RPCClient {
         var configuration = RPCClientConfiguration(
-            serviceName: "echo", runDirectory: runDirectory, callerName: "tests", defaultTimeout: .seconds(5))
+            serviceName: "echo", runDirectory: runDirectory, callerName: "tests",
+            defaultTimeout: Self.patience)
         configure(&configuration)
         return RPCClient(configuration: configuration, logger: recorder.logger("client"))
     }
@@ -120,7 +128,7 @@ final class RPCTestHarness: Sendable {
 }
 
 /// Waits until `condition` holds, up to `timeout`; returns whether it did.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+func eventually(timeout: Duration = RPCTestHarness.patience, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         if ContinuousClock.now >= deadline { return false }
