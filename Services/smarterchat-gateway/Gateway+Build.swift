@@ -13,6 +13,8 @@ func buildGateway(
     router.add(middleware: APIErrorMiddleware())
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
+    AuthRoutes(identity: clients.identity, validator: TokenValidator(identity: clients.identity))
+        .register(on: router)
     return Application(
         router: router,
         configuration: .init(

@@ -1,3 +1,4 @@
+import Contracts
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -9,15 +10,24 @@ struct GatewayRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// The client's `X-Request-Id` when it sent a sensible one, else Hummingbird's id.
     var requestID: String
+    /// The client's IP address as the socket saw it (empty when unknown).
+    var remoteAddress: String
+    /// Who the request is made for, set by ``AuthenticationMiddleware`` (empty when public).
+    var principal: Principal
+    /// The session of the bearer token, set by ``AuthenticationMiddleware``.
+    var sessionID: String
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress ?? ""
+        self.principal = Principal()
+        self.sessionID = ""
     }
 
-    /// Metadata for an RPC call made on behalf of this request.
+    /// Metadata for an RPC call made on behalf of this request: its id and its principal.
     var callMetadata: CallMetadata {
-        CallMetadata(requestID: requestID, caller: "gateway")
+        CallMetadata(requestID: requestID, caller: "gateway", principal: principal)
     }
 }
 

@@ -1,0 +1,47 @@
+import Contracts
+import HTTPTypes
+import Hummingbird
+import Logging
+import RPC
+
+/// Requires `Authorization: Bearer <token>` and puts the token's principal (organization,
+/// user, role) and session on the context, so every service call made for the request
+/// carries them. A missing, malformed or invalid token answers 401 JSON with
+/// `WWW-Authenticate: Bearer`.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let validator: TokenValidator
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let token = Self.bearerToken(request.headers[.authorization]) else {
+            throw Self.unauthenticated("missing or malformed bearer token")
+        }
+        let validated: TokenValidator.Validated
+        do {
+            validated = try await validator.validate(token, metadata: context.callMetadata)
+        } catch let error as RPCError where error.code == .unauthenticated {
+            throw Self.unauthenticated("invalid or expired token")
+        }
+        var context = context
+        context.principal = validated.principal
+        context.sessionID = validated.sessionID
+        context.logger[metadataKey: "user.id"] = "\(validated.principal.userId)"
+        return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
+        return String(parts[1])
+    }
+
+    static func unauthenticated(_ message: String) -> APIError {
+        var error = APIError(status: .unauthorized, code: "unauthenticated", message: message)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
+    }
+}

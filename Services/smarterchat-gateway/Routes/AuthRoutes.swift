@@ -1,0 +1,99 @@
+import Contracts
+import HTTPTypes
+import Hummingbird
+import RPC
+import ServiceKit
+
+/// The identity routes of the REST API (`/api/v1`), documented in docs/openapi.yaml.
+///
+/// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`.
+/// With a bearer token: `POST /auth/logout` (204), `GET /me`, `GET /sessions`,
+/// `DELETE /sessions/{id}` (204).
+struct AuthRoutes: Sendable {
+    let identity: any RPCCaller
+    let validator: TokenValidator
+    /// How long a call to identity may take (a login runs scrypt).
+    let timeout: Duration = .seconds(10)
+
+    func register(on router: Router<GatewayRequestContext>) {
+        let api = router.group("api/v1")
+        api.post("auth/signup") { request, context in try await signUp(request, context) }
+        api.post("auth/login") { request, context in try await logIn(request, context) }
+        api.post("auth/refresh") { request, context in try await refresh(request, context) }
+        let authenticated = api.group().add(middleware: AuthenticationMiddleware(validator: validator))
+        authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
+        authenticated.get("me") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.getMe, Identity.GetMeRequest(), metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.get("sessions") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.listSessions, Identity.ListSessionsRequest(currentSessionId: context.sessionID),
+                    metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.delete("sessions/:id") { _, context in
+            let id = try context.parameters.require("id")
+            _ = try await identity.call(
+                Identity.Service.revokeSession, Identity.RevokeSessionRequest(sessionId: id),
+                metadata: context.callMetadata, timeout: timeout)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// Where the request came from, as identity records it on sessions and audit events.
+    func client(_ request: Request, _ context: GatewayRequestContext) -> Identity.ClientInfo {
+        Identity.ClientInfo(
+            ipAddress: context.remoteAddress, userAgent: String((request.headers[.userAgent] ?? "").prefix(500)))
+    }
+
+    func signUp(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var body = try await JSONBody.decode(Identity.SignUpRequest.self, from: request)
+        body.client = client(request, context)
+        let response = try await identity.call(
+            Identity.Service.signUp, body, metadata: context.callMetadata, timeout: timeout)
+        return try JSONBody.response(response, status: .created)
+    }
+
+    /// 200 with tokens; 401 for wrong credentials; 429 with `Retry-After` when locked out.
+    func logIn(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var body = try await JSONBody.decode(Identity.LogInRequest.self, from: request)
+        body.client = client(request, context)
+        let response = try await identity.call(
+            Identity.Service.logIn, body, metadata: context.callMetadata, timeout: timeout)
+        if response.retryAfterSeconds > 0 {
+            var error = APIError(
+                status: .tooManyRequests, code: "too_many_attempts",
+                message: "too many failed logins; try again later")
+            error.headers[.retryAfter] = "\(response.retryAfterSeconds)"
+            throw error
+        }
+        return try JSONBody.response(response)
+    }
+
+    func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var body = try await JSONBody.decode(Identity.RefreshRequest.self, from: request)
+        body.client = client(request, context)
+        return try JSONBody.response(
+            try await identity.call(Identity.Service.refresh, body, metadata: context.callMetadata, timeout: timeout))
+    }
+
+    /// Revokes the calling token's session (every token of it) and forgets it here at once.
+    func logOut(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await identity.call(
+            Identity.Service.revokeSession, Identity.RevokeSessionRequest(sessionId: context.sessionID),
+            metadata: context.callMetadata, timeout: timeout)
+        if let token = AuthenticationMiddleware.bearerToken(request.headers[.authorization]) {
+            validator.forget(token)
+        }
+        return Response(status: .noContent)
+    }
+}
+
+extension ServiceClients {
+    /// The identity service's client.
+    var identity: RPCClient {
+        all.first { $0.service == .identity }!.client
+    }
+}

@@ -1,0 +1,69 @@
+import Contracts
+import Cryptography
+import RPC
+import Synchronization
+
+/// Turns a bearer token into the principal it stands for, through identity's
+/// `ValidateToken`, remembering each answer for a few seconds at most.
+///
+/// The cache is why a revocation or a deactivation can take up to ``maximumAge`` to reach the
+/// gateway; it is never longer than the token's own remaining life. Only valid tokens are
+/// cached, keyed by the token's SHA-256 so the raw token is not kept.
+final class TokenValidator: Sendable {
+    /// What a valid token stands for.
+    struct Validated: Sendable, Equatable {
+        var principal: Principal
+        var sessionID: String
+    }
+
+    private struct Entry {
+        var validated: Validated
+        var expires: ContinuousClock.Instant
+    }
+
+    private let identity: any RPCCaller
+    private let maximumAge: Duration
+    private let capacity: Int
+    private let cache = Mutex<[String: Entry]>([:])
+
+    /// - Parameters:
+    ///   - identity: the identity service's client.
+    ///   - maximumAge: how long an answer is reused (default 2 s).
+    ///   - capacity: entries kept before expired ones are dropped (then all, if still full).
+    init(identity: any RPCCaller, maximumAge: Duration = .seconds(2), capacity: Int = 10_000) {
+        self.identity = identity
+        self.maximumAge = maximumAge
+        self.capacity = capacity
+    }
+
+    /// The principal of `token`; throws the RPC's `UNAUTHENTICATED` for an invalid one.
+    func validate(_ token: String, metadata: CallMetadata) async throws -> Validated {
+        let key = Hex.encode(Digest.sha256(Array(token.utf8)))
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.validated }
+        let response = try await identity.call(
+            Identity.Service.validateToken, Identity.ValidateTokenRequest(accessToken: token), metadata: metadata,
+            timeout: .seconds(5))
+        let validated = Validated(
+            principal: Principal(
+                organizationId: response.organizationId, userId: response.userId, role: response.role),
+            sessionID: response.sessionId)
+        let age = min(maximumAge, .seconds(max(0, response.expiresIn)))
+        if age > .zero {
+            cache.withLock { entries in
+                if entries.count >= capacity {
+                    entries = entries.filter { $0.value.expires > now }
+                    if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+                }
+                entries[key] = Entry(validated: validated, expires: now + age)
+            }
+        }
+        return validated
+    }
+
+    /// Forgets a token at once (after a logout through this gateway).
+    func forget(_ token: String) {
+        let key = Hex.encode(Digest.sha256(Array(token.utf8)))
+        _ = cache.withLock { $0.removeValue(forKey: key) }
+    }
+}
