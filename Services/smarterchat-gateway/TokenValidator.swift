@@ -61,6 +61,9 @@ final class TokenValidator: Sendable {
         return validated
     }
 
+    /// How many answers are cached now.
+    var cachedCount: Int { cache.withLock { $0.count } }
+
     /// Forgets a token at once (after a logout through this gateway).
     func forget(_ token: String) {
         let key = Hex.encode(Digest.sha256(Array(token.utf8)))

@@ -1,0 +1,100 @@
+import Contracts
+import RPC
+import Synchronization
+import Testing
+
+@testable import GatewayService
+
+/// A stand-in identity service answering `ValidateToken`: "good-*" tokens are valid for
+/// `expiresIn` seconds, anything else is UNAUTHENTICATED; it counts the calls it gets.
+final class FakeIdentity: Sendable {
+    /// The number of calls, shared with the handler closure.
+    final class Counter: Sendable {
+        let value = Mutex(0)
+    }
+
+    let calls = Counter()
+    let expiresIn: Int64
+    let client: RPCInProcessClient
+
+    init(expiresIn: Int64 = 3600) {
+        self.expiresIn = expiresIn
+        let router = RPCRouter(service: Identity.Service.descriptor)
+        let calls = self.calls
+        router.register(Identity.Service.validateToken) { request, _ in
+            calls.value.withLock { $0 += 1 }
+            guard request.accessToken.hasPrefix("good-") else { throw RPCError(.unauthenticated, "invalid token") }
+            return Identity.ValidateTokenResponse(
+                organizationId: "org-1", userId: "user-\(request.accessToken)", role: "admin",
+                sessionId: "session-1", expiresIn: expiresIn)
+        }
+        self.client = RPCInProcessClient(router: router)
+    }
+
+    var callCount: Int { calls.value.withLock { $0 } }
+}
+
+@Suite("The gateway's bearer token validation and its short cache")
+struct TokenValidatorTests {
+    @Test("a valid token's principal is reused within the maximum age, then asked again")
+    func cachesBriefly() async throws {
+        let identity = FakeIdentity()
+        let validator = TokenValidator(identity: identity.client, maximumAge: .milliseconds(300))
+        let first = try await validator.validate("good-a", metadata: CallMetadata())
+        #expect(first.principal.userId == "user-good-a" && first.principal.organizationId == "org-1")
+        #expect(first.principal.role == "admin" && first.sessionID == "session-1")
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        #expect(identity.callCount == 1)
+        _ = try await validator.validate("good-b", metadata: CallMetadata())
+        #expect(identity.callCount == 2)
+        try await Task.sleep(for: .milliseconds(400))
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        #expect(identity.callCount == 3)
+    }
+
+    @Test("an invalid token is never cached and fails UNAUTHENTICATED each time")
+    func failuresAreNotCached() async throws {
+        let identity = FakeIdentity()
+        let validator = TokenValidator(identity: identity.client)
+        for _ in 0..<2 {
+            await #expect(throws: RPCError.self) { try await validator.validate("bad", metadata: CallMetadata()) }
+        }
+        #expect(identity.callCount == 2)
+    }
+
+    @Test("a token that expires now is not cached past its life; a forgotten one is asked again")
+    func neverBeyondTokenLife() async throws {
+        let expiring = FakeIdentity(expiresIn: 0)
+        let validator = TokenValidator(identity: expiring.client, maximumAge: .seconds(60))
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        #expect(expiring.callCount == 2)
+
+        let identity = FakeIdentity()
+        let cached = TokenValidator(identity: identity.client, maximumAge: .seconds(60))
+        _ = try await cached.validate("good-a", metadata: CallMetadata())
+        cached.forget("good-a")
+        _ = try await cached.validate("good-a", metadata: CallMetadata())
+        #expect(identity.callCount == 2)
+    }
+
+    @Test("the cache stays within its capacity")
+    func boundedCapacity() async throws {
+        let identity = FakeIdentity()
+        let validator = TokenValidator(identity: identity.client, maximumAge: .seconds(60), capacity: 3)
+        for index in 0..<10 { _ = try await validator.validate("good-\(index)", metadata: CallMetadata()) }
+        _ = try await validator.validate("good-9", metadata: CallMetadata())
+        #expect(identity.callCount == 10)
+        #expect(validator.cachedCount <= 3)
+    }
+
+    @Test(
+        "only `Bearer <token>` headers are accepted",
+        arguments: [
+            ("Bearer abc", "abc"), ("bearer abc", "abc"), ("Basic abc", nil), ("Bearer", nil), ("Bearer a b", nil),
+            ("", nil), ("Bearer " + String(repeating: "x", count: 300), nil),
+        ] as [(String, String?)])
+    func bearerParsing(header: String, token: String?) {
+        #expect(AuthenticationMiddleware.bearerToken(header) == token)
+    }
+}
