@@ -9,7 +9,8 @@ import Contracts
 /// 2. when it does, the value packs to bytes that decode again, and that second value is
 ///    equal to the first and packs to the same bytes (the encoding is canonical);
 /// 3. libprotobuf-c unpacks and repacks those bytes unchanged, so what Swift writes into the
-///    C structs is what the C side reads.
+///    C structs is what the C side reads;
+/// 4. the value's JSON form (the gateway's) decodes to the same value.
 enum BridgeRoundTrip {
     /// Checks every property for `M`; returns whether `input` decoded.
     @discardableResult
@@ -35,7 +36,7 @@ enum BridgeRoundTrip {
         guard firstBytes == secondBytes else { fail(M.self, "re-encoding is not stable", input) }
         // A NaN makes two values with the same bits unequal; then the equal bytes above are the
         // check. (`first != first` would not do: arrays sharing storage compare equal at once.)
-        guard first == second || containsNaN(first) else {
+        guard first == second || FloatScan.containsNaN(first) else {
             fail(M.self, "decode(encode(value)) != value:\n\(first)\n\(second)", input)
         }
         firstBytes.withUnsafeBytes { bytes in
@@ -46,6 +47,7 @@ enum BridgeRoundTrip {
                 fail(M.self, "libprotobuf-c repacks Swift's bytes differently", input)
             }
         }
+        JSONRoundTrip.check(first)
         return true
     }
 
@@ -78,14 +80,6 @@ enum BridgeRoundTrip {
                 count = protobuf_c_message_pack(message, buffer.baseAddress!)
             }
         }
-    }
-
-    /// Whether a `Double` or `Float` NaN appears anywhere in `value` (read by reflection: this
-    /// runs only when two values compare unequal).
-    private static func containsNaN(_ value: Any) -> Bool {
-        if let double = value as? Double { return double.isNaN }
-        if let float = value as? Float { return float.isNaN }
-        return Mirror(reflecting: value).children.contains { containsNaN($0.value) }
     }
 
     /// Stops the process with the message type, the broken property and the input in hex.
