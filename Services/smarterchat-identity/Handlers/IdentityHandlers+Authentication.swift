@@ -8,7 +8,8 @@ import RPC
 extension IdentityHandlers {
     func signUp(_ request: Identity.SignUpRequest, _ context: RPCContext) async throws -> Identity.SignUpResponse {
         let input = try SignUpInput(request)
-        let passwordHash = try hasher.hash(input.password)
+        let hasher = self.hasher
+        let passwordHash = try await passwordWorkers.run { try hasher.hash(input.password) }
         return try await database.withTransaction { connection in
             let organization = try await OrganizationStore.create(
                 name: input.organizationName, slug: input.slug, on: connection)
@@ -48,9 +49,12 @@ extension IdentityHandlers {
         }
         if wait > 0 { return Identity.LogInResponse(retryAfterSeconds: wait) }
 
-        let matches =
-            request.password.utf8.count <= SignUpInput.maximumPasswordLength
-            && (try? hasher.verify(request.password, against: credentials?.passwordHash ?? dummyPasswordHash)) == true
+        let hasher = self.hasher, password = request.password
+        let stored = credentials?.passwordHash ?? dummyPasswordHash
+        var matches = false
+        if password.utf8.count <= SignUpInput.maximumPasswordLength {
+            matches = (try? await passwordWorkers.run { try hasher.verify(password, against: stored) }) == true
+        }
         guard let credentials, matches else {
             try await database.withConnection { connection in
                 try await LoginAttemptStore.record(email: email, address: address, succeeded: false, on: connection)
@@ -68,7 +72,9 @@ extension IdentityHandlers {
             }
             throw RPCError(.permissionDenied, "this account or its organization is not active")
         }
-        let rehash = hasher.needsRehash(credentials.passwordHash) ? try hasher.hash(request.password) : nil
+        let rehash =
+            hasher.needsRehash(credentials.passwordHash)
+            ? try await passwordWorkers.run { try hasher.hash(password) } : nil
         return try await database.withTransaction { connection in
             try await LoginAttemptStore.record(email: email, address: address, succeeded: true, on: connection)
             try await UserStore.recordLogin(id: credentials.id, newPasswordHash: rehash, on: connection)

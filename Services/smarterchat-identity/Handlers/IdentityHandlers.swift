@@ -14,6 +14,8 @@ struct IdentityHandlers: Sendable {
     /// A hash of a random password, verified when an email is unknown so that a login takes
     /// as long whether or not the account exists.
     let dummyPasswordHash: String
+    /// Where scrypt runs (never on an event loop or the cooperative pool).
+    let passwordWorkers = PasswordWorkers()
 
     init(configuration: IdentityConfiguration, database: PostgresClient) throws {
         self.database = database
