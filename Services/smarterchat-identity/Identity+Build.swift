@@ -1,12 +1,26 @@
 import Foundation
+import Logging
+import Postgres
 import ServiceKit
 
-/// The identity service: its contract, its migrations (schema `identity`) and its handlers.
+/// The identity service: its contract, its migrations (schema `identity`), its handlers and
+/// an hourly purge of expired sessions and old login attempts.
 func identityService(configuration: IdentityConfiguration = IdentityConfiguration()) -> DomainService {
     DomainService(.identity, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
         try IdentityHandlers(configuration: configuration, database: environment.database)
             .register(on: environment.router)
-        return []
+        let database = environment.database, logger = environment.logger
+        let retention = ScheduledJob(
+            name: "identity-retention", every: .seconds(3600), state: environment.state, logger: logger
+        ) {
+            let purged = try await database.withConnection { try await IdentityRetention.purge(on: $0) }
+            if purged.attempts + purged.sessions > 0 {
+                logger.info(
+                    "purged expired login data",
+                    metadata: ["identity.attempts": "\(purged.attempts)", "identity.sessions": "\(purged.sessions)"])
+            }
+        }
+        return [retention]
     }
 }
