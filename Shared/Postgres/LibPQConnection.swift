@@ -45,6 +45,9 @@ final class LibPQConnection: @unchecked Sendable {
                 ? .permissionDenied : .unavailable
             throw PostgresError(code: code, message: "could not connect to the database", serverMessage: detail)
         }
+        // The server's NOTICEs ("relation ... already exists, skipping") would otherwise go to
+        // standard error unstructured; they are informational, so they are dropped.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         return LibPQConnection(conn: conn)
     }
 
