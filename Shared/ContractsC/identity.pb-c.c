@@ -862,6 +862,186 @@ void   smarterchat__identity__revoke_session_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__revoke_session_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__change_password_request__init
+                     (Smarterchat__Identity__ChangePasswordRequest         *message)
+{
+  static const Smarterchat__Identity__ChangePasswordRequest init_value = SMARTERCHAT__IDENTITY__CHANGE_PASSWORD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__change_password_request__get_packed_size
+                     (const Smarterchat__Identity__ChangePasswordRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__change_password_request__pack
+                     (const Smarterchat__Identity__ChangePasswordRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__change_password_request__pack_to_buffer
+                     (const Smarterchat__Identity__ChangePasswordRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ChangePasswordRequest *
+       smarterchat__identity__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ChangePasswordRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__change_password_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__change_password_request__free_unpacked
+                     (Smarterchat__Identity__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__change_password_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__change_password_response__init
+                     (Smarterchat__Identity__ChangePasswordResponse         *message)
+{
+  static const Smarterchat__Identity__ChangePasswordResponse init_value = SMARTERCHAT__IDENTITY__CHANGE_PASSWORD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__change_password_response__get_packed_size
+                     (const Smarterchat__Identity__ChangePasswordResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__change_password_response__pack
+                     (const Smarterchat__Identity__ChangePasswordResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__change_password_response__pack_to_buffer
+                     (const Smarterchat__Identity__ChangePasswordResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__change_password_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ChangePasswordResponse *
+       smarterchat__identity__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ChangePasswordResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__change_password_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__change_password_response__free_unpacked
+                     (Smarterchat__Identity__ChangePasswordResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__change_password_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_users_request__init
+                     (Smarterchat__Identity__ListUsersRequest         *message)
+{
+  static const Smarterchat__Identity__ListUsersRequest init_value = SMARTERCHAT__IDENTITY__LIST_USERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_users_request__get_packed_size
+                     (const Smarterchat__Identity__ListUsersRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_users_request__pack
+                     (const Smarterchat__Identity__ListUsersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_users_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListUsersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListUsersRequest *
+       smarterchat__identity__list_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListUsersRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_users_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_users_request__free_unpacked
+                     (Smarterchat__Identity__ListUsersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_users_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_users_response__init
+                     (Smarterchat__Identity__ListUsersResponse         *message)
+{
+  static const Smarterchat__Identity__ListUsersResponse init_value = SMARTERCHAT__IDENTITY__LIST_USERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_users_response__get_packed_size
+                     (const Smarterchat__Identity__ListUsersResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_users_response__pack
+                     (const Smarterchat__Identity__ListUsersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_users_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListUsersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_users_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListUsersResponse *
+       smarterchat__identity__list_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListUsersResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_users_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_users_response__free_unpacked
+                     (Smarterchat__Identity__ListUsersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_users_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -2155,7 +2335,178 @@ const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_response_
   (ProtobufCMessageInit) smarterchat__identity__revoke_session_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[9] =
+static const ProtobufCFieldDescriptor smarterchat__identity__change_password_request__field_descriptors[4] =
+{
+  {
+    "current_password",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ChangePasswordRequest, current_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ChangePasswordRequest, new_password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "current_session_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ChangePasswordRequest, current_session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ChangePasswordRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__change_password_request__field_indices_by_name[] = {
+  3,   /* field[3] = client */
+  0,   /* field[0] = current_password */
+  2,   /* field[2] = current_session_id */
+  1,   /* field[1] = new_password */
+};
+static const ProtobufCIntRange smarterchat__identity__change_password_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__change_password_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ChangePasswordRequest",
+  "ChangePasswordRequest",
+  "Smarterchat__Identity__ChangePasswordRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ChangePasswordRequest),
+  4,
+  smarterchat__identity__change_password_request__field_descriptors,
+  smarterchat__identity__change_password_request__field_indices_by_name,
+  1,  smarterchat__identity__change_password_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__change_password_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__change_password_response__field_descriptors[1] =
+{
+  {
+    "revoked_sessions",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ChangePasswordResponse, revoked_sessions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__change_password_response__field_indices_by_name[] = {
+  0,   /* field[0] = revoked_sessions */
+};
+static const ProtobufCIntRange smarterchat__identity__change_password_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__change_password_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ChangePasswordResponse",
+  "ChangePasswordResponse",
+  "Smarterchat__Identity__ChangePasswordResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ChangePasswordResponse),
+  1,
+  smarterchat__identity__change_password_response__field_descriptors,
+  smarterchat__identity__change_password_response__field_indices_by_name,
+  1,  smarterchat__identity__change_password_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__change_password_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__list_users_request__field_descriptors NULL
+#define smarterchat__identity__list_users_request__field_indices_by_name NULL
+#define smarterchat__identity__list_users_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__list_users_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListUsersRequest",
+  "ListUsersRequest",
+  "Smarterchat__Identity__ListUsersRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListUsersRequest),
+  0,
+  smarterchat__identity__list_users_request__field_descriptors,
+  smarterchat__identity__list_users_request__field_indices_by_name,
+  0,  smarterchat__identity__list_users_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_users_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_users_response__field_descriptors[1] =
+{
+  {
+    "users",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListUsersResponse, n_users),
+    offsetof(Smarterchat__Identity__ListUsersResponse, users),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_users_response__field_indices_by_name[] = {
+  0,   /* field[0] = users */
+};
+static const ProtobufCIntRange smarterchat__identity__list_users_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_users_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListUsersResponse",
+  "ListUsersResponse",
+  "Smarterchat__Identity__ListUsersResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListUsersResponse),
+  1,
+  smarterchat__identity__list_users_response__field_descriptors,
+  smarterchat__identity__list_users_response__field_indices_by_name,
+  1,  smarterchat__identity__list_users_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[11] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -2166,11 +2517,15 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "GetMe", &smarterchat__identity__get_me_request__descriptor, &smarterchat__identity__get_me_response__descriptor },
   { "ListSessions", &smarterchat__identity__list_sessions_request__descriptor, &smarterchat__identity__list_sessions_response__descriptor },
   { "RevokeSession", &smarterchat__identity__revoke_session_request__descriptor, &smarterchat__identity__revoke_session_response__descriptor },
+  { "ChangePassword", &smarterchat__identity__change_password_request__descriptor, &smarterchat__identity__change_password_response__descriptor },
+  { "ListUsers", &smarterchat__identity__list_users_request__descriptor, &smarterchat__identity__list_users_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
+  9,        /* ChangePassword */
   6,        /* GetMe */
   0,        /* Health */
   7,        /* ListSessions */
+  10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
@@ -2185,7 +2540,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  9,
+  11,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -2260,6 +2615,22 @@ void smarterchat__identity__identity__revoke_session(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__change_password(ProtobufCService *service,
+                                                      const Smarterchat__Identity__ChangePasswordRequest *input,
+                                                      Smarterchat__Identity__ChangePasswordResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__list_users(ProtobufCService *service,
+                                                 const Smarterchat__Identity__ListUsersRequest *input,
+                                                 Smarterchat__Identity__ListUsersResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -108,6 +108,18 @@ struct IdentityFlowTests {
         #expect(foreign.status == 404 && foreign.errorCode == "not_found")
         #expect(try await platform.request("GET", "/api/v1/me", token: fourth.access).status == 200)
 
+        // The admin lists their organization's users (only theirs) and changes the password.
+        let users = try await platform.request("GET", "/api/v1/users", token: fourth.access)
+        #expect(users.status == 200)
+        let emails = (users.json["users"] as? [[String: Any]])?.compactMap { $0["email"] as? String }
+        #expect(emails == ["ada@acme.example"])
+        let changed = try await platform.request(
+            "POST", "/api/v1/me/password",
+            json: ["current_password": "correct horse battery", "new_password": "a brand new secret"],
+            token: fourth.access)
+        #expect(changed.status == 200)
+        #expect(try await platform.request("GET", "/api/v1/me", token: fourth.access).status == 200)
+
         // Bad bodies: not JSON, not an object, wrong types, missing fields, taken slug.
         for body in ["not json", "[1, 2]", #"{"email": 5, "password": true}"#, "{}"] {
             let bad = try await platform.request("POST", "/api/v1/auth/login", body: body)
@@ -134,7 +146,7 @@ struct IdentityFlowTests {
             #expect(wrong.status == 401)
         }
         let locked = try await platform.request(
-            "POST", "/api/v1/auth/login", json: ["email": "ada@acme.example", "password": "correct horse battery"])
+            "POST", "/api/v1/auth/login", json: ["email": "ada@acme.example", "password": "a brand new secret"])
         #expect(locked.status == 429 && locked.errorCode == "too_many_attempts")
         let retryAfter = Int(locked.header("Retry-After") ?? "") ?? 0
         #expect(retryAfter > 800 && retryAfter <= 900)

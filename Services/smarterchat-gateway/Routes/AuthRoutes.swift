@@ -7,8 +7,8 @@ import ServiceKit
 /// The identity routes of the REST API (`/api/v1`), documented in docs/openapi.yaml.
 ///
 /// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`.
-/// With a bearer token: `POST /auth/logout` (204), `GET /me`, `GET /sessions`,
-/// `DELETE /sessions/{id}` (204).
+/// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
+/// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`.
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
@@ -32,6 +32,20 @@ struct AuthRoutes: Sendable {
                 try await identity.call(
                     Identity.Service.listSessions, Identity.ListSessionsRequest(currentSessionId: context.sessionID),
                     metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.post("me/password") { request, context in
+            var body = try await JSONBody.decode(Identity.ChangePasswordRequest.self, from: request)
+            body.currentSessionId = context.sessionID
+            body.client = client(request, context)
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.changePassword, body, metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.get("users") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.listUsers, Identity.ListUsersRequest(), metadata: context.callMetadata,
+                    timeout: timeout))
         }
         authenticated.delete("sessions/:id") { _, context in
             let id = try context.parameters.require("id")

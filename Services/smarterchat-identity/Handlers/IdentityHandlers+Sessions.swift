@@ -19,6 +19,7 @@ extension IdentityHandlers {
 
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
         let caller = try AuthenticatedUser(context)
+        try caller.require(.profileRead)
         return try await database.withConnection { connection in
             guard
                 let user = try await UserStore.find(
@@ -35,6 +36,7 @@ extension IdentityHandlers {
         -> Identity.ListSessionsResponse
     {
         let caller = try AuthenticatedUser(context)
+        try caller.require(.sessionsManageOwn)
         var sessions = try await database.withConnection { connection in
             try await SessionStore.list(userID: caller.userID, organizationID: caller.organizationID, on: connection)
         }
@@ -50,6 +52,7 @@ extension IdentityHandlers {
         -> Identity.RevokeSessionResponse
     {
         let caller = try AuthenticatedUser(context)
+        try caller.require(.sessionsManageOwn)
         guard let familyID = UUID(uuidString: request.sessionId) else {
             throw RPCError(.notFound, "session not found")
         }

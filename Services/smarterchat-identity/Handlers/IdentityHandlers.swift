@@ -38,6 +38,10 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.revokeSession) { request, context in
             try await revokeSession(request, context)
         }
+        router.register(Identity.Service.changePassword) { request, context in
+            try await changePassword(request, context)
+        }
+        router.register(Identity.Service.listUsers) { _, context in try await listUsers(context) }
     }
 }
 
@@ -56,5 +60,12 @@ struct AuthenticatedUser: Sendable {
         self.organizationID = organizationID
         self.userID = userID
         self.role = principal.role
+    }
+
+    /// `PERMISSION_DENIED` unless the caller's role allows `permission` (RolePermissions).
+    func require(_ permission: Permission) throws {
+        guard RolePermissions.allows(role, permission) else {
+            throw RPCError(.permissionDenied, "your role may not \(permission.summary)")
+        }
     }
 }

@@ -13,6 +13,8 @@ enum AuditLog {
         case loginRefused = "login.refused_inactive"
         case refreshReused = "session.refresh_reused"
         case sessionRevoked = "session.revoked"
+        case passwordChanged = "password.changed"
+        case passwordChangeFailed = "password.change_failed"
     }
 
     /// Appends one event. `details` must hold nothing secret (never a password or token).

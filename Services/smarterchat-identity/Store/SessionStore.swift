@@ -123,6 +123,21 @@ enum SessionStore {
             """, [familyID, reason])
     }
 
+    /// Revokes every live session of a user but `keeping`; answers how many sessions (families).
+    static func revokeOthers(
+        userID: UUID, keeping: UUID?, reason: String, on connection: PostgresConnection
+    )
+        async throws -> Int
+    {
+        let rows = try await connection.query(
+            """
+            UPDATE sessions SET revoked_at = CURRENT_TIMESTAMP, revoked_reason = $3
+            WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR family_id <> $2)
+            RETURNING family_id
+            """, [userID, keeping, reason])
+        return try Set(rows.map { try $0.decode(UUID.self, "family_id") }).count
+    }
+
     /// Whether `familyID` is a session of that user in that organization (revoked or not).
     static func belongs(
         familyID: UUID, userID: UUID, organizationID: UUID, on connection: PostgresConnection

@@ -70,6 +70,39 @@ enum UserStore {
         return try rows.firstRow.map(user(from:))
     }
 
+    /// The email and password hash of the user `id` of organization `organizationID`.
+    static func account(
+        id: UUID, organizationID: UUID, on connection: PostgresConnection
+    ) async throws
+        -> (email: String, passwordHash: String)?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT email, password_hash FROM users
+            WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
+            """, [id, organizationID])
+        guard let row = rows.firstRow else { return nil }
+        return (try row.decode(String.self, "email"), try row.decode(String.self, "password_hash"))
+    }
+
+    /// Stores a new password hash.
+    static func setPasswordHash(id: UUID, passwordHash: String, on connection: PostgresConnection) async throws {
+        try await connection.execute("UPDATE users SET password_hash = $2 WHERE id = $1", [id, passwordHash])
+    }
+
+    /// The organization's users (not deleted), oldest first.
+    static func list(organizationID: UUID, on connection: PostgresConnection) async throws -> [Identity.User] {
+        let rows = try await connection.query(
+            """
+            SELECT id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
+                avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            FROM users WHERE organization_id = $1 AND deleted_at IS NULL
+            ORDER BY created_at, email
+            """, [organizationID])
+        return try rows.map(user(from:))
+    }
+
     /// Records a successful login, and the password's new hash when its parameters were raised.
     static func recordLogin(id: UUID, newPasswordHash: String?, on connection: PostgresConnection) async throws {
         try await connection.execute(

@@ -1710,6 +1710,295 @@ extension Identity.RevokeSessionResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.ChangePasswordRequest` message.
+    public struct ChangePasswordRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ChangePasswordRequest" }
+
+        /// The `current_password` field (1).
+        public var currentPassword: String = ""
+        /// At least 10 characters.
+        public var newPassword: String = ""
+        /// The calling token's session (set by the gateway): it stays, the others are revoked.
+        public var currentSessionId: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            currentPassword: String = "",
+            newPassword: String = "",
+            currentSessionId: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.currentPassword = currentPassword
+            self.newPassword = newPassword
+            self.currentSessionId = currentSessionId
+            self.client = client
+        }
+    }
+}
+
+extension Identity.ChangePasswordRequest {
+    private enum CodingKeys: String, CodingKey {
+        case currentPassword = "current_password"
+        case newPassword = "new_password"
+        case currentSessionId = "current_session_id"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .currentPassword) { self.currentPassword = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .newPassword) { self.newPassword = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .currentSessionId) { self.currentSessionId = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.currentPassword, forKey: .currentPassword)
+        try keys.encode(self.newPassword, forKey: .newPassword)
+        try keys.encode(self.currentSessionId, forKey: .currentSessionId)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.ChangePasswordRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ChangePasswordRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__change_password_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.currentPassword = ProtoRead.string(c.pointee.current_password)
+        self.newPassword = ProtoRead.string(c.pointee.new_password)
+        self.currentSessionId = ProtoRead.string(c.pointee.current_session_id)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.current_password = arena.cString(self.currentPassword)
+        c.pointee.new_password = arena.cString(self.newPassword)
+        c.pointee.current_session_id = arena.cString(self.currentSessionId)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ChangePasswordResponse` message.
+    public struct ChangePasswordResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ChangePasswordResponse" }
+
+        /// How many other sessions were revoked.
+        public var revokedSessions: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            revokedSessions: Int64 = 0
+        ) {
+            self.revokedSessions = revokedSessions
+        }
+    }
+}
+
+extension Identity.ChangePasswordResponse {
+    private enum CodingKeys: String, CodingKey {
+        case revokedSessions = "revoked_sessions"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .revokedSessions) { self.revokedSessions = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.revokedSessions, forKey: .revokedSessions)
+    }
+}
+
+extension Identity.ChangePasswordResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ChangePasswordResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__change_password_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.revokedSessions = c.pointee.revoked_sessions
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.revoked_sessions = self.revokedSessions
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListUsersRequest` message.
+    public struct ListUsersRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListUsersRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.ListUsersRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListUsersRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListUsersRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_users_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListUsersResponse` message.
+    public struct ListUsersResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListUsersResponse" }
+
+        /// The `users` field (1).
+        public var users: [Identity.User] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            users: [Identity.User] = []
+        ) {
+            self.users = users
+        }
+    }
+}
+
+extension Identity.ListUsersResponse {
+    private enum CodingKeys: String, CodingKey {
+        case users = "users"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.User].self, forKey: .users) { self.users = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.users, forKey: .users)
+    }
+}
+
+extension Identity.ListUsersResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListUsersResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_users_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.users = ProtoRead.array(c.pointee.users, count: c.pointee.n_users) { ProtoRead.message($0, as: Identity.User.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.users.isEmpty {
+            c.pointee.n_users = self.users.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__User>?.self, count: self.users.count)
+            for (i, v) in self.users.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.users = p
+        }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -1751,5 +2040,13 @@ extension Identity {
         /// Revokes one of the principal's sessions (log out when it is the current one).
         public static let revokeSession = MethodDescriptor<Identity.RevokeSessionRequest, Identity.RevokeSessionResponse>(
             service: "smarterchat.identity.Identity", name: "RevokeSession", isIdempotent: false)
+
+        /// Changes the principal's password (current one required) and revokes their other sessions.
+        public static let changePassword = MethodDescriptor<Identity.ChangePasswordRequest, Identity.ChangePasswordResponse>(
+            service: "smarterchat.identity.Identity", name: "ChangePassword", isIdempotent: false)
+
+        /// The users of the principal's organization (roles with users:read).
+        public static let listUsers = MethodDescriptor<Identity.ListUsersRequest, Identity.ListUsersResponse>(
+            service: "smarterchat.identity.Identity", name: "ListUsers", isIdempotent: true)
     }
 }

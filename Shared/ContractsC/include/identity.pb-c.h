@@ -35,6 +35,10 @@ typedef struct Smarterchat__Identity__ListSessionsRequest Smarterchat__Identity_
 typedef struct Smarterchat__Identity__ListSessionsResponse Smarterchat__Identity__ListSessionsResponse;
 typedef struct Smarterchat__Identity__RevokeSessionRequest Smarterchat__Identity__RevokeSessionRequest;
 typedef struct Smarterchat__Identity__RevokeSessionResponse Smarterchat__Identity__RevokeSessionResponse;
+typedef struct Smarterchat__Identity__ChangePasswordRequest Smarterchat__Identity__ChangePasswordRequest;
+typedef struct Smarterchat__Identity__ChangePasswordResponse Smarterchat__Identity__ChangePasswordResponse;
+typedef struct Smarterchat__Identity__ListUsersRequest Smarterchat__Identity__ListUsersRequest;
+typedef struct Smarterchat__Identity__ListUsersResponse Smarterchat__Identity__ListUsersResponse;
 
 
 /* --- enums --- */
@@ -351,6 +355,61 @@ struct  Smarterchat__Identity__RevokeSessionResponse
 #define SMARTERCHAT__IDENTITY__REVOKE_SESSION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__revoke_session_response__descriptor) \
      }
+
+
+struct  Smarterchat__Identity__ChangePasswordRequest
+{
+  ProtobufCMessage base;
+  char *current_password;
+  /*
+   * At least 10 characters.
+   */
+  char *new_password;
+  /*
+   * The calling token's session (set by the gateway): it stays, the others are revoked.
+   */
+  char *current_session_id;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__CHANGE_PASSWORD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__change_password_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__ChangePasswordResponse
+{
+  ProtobufCMessage base;
+  /*
+   * How many other sessions were revoked.
+   */
+  int64_t revoked_sessions;
+};
+#define SMARTERCHAT__IDENTITY__CHANGE_PASSWORD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__change_password_response__descriptor) \
+    , 0 }
+
+
+struct  Smarterchat__Identity__ListUsersRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__LIST_USERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_users_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__ListUsersResponse
+{
+  ProtobufCMessage base;
+  size_t n_users;
+  Smarterchat__Identity__User **users;
+};
+#define SMARTERCHAT__IDENTITY__LIST_USERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_users_response__descriptor) \
+    , 0,NULL }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -714,6 +773,82 @@ Smarterchat__Identity__RevokeSessionResponse *
 void   smarterchat__identity__revoke_session_response__free_unpacked
                      (Smarterchat__Identity__RevokeSessionResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ChangePasswordRequest methods */
+void   smarterchat__identity__change_password_request__init
+                     (Smarterchat__Identity__ChangePasswordRequest         *message);
+size_t smarterchat__identity__change_password_request__get_packed_size
+                     (const Smarterchat__Identity__ChangePasswordRequest   *message);
+size_t smarterchat__identity__change_password_request__pack
+                     (const Smarterchat__Identity__ChangePasswordRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__change_password_request__pack_to_buffer
+                     (const Smarterchat__Identity__ChangePasswordRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ChangePasswordRequest *
+       smarterchat__identity__change_password_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__change_password_request__free_unpacked
+                     (Smarterchat__Identity__ChangePasswordRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ChangePasswordResponse methods */
+void   smarterchat__identity__change_password_response__init
+                     (Smarterchat__Identity__ChangePasswordResponse         *message);
+size_t smarterchat__identity__change_password_response__get_packed_size
+                     (const Smarterchat__Identity__ChangePasswordResponse   *message);
+size_t smarterchat__identity__change_password_response__pack
+                     (const Smarterchat__Identity__ChangePasswordResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__change_password_response__pack_to_buffer
+                     (const Smarterchat__Identity__ChangePasswordResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ChangePasswordResponse *
+       smarterchat__identity__change_password_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__change_password_response__free_unpacked
+                     (Smarterchat__Identity__ChangePasswordResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListUsersRequest methods */
+void   smarterchat__identity__list_users_request__init
+                     (Smarterchat__Identity__ListUsersRequest         *message);
+size_t smarterchat__identity__list_users_request__get_packed_size
+                     (const Smarterchat__Identity__ListUsersRequest   *message);
+size_t smarterchat__identity__list_users_request__pack
+                     (const Smarterchat__Identity__ListUsersRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_users_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListUsersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListUsersRequest *
+       smarterchat__identity__list_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_users_request__free_unpacked
+                     (Smarterchat__Identity__ListUsersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListUsersResponse methods */
+void   smarterchat__identity__list_users_response__init
+                     (Smarterchat__Identity__ListUsersResponse         *message);
+size_t smarterchat__identity__list_users_response__get_packed_size
+                     (const Smarterchat__Identity__ListUsersResponse   *message);
+size_t smarterchat__identity__list_users_response__pack
+                     (const Smarterchat__Identity__ListUsersResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_users_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListUsersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListUsersResponse *
+       smarterchat__identity__list_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_users_response__free_unpacked
+                     (Smarterchat__Identity__ListUsersResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -773,6 +908,18 @@ typedef void (*Smarterchat__Identity__RevokeSessionRequest_Closure)
 typedef void (*Smarterchat__Identity__RevokeSessionResponse_Closure)
                  (const Smarterchat__Identity__RevokeSessionResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__ChangePasswordRequest_Closure)
+                 (const Smarterchat__Identity__ChangePasswordRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ChangePasswordResponse_Closure)
+                 (const Smarterchat__Identity__ChangePasswordResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListUsersRequest_Closure)
+                 (const Smarterchat__Identity__ListUsersRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListUsersResponse_Closure)
+                 (const Smarterchat__Identity__ListUsersResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -816,6 +963,14 @@ struct Smarterchat__Identity__Identity_Service
                          const Smarterchat__Identity__RevokeSessionRequest *input,
                          Smarterchat__Identity__RevokeSessionResponse_Closure closure,
                          void *closure_data);
+  void (*change_password)(Smarterchat__Identity__Identity_Service *service,
+                          const Smarterchat__Identity__ChangePasswordRequest *input,
+                          Smarterchat__Identity__ChangePasswordResponse_Closure closure,
+                          void *closure_data);
+  void (*list_users)(Smarterchat__Identity__Identity_Service *service,
+                     const Smarterchat__Identity__ListUsersRequest *input,
+                     Smarterchat__Identity__ListUsersResponse_Closure closure,
+                     void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -832,7 +987,9 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## validate_token,\
       function_prefix__ ## get_me,\
       function_prefix__ ## list_sessions,\
-      function_prefix__ ## revoke_session  }
+      function_prefix__ ## revoke_session,\
+      function_prefix__ ## change_password,\
+      function_prefix__ ## list_users  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -869,6 +1026,14 @@ void smarterchat__identity__identity__revoke_session(ProtobufCService *service,
                                                      const Smarterchat__Identity__RevokeSessionRequest *input,
                                                      Smarterchat__Identity__RevokeSessionResponse_Closure closure,
                                                      void *closure_data);
+void smarterchat__identity__identity__change_password(ProtobufCService *service,
+                                                      const Smarterchat__Identity__ChangePasswordRequest *input,
+                                                      Smarterchat__Identity__ChangePasswordResponse_Closure closure,
+                                                      void *closure_data);
+void smarterchat__identity__identity__list_users(ProtobufCService *service,
+                                                 const Smarterchat__Identity__ListUsersRequest *input,
+                                                 Smarterchat__Identity__ListUsersResponse_Closure closure,
+                                                 void *closure_data);
 
 /* --- descriptors --- */
 
@@ -891,6 +1056,10 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_req
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_sessions_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_session_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__change_password_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__change_password_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_users_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_users_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,69 @@
+import Contracts
+import Cryptography
+import Foundation
+import Postgres
+import RPC
+
+/// ChangePassword, ListUsers: the caller's own account and their organization's users.
+extension IdentityHandlers {
+    /// Checks the current password (a wrong one counts toward the login lockout), stores the
+    /// new one and revokes every other session of the user.
+    func changePassword(
+        _ request: Identity.ChangePasswordRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.ChangePasswordResponse
+    {
+        let caller = try AuthenticatedUser(context)
+        try caller.require(.profileWrite)
+        try SignUpInput.checkPassword(request.newPassword)
+        guard
+            let account = try await database.withConnection({ connection in
+                try await UserStore.account(id: caller.userID, organizationID: caller.organizationID, on: connection)
+            })
+        else { throw RPCError(.notFound, "user not found") }
+        let address = request.client?.ipAddress ?? ""
+        let wait = try await database.withConnection { connection in
+            try await LoginAttemptStore.retryAfter(
+                email: account.email, address: address, rule: lockout, on: connection)
+        }
+        guard wait == 0 else { throw RPCError(.resourceExhausted, "too many failed attempts; try again later") }
+
+        let hasher = self.hasher, current = request.currentPassword, new = request.newPassword
+        let stored = account.passwordHash
+        let matches =
+            current.utf8.count <= SignUpInput.maximumPasswordLength
+            ? (try? await passwordWorkers.run { try hasher.verify(current, against: stored) }) == true : false
+        guard matches else {
+            try await database.withConnection { connection in
+                try await LoginAttemptStore.record(
+                    email: account.email, address: address, succeeded: false, on: connection)
+                try await AuditLog.record(
+                    .passwordChangeFailed, organizationID: caller.organizationID, userID: caller.userID,
+                    client: request.client, on: connection)
+            }
+            throw RPCError(.invalidArgument, "current_password is not correct")
+        }
+        let newHash = try await passwordWorkers.run { try hasher.hash(new) }
+        let keep = UUID(uuidString: request.currentSessionId)
+        let revoked = try await database.withTransaction { connection in
+            try await UserStore.setPasswordHash(id: caller.userID, passwordHash: newHash, on: connection)
+            let revoked = try await SessionStore.revokeOthers(
+                userID: caller.userID, keeping: keep, reason: "password_changed", on: connection)
+            try await AuditLog.record(
+                .passwordChanged, organizationID: caller.organizationID, userID: caller.userID,
+                client: request.client, details: ["revoked_sessions": "\(revoked)"], on: connection)
+            return revoked
+        }
+        return Identity.ChangePasswordResponse(revokedSessions: Int64(revoked))
+    }
+
+    /// The users of the caller's organization, never another's.
+    func listUsers(_ context: RPCContext) async throws -> Identity.ListUsersResponse {
+        let caller = try AuthenticatedUser(context)
+        try caller.require(.usersRead)
+        let users = try await database.withConnection { connection in
+            try await UserStore.list(organizationID: caller.organizationID, on: connection)
+        }
+        return Identity.ListUsersResponse(users: users)
+    }
+}
