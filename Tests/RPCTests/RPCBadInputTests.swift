@@ -85,28 +85,9 @@ struct RPCBadInputTests {
             #expect(try await client.call(Echo.echo, EchoMessage(text: "meanwhile")).text == "meanwhile")
             let goAway = await socket.receiveFrame()
             #expect(goAway?.kind == .goAway)
-            #expect(await socket.isClosedByPeer())
+            #expect(await socket.isClosedByPeer(), harness.recorder.transcript)
             #expect(harness.recorder.count(containing: "closing idle connection") >= 1)
         }
-    }
-
-    @Test("after an idle GOAWAY a request that raced it is answered UNAVAILABLE, not cut off")
-    func requestRacingIdleGoAway() async throws {
-        let harness = RPCTestHarness()
-        let server = try await harness.startServer(router: Echo.router()) { $0.idleTimeout = .milliseconds(100) }
-        let socket = try RawSocket(path: server.configuration.socketPath)
-        let goAway = await socket.receiveFrame()
-        #expect(goAway?.kind == .goAway)
-        // A client that sent this before reading the GOAWAY must learn it was not started.
-        socket.send(RPCWireFixtures.requestFrame(callID: 1, method: Echo.echo.fullName, message: []))
-        let response = try #require(await socket.receiveFrame())
-        #expect(response.kind == .response && response.callID == 1)
-        let (header, _) = try response.callParts()
-        #expect(try WireResponseHeader.decode(header).code == RPCError.Code.unavailable.rawValue)
-        // Nobody closes it from this side: the server does, after its grace period.
-        #expect(await socket.isClosedByPeer())
-        #expect(await eventually { server.counters.openConnections == 0 })
-        await harness.tearDown()
     }
 
     @Test("a peer that disappears mid-call has its handler cancelled and nothing leaks")

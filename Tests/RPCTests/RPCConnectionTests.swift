@@ -103,7 +103,7 @@ struct RPCConnectionTests {
         #expect(server.counters.openConnections == 1)
         await group.triggerGracefulShutdown()
         try await running.value
-        #expect(await eventually { server.counters.openConnections == 0 })
+        #expect(await eventually { server.counters.openConnections == 0 }, harness.recorder.transcript)
         let error = await #expect(throws: RPCError.self) { _ = try await client.call(Echo.echo, EchoMessage()) }
         #expect(error?.code == .unavailable)
         await harness.tearDown()

@@ -42,7 +42,9 @@ struct RPCInProcessTests {
                 timeout: .milliseconds(50))
         }
         #expect(late?.code == .deadlineExceeded)
-        #expect(await eventually { probe.cancelled == 1 })
+        #expect(
+            await eventually { probe.cancelled == 1 },
+            "\(probe.started) started, \(probe.cancelled) cancelled, \(probe.finished) finished")
         #expect(try await client.call(Echo.echo, EchoMessage(text: "ok")).text == "ok")
     }
 }

@@ -22,6 +22,9 @@ final class LogRecorder: Sendable {
 
     func append(_ line: String) { lines.withLock { $0.append(line) } }
 
+    /// The last lines, to explain a failed expectation.
+    var transcript: Comment { Comment(rawValue: lines.withLock { $0.suffix(40).joined(separator: "\n") }) }
+
     func logger(_ label: String = "rpc-test") -> Logger {
         Logger(label: label) { _ in Handler(recorder: self) }
     }

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import NIOCore
 import RPC
 
@@ -9,7 +9,7 @@ import Glibc
 /// A blocking Unix-socket client that writes whatever bytes a test wants, to play a
 /// misbehaving peer.
 ///
-/// Its waits block a Dispatch thread, never one of the Swift concurrency pool's few threads:
+/// Its waits block a thread of their own, never one of the Swift concurrency pool's few threads:
 /// the full suite runs in parallel on two cores, and a blocked pool thread stalls every other
 /// test's tasks (server start-up, retries, handlers resuming after a sleep).
 final class RawSocket: Sendable {
@@ -100,9 +100,10 @@ final class RawSocket: Sendable {
         }
     }
 
+    /// Runs `body` on a new thread (not a Dispatch queue, whose threads are as few as the cores).
     private func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
+            Thread.detachNewThread { continuation.resume(returning: body()) }
         }
     }
 }
