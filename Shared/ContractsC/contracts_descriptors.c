@@ -14,11 +14,15 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__he
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_response(void) { return &smarterchat__common__health_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_request(void) { return &smarterchat__common__metrics_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_response(void) { return &smarterchat__common__metrics_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_request(void) { return &smarterchat__identity__accept_invitation_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_response(void) { return &smarterchat__identity__accept_invitation_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_request(void) { return &smarterchat__identity__change_password_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_response(void) { return &smarterchat__identity__change_password_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_request(void) { return &smarterchat__identity__get_me_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_response(void) { return &smarterchat__identity__get_me_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_response(void) { return &smarterchat__identity__list_sessions_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_users_request(void) { return &smarterchat__identity__list_users_request__descriptor; }
@@ -62,11 +66,15 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__common__health_response__descriptor,
     &smarterchat__common__metrics_request__descriptor,
     &smarterchat__common__metrics_response__descriptor,
+    &smarterchat__identity__accept_invitation_request__descriptor,
+    &smarterchat__identity__accept_invitation_response__descriptor,
     &smarterchat__identity__change_password_request__descriptor,
     &smarterchat__identity__change_password_response__descriptor,
     &smarterchat__identity__client_info__descriptor,
     &smarterchat__identity__get_me_request__descriptor,
     &smarterchat__identity__get_me_response__descriptor,
+    &smarterchat__identity__invite_user_request__descriptor,
+    &smarterchat__identity__invite_user_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,
     &smarterchat__identity__list_sessions_response__descriptor,
     &smarterchat__identity__list_users_request__descriptor,

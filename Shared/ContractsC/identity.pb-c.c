@@ -1042,6 +1042,186 @@ void   smarterchat__identity__list_users_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__list_users_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__invite_user_request__init
+                     (Smarterchat__Identity__InviteUserRequest         *message)
+{
+  static const Smarterchat__Identity__InviteUserRequest init_value = SMARTERCHAT__IDENTITY__INVITE_USER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__invite_user_request__get_packed_size
+                     (const Smarterchat__Identity__InviteUserRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__invite_user_request__pack
+                     (const Smarterchat__Identity__InviteUserRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__invite_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__InviteUserRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__InviteUserRequest *
+       smarterchat__identity__invite_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__InviteUserRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__invite_user_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__invite_user_request__free_unpacked
+                     (Smarterchat__Identity__InviteUserRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__invite_user_response__init
+                     (Smarterchat__Identity__InviteUserResponse         *message)
+{
+  static const Smarterchat__Identity__InviteUserResponse init_value = SMARTERCHAT__IDENTITY__INVITE_USER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__invite_user_response__get_packed_size
+                     (const Smarterchat__Identity__InviteUserResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__invite_user_response__pack
+                     (const Smarterchat__Identity__InviteUserResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__invite_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__InviteUserResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__InviteUserResponse *
+       smarterchat__identity__invite_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__InviteUserResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__invite_user_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__invite_user_response__free_unpacked
+                     (Smarterchat__Identity__InviteUserResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__invite_user_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__accept_invitation_request__init
+                     (Smarterchat__Identity__AcceptInvitationRequest         *message)
+{
+  static const Smarterchat__Identity__AcceptInvitationRequest init_value = SMARTERCHAT__IDENTITY__ACCEPT_INVITATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__accept_invitation_request__get_packed_size
+                     (const Smarterchat__Identity__AcceptInvitationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__accept_invitation_request__pack
+                     (const Smarterchat__Identity__AcceptInvitationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__accept_invitation_request__pack_to_buffer
+                     (const Smarterchat__Identity__AcceptInvitationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__AcceptInvitationRequest *
+       smarterchat__identity__accept_invitation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__AcceptInvitationRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__accept_invitation_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__accept_invitation_request__free_unpacked
+                     (Smarterchat__Identity__AcceptInvitationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__accept_invitation_response__init
+                     (Smarterchat__Identity__AcceptInvitationResponse         *message)
+{
+  static const Smarterchat__Identity__AcceptInvitationResponse init_value = SMARTERCHAT__IDENTITY__ACCEPT_INVITATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__accept_invitation_response__get_packed_size
+                     (const Smarterchat__Identity__AcceptInvitationResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__accept_invitation_response__pack
+                     (const Smarterchat__Identity__AcceptInvitationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__accept_invitation_response__pack_to_buffer
+                     (const Smarterchat__Identity__AcceptInvitationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__AcceptInvitationResponse *
+       smarterchat__identity__accept_invitation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__AcceptInvitationResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__accept_invitation_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__accept_invitation_response__free_unpacked
+                     (Smarterchat__Identity__AcceptInvitationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__accept_invitation_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -2506,7 +2686,263 @@ const ProtobufCMessageDescriptor smarterchat__identity__list_users_response__des
   (ProtobufCMessageInit) smarterchat__identity__list_users_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[11] =
+static const ProtobufCFieldDescriptor smarterchat__identity__invite_user_request__field_descriptors[4] =
+{
+  {
+    "email",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "full_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserRequest, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserRequest, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__invite_user_request__field_indices_by_name[] = {
+  3,   /* field[3] = client */
+  0,   /* field[0] = email */
+  1,   /* field[1] = full_name */
+  2,   /* field[2] = role */
+};
+static const ProtobufCIntRange smarterchat__identity__invite_user_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__invite_user_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.InviteUserRequest",
+  "InviteUserRequest",
+  "Smarterchat__Identity__InviteUserRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__InviteUserRequest),
+  4,
+  smarterchat__identity__invite_user_request__field_descriptors,
+  smarterchat__identity__invite_user_request__field_indices_by_name,
+  1,  smarterchat__identity__invite_user_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__invite_user_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__invite_user_response__field_descriptors[3] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "invitation_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserResponse, invitation_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_in",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__InviteUserResponse, expires_in),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__invite_user_response__field_indices_by_name[] = {
+  2,   /* field[2] = expires_in */
+  1,   /* field[1] = invitation_token */
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__invite_user_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__invite_user_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.InviteUserResponse",
+  "InviteUserResponse",
+  "Smarterchat__Identity__InviteUserResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__InviteUserResponse),
+  3,
+  smarterchat__identity__invite_user_response__field_descriptors,
+  smarterchat__identity__invite_user_response__field_indices_by_name,
+  1,  smarterchat__identity__invite_user_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__invite_user_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__accept_invitation_request__field_descriptors[3] =
+{
+  {
+    "invitation_token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AcceptInvitationRequest, invitation_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AcceptInvitationRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AcceptInvitationRequest, client),
+    &smarterchat__identity__client_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__accept_invitation_request__field_indices_by_name[] = {
+  2,   /* field[2] = client */
+  0,   /* field[0] = invitation_token */
+  1,   /* field[1] = password */
+};
+static const ProtobufCIntRange smarterchat__identity__accept_invitation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.AcceptInvitationRequest",
+  "AcceptInvitationRequest",
+  "Smarterchat__Identity__AcceptInvitationRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__AcceptInvitationRequest),
+  3,
+  smarterchat__identity__accept_invitation_request__field_descriptors,
+  smarterchat__identity__accept_invitation_request__field_indices_by_name,
+  1,  smarterchat__identity__accept_invitation_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__accept_invitation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__accept_invitation_response__field_descriptors[2] =
+{
+  {
+    "tokens",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AcceptInvitationResponse, tokens),
+    &smarterchat__identity__token_pair__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AcceptInvitationResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__accept_invitation_response__field_indices_by_name[] = {
+  0,   /* field[0] = tokens */
+  1,   /* field[1] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__accept_invitation_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.AcceptInvitationResponse",
+  "AcceptInvitationResponse",
+  "Smarterchat__Identity__AcceptInvitationResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__AcceptInvitationResponse),
+  2,
+  smarterchat__identity__accept_invitation_response__field_descriptors,
+  smarterchat__identity__accept_invitation_response__field_indices_by_name,
+  1,  smarterchat__identity__accept_invitation_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__accept_invitation_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[13] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -2519,11 +2955,15 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "RevokeSession", &smarterchat__identity__revoke_session_request__descriptor, &smarterchat__identity__revoke_session_response__descriptor },
   { "ChangePassword", &smarterchat__identity__change_password_request__descriptor, &smarterchat__identity__change_password_response__descriptor },
   { "ListUsers", &smarterchat__identity__list_users_request__descriptor, &smarterchat__identity__list_users_response__descriptor },
+  { "InviteUser", &smarterchat__identity__invite_user_request__descriptor, &smarterchat__identity__invite_user_response__descriptor },
+  { "AcceptInvitation", &smarterchat__identity__accept_invitation_request__descriptor, &smarterchat__identity__accept_invitation_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
+  12,        /* AcceptInvitation */
   9,        /* ChangePassword */
   6,        /* GetMe */
   0,        /* Health */
+  11,        /* InviteUser */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
@@ -2540,7 +2980,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  11,
+  13,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -2631,6 +3071,22 @@ void smarterchat__identity__identity__list_users(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__invite_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__InviteUserRequest *input,
+                                                  Smarterchat__Identity__InviteUserResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__accept_invitation(ProtobufCService *service,
+                                                        const Smarterchat__Identity__AcceptInvitationRequest *input,
+                                                        Smarterchat__Identity__AcceptInvitationResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

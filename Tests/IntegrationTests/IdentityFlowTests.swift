@@ -113,6 +113,29 @@ struct IdentityFlowTests {
         #expect(users.status == 200)
         let emails = (users.json["users"] as? [[String: Any]])?.compactMap { $0["email"] as? String }
         #expect(emails == ["ada@acme.example"])
+        // Invitations: two fit the free plan's 3 users, the third is refused naming the limit.
+        var invitations: [String] = []
+        for name in ["bo", "cy"] {
+            let invited = try await platform.request(
+                "POST", "/api/v1/users",
+                json: ["email": "\(name)@acme.example", "full_name": name, "role": "consultant"],
+                token: fourth.access)
+            #expect(invited.status == 201)
+            invitations.append(invited.json["invitation_token"] as? String ?? "")
+        }
+        let full = try await platform.request(
+            "POST", "/api/v1/users", json: ["email": "di@acme.example", "full_name": "Di", "role": "consultant"],
+            token: fourth.access)
+        #expect(full.status == 403 && full.errorCode == "plan_limit_exceeded")
+        #expect((full.json["error"] as? [String: Any])?["message"] as? String == "plan limit reached: max_users is 3")
+        let accepted = try await platform.request(
+            "POST", "/api/v1/auth/accept-invitation",
+            json: ["invitation_token": invitations[0], "password": "bo's own password"])
+        #expect(accepted.status == 200)
+        let bo = try Tokens(accepted)
+        // A consultant may not list or invite users.
+        #expect(try await platform.request("GET", "/api/v1/users", token: bo.access).status == 403)
+
         let changed = try await platform.request(
             "POST", "/api/v1/me/password",
             json: ["current_password": "correct horse battery", "new_password": "a brand new secret"],

@@ -6,9 +6,10 @@ import ServiceKit
 
 /// The identity routes of the REST API (`/api/v1`), documented in docs/openapi.yaml.
 ///
-/// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`.
+/// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`,
+/// `POST /auth/accept-invitation`.
 /// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
-/// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`.
+/// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201).
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
@@ -20,6 +21,13 @@ struct AuthRoutes: Sendable {
         api.post("auth/signup") { request, context in try await signUp(request, context) }
         api.post("auth/login") { request, context in try await logIn(request, context) }
         api.post("auth/refresh") { request, context in try await refresh(request, context) }
+        api.post("auth/accept-invitation") { request, context in
+            var body = try await JSONBody.decode(Identity.AcceptInvitationRequest.self, from: request)
+            body.client = client(request, context)
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.acceptInvitation, body, metadata: context.callMetadata, timeout: timeout))
+        }
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(validator: validator))
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
@@ -47,6 +55,7 @@ struct AuthRoutes: Sendable {
                     Identity.Service.listUsers, Identity.ListUsersRequest(), metadata: context.callMetadata,
                     timeout: timeout))
         }
+        authenticated.post("users") { request, context in try await inviteUser(request, context) }
         authenticated.delete("sessions/:id") { _, context in
             let id = try context.parameters.require("id")
             _ = try await identity.call(
@@ -91,6 +100,21 @@ struct AuthRoutes: Sendable {
         body.client = client(request, context)
         return try JSONBody.response(
             try await identity.call(Identity.Service.refresh, body, metadata: context.callMetadata, timeout: timeout))
+    }
+
+    /// 201 with the user and their invitation token; a full plan answers 403
+    /// `plan_limit_exceeded` naming the limit.
+    func inviteUser(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var body = try await JSONBody.decode(Identity.InviteUserRequest.self, from: request)
+        body.client = client(request, context)
+        do {
+            let response = try await identity.call(
+                Identity.Service.inviteUser, body, metadata: context.callMetadata, timeout: timeout)
+            return try JSONBody.response(response, status: .created)
+        } catch let error as RPCError where error.code == .resourceExhausted {
+            // On this route RESOURCE_EXHAUSTED only ever means the plan's max_users.
+            throw APIError(status: .forbidden, code: "plan_limit_exceeded", message: error.message)
+        }
     }
 
     /// Revokes the calling token's session (every token of it) and forgets it here at once.

@@ -50,7 +50,8 @@ extension IdentityHandlers {
         if wait > 0 { return Identity.LogInResponse(retryAfterSeconds: wait) }
 
         let hasher = self.hasher, password = request.password
-        let stored = credentials?.passwordHash ?? dummyPasswordHash
+        // An unknown email, or an invited user without a password yet, costs the same scrypt.
+        let stored = (credentials?.passwordHash).flatMap { $0.hasPrefix("$scrypt$") ? $0 : nil } ?? dummyPasswordHash
         var matches = false
         if password.utf8.count <= SignUpInput.maximumPasswordLength {
             matches = (try? await passwordWorkers.run { try hasher.verify(password, against: stored) }) == true

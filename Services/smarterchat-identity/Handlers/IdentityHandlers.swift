@@ -42,6 +42,10 @@ struct IdentityHandlers: Sendable {
             try await changePassword(request, context)
         }
         router.register(Identity.Service.listUsers) { _, context in try await listUsers(context) }
+        router.register(Identity.Service.inviteUser) { request, context in try await inviteUser(request, context) }
+        router.register(Identity.Service.acceptInvitation) { request, context in
+            try await acceptInvitation(request, context)
+        }
     }
 }
 

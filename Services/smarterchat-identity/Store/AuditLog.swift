@@ -15,6 +15,8 @@ enum AuditLog {
         case sessionRevoked = "session.revoked"
         case passwordChanged = "password.changed"
         case passwordChangeFailed = "password.change_failed"
+        case userInvited = "user.invited"
+        case invitationAccepted = "user.invitation_accepted"
     }
 
     /// Appends one event. `details` must hold nothing secret (never a password or token).

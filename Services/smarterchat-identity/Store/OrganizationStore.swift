@@ -38,6 +38,21 @@ enum OrganizationStore {
         return try rows.firstRow.map(organization(from:))
     }
 
+    /// Locks the organization (inside a transaction, so concurrent invitations queue) and
+    /// answers its `max_users` (nil: no limit) and how many users it has.
+    static func lockUserCount(
+        id: UUID, on connection: PostgresConnection
+    ) async throws -> (
+        maxUsers: Int32?, users: Int64
+    ) {
+        let locked = try await connection.query(
+            "SELECT max_users FROM organizations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE", [id])
+        guard let row = locked.firstRow else { throw RPCError(.notFound, "organization not found") }
+        let counted = try await connection.query(
+            "SELECT count(*)::bigint AS users FROM users WHERE organization_id = $1 AND deleted_at IS NULL", [id])
+        return (try row.decode(Int32?.self, "max_users"), try counted.firstRow?.decode(Int64.self, "users") ?? 0)
+    }
+
     private static func organization(from row: PostgresRow) throws -> Identity.Organization {
         Identity.Organization(
             id: try row.decode(UUID.self, "id").uuidString.lowercased(),

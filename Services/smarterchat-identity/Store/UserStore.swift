@@ -54,6 +54,23 @@ enum UserStore {
             canLogIn: try row.decode(Bool.self, "can_log_in"))
     }
 
+    /// The credentials of the user `id`, or nil.
+    static func credentialsByID(_ id: UUID, on connection: PostgresConnection) async throws -> Credentials? {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.organization_id, u.password_hash,
+                (u.status = 'active' AND u.deleted_at IS NULL AND o.status = 'active' AND o.deleted_at IS NULL)
+                    AS can_log_in
+            FROM users u JOIN organizations o ON o.id = u.organization_id
+            WHERE u.id = $1
+            """, [id])
+        guard let row = rows.firstRow else { return nil }
+        return Credentials(
+            id: try row.decode(UUID.self, "id"), organizationID: try row.decode(UUID.self, "organization_id"),
+            passwordHash: try row.decode(String.self, "password_hash"),
+            canLogIn: try row.decode(Bool.self, "can_log_in"))
+    }
+
     /// The user `id` of organization `organizationID` (never another tenant's), or nil.
     static func find(
         id: UUID, organizationID: UUID, on connection: PostgresConnection
@@ -85,10 +102,18 @@ enum UserStore {
         return (try row.decode(String.self, "email"), try row.decode(String.self, "password_hash"))
     }
 
-    /// Stores a new password hash.
-    static func setPasswordHash(id: UUID, passwordHash: String, on connection: PostgresConnection) async throws {
-        try await connection.execute("UPDATE users SET password_hash = $2 WHERE id = $1", [id, passwordHash])
+    /// Stores a new password hash; `verifyEmail` also marks the email verified (an accepted
+    /// invitation proves the address).
+    static func setPasswordHash(
+        id: UUID, passwordHash: String, verifyEmail: Bool = false, on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            "UPDATE users SET password_hash = $2, email_verified = (email_verified OR $3) WHERE id = $1",
+            [id, passwordHash, verifyEmail])
     }
+
+    /// The password hash of an invited user who has not chosen a password yet: never verifies.
+    static let unusablePasswordHash = "!"
 
     /// The organization's users (not deleted), oldest first.
     static func list(organizationID: UUID, on connection: PostgresConnection) async throws -> [Identity.User] {

@@ -1999,6 +1999,354 @@ extension Identity.ListUsersResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.InviteUserRequest` message.
+    public struct InviteUserRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.InviteUserRequest" }
+
+        /// The `email` field (1).
+        public var email: String = ""
+        /// The `full_name` field (2).
+        public var fullName: String = ""
+        /// admin, manager or consultant.
+        public var role: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            email: String = "",
+            fullName: String = "",
+            role: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.email = email
+            self.fullName = fullName
+            self.role = role
+            self.client = client
+        }
+    }
+}
+
+extension Identity.InviteUserRequest {
+    private enum CodingKeys: String, CodingKey {
+        case email = "email"
+        case fullName = "full_name"
+        case role = "role"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.fullName, forKey: .fullName)
+        try keys.encode(self.role, forKey: .role)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.InviteUserRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__InviteUserRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__invite_user_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.email = ProtoRead.string(c.pointee.email)
+        self.fullName = ProtoRead.string(c.pointee.full_name)
+        self.role = ProtoRead.string(c.pointee.role)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.full_name = arena.cString(self.fullName)
+        c.pointee.role = arena.cString(self.role)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.InviteUserResponse` message.
+    public struct InviteUserResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.InviteUserResponse" }
+
+        /// The `user` field (1).
+        public var user: Identity.User? = nil
+        /// Shown once: the invited user sets their password with it.
+        public var invitationToken: String = ""
+        /// Seconds the token stays valid.
+        public var expiresIn: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            user: Identity.User? = nil,
+            invitationToken: String = "",
+            expiresIn: Int64 = 0
+        ) {
+            self.user = user
+            self.invitationToken = invitationToken
+            self.expiresIn = expiresIn
+        }
+    }
+}
+
+extension Identity.InviteUserResponse {
+    private enum CodingKeys: String, CodingKey {
+        case user = "user"
+        case invitationToken = "invitation_token"
+        case expiresIn = "expires_in"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .invitationToken) { self.invitationToken = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .expiresIn) { self.expiresIn = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+        try keys.encode(self.invitationToken, forKey: .invitationToken)
+        try keys.encode(self.expiresIn, forKey: .expiresIn)
+    }
+}
+
+extension Identity.InviteUserResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__InviteUserResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__invite_user_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+        self.invitationToken = ProtoRead.string(c.pointee.invitation_token)
+        self.expiresIn = c.pointee.expires_in
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.user { c.pointee.user = arena.message(v) }
+        c.pointee.invitation_token = arena.cString(self.invitationToken)
+        c.pointee.expires_in = self.expiresIn
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.AcceptInvitationRequest` message.
+    public struct AcceptInvitationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.AcceptInvitationRequest" }
+
+        /// The `invitation_token` field (1).
+        public var invitationToken: String = ""
+        /// At least 10 characters.
+        public var password: String = ""
+        /// Set by the gateway, ignored from clients.
+        public var client: Identity.ClientInfo? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            invitationToken: String = "",
+            password: String = "",
+            client: Identity.ClientInfo? = nil
+        ) {
+            self.invitationToken = invitationToken
+            self.password = password
+            self.client = client
+        }
+    }
+}
+
+extension Identity.AcceptInvitationRequest {
+    private enum CodingKeys: String, CodingKey {
+        case invitationToken = "invitation_token"
+        case password = "password"
+        case client = "client"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .invitationToken) { self.invitationToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .password) { self.password = v }
+        if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.invitationToken, forKey: .invitationToken)
+        try keys.encode(self.password, forKey: .password)
+        try keys.encodeIfPresent(self.client, forKey: .client)
+    }
+}
+
+extension Identity.AcceptInvitationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__AcceptInvitationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__accept_invitation_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.invitationToken = ProtoRead.string(c.pointee.invitation_token)
+        self.password = ProtoRead.string(c.pointee.password)
+        if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.invitation_token = arena.cString(self.invitationToken)
+        c.pointee.password = arena.cString(self.password)
+        if let v = self.client { c.pointee.client = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.AcceptInvitationResponse` message.
+    public struct AcceptInvitationResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.AcceptInvitationResponse" }
+
+        /// The `tokens` field (1).
+        public var tokens: Identity.TokenPair? = nil
+        /// The `user` field (2).
+        public var user: Identity.User? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            tokens: Identity.TokenPair? = nil,
+            user: Identity.User? = nil
+        ) {
+            self.tokens = tokens
+            self.user = user
+        }
+    }
+}
+
+extension Identity.AcceptInvitationResponse {
+    private enum CodingKeys: String, CodingKey {
+        case tokens = "tokens"
+        case user = "user"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.TokenPair.self, forKey: .tokens) { self.tokens = v }
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.tokens, forKey: .tokens)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+    }
+}
+
+extension Identity.AcceptInvitationResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__AcceptInvitationResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__accept_invitation_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.tokens { self.tokens = Identity.TokenPair(cMessage: p) }
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.tokens { c.pointee.tokens = arena.message(v) }
+        if let v = self.user { c.pointee.user = arena.message(v) }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -2048,5 +2396,14 @@ extension Identity {
         /// The users of the principal's organization (roles with users:read).
         public static let listUsers = MethodDescriptor<Identity.ListUsersRequest, Identity.ListUsersResponse>(
             service: "smarterchat.identity.Identity", name: "ListUsers", isIdempotent: true)
+
+        /// Adds a user to the principal's organization (users:write, within max_users) and answers
+        /// a single-use invitation token for them; RESOURCE_EXHAUSTED when the plan is full.
+        public static let inviteUser = MethodDescriptor<Identity.InviteUserRequest, Identity.InviteUserResponse>(
+            service: "smarterchat.identity.Identity", name: "InviteUser", isIdempotent: false)
+
+        /// An invitation token and a password to the invited user's first session.
+        public static let acceptInvitation = MethodDescriptor<Identity.AcceptInvitationRequest, Identity.AcceptInvitationResponse>(
+            service: "smarterchat.identity.Identity", name: "AcceptInvitation", isIdempotent: false)
     }
 }

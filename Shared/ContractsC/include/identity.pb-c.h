@@ -39,6 +39,10 @@ typedef struct Smarterchat__Identity__ChangePasswordRequest Smarterchat__Identit
 typedef struct Smarterchat__Identity__ChangePasswordResponse Smarterchat__Identity__ChangePasswordResponse;
 typedef struct Smarterchat__Identity__ListUsersRequest Smarterchat__Identity__ListUsersRequest;
 typedef struct Smarterchat__Identity__ListUsersResponse Smarterchat__Identity__ListUsersResponse;
+typedef struct Smarterchat__Identity__InviteUserRequest Smarterchat__Identity__InviteUserRequest;
+typedef struct Smarterchat__Identity__InviteUserResponse Smarterchat__Identity__InviteUserResponse;
+typedef struct Smarterchat__Identity__AcceptInvitationRequest Smarterchat__Identity__AcceptInvitationRequest;
+typedef struct Smarterchat__Identity__AcceptInvitationResponse Smarterchat__Identity__AcceptInvitationResponse;
 
 
 /* --- enums --- */
@@ -410,6 +414,72 @@ struct  Smarterchat__Identity__ListUsersResponse
 #define SMARTERCHAT__IDENTITY__LIST_USERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_users_response__descriptor) \
     , 0,NULL }
+
+
+struct  Smarterchat__Identity__InviteUserRequest
+{
+  ProtobufCMessage base;
+  char *email;
+  char *full_name;
+  /*
+   * admin, manager or consultant.
+   */
+  char *role;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__INVITE_USER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__invite_user_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__InviteUserResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__User *user;
+  /*
+   * Shown once: the invited user sets their password with it.
+   */
+  char *invitation_token;
+  /*
+   * Seconds the token stays valid.
+   */
+  int64_t expires_in;
+};
+#define SMARTERCHAT__IDENTITY__INVITE_USER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__invite_user_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Identity__AcceptInvitationRequest
+{
+  ProtobufCMessage base;
+  char *invitation_token;
+  /*
+   * At least 10 characters.
+   */
+  char *password;
+  /*
+   * Set by the gateway, ignored from clients.
+   */
+  Smarterchat__Identity__ClientInfo *client;
+};
+#define SMARTERCHAT__IDENTITY__ACCEPT_INVITATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__accept_invitation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Identity__AcceptInvitationResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__TokenPair *tokens;
+  Smarterchat__Identity__User *user;
+};
+#define SMARTERCHAT__IDENTITY__ACCEPT_INVITATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__accept_invitation_response__descriptor) \
+    , NULL, NULL }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -849,6 +919,82 @@ Smarterchat__Identity__ListUsersResponse *
 void   smarterchat__identity__list_users_response__free_unpacked
                      (Smarterchat__Identity__ListUsersResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__InviteUserRequest methods */
+void   smarterchat__identity__invite_user_request__init
+                     (Smarterchat__Identity__InviteUserRequest         *message);
+size_t smarterchat__identity__invite_user_request__get_packed_size
+                     (const Smarterchat__Identity__InviteUserRequest   *message);
+size_t smarterchat__identity__invite_user_request__pack
+                     (const Smarterchat__Identity__InviteUserRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__invite_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__InviteUserRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__InviteUserRequest *
+       smarterchat__identity__invite_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__invite_user_request__free_unpacked
+                     (Smarterchat__Identity__InviteUserRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__InviteUserResponse methods */
+void   smarterchat__identity__invite_user_response__init
+                     (Smarterchat__Identity__InviteUserResponse         *message);
+size_t smarterchat__identity__invite_user_response__get_packed_size
+                     (const Smarterchat__Identity__InviteUserResponse   *message);
+size_t smarterchat__identity__invite_user_response__pack
+                     (const Smarterchat__Identity__InviteUserResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__invite_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__InviteUserResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__InviteUserResponse *
+       smarterchat__identity__invite_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__invite_user_response__free_unpacked
+                     (Smarterchat__Identity__InviteUserResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__AcceptInvitationRequest methods */
+void   smarterchat__identity__accept_invitation_request__init
+                     (Smarterchat__Identity__AcceptInvitationRequest         *message);
+size_t smarterchat__identity__accept_invitation_request__get_packed_size
+                     (const Smarterchat__Identity__AcceptInvitationRequest   *message);
+size_t smarterchat__identity__accept_invitation_request__pack
+                     (const Smarterchat__Identity__AcceptInvitationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__accept_invitation_request__pack_to_buffer
+                     (const Smarterchat__Identity__AcceptInvitationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__AcceptInvitationRequest *
+       smarterchat__identity__accept_invitation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__accept_invitation_request__free_unpacked
+                     (Smarterchat__Identity__AcceptInvitationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__AcceptInvitationResponse methods */
+void   smarterchat__identity__accept_invitation_response__init
+                     (Smarterchat__Identity__AcceptInvitationResponse         *message);
+size_t smarterchat__identity__accept_invitation_response__get_packed_size
+                     (const Smarterchat__Identity__AcceptInvitationResponse   *message);
+size_t smarterchat__identity__accept_invitation_response__pack
+                     (const Smarterchat__Identity__AcceptInvitationResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__accept_invitation_response__pack_to_buffer
+                     (const Smarterchat__Identity__AcceptInvitationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__AcceptInvitationResponse *
+       smarterchat__identity__accept_invitation_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__accept_invitation_response__free_unpacked
+                     (Smarterchat__Identity__AcceptInvitationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -920,6 +1066,18 @@ typedef void (*Smarterchat__Identity__ListUsersRequest_Closure)
 typedef void (*Smarterchat__Identity__ListUsersResponse_Closure)
                  (const Smarterchat__Identity__ListUsersResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__InviteUserRequest_Closure)
+                 (const Smarterchat__Identity__InviteUserRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__InviteUserResponse_Closure)
+                 (const Smarterchat__Identity__InviteUserResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__AcceptInvitationRequest_Closure)
+                 (const Smarterchat__Identity__AcceptInvitationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__AcceptInvitationResponse_Closure)
+                 (const Smarterchat__Identity__AcceptInvitationResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -971,6 +1129,14 @@ struct Smarterchat__Identity__Identity_Service
                      const Smarterchat__Identity__ListUsersRequest *input,
                      Smarterchat__Identity__ListUsersResponse_Closure closure,
                      void *closure_data);
+  void (*invite_user)(Smarterchat__Identity__Identity_Service *service,
+                      const Smarterchat__Identity__InviteUserRequest *input,
+                      Smarterchat__Identity__InviteUserResponse_Closure closure,
+                      void *closure_data);
+  void (*accept_invitation)(Smarterchat__Identity__Identity_Service *service,
+                            const Smarterchat__Identity__AcceptInvitationRequest *input,
+                            Smarterchat__Identity__AcceptInvitationResponse_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -989,7 +1155,9 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## list_sessions,\
       function_prefix__ ## revoke_session,\
       function_prefix__ ## change_password,\
-      function_prefix__ ## list_users  }
+      function_prefix__ ## list_users,\
+      function_prefix__ ## invite_user,\
+      function_prefix__ ## accept_invitation  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -1034,6 +1202,14 @@ void smarterchat__identity__identity__list_users(ProtobufCService *service,
                                                  const Smarterchat__Identity__ListUsersRequest *input,
                                                  Smarterchat__Identity__ListUsersResponse_Closure closure,
                                                  void *closure_data);
+void smarterchat__identity__identity__invite_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__InviteUserRequest *input,
+                                                  Smarterchat__Identity__InviteUserResponse_Closure closure,
+                                                  void *closure_data);
+void smarterchat__identity__identity__accept_invitation(ProtobufCService *service,
+                                                        const Smarterchat__Identity__AcceptInvitationRequest *input,
+                                                        Smarterchat__Identity__AcceptInvitationResponse_Closure closure,
+                                                        void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1060,6 +1236,10 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__change_password_r
 extern const ProtobufCMessageDescriptor smarterchat__identity__change_password_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_users_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_users_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__invite_user_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__invite_user_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS
