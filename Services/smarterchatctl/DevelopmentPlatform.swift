@@ -20,7 +20,7 @@ struct DevelopmentPlatform: Sendable {
             folder: URL(fileURLWithPath: options.dataDir), durable: true, logger: logger)
         if !cluster.isInitialized {
             print("creating the development database in \(cluster.folder.path)")
-            try cluster.initialize()
+            try await cluster.initialize()
         }
         var started = false
         if !cluster.isRunning {

@@ -22,13 +22,13 @@ extension LocalPostgresCluster {
     /// Runs `pg_ctl` off the cooperative pool.
     func pgctl(_ arguments: [String]) async throws {
         let executable = binaries.appendingPathComponent("pg_ctl").path
+        try await Self.offPool { try Self.run(executable, arguments, asServerUser: Self.runsAsServerUser) }
+    }
+
+    /// Runs blocking work (a child process, `waitpid`) on a thread of its own.
+    static func offPool(_ work: @escaping @Sendable () throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread {
-                continuation.resume(
-                    with: Result {
-                        try Self.run(executable, arguments, asServerUser: Self.runsAsServerUser)
-                    })
-            }
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
         }
     }
 

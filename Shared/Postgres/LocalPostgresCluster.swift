@@ -47,8 +47,13 @@ public final class LocalPostgresCluster: Sendable {
         postmasterPID().map(Self.isAlive) ?? false
     }
 
-    /// Runs `initdb` (once) and writes the socket-only settings.
-    public func initialize() throws {
+    /// Runs `initdb` (once) and writes the socket-only settings, on a thread of its own so the
+    /// cooperative pool (two threads on a two-core machine) is never blocked by it.
+    public func initialize() async throws {
+        try await Self.offPool { try self.initializeNow() }
+    }
+
+    private func initializeNow() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if Self.runsAsServerUser {
             guard let account = getpwnam("postgres") else {

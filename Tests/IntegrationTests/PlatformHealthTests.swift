@@ -43,7 +43,7 @@ struct PlatformHealthTests {
             #expect(
                 all?.services.values.allSatisfy { $0.status == "serving" && ($0.migration_version ?? 0) >= 1 } == true)
 
-            platform.kill("crm")
+            await platform.kill("crm")
             let killedAt = ContinuousClock.now
             var named = false
             while ContinuousClock.now - killedAt < .seconds(2) {

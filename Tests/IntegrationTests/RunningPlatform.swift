@@ -85,10 +85,15 @@ final class RunningPlatform: @unchecked Sendable {
     }
 
     /// Sends `signal` to one executable and waits for it to exit.
-    func kill(_ name: String, signal: Int32 = SIGKILL) {
+    func kill(_ name: String, signal: Int32 = SIGKILL) async {
         guard let process = lock.withLock({ processes[name] }) else { return }
         Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        await Self.exit(of: process)
+    }
+
+    /// Waits for `process` to exit without blocking a thread of the cooperative pool.
+    static func exit(of process: Process) async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// The process id of a running executable.

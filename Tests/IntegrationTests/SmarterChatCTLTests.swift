@@ -71,7 +71,7 @@ struct SmarterChatCTLTests {
 
         let statusLog = work.appendingPathComponent("status.log")
         let status = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)
-        status.waitUntilExit()
+        await RunningPlatform.exit(of: status)
         let table = (try? String(contentsOf: statusLog, encoding: .utf8)) ?? ""
         #expect(status.terminationStatus == 0, "status failed:\n\(table)")
         for service in ["identity", "agents", "conversations", "crm", "hooks", "analytics"] {
@@ -91,7 +91,7 @@ struct SmarterChatCTLTests {
         #expect(log().contains("stopping PostgreSQL"))
 
         let after = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)
-        after.waitUntilExit()
+        await RunningPlatform.exit(of: after)
         #expect(after.terminationStatus != 0, "status reports success with every service stopped")
     }
 
@@ -103,7 +103,7 @@ struct SmarterChatCTLTests {
         for round in 1...2 {
             let output = work.appendingPathComponent("migrate-\(round).log")
             let migrate = try Self.ctl(["migrate", "--data-dir", data.path], output: output)
-            migrate.waitUntilExit()
+            await RunningPlatform.exit(of: migrate)
             let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             #expect(migrate.terminationStatus == 0, "round \(round):\n\(log.suffix(3000))")
             #expect(log.contains("migrated: identity, agents, conversations, crm, hooks, analytics"))

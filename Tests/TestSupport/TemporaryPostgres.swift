@@ -42,7 +42,7 @@ public final class TemporaryPostgres: Sendable {
         let cluster: LocalPostgresCluster
         do {
             cluster = try LocalPostgresCluster(folder: folder, durable: false, logger: logger)
-            try cluster.initialize()
+            try await cluster.initialize()
             try await cluster.start()
         } catch {
             try? FileManager.default.removeItem(at: folder)
