@@ -1,3 +1,4 @@
+import Cryptography
 import Foundation
 import Logging
 import Postgres
@@ -8,7 +9,8 @@ import ServiceKit
 func identityService(configuration: IdentityConfiguration = IdentityConfiguration()) -> DomainService {
     DomainService(.identity, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
-        try IdentityHandlers(configuration: configuration, database: environment.database)
+        let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
+        try IdentityHandlers(configuration: configuration, database: environment.database, keyRing: keyRing)
             .register(on: environment.router)
         let database = environment.database, logger = environment.logger
         let retention = ScheduledJob(

@@ -19,6 +19,10 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_request(void) { return &smarterchat__identity__change_password_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_response(void) { return &smarterchat__identity__change_password_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__disable_two_factor_request(void) { return &smarterchat__identity__disable_two_factor_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__disable_two_factor_response(void) { return &smarterchat__identity__disable_two_factor_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__enable_two_factor_request(void) { return &smarterchat__identity__enable_two_factor_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__enable_two_factor_response(void) { return &smarterchat__identity__enable_two_factor_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_request(void) { return &smarterchat__identity__get_me_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_response(void) { return &smarterchat__identity__get_me_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
@@ -35,6 +39,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_request(void) { return &smarterchat__identity__revoke_session_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_response(void) { return &smarterchat__identity__revoke_session_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__session(void) { return &smarterchat__identity__session__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__set_up_two_factor_request(void) { return &smarterchat__identity__set_up_two_factor_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__set_up_two_factor_response(void) { return &smarterchat__identity__set_up_two_factor_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_request(void) { return &smarterchat__identity__sign_up_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_response(void) { return &smarterchat__identity__sign_up_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__token_pair(void) { return &smarterchat__identity__token_pair__descriptor; }
@@ -71,6 +77,10 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__change_password_request__descriptor,
     &smarterchat__identity__change_password_response__descriptor,
     &smarterchat__identity__client_info__descriptor,
+    &smarterchat__identity__disable_two_factor_request__descriptor,
+    &smarterchat__identity__disable_two_factor_response__descriptor,
+    &smarterchat__identity__enable_two_factor_request__descriptor,
+    &smarterchat__identity__enable_two_factor_response__descriptor,
     &smarterchat__identity__get_me_request__descriptor,
     &smarterchat__identity__get_me_response__descriptor,
     &smarterchat__identity__invite_user_request__descriptor,
@@ -87,6 +97,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__revoke_session_request__descriptor,
     &smarterchat__identity__revoke_session_response__descriptor,
     &smarterchat__identity__session__descriptor,
+    &smarterchat__identity__set_up_two_factor_request__descriptor,
+    &smarterchat__identity__set_up_two_factor_response__descriptor,
     &smarterchat__identity__sign_up_request__descriptor,
     &smarterchat__identity__sign_up_response__descriptor,
     &smarterchat__identity__token_pair__descriptor,

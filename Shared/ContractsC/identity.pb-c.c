@@ -1222,6 +1222,276 @@ void   smarterchat__identity__accept_invitation_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__accept_invitation_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__set_up_two_factor_request__init
+                     (Smarterchat__Identity__SetUpTwoFactorRequest         *message)
+{
+  static const Smarterchat__Identity__SetUpTwoFactorRequest init_value = SMARTERCHAT__IDENTITY__SET_UP_TWO_FACTOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__set_up_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__set_up_two_factor_request__pack
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__set_up_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__SetUpTwoFactorRequest *
+       smarterchat__identity__set_up_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__SetUpTwoFactorRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__set_up_two_factor_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__set_up_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__SetUpTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__set_up_two_factor_response__init
+                     (Smarterchat__Identity__SetUpTwoFactorResponse         *message)
+{
+  static const Smarterchat__Identity__SetUpTwoFactorResponse init_value = SMARTERCHAT__IDENTITY__SET_UP_TWO_FACTOR_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__set_up_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__set_up_two_factor_response__pack
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__set_up_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__SetUpTwoFactorResponse *
+       smarterchat__identity__set_up_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__SetUpTwoFactorResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__set_up_two_factor_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__set_up_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__SetUpTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__set_up_two_factor_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__enable_two_factor_request__init
+                     (Smarterchat__Identity__EnableTwoFactorRequest         *message)
+{
+  static const Smarterchat__Identity__EnableTwoFactorRequest init_value = SMARTERCHAT__IDENTITY__ENABLE_TWO_FACTOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__enable_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__EnableTwoFactorRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__enable_two_factor_request__pack
+                     (const Smarterchat__Identity__EnableTwoFactorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__enable_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__EnableTwoFactorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__EnableTwoFactorRequest *
+       smarterchat__identity__enable_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__EnableTwoFactorRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__enable_two_factor_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__enable_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__EnableTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__enable_two_factor_response__init
+                     (Smarterchat__Identity__EnableTwoFactorResponse         *message)
+{
+  static const Smarterchat__Identity__EnableTwoFactorResponse init_value = SMARTERCHAT__IDENTITY__ENABLE_TWO_FACTOR_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__enable_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__EnableTwoFactorResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__enable_two_factor_response__pack
+                     (const Smarterchat__Identity__EnableTwoFactorResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__enable_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__EnableTwoFactorResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__EnableTwoFactorResponse *
+       smarterchat__identity__enable_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__EnableTwoFactorResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__enable_two_factor_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__enable_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__EnableTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__enable_two_factor_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__disable_two_factor_request__init
+                     (Smarterchat__Identity__DisableTwoFactorRequest         *message)
+{
+  static const Smarterchat__Identity__DisableTwoFactorRequest init_value = SMARTERCHAT__IDENTITY__DISABLE_TWO_FACTOR_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__disable_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__DisableTwoFactorRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__disable_two_factor_request__pack
+                     (const Smarterchat__Identity__DisableTwoFactorRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__disable_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__DisableTwoFactorRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__DisableTwoFactorRequest *
+       smarterchat__identity__disable_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__DisableTwoFactorRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__disable_two_factor_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__disable_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__DisableTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__disable_two_factor_response__init
+                     (Smarterchat__Identity__DisableTwoFactorResponse         *message)
+{
+  static const Smarterchat__Identity__DisableTwoFactorResponse init_value = SMARTERCHAT__IDENTITY__DISABLE_TWO_FACTOR_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__disable_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__DisableTwoFactorResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__disable_two_factor_response__pack
+                     (const Smarterchat__Identity__DisableTwoFactorResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__disable_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__DisableTwoFactorResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__DisableTwoFactorResponse *
+       smarterchat__identity__disable_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__DisableTwoFactorResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__disable_two_factor_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__disable_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__DisableTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -1853,7 +2123,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__sign_up_response__descri
   (ProtobufCMessageInit) smarterchat__identity__sign_up_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__log_in_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor smarterchat__identity__log_in_request__field_descriptors[4] =
 {
   {
     "email",
@@ -1891,16 +2161,29 @@ static const ProtobufCFieldDescriptor smarterchat__identity__log_in_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "totp_code",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInRequest, totp_code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__log_in_request__field_indices_by_name[] = {
   2,   /* field[2] = client */
   0,   /* field[0] = email */
   1,   /* field[1] = password */
+  3,   /* field[3] = totp_code */
 };
 static const ProtobufCIntRange smarterchat__identity__log_in_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__log_in_request__descriptor =
 {
@@ -1910,14 +2193,14 @@ const ProtobufCMessageDescriptor smarterchat__identity__log_in_request__descript
   "Smarterchat__Identity__LogInRequest",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__LogInRequest),
-  3,
+  4,
   smarterchat__identity__log_in_request__field_descriptors,
   smarterchat__identity__log_in_request__field_indices_by_name,
   1,  smarterchat__identity__log_in_request__number_ranges,
   (ProtobufCMessageInit) smarterchat__identity__log_in_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__log_in_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor smarterchat__identity__log_in_response__field_descriptors[4] =
 {
   {
     "tokens",
@@ -1955,16 +2238,29 @@ static const ProtobufCFieldDescriptor smarterchat__identity__log_in_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "two_factor_required",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__LogInResponse, two_factor_required),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__log_in_response__field_indices_by_name[] = {
   2,   /* field[2] = retry_after_seconds */
   0,   /* field[0] = tokens */
+  3,   /* field[3] = two_factor_required */
   1,   /* field[1] = user */
 };
 static const ProtobufCIntRange smarterchat__identity__log_in_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__log_in_response__descriptor =
 {
@@ -1974,7 +2270,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__log_in_response__descrip
   "Smarterchat__Identity__LogInResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__LogInResponse),
-  3,
+  4,
   smarterchat__identity__log_in_response__field_descriptors,
   smarterchat__identity__log_in_response__field_indices_by_name,
   1,  smarterchat__identity__log_in_response__number_ranges,
@@ -2942,7 +3238,201 @@ const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_respon
   (ProtobufCMessageInit) smarterchat__identity__accept_invitation_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[13] =
+#define smarterchat__identity__set_up_two_factor_request__field_descriptors NULL
+#define smarterchat__identity__set_up_two_factor_request__field_indices_by_name NULL
+#define smarterchat__identity__set_up_two_factor_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__set_up_two_factor_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.SetUpTwoFactorRequest",
+  "SetUpTwoFactorRequest",
+  "Smarterchat__Identity__SetUpTwoFactorRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__SetUpTwoFactorRequest),
+  0,
+  smarterchat__identity__set_up_two_factor_request__field_descriptors,
+  smarterchat__identity__set_up_two_factor_request__field_indices_by_name,
+  0,  smarterchat__identity__set_up_two_factor_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__set_up_two_factor_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__set_up_two_factor_response__field_descriptors[2] =
+{
+  {
+    "secret",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SetUpTwoFactorResponse, secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "otpauth_uri",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__SetUpTwoFactorResponse, otpauth_uri),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__set_up_two_factor_response__field_indices_by_name[] = {
+  1,   /* field[1] = otpauth_uri */
+  0,   /* field[0] = secret */
+};
+static const ProtobufCIntRange smarterchat__identity__set_up_two_factor_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__set_up_two_factor_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.SetUpTwoFactorResponse",
+  "SetUpTwoFactorResponse",
+  "Smarterchat__Identity__SetUpTwoFactorResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__SetUpTwoFactorResponse),
+  2,
+  smarterchat__identity__set_up_two_factor_response__field_descriptors,
+  smarterchat__identity__set_up_two_factor_response__field_indices_by_name,
+  1,  smarterchat__identity__set_up_two_factor_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__set_up_two_factor_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__enable_two_factor_request__field_descriptors[1] =
+{
+  {
+    "code",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__EnableTwoFactorRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__enable_two_factor_request__field_indices_by_name[] = {
+  0,   /* field[0] = code */
+};
+static const ProtobufCIntRange smarterchat__identity__enable_two_factor_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.EnableTwoFactorRequest",
+  "EnableTwoFactorRequest",
+  "Smarterchat__Identity__EnableTwoFactorRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__EnableTwoFactorRequest),
+  1,
+  smarterchat__identity__enable_two_factor_request__field_descriptors,
+  smarterchat__identity__enable_two_factor_request__field_indices_by_name,
+  1,  smarterchat__identity__enable_two_factor_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__enable_two_factor_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__enable_two_factor_response__field_descriptors NULL
+#define smarterchat__identity__enable_two_factor_response__field_indices_by_name NULL
+#define smarterchat__identity__enable_two_factor_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.EnableTwoFactorResponse",
+  "EnableTwoFactorResponse",
+  "Smarterchat__Identity__EnableTwoFactorResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__EnableTwoFactorResponse),
+  0,
+  smarterchat__identity__enable_two_factor_response__field_descriptors,
+  smarterchat__identity__enable_two_factor_response__field_indices_by_name,
+  0,  smarterchat__identity__enable_two_factor_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__enable_two_factor_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__disable_two_factor_request__field_descriptors[2] =
+{
+  {
+    "password",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__DisableTwoFactorRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__DisableTwoFactorRequest, code),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__disable_two_factor_request__field_indices_by_name[] = {
+  1,   /* field[1] = code */
+  0,   /* field[0] = password */
+};
+static const ProtobufCIntRange smarterchat__identity__disable_two_factor_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.DisableTwoFactorRequest",
+  "DisableTwoFactorRequest",
+  "Smarterchat__Identity__DisableTwoFactorRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__DisableTwoFactorRequest),
+  2,
+  smarterchat__identity__disable_two_factor_request__field_descriptors,
+  smarterchat__identity__disable_two_factor_request__field_indices_by_name,
+  1,  smarterchat__identity__disable_two_factor_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__disable_two_factor_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__disable_two_factor_response__field_descriptors NULL
+#define smarterchat__identity__disable_two_factor_response__field_indices_by_name NULL
+#define smarterchat__identity__disable_two_factor_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.DisableTwoFactorResponse",
+  "DisableTwoFactorResponse",
+  "Smarterchat__Identity__DisableTwoFactorResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__DisableTwoFactorResponse),
+  0,
+  smarterchat__identity__disable_two_factor_response__field_descriptors,
+  smarterchat__identity__disable_two_factor_response__field_indices_by_name,
+  0,  smarterchat__identity__disable_two_factor_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__disable_two_factor_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[16] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -2957,10 +3447,15 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "ListUsers", &smarterchat__identity__list_users_request__descriptor, &smarterchat__identity__list_users_response__descriptor },
   { "InviteUser", &smarterchat__identity__invite_user_request__descriptor, &smarterchat__identity__invite_user_response__descriptor },
   { "AcceptInvitation", &smarterchat__identity__accept_invitation_request__descriptor, &smarterchat__identity__accept_invitation_response__descriptor },
+  { "SetUpTwoFactor", &smarterchat__identity__set_up_two_factor_request__descriptor, &smarterchat__identity__set_up_two_factor_response__descriptor },
+  { "EnableTwoFactor", &smarterchat__identity__enable_two_factor_request__descriptor, &smarterchat__identity__enable_two_factor_response__descriptor },
+  { "DisableTwoFactor", &smarterchat__identity__disable_two_factor_request__descriptor, &smarterchat__identity__disable_two_factor_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
+  15,        /* DisableTwoFactor */
+  14,        /* EnableTwoFactor */
   6,        /* GetMe */
   0,        /* Health */
   11,        /* InviteUser */
@@ -2970,6 +3465,7 @@ const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   1,        /* Metrics */
   4,        /* Refresh */
   8,        /* RevokeSession */
+  13,        /* SetUpTwoFactor */
   2,        /* SignUp */
   5         /* ValidateToken */
 };
@@ -2980,7 +3476,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  13,
+  16,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -3087,6 +3583,30 @@ void smarterchat__identity__identity__accept_invitation(ProtobufCService *servic
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__set_up_two_factor(ProtobufCService *service,
+                                                        const Smarterchat__Identity__SetUpTwoFactorRequest *input,
+                                                        Smarterchat__Identity__SetUpTwoFactorResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__enable_two_factor(ProtobufCService *service,
+                                                        const Smarterchat__Identity__EnableTwoFactorRequest *input,
+                                                        Smarterchat__Identity__EnableTwoFactorResponse_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__disable_two_factor(ProtobufCService *service,
+                                                         const Smarterchat__Identity__DisableTwoFactorRequest *input,
+                                                         Smarterchat__Identity__DisableTwoFactorResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

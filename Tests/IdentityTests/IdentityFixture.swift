@@ -23,7 +23,8 @@ struct IdentityFixture: Sendable {
         try await SharedIdentityDatabase.instance.fixture()
     }
 
-    /// The same database behind handlers that hash new passwords at scrypt cost 2^`logN`.
+    /// The same database behind handlers that hash new passwords at scrypt cost 2^`logN`
+    /// (and have no key ring, so 2FA cannot be set up).
     func withPasswordCost(logN: Int) throws -> IdentityFixture {
         var configuration = IdentityConfiguration()
         configuration.passwordParameters = .init(logN: logN, r: 8, p: 1)
@@ -135,7 +136,8 @@ actor SharedIdentityDatabase {
             .migrate(Migration.load(from: migrations))
         var configuration = IdentityConfiguration()
         configuration.passwordParameters = .testing
-        let handlers = try IdentityHandlers(configuration: configuration, database: database)
+        let keyRing = try KeyRing(configuration: "test:\(Base64.encode(SecureRandom.bytes(count: 32)))")
+        let handlers = try IdentityHandlers(configuration: configuration, database: database, keyRing: keyRing)
         let router = RPCRouter(service: Identity.Service.descriptor)
         handlers.register(on: router)
         return IdentityFixture(database: database, handlers: handlers, client: RPCInProcessClient(router: router))

@@ -143,6 +143,10 @@ struct IdentityFlowTests {
         #expect(changed.status == 200)
         #expect(try await platform.request("GET", "/api/v1/me", token: fourth.access).status == 200)
 
+        // No SMARTERCHAT_ENCRYPTION_KEYS here: 2FA cannot be set up, and says so as JSON.
+        let setUp = try await platform.request("POST", "/api/v1/me/2fa/setup", token: fourth.access)
+        #expect(setUp.status == 400 && setUp.errorCode == "failed_precondition")
+
         // Bad bodies: not JSON, not an object, wrong types, missing fields, taken slug.
         for body in ["not json", "[1, 2]", #"{"email": 5, "password": true}"#, "{}"] {
             let bad = try await platform.request("POST", "/api/v1/auth/login", body: body)

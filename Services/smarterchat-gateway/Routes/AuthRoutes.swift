@@ -9,6 +9,7 @@ import ServiceKit
 /// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`,
 /// `POST /auth/accept-invitation`.
 /// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
+/// `POST /me/2fa/setup`, `POST /me/2fa/enable` (204), `POST /me/2fa/disable` (204),
 /// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201).
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
@@ -55,6 +56,24 @@ struct AuthRoutes: Sendable {
                     Identity.Service.listUsers, Identity.ListUsersRequest(), metadata: context.callMetadata,
                     timeout: timeout))
         }
+        authenticated.post("me/2fa/setup") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.setUpTwoFactor, Identity.SetUpTwoFactorRequest(), metadata: context.callMetadata,
+                    timeout: timeout))
+        }
+        authenticated.post("me/2fa/enable") { request, context in
+            let body = try await JSONBody.decode(Identity.EnableTwoFactorRequest.self, from: request)
+            _ = try await identity.call(
+                Identity.Service.enableTwoFactor, body, metadata: context.callMetadata, timeout: timeout)
+            return Response(status: .noContent)
+        }
+        authenticated.post("me/2fa/disable") { request, context in
+            let body = try await JSONBody.decode(Identity.DisableTwoFactorRequest.self, from: request)
+            _ = try await identity.call(
+                Identity.Service.disableTwoFactor, body, metadata: context.callMetadata, timeout: timeout)
+            return Response(status: .noContent)
+        }
         authenticated.post("users") { request, context in try await inviteUser(request, context) }
         authenticated.delete("sessions/:id") { _, context in
             let id = try context.parameters.require("id")
@@ -79,12 +98,18 @@ struct AuthRoutes: Sendable {
         return try JSONBody.response(response, status: .created)
     }
 
-    /// 200 with tokens; 401 for wrong credentials; 429 with `Retry-After` when locked out.
+    /// 200 with tokens; 401 for wrong credentials (`two_factor_required` when only the TOTP
+    /// code is missing); 429 with `Retry-After` when locked out.
     func logIn(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var body = try await JSONBody.decode(Identity.LogInRequest.self, from: request)
         body.client = client(request, context)
         let response = try await identity.call(
             Identity.Service.logIn, body, metadata: context.callMetadata, timeout: timeout)
+        if response.twoFactorRequired {
+            throw APIError(
+                status: .unauthorized, code: "two_factor_required", message: "a two-factor code (totp_code) is required"
+            )
+        }
         if response.retryAfterSeconds > 0 {
             var error = APIError(
                 status: .tooManyRequests, code: "too_many_attempts",

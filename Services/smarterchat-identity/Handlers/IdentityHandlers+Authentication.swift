@@ -73,6 +73,19 @@ extension IdentityHandlers {
             }
             throw RPCError(.permissionDenied, "this account or its organization is not active")
         }
+        if credentials.twoFactorEnabled {
+            if request.totpCode.isEmpty { return Identity.LogInResponse(twoFactorRequired: true) }
+            try await database.withConnection { connection in
+                guard try await acceptCode(request.totpCode, for: credentials, on: connection) else {
+                    try await LoginAttemptStore.record(
+                        email: email, address: address, succeeded: false, on: connection)
+                    try await AuditLog.record(
+                        .loginFailed, organizationID: credentials.organizationID, userID: credentials.id,
+                        client: request.client, details: ["email": email, "reason": "totp"], on: connection)
+                    throw RPCError(.unauthenticated, "invalid two-factor code")
+                }
+            }
+        }
         let rehash =
             hasher.needsRehash(credentials.passwordHash)
             ? try await passwordWorkers.run { try hasher.hash(password) } : nil

@@ -16,9 +16,12 @@ struct IdentityHandlers: Sendable {
     let dummyPasswordHash: String
     /// Where scrypt runs (never on an event loop or the cooperative pool).
     let passwordWorkers = PasswordWorkers()
+    /// Seals TOTP secrets; nil when no encryption keys are configured (2FA cannot be set up).
+    let keyRing: KeyRing?
 
-    init(configuration: IdentityConfiguration, database: PostgresClient) throws {
+    init(configuration: IdentityConfiguration, database: PostgresClient, keyRing: KeyRing? = nil) throws {
         self.database = database
+        self.keyRing = keyRing
         self.hasher = try PasswordHasher(parameters: configuration.passwordParameters)
         self.lifetimes = .init(access: configuration.accessTokenLifetime, refresh: configuration.refreshTokenLifetime)
         self.lockout = .init(failures: configuration.lockoutFailures, window: configuration.lockoutWindow)
@@ -45,6 +48,13 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.inviteUser) { request, context in try await inviteUser(request, context) }
         router.register(Identity.Service.acceptInvitation) { request, context in
             try await acceptInvitation(request, context)
+        }
+        router.register(Identity.Service.setUpTwoFactor) { _, context in try await setUpTwoFactor(context) }
+        router.register(Identity.Service.enableTwoFactor) { request, context in
+            try await enableTwoFactor(request, context)
+        }
+        router.register(Identity.Service.disableTwoFactor) { request, context in
+            try await disableTwoFactor(request, context)
         }
     }
 }

@@ -12,6 +12,22 @@ enum UserStore {
         var passwordHash: String
         /// The user is active and not deleted, and so is their organization.
         var canLogIn: Bool
+        /// Whether a TOTP code is needed to log in.
+        var twoFactorEnabled: Bool
+        /// The sealed TOTP secret (set up, maybe not enabled yet).
+        var twoFactorSecret: String?
+        /// The last TOTP step used (codes at or before it are refused).
+        var twoFactorLastStep: Int64?
+
+        init(row: PostgresRow) throws {
+            id = try row.decode(UUID.self, "id")
+            organizationID = try row.decode(UUID.self, "organization_id")
+            passwordHash = try row.decode(String.self, "password_hash")
+            canLogIn = try row.decode(Bool.self, "can_log_in")
+            twoFactorEnabled = try row.decode(Bool?.self, "two_factor_enabled") ?? false
+            twoFactorSecret = try row.decode(String?.self, "two_factor_secret")
+            twoFactorLastStep = try row.decode(Int64?.self, "two_factor_last_step")
+        }
     }
 
     /// Inserts a user; the email is stored as given (callers lowercase it).
@@ -41,34 +57,30 @@ enum UserStore {
     static func credentials(email: String, on connection: PostgresConnection) async throws -> Credentials? {
         let rows = try await connection.query(
             """
-            SELECT u.id, u.organization_id, u.password_hash,
+            SELECT u.id, u.organization_id, u.password_hash, u.two_factor_enabled, u.two_factor_secret,
+                u.two_factor_last_step,
                 (u.status = 'active' AND u.deleted_at IS NULL AND o.status = 'active' AND o.deleted_at IS NULL)
                     AS can_log_in
             FROM users u JOIN organizations o ON o.id = u.organization_id
             WHERE u.email = $1
             """, [email])
         guard let row = rows.firstRow else { return nil }
-        return Credentials(
-            id: try row.decode(UUID.self, "id"), organizationID: try row.decode(UUID.self, "organization_id"),
-            passwordHash: try row.decode(String.self, "password_hash"),
-            canLogIn: try row.decode(Bool.self, "can_log_in"))
+        return try Credentials(row: row)
     }
 
     /// The credentials of the user `id`, or nil.
     static func credentialsByID(_ id: UUID, on connection: PostgresConnection) async throws -> Credentials? {
         let rows = try await connection.query(
             """
-            SELECT u.id, u.organization_id, u.password_hash,
+            SELECT u.id, u.organization_id, u.password_hash, u.two_factor_enabled, u.two_factor_secret,
+                u.two_factor_last_step,
                 (u.status = 'active' AND u.deleted_at IS NULL AND o.status = 'active' AND o.deleted_at IS NULL)
                     AS can_log_in
             FROM users u JOIN organizations o ON o.id = u.organization_id
             WHERE u.id = $1
             """, [id])
         guard let row = rows.firstRow else { return nil }
-        return Credentials(
-            id: try row.decode(UUID.self, "id"), organizationID: try row.decode(UUID.self, "organization_id"),
-            passwordHash: try row.decode(String.self, "password_hash"),
-            canLogIn: try row.decode(Bool.self, "can_log_in"))
+        return try Credentials(row: row)
     }
 
     /// The user `id` of organization `organizationID` (never another tenant's), or nil.

@@ -713,6 +713,8 @@ extension Identity {
         public var password: String = ""
         /// Set by the gateway, ignored from clients.
         public var client: Identity.ClientInfo? = nil
+        /// The current TOTP code, when the user has 2FA on.
+        public var totpCode: String = ""
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -721,11 +723,13 @@ extension Identity {
         public init(
             email: String = "",
             password: String = "",
-            client: Identity.ClientInfo? = nil
+            client: Identity.ClientInfo? = nil,
+            totpCode: String = ""
         ) {
             self.email = email
             self.password = password
             self.client = client
+            self.totpCode = totpCode
         }
     }
 }
@@ -735,6 +739,7 @@ extension Identity.LogInRequest {
         case email = "email"
         case password = "password"
         case client = "client"
+        case totpCode = "totp_code"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -744,6 +749,7 @@ extension Identity.LogInRequest {
         if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .password) { self.password = v }
         if let v = try keys.decodeIfPresent(Identity.ClientInfo.self, forKey: .client) { self.client = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .totpCode) { self.totpCode = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -752,6 +758,7 @@ extension Identity.LogInRequest {
         try keys.encode(self.email, forKey: .email)
         try keys.encode(self.password, forKey: .password)
         try keys.encodeIfPresent(self.client, forKey: .client)
+        try keys.encode(self.totpCode, forKey: .totpCode)
     }
 }
 
@@ -777,6 +784,7 @@ extension Identity.LogInRequest: CBridgedMessage {
         self.email = ProtoRead.string(c.pointee.email)
         self.password = ProtoRead.string(c.pointee.password)
         if let p = c.pointee.client { self.client = Identity.ClientInfo(cMessage: p) }
+        self.totpCode = ProtoRead.string(c.pointee.totp_code)
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -785,6 +793,7 @@ extension Identity.LogInRequest: CBridgedMessage {
         c.pointee.email = arena.cString(self.email)
         c.pointee.password = arena.cString(self.password)
         if let v = self.client { c.pointee.client = arena.message(v) }
+        c.pointee.totp_code = arena.cString(self.totpCode)
     }
 }
 
@@ -800,6 +809,8 @@ extension Identity {
         public var user: Identity.User? = nil
         /// Set (> 0) when too many failed logins refuse this attempt: wait this long.
         public var retryAfterSeconds: Int64 = 0
+        /// Set when the password was right but the user has 2FA on and sent no code.
+        public var twoFactorRequired: Bool = false
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -808,11 +819,13 @@ extension Identity {
         public init(
             tokens: Identity.TokenPair? = nil,
             user: Identity.User? = nil,
-            retryAfterSeconds: Int64 = 0
+            retryAfterSeconds: Int64 = 0,
+            twoFactorRequired: Bool = false
         ) {
             self.tokens = tokens
             self.user = user
             self.retryAfterSeconds = retryAfterSeconds
+            self.twoFactorRequired = twoFactorRequired
         }
     }
 }
@@ -822,6 +835,7 @@ extension Identity.LogInResponse {
         case tokens = "tokens"
         case user = "user"
         case retryAfterSeconds = "retry_after_seconds"
+        case twoFactorRequired = "two_factor_required"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -831,6 +845,7 @@ extension Identity.LogInResponse {
         if let v = try keys.decodeIfPresent(Identity.TokenPair.self, forKey: .tokens) { self.tokens = v }
         if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
         if let v = try keys.decodeIfPresent(Int64.self, forKey: .retryAfterSeconds) { self.retryAfterSeconds = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .twoFactorRequired) { self.twoFactorRequired = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -839,6 +854,7 @@ extension Identity.LogInResponse {
         try keys.encodeIfPresent(self.tokens, forKey: .tokens)
         try keys.encodeIfPresent(self.user, forKey: .user)
         try keys.encode(self.retryAfterSeconds, forKey: .retryAfterSeconds)
+        try keys.encode(self.twoFactorRequired, forKey: .twoFactorRequired)
     }
 }
 
@@ -864,6 +880,7 @@ extension Identity.LogInResponse: CBridgedMessage {
         if let p = c.pointee.tokens { self.tokens = Identity.TokenPair(cMessage: p) }
         if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
         self.retryAfterSeconds = c.pointee.retry_after_seconds
+        self.twoFactorRequired = (c.pointee.two_factor_required != 0)
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -872,6 +889,7 @@ extension Identity.LogInResponse: CBridgedMessage {
         if let v = self.tokens { c.pointee.tokens = arena.message(v) }
         if let v = self.user { c.pointee.user = arena.message(v) }
         c.pointee.retry_after_seconds = self.retryAfterSeconds
+        c.pointee.two_factor_required = (self.twoFactorRequired ? 1 : 0)
     }
 }
 
@@ -2347,6 +2365,381 @@ extension Identity.AcceptInvitationResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.SetUpTwoFactorRequest` message.
+    public struct SetUpTwoFactorRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.SetUpTwoFactorRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.SetUpTwoFactorRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.SetUpTwoFactorRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__SetUpTwoFactorRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__set_up_two_factor_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.SetUpTwoFactorResponse` message.
+    public struct SetUpTwoFactorResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.SetUpTwoFactorResponse" }
+
+        /// Base32, for typing into an authenticator.
+        public var secret: String = ""
+        /// otpauth://totp/... for a QR code.
+        public var otpauthUri: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            secret: String = "",
+            otpauthUri: String = ""
+        ) {
+            self.secret = secret
+            self.otpauthUri = otpauthUri
+        }
+    }
+}
+
+extension Identity.SetUpTwoFactorResponse {
+    private enum CodingKeys: String, CodingKey {
+        case secret = "secret"
+        case otpauthUri = "otpauth_uri"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .secret) { self.secret = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .otpauthUri) { self.otpauthUri = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.secret, forKey: .secret)
+        try keys.encode(self.otpauthUri, forKey: .otpauthUri)
+    }
+}
+
+extension Identity.SetUpTwoFactorResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__SetUpTwoFactorResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__set_up_two_factor_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.secret = ProtoRead.string(c.pointee.secret)
+        self.otpauthUri = ProtoRead.string(c.pointee.otpauth_uri)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.secret = arena.cString(self.secret)
+        c.pointee.otpauth_uri = arena.cString(self.otpauthUri)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.EnableTwoFactorRequest` message.
+    public struct EnableTwoFactorRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.EnableTwoFactorRequest" }
+
+        /// The `code` field (1).
+        public var code: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            code: String = ""
+        ) {
+            self.code = code
+        }
+    }
+}
+
+extension Identity.EnableTwoFactorRequest {
+    private enum CodingKeys: String, CodingKey {
+        case code = "code"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .code) { self.code = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.code, forKey: .code)
+    }
+}
+
+extension Identity.EnableTwoFactorRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__EnableTwoFactorRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__enable_two_factor_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.code = ProtoRead.string(c.pointee.code)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.code = arena.cString(self.code)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.EnableTwoFactorResponse` message.
+    public struct EnableTwoFactorResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.EnableTwoFactorResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.EnableTwoFactorResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.EnableTwoFactorResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__EnableTwoFactorResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__enable_two_factor_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.DisableTwoFactorRequest` message.
+    public struct DisableTwoFactorRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.DisableTwoFactorRequest" }
+
+        /// The `password` field (1).
+        public var password: String = ""
+        /// The `code` field (2).
+        public var code: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            password: String = "",
+            code: String = ""
+        ) {
+            self.password = password
+            self.code = code
+        }
+    }
+}
+
+extension Identity.DisableTwoFactorRequest {
+    private enum CodingKeys: String, CodingKey {
+        case password = "password"
+        case code = "code"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .password) { self.password = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .code) { self.code = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.password, forKey: .password)
+        try keys.encode(self.code, forKey: .code)
+    }
+}
+
+extension Identity.DisableTwoFactorRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__DisableTwoFactorRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__disable_two_factor_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.password = ProtoRead.string(c.pointee.password)
+        self.code = ProtoRead.string(c.pointee.code)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.password = arena.cString(self.password)
+        c.pointee.code = arena.cString(self.code)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.DisableTwoFactorResponse` message.
+    public struct DisableTwoFactorResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.DisableTwoFactorResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.DisableTwoFactorResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.DisableTwoFactorResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__DisableTwoFactorResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__disable_two_factor_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -2405,5 +2798,17 @@ extension Identity {
         /// An invitation token and a password to the invited user's first session.
         public static let acceptInvitation = MethodDescriptor<Identity.AcceptInvitationRequest, Identity.AcceptInvitationResponse>(
             service: "smarterchat.identity.Identity", name: "AcceptInvitation", isIdempotent: false)
+
+        /// Starts 2FA: a new TOTP secret (stored sealed) for the principal, not yet enabled.
+        public static let setUpTwoFactor = MethodDescriptor<Identity.SetUpTwoFactorRequest, Identity.SetUpTwoFactorResponse>(
+            service: "smarterchat.identity.Identity", name: "SetUpTwoFactor", isIdempotent: false)
+
+        /// Turns 2FA on by proving a code of the secret from SetUpTwoFactor.
+        public static let enableTwoFactor = MethodDescriptor<Identity.EnableTwoFactorRequest, Identity.EnableTwoFactorResponse>(
+            service: "smarterchat.identity.Identity", name: "EnableTwoFactor", isIdempotent: false)
+
+        /// Turns 2FA off with the password and a current code.
+        public static let disableTwoFactor = MethodDescriptor<Identity.DisableTwoFactorRequest, Identity.DisableTwoFactorResponse>(
+            service: "smarterchat.identity.Identity", name: "DisableTwoFactor", isIdempotent: false)
     }
 }

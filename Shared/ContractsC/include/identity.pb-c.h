@@ -43,6 +43,12 @@ typedef struct Smarterchat__Identity__InviteUserRequest Smarterchat__Identity__I
 typedef struct Smarterchat__Identity__InviteUserResponse Smarterchat__Identity__InviteUserResponse;
 typedef struct Smarterchat__Identity__AcceptInvitationRequest Smarterchat__Identity__AcceptInvitationRequest;
 typedef struct Smarterchat__Identity__AcceptInvitationResponse Smarterchat__Identity__AcceptInvitationResponse;
+typedef struct Smarterchat__Identity__SetUpTwoFactorRequest Smarterchat__Identity__SetUpTwoFactorRequest;
+typedef struct Smarterchat__Identity__SetUpTwoFactorResponse Smarterchat__Identity__SetUpTwoFactorResponse;
+typedef struct Smarterchat__Identity__EnableTwoFactorRequest Smarterchat__Identity__EnableTwoFactorRequest;
+typedef struct Smarterchat__Identity__EnableTwoFactorResponse Smarterchat__Identity__EnableTwoFactorResponse;
+typedef struct Smarterchat__Identity__DisableTwoFactorRequest Smarterchat__Identity__DisableTwoFactorRequest;
+typedef struct Smarterchat__Identity__DisableTwoFactorResponse Smarterchat__Identity__DisableTwoFactorResponse;
 
 
 /* --- enums --- */
@@ -198,10 +204,14 @@ struct  Smarterchat__Identity__LogInRequest
    * Set by the gateway, ignored from clients.
    */
   Smarterchat__Identity__ClientInfo *client;
+  /*
+   * The current TOTP code, when the user has 2FA on.
+   */
+  char *totp_code;
 };
 #define SMARTERCHAT__IDENTITY__LOG_IN_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__log_in_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Smarterchat__Identity__LogInResponse
@@ -216,10 +226,14 @@ struct  Smarterchat__Identity__LogInResponse
    * Set (> 0) when too many failed logins refuse this attempt: wait this long.
    */
   int64_t retry_after_seconds;
+  /*
+   * Set when the password was right but the user has 2FA on and sent no code.
+   */
+  protobuf_c_boolean two_factor_required;
 };
 #define SMARTERCHAT__IDENTITY__LOG_IN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__log_in_response__descriptor) \
-    , NULL, NULL, 0 }
+    , NULL, NULL, 0, 0 }
 
 
 struct  Smarterchat__Identity__RefreshRequest
@@ -480,6 +494,71 @@ struct  Smarterchat__Identity__AcceptInvitationResponse
 #define SMARTERCHAT__IDENTITY__ACCEPT_INVITATION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__accept_invitation_response__descriptor) \
     , NULL, NULL }
+
+
+struct  Smarterchat__Identity__SetUpTwoFactorRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__SET_UP_TWO_FACTOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__set_up_two_factor_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__SetUpTwoFactorResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Base32, for typing into an authenticator.
+   */
+  char *secret;
+  /*
+   * otpauth://totp/... for a QR code.
+   */
+  char *otpauth_uri;
+};
+#define SMARTERCHAT__IDENTITY__SET_UP_TWO_FACTOR_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__set_up_two_factor_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__EnableTwoFactorRequest
+{
+  ProtobufCMessage base;
+  char *code;
+};
+#define SMARTERCHAT__IDENTITY__ENABLE_TWO_FACTOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__enable_two_factor_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__EnableTwoFactorResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__ENABLE_TWO_FACTOR_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__enable_two_factor_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__DisableTwoFactorRequest
+{
+  ProtobufCMessage base;
+  char *password;
+  char *code;
+};
+#define SMARTERCHAT__IDENTITY__DISABLE_TWO_FACTOR_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__disable_two_factor_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__DisableTwoFactorResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__DISABLE_TWO_FACTOR_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__disable_two_factor_response__descriptor) \
+     }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -995,6 +1074,120 @@ Smarterchat__Identity__AcceptInvitationResponse *
 void   smarterchat__identity__accept_invitation_response__free_unpacked
                      (Smarterchat__Identity__AcceptInvitationResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__SetUpTwoFactorRequest methods */
+void   smarterchat__identity__set_up_two_factor_request__init
+                     (Smarterchat__Identity__SetUpTwoFactorRequest         *message);
+size_t smarterchat__identity__set_up_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest   *message);
+size_t smarterchat__identity__set_up_two_factor_request__pack
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__set_up_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__SetUpTwoFactorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__SetUpTwoFactorRequest *
+       smarterchat__identity__set_up_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__set_up_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__SetUpTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__SetUpTwoFactorResponse methods */
+void   smarterchat__identity__set_up_two_factor_response__init
+                     (Smarterchat__Identity__SetUpTwoFactorResponse         *message);
+size_t smarterchat__identity__set_up_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse   *message);
+size_t smarterchat__identity__set_up_two_factor_response__pack
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__set_up_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__SetUpTwoFactorResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__SetUpTwoFactorResponse *
+       smarterchat__identity__set_up_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__set_up_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__SetUpTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__EnableTwoFactorRequest methods */
+void   smarterchat__identity__enable_two_factor_request__init
+                     (Smarterchat__Identity__EnableTwoFactorRequest         *message);
+size_t smarterchat__identity__enable_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__EnableTwoFactorRequest   *message);
+size_t smarterchat__identity__enable_two_factor_request__pack
+                     (const Smarterchat__Identity__EnableTwoFactorRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__enable_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__EnableTwoFactorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__EnableTwoFactorRequest *
+       smarterchat__identity__enable_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__enable_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__EnableTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__EnableTwoFactorResponse methods */
+void   smarterchat__identity__enable_two_factor_response__init
+                     (Smarterchat__Identity__EnableTwoFactorResponse         *message);
+size_t smarterchat__identity__enable_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__EnableTwoFactorResponse   *message);
+size_t smarterchat__identity__enable_two_factor_response__pack
+                     (const Smarterchat__Identity__EnableTwoFactorResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__enable_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__EnableTwoFactorResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__EnableTwoFactorResponse *
+       smarterchat__identity__enable_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__enable_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__EnableTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__DisableTwoFactorRequest methods */
+void   smarterchat__identity__disable_two_factor_request__init
+                     (Smarterchat__Identity__DisableTwoFactorRequest         *message);
+size_t smarterchat__identity__disable_two_factor_request__get_packed_size
+                     (const Smarterchat__Identity__DisableTwoFactorRequest   *message);
+size_t smarterchat__identity__disable_two_factor_request__pack
+                     (const Smarterchat__Identity__DisableTwoFactorRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__disable_two_factor_request__pack_to_buffer
+                     (const Smarterchat__Identity__DisableTwoFactorRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__DisableTwoFactorRequest *
+       smarterchat__identity__disable_two_factor_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__disable_two_factor_request__free_unpacked
+                     (Smarterchat__Identity__DisableTwoFactorRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__DisableTwoFactorResponse methods */
+void   smarterchat__identity__disable_two_factor_response__init
+                     (Smarterchat__Identity__DisableTwoFactorResponse         *message);
+size_t smarterchat__identity__disable_two_factor_response__get_packed_size
+                     (const Smarterchat__Identity__DisableTwoFactorResponse   *message);
+size_t smarterchat__identity__disable_two_factor_response__pack
+                     (const Smarterchat__Identity__DisableTwoFactorResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__disable_two_factor_response__pack_to_buffer
+                     (const Smarterchat__Identity__DisableTwoFactorResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__DisableTwoFactorResponse *
+       smarterchat__identity__disable_two_factor_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__disable_two_factor_response__free_unpacked
+                     (Smarterchat__Identity__DisableTwoFactorResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -1078,6 +1271,24 @@ typedef void (*Smarterchat__Identity__AcceptInvitationRequest_Closure)
 typedef void (*Smarterchat__Identity__AcceptInvitationResponse_Closure)
                  (const Smarterchat__Identity__AcceptInvitationResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__SetUpTwoFactorRequest_Closure)
+                 (const Smarterchat__Identity__SetUpTwoFactorRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__SetUpTwoFactorResponse_Closure)
+                 (const Smarterchat__Identity__SetUpTwoFactorResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__EnableTwoFactorRequest_Closure)
+                 (const Smarterchat__Identity__EnableTwoFactorRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__EnableTwoFactorResponse_Closure)
+                 (const Smarterchat__Identity__EnableTwoFactorResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__DisableTwoFactorRequest_Closure)
+                 (const Smarterchat__Identity__DisableTwoFactorRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__DisableTwoFactorResponse_Closure)
+                 (const Smarterchat__Identity__DisableTwoFactorResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1137,6 +1348,18 @@ struct Smarterchat__Identity__Identity_Service
                             const Smarterchat__Identity__AcceptInvitationRequest *input,
                             Smarterchat__Identity__AcceptInvitationResponse_Closure closure,
                             void *closure_data);
+  void (*set_up_two_factor)(Smarterchat__Identity__Identity_Service *service,
+                            const Smarterchat__Identity__SetUpTwoFactorRequest *input,
+                            Smarterchat__Identity__SetUpTwoFactorResponse_Closure closure,
+                            void *closure_data);
+  void (*enable_two_factor)(Smarterchat__Identity__Identity_Service *service,
+                            const Smarterchat__Identity__EnableTwoFactorRequest *input,
+                            Smarterchat__Identity__EnableTwoFactorResponse_Closure closure,
+                            void *closure_data);
+  void (*disable_two_factor)(Smarterchat__Identity__Identity_Service *service,
+                             const Smarterchat__Identity__DisableTwoFactorRequest *input,
+                             Smarterchat__Identity__DisableTwoFactorResponse_Closure closure,
+                             void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -1157,7 +1380,10 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## change_password,\
       function_prefix__ ## list_users,\
       function_prefix__ ## invite_user,\
-      function_prefix__ ## accept_invitation  }
+      function_prefix__ ## accept_invitation,\
+      function_prefix__ ## set_up_two_factor,\
+      function_prefix__ ## enable_two_factor,\
+      function_prefix__ ## disable_two_factor  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -1210,6 +1436,18 @@ void smarterchat__identity__identity__accept_invitation(ProtobufCService *servic
                                                         const Smarterchat__Identity__AcceptInvitationRequest *input,
                                                         Smarterchat__Identity__AcceptInvitationResponse_Closure closure,
                                                         void *closure_data);
+void smarterchat__identity__identity__set_up_two_factor(ProtobufCService *service,
+                                                        const Smarterchat__Identity__SetUpTwoFactorRequest *input,
+                                                        Smarterchat__Identity__SetUpTwoFactorResponse_Closure closure,
+                                                        void *closure_data);
+void smarterchat__identity__identity__enable_two_factor(ProtobufCService *service,
+                                                        const Smarterchat__Identity__EnableTwoFactorRequest *input,
+                                                        Smarterchat__Identity__EnableTwoFactorResponse_Closure closure,
+                                                        void *closure_data);
+void smarterchat__identity__identity__disable_two_factor(ProtobufCService *service,
+                                                         const Smarterchat__Identity__DisableTwoFactorRequest *input,
+                                                         Smarterchat__Identity__DisableTwoFactorResponse_Closure closure,
+                                                         void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1240,6 +1478,12 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__invite_user_reque
 extern const ProtobufCMessageDescriptor smarterchat__identity__invite_user_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__accept_invitation_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__set_up_two_factor_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__set_up_two_factor_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS
