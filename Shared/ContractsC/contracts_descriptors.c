@@ -19,12 +19,16 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_request(void) { return &smarterchat__identity__change_password_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_response(void) { return &smarterchat__identity__change_password_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__delete_user_request(void) { return &smarterchat__identity__delete_user_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__delete_user_response(void) { return &smarterchat__identity__delete_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__disable_two_factor_request(void) { return &smarterchat__identity__disable_two_factor_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__disable_two_factor_response(void) { return &smarterchat__identity__disable_two_factor_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__enable_two_factor_request(void) { return &smarterchat__identity__enable_two_factor_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__enable_two_factor_response(void) { return &smarterchat__identity__enable_two_factor_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_request(void) { return &smarterchat__identity__get_me_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_response(void) { return &smarterchat__identity__get_me_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_request(void) { return &smarterchat__identity__get_plan_limits_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_response(void) { return &smarterchat__identity__get_plan_limits_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
@@ -44,6 +48,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_request(void) { return &smarterchat__identity__sign_up_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_response(void) { return &smarterchat__identity__sign_up_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__token_pair(void) { return &smarterchat__identity__token_pair__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_request(void) { return &smarterchat__identity__update_user_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_response(void) { return &smarterchat__identity__update_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_request(void) { return &smarterchat__identity__validate_token_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_response(void) { return &smarterchat__identity__validate_token_response__descriptor; }
@@ -77,12 +83,16 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__change_password_request__descriptor,
     &smarterchat__identity__change_password_response__descriptor,
     &smarterchat__identity__client_info__descriptor,
+    &smarterchat__identity__delete_user_request__descriptor,
+    &smarterchat__identity__delete_user_response__descriptor,
     &smarterchat__identity__disable_two_factor_request__descriptor,
     &smarterchat__identity__disable_two_factor_response__descriptor,
     &smarterchat__identity__enable_two_factor_request__descriptor,
     &smarterchat__identity__enable_two_factor_response__descriptor,
     &smarterchat__identity__get_me_request__descriptor,
     &smarterchat__identity__get_me_response__descriptor,
+    &smarterchat__identity__get_plan_limits_request__descriptor,
+    &smarterchat__identity__get_plan_limits_response__descriptor,
     &smarterchat__identity__invite_user_request__descriptor,
     &smarterchat__identity__invite_user_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,
@@ -102,6 +112,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__sign_up_request__descriptor,
     &smarterchat__identity__sign_up_response__descriptor,
     &smarterchat__identity__token_pair__descriptor,
+    &smarterchat__identity__update_user_request__descriptor,
+    &smarterchat__identity__update_user_response__descriptor,
     &smarterchat__identity__user__descriptor,
     &smarterchat__identity__validate_token_request__descriptor,
     &smarterchat__identity__validate_token_response__descriptor,

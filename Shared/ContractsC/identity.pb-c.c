@@ -1492,6 +1492,276 @@ void   smarterchat__identity__disable_two_factor_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__disable_two_factor_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__update_user_request__init
+                     (Smarterchat__Identity__UpdateUserRequest         *message)
+{
+  static const Smarterchat__Identity__UpdateUserRequest init_value = SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_user_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateUserRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_user_request__pack
+                     (const Smarterchat__Identity__UpdateUserRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateUserRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateUserRequest *
+       smarterchat__identity__update_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateUserRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_user_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_user_request__free_unpacked
+                     (Smarterchat__Identity__UpdateUserRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_user_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__update_user_response__init
+                     (Smarterchat__Identity__UpdateUserResponse         *message)
+{
+  static const Smarterchat__Identity__UpdateUserResponse init_value = SMARTERCHAT__IDENTITY__UPDATE_USER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_user_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateUserResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_user_response__pack
+                     (const Smarterchat__Identity__UpdateUserResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateUserResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_user_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateUserResponse *
+       smarterchat__identity__update_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateUserResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_user_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_user_response__free_unpacked
+                     (Smarterchat__Identity__UpdateUserResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_user_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__delete_user_request__init
+                     (Smarterchat__Identity__DeleteUserRequest         *message)
+{
+  static const Smarterchat__Identity__DeleteUserRequest init_value = SMARTERCHAT__IDENTITY__DELETE_USER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__delete_user_request__get_packed_size
+                     (const Smarterchat__Identity__DeleteUserRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__delete_user_request__pack
+                     (const Smarterchat__Identity__DeleteUserRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__delete_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__DeleteUserRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__DeleteUserRequest *
+       smarterchat__identity__delete_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__DeleteUserRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__delete_user_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__delete_user_request__free_unpacked
+                     (Smarterchat__Identity__DeleteUserRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__delete_user_response__init
+                     (Smarterchat__Identity__DeleteUserResponse         *message)
+{
+  static const Smarterchat__Identity__DeleteUserResponse init_value = SMARTERCHAT__IDENTITY__DELETE_USER_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__delete_user_response__get_packed_size
+                     (const Smarterchat__Identity__DeleteUserResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__delete_user_response__pack
+                     (const Smarterchat__Identity__DeleteUserResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__delete_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__DeleteUserResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__DeleteUserResponse *
+       smarterchat__identity__delete_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__DeleteUserResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__delete_user_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__delete_user_response__free_unpacked
+                     (Smarterchat__Identity__DeleteUserResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__delete_user_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_plan_limits_request__init
+                     (Smarterchat__Identity__GetPlanLimitsRequest         *message)
+{
+  static const Smarterchat__Identity__GetPlanLimitsRequest init_value = SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_plan_limits_request__get_packed_size
+                     (const Smarterchat__Identity__GetPlanLimitsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_plan_limits_request__pack
+                     (const Smarterchat__Identity__GetPlanLimitsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_plan_limits_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetPlanLimitsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetPlanLimitsRequest *
+       smarterchat__identity__get_plan_limits_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetPlanLimitsRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_plan_limits_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_plan_limits_request__free_unpacked
+                     (Smarterchat__Identity__GetPlanLimitsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_plan_limits_response__init
+                     (Smarterchat__Identity__GetPlanLimitsResponse         *message)
+{
+  static const Smarterchat__Identity__GetPlanLimitsResponse init_value = SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_plan_limits_response__get_packed_size
+                     (const Smarterchat__Identity__GetPlanLimitsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_plan_limits_response__pack
+                     (const Smarterchat__Identity__GetPlanLimitsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_plan_limits_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetPlanLimitsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetPlanLimitsResponse *
+       smarterchat__identity__get_plan_limits_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetPlanLimitsResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_plan_limits_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_plan_limits_response__free_unpacked
+                     (Smarterchat__Identity__GetPlanLimitsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -3432,7 +3702,306 @@ const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_respo
   (ProtobufCMessageInit) smarterchat__identity__disable_two_factor_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[16] =
+static const ProtobufCFieldDescriptor smarterchat__identity__update_user_request__field_descriptors[3] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateUserRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateUserRequest, _role_case),
+    offsetof(Smarterchat__Identity__UpdateUserRequest, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateUserRequest, _status_case),
+    offsetof(Smarterchat__Identity__UpdateUserRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_user_request__field_indices_by_name[] = {
+  1,   /* field[1] = role */
+  2,   /* field[2] = status */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange smarterchat__identity__update_user_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_user_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateUserRequest",
+  "UpdateUserRequest",
+  "Smarterchat__Identity__UpdateUserRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateUserRequest),
+  3,
+  smarterchat__identity__update_user_request__field_descriptors,
+  smarterchat__identity__update_user_request__field_indices_by_name,
+  1,  smarterchat__identity__update_user_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_user_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__update_user_response__field_descriptors[1] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateUserResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_user_response__field_indices_by_name[] = {
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__update_user_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_user_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateUserResponse",
+  "UpdateUserResponse",
+  "Smarterchat__Identity__UpdateUserResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateUserResponse),
+  1,
+  smarterchat__identity__update_user_response__field_descriptors,
+  smarterchat__identity__update_user_response__field_indices_by_name,
+  1,  smarterchat__identity__update_user_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_user_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__delete_user_request__field_descriptors[1] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__DeleteUserRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__delete_user_request__field_indices_by_name[] = {
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange smarterchat__identity__delete_user_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__delete_user_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.DeleteUserRequest",
+  "DeleteUserRequest",
+  "Smarterchat__Identity__DeleteUserRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__DeleteUserRequest),
+  1,
+  smarterchat__identity__delete_user_request__field_descriptors,
+  smarterchat__identity__delete_user_request__field_indices_by_name,
+  1,  smarterchat__identity__delete_user_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__delete_user_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__delete_user_response__field_descriptors NULL
+#define smarterchat__identity__delete_user_response__field_indices_by_name NULL
+#define smarterchat__identity__delete_user_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__delete_user_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.DeleteUserResponse",
+  "DeleteUserResponse",
+  "Smarterchat__Identity__DeleteUserResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__DeleteUserResponse),
+  0,
+  smarterchat__identity__delete_user_response__field_descriptors,
+  smarterchat__identity__delete_user_response__field_indices_by_name,
+  0,  smarterchat__identity__delete_user_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__delete_user_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__get_plan_limits_request__field_descriptors[1] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__get_plan_limits_request__field_indices_by_name[] = {
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__identity__get_plan_limits_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetPlanLimitsRequest",
+  "GetPlanLimitsRequest",
+  "Smarterchat__Identity__GetPlanLimitsRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetPlanLimitsRequest),
+  1,
+  smarterchat__identity__get_plan_limits_request__field_descriptors,
+  smarterchat__identity__get_plan_limits_request__field_indices_by_name,
+  1,  smarterchat__identity__get_plan_limits_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_plan_limits_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__get_plan_limits_response__field_descriptors[6] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_agents",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, max_agents),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_conversations_per_month",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, max_conversations_per_month),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_users",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetPlanLimitsResponse, max_users),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__get_plan_limits_response__field_indices_by_name[] = {
+  3,   /* field[3] = max_agents */
+  4,   /* field[4] = max_conversations_per_month */
+  5,   /* field[5] = max_users */
+  0,   /* field[0] = organization_id */
+  1,   /* field[1] = plan */
+  2,   /* field[2] = status */
+};
+static const ProtobufCIntRange smarterchat__identity__get_plan_limits_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetPlanLimitsResponse",
+  "GetPlanLimitsResponse",
+  "Smarterchat__Identity__GetPlanLimitsResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetPlanLimitsResponse),
+  6,
+  smarterchat__identity__get_plan_limits_response__field_descriptors,
+  smarterchat__identity__get_plan_limits_response__field_indices_by_name,
+  1,  smarterchat__identity__get_plan_limits_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_plan_limits_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[19] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -3450,13 +4019,18 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "SetUpTwoFactor", &smarterchat__identity__set_up_two_factor_request__descriptor, &smarterchat__identity__set_up_two_factor_response__descriptor },
   { "EnableTwoFactor", &smarterchat__identity__enable_two_factor_request__descriptor, &smarterchat__identity__enable_two_factor_response__descriptor },
   { "DisableTwoFactor", &smarterchat__identity__disable_two_factor_request__descriptor, &smarterchat__identity__disable_two_factor_response__descriptor },
+  { "UpdateUser", &smarterchat__identity__update_user_request__descriptor, &smarterchat__identity__update_user_response__descriptor },
+  { "DeleteUser", &smarterchat__identity__delete_user_request__descriptor, &smarterchat__identity__delete_user_response__descriptor },
+  { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
+  17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
+  18,        /* GetPlanLimits */
   0,        /* Health */
   11,        /* InviteUser */
   7,        /* ListSessions */
@@ -3467,6 +4041,7 @@ const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
+  16,        /* UpdateUser */
   5         /* ValidateToken */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
@@ -3476,7 +4051,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  16,
+  19,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -3607,6 +4182,30 @@ void smarterchat__identity__identity__disable_two_factor(ProtobufCService *servi
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__update_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__UpdateUserRequest *input,
+                                                  Smarterchat__Identity__UpdateUserResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__delete_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__DeleteUserRequest *input,
+                                                  Smarterchat__Identity__DeleteUserResponse_Closure closure,
+                                                  void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
+                                                      const Smarterchat__Identity__GetPlanLimitsRequest *input,
+                                                      Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

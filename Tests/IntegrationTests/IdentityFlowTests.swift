@@ -136,6 +136,20 @@ struct IdentityFlowTests {
         // A consultant may not list or invite users.
         #expect(try await platform.request("GET", "/api/v1/users", token: bo.access).status == 403)
 
+        // Managing users: another organization's admin gets 404 for bo's id and changes nothing.
+        let boID = try #require((accepted.json["user"] as? [String: Any])?["id"] as? String)
+        let foreignPatch = try await platform.request(
+            "PATCH", "/api/v1/users/\(boID)", json: ["role": "admin"], token: other.access)
+        #expect(foreignPatch.status == 404 && foreignPatch.errorCode == "not_found")
+        #expect(try await platform.request("DELETE", "/api/v1/users/\(boID)", token: other.access).status == 404)
+        #expect(
+            try await platform.request("PATCH", "/api/v1/users/\(boID)", body: #"{"role": 5}"#, token: fourth.access)
+                .status == 400)
+        let promoted = try await platform.request(
+            "PATCH", "/api/v1/users/\(boID)", json: ["role": "manager"], token: fourth.access)
+        #expect(promoted.status == 200)
+        #expect((promoted.json["user"] as? [String: Any])?["role"] as? String == "manager")
+
         let changed = try await platform.request(
             "POST", "/api/v1/me/password",
             json: ["current_password": "correct horse battery", "new_password": "a brand new secret"],

@@ -10,7 +10,8 @@ import ServiceKit
 /// `POST /auth/accept-invitation`.
 /// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
 /// `POST /me/2fa/setup`, `POST /me/2fa/enable` (204), `POST /me/2fa/disable` (204),
-/// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201).
+/// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201),
+/// `PATCH /users/{id}`, `DELETE /users/{id}` (204).
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
@@ -75,6 +76,19 @@ struct AuthRoutes: Sendable {
             return Response(status: .noContent)
         }
         authenticated.post("users") { request, context in try await inviteUser(request, context) }
+        authenticated.patch("users/:id") { request, context in
+            var body = try await JSONBody.decode(Identity.UpdateUserRequest.self, from: request)
+            body.userId = try context.parameters.require("id")
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.updateUser, body, metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.delete("users/:id") { _, context in
+            _ = try await identity.call(
+                Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: try context.parameters.require("id")),
+                metadata: context.callMetadata, timeout: timeout)
+            return Response(status: .noContent)
+        }
         authenticated.delete("sessions/:id") { _, context in
             let id = try context.parameters.require("id")
             _ = try await identity.call(

@@ -56,6 +56,11 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.disableTwoFactor) { request, context in
             try await disableTwoFactor(request, context)
         }
+        router.register(Identity.Service.updateUser) { request, context in try await updateUser(request, context) }
+        router.register(Identity.Service.deleteUser) { request, context in try await deleteUser(request, context) }
+        router.register(Identity.Service.getPlanLimits) { request, context in
+            try await getPlanLimits(request, context)
+        }
     }
 }
 

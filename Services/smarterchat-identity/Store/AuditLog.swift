@@ -17,6 +17,8 @@ enum AuditLog {
         case passwordChangeFailed = "password.change_failed"
         case userInvited = "user.invited"
         case invitationAccepted = "user.invitation_accepted"
+        case userUpdated = "user.updated"
+        case userDeleted = "user.deleted"
     }
 
     /// Appends one event. `details` must hold nothing secret (never a password or token).

@@ -124,6 +124,7 @@ enum SessionStore {
     }
 
     /// Revokes every live session of a user but `keeping`; answers how many sessions (families).
+    @discardableResult
     static func revokeOthers(
         userID: UUID, keeping: UUID?, reason: String, on connection: PostgresConnection
     )

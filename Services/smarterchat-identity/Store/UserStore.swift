@@ -127,6 +127,31 @@ enum UserStore {
     /// The password hash of an invited user who has not chosen a password yet: never verifies.
     static let unusablePasswordHash = "!"
 
+    /// Changes role and/or status (nil: unchanged) of a user of the organization who is not
+    /// deleted and not a super_admin; nil when there is no such user.
+    static func update(
+        id: UUID, organizationID: UUID, role: String?, status: String?, on connection: PostgresConnection
+    ) async throws -> Identity.User? {
+        let rows = try await connection.query(
+            """
+            UPDATE users SET role = COALESCE($3, role), status = COALESCE($4, status)
+            WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL AND role <> 'super_admin'
+            RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
+                avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            """, [id, organizationID, role, status])
+        return try rows.firstRow.map(user(from:))
+    }
+
+    /// Soft-deletes (deleted_at) a user of the organization who is not a super_admin.
+    static func softDelete(id: UUID, organizationID: UUID, on connection: PostgresConnection) async throws -> Bool {
+        try await connection.execute(
+            """
+            UPDATE users SET deleted_at = CURRENT_TIMESTAMP
+            WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL AND role <> 'super_admin'
+            """, [id, organizationID]) == 1
+    }
+
     /// The organization's users (not deleted), oldest first.
     static func list(organizationID: UUID, on connection: PostgresConnection) async throws -> [Identity.User] {
         let rows = try await connection.query(

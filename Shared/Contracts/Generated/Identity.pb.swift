@@ -2740,6 +2740,470 @@ extension Identity.DisableTwoFactorResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.UpdateUserRequest` message.
+    public struct UpdateUserRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateUserRequest" }
+
+        /// The `user_id` field (1).
+        public var userId: String = ""
+        /// The `role` field (2).
+        public var role: String? = nil
+        /// The `status` field (3).
+        public var status: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            userId: String = "",
+            role: String? = nil,
+            status: String? = nil
+        ) {
+            self.userId = userId
+            self.role = role
+            self.status = status
+        }
+    }
+}
+
+extension Identity.UpdateUserRequest {
+    private enum CodingKeys: String, CodingKey {
+        case userId = "user_id"
+        case role = "role"
+        case status = "status"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.userId, forKey: .userId)
+        try keys.encodeIfPresent(self.role, forKey: .role)
+        try keys.encodeIfPresent(self.status, forKey: .status)
+    }
+}
+
+extension Identity.UpdateUserRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateUserRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_user_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.userId = ProtoRead.string(c.pointee.user_id)
+        if c.pointee._role_case.rawValue == 2 { self.role = ProtoRead.string(c.pointee.role) }
+        if c.pointee._status_case.rawValue == 3 { self.status = ProtoRead.string(c.pointee.status) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.user_id = arena.cString(self.userId)
+        if let v = self.role {
+            c.pointee._role_case = .init(rawValue: 2)
+            c.pointee.role = arena.cString(v)
+        }
+        if let v = self.status {
+            c.pointee._status_case = .init(rawValue: 3)
+            c.pointee.status = arena.cString(v)
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UpdateUserResponse` message.
+    public struct UpdateUserResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateUserResponse" }
+
+        /// The `user` field (1).
+        public var user: Identity.User? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            user: Identity.User? = nil
+        ) {
+            self.user = user
+        }
+    }
+}
+
+extension Identity.UpdateUserResponse {
+    private enum CodingKeys: String, CodingKey {
+        case user = "user"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+    }
+}
+
+extension Identity.UpdateUserResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateUserResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_user_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.user { c.pointee.user = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.DeleteUserRequest` message.
+    public struct DeleteUserRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.DeleteUserRequest" }
+
+        /// The `user_id` field (1).
+        public var userId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            userId: String = ""
+        ) {
+            self.userId = userId
+        }
+    }
+}
+
+extension Identity.DeleteUserRequest {
+    private enum CodingKeys: String, CodingKey {
+        case userId = "user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.userId, forKey: .userId)
+    }
+}
+
+extension Identity.DeleteUserRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__DeleteUserRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__delete_user_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.userId = ProtoRead.string(c.pointee.user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.user_id = arena.cString(self.userId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.DeleteUserResponse` message.
+    public struct DeleteUserResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.DeleteUserResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.DeleteUserResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.DeleteUserResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__DeleteUserResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__delete_user_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetPlanLimitsRequest` message.
+    public struct GetPlanLimitsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetPlanLimitsRequest" }
+
+        /// Defaults to the principal's organization.
+        public var organizationId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = ""
+        ) {
+            self.organizationId = organizationId
+        }
+    }
+}
+
+extension Identity.GetPlanLimitsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+    }
+}
+
+extension Identity.GetPlanLimitsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetPlanLimitsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_plan_limits_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetPlanLimitsResponse` message.
+    public struct GetPlanLimitsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetPlanLimitsResponse" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `plan` field (2).
+        public var plan: String = ""
+        /// active, suspended, cancelled.
+        public var status: String = ""
+        /// 0 means no limit.
+        public var maxAgents: Int32 = 0
+        /// The `max_conversations_per_month` field (5).
+        public var maxConversationsPerMonth: Int32 = 0
+        /// The `max_users` field (6).
+        public var maxUsers: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            plan: String = "",
+            status: String = "",
+            maxAgents: Int32 = 0,
+            maxConversationsPerMonth: Int32 = 0,
+            maxUsers: Int32 = 0
+        ) {
+            self.organizationId = organizationId
+            self.plan = plan
+            self.status = status
+            self.maxAgents = maxAgents
+            self.maxConversationsPerMonth = maxConversationsPerMonth
+            self.maxUsers = maxUsers
+        }
+    }
+}
+
+extension Identity.GetPlanLimitsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case plan = "plan"
+        case status = "status"
+        case maxAgents = "max_agents"
+        case maxConversationsPerMonth = "max_conversations_per_month"
+        case maxUsers = "max_users"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .plan) { self.plan = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxAgents) { self.maxAgents = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxConversationsPerMonth) { self.maxConversationsPerMonth = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxUsers) { self.maxUsers = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.plan, forKey: .plan)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.maxAgents, forKey: .maxAgents)
+        try keys.encode(self.maxConversationsPerMonth, forKey: .maxConversationsPerMonth)
+        try keys.encode(self.maxUsers, forKey: .maxUsers)
+    }
+}
+
+extension Identity.GetPlanLimitsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetPlanLimitsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_plan_limits_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.plan = ProtoRead.string(c.pointee.plan)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.maxAgents = c.pointee.max_agents
+        self.maxConversationsPerMonth = c.pointee.max_conversations_per_month
+        self.maxUsers = c.pointee.max_users
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.plan = arena.cString(self.plan)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.max_agents = self.maxAgents
+        c.pointee.max_conversations_per_month = self.maxConversationsPerMonth
+        c.pointee.max_users = self.maxUsers
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -2810,5 +3274,17 @@ extension Identity {
         /// Turns 2FA off with the password and a current code.
         public static let disableTwoFactor = MethodDescriptor<Identity.DisableTwoFactorRequest, Identity.DisableTwoFactorResponse>(
             service: "smarterchat.identity.Identity", name: "DisableTwoFactor", isIdempotent: false)
+
+        /// Changes a user's role or status in the principal's organization (users:write).
+        public static let updateUser = MethodDescriptor<Identity.UpdateUserRequest, Identity.UpdateUserResponse>(
+            service: "smarterchat.identity.Identity", name: "UpdateUser", isIdempotent: false)
+
+        /// Soft-deletes a user of the principal's organization (users:write) and ends their sessions.
+        public static let deleteUser = MethodDescriptor<Identity.DeleteUserRequest, Identity.DeleteUserResponse>(
+            service: "smarterchat.identity.Identity", name: "DeleteUser", isIdempotent: false)
+
+        /// The plan and limits of an organization, for the services that enforce them.
+        public static let getPlanLimits = MethodDescriptor<Identity.GetPlanLimitsRequest, Identity.GetPlanLimitsResponse>(
+            service: "smarterchat.identity.Identity", name: "GetPlanLimits", isIdempotent: true)
     }
 }

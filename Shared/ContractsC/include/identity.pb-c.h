@@ -49,6 +49,12 @@ typedef struct Smarterchat__Identity__EnableTwoFactorRequest Smarterchat__Identi
 typedef struct Smarterchat__Identity__EnableTwoFactorResponse Smarterchat__Identity__EnableTwoFactorResponse;
 typedef struct Smarterchat__Identity__DisableTwoFactorRequest Smarterchat__Identity__DisableTwoFactorRequest;
 typedef struct Smarterchat__Identity__DisableTwoFactorResponse Smarterchat__Identity__DisableTwoFactorResponse;
+typedef struct Smarterchat__Identity__UpdateUserRequest Smarterchat__Identity__UpdateUserRequest;
+typedef struct Smarterchat__Identity__UpdateUserResponse Smarterchat__Identity__UpdateUserResponse;
+typedef struct Smarterchat__Identity__DeleteUserRequest Smarterchat__Identity__DeleteUserRequest;
+typedef struct Smarterchat__Identity__DeleteUserResponse Smarterchat__Identity__DeleteUserResponse;
+typedef struct Smarterchat__Identity__GetPlanLimitsRequest Smarterchat__Identity__GetPlanLimitsRequest;
+typedef struct Smarterchat__Identity__GetPlanLimitsResponse Smarterchat__Identity__GetPlanLimitsResponse;
 
 
 /* --- enums --- */
@@ -559,6 +565,99 @@ struct  Smarterchat__Identity__DisableTwoFactorResponse
 #define SMARTERCHAT__IDENTITY__DISABLE_TWO_FACTOR_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__disable_two_factor_response__descriptor) \
      }
+
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE_ROLE = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE__CASE)
+} Smarterchat__Identity__UpdateUserRequest__RoleCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS_STATUS = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS__CASE)
+} Smarterchat__Identity__UpdateUserRequest__StatusCase;
+
+struct  Smarterchat__Identity__UpdateUserRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+  Smarterchat__Identity__UpdateUserRequest__RoleCase _role_case;
+  union {
+    char *role;
+  };
+  Smarterchat__Identity__UpdateUserRequest__StatusCase _status_case;
+  union {
+    char *status;
+  };
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_user_request__descriptor) \
+    , (char *)protobuf_c_empty_string, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS__NOT_SET, {0} }
+
+
+struct  Smarterchat__Identity__UpdateUserResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__User *user;
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_USER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_user_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Identity__DeleteUserRequest
+{
+  ProtobufCMessage base;
+  char *user_id;
+};
+#define SMARTERCHAT__IDENTITY__DELETE_USER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__delete_user_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__DeleteUserResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__DELETE_USER_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__delete_user_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__GetPlanLimitsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Defaults to the principal's organization.
+   */
+  char *organization_id;
+};
+#define SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_plan_limits_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__GetPlanLimitsResponse
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *plan;
+  /*
+   * active, suspended, cancelled.
+   */
+  char *status;
+  /*
+   * 0 means no limit.
+   */
+  int32_t max_agents;
+  int32_t max_conversations_per_month;
+  int32_t max_users;
+};
+#define SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_plan_limits_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -1188,6 +1287,120 @@ Smarterchat__Identity__DisableTwoFactorResponse *
 void   smarterchat__identity__disable_two_factor_response__free_unpacked
                      (Smarterchat__Identity__DisableTwoFactorResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateUserRequest methods */
+void   smarterchat__identity__update_user_request__init
+                     (Smarterchat__Identity__UpdateUserRequest         *message);
+size_t smarterchat__identity__update_user_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateUserRequest   *message);
+size_t smarterchat__identity__update_user_request__pack
+                     (const Smarterchat__Identity__UpdateUserRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateUserRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateUserRequest *
+       smarterchat__identity__update_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_user_request__free_unpacked
+                     (Smarterchat__Identity__UpdateUserRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateUserResponse methods */
+void   smarterchat__identity__update_user_response__init
+                     (Smarterchat__Identity__UpdateUserResponse         *message);
+size_t smarterchat__identity__update_user_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateUserResponse   *message);
+size_t smarterchat__identity__update_user_response__pack
+                     (const Smarterchat__Identity__UpdateUserResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateUserResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateUserResponse *
+       smarterchat__identity__update_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_user_response__free_unpacked
+                     (Smarterchat__Identity__UpdateUserResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__DeleteUserRequest methods */
+void   smarterchat__identity__delete_user_request__init
+                     (Smarterchat__Identity__DeleteUserRequest         *message);
+size_t smarterchat__identity__delete_user_request__get_packed_size
+                     (const Smarterchat__Identity__DeleteUserRequest   *message);
+size_t smarterchat__identity__delete_user_request__pack
+                     (const Smarterchat__Identity__DeleteUserRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__delete_user_request__pack_to_buffer
+                     (const Smarterchat__Identity__DeleteUserRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__DeleteUserRequest *
+       smarterchat__identity__delete_user_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__delete_user_request__free_unpacked
+                     (Smarterchat__Identity__DeleteUserRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__DeleteUserResponse methods */
+void   smarterchat__identity__delete_user_response__init
+                     (Smarterchat__Identity__DeleteUserResponse         *message);
+size_t smarterchat__identity__delete_user_response__get_packed_size
+                     (const Smarterchat__Identity__DeleteUserResponse   *message);
+size_t smarterchat__identity__delete_user_response__pack
+                     (const Smarterchat__Identity__DeleteUserResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__delete_user_response__pack_to_buffer
+                     (const Smarterchat__Identity__DeleteUserResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__DeleteUserResponse *
+       smarterchat__identity__delete_user_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__delete_user_response__free_unpacked
+                     (Smarterchat__Identity__DeleteUserResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetPlanLimitsRequest methods */
+void   smarterchat__identity__get_plan_limits_request__init
+                     (Smarterchat__Identity__GetPlanLimitsRequest         *message);
+size_t smarterchat__identity__get_plan_limits_request__get_packed_size
+                     (const Smarterchat__Identity__GetPlanLimitsRequest   *message);
+size_t smarterchat__identity__get_plan_limits_request__pack
+                     (const Smarterchat__Identity__GetPlanLimitsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_plan_limits_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetPlanLimitsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetPlanLimitsRequest *
+       smarterchat__identity__get_plan_limits_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_plan_limits_request__free_unpacked
+                     (Smarterchat__Identity__GetPlanLimitsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetPlanLimitsResponse methods */
+void   smarterchat__identity__get_plan_limits_response__init
+                     (Smarterchat__Identity__GetPlanLimitsResponse         *message);
+size_t smarterchat__identity__get_plan_limits_response__get_packed_size
+                     (const Smarterchat__Identity__GetPlanLimitsResponse   *message);
+size_t smarterchat__identity__get_plan_limits_response__pack
+                     (const Smarterchat__Identity__GetPlanLimitsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_plan_limits_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetPlanLimitsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetPlanLimitsResponse *
+       smarterchat__identity__get_plan_limits_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_plan_limits_response__free_unpacked
+                     (Smarterchat__Identity__GetPlanLimitsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -1289,6 +1502,24 @@ typedef void (*Smarterchat__Identity__DisableTwoFactorRequest_Closure)
 typedef void (*Smarterchat__Identity__DisableTwoFactorResponse_Closure)
                  (const Smarterchat__Identity__DisableTwoFactorResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateUserRequest_Closure)
+                 (const Smarterchat__Identity__UpdateUserRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateUserResponse_Closure)
+                 (const Smarterchat__Identity__UpdateUserResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__DeleteUserRequest_Closure)
+                 (const Smarterchat__Identity__DeleteUserRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__DeleteUserResponse_Closure)
+                 (const Smarterchat__Identity__DeleteUserResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetPlanLimitsRequest_Closure)
+                 (const Smarterchat__Identity__GetPlanLimitsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetPlanLimitsResponse_Closure)
+                 (const Smarterchat__Identity__GetPlanLimitsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1360,6 +1591,18 @@ struct Smarterchat__Identity__Identity_Service
                              const Smarterchat__Identity__DisableTwoFactorRequest *input,
                              Smarterchat__Identity__DisableTwoFactorResponse_Closure closure,
                              void *closure_data);
+  void (*update_user)(Smarterchat__Identity__Identity_Service *service,
+                      const Smarterchat__Identity__UpdateUserRequest *input,
+                      Smarterchat__Identity__UpdateUserResponse_Closure closure,
+                      void *closure_data);
+  void (*delete_user)(Smarterchat__Identity__Identity_Service *service,
+                      const Smarterchat__Identity__DeleteUserRequest *input,
+                      Smarterchat__Identity__DeleteUserResponse_Closure closure,
+                      void *closure_data);
+  void (*get_plan_limits)(Smarterchat__Identity__Identity_Service *service,
+                          const Smarterchat__Identity__GetPlanLimitsRequest *input,
+                          Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
+                          void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -1383,7 +1626,10 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## accept_invitation,\
       function_prefix__ ## set_up_two_factor,\
       function_prefix__ ## enable_two_factor,\
-      function_prefix__ ## disable_two_factor  }
+      function_prefix__ ## disable_two_factor,\
+      function_prefix__ ## update_user,\
+      function_prefix__ ## delete_user,\
+      function_prefix__ ## get_plan_limits  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -1448,6 +1694,18 @@ void smarterchat__identity__identity__disable_two_factor(ProtobufCService *servi
                                                          const Smarterchat__Identity__DisableTwoFactorRequest *input,
                                                          Smarterchat__Identity__DisableTwoFactorResponse_Closure closure,
                                                          void *closure_data);
+void smarterchat__identity__identity__update_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__UpdateUserRequest *input,
+                                                  Smarterchat__Identity__UpdateUserResponse_Closure closure,
+                                                  void *closure_data);
+void smarterchat__identity__identity__delete_user(ProtobufCService *service,
+                                                  const Smarterchat__Identity__DeleteUserRequest *input,
+                                                  Smarterchat__Identity__DeleteUserResponse_Closure closure,
+                                                  void *closure_data);
+void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
+                                                      const Smarterchat__Identity__GetPlanLimitsRequest *input,
+                                                      Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
+                                                      void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1484,6 +1742,12 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor
 extern const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_user_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_user_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS
