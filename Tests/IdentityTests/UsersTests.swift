@@ -92,21 +92,63 @@ struct UsersTests {
         #expect(refused == .permissionDenied)
     }
 
-    @Test("each role gets what RolePermissions says for the identity methods that check one")
+    @Test("each role gets exactly what RolePermissions says, for every method that checks a permission")
     func roleMatrix() async throws {
         let fixture = try await IdentityFixture.shared()
         let signUp = try await fixture.signUp().response
         let organization = try #require(signUp.organization)
+        // Each call is built so that, once the permission check passes, it stops without
+        // changing anything (bad ids, bad values) or changes only the caller's own state.
+        let calls: [(Permission, @Sendable (Principal) async throws -> Void)] = [
+            (.profileRead, { _ = try await fixture.call(Identity.Service.getMe, Identity.GetMeRequest(), as: $0) }),
+            (
+                .profileWrite,
+                {
+                    _ = try await fixture.call(
+                        Identity.Service.changePassword, Identity.ChangePasswordRequest(newPassword: "short"), as: $0)
+                }
+            ),
+            (
+                .sessionsManageOwn,
+                { _ = try await fixture.call(Identity.Service.listSessions, Identity.ListSessionsRequest(), as: $0) }
+            ),
+            (
+                .usersRead,
+                { _ = try await fixture.call(Identity.Service.listUsers, Identity.ListUsersRequest(), as: $0) }
+            ),
+            (
+                .usersWrite,
+                {
+                    _ = try await fixture.call(
+                        Identity.Service.inviteUser,
+                        Identity.InviteUserRequest(email: "x@y.z", fullName: "X", role: "?"),
+                        as: $0)
+                }
+            ),
+            (
+                .usersWrite,
+                {
+                    _ = try await fixture.call(
+                        Identity.Service.updateUser, Identity.UpdateUserRequest(userId: "none"), as: $0)
+                }
+            ),
+            (
+                .usersWrite,
+                {
+                    _ = try await fixture.call(
+                        Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: "none"), as: $0)
+                }
+            ),
+        ]
         for role in Role.allCases {
             let principal = try await Self.member(of: organization, role: role.rawValue, fixture: fixture)
-            let users = await fixture.failure {
-                try await fixture.call(Identity.Service.listUsers, Identity.ListUsersRequest(), as: principal)
+            for (permission, call) in calls {
+                let code = await fixture.failure { try await call(principal) }
+                let allowed = RolePermissions.allows(role.rawValue, permission)
+                #expect(
+                    (code != .permissionDenied) == allowed,
+                    "\(role.rawValue) \(permission.rawValue): \(String(describing: code))")
             }
-            #expect((users == nil) == RolePermissions.allows(role.rawValue, .usersRead), "\(role)")
-            let me = await fixture.failure {
-                try await fixture.call(Identity.Service.getMe, Identity.GetMeRequest(), as: principal)
-            }
-            #expect(me == nil, "\(role)")
         }
     }
 }
