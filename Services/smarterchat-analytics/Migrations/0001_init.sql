@@ -75,6 +75,14 @@ BEGIN
         upper_bound := (month_start + interval '1 month') AT TIME ZONE 'UTC';
         partition_name := parent || '_' || to_char(month_start, 'YYYY_MM');
         CONTINUE WHEN to_regclass(format('%I.%I', current_schema(), partition_name)) IS NOT NULL;
+        IF created = 0 THEN
+            -- Take the locks ATTACH needs before the move below, instead of upgrading the
+            -- move's lock on the default partition later (a classic deadlock). Inserts of
+            -- rows that have a partition never touch the default one; rows that would land
+            -- in it wait. Only when there is work: a no-op call blocks nobody.
+            EXECUTE format('LOCK TABLE %I IN SHARE UPDATE EXCLUSIVE MODE', parent);
+            EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', parent || '_default');
+        END IF;
         EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
                        partition_name, parent);
         EXECUTE format('WITH moved AS (DELETE FROM %I WHERE created_at >= $1 AND created_at < $2 RETURNING *) '
