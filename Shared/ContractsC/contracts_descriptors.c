@@ -31,6 +31,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_response(void) { return &smarterchat__identity__get_plan_limits_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_request(void) { return &smarterchat__identity__list_organizations_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_response(void) { return &smarterchat__identity__list_organizations_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_response(void) { return &smarterchat__identity__list_sessions_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_users_request(void) { return &smarterchat__identity__list_users_request__descriptor; }
@@ -48,6 +50,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_request(void) { return &smarterchat__identity__sign_up_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_response(void) { return &smarterchat__identity__sign_up_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__token_pair(void) { return &smarterchat__identity__token_pair__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_request(void) { return &smarterchat__identity__update_organization_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_response(void) { return &smarterchat__identity__update_organization_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_request(void) { return &smarterchat__identity__update_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_response(void) { return &smarterchat__identity__update_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
@@ -95,6 +99,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__get_plan_limits_response__descriptor,
     &smarterchat__identity__invite_user_request__descriptor,
     &smarterchat__identity__invite_user_response__descriptor,
+    &smarterchat__identity__list_organizations_request__descriptor,
+    &smarterchat__identity__list_organizations_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,
     &smarterchat__identity__list_sessions_response__descriptor,
     &smarterchat__identity__list_users_request__descriptor,
@@ -112,6 +118,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__sign_up_request__descriptor,
     &smarterchat__identity__sign_up_response__descriptor,
     &smarterchat__identity__token_pair__descriptor,
+    &smarterchat__identity__update_organization_request__descriptor,
+    &smarterchat__identity__update_organization_response__descriptor,
     &smarterchat__identity__update_user_request__descriptor,
     &smarterchat__identity__update_user_response__descriptor,
     &smarterchat__identity__user__descriptor,

@@ -1762,6 +1762,186 @@ void   smarterchat__identity__get_plan_limits_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__list_organizations_request__init
+                     (Smarterchat__Identity__ListOrganizationsRequest         *message)
+{
+  static const Smarterchat__Identity__ListOrganizationsRequest init_value = SMARTERCHAT__IDENTITY__LIST_ORGANIZATIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_organizations_request__get_packed_size
+                     (const Smarterchat__Identity__ListOrganizationsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_organizations_request__pack
+                     (const Smarterchat__Identity__ListOrganizationsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_organizations_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListOrganizationsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListOrganizationsRequest *
+       smarterchat__identity__list_organizations_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListOrganizationsRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_organizations_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_organizations_request__free_unpacked
+                     (Smarterchat__Identity__ListOrganizationsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_organizations_response__init
+                     (Smarterchat__Identity__ListOrganizationsResponse         *message)
+{
+  static const Smarterchat__Identity__ListOrganizationsResponse init_value = SMARTERCHAT__IDENTITY__LIST_ORGANIZATIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_organizations_response__get_packed_size
+                     (const Smarterchat__Identity__ListOrganizationsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_organizations_response__pack
+                     (const Smarterchat__Identity__ListOrganizationsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_organizations_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListOrganizationsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListOrganizationsResponse *
+       smarterchat__identity__list_organizations_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListOrganizationsResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_organizations_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_organizations_response__free_unpacked
+                     (Smarterchat__Identity__ListOrganizationsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_organizations_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__update_organization_request__init
+                     (Smarterchat__Identity__UpdateOrganizationRequest         *message)
+{
+  static const Smarterchat__Identity__UpdateOrganizationRequest init_value = SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_organization_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_organization_request__pack
+                     (const Smarterchat__Identity__UpdateOrganizationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_organization_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateOrganizationRequest *
+       smarterchat__identity__update_organization_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateOrganizationRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_organization_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_organization_request__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__update_organization_response__init
+                     (Smarterchat__Identity__UpdateOrganizationResponse         *message)
+{
+  static const Smarterchat__Identity__UpdateOrganizationResponse init_value = SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_organization_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_organization_response__pack
+                     (const Smarterchat__Identity__UpdateOrganizationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_organization_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateOrganizationResponse *
+       smarterchat__identity__update_organization_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateOrganizationResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_organization_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_organization_response__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -4001,7 +4181,204 @@ const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response
   (ProtobufCMessageInit) smarterchat__identity__get_plan_limits_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[19] =
+#define smarterchat__identity__list_organizations_request__field_descriptors NULL
+#define smarterchat__identity__list_organizations_request__field_indices_by_name NULL
+#define smarterchat__identity__list_organizations_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListOrganizationsRequest",
+  "ListOrganizationsRequest",
+  "Smarterchat__Identity__ListOrganizationsRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListOrganizationsRequest),
+  0,
+  smarterchat__identity__list_organizations_request__field_descriptors,
+  smarterchat__identity__list_organizations_request__field_indices_by_name,
+  0,  smarterchat__identity__list_organizations_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_organizations_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_organizations_response__field_descriptors[1] =
+{
+  {
+    "organizations",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListOrganizationsResponse, n_organizations),
+    offsetof(Smarterchat__Identity__ListOrganizationsResponse, organizations),
+    &smarterchat__identity__organization__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_organizations_response__field_indices_by_name[] = {
+  0,   /* field[0] = organizations */
+};
+static const ProtobufCIntRange smarterchat__identity__list_organizations_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListOrganizationsResponse",
+  "ListOrganizationsResponse",
+  "Smarterchat__Identity__ListOrganizationsResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListOrganizationsResponse),
+  1,
+  smarterchat__identity__list_organizations_response__field_descriptors,
+  smarterchat__identity__list_organizations_response__field_indices_by_name,
+  1,  smarterchat__identity__list_organizations_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_organizations_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__update_organization_request__field_descriptors[6] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, _status_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, _plan_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, plan),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_agents",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, _max_agents_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, max_agents),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_conversations_per_month",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, _max_conversations_per_month_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, max_conversations_per_month),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_users",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, _max_users_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationRequest, max_users),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_organization_request__field_indices_by_name[] = {
+  3,   /* field[3] = max_agents */
+  4,   /* field[4] = max_conversations_per_month */
+  5,   /* field[5] = max_users */
+  0,   /* field[0] = organization_id */
+  2,   /* field[2] = plan */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange smarterchat__identity__update_organization_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_organization_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateOrganizationRequest",
+  "UpdateOrganizationRequest",
+  "Smarterchat__Identity__UpdateOrganizationRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateOrganizationRequest),
+  6,
+  smarterchat__identity__update_organization_request__field_descriptors,
+  smarterchat__identity__update_organization_request__field_indices_by_name,
+  1,  smarterchat__identity__update_organization_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_organization_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__update_organization_response__field_descriptors[1] =
+{
+  {
+    "organization",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateOrganizationResponse, organization),
+    &smarterchat__identity__organization__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_organization_response__field_indices_by_name[] = {
+  0,   /* field[0] = organization */
+};
+static const ProtobufCIntRange smarterchat__identity__update_organization_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_organization_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateOrganizationResponse",
+  "UpdateOrganizationResponse",
+  "Smarterchat__Identity__UpdateOrganizationResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateOrganizationResponse),
+  1,
+  smarterchat__identity__update_organization_response__field_descriptors,
+  smarterchat__identity__update_organization_response__field_indices_by_name,
+  1,  smarterchat__identity__update_organization_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_organization_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[21] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -4022,6 +4399,8 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "UpdateUser", &smarterchat__identity__update_user_request__descriptor, &smarterchat__identity__update_user_response__descriptor },
   { "DeleteUser", &smarterchat__identity__delete_user_request__descriptor, &smarterchat__identity__delete_user_response__descriptor },
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
+  { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
+  { "UpdateOrganization", &smarterchat__identity__update_organization_request__descriptor, &smarterchat__identity__update_organization_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
@@ -4033,6 +4412,7 @@ const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   18,        /* GetPlanLimits */
   0,        /* Health */
   11,        /* InviteUser */
+  19,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
@@ -4041,6 +4421,7 @@ const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
+  20,        /* UpdateOrganization */
   16,        /* UpdateUser */
   5         /* ValidateToken */
 };
@@ -4051,7 +4432,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  19,
+  21,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -4206,6 +4587,22 @@ void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
+                                                         const Smarterchat__Identity__ListOrganizationsRequest *input,
+                                                         Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__update_organization(ProtobufCService *service,
+                                                          const Smarterchat__Identity__UpdateOrganizationRequest *input,
+                                                          Smarterchat__Identity__UpdateOrganizationResponse_Closure closure,
+                                                          void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -11,7 +11,8 @@ import ServiceKit
 /// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
 /// `POST /me/2fa/setup`, `POST /me/2fa/enable` (204), `POST /me/2fa/disable` (204),
 /// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201),
-/// `PATCH /users/{id}`, `DELETE /users/{id}` (204).
+/// `PATCH /users/{id}`, `DELETE /users/{id}` (204); for super_admins with 2FA on,
+/// `GET /platform/organizations` and `PATCH /platform/organizations/{id}`.
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
@@ -88,6 +89,19 @@ struct AuthRoutes: Sendable {
                 Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: try context.parameters.require("id")),
                 metadata: context.callMetadata, timeout: timeout)
             return Response(status: .noContent)
+        }
+        authenticated.get("platform/organizations") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.listOrganizations, Identity.ListOrganizationsRequest(),
+                    metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.patch("platform/organizations/:id") { request, context in
+            var body = try await JSONBody.decode(Identity.UpdateOrganizationRequest.self, from: request)
+            body.organizationId = try context.parameters.require("id")
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.updateOrganization, body, metadata: context.callMetadata, timeout: timeout))
         }
         authenticated.delete("sessions/:id") { _, context in
             let id = try context.parameters.require("id")

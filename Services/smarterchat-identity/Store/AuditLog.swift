@@ -19,6 +19,7 @@ enum AuditLog {
         case invitationAccepted = "user.invitation_accepted"
         case userUpdated = "user.updated"
         case userDeleted = "user.deleted"
+        case organizationUpdated = "organization.updated"
     }
 
     /// Appends one event. `details` must hold nothing secret (never a password or token).

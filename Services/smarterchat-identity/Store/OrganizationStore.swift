@@ -38,6 +38,39 @@ enum OrganizationStore {
         return try rows.firstRow.map(organization(from:))
     }
 
+    /// Every organization not deleted, oldest first.
+    static func list(on connection: PostgresConnection) async throws -> [Identity.Organization] {
+        let rows = try await connection.query(
+            """
+            SELECT id, name, slug, plan, status, max_agents, max_conversations_per_month, max_users,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            FROM organizations WHERE deleted_at IS NULL ORDER BY created_at, slug
+            """)
+        return try rows.map(organization(from:))
+    }
+
+    /// Applies the fields set in `request` (status, plan, limits); nil when there is no such
+    /// organization.
+    static func update(
+        id: UUID, request: Identity.UpdateOrganizationRequest, on connection: PostgresConnection
+    ) async throws -> Identity.Organization? {
+        let rows = try await connection.query(
+            """
+            UPDATE organizations SET status = COALESCE($2, status), plan = COALESCE($3, plan),
+                max_agents = COALESCE($4, max_agents),
+                max_conversations_per_month = COALESCE($5, max_conversations_per_month),
+                max_users = COALESCE($6, max_users)
+            WHERE id = $1 AND deleted_at IS NULL
+            RETURNING id, name, slug, plan, status, max_agents, max_conversations_per_month, max_users,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            """,
+            [
+                id, request.status, request.plan, request.maxAgents, request.maxConversationsPerMonth,
+                request.maxUsers,
+            ])
+        return try rows.firstRow.map(organization(from:))
+    }
+
     /// Locks the organization (inside a transaction, so concurrent invitations queue) and
     /// answers its `max_users` (nil: no limit) and how many users it has.
     static func lockUserCount(

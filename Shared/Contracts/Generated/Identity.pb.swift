@@ -3204,6 +3204,328 @@ extension Identity.GetPlanLimitsResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.ListOrganizationsRequest` message.
+    public struct ListOrganizationsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListOrganizationsRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.ListOrganizationsRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListOrganizationsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListOrganizationsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_organizations_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListOrganizationsResponse` message.
+    public struct ListOrganizationsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListOrganizationsResponse" }
+
+        /// The `organizations` field (1).
+        public var organizations: [Identity.Organization] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizations: [Identity.Organization] = []
+        ) {
+            self.organizations = organizations
+        }
+    }
+}
+
+extension Identity.ListOrganizationsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case organizations = "organizations"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.Organization].self, forKey: .organizations) { self.organizations = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizations, forKey: .organizations)
+    }
+}
+
+extension Identity.ListOrganizationsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListOrganizationsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_organizations_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizations = ProtoRead.array(c.pointee.organizations, count: c.pointee.n_organizations) { ProtoRead.message($0, as: Identity.Organization.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.organizations.isEmpty {
+            c.pointee.n_organizations = self.organizations.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__Organization>?.self, count: self.organizations.count)
+            for (i, v) in self.organizations.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.organizations = p
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UpdateOrganizationRequest` message.
+    public struct UpdateOrganizationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateOrganizationRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `status` field (2).
+        public var status: String? = nil
+        /// The `plan` field (3).
+        public var plan: String? = nil
+        /// The `max_agents` field (4).
+        public var maxAgents: Int32? = nil
+        /// The `max_conversations_per_month` field (5).
+        public var maxConversationsPerMonth: Int32? = nil
+        /// The `max_users` field (6).
+        public var maxUsers: Int32? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            status: String? = nil,
+            plan: String? = nil,
+            maxAgents: Int32? = nil,
+            maxConversationsPerMonth: Int32? = nil,
+            maxUsers: Int32? = nil
+        ) {
+            self.organizationId = organizationId
+            self.status = status
+            self.plan = plan
+            self.maxAgents = maxAgents
+            self.maxConversationsPerMonth = maxConversationsPerMonth
+            self.maxUsers = maxUsers
+        }
+    }
+}
+
+extension Identity.UpdateOrganizationRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case status = "status"
+        case plan = "plan"
+        case maxAgents = "max_agents"
+        case maxConversationsPerMonth = "max_conversations_per_month"
+        case maxUsers = "max_users"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .plan) { self.plan = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxAgents) { self.maxAgents = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxConversationsPerMonth) { self.maxConversationsPerMonth = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxUsers) { self.maxUsers = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encodeIfPresent(self.status, forKey: .status)
+        try keys.encodeIfPresent(self.plan, forKey: .plan)
+        try keys.encodeIfPresent(self.maxAgents, forKey: .maxAgents)
+        try keys.encodeIfPresent(self.maxConversationsPerMonth, forKey: .maxConversationsPerMonth)
+        try keys.encodeIfPresent(self.maxUsers, forKey: .maxUsers)
+    }
+}
+
+extension Identity.UpdateOrganizationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateOrganizationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_organization_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        if c.pointee._status_case.rawValue == 2 { self.status = ProtoRead.string(c.pointee.status) }
+        if c.pointee._plan_case.rawValue == 3 { self.plan = ProtoRead.string(c.pointee.plan) }
+        if c.pointee._max_agents_case.rawValue == 4 { self.maxAgents = c.pointee.max_agents }
+        if c.pointee._max_conversations_per_month_case.rawValue == 5 { self.maxConversationsPerMonth = c.pointee.max_conversations_per_month }
+        if c.pointee._max_users_case.rawValue == 6 { self.maxUsers = c.pointee.max_users }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        if let v = self.status {
+            c.pointee._status_case = .init(rawValue: 2)
+            c.pointee.status = arena.cString(v)
+        }
+        if let v = self.plan {
+            c.pointee._plan_case = .init(rawValue: 3)
+            c.pointee.plan = arena.cString(v)
+        }
+        if let v = self.maxAgents {
+            c.pointee._max_agents_case = .init(rawValue: 4)
+            c.pointee.max_agents = v
+        }
+        if let v = self.maxConversationsPerMonth {
+            c.pointee._max_conversations_per_month_case = .init(rawValue: 5)
+            c.pointee.max_conversations_per_month = v
+        }
+        if let v = self.maxUsers {
+            c.pointee._max_users_case = .init(rawValue: 6)
+            c.pointee.max_users = v
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UpdateOrganizationResponse` message.
+    public struct UpdateOrganizationResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateOrganizationResponse" }
+
+        /// The `organization` field (1).
+        public var organization: Identity.Organization? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organization: Identity.Organization? = nil
+        ) {
+            self.organization = organization
+        }
+    }
+}
+
+extension Identity.UpdateOrganizationResponse {
+    private enum CodingKeys: String, CodingKey {
+        case organization = "organization"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.Organization.self, forKey: .organization) { self.organization = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.organization, forKey: .organization)
+    }
+}
+
+extension Identity.UpdateOrganizationResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateOrganizationResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_organization_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.organization { self.organization = Identity.Organization(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.organization { c.pointee.organization = arena.message(v) }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -3286,5 +3608,14 @@ extension Identity {
         /// The plan and limits of an organization, for the services that enforce them.
         public static let getPlanLimits = MethodDescriptor<Identity.GetPlanLimitsRequest, Identity.GetPlanLimitsResponse>(
             service: "smarterchat.identity.Identity", name: "GetPlanLimits", isIdempotent: true)
+
+        /// Every organization (super_admin with 2FA on).
+        public static let listOrganizations = MethodDescriptor<Identity.ListOrganizationsRequest, Identity.ListOrganizationsResponse>(
+            service: "smarterchat.identity.Identity", name: "ListOrganizations", isIdempotent: true)
+
+        /// Suspends, reactivates or cancels an organization, or changes its plan and limits
+        /// (super_admin with 2FA on).
+        public static let updateOrganization = MethodDescriptor<Identity.UpdateOrganizationRequest, Identity.UpdateOrganizationResponse>(
+            service: "smarterchat.identity.Identity", name: "UpdateOrganization", isIdempotent: false)
     }
 }

@@ -55,6 +55,10 @@ typedef struct Smarterchat__Identity__DeleteUserRequest Smarterchat__Identity__D
 typedef struct Smarterchat__Identity__DeleteUserResponse Smarterchat__Identity__DeleteUserResponse;
 typedef struct Smarterchat__Identity__GetPlanLimitsRequest Smarterchat__Identity__GetPlanLimitsRequest;
 typedef struct Smarterchat__Identity__GetPlanLimitsResponse Smarterchat__Identity__GetPlanLimitsResponse;
+typedef struct Smarterchat__Identity__ListOrganizationsRequest Smarterchat__Identity__ListOrganizationsRequest;
+typedef struct Smarterchat__Identity__ListOrganizationsResponse Smarterchat__Identity__ListOrganizationsResponse;
+typedef struct Smarterchat__Identity__UpdateOrganizationRequest Smarterchat__Identity__UpdateOrganizationRequest;
+typedef struct Smarterchat__Identity__UpdateOrganizationResponse Smarterchat__Identity__UpdateOrganizationResponse;
 
 
 /* --- enums --- */
@@ -658,6 +662,96 @@ struct  Smarterchat__Identity__GetPlanLimitsResponse
 #define SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_plan_limits_response__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Smarterchat__Identity__ListOrganizationsRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__LIST_ORGANIZATIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_organizations_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__ListOrganizationsResponse
+{
+  ProtobufCMessage base;
+  size_t n_organizations;
+  Smarterchat__Identity__Organization **organizations;
+};
+#define SMARTERCHAT__IDENTITY__LIST_ORGANIZATIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_organizations_response__descriptor) \
+    , 0,NULL }
+
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___STATUS__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___STATUS_STATUS = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___STATUS__CASE)
+} Smarterchat__Identity__UpdateOrganizationRequest__StatusCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___PLAN__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___PLAN_PLAN = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___PLAN__CASE)
+} Smarterchat__Identity__UpdateOrganizationRequest__PlanCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_AGENTS__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_AGENTS_MAX_AGENTS = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_AGENTS__CASE)
+} Smarterchat__Identity__UpdateOrganizationRequest__MaxAgentsCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_CONVERSATIONS_PER_MONTH__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_CONVERSATIONS_PER_MONTH_MAX_CONVERSATIONS_PER_MONTH = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_CONVERSATIONS_PER_MONTH__CASE)
+} Smarterchat__Identity__UpdateOrganizationRequest__MaxConversationsPerMonthCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_USERS__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_USERS_MAX_USERS = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_USERS__CASE)
+} Smarterchat__Identity__UpdateOrganizationRequest__MaxUsersCase;
+
+struct  Smarterchat__Identity__UpdateOrganizationRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  Smarterchat__Identity__UpdateOrganizationRequest__StatusCase _status_case;
+  union {
+    char *status;
+  };
+  Smarterchat__Identity__UpdateOrganizationRequest__PlanCase _plan_case;
+  union {
+    char *plan;
+  };
+  Smarterchat__Identity__UpdateOrganizationRequest__MaxAgentsCase _max_agents_case;
+  union {
+    int32_t max_agents;
+  };
+  Smarterchat__Identity__UpdateOrganizationRequest__MaxConversationsPerMonthCase _max_conversations_per_month_case;
+  union {
+    int32_t max_conversations_per_month;
+  };
+  Smarterchat__Identity__UpdateOrganizationRequest__MaxUsersCase _max_users_case;
+  union {
+    int32_t max_users;
+  };
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_organization_request__descriptor) \
+    , (char *)protobuf_c_empty_string, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___STATUS__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___PLAN__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_AGENTS__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_CONVERSATIONS_PER_MONTH__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_REQUEST___MAX_USERS__NOT_SET, {0} }
+
+
+struct  Smarterchat__Identity__UpdateOrganizationResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__Organization *organization;
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_organization_response__descriptor) \
+    , NULL }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -1401,6 +1495,82 @@ Smarterchat__Identity__GetPlanLimitsResponse *
 void   smarterchat__identity__get_plan_limits_response__free_unpacked
                      (Smarterchat__Identity__GetPlanLimitsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListOrganizationsRequest methods */
+void   smarterchat__identity__list_organizations_request__init
+                     (Smarterchat__Identity__ListOrganizationsRequest         *message);
+size_t smarterchat__identity__list_organizations_request__get_packed_size
+                     (const Smarterchat__Identity__ListOrganizationsRequest   *message);
+size_t smarterchat__identity__list_organizations_request__pack
+                     (const Smarterchat__Identity__ListOrganizationsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_organizations_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListOrganizationsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListOrganizationsRequest *
+       smarterchat__identity__list_organizations_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_organizations_request__free_unpacked
+                     (Smarterchat__Identity__ListOrganizationsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListOrganizationsResponse methods */
+void   smarterchat__identity__list_organizations_response__init
+                     (Smarterchat__Identity__ListOrganizationsResponse         *message);
+size_t smarterchat__identity__list_organizations_response__get_packed_size
+                     (const Smarterchat__Identity__ListOrganizationsResponse   *message);
+size_t smarterchat__identity__list_organizations_response__pack
+                     (const Smarterchat__Identity__ListOrganizationsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_organizations_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListOrganizationsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListOrganizationsResponse *
+       smarterchat__identity__list_organizations_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_organizations_response__free_unpacked
+                     (Smarterchat__Identity__ListOrganizationsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateOrganizationRequest methods */
+void   smarterchat__identity__update_organization_request__init
+                     (Smarterchat__Identity__UpdateOrganizationRequest         *message);
+size_t smarterchat__identity__update_organization_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationRequest   *message);
+size_t smarterchat__identity__update_organization_request__pack
+                     (const Smarterchat__Identity__UpdateOrganizationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_organization_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateOrganizationRequest *
+       smarterchat__identity__update_organization_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_organization_request__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateOrganizationResponse methods */
+void   smarterchat__identity__update_organization_response__init
+                     (Smarterchat__Identity__UpdateOrganizationResponse         *message);
+size_t smarterchat__identity__update_organization_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationResponse   *message);
+size_t smarterchat__identity__update_organization_response__pack
+                     (const Smarterchat__Identity__UpdateOrganizationResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_organization_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateOrganizationResponse *
+       smarterchat__identity__update_organization_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_organization_response__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -1520,6 +1690,18 @@ typedef void (*Smarterchat__Identity__GetPlanLimitsRequest_Closure)
 typedef void (*Smarterchat__Identity__GetPlanLimitsResponse_Closure)
                  (const Smarterchat__Identity__GetPlanLimitsResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__ListOrganizationsRequest_Closure)
+                 (const Smarterchat__Identity__ListOrganizationsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListOrganizationsResponse_Closure)
+                 (const Smarterchat__Identity__ListOrganizationsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateOrganizationRequest_Closure)
+                 (const Smarterchat__Identity__UpdateOrganizationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateOrganizationResponse_Closure)
+                 (const Smarterchat__Identity__UpdateOrganizationResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1603,6 +1785,14 @@ struct Smarterchat__Identity__Identity_Service
                           const Smarterchat__Identity__GetPlanLimitsRequest *input,
                           Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
                           void *closure_data);
+  void (*list_organizations)(Smarterchat__Identity__Identity_Service *service,
+                             const Smarterchat__Identity__ListOrganizationsRequest *input,
+                             Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
+                             void *closure_data);
+  void (*update_organization)(Smarterchat__Identity__Identity_Service *service,
+                              const Smarterchat__Identity__UpdateOrganizationRequest *input,
+                              Smarterchat__Identity__UpdateOrganizationResponse_Closure closure,
+                              void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -1629,7 +1819,9 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## disable_two_factor,\
       function_prefix__ ## update_user,\
       function_prefix__ ## delete_user,\
-      function_prefix__ ## get_plan_limits  }
+      function_prefix__ ## get_plan_limits,\
+      function_prefix__ ## list_organizations,\
+      function_prefix__ ## update_organization  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -1706,6 +1898,14 @@ void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
                                                       const Smarterchat__Identity__GetPlanLimitsRequest *input,
                                                       Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
                                                       void *closure_data);
+void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
+                                                         const Smarterchat__Identity__ListOrganizationsRequest *input,
+                                                         Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
+                                                         void *closure_data);
+void smarterchat__identity__identity__update_organization(ProtobufCService *service,
+                                                          const Smarterchat__Identity__UpdateOrganizationRequest *input,
+                                                          Smarterchat__Identity__UpdateOrganizationResponse_Closure closure,
+                                                          void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1748,6 +1948,10 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_reque
 extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS
