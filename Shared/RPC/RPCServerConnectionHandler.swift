@@ -30,10 +30,6 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     private var needsFlush = false
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
-    private var closeTimer: Scheduled<Void>?
-
-    /// How long a drained connection waits for its client to close it before closing it.
-    static let peerCloseGracePeriod: TimeAmount = .seconds(1)
 
     init(router: RPCRouter, counters: RPCServerCounters, idleTimeout: Duration, logger: Logger) {
         self.router = router
@@ -49,7 +45,6 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         idleTimer?.cancel()
-        closeTimer?.cancel()
         self.context = nil
     }
 
@@ -101,7 +96,6 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         }
         calls.removeAll()
         idleTimer?.cancel()
-        closeTimer?.cancel()
         context.fireChannelInactive()
     }
 
@@ -239,18 +233,13 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     // MARK: Connection
 
-    /// Once a draining connection has no calls left, waits for the client to close it (a
-    /// client does as soon as it has read the GOAWAY and has nothing in flight), and closes it
-    /// after ``peerCloseGracePeriod`` otherwise. Closing first would let a request racing the
-    /// GOAWAY fail to write (EPIPE) before its client reads the GOAWAY: the client could not
-    /// tell that the call was never started, and a non-idempotent call would fail.
+    /// Closes a draining connection once its calls are answered. (Waiting for the client to
+    /// close first would spare a request racing the GOAWAY an EPIPE, but its timer proved
+    /// unreliable under load; such a request fails UNAVAILABLE and is resent when idempotent.)
     private func finishDrainIfIdle() {
-        guard draining, calls.isEmpty, let context, !closing, closeTimer == nil else { return }
-        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: Self.peerCloseGracePeriod) { [self] in
-            guard let context = self.context, !closing else { return }
-            closing = true
-            context.close(promise: nil)
-        }
+        guard draining, calls.isEmpty, let context, !closing else { return }
+        closing = true
+        context.close(promise: nil)
     }
 
     private func closeForBadInput(_ reason: String) {
