@@ -80,10 +80,15 @@ run: deps
 
 # The whole suite: generated code fresh, unit tests, then integration tests against a real
 # PostgreSQL and the real service executables.
+#
+# Three phases, each its own process: the timing-sensitive RPC tests and the integration tests
+# (which start the real executables) do not compete for the two cores with the rest.
 test: deps lint
 	PROTOGEN_SCRATCH=.build $(MAKE) proto-check
 	$(SWIFT) build --build-tests
-	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip 'RPCTests|IntegrationTests'
+	$(SWIFT) test --skip-build --filter RPCTests
+	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build --filter IntegrationTests
 
 # One formatter for everyone (.swift-format); generated files opt out in their header.
 SWIFT_SOURCES := Shared Services Tests bench
