@@ -50,6 +50,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_request(void) { return &smarterchat__identity__sign_up_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__sign_up_response(void) { return &smarterchat__identity__sign_up_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__token_pair(void) { return &smarterchat__identity__token_pair__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_me_request(void) { return &smarterchat__identity__update_me_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_me_response(void) { return &smarterchat__identity__update_me_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_request(void) { return &smarterchat__identity__update_organization_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_response(void) { return &smarterchat__identity__update_organization_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_request(void) { return &smarterchat__identity__update_user_request__descriptor; }
@@ -118,6 +120,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__sign_up_request__descriptor,
     &smarterchat__identity__sign_up_response__descriptor,
     &smarterchat__identity__token_pair__descriptor,
+    &smarterchat__identity__update_me_request__descriptor,
+    &smarterchat__identity__update_me_response__descriptor,
     &smarterchat__identity__update_organization_request__descriptor,
     &smarterchat__identity__update_organization_response__descriptor,
     &smarterchat__identity__update_user_request__descriptor,

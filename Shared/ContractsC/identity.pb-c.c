@@ -1942,6 +1942,96 @@ void   smarterchat__identity__update_organization_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__update_organization_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__update_me_request__init
+                     (Smarterchat__Identity__UpdateMeRequest         *message)
+{
+  static const Smarterchat__Identity__UpdateMeRequest init_value = SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_me_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateMeRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_me_request__pack
+                     (const Smarterchat__Identity__UpdateMeRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_me_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateMeRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateMeRequest *
+       smarterchat__identity__update_me_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateMeRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_me_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_me_request__free_unpacked
+                     (Smarterchat__Identity__UpdateMeRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_me_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__update_me_response__init
+                     (Smarterchat__Identity__UpdateMeResponse         *message)
+{
+  static const Smarterchat__Identity__UpdateMeResponse init_value = SMARTERCHAT__IDENTITY__UPDATE_ME_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_me_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateMeResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_me_response__pack
+                     (const Smarterchat__Identity__UpdateMeResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_me_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateMeResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_me_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateMeResponse *
+       smarterchat__identity__update_me_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateMeResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_me_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_me_response__free_unpacked
+                     (Smarterchat__Identity__UpdateMeResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_me_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -4378,7 +4468,96 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_resp
   (ProtobufCMessageInit) smarterchat__identity__update_organization_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[21] =
+static const ProtobufCFieldDescriptor smarterchat__identity__update_me_request__field_descriptors[2] =
+{
+  {
+    "full_name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateMeRequest, _full_name_case),
+    offsetof(Smarterchat__Identity__UpdateMeRequest, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avatar_url",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateMeRequest, _avatar_url_case),
+    offsetof(Smarterchat__Identity__UpdateMeRequest, avatar_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_me_request__field_indices_by_name[] = {
+  1,   /* field[1] = avatar_url */
+  0,   /* field[0] = full_name */
+};
+static const ProtobufCIntRange smarterchat__identity__update_me_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_me_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateMeRequest",
+  "UpdateMeRequest",
+  "Smarterchat__Identity__UpdateMeRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateMeRequest),
+  2,
+  smarterchat__identity__update_me_request__field_descriptors,
+  smarterchat__identity__update_me_request__field_indices_by_name,
+  1,  smarterchat__identity__update_me_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_me_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__update_me_response__field_descriptors[1] =
+{
+  {
+    "user",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateMeResponse, user),
+    &smarterchat__identity__user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_me_response__field_indices_by_name[] = {
+  0,   /* field[0] = user */
+};
+static const ProtobufCIntRange smarterchat__identity__update_me_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateMeResponse",
+  "UpdateMeResponse",
+  "Smarterchat__Identity__UpdateMeResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateMeResponse),
+  1,
+  smarterchat__identity__update_me_response__field_descriptors,
+  smarterchat__identity__update_me_response__field_indices_by_name,
+  1,  smarterchat__identity__update_me_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_me_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[22] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -4401,6 +4580,7 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
   { "UpdateOrganization", &smarterchat__identity__update_organization_request__descriptor, &smarterchat__identity__update_organization_response__descriptor },
+  { "UpdateMe", &smarterchat__identity__update_me_request__descriptor, &smarterchat__identity__update_me_response__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
@@ -4421,6 +4601,7 @@ const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
+  21,        /* UpdateMe */
   20,        /* UpdateOrganization */
   16,        /* UpdateUser */
   5         /* ValidateToken */
@@ -4432,7 +4613,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  21,
+  22,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -4603,6 +4784,14 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__update_me(ProtobufCService *service,
+                                                const Smarterchat__Identity__UpdateMeRequest *input,
+                                                Smarterchat__Identity__UpdateMeResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -8,7 +8,7 @@ import ServiceKit
 ///
 /// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`,
 /// `POST /auth/accept-invitation`.
-/// With a bearer token: `POST /auth/logout` (204), `GET /me`, `POST /me/password`,
+/// With a bearer token: `POST /auth/logout` (204), `GET /me`, `PATCH /me`, `POST /me/password`,
 /// `POST /me/2fa/setup`, `POST /me/2fa/enable` (204), `POST /me/2fa/disable` (204),
 /// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201),
 /// `PATCH /users/{id}`, `DELETE /users/{id}` (204); for super_admins with 2FA on,
@@ -43,6 +43,12 @@ struct AuthRoutes: Sendable {
                 try await identity.call(
                     Identity.Service.listSessions, Identity.ListSessionsRequest(currentSessionId: context.sessionID),
                     metadata: context.callMetadata, timeout: timeout))
+        }
+        authenticated.patch("me") { request, context in
+            let body = try await JSONBody.decode(Identity.UpdateMeRequest.self, from: request)
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.updateMe, body, metadata: context.callMetadata, timeout: timeout))
         }
         authenticated.post("me/password") { request, context in
             var body = try await JSONBody.decode(Identity.ChangePasswordRequest.self, from: request)

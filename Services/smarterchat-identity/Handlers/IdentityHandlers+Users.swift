@@ -57,6 +57,30 @@ extension IdentityHandlers {
         return Identity.ChangePasswordResponse(revokedSessions: Int64(revoked))
     }
 
+    /// Edits the caller's full name and avatar URL (https, at most 500 characters).
+    func updateMe(_ request: Identity.UpdateMeRequest, _ context: RPCContext) async throws -> Identity.UpdateMeResponse
+    {
+        let caller = try AuthenticatedUser(context)
+        try caller.require(.profileWrite)
+        let fullName = request.fullName?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let fullName, fullName.isEmpty || fullName.count > 255 {
+            throw RPCError(.invalidArgument, "full_name must have 1 to 255 characters")
+        }
+        if let avatar = request.avatarUrl, !avatar.isEmpty,
+            avatar.count > 500 || !avatar.hasPrefix("https://") || avatar.contains(where: \.isWhitespace)
+        {
+            throw RPCError(.invalidArgument, "avatar_url must be an https:// URL of at most 500 characters")
+        }
+        guard
+            let user = try await database.withConnection({ connection in
+                try await UserStore.updateProfile(
+                    id: caller.userID, organizationID: caller.organizationID, fullName: fullName,
+                    avatarURL: request.avatarUrl, on: connection)
+            })
+        else { throw RPCError(.notFound, "user not found") }
+        return Identity.UpdateMeResponse(user: user)
+    }
+
     /// The users of the caller's organization, never another's.
     func listUsers(_ context: RPCContext) async throws -> Identity.ListUsersResponse {
         let caller = try AuthenticatedUser(context)

@@ -61,6 +61,7 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.getPlanLimits) { request, context in
             try await getPlanLimits(request, context)
         }
+        router.register(Identity.Service.updateMe) { request, context in try await updateMe(request, context) }
         router.register(Identity.Service.listOrganizations) { _, context in try await listOrganizations(context) }
         router.register(Identity.Service.updateOrganization) { request, context in
             try await updateOrganization(request, context)

@@ -143,6 +143,22 @@ enum UserStore {
         return try rows.firstRow.map(user(from:))
     }
 
+    /// Sets full name and/or avatar URL (nil: unchanged; an empty URL removes it).
+    static func updateProfile(
+        id: UUID, organizationID: UUID, fullName: String?, avatarURL: String?, on connection: PostgresConnection
+    ) async throws -> Identity.User? {
+        let rows = try await connection.query(
+            """
+            UPDATE users SET full_name = COALESCE($3, full_name),
+                avatar_url = CASE WHEN $4::text IS NULL THEN avatar_url ELSE NULLIF($4, '') END
+            WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
+            RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
+                avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+            """, [id, organizationID, fullName, avatarURL])
+        return try rows.firstRow.map(user(from:))
+    }
+
     /// Soft-deletes (deleted_at) a user of the organization who is not a super_admin.
     static func softDelete(id: UUID, organizationID: UUID, on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute(

@@ -3526,6 +3526,159 @@ extension Identity.UpdateOrganizationResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.UpdateMeRequest` message.
+    public struct UpdateMeRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateMeRequest" }
+
+        /// The `full_name` field (1).
+        public var fullName: String? = nil
+        /// The `avatar_url` field (2).
+        public var avatarUrl: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            fullName: String? = nil,
+            avatarUrl: String? = nil
+        ) {
+            self.fullName = fullName
+            self.avatarUrl = avatarUrl
+        }
+    }
+}
+
+extension Identity.UpdateMeRequest {
+    private enum CodingKeys: String, CodingKey {
+        case fullName = "full_name"
+        case avatarUrl = "avatar_url"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.fullName, forKey: .fullName)
+        try keys.encodeIfPresent(self.avatarUrl, forKey: .avatarUrl)
+    }
+}
+
+extension Identity.UpdateMeRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateMeRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_me_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if c.pointee._full_name_case.rawValue == 1 { self.fullName = ProtoRead.string(c.pointee.full_name) }
+        if c.pointee._avatar_url_case.rawValue == 2 { self.avatarUrl = ProtoRead.string(c.pointee.avatar_url) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.fullName {
+            c.pointee._full_name_case = .init(rawValue: 1)
+            c.pointee.full_name = arena.cString(v)
+        }
+        if let v = self.avatarUrl {
+            c.pointee._avatar_url_case = .init(rawValue: 2)
+            c.pointee.avatar_url = arena.cString(v)
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UpdateMeResponse` message.
+    public struct UpdateMeResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateMeResponse" }
+
+        /// The `user` field (1).
+        public var user: Identity.User? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            user: Identity.User? = nil
+        ) {
+            self.user = user
+        }
+    }
+}
+
+extension Identity.UpdateMeResponse {
+    private enum CodingKeys: String, CodingKey {
+        case user = "user"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.user, forKey: .user)
+    }
+}
+
+extension Identity.UpdateMeResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateMeResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_me_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.user { c.pointee.user = arena.message(v) }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -3617,5 +3770,9 @@ extension Identity {
         /// (super_admin with 2FA on).
         public static let updateOrganization = MethodDescriptor<Identity.UpdateOrganizationRequest, Identity.UpdateOrganizationResponse>(
             service: "smarterchat.identity.Identity", name: "UpdateOrganization", isIdempotent: false)
+
+        /// Edits the principal's own profile (profile:write).
+        public static let updateMe = MethodDescriptor<Identity.UpdateMeRequest, Identity.UpdateMeResponse>(
+            service: "smarterchat.identity.Identity", name: "UpdateMe", isIdempotent: false)
     }
 }

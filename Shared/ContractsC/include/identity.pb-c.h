@@ -59,6 +59,8 @@ typedef struct Smarterchat__Identity__ListOrganizationsRequest Smarterchat__Iden
 typedef struct Smarterchat__Identity__ListOrganizationsResponse Smarterchat__Identity__ListOrganizationsResponse;
 typedef struct Smarterchat__Identity__UpdateOrganizationRequest Smarterchat__Identity__UpdateOrganizationRequest;
 typedef struct Smarterchat__Identity__UpdateOrganizationResponse Smarterchat__Identity__UpdateOrganizationResponse;
+typedef struct Smarterchat__Identity__UpdateMeRequest Smarterchat__Identity__UpdateMeRequest;
+typedef struct Smarterchat__Identity__UpdateMeResponse Smarterchat__Identity__UpdateMeResponse;
 
 
 /* --- enums --- */
@@ -751,6 +753,45 @@ struct  Smarterchat__Identity__UpdateOrganizationResponse
 };
 #define SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_organization_response__descriptor) \
+    , NULL }
+
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME_FULL_NAME = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME__CASE)
+} Smarterchat__Identity__UpdateMeRequest__FullNameCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL_AVATAR_URL = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__CASE)
+} Smarterchat__Identity__UpdateMeRequest__AvatarUrlCase;
+
+struct  Smarterchat__Identity__UpdateMeRequest
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__UpdateMeRequest__FullNameCase _full_name_case;
+  union {
+    char *full_name;
+  };
+  Smarterchat__Identity__UpdateMeRequest__AvatarUrlCase _avatar_url_case;
+  union {
+    char *avatar_url;
+  };
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_me_request__descriptor) \
+    , SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__NOT_SET, {0} }
+
+
+struct  Smarterchat__Identity__UpdateMeResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__User *user;
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_ME_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_me_response__descriptor) \
     , NULL }
 
 
@@ -1571,6 +1612,44 @@ Smarterchat__Identity__UpdateOrganizationResponse *
 void   smarterchat__identity__update_organization_response__free_unpacked
                      (Smarterchat__Identity__UpdateOrganizationResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateMeRequest methods */
+void   smarterchat__identity__update_me_request__init
+                     (Smarterchat__Identity__UpdateMeRequest         *message);
+size_t smarterchat__identity__update_me_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateMeRequest   *message);
+size_t smarterchat__identity__update_me_request__pack
+                     (const Smarterchat__Identity__UpdateMeRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_me_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateMeRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateMeRequest *
+       smarterchat__identity__update_me_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_me_request__free_unpacked
+                     (Smarterchat__Identity__UpdateMeRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateMeResponse methods */
+void   smarterchat__identity__update_me_response__init
+                     (Smarterchat__Identity__UpdateMeResponse         *message);
+size_t smarterchat__identity__update_me_response__get_packed_size
+                     (const Smarterchat__Identity__UpdateMeResponse   *message);
+size_t smarterchat__identity__update_me_response__pack
+                     (const Smarterchat__Identity__UpdateMeResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_me_response__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateMeResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateMeResponse *
+       smarterchat__identity__update_me_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_me_response__free_unpacked
+                     (Smarterchat__Identity__UpdateMeResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -1702,6 +1781,12 @@ typedef void (*Smarterchat__Identity__UpdateOrganizationRequest_Closure)
 typedef void (*Smarterchat__Identity__UpdateOrganizationResponse_Closure)
                  (const Smarterchat__Identity__UpdateOrganizationResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateMeRequest_Closure)
+                 (const Smarterchat__Identity__UpdateMeRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateMeResponse_Closure)
+                 (const Smarterchat__Identity__UpdateMeResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1793,6 +1878,10 @@ struct Smarterchat__Identity__Identity_Service
                               const Smarterchat__Identity__UpdateOrganizationRequest *input,
                               Smarterchat__Identity__UpdateOrganizationResponse_Closure closure,
                               void *closure_data);
+  void (*update_me)(Smarterchat__Identity__Identity_Service *service,
+                    const Smarterchat__Identity__UpdateMeRequest *input,
+                    Smarterchat__Identity__UpdateMeResponse_Closure closure,
+                    void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -1821,7 +1910,8 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## delete_user,\
       function_prefix__ ## get_plan_limits,\
       function_prefix__ ## list_organizations,\
-      function_prefix__ ## update_organization  }
+      function_prefix__ ## update_organization,\
+      function_prefix__ ## update_me  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -1906,6 +1996,10 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
                                                           const Smarterchat__Identity__UpdateOrganizationRequest *input,
                                                           Smarterchat__Identity__UpdateOrganizationResponse_Closure closure,
                                                           void *closure_data);
+void smarterchat__identity__identity__update_me(ProtobufCService *service,
+                                                const Smarterchat__Identity__UpdateMeRequest *input,
+                                                Smarterchat__Identity__UpdateMeResponse_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1952,6 +2046,8 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__list_organization
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_me_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS
