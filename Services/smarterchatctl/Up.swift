@@ -32,9 +32,17 @@ struct Up: AsyncParsableCommand {
             Ctrl-C stops everything.
 
             """)
+        fflush(nil)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: supervisor)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [
+                    .init(service: supervisor),
+                    .init(
+                        service: DemoOrganization(
+                            runDirectory: development.runDirectory.path, httpPort: options.httpPort, logger: logger),
+                        successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
             try await group.run()

@@ -69,6 +69,19 @@ struct SmarterChatCTLTests {
         #expect(Self.postmasterRunning(data))
         #expect(log().contains("gateway"))
 
+        // The demo organisation's login works through the gateway.
+        let demoReady = ContinuousClock.now + .seconds(30)
+        while !log().contains("Demo organisation ready") && ContinuousClock.now < demoReady {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(log().contains("Demo organisation ready"), "\(log().suffix(2000))")
+        var login = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/auth/login")!)
+        login.httpMethod = "POST"
+        login.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        login.httpBody = Data(#"{"email": "demo@smarterchat.local", "password": "demo-password-2026"}"#.utf8)
+        let (tokens, loginResponse) = try await URLSession.shared.data(for: login)
+        #expect((loginResponse as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: tokens, as: UTF8.self))")
+
         let statusLog = work.appendingPathComponent("status.log")
         let status = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)
         await RunningPlatform.exit(of: status)
