@@ -37,6 +37,24 @@ struct SmarterChatCTLTests {
         return response?.statusCode ?? 0
     }
 
+    /// The live child of `parent` whose executable is `name`, read from `/proc`.
+    static func child(of parent: Int32, named name: String) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, fields[0] != "Z", Int32(fields[1]) == parent,
+                let command = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8),
+                command.split(separator: "\0").first?.hasSuffix("/" + name) == true
+            else { continue }
+            return pid
+        }
+        return nil
+    }
+
     static func postmasterRunning(_ data: URL) -> Bool {
         guard let text = try? String(contentsOf: data.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
             let pid = Int32(text.split(separator: "\n").first ?? "")
@@ -92,6 +110,23 @@ struct SmarterChatCTLTests {
                 table.contains("\(service) ")
                     && table.split(separator: "\n").contains { $0.hasPrefix(service) && $0.contains("serving") })
         }
+
+        // A service that dies is restarted by `up`, and the platform is healthy again.
+        let crm = try #require(Self.child(of: up.processIdentifier, named: "smarterchat-crm"))
+        kill(crm, SIGKILL)
+        var restarted: Int32?
+        let restartEnd = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < restartEnd {
+            if let pid = Self.child(of: up.processIdentifier, named: "smarterchat-crm"), pid != crm,
+                await Self.status(port) == 200
+            {
+                restarted = pid
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(restarted != nil, "crm was not restarted:\n\(log().suffix(2000))")
+        #expect(log().contains("exited with status"))
 
         let children = up.processIdentifier
         kill(children, SIGTERM)
