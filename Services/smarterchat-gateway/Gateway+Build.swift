@@ -11,6 +11,7 @@ func buildGateway(
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: APIErrorMiddleware())
+    LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
     AuthRoutes(identity: clients.identity, validator: TokenValidator(identity: clients.identity))
