@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import RPC
 
-/// Requires `Authorization: Bearer <token>` and puts the token's principal (organization,
+/// Requires `Authorization: Bearer <token>` (or an API key in `X-API-Key`) and puts the token's principal (organization,
 /// user, role) and session on the context, so every service call made for the request
 /// carries them. A missing, malformed or invalid token answers 401 JSON with
 /// `WWW-Authenticate: Bearer`.
@@ -15,7 +15,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let token = Self.bearerToken(request.headers[.authorization]) else {
+        guard
+            let token = Self.bearerToken(request.headers[.authorization])
+                ?? Self.apiKey(request.headers[Self.apiKeyHeader])
+        else {
             throw Self.unauthenticated("missing or malformed bearer token")
         }
         let validated: TokenValidator.Validated
@@ -28,7 +31,19 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.principal = validated.principal
         context.sessionID = validated.sessionID
         context.logger[metadataKey: "user.id"] = "\(validated.principal.userId)"
+        if !validated.principal.apiKeyId.isEmpty {
+            context.logger[metadataKey: "api_key.id"] = "\(validated.principal.apiKeyId)"
+        }
         return try await next(request, context)
+    }
+
+    /// The header an integration may send its API key in instead of `Authorization: Bearer`.
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+
+    /// An `X-API-Key` header's key: only `sck_` keys of sensible length.
+    static func apiKey(_ header: String?) -> String? {
+        guard let header, header.hasPrefix("sck_"), header.utf8.count <= 256 else { return nil }
+        return header
     }
 
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).

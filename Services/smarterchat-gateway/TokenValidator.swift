@@ -46,7 +46,8 @@ final class TokenValidator: Sendable {
             timeout: .seconds(5))
         let validated = Validated(
             principal: Principal(
-                organizationId: response.organizationId, userId: response.userId, role: response.role),
+                organizationId: response.organizationId, userId: response.userId, role: response.role,
+                apiKeyId: response.apiKeyId, scopes: response.scopes),
             sessionID: response.sessionId)
         let age = min(maximumAge, .seconds(max(0, response.expiresIn)))
         if age > .zero {

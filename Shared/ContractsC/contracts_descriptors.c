@@ -16,9 +16,12 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__me
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_response(void) { return &smarterchat__common__metrics_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_request(void) { return &smarterchat__identity__accept_invitation_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_response(void) { return &smarterchat__identity__accept_invitation_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__api_key(void) { return &smarterchat__identity__api_key__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_request(void) { return &smarterchat__identity__change_password_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_response(void) { return &smarterchat__identity__change_password_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__create_api_key_request(void) { return &smarterchat__identity__create_api_key_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__create_api_key_response(void) { return &smarterchat__identity__create_api_key_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__delete_user_request(void) { return &smarterchat__identity__delete_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__delete_user_response(void) { return &smarterchat__identity__delete_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__disable_two_factor_request(void) { return &smarterchat__identity__disable_two_factor_request__descriptor; }
@@ -27,10 +30,13 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__enable_two_factor_response(void) { return &smarterchat__identity__enable_two_factor_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_request(void) { return &smarterchat__identity__get_me_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_me_response(void) { return &smarterchat__identity__get_me_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_organization_settings_request(void) { return &smarterchat__identity__get_organization_settings_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_request(void) { return &smarterchat__identity__get_plan_limits_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_response(void) { return &smarterchat__identity__get_plan_limits_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_request(void) { return &smarterchat__identity__list_api_keys_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_response(void) { return &smarterchat__identity__list_api_keys_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_request(void) { return &smarterchat__identity__list_organizations_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_response(void) { return &smarterchat__identity__list_organizations_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
@@ -40,8 +46,11 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_request(void) { return &smarterchat__identity__log_in_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_response(void) { return &smarterchat__identity__log_in_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization(void) { return &smarterchat__identity__organization__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization_settings(void) { return &smarterchat__identity__organization_settings__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_request(void) { return &smarterchat__identity__refresh_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_response(void) { return &smarterchat__identity__refresh_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_api_key_request(void) { return &smarterchat__identity__revoke_api_key_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_api_key_response(void) { return &smarterchat__identity__revoke_api_key_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_request(void) { return &smarterchat__identity__revoke_session_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_response(void) { return &smarterchat__identity__revoke_session_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__session(void) { return &smarterchat__identity__session__descriptor; }
@@ -54,6 +63,7 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_me_response(void) { return &smarterchat__identity__update_me_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_request(void) { return &smarterchat__identity__update_organization_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_response(void) { return &smarterchat__identity__update_organization_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_organization_settings_request(void) { return &smarterchat__identity__update_organization_settings_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_request(void) { return &smarterchat__identity__update_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_response(void) { return &smarterchat__identity__update_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
@@ -86,9 +96,12 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__common__metrics_response__descriptor,
     &smarterchat__identity__accept_invitation_request__descriptor,
     &smarterchat__identity__accept_invitation_response__descriptor,
+    &smarterchat__identity__api_key__descriptor,
     &smarterchat__identity__change_password_request__descriptor,
     &smarterchat__identity__change_password_response__descriptor,
     &smarterchat__identity__client_info__descriptor,
+    &smarterchat__identity__create_api_key_request__descriptor,
+    &smarterchat__identity__create_api_key_response__descriptor,
     &smarterchat__identity__delete_user_request__descriptor,
     &smarterchat__identity__delete_user_response__descriptor,
     &smarterchat__identity__disable_two_factor_request__descriptor,
@@ -97,10 +110,13 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__enable_two_factor_response__descriptor,
     &smarterchat__identity__get_me_request__descriptor,
     &smarterchat__identity__get_me_response__descriptor,
+    &smarterchat__identity__get_organization_settings_request__descriptor,
     &smarterchat__identity__get_plan_limits_request__descriptor,
     &smarterchat__identity__get_plan_limits_response__descriptor,
     &smarterchat__identity__invite_user_request__descriptor,
     &smarterchat__identity__invite_user_response__descriptor,
+    &smarterchat__identity__list_api_keys_request__descriptor,
+    &smarterchat__identity__list_api_keys_response__descriptor,
     &smarterchat__identity__list_organizations_request__descriptor,
     &smarterchat__identity__list_organizations_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,
@@ -110,8 +126,11 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__log_in_request__descriptor,
     &smarterchat__identity__log_in_response__descriptor,
     &smarterchat__identity__organization__descriptor,
+    &smarterchat__identity__organization_settings__descriptor,
     &smarterchat__identity__refresh_request__descriptor,
     &smarterchat__identity__refresh_response__descriptor,
+    &smarterchat__identity__revoke_api_key_request__descriptor,
+    &smarterchat__identity__revoke_api_key_response__descriptor,
     &smarterchat__identity__revoke_session_request__descriptor,
     &smarterchat__identity__revoke_session_response__descriptor,
     &smarterchat__identity__session__descriptor,
@@ -124,6 +143,7 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__update_me_response__descriptor,
     &smarterchat__identity__update_organization_request__descriptor,
     &smarterchat__identity__update_organization_response__descriptor,
+    &smarterchat__identity__update_organization_settings_request__descriptor,
     &smarterchat__identity__update_user_request__descriptor,
     &smarterchat__identity__update_user_response__descriptor,
     &smarterchat__identity__user__descriptor,

@@ -2032,6 +2032,456 @@ void   smarterchat__identity__update_me_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__update_me_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__api_key__init
+                     (Smarterchat__Identity__ApiKey         *message)
+{
+  static const Smarterchat__Identity__ApiKey init_value = SMARTERCHAT__IDENTITY__API_KEY__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__api_key__get_packed_size
+                     (const Smarterchat__Identity__ApiKey *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__api_key__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__api_key__pack
+                     (const Smarterchat__Identity__ApiKey *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__api_key__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__api_key__pack_to_buffer
+                     (const Smarterchat__Identity__ApiKey *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__api_key__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ApiKey *
+       smarterchat__identity__api_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ApiKey *)
+     protobuf_c_message_unpack (&smarterchat__identity__api_key__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__api_key__free_unpacked
+                     (Smarterchat__Identity__ApiKey *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__api_key__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__create_api_key_request__init
+                     (Smarterchat__Identity__CreateApiKeyRequest         *message)
+{
+  static const Smarterchat__Identity__CreateApiKeyRequest init_value = SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__create_api_key_request__get_packed_size
+                     (const Smarterchat__Identity__CreateApiKeyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__create_api_key_request__pack
+                     (const Smarterchat__Identity__CreateApiKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__create_api_key_request__pack_to_buffer
+                     (const Smarterchat__Identity__CreateApiKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__CreateApiKeyRequest *
+       smarterchat__identity__create_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__CreateApiKeyRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__create_api_key_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__create_api_key_request__free_unpacked
+                     (Smarterchat__Identity__CreateApiKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__create_api_key_response__init
+                     (Smarterchat__Identity__CreateApiKeyResponse         *message)
+{
+  static const Smarterchat__Identity__CreateApiKeyResponse init_value = SMARTERCHAT__IDENTITY__CREATE_API_KEY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__create_api_key_response__get_packed_size
+                     (const Smarterchat__Identity__CreateApiKeyResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__create_api_key_response__pack
+                     (const Smarterchat__Identity__CreateApiKeyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__create_api_key_response__pack_to_buffer
+                     (const Smarterchat__Identity__CreateApiKeyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__CreateApiKeyResponse *
+       smarterchat__identity__create_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__CreateApiKeyResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__create_api_key_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__create_api_key_response__free_unpacked
+                     (Smarterchat__Identity__CreateApiKeyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__create_api_key_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_api_keys_request__init
+                     (Smarterchat__Identity__ListApiKeysRequest         *message)
+{
+  static const Smarterchat__Identity__ListApiKeysRequest init_value = SMARTERCHAT__IDENTITY__LIST_API_KEYS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_api_keys_request__get_packed_size
+                     (const Smarterchat__Identity__ListApiKeysRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_api_keys_request__pack
+                     (const Smarterchat__Identity__ListApiKeysRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_api_keys_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListApiKeysRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListApiKeysRequest *
+       smarterchat__identity__list_api_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListApiKeysRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_api_keys_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_api_keys_request__free_unpacked
+                     (Smarterchat__Identity__ListApiKeysRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_api_keys_response__init
+                     (Smarterchat__Identity__ListApiKeysResponse         *message)
+{
+  static const Smarterchat__Identity__ListApiKeysResponse init_value = SMARTERCHAT__IDENTITY__LIST_API_KEYS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_api_keys_response__get_packed_size
+                     (const Smarterchat__Identity__ListApiKeysResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_api_keys_response__pack
+                     (const Smarterchat__Identity__ListApiKeysResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_api_keys_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListApiKeysResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListApiKeysResponse *
+       smarterchat__identity__list_api_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListApiKeysResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_api_keys_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_api_keys_response__free_unpacked
+                     (Smarterchat__Identity__ListApiKeysResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_api_keys_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__revoke_api_key_request__init
+                     (Smarterchat__Identity__RevokeApiKeyRequest         *message)
+{
+  static const Smarterchat__Identity__RevokeApiKeyRequest init_value = SMARTERCHAT__IDENTITY__REVOKE_API_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__revoke_api_key_request__get_packed_size
+                     (const Smarterchat__Identity__RevokeApiKeyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__revoke_api_key_request__pack
+                     (const Smarterchat__Identity__RevokeApiKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__revoke_api_key_request__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeApiKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RevokeApiKeyRequest *
+       smarterchat__identity__revoke_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RevokeApiKeyRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__revoke_api_key_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__revoke_api_key_request__free_unpacked
+                     (Smarterchat__Identity__RevokeApiKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__revoke_api_key_response__init
+                     (Smarterchat__Identity__RevokeApiKeyResponse         *message)
+{
+  static const Smarterchat__Identity__RevokeApiKeyResponse init_value = SMARTERCHAT__IDENTITY__REVOKE_API_KEY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__revoke_api_key_response__get_packed_size
+                     (const Smarterchat__Identity__RevokeApiKeyResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__revoke_api_key_response__pack
+                     (const Smarterchat__Identity__RevokeApiKeyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__revoke_api_key_response__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeApiKeyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RevokeApiKeyResponse *
+       smarterchat__identity__revoke_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RevokeApiKeyResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__revoke_api_key_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__revoke_api_key_response__free_unpacked
+                     (Smarterchat__Identity__RevokeApiKeyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__revoke_api_key_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_organization_settings_request__init
+                     (Smarterchat__Identity__GetOrganizationSettingsRequest         *message)
+{
+  static const Smarterchat__Identity__GetOrganizationSettingsRequest init_value = SMARTERCHAT__IDENTITY__GET_ORGANIZATION_SETTINGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_organization_settings_request__get_packed_size
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_organization_settings_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_organization_settings_request__pack
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_organization_settings_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_organization_settings_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_organization_settings_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetOrganizationSettingsRequest *
+       smarterchat__identity__get_organization_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetOrganizationSettingsRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_organization_settings_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_organization_settings_request__free_unpacked
+                     (Smarterchat__Identity__GetOrganizationSettingsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_organization_settings_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__organization_settings__init
+                     (Smarterchat__Identity__OrganizationSettings         *message)
+{
+  static const Smarterchat__Identity__OrganizationSettings init_value = SMARTERCHAT__IDENTITY__ORGANIZATION_SETTINGS__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__organization_settings__get_packed_size
+                     (const Smarterchat__Identity__OrganizationSettings *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization_settings__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__organization_settings__pack
+                     (const Smarterchat__Identity__OrganizationSettings *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization_settings__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__organization_settings__pack_to_buffer
+                     (const Smarterchat__Identity__OrganizationSettings *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__organization_settings__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__OrganizationSettings *
+       smarterchat__identity__organization_settings__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__OrganizationSettings *)
+     protobuf_c_message_unpack (&smarterchat__identity__organization_settings__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__organization_settings__free_unpacked
+                     (Smarterchat__Identity__OrganizationSettings *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__organization_settings__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__update_organization_settings_request__init
+                     (Smarterchat__Identity__UpdateOrganizationSettingsRequest         *message)
+{
+  static const Smarterchat__Identity__UpdateOrganizationSettingsRequest init_value = SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__update_organization_settings_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_settings_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__update_organization_settings_request__pack
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_settings_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__update_organization_settings_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_settings_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UpdateOrganizationSettingsRequest *
+       smarterchat__identity__update_organization_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UpdateOrganizationSettingsRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__update_organization_settings_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__update_organization_settings_request__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationSettingsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__update_organization_settings_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__identity__client_info__field_descriptors[2] =
 {
   {
@@ -2944,7 +3394,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__validate_token_request__
   (ProtobufCMessageInit) smarterchat__identity__validate_token_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_response__field_descriptors[5] =
+static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_response__field_descriptors[7] =
 {
   {
     "organization_id",
@@ -3006,18 +3456,44 @@ static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_resp
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "api_key_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, api_key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scopes",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, n_scopes),
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, scopes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__validate_token_response__field_indices_by_name[] = {
+  5,   /* field[5] = api_key_id */
   4,   /* field[4] = expires_in */
   0,   /* field[0] = organization_id */
   2,   /* field[2] = role */
+  6,   /* field[6] = scopes */
   3,   /* field[3] = session_id */
   1,   /* field[1] = user_id */
 };
 static const ProtobufCIntRange smarterchat__identity__validate_token_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response__descriptor =
 {
@@ -3027,7 +3503,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response_
   "Smarterchat__Identity__ValidateTokenResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__ValidateTokenResponse),
-  5,
+  7,
   smarterchat__identity__validate_token_response__field_descriptors,
   smarterchat__identity__validate_token_response__field_indices_by_name,
   1,  smarterchat__identity__validate_token_response__number_ranges,
@@ -4557,7 +5033,496 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__desc
   (ProtobufCMessageInit) smarterchat__identity__update_me_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[22] =
+static const ProtobufCFieldDescriptor smarterchat__identity__api_key__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prefix",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, prefix),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scopes",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__ApiKey, n_scopes),
+    offsetof(Smarterchat__Identity__ApiKey, scopes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, expires_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_used_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, last_used_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "revoked_at",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, revoked_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_by_user_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ApiKey, created_by_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__api_key__field_indices_by_name[] = {
+  7,   /* field[7] = created_at */
+  8,   /* field[8] = created_by_user_id */
+  4,   /* field[4] = expires_at */
+  0,   /* field[0] = id */
+  5,   /* field[5] = last_used_at */
+  1,   /* field[1] = name */
+  2,   /* field[2] = prefix */
+  6,   /* field[6] = revoked_at */
+  3,   /* field[3] = scopes */
+};
+static const ProtobufCIntRange smarterchat__identity__api_key__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__api_key__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ApiKey",
+  "ApiKey",
+  "Smarterchat__Identity__ApiKey",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ApiKey),
+  9,
+  smarterchat__identity__api_key__field_descriptors,
+  smarterchat__identity__api_key__field_indices_by_name,
+  1,  smarterchat__identity__api_key__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__api_key__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__create_api_key_request__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__CreateApiKeyRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "scopes",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__CreateApiKeyRequest, n_scopes),
+    offsetof(Smarterchat__Identity__CreateApiKeyRequest, scopes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__CreateApiKeyRequest, _expires_at_case),
+    offsetof(Smarterchat__Identity__CreateApiKeyRequest, expires_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__create_api_key_request__field_indices_by_name[] = {
+  2,   /* field[2] = expires_at */
+  0,   /* field[0] = name */
+  1,   /* field[1] = scopes */
+};
+static const ProtobufCIntRange smarterchat__identity__create_api_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__create_api_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.CreateApiKeyRequest",
+  "CreateApiKeyRequest",
+  "Smarterchat__Identity__CreateApiKeyRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__CreateApiKeyRequest),
+  3,
+  smarterchat__identity__create_api_key_request__field_descriptors,
+  smarterchat__identity__create_api_key_request__field_indices_by_name,
+  1,  smarterchat__identity__create_api_key_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__create_api_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__create_api_key_response__field_descriptors[2] =
+{
+  {
+    "api_key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__CreateApiKeyResponse, api_key),
+    &smarterchat__identity__api_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__CreateApiKeyResponse, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__create_api_key_response__field_indices_by_name[] = {
+  0,   /* field[0] = api_key */
+  1,   /* field[1] = key */
+};
+static const ProtobufCIntRange smarterchat__identity__create_api_key_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__create_api_key_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.CreateApiKeyResponse",
+  "CreateApiKeyResponse",
+  "Smarterchat__Identity__CreateApiKeyResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__CreateApiKeyResponse),
+  2,
+  smarterchat__identity__create_api_key_response__field_descriptors,
+  smarterchat__identity__create_api_key_response__field_indices_by_name,
+  1,  smarterchat__identity__create_api_key_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__create_api_key_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__list_api_keys_request__field_descriptors NULL
+#define smarterchat__identity__list_api_keys_request__field_indices_by_name NULL
+#define smarterchat__identity__list_api_keys_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__list_api_keys_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListApiKeysRequest",
+  "ListApiKeysRequest",
+  "Smarterchat__Identity__ListApiKeysRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListApiKeysRequest),
+  0,
+  smarterchat__identity__list_api_keys_request__field_descriptors,
+  smarterchat__identity__list_api_keys_request__field_indices_by_name,
+  0,  smarterchat__identity__list_api_keys_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_api_keys_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_api_keys_response__field_descriptors[1] =
+{
+  {
+    "api_keys",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListApiKeysResponse, n_api_keys),
+    offsetof(Smarterchat__Identity__ListApiKeysResponse, api_keys),
+    &smarterchat__identity__api_key__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_api_keys_response__field_indices_by_name[] = {
+  0,   /* field[0] = api_keys */
+};
+static const ProtobufCIntRange smarterchat__identity__list_api_keys_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_api_keys_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListApiKeysResponse",
+  "ListApiKeysResponse",
+  "Smarterchat__Identity__ListApiKeysResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListApiKeysResponse),
+  1,
+  smarterchat__identity__list_api_keys_response__field_descriptors,
+  smarterchat__identity__list_api_keys_response__field_indices_by_name,
+  1,  smarterchat__identity__list_api_keys_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_api_keys_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__revoke_api_key_request__field_descriptors[1] =
+{
+  {
+    "api_key_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RevokeApiKeyRequest, api_key_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__revoke_api_key_request__field_indices_by_name[] = {
+  0,   /* field[0] = api_key_id */
+};
+static const ProtobufCIntRange smarterchat__identity__revoke_api_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__revoke_api_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RevokeApiKeyRequest",
+  "RevokeApiKeyRequest",
+  "Smarterchat__Identity__RevokeApiKeyRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RevokeApiKeyRequest),
+  1,
+  smarterchat__identity__revoke_api_key_request__field_descriptors,
+  smarterchat__identity__revoke_api_key_request__field_indices_by_name,
+  1,  smarterchat__identity__revoke_api_key_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__revoke_api_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__revoke_api_key_response__field_descriptors NULL
+#define smarterchat__identity__revoke_api_key_response__field_indices_by_name NULL
+#define smarterchat__identity__revoke_api_key_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__revoke_api_key_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RevokeApiKeyResponse",
+  "RevokeApiKeyResponse",
+  "Smarterchat__Identity__RevokeApiKeyResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RevokeApiKeyResponse),
+  0,
+  smarterchat__identity__revoke_api_key_response__field_descriptors,
+  smarterchat__identity__revoke_api_key_response__field_indices_by_name,
+  0,  smarterchat__identity__revoke_api_key_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__revoke_api_key_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__get_organization_settings_request__field_descriptors NULL
+#define smarterchat__identity__get_organization_settings_request__field_indices_by_name NULL
+#define smarterchat__identity__get_organization_settings_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__get_organization_settings_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetOrganizationSettingsRequest",
+  "GetOrganizationSettingsRequest",
+  "Smarterchat__Identity__GetOrganizationSettingsRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetOrganizationSettingsRequest),
+  0,
+  smarterchat__identity__get_organization_settings_request__field_descriptors,
+  smarterchat__identity__get_organization_settings_request__field_indices_by_name,
+  0,  smarterchat__identity__get_organization_settings_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_organization_settings_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__organization_settings__field_descriptors[2] =
+{
+  {
+    "settings",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__OrganizationSettings, settings),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "branding",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__OrganizationSettings, branding),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__organization_settings__field_indices_by_name[] = {
+  1,   /* field[1] = branding */
+  0,   /* field[0] = settings */
+};
+static const ProtobufCIntRange smarterchat__identity__organization_settings__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__organization_settings__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.OrganizationSettings",
+  "OrganizationSettings",
+  "Smarterchat__Identity__OrganizationSettings",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__OrganizationSettings),
+  2,
+  smarterchat__identity__organization_settings__field_descriptors,
+  smarterchat__identity__organization_settings__field_indices_by_name,
+  1,  smarterchat__identity__organization_settings__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__organization_settings__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__update_organization_settings_request__field_descriptors[2] =
+{
+  {
+    "settings",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateOrganizationSettingsRequest, _settings_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationSettingsRequest, settings),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "branding",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateOrganizationSettingsRequest, _branding_case),
+    offsetof(Smarterchat__Identity__UpdateOrganizationSettingsRequest, branding),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__update_organization_settings_request__field_indices_by_name[] = {
+  1,   /* field[1] = branding */
+  0,   /* field[0] = settings */
+};
+static const ProtobufCIntRange smarterchat__identity__update_organization_settings_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__update_organization_settings_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UpdateOrganizationSettingsRequest",
+  "UpdateOrganizationSettingsRequest",
+  "Smarterchat__Identity__UpdateOrganizationSettingsRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UpdateOrganizationSettingsRequest),
+  2,
+  smarterchat__identity__update_organization_settings_request__field_descriptors,
+  smarterchat__identity__update_organization_settings_request__field_indices_by_name,
+  1,  smarterchat__identity__update_organization_settings_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__update_organization_settings_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[27] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -4581,28 +5546,38 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
   { "UpdateOrganization", &smarterchat__identity__update_organization_request__descriptor, &smarterchat__identity__update_organization_response__descriptor },
   { "UpdateMe", &smarterchat__identity__update_me_request__descriptor, &smarterchat__identity__update_me_response__descriptor },
+  { "CreateApiKey", &smarterchat__identity__create_api_key_request__descriptor, &smarterchat__identity__create_api_key_response__descriptor },
+  { "ListApiKeys", &smarterchat__identity__list_api_keys_request__descriptor, &smarterchat__identity__list_api_keys_response__descriptor },
+  { "RevokeApiKey", &smarterchat__identity__revoke_api_key_request__descriptor, &smarterchat__identity__revoke_api_key_response__descriptor },
+  { "GetOrganizationSettings", &smarterchat__identity__get_organization_settings_request__descriptor, &smarterchat__identity__organization_settings__descriptor },
+  { "UpdateOrganizationSettings", &smarterchat__identity__update_organization_settings_request__descriptor, &smarterchat__identity__organization_settings__descriptor },
 };
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
+  22,        /* CreateApiKey */
   17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
+  25,        /* GetOrganizationSettings */
   18,        /* GetPlanLimits */
   0,        /* Health */
   11,        /* InviteUser */
+  23,        /* ListApiKeys */
   19,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
+  24,        /* RevokeApiKey */
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
   21,        /* UpdateMe */
   20,        /* UpdateOrganization */
+  26,        /* UpdateOrganizationSettings */
   16,        /* UpdateUser */
   5         /* ValidateToken */
 };
@@ -4613,7 +5588,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  22,
+  27,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -4792,6 +5767,46 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
+                                                     const Smarterchat__Identity__CreateApiKeyRequest *input,
+                                                     Smarterchat__Identity__CreateApiKeyResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
+                                                    const Smarterchat__Identity__ListApiKeysRequest *input,
+                                                    Smarterchat__Identity__ListApiKeysResponse_Closure closure,
+                                                    void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
+                                                     const Smarterchat__Identity__RevokeApiKeyRequest *input,
+                                                     Smarterchat__Identity__RevokeApiKeyResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
+                                                                const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
+                                                                Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
+                                                                   const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
+                                                                   Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

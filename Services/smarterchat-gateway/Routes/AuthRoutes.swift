@@ -32,6 +32,7 @@ struct AuthRoutes: Sendable {
                     Identity.Service.acceptInvitation, body, metadata: context.callMetadata, timeout: timeout))
         }
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(validator: validator))
+        OrganizationRoutes(identity: identity).register(on: authenticated)
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
             try JSONBody.response(

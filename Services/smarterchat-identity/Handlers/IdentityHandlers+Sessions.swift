@@ -6,7 +6,11 @@ import RPC
 /// ValidateToken, GetMe, ListSessions, RevokeSession: calls about the caller's own sessions.
 extension IdentityHandlers {
     /// The gateway's check of a bearer token: `UNAUTHENTICATED` unless it is live.
+    /// A token starting `sck_` is an API key (see ``validateApiKey(_:)``).
     func validateToken(_ request: Identity.ValidateTokenRequest) async throws -> Identity.ValidateTokenResponse {
+        if request.accessToken.hasPrefix("sck_"), request.accessToken.utf8.count <= 256 {
+            return try await validateApiKey(request.accessToken)
+        }
         guard !request.accessToken.isEmpty, request.accessToken.utf8.count <= 256,
             let found = try await database.withConnection({ connection in
                 try await SessionStore.validate(accessToken: request.accessToken, on: connection)

@@ -66,6 +66,19 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.updateOrganization) { request, context in
             try await updateOrganization(request, context)
         }
+        router.register(Identity.Service.createApiKey) { request, context in
+            try await createApiKey(request, context)
+        }
+        router.register(Identity.Service.listApiKeys) { _, context in try await listApiKeys(context) }
+        router.register(Identity.Service.revokeApiKey) { request, context in
+            try await revokeApiKey(request, context)
+        }
+        router.register(Identity.Service.getOrganizationSettings) { _, context in
+            try await getOrganizationSettings(context)
+        }
+        router.register(Identity.Service.updateOrganizationSettings) { request, context in
+            try await updateOrganizationSettings(request, context)
+        }
     }
 }
 
@@ -74,6 +87,9 @@ struct AuthenticatedUser: Sendable {
     var organizationID: UUID
     var userID: UUID
     var role: String
+    /// Set when the caller is an API key: it may then use only ``scopes``.
+    var apiKeyID: String
+    var scopes: [String]
 
     /// Reads the principal the gateway set; `UNAUTHENTICATED` when there is none.
     init(_ context: RPCContext) throws {
@@ -84,12 +100,17 @@ struct AuthenticatedUser: Sendable {
         self.organizationID = organizationID
         self.userID = userID
         self.role = principal.role
+        self.apiKeyID = principal.apiKeyId
+        self.scopes = principal.scopes
     }
 
     /// `PERMISSION_DENIED` unless the caller's role allows `permission` (RolePermissions).
     func require(_ permission: Permission) throws {
         guard RolePermissions.allows(role, permission) else {
             throw RPCError(.permissionDenied, "your role may not \(permission.summary)")
+        }
+        guard apiKeyID.isEmpty || ApiKeyScopes.allows(scopes, permission) else {
+            throw RPCError(.permissionDenied, "this API key has no scope to \(permission.summary)")
         }
     }
 }

@@ -20,6 +20,10 @@ enum AuditLog {
         case userUpdated = "user.updated"
         case userDeleted = "user.deleted"
         case organizationUpdated = "organization.updated"
+        case apiKeyCreated = "api_key.created"
+        case apiKeyRevoked = "api_key.revoked"
+        case revokedApiKeyUsed = "api_key.revoked_used"
+        case organizationSettingsUpdated = "organization.settings_updated"
     }
 
     /// Appends one event. `details` must hold nothing secret (never a password or token).

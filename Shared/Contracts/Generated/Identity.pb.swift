@@ -1125,6 +1125,10 @@ extension Identity {
         public var sessionId: String = ""
         /// Seconds the access token stays valid (a cache must not keep it longer).
         public var expiresIn: Int64 = 0
+        /// Set when the token is an API key (sck_...); session_id is then empty.
+        public var apiKeyId: String = ""
+        /// The API key's scopes.
+        public var scopes: [String] = []
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -1135,13 +1139,17 @@ extension Identity {
             userId: String = "",
             role: String = "",
             sessionId: String = "",
-            expiresIn: Int64 = 0
+            expiresIn: Int64 = 0,
+            apiKeyId: String = "",
+            scopes: [String] = []
         ) {
             self.organizationId = organizationId
             self.userId = userId
             self.role = role
             self.sessionId = sessionId
             self.expiresIn = expiresIn
+            self.apiKeyId = apiKeyId
+            self.scopes = scopes
         }
     }
 }
@@ -1153,6 +1161,8 @@ extension Identity.ValidateTokenResponse {
         case role = "role"
         case sessionId = "session_id"
         case expiresIn = "expires_in"
+        case apiKeyId = "api_key_id"
+        case scopes = "scopes"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -1164,6 +1174,8 @@ extension Identity.ValidateTokenResponse {
         if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .sessionId) { self.sessionId = v }
         if let v = try keys.decodeIfPresent(Int64.self, forKey: .expiresIn) { self.expiresIn = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .apiKeyId) { self.apiKeyId = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .scopes) { self.scopes = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -1174,6 +1186,8 @@ extension Identity.ValidateTokenResponse {
         try keys.encode(self.role, forKey: .role)
         try keys.encode(self.sessionId, forKey: .sessionId)
         try keys.encode(self.expiresIn, forKey: .expiresIn)
+        try keys.encode(self.apiKeyId, forKey: .apiKeyId)
+        try keys.encode(self.scopes, forKey: .scopes)
     }
 }
 
@@ -1201,6 +1215,8 @@ extension Identity.ValidateTokenResponse: CBridgedMessage {
         self.role = ProtoRead.string(c.pointee.role)
         self.sessionId = ProtoRead.string(c.pointee.session_id)
         self.expiresIn = c.pointee.expires_in
+        self.apiKeyId = ProtoRead.string(c.pointee.api_key_id)
+        self.scopes = ProtoRead.array(c.pointee.scopes, count: c.pointee.n_scopes) { ProtoRead.string($0) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -1211,6 +1227,13 @@ extension Identity.ValidateTokenResponse: CBridgedMessage {
         c.pointee.role = arena.cString(self.role)
         c.pointee.session_id = arena.cString(self.sessionId)
         c.pointee.expires_in = self.expiresIn
+        c.pointee.api_key_id = arena.cString(self.apiKeyId)
+        if !self.scopes.isEmpty {
+            c.pointee.n_scopes = self.scopes.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.scopes.count)
+            for (i, v) in self.scopes.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.scopes = p
+        }
     }
 }
 
@@ -3679,6 +3702,780 @@ extension Identity.UpdateMeResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// An API key as lists show it: never its secret.
+    public struct ApiKey: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ApiKey" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `name` field (2).
+        public var name: String = ""
+        /// "sck_" and 8 characters: the start of the key, to recognise it.
+        public var prefix: String = ""
+        /// The `scopes` field (4).
+        public var scopes: [String] = []
+        /// RFC 3339 UTC; empty when it never expires.
+        public var expiresAt: String = ""
+        /// Empty when never used.
+        public var lastUsedAt: String = ""
+        /// Empty while live.
+        public var revokedAt: String = ""
+        /// The `created_at` field (8).
+        public var createdAt: String = ""
+        /// The `created_by_user_id` field (9).
+        public var createdByUserId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            name: String = "",
+            prefix: String = "",
+            scopes: [String] = [],
+            expiresAt: String = "",
+            lastUsedAt: String = "",
+            revokedAt: String = "",
+            createdAt: String = "",
+            createdByUserId: String = ""
+        ) {
+            self.id = id
+            self.name = name
+            self.prefix = prefix
+            self.scopes = scopes
+            self.expiresAt = expiresAt
+            self.lastUsedAt = lastUsedAt
+            self.revokedAt = revokedAt
+            self.createdAt = createdAt
+            self.createdByUserId = createdByUserId
+        }
+    }
+}
+
+extension Identity.ApiKey {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case name = "name"
+        case prefix = "prefix"
+        case scopes = "scopes"
+        case expiresAt = "expires_at"
+        case lastUsedAt = "last_used_at"
+        case revokedAt = "revoked_at"
+        case createdAt = "created_at"
+        case createdByUserId = "created_by_user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .prefix) { self.prefix = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .scopes) { self.scopes = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .expiresAt) { self.expiresAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastUsedAt) { self.lastUsedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .revokedAt) { self.revokedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdByUserId) { self.createdByUserId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.prefix, forKey: .prefix)
+        try keys.encode(self.scopes, forKey: .scopes)
+        try keys.encode(self.expiresAt, forKey: .expiresAt)
+        try keys.encode(self.lastUsedAt, forKey: .lastUsedAt)
+        try keys.encode(self.revokedAt, forKey: .revokedAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.createdByUserId, forKey: .createdByUserId)
+    }
+}
+
+extension Identity.ApiKey: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ApiKey
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__api_key()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.prefix = ProtoRead.string(c.pointee.prefix)
+        self.scopes = ProtoRead.array(c.pointee.scopes, count: c.pointee.n_scopes) { ProtoRead.string($0) }
+        self.expiresAt = ProtoRead.string(c.pointee.expires_at)
+        self.lastUsedAt = ProtoRead.string(c.pointee.last_used_at)
+        self.revokedAt = ProtoRead.string(c.pointee.revoked_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.createdByUserId = ProtoRead.string(c.pointee.created_by_user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.prefix = arena.cString(self.prefix)
+        if !self.scopes.isEmpty {
+            c.pointee.n_scopes = self.scopes.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.scopes.count)
+            for (i, v) in self.scopes.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.scopes = p
+        }
+        c.pointee.expires_at = arena.cString(self.expiresAt)
+        c.pointee.last_used_at = arena.cString(self.lastUsedAt)
+        c.pointee.revoked_at = arena.cString(self.revokedAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.created_by_user_id = arena.cString(self.createdByUserId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.CreateApiKeyRequest` message.
+    public struct CreateApiKeyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.CreateApiKeyRequest" }
+
+        /// 1 to 255 characters.
+        public var name: String = ""
+        /// At least one of the API key scopes (docs/permissions.md), each allowed to the caller's role.
+        public var scopes: [String] = []
+        /// The `expires_at` field (3).
+        public var expiresAt: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            name: String = "",
+            scopes: [String] = [],
+            expiresAt: String? = nil
+        ) {
+            self.name = name
+            self.scopes = scopes
+            self.expiresAt = expiresAt
+        }
+    }
+}
+
+extension Identity.CreateApiKeyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case name = "name"
+        case scopes = "scopes"
+        case expiresAt = "expires_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .scopes) { self.scopes = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .expiresAt) { self.expiresAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.scopes, forKey: .scopes)
+        try keys.encodeIfPresent(self.expiresAt, forKey: .expiresAt)
+    }
+}
+
+extension Identity.CreateApiKeyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__CreateApiKeyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__create_api_key_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.name = ProtoRead.string(c.pointee.name)
+        self.scopes = ProtoRead.array(c.pointee.scopes, count: c.pointee.n_scopes) { ProtoRead.string($0) }
+        if c.pointee._expires_at_case.rawValue == 3 { self.expiresAt = ProtoRead.string(c.pointee.expires_at) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.name = arena.cString(self.name)
+        if !self.scopes.isEmpty {
+            c.pointee.n_scopes = self.scopes.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.scopes.count)
+            for (i, v) in self.scopes.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.scopes = p
+        }
+        if let v = self.expiresAt {
+            c.pointee._expires_at_case = .init(rawValue: 3)
+            c.pointee.expires_at = arena.cString(v)
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.CreateApiKeyResponse` message.
+    public struct CreateApiKeyResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.CreateApiKeyResponse" }
+
+        /// The `api_key` field (1).
+        public var apiKey: Identity.ApiKey? = nil
+        /// The whole key (sck_<prefix>_<secret>); shown this once, stored only as its SHA-256.
+        public var key: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            apiKey: Identity.ApiKey? = nil,
+            key: String = ""
+        ) {
+            self.apiKey = apiKey
+            self.key = key
+        }
+    }
+}
+
+extension Identity.CreateApiKeyResponse {
+    private enum CodingKeys: String, CodingKey {
+        case apiKey = "api_key"
+        case key = "key"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Identity.ApiKey.self, forKey: .apiKey) { self.apiKey = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .key) { self.key = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.apiKey, forKey: .apiKey)
+        try keys.encode(self.key, forKey: .key)
+    }
+}
+
+extension Identity.CreateApiKeyResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__CreateApiKeyResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__create_api_key_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.api_key { self.apiKey = Identity.ApiKey(cMessage: p) }
+        self.key = ProtoRead.string(c.pointee.key)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.apiKey { c.pointee.api_key = arena.message(v) }
+        c.pointee.key = arena.cString(self.key)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListApiKeysRequest` message.
+    public struct ListApiKeysRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListApiKeysRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.ListApiKeysRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListApiKeysRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListApiKeysRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_api_keys_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListApiKeysResponse` message.
+    public struct ListApiKeysResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListApiKeysResponse" }
+
+        /// The `api_keys` field (1).
+        public var apiKeys: [Identity.ApiKey] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            apiKeys: [Identity.ApiKey] = []
+        ) {
+            self.apiKeys = apiKeys
+        }
+    }
+}
+
+extension Identity.ListApiKeysResponse {
+    private enum CodingKeys: String, CodingKey {
+        case apiKeys = "api_keys"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.ApiKey].self, forKey: .apiKeys) { self.apiKeys = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.apiKeys, forKey: .apiKeys)
+    }
+}
+
+extension Identity.ListApiKeysResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListApiKeysResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_api_keys_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.apiKeys = ProtoRead.array(c.pointee.api_keys, count: c.pointee.n_api_keys) { ProtoRead.message($0, as: Identity.ApiKey.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.apiKeys.isEmpty {
+            c.pointee.n_api_keys = self.apiKeys.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__ApiKey>?.self, count: self.apiKeys.count)
+            for (i, v) in self.apiKeys.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.api_keys = p
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RevokeApiKeyRequest` message.
+    public struct RevokeApiKeyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RevokeApiKeyRequest" }
+
+        /// The `api_key_id` field (1).
+        public var apiKeyId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            apiKeyId: String = ""
+        ) {
+            self.apiKeyId = apiKeyId
+        }
+    }
+}
+
+extension Identity.RevokeApiKeyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case apiKeyId = "api_key_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .apiKeyId) { self.apiKeyId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.apiKeyId, forKey: .apiKeyId)
+    }
+}
+
+extension Identity.RevokeApiKeyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RevokeApiKeyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__revoke_api_key_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.apiKeyId = ProtoRead.string(c.pointee.api_key_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.api_key_id = arena.cString(self.apiKeyId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RevokeApiKeyResponse` message.
+    public struct RevokeApiKeyResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RevokeApiKeyResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.RevokeApiKeyResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.RevokeApiKeyResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RevokeApiKeyResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__revoke_api_key_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetOrganizationSettingsRequest` message.
+    public struct GetOrganizationSettingsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetOrganizationSettingsRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.GetOrganizationSettingsRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.GetOrganizationSettingsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetOrganizationSettingsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_organization_settings_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The organization's settings and branding, each a JSON object as text.
+    public struct OrganizationSettings: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.OrganizationSettings" }
+
+        /// The `settings` field (1).
+        public var settings: String = ""
+        /// The `branding` field (2).
+        public var branding: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            settings: String = "",
+            branding: String = ""
+        ) {
+            self.settings = settings
+            self.branding = branding
+        }
+    }
+}
+
+extension Identity.OrganizationSettings {
+    private enum CodingKeys: String, CodingKey {
+        case settings = "settings"
+        case branding = "branding"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .settings) { self.settings = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .branding) { self.branding = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.settings, forKey: .settings)
+        try keys.encode(self.branding, forKey: .branding)
+    }
+}
+
+extension Identity.OrganizationSettings: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__OrganizationSettings
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__organization_settings()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.settings = ProtoRead.string(c.pointee.settings)
+        self.branding = ProtoRead.string(c.pointee.branding)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.settings = arena.cString(self.settings)
+        c.pointee.branding = arena.cString(self.branding)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UpdateOrganizationSettingsRequest` message.
+    public struct UpdateOrganizationSettingsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UpdateOrganizationSettingsRequest" }
+
+        /// The `settings` field (1).
+        public var settings: String? = nil
+        /// The `branding` field (2).
+        public var branding: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            settings: String? = nil,
+            branding: String? = nil
+        ) {
+            self.settings = settings
+            self.branding = branding
+        }
+    }
+}
+
+extension Identity.UpdateOrganizationSettingsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case settings = "settings"
+        case branding = "branding"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .settings) { self.settings = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .branding) { self.branding = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.settings, forKey: .settings)
+        try keys.encodeIfPresent(self.branding, forKey: .branding)
+    }
+}
+
+extension Identity.UpdateOrganizationSettingsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UpdateOrganizationSettingsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__update_organization_settings_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if c.pointee._settings_case.rawValue == 1 { self.settings = ProtoRead.string(c.pointee.settings) }
+        if c.pointee._branding_case.rawValue == 2 { self.branding = ProtoRead.string(c.pointee.branding) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.settings {
+            c.pointee._settings_case = .init(rawValue: 1)
+            c.pointee.settings = arena.cString(v)
+        }
+        if let v = self.branding {
+            c.pointee._branding_case = .init(rawValue: 2)
+            c.pointee.branding = arena.cString(v)
+        }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.Identity` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -3774,5 +4571,25 @@ extension Identity {
         /// Edits the principal's own profile (profile:write).
         public static let updateMe = MethodDescriptor<Identity.UpdateMeRequest, Identity.UpdateMeResponse>(
             service: "smarterchat.identity.Identity", name: "UpdateMe", isIdempotent: false)
+
+        /// Creates an organization API key, returned in full once (api_keys:manage).
+        public static let createApiKey = MethodDescriptor<Identity.CreateApiKeyRequest, Identity.CreateApiKeyResponse>(
+            service: "smarterchat.identity.Identity", name: "CreateApiKey", isIdempotent: false)
+
+        /// The organization's API keys by prefix, with last use; never a secret (api_keys:manage).
+        public static let listApiKeys = MethodDescriptor<Identity.ListApiKeysRequest, Identity.ListApiKeysResponse>(
+            service: "smarterchat.identity.Identity", name: "ListApiKeys", isIdempotent: true)
+
+        /// Revokes an API key of the organization (api_keys:manage).
+        public static let revokeApiKey = MethodDescriptor<Identity.RevokeApiKeyRequest, Identity.RevokeApiKeyResponse>(
+            service: "smarterchat.identity.Identity", name: "RevokeApiKey", isIdempotent: false)
+
+        /// Reads the organization's settings and branding (organization:read).
+        public static let getOrganizationSettings = MethodDescriptor<Identity.GetOrganizationSettingsRequest, Identity.OrganizationSettings>(
+            service: "smarterchat.identity.Identity", name: "GetOrganizationSettings", isIdempotent: true)
+
+        /// Replaces the organization's settings and/or branding (organization:write).
+        public static let updateOrganizationSettings = MethodDescriptor<Identity.UpdateOrganizationSettingsRequest, Identity.OrganizationSettings>(
+            service: "smarterchat.identity.Identity", name: "UpdateOrganizationSettings", isIdempotent: false)
     }
 }

@@ -61,6 +61,16 @@ typedef struct Smarterchat__Identity__UpdateOrganizationRequest Smarterchat__Ide
 typedef struct Smarterchat__Identity__UpdateOrganizationResponse Smarterchat__Identity__UpdateOrganizationResponse;
 typedef struct Smarterchat__Identity__UpdateMeRequest Smarterchat__Identity__UpdateMeRequest;
 typedef struct Smarterchat__Identity__UpdateMeResponse Smarterchat__Identity__UpdateMeResponse;
+typedef struct Smarterchat__Identity__ApiKey Smarterchat__Identity__ApiKey;
+typedef struct Smarterchat__Identity__CreateApiKeyRequest Smarterchat__Identity__CreateApiKeyRequest;
+typedef struct Smarterchat__Identity__CreateApiKeyResponse Smarterchat__Identity__CreateApiKeyResponse;
+typedef struct Smarterchat__Identity__ListApiKeysRequest Smarterchat__Identity__ListApiKeysRequest;
+typedef struct Smarterchat__Identity__ListApiKeysResponse Smarterchat__Identity__ListApiKeysResponse;
+typedef struct Smarterchat__Identity__RevokeApiKeyRequest Smarterchat__Identity__RevokeApiKeyRequest;
+typedef struct Smarterchat__Identity__RevokeApiKeyResponse Smarterchat__Identity__RevokeApiKeyResponse;
+typedef struct Smarterchat__Identity__GetOrganizationSettingsRequest Smarterchat__Identity__GetOrganizationSettingsRequest;
+typedef struct Smarterchat__Identity__OrganizationSettings Smarterchat__Identity__OrganizationSettings;
+typedef struct Smarterchat__Identity__UpdateOrganizationSettingsRequest Smarterchat__Identity__UpdateOrganizationSettingsRequest;
 
 
 /* --- enums --- */
@@ -293,10 +303,19 @@ struct  Smarterchat__Identity__ValidateTokenResponse
    * Seconds the access token stays valid (a cache must not keep it longer).
    */
   int64_t expires_in;
+  /*
+   * Set when the token is an API key (sck_...); session_id is then empty.
+   */
+  char *api_key_id;
+  /*
+   * The API key's scopes.
+   */
+  size_t n_scopes;
+  char **scopes;
 };
 #define SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__validate_token_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Smarterchat__Identity__GetMeRequest
@@ -793,6 +812,173 @@ struct  Smarterchat__Identity__UpdateMeResponse
 #define SMARTERCHAT__IDENTITY__UPDATE_ME_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_me_response__descriptor) \
     , NULL }
+
+
+/*
+ * An API key as lists show it: never its secret.
+ */
+struct  Smarterchat__Identity__ApiKey
+{
+  ProtobufCMessage base;
+  char *id;
+  char *name;
+  /*
+   * "sck_" and 8 characters: the start of the key, to recognise it.
+   */
+  char *prefix;
+  size_t n_scopes;
+  char **scopes;
+  /*
+   * RFC 3339 UTC; empty when it never expires.
+   */
+  char *expires_at;
+  /*
+   * Empty when never used.
+   */
+  char *last_used_at;
+  /*
+   * Empty while live.
+   */
+  char *revoked_at;
+  char *created_at;
+  char *created_by_user_id;
+};
+#define SMARTERCHAT__IDENTITY__API_KEY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__api_key__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST___EXPIRES_AT__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST___EXPIRES_AT_EXPIRES_AT = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST___EXPIRES_AT__CASE)
+} Smarterchat__Identity__CreateApiKeyRequest__ExpiresAtCase;
+
+struct  Smarterchat__Identity__CreateApiKeyRequest
+{
+  ProtobufCMessage base;
+  /*
+   * 1 to 255 characters.
+   */
+  char *name;
+  /*
+   * At least one of the API key scopes (docs/permissions.md), each allowed to the caller's role.
+   */
+  size_t n_scopes;
+  char **scopes;
+  Smarterchat__Identity__CreateApiKeyRequest__ExpiresAtCase _expires_at_case;
+  union {
+    char *expires_at;
+  };
+};
+#define SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__create_api_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, SMARTERCHAT__IDENTITY__CREATE_API_KEY_REQUEST___EXPIRES_AT__NOT_SET, {0} }
+
+
+struct  Smarterchat__Identity__CreateApiKeyResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__ApiKey *api_key;
+  /*
+   * The whole key (sck_<prefix>_<secret>); shown this once, stored only as its SHA-256.
+   */
+  char *key;
+};
+#define SMARTERCHAT__IDENTITY__CREATE_API_KEY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__create_api_key_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__ListApiKeysRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__LIST_API_KEYS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_api_keys_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__ListApiKeysResponse
+{
+  ProtobufCMessage base;
+  size_t n_api_keys;
+  Smarterchat__Identity__ApiKey **api_keys;
+};
+#define SMARTERCHAT__IDENTITY__LIST_API_KEYS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_api_keys_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Identity__RevokeApiKeyRequest
+{
+  ProtobufCMessage base;
+  char *api_key_id;
+};
+#define SMARTERCHAT__IDENTITY__REVOKE_API_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__revoke_api_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__RevokeApiKeyResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__REVOKE_API_KEY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__revoke_api_key_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__GetOrganizationSettingsRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__GET_ORGANIZATION_SETTINGS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_organization_settings_request__descriptor) \
+     }
+
+
+/*
+ * The organization's settings and branding, each a JSON object as text.
+ */
+struct  Smarterchat__Identity__OrganizationSettings
+{
+  ProtobufCMessage base;
+  char *settings;
+  char *branding;
+};
+#define SMARTERCHAT__IDENTITY__ORGANIZATION_SETTINGS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__organization_settings__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___SETTINGS__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___SETTINGS_SETTINGS = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___SETTINGS__CASE)
+} Smarterchat__Identity__UpdateOrganizationSettingsRequest__SettingsCase;
+
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___BRANDING__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___BRANDING_BRANDING = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___BRANDING__CASE)
+} Smarterchat__Identity__UpdateOrganizationSettingsRequest__BrandingCase;
+
+struct  Smarterchat__Identity__UpdateOrganizationSettingsRequest
+{
+  ProtobufCMessage base;
+  Smarterchat__Identity__UpdateOrganizationSettingsRequest__SettingsCase _settings_case;
+  union {
+    char *settings;
+  };
+  Smarterchat__Identity__UpdateOrganizationSettingsRequest__BrandingCase _branding_case;
+  union {
+    char *branding;
+  };
+};
+#define SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_organization_settings_request__descriptor) \
+    , SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___SETTINGS__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ORGANIZATION_SETTINGS_REQUEST___BRANDING__NOT_SET, {0} }
 
 
 /* Smarterchat__Identity__ClientInfo methods */
@@ -1650,6 +1836,196 @@ Smarterchat__Identity__UpdateMeResponse *
 void   smarterchat__identity__update_me_response__free_unpacked
                      (Smarterchat__Identity__UpdateMeResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ApiKey methods */
+void   smarterchat__identity__api_key__init
+                     (Smarterchat__Identity__ApiKey         *message);
+size_t smarterchat__identity__api_key__get_packed_size
+                     (const Smarterchat__Identity__ApiKey   *message);
+size_t smarterchat__identity__api_key__pack
+                     (const Smarterchat__Identity__ApiKey   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__api_key__pack_to_buffer
+                     (const Smarterchat__Identity__ApiKey   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ApiKey *
+       smarterchat__identity__api_key__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__api_key__free_unpacked
+                     (Smarterchat__Identity__ApiKey *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__CreateApiKeyRequest methods */
+void   smarterchat__identity__create_api_key_request__init
+                     (Smarterchat__Identity__CreateApiKeyRequest         *message);
+size_t smarterchat__identity__create_api_key_request__get_packed_size
+                     (const Smarterchat__Identity__CreateApiKeyRequest   *message);
+size_t smarterchat__identity__create_api_key_request__pack
+                     (const Smarterchat__Identity__CreateApiKeyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__create_api_key_request__pack_to_buffer
+                     (const Smarterchat__Identity__CreateApiKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__CreateApiKeyRequest *
+       smarterchat__identity__create_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__create_api_key_request__free_unpacked
+                     (Smarterchat__Identity__CreateApiKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__CreateApiKeyResponse methods */
+void   smarterchat__identity__create_api_key_response__init
+                     (Smarterchat__Identity__CreateApiKeyResponse         *message);
+size_t smarterchat__identity__create_api_key_response__get_packed_size
+                     (const Smarterchat__Identity__CreateApiKeyResponse   *message);
+size_t smarterchat__identity__create_api_key_response__pack
+                     (const Smarterchat__Identity__CreateApiKeyResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__create_api_key_response__pack_to_buffer
+                     (const Smarterchat__Identity__CreateApiKeyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__CreateApiKeyResponse *
+       smarterchat__identity__create_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__create_api_key_response__free_unpacked
+                     (Smarterchat__Identity__CreateApiKeyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListApiKeysRequest methods */
+void   smarterchat__identity__list_api_keys_request__init
+                     (Smarterchat__Identity__ListApiKeysRequest         *message);
+size_t smarterchat__identity__list_api_keys_request__get_packed_size
+                     (const Smarterchat__Identity__ListApiKeysRequest   *message);
+size_t smarterchat__identity__list_api_keys_request__pack
+                     (const Smarterchat__Identity__ListApiKeysRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_api_keys_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListApiKeysRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListApiKeysRequest *
+       smarterchat__identity__list_api_keys_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_api_keys_request__free_unpacked
+                     (Smarterchat__Identity__ListApiKeysRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListApiKeysResponse methods */
+void   smarterchat__identity__list_api_keys_response__init
+                     (Smarterchat__Identity__ListApiKeysResponse         *message);
+size_t smarterchat__identity__list_api_keys_response__get_packed_size
+                     (const Smarterchat__Identity__ListApiKeysResponse   *message);
+size_t smarterchat__identity__list_api_keys_response__pack
+                     (const Smarterchat__Identity__ListApiKeysResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_api_keys_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListApiKeysResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListApiKeysResponse *
+       smarterchat__identity__list_api_keys_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_api_keys_response__free_unpacked
+                     (Smarterchat__Identity__ListApiKeysResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RevokeApiKeyRequest methods */
+void   smarterchat__identity__revoke_api_key_request__init
+                     (Smarterchat__Identity__RevokeApiKeyRequest         *message);
+size_t smarterchat__identity__revoke_api_key_request__get_packed_size
+                     (const Smarterchat__Identity__RevokeApiKeyRequest   *message);
+size_t smarterchat__identity__revoke_api_key_request__pack
+                     (const Smarterchat__Identity__RevokeApiKeyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__revoke_api_key_request__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeApiKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RevokeApiKeyRequest *
+       smarterchat__identity__revoke_api_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__revoke_api_key_request__free_unpacked
+                     (Smarterchat__Identity__RevokeApiKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RevokeApiKeyResponse methods */
+void   smarterchat__identity__revoke_api_key_response__init
+                     (Smarterchat__Identity__RevokeApiKeyResponse         *message);
+size_t smarterchat__identity__revoke_api_key_response__get_packed_size
+                     (const Smarterchat__Identity__RevokeApiKeyResponse   *message);
+size_t smarterchat__identity__revoke_api_key_response__pack
+                     (const Smarterchat__Identity__RevokeApiKeyResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__revoke_api_key_response__pack_to_buffer
+                     (const Smarterchat__Identity__RevokeApiKeyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RevokeApiKeyResponse *
+       smarterchat__identity__revoke_api_key_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__revoke_api_key_response__free_unpacked
+                     (Smarterchat__Identity__RevokeApiKeyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetOrganizationSettingsRequest methods */
+void   smarterchat__identity__get_organization_settings_request__init
+                     (Smarterchat__Identity__GetOrganizationSettingsRequest         *message);
+size_t smarterchat__identity__get_organization_settings_request__get_packed_size
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest   *message);
+size_t smarterchat__identity__get_organization_settings_request__pack
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_organization_settings_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetOrganizationSettingsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetOrganizationSettingsRequest *
+       smarterchat__identity__get_organization_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_organization_settings_request__free_unpacked
+                     (Smarterchat__Identity__GetOrganizationSettingsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__OrganizationSettings methods */
+void   smarterchat__identity__organization_settings__init
+                     (Smarterchat__Identity__OrganizationSettings         *message);
+size_t smarterchat__identity__organization_settings__get_packed_size
+                     (const Smarterchat__Identity__OrganizationSettings   *message);
+size_t smarterchat__identity__organization_settings__pack
+                     (const Smarterchat__Identity__OrganizationSettings   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__organization_settings__pack_to_buffer
+                     (const Smarterchat__Identity__OrganizationSettings   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__OrganizationSettings *
+       smarterchat__identity__organization_settings__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__organization_settings__free_unpacked
+                     (Smarterchat__Identity__OrganizationSettings *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UpdateOrganizationSettingsRequest methods */
+void   smarterchat__identity__update_organization_settings_request__init
+                     (Smarterchat__Identity__UpdateOrganizationSettingsRequest         *message);
+size_t smarterchat__identity__update_organization_settings_request__get_packed_size
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest   *message);
+size_t smarterchat__identity__update_organization_settings_request__pack
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__update_organization_settings_request__pack_to_buffer
+                     (const Smarterchat__Identity__UpdateOrganizationSettingsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UpdateOrganizationSettingsRequest *
+       smarterchat__identity__update_organization_settings_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__update_organization_settings_request__free_unpacked
+                     (Smarterchat__Identity__UpdateOrganizationSettingsRequest *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Identity__ClientInfo_Closure)
@@ -1787,6 +2163,36 @@ typedef void (*Smarterchat__Identity__UpdateMeRequest_Closure)
 typedef void (*Smarterchat__Identity__UpdateMeResponse_Closure)
                  (const Smarterchat__Identity__UpdateMeResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__ApiKey_Closure)
+                 (const Smarterchat__Identity__ApiKey *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__CreateApiKeyRequest_Closure)
+                 (const Smarterchat__Identity__CreateApiKeyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__CreateApiKeyResponse_Closure)
+                 (const Smarterchat__Identity__CreateApiKeyResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListApiKeysRequest_Closure)
+                 (const Smarterchat__Identity__ListApiKeysRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListApiKeysResponse_Closure)
+                 (const Smarterchat__Identity__ListApiKeysResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RevokeApiKeyRequest_Closure)
+                 (const Smarterchat__Identity__RevokeApiKeyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RevokeApiKeyResponse_Closure)
+                 (const Smarterchat__Identity__RevokeApiKeyResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetOrganizationSettingsRequest_Closure)
+                 (const Smarterchat__Identity__GetOrganizationSettingsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__OrganizationSettings_Closure)
+                 (const Smarterchat__Identity__OrganizationSettings *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UpdateOrganizationSettingsRequest_Closure)
+                 (const Smarterchat__Identity__UpdateOrganizationSettingsRequest *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1882,6 +2288,26 @@ struct Smarterchat__Identity__Identity_Service
                     const Smarterchat__Identity__UpdateMeRequest *input,
                     Smarterchat__Identity__UpdateMeResponse_Closure closure,
                     void *closure_data);
+  void (*create_api_key)(Smarterchat__Identity__Identity_Service *service,
+                         const Smarterchat__Identity__CreateApiKeyRequest *input,
+                         Smarterchat__Identity__CreateApiKeyResponse_Closure closure,
+                         void *closure_data);
+  void (*list_api_keys)(Smarterchat__Identity__Identity_Service *service,
+                        const Smarterchat__Identity__ListApiKeysRequest *input,
+                        Smarterchat__Identity__ListApiKeysResponse_Closure closure,
+                        void *closure_data);
+  void (*revoke_api_key)(Smarterchat__Identity__Identity_Service *service,
+                         const Smarterchat__Identity__RevokeApiKeyRequest *input,
+                         Smarterchat__Identity__RevokeApiKeyResponse_Closure closure,
+                         void *closure_data);
+  void (*get_organization_settings)(Smarterchat__Identity__Identity_Service *service,
+                                    const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
+                                    Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                    void *closure_data);
+  void (*update_organization_settings)(Smarterchat__Identity__Identity_Service *service,
+                                       const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
+                                       Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                       void *closure_data);
 };
 typedef void (*Smarterchat__Identity__Identity_ServiceDestroy)(Smarterchat__Identity__Identity_Service *);
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
@@ -1911,7 +2337,12 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## get_plan_limits,\
       function_prefix__ ## list_organizations,\
       function_prefix__ ## update_organization,\
-      function_prefix__ ## update_me  }
+      function_prefix__ ## update_me,\
+      function_prefix__ ## create_api_key,\
+      function_prefix__ ## list_api_keys,\
+      function_prefix__ ## revoke_api_key,\
+      function_prefix__ ## get_organization_settings,\
+      function_prefix__ ## update_organization_settings  }
 void smarterchat__identity__identity__health(ProtobufCService *service,
                                              const Smarterchat__Common__HealthRequest *input,
                                              Smarterchat__Common__HealthResponse_Closure closure,
@@ -2000,6 +2431,26 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 const Smarterchat__Identity__UpdateMeRequest *input,
                                                 Smarterchat__Identity__UpdateMeResponse_Closure closure,
                                                 void *closure_data);
+void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
+                                                     const Smarterchat__Identity__CreateApiKeyRequest *input,
+                                                     Smarterchat__Identity__CreateApiKeyResponse_Closure closure,
+                                                     void *closure_data);
+void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
+                                                    const Smarterchat__Identity__ListApiKeysRequest *input,
+                                                    Smarterchat__Identity__ListApiKeysResponse_Closure closure,
+                                                    void *closure_data);
+void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
+                                                     const Smarterchat__Identity__RevokeApiKeyRequest *input,
+                                                     Smarterchat__Identity__RevokeApiKeyResponse_Closure closure,
+                                                     void *closure_data);
+void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
+                                                                const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
+                                                                Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                                                void *closure_data);
+void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
+                                                                   const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
+                                                                   Smarterchat__Identity__OrganizationSettings_Closure closure,
+                                                                   void *closure_data);
 
 /* --- descriptors --- */
 
@@ -2048,6 +2499,16 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__update_organizati
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_me_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__api_key__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__create_api_key_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__create_api_key_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_api_keys_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_api_keys_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_api_key_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__revoke_api_key_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_organization_settings_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__organization_settings__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_settings_request__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor;
 
 PROTOBUF_C__END_DECLS

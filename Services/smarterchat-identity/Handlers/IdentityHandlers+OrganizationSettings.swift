@@ -1,0 +1,57 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// GetOrganizationSettings, UpdateOrganizationSettings: the organization's settings and
+/// branding, each a JSON object.
+extension IdentityHandlers {
+    /// The largest settings or branding document accepted, in bytes of JSON text.
+    static let maximumSettingsBytes = 16 * 1024
+
+    func getOrganizationSettings(_ context: RPCContext) async throws -> Identity.OrganizationSettings {
+        let caller = try AuthenticatedUser(context)
+        try caller.require(.organizationRead)
+        guard
+            let found = try await database.withConnection({ connection in
+                try await OrganizationSettingsStore.find(organizationID: caller.organizationID, on: connection)
+            })
+        else { throw RPCError(.notFound, "organization not found") }
+        return found
+    }
+
+    func updateOrganizationSettings(
+        _ request: Identity.UpdateOrganizationSettingsRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.OrganizationSettings
+    {
+        let caller = try AuthenticatedUser(context)
+        try caller.require(.organizationWrite)
+        let settings = try request.settings.map { try Self.jsonObject($0, field: "settings") }
+        let branding = try request.branding.map { try Self.jsonObject($0, field: "branding") }
+        return try await database.withTransaction { connection in
+            guard
+                let updated = try await OrganizationSettingsStore.update(
+                    organizationID: caller.organizationID, settings: settings, branding: branding, on: connection)
+            else { throw RPCError(.notFound, "organization not found") }
+            var changed: [String] = []
+            if settings != nil { changed.append("settings") }
+            if branding != nil { changed.append("branding") }
+            try await AuditLog.record(
+                .organizationSettingsUpdated, organizationID: caller.organizationID, userID: caller.userID,
+                client: nil, details: ["changed": changed.joined(separator: " ")], on: connection)
+            return updated
+        }
+    }
+
+    /// `text` as a JSONB parameter when it is a JSON object of at most
+    /// ``maximumSettingsBytes``; `INVALID_ARGUMENT` naming `field` otherwise.
+    static func jsonObject(_ text: String, field: String) throws -> PostgresJSON {
+        guard text.utf8.count <= maximumSettingsBytes else {
+            throw RPCError(.invalidArgument, "\(field) must be at most \(maximumSettingsBytes) bytes of JSON")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), object is [String: Any]
+        else { throw RPCError(.invalidArgument, "\(field) must be a JSON object") }
+        return PostgresJSON(text: text)
+    }
+}
