@@ -114,6 +114,14 @@ struct ApiKeyTests {
                     Identity.Service.createApiKey, Identity.CreateApiKeyRequest(name: " ", scopes: ["leads:read"]),
                     as: admin)
             } == .invalidArgument)
+        for name in ["a\u{7}b", String(repeating: "e\u{301}", count: 200)] {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(
+                        Identity.Service.createApiKey, Identity.CreateApiKeyRequest(name: name, scopes: ["leads:read"]),
+                        as: admin)
+                } == .invalidArgument)
+        }
         let manager = try await UsersTests.member(of: signUp.organization!, role: "manager", fixture: fixture)
         #expect(
             await fixture.failure { try await Self.create(fixture, scopes: ["leads:read"], as: manager) }

@@ -52,7 +52,8 @@ struct OrganizationSettingsTests {
                 } == .permissionDenied)
         }
         let large = #"{"notes": ""# + String(repeating: "x", count: 17 * 1024) + #""}"#
-        for text in ["[1, 2]", "\"text\"", "{not json", "null", large] {
+        let deep = String(repeating: #"{"a":"#, count: 40) + "1" + String(repeating: "}", count: 40)
+        for text in ["[1, 2]", "\"text\"", "{not json", "null", large, deep, #"{"x": "a\u0000b"}"#, #"{"\u0000": 1}"#] {
             #expect(
                 await fixture.failure {
                     try await fixture.call(

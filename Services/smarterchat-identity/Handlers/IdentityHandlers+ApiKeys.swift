@@ -13,9 +13,11 @@ extension IdentityHandlers {
         let caller = try AuthenticatedUser(context)
         try caller.require(.apiKeysManage)
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 255 else {
-            throw RPCError(.invalidArgument, "name must be 1 to 255 characters")
-        }
+        // Counted as PostgreSQL counts VARCHAR(255): in code points; control characters (NUL
+        // above all, which text columns refuse) are the client's mistake.
+        guard !name.isEmpty, name.unicodeScalars.count <= 255,
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw RPCError(.invalidArgument, "name must be 1 to 255 printable characters") }
         let scopes = Array(Set(request.scopes)).sorted()
         guard !scopes.isEmpty else { throw RPCError(.invalidArgument, "scopes must name at least one scope") }
         for scope in scopes {

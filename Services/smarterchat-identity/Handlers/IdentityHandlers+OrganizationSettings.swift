@@ -52,6 +52,31 @@ extension IdentityHandlers {
         }
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), object is [String: Any]
         else { throw RPCError(.invalidArgument, "\(field) must be a JSON object") }
+        // jsonb refuses U+0000 in strings, and deep nesting costs the server stack: refuse both
+        // here as the client's mistake rather than let PostgreSQL fail the update.
+        guard storable(object, depth: 0) else {
+            throw RPCError(
+                .invalidArgument, "\(field) must nest at most \(maximumSettingsDepth) levels and hold no U+0000")
+        }
         return PostgresJSON(text: text)
+    }
+
+    /// How deeply settings and branding may nest.
+    static let maximumSettingsDepth = 32
+
+    private static func storable(_ value: Any, depth: Int) -> Bool {
+        guard depth <= maximumSettingsDepth else { return false }
+        switch value {
+        case let string as String:
+            return !string.unicodeScalars.contains("\u{0}")
+        case let object as [String: Any]:
+            return object.allSatisfy {
+                !$0.key.unicodeScalars.contains("\u{0}") && storable($0.value, depth: depth + 1)
+            }
+        case let array as [Any]:
+            return array.allSatisfy { storable($0, depth: depth + 1) }
+        default:
+            return true
+        }
     }
 }
