@@ -138,6 +138,8 @@ struct ApiKeyTests {
         _ = try await Self.principal(for: created.key, fixture)
         _ = try await fixture.call(Identity.Service.revokeApiKey, Identity.RevokeApiKeyRequest(apiKeyId: id), as: admin)
         #expect(await fixture.failure { try await Self.principal(for: created.key, fixture) } == .unauthenticated)
+        // A second use within the minute is refused too, and not audited again.
+        #expect(await fixture.failure { try await Self.principal(for: created.key, fixture) } == .unauthenticated)
         #expect(try await fixture.auditCount("api_key.revoked", userID: admin.userId) == 1)
         let used = try await fixture.database.query(
             "SELECT count(*)::bigint AS n FROM audit_log WHERE event = 'api_key.revoked_used' AND details->>'api_key_id' = $1",

@@ -95,9 +95,7 @@ extension IdentityHandlers {
                 expiresIn: found.expiresIn, apiKeyId: found.keyID.uuidString.lowercased(), scopes: found.scopes)
         case .revoked(let keyID, let organizationID):
             try await database.withConnection { connection in
-                try await AuditLog.record(
-                    .revokedApiKeyUsed, organizationID: organizationID, userID: nil, client: nil,
-                    details: ["api_key_id": keyID.uuidString.lowercased()], on: connection)
+                try await ApiKeyStore.auditRevokedUse(keyID: keyID, organizationID: organizationID, on: connection)
             }
             throw RPCError(.unauthenticated, "invalid or expired token")
         case .refused:

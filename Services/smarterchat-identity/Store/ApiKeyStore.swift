@@ -113,6 +113,20 @@ enum ApiKeyStore {
                 scopes: try row.decode([String].self, "scopes"), expiresIn: try row.decode(Int64.self, "expires_in")))
     }
 
+    /// Audits a use of the revoked key `keyID`, at most once a minute per key: an integration
+    /// still sending a revoked key must not turn each of its requests into an audit row.
+    static func auditRevokedUse(keyID: UUID, organizationID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO audit_log (organization_id, event, details)
+            SELECT $1, $2, jsonb_build_object('api_key_id', $3::text)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM audit_log WHERE event = $2 AND details->>'api_key_id' = $3::text
+                  AND created_at > CURRENT_TIMESTAMP - interval '1 minute')
+            """,
+            [organizationID, AuditLog.Event.revokedApiKeyUsed.rawValue, keyID.uuidString.lowercased()])
+    }
+
     static func apiKey(from row: PostgresRow) throws -> Identity.ApiKey {
         Identity.ApiKey(
             id: try row.decode(UUID.self, "id").uuidString.lowercased(), name: try row.decode(String.self, "name"),
