@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test run bench fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
+.PHONY: all build proto proto-check test schemathesis run bench bench-auth fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
 
 all: build
 
@@ -30,9 +30,16 @@ test-asan:
 		--filter '$(ASAN_SUITES)'
 
 # Every benchmark, release builds: codec, the idle platform's memory, RPC vs a raw C
-# ping-pong; writes bench/out/{codec,services,rpc}.json (see bench/platform/run.sh).
+# ping-pong, /me vs /livez; writes bench/out/{codec,services,rpc,auth}.json (see
+# bench/platform/run.sh).
 bench: deps
 	bench/platform/run.sh
+
+# GET /api/v1/me vs GET /livez on a platform of its own (release build in .build): p50/p99 at a
+# fixed rate and maximum rates, with wrk (installed by the script); writes bench/out/auth.json.
+bench-auth:
+	$(SWIFT) build -c release
+	bench/auth/run.sh
 
 # Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.
 bench-codec:
@@ -60,7 +67,8 @@ fuzz:
 
 # Debian packages the platform builds and runs with (installed by `make deps`, `make run`, CI).
 DEBIAN_PACKAGES := pkg-config libpq-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev \
-	libssl-dev postgresql postgresql-contrib valgrind libclang-rt-14-dev procps util-linux
+	libssl-dev postgresql postgresql-contrib valgrind libclang-rt-14-dev procps util-linux \
+	curl python3 python3-venv
 
 # Installs what is missing: with apt-get when root, otherwise prints the exact command.
 deps:
@@ -81,14 +89,29 @@ run: deps
 # The whole suite: generated code fresh, unit tests, then integration tests against a real
 # PostgreSQL and the real service executables.
 #
-# Three phases, each its own process: the timing-sensitive RPC tests and the integration tests
-# (which start the real executables) do not compete for the two cores with the rest.
+# Four phases, each its own process: the timing-sensitive RPC tests and the integration tests
+# (which start the real executables) do not compete for the two cores with the rest; last,
+# schemathesis checks the running gateway against docs/openapi.yaml (no 5xx, conformance).
 test: deps lint
 	PROTOGEN_SCRATCH=.build $(MAKE) proto-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip 'RPCTests|IntegrationTests'
 	$(SWIFT) test --skip-build --filter RPCTests
 	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) $(SWIFT) test --skip-build --filter IntegrationTests
+	$(MAKE) schemathesis
+	SMARTERCHAT_BIN_DIR=$$($(SWIFT) build --show-bin-path) SCHEMATHESIS=$(SCHEMATHESIS_VENV)/bin/st Tests/Schemathesis/run.sh
+
+# schemathesis (PyPI), pinned, in a virtualenv under the scratch folder; reinstalled when the
+# pin changes. Used by `make test`'s fourth phase (Tests/Schemathesis/run.sh).
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV ?= .build/schemathesis-venv
+schemathesis: $(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION)
+
+$(SCHEMATHESIS_VENV)/.installed-$(SCHEMATHESIS_VERSION):
+	rm -rf $(SCHEMATHESIS_VENV)
+	python3 -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet 'schemathesis==$(SCHEMATHESIS_VERSION)'
+	touch $@
 
 # One formatter for everyone (.swift-format); generated files opt out in their header.
 SWIFT_SOURCES := Shared Services Tests bench
