@@ -148,6 +148,9 @@ struct ApiKeyTests {
         let listed = try await fixture.call(Identity.Service.listApiKeys, Identity.ListApiKeysRequest(), as: admin)
         #expect(listed.apiKeys.first { $0.id == id }?.revokedAt.isEmpty == false)
 
+        let fractional = try await Self.create(
+            fixture, scopes: ["leads:read"], expiresAt: "2999-01-01T00:00:00.250+02:00", as: admin)
+        #expect(try #require(fractional.apiKey).expiresAt == "2998-12-31T22:00:00Z")
         let expiring = try await Self.create(
             fixture, scopes: ["leads:read"], expiresAt: "2999-01-01T00:00:00Z", as: admin)
         #expect(try #require(expiring.apiKey).expiresAt == "2999-01-01T00:00:00Z")

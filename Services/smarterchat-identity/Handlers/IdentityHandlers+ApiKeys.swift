@@ -30,7 +30,10 @@ extension IdentityHandlers {
         }
         var expiresAt: Date?
         if let text = request.expiresAt {
-            guard let date = ISO8601DateFormatter().date(from: text), date > Date() else {
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions.insert(.withFractionalSeconds)
+            guard let date = ISO8601DateFormatter().date(from: text) ?? fractional.date(from: text), date > Date()
+            else {
                 throw RPCError(.invalidArgument, "expires_at must be an RFC 3339 time in the future")
             }
             expiresAt = date
