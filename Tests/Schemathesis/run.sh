@@ -12,7 +12,8 @@
 # SMARTERCHAT_BIN_DIR (the built executables; default: `swift build --show-bin-path`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ST=${SCHEMATHESIS:-.build/schemathesis-venv/bin/st}
+ROOT=$PWD
+ST=$(realpath "${SCHEMATHESIS:-.build/schemathesis-venv/bin/st}")
 BIN=${SMARTERCHAT_BIN_DIR:-$(swift build --show-bin-path)}
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-25}
 MAX_TIME=${SCHEMATHESIS_MAX_TIME:-80}
@@ -61,7 +62,8 @@ SECOND=$(log_in) || fail "the demo user could not log in a second time"
 run_schemathesis() {
     local token=$1
     shift
-    "$ST" run docs/openapi.yaml \
+    # From the temporary folder: schemathesis keeps a cache in ./.schemathesis.
+    (cd "$WORK" && "$ST" run "$ROOT/docs/openapi.yaml" \
         --url "$BASE/api/v1" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -72,7 +74,7 @@ run_schemathesis() {
         --request-timeout 10 \
         --generation-database none \
         --no-color \
-        "$@" ${SCHEMATHESIS_ARGS:-}
+        "$@" ${SCHEMATHESIS_ARGS:-})
 }
 
 # Schemathesis reuses ids it has seen in responses, so revokeSession revokes the very session

@@ -7,6 +7,8 @@
 #      (services.json), handed to
 #   3. rpc: unary calls vs a raw C Unix-socket ping-pong, same CPU placement; its
 #      idle_rss_mb_max counts the real services too (rpc.json)
+#   4. auth: GET /api/v1/me (gateway -> identity) vs GET /livez (no RPC) on the same running
+#      platform, p50/p99 at a fixed rate and maximum rates (auth.json; bench/auth/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${BENCH_SCRATCH:-.build}
@@ -55,4 +57,7 @@ PY
 
 echo "== rpc" >&2
 RPC_BENCH_SCRATCH="$SCRATCH" RPC_BENCH_RSS_PIDS="$PIDS" bench/rpc/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json" >&2
+
+echo "== auth" >&2
+AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json" >&2
