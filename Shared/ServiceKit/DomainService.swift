@@ -20,7 +20,8 @@ public struct DomainService: Sendable {
     public var name: String { service.name }
 
     /// Registers the service's own handlers and returns its background services (workers,
-    /// relays), started after the database is migrated and stopped before the pool closes.
+    /// relays), started with the rest (use `ServiceState.waitUntilMigrated()` before touching
+    /// the schema, as ``ScheduledJob`` does) and stopped before the pool closes.
     public var install: @Sendable (DomainServiceEnvironment) throws -> [any Service]
 
     public init(

@@ -19,20 +19,10 @@ struct ApiKeyFlowTests {
 
     @Test("create a key, use it by bearer and X-API-Key within its scopes, list it, revoke it; settings")
     func apiKeyFlow() async throws {
-        let platform = try await RunningPlatform.start()
-        do {
-            try await run(platform)
-        } catch {
-            Issue.record("flow failed: \(error)\nidentity log:\n\(platform.log(of: "identity").suffix(3000))")
-        }
-        await platform.stop()
+        try await RunningPlatform.withHealthy { try await run($0) }
     }
 
     func run(_ platform: RunningPlatform) async throws {
-        let up = await platform.waitUntil(timeout: .seconds(60)) {
-            (try? await platform.get("/healthz").status) == 200
-        }
-        try #require(up, "platform did not become healthy")
         let admin = try IdentityFlowTests.Tokens(
             try await IdentityFlowTests.signUp(platform, slug: "keys", email: "ada@keys.example")
         ).access

@@ -38,20 +38,10 @@ struct IdentityFlowTests {
 
     @Test("sign up, me, refresh, reuse revokes the session, logout, isolation, 400s, suspension, lockout")
     func identityFlow() async throws {
-        let platform = try await RunningPlatform.start()
-        do {
-            try await run(platform)
-        } catch {
-            Issue.record("flow failed: \(error)\nidentity log:\n\(platform.log(of: "identity").suffix(3000))")
-        }
-        await platform.stop()
+        try await RunningPlatform.withHealthy { try await run($0) }
     }
 
     func run(_ platform: RunningPlatform) async throws {
-        let up = await platform.waitUntil(timeout: .seconds(60)) {
-            (try? await platform.get("/healthz").status) == 200
-        }
-        try #require(up, "platform did not become healthy")
 
         // Sign up: 201 with tokens; /me answers the new admin.
         let created = try await Self.signUp(platform, slug: "acme", email: "ada@acme.example")

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -50,5 +51,25 @@ extension RunningPlatform {
     ) async throws -> HTTPExchange {
         let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
         return try await request(method, path, body: String(decoding: data, as: UTF8.self), token: token)
+    }
+}
+
+extension RunningPlatform {
+    /// Starts the whole platform, waits until `/healthz` is 200, runs `body`, and stops it.
+    /// A failure of `body` is recorded with the tail of `logOf`'s log.
+    static func withHealthy(
+        logOf service: String = "identity", _ body: (RunningPlatform) async throws -> Void
+    ) async throws {
+        let platform = try await RunningPlatform.start()
+        do {
+            let up = await platform.waitUntil(timeout: .seconds(60)) {
+                (try? await platform.get("/healthz").status) == 200
+            }
+            try #require(up, "platform did not become healthy")
+            try await body(platform)
+        } catch {
+            Issue.record("flow failed: \(error)\n\(service) log:\n\(platform.log(of: service).suffix(3000))")
+        }
+        await platform.stop()
     }
 }
