@@ -21,7 +21,7 @@ let services: [(product: String, module: String, extra: [Target.Dependency])] = 
 ]
 
 let sharedDependencies: [Target.Dependency] = [
-    "Contracts", "RPC", "Postgres", "Cryptography", "ServiceKit",
+    "Access", "Contracts", "RPC", "Postgres", "Cryptography", "ServiceKit",
     .product(name: "Logging", package: "swift-log"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
 ]
@@ -116,6 +116,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/Postgres", swiftSettings: swiftSettings),
+        // Roles, permissions and API key scopes: the matrix every service enforces.
+        .target(
+            name: "Access", dependencies: ["Contracts", "RPC"], path: "Shared/Access", swiftSettings: swiftSettings),
         .target(
             name: "Cryptography", dependencies: ["CLibCrypto"], path: "Shared/Cryptography",
             swiftSettings: swiftSettings),
@@ -173,7 +176,7 @@ let package = Package(
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
-            dependencies: ["IdentityService", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
+            dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",

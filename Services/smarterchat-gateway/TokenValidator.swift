@@ -47,7 +47,8 @@ final class TokenValidator: Sendable {
         let validated = Validated(
             principal: Principal(
                 organizationId: response.organizationId, userId: response.userId, role: response.role,
-                apiKeyId: response.apiKeyId, scopes: response.scopes),
+                apiKeyId: response.apiKeyId, scopes: response.scopes,
+                grants: response.grants),
             sessionID: response.sessionId)
         let age = min(maximumAge, .seconds(max(0, response.expiresIn)))
         if age > .zero {

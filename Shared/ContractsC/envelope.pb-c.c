@@ -187,7 +187,7 @@ void   smarterchat__rpc__go_away__free_unpacked
   assert(message->base.descriptor == &smarterchat__rpc__go_away__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor smarterchat__rpc__principal__field_descriptors[5] =
+static const ProtobufCFieldDescriptor smarterchat__rpc__principal__field_descriptors[6] =
 {
   {
     "organization_id",
@@ -249,9 +249,22 @@ static const ProtobufCFieldDescriptor smarterchat__rpc__principal__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grants",
+    6,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Rpc__Principal, n_grants),
+    offsetof(Smarterchat__Rpc__Principal, grants),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__rpc__principal__field_indices_by_name[] = {
   3,   /* field[3] = api_key_id */
+  5,   /* field[5] = grants */
   0,   /* field[0] = organization_id */
   2,   /* field[2] = role */
   4,   /* field[4] = scopes */
@@ -260,7 +273,7 @@ static const unsigned smarterchat__rpc__principal__field_indices_by_name[] = {
 static const ProtobufCIntRange smarterchat__rpc__principal__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor smarterchat__rpc__principal__descriptor =
 {
@@ -270,7 +283,7 @@ const ProtobufCMessageDescriptor smarterchat__rpc__principal__descriptor =
   "Smarterchat__Rpc__Principal",
   "smarterchat.rpc",
   sizeof(Smarterchat__Rpc__Principal),
-  5,
+  6,
   smarterchat__rpc__principal__field_descriptors,
   smarterchat__rpc__principal__field_indices_by_name,
   1,  smarterchat__rpc__principal__number_ranges,

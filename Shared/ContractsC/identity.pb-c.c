@@ -3394,7 +3394,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__validate_token_request__
   (ProtobufCMessageInit) smarterchat__identity__validate_token_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_response__field_descriptors[7] =
+static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_response__field_descriptors[8] =
 {
   {
     "organization_id",
@@ -3480,10 +3480,23 @@ static const ProtobufCFieldDescriptor smarterchat__identity__validate_token_resp
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grants",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, n_grants),
+    offsetof(Smarterchat__Identity__ValidateTokenResponse, grants),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__validate_token_response__field_indices_by_name[] = {
   5,   /* field[5] = api_key_id */
   4,   /* field[4] = expires_in */
+  7,   /* field[7] = grants */
   0,   /* field[0] = organization_id */
   2,   /* field[2] = role */
   6,   /* field[6] = scopes */
@@ -3493,7 +3506,7 @@ static const unsigned smarterchat__identity__validate_token_response__field_indi
 static const ProtobufCIntRange smarterchat__identity__validate_token_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response__descriptor =
 {
@@ -3503,7 +3516,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__validate_token_response_
   "Smarterchat__Identity__ValidateTokenResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__ValidateTokenResponse),
-  7,
+  8,
   smarterchat__identity__validate_token_response__field_descriptors,
   smarterchat__identity__validate_token_response__field_indices_by_name,
   1,  smarterchat__identity__validate_token_response__number_ranges,

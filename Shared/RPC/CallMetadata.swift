@@ -1,13 +1,14 @@
 import Contracts
 
 /// Who a call is made for, as authenticated by the gateway: the generated
-/// `smarterchat.rpc.Principal` (organization, user, role, API key id, scopes).
+/// `smarterchat.rpc.Principal` (organization, user, role, API key id, scopes, grants).
 public typealias Principal = Envelope.Principal
 
 extension Envelope.Principal {
     /// Whether every field is empty (the principal is then left off the wire).
     public var isEmpty: Bool {
         organizationId.isEmpty && userId.isEmpty && role.isEmpty && apiKeyId.isEmpty && scopes.isEmpty
+            && grants.isEmpty
     }
 }
 

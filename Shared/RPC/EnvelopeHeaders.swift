@@ -19,8 +19,8 @@ struct WireRequestHeader: Sendable, Equatable {
         size += ProtoWire.stringFieldSize(principal.userId)
         size += ProtoWire.stringFieldSize(principal.role)
         size += ProtoWire.stringFieldSize(principal.apiKeyId)
-        for scope in principal.scopes {
-            let count = scope.utf8.count
+        for value in principal.scopes + principal.grants {
+            let count = value.utf8.count
             size += 1 + ProtoWire.varintSize(UInt64(count)) + count
         }
         buffer.writeTag(5, ProtoWire.lengthDelimited)
@@ -29,11 +29,16 @@ struct WireRequestHeader: Sendable, Equatable {
         buffer.writeStringField(2, principal.userId)
         buffer.writeStringField(3, principal.role)
         buffer.writeStringField(4, principal.apiKeyId)
+        // Repeated strings are written even when empty.
         for scope in principal.scopes {
-            // Repeated strings are written even when empty.
             buffer.writeTag(5, ProtoWire.lengthDelimited)
             buffer.writeVarint(UInt64(scope.utf8.count))
             buffer.writeString(scope)
+        }
+        for grant in principal.grants {
+            buffer.writeTag(6, ProtoWire.lengthDelimited)
+            buffer.writeVarint(UInt64(grant.utf8.count))
+            buffer.writeString(grant)
         }
     }
 
@@ -67,6 +72,7 @@ struct WireRequestHeader: Sendable, Equatable {
             case 3: principal.role = try reader.readString(wireType: wireType)
             case 4: principal.apiKeyId = try reader.readString(wireType: wireType)
             case 5: principal.scopes.append(try reader.readString(wireType: wireType))
+            case 6: principal.grants.append(try reader.readString(wireType: wireType))
             default: try reader.skip(wireType: wireType)
             }
         }

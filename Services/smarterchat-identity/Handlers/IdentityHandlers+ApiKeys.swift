@@ -1,3 +1,4 @@
+import Access
 import Contracts
 import Foundation
 import Postgres
@@ -95,7 +96,8 @@ extension IdentityHandlers {
             return Identity.ValidateTokenResponse(
                 organizationId: found.organizationID.uuidString.lowercased(),
                 userId: found.userID.uuidString.lowercased(), role: found.role, sessionId: "",
-                expiresIn: found.expiresIn, apiKeyId: found.keyID.uuidString.lowercased(), scopes: found.scopes)
+                expiresIn: found.expiresIn, apiKeyId: found.keyID.uuidString.lowercased(), scopes: found.scopes,
+                grants: found.grants)
         case .revoked(let keyID, let organizationID):
             try await database.withConnection { connection in
                 try await ApiKeyStore.auditRevokedUse(keyID: keyID, organizationID: organizationID, on: connection)

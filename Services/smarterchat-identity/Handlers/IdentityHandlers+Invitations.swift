@@ -1,3 +1,4 @@
+import Access
 import Contracts
 import Cryptography
 import Foundation

@@ -1,3 +1,4 @@
+import Access
 import Contracts
 import Foundation
 import Postgres
@@ -18,7 +19,8 @@ extension IdentityHandlers {
         else { throw RPCError(.unauthenticated, "invalid or expired token") }
         return Identity.ValidateTokenResponse(
             organizationId: found.organizationID.uuidString.lowercased(), userId: found.userID.uuidString.lowercased(),
-            role: found.role, sessionId: found.sessionID.uuidString.lowercased(), expiresIn: found.expiresIn)
+            role: found.role, sessionId: found.sessionID.uuidString.lowercased(), expiresIn: found.expiresIn,
+            grants: found.grants)
     }
 
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {

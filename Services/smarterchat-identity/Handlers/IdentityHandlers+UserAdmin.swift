@@ -1,3 +1,4 @@
+import Access
 import Contracts
 import Foundation
 import Postgres

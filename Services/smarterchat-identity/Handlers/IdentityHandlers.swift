@@ -1,3 +1,4 @@
+import Access
 import Contracts
 import Cryptography
 import Foundation
@@ -82,35 +83,5 @@ struct IdentityHandlers: Sendable {
     }
 }
 
-/// The organization and user a call is made for, from the principal in its metadata.
-struct AuthenticatedUser: Sendable {
-    var organizationID: UUID
-    var userID: UUID
-    var role: String
-    /// Set when the caller is an API key: it may then use only ``scopes``.
-    var apiKeyID: String
-    var scopes: [String]
-
-    /// Reads the principal the gateway set; `UNAUTHENTICATED` when there is none.
-    init(_ context: RPCContext) throws {
-        let principal = context.principal
-        guard let organizationID = UUID(uuidString: principal.organizationId),
-            let userID = UUID(uuidString: principal.userId)
-        else { throw RPCError(.unauthenticated, "authentication required") }
-        self.organizationID = organizationID
-        self.userID = userID
-        self.role = principal.role
-        self.apiKeyID = principal.apiKeyId
-        self.scopes = principal.scopes
-    }
-
-    /// `PERMISSION_DENIED` unless the caller's role allows `permission` (RolePermissions).
-    func require(_ permission: Permission) throws {
-        guard RolePermissions.allows(role, permission) else {
-            throw RPCError(.permissionDenied, "your role may not \(permission.summary)")
-        }
-        guard apiKeyID.isEmpty || ApiKeyScopes.allows(scopes, permission) else {
-            throw RPCError(.permissionDenied, "this API key has no scope to \(permission.summary)")
-        }
-    }
-}
+/// The caller of an identity method (the shared principal reader and permission check).
+typealias AuthenticatedUser = AuthenticatedCaller

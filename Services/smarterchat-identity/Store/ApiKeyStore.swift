@@ -16,6 +16,8 @@ enum ApiKeyStore {
         var scopes: [String]
         /// Seconds until the key expires (capped at an hour when it never does).
         var expiresIn: Int64
+        /// The creator's grants on top of the role (users.permissions).
+        var grants: [String]
     }
 
     /// The outcome of presenting a key.
@@ -87,6 +89,9 @@ enum ApiKeyStore {
         let rows = try await connection.query(
             """
             SELECT k.id, k.organization_id, k.created_by_user_id, COALESCE(u.role, '') AS role, k.scopes,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(u.permissions) = 'array' THEN u.permissions ELSE '[]'::jsonb END))
+                    AS grants,
                 k.revoked_at IS NOT NULL AS revoked,
                 (k.expires_at IS NULL OR k.expires_at > CURRENT_TIMESTAMP)
                     AND u.status = 'active' AND u.deleted_at IS NULL
@@ -110,7 +115,8 @@ enum ApiKeyStore {
         return .valid(
             Validated(
                 keyID: keyID, organizationID: organizationID, userID: userID, role: try row.decode(String.self, "role"),
-                scopes: try row.decode([String].self, "scopes"), expiresIn: try row.decode(Int64.self, "expires_in")))
+                scopes: try row.decode([String].self, "scopes"), expiresIn: try row.decode(Int64.self, "expires_in"),
+                grants: try row.decode([String].self, "grants")))
     }
 
     /// Audits a use of the revoked key `keyID`, at most once a minute per key: an integration

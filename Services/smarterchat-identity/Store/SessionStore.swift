@@ -21,6 +21,8 @@ enum SessionStore {
         var role: String
         var sessionID: UUID
         var expiresIn: Int64
+        /// Permissions granted on top of the role (users.permissions).
+        var grants: [String]
     }
 
     /// The session a refresh token belongs to, as found under a row lock.
@@ -67,6 +69,9 @@ enum SessionStore {
         let rows = try await connection.query(
             """
             SELECT s.organization_id, s.user_id, u.role, s.family_id,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(u.permissions) = 'array' THEN u.permissions ELSE '[]'::jsonb END))
+                    AS grants,
                 GREATEST(0, floor(extract(epoch FROM s.access_expires_at - CURRENT_TIMESTAMP)))::bigint AS expires_in
             FROM sessions s
             JOIN users u ON u.id = s.user_id
@@ -79,7 +84,7 @@ enum SessionStore {
         return Validated(
             organizationID: try row.decode(UUID.self, "organization_id"), userID: try row.decode(UUID.self, "user_id"),
             role: try row.decode(String.self, "role"), sessionID: try row.decode(UUID.self, "family_id"),
-            expiresIn: try row.decode(Int64.self, "expires_in"))
+            expiresIn: try row.decode(Int64.self, "expires_in"), grants: try row.decode([String].self, "grants"))
     }
 
     /// Locks and returns the session a refresh token was issued with (inside a transaction).

@@ -168,6 +168,8 @@ extension Envelope {
         public var apiKeyId: String = ""
         /// The API key's scopes, e.g. "leads:write".
         public var scopes: [String] = []
+        /// Permissions granted to the user on top of their role (users.permissions), e.g. "analytics:read".
+        public var grants: [String] = []
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -178,13 +180,15 @@ extension Envelope {
             userId: String = "",
             role: String = "",
             apiKeyId: String = "",
-            scopes: [String] = []
+            scopes: [String] = [],
+            grants: [String] = []
         ) {
             self.organizationId = organizationId
             self.userId = userId
             self.role = role
             self.apiKeyId = apiKeyId
             self.scopes = scopes
+            self.grants = grants
         }
     }
 }
@@ -196,6 +200,7 @@ extension Envelope.Principal {
         case role = "role"
         case apiKeyId = "api_key_id"
         case scopes = "scopes"
+        case grants = "grants"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -207,6 +212,7 @@ extension Envelope.Principal {
         if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .apiKeyId) { self.apiKeyId = v }
         if let v = try keys.decodeIfPresent([String].self, forKey: .scopes) { self.scopes = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .grants) { self.grants = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -217,6 +223,7 @@ extension Envelope.Principal {
         try keys.encode(self.role, forKey: .role)
         try keys.encode(self.apiKeyId, forKey: .apiKeyId)
         try keys.encode(self.scopes, forKey: .scopes)
+        try keys.encode(self.grants, forKey: .grants)
     }
 }
 
@@ -244,6 +251,7 @@ extension Envelope.Principal: CBridgedMessage {
         self.role = ProtoRead.string(c.pointee.role)
         self.apiKeyId = ProtoRead.string(c.pointee.api_key_id)
         self.scopes = ProtoRead.array(c.pointee.scopes, count: c.pointee.n_scopes) { ProtoRead.string($0) }
+        self.grants = ProtoRead.array(c.pointee.grants, count: c.pointee.n_grants) { ProtoRead.string($0) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -258,6 +266,12 @@ extension Envelope.Principal: CBridgedMessage {
             let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.scopes.count)
             for (i, v) in self.scopes.enumerated() { (p + i).initialize(to: arena.cString(v)) }
             c.pointee.scopes = p
+        }
+        if !self.grants.isEmpty {
+            c.pointee.n_grants = self.grants.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.grants.count)
+            for (i, v) in self.grants.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.grants = p
         }
     }
 }

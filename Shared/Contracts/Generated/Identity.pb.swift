@@ -1129,6 +1129,8 @@ extension Identity {
         public var apiKeyId: String = ""
         /// The API key's scopes.
         public var scopes: [String] = []
+        /// Permissions granted to the user on top of their role (users.permissions).
+        public var grants: [String] = []
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -1141,7 +1143,8 @@ extension Identity {
             sessionId: String = "",
             expiresIn: Int64 = 0,
             apiKeyId: String = "",
-            scopes: [String] = []
+            scopes: [String] = [],
+            grants: [String] = []
         ) {
             self.organizationId = organizationId
             self.userId = userId
@@ -1150,6 +1153,7 @@ extension Identity {
             self.expiresIn = expiresIn
             self.apiKeyId = apiKeyId
             self.scopes = scopes
+            self.grants = grants
         }
     }
 }
@@ -1163,6 +1167,7 @@ extension Identity.ValidateTokenResponse {
         case expiresIn = "expires_in"
         case apiKeyId = "api_key_id"
         case scopes = "scopes"
+        case grants = "grants"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -1176,6 +1181,7 @@ extension Identity.ValidateTokenResponse {
         if let v = try keys.decodeIfPresent(Int64.self, forKey: .expiresIn) { self.expiresIn = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .apiKeyId) { self.apiKeyId = v }
         if let v = try keys.decodeIfPresent([String].self, forKey: .scopes) { self.scopes = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .grants) { self.grants = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -1188,6 +1194,7 @@ extension Identity.ValidateTokenResponse {
         try keys.encode(self.expiresIn, forKey: .expiresIn)
         try keys.encode(self.apiKeyId, forKey: .apiKeyId)
         try keys.encode(self.scopes, forKey: .scopes)
+        try keys.encode(self.grants, forKey: .grants)
     }
 }
 
@@ -1217,6 +1224,7 @@ extension Identity.ValidateTokenResponse: CBridgedMessage {
         self.expiresIn = c.pointee.expires_in
         self.apiKeyId = ProtoRead.string(c.pointee.api_key_id)
         self.scopes = ProtoRead.array(c.pointee.scopes, count: c.pointee.n_scopes) { ProtoRead.string($0) }
+        self.grants = ProtoRead.array(c.pointee.grants, count: c.pointee.n_grants) { ProtoRead.string($0) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -1233,6 +1241,12 @@ extension Identity.ValidateTokenResponse: CBridgedMessage {
             let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.scopes.count)
             for (i, v) in self.scopes.enumerated() { (p + i).initialize(to: arena.cString(v)) }
             c.pointee.scopes = p
+        }
+        if !self.grants.isEmpty {
+            c.pointee.n_grants = self.grants.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.grants.count)
+            for (i, v) in self.grants.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.grants = p
         }
     }
 }

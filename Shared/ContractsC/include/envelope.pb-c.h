@@ -70,10 +70,15 @@ struct  Smarterchat__Rpc__Principal
    */
   size_t n_scopes;
   char **scopes;
+  /*
+   * Permissions granted to the user on top of their role (users.permissions), e.g. "analytics:read".
+   */
+  size_t n_grants;
+  char **grants;
 };
 #define SMARTERCHAT__RPC__PRINCIPAL__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__rpc__principal__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /*

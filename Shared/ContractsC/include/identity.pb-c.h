@@ -312,10 +312,15 @@ struct  Smarterchat__Identity__ValidateTokenResponse
    */
   size_t n_scopes;
   char **scopes;
+  /*
+   * Permissions granted to the user on top of their role (users.permissions).
+   */
+  size_t n_grants;
+  char **grants;
 };
 #define SMARTERCHAT__IDENTITY__VALIDATE_TOKEN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__validate_token_response__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 struct  Smarterchat__Identity__GetMeRequest

@@ -1,10 +1,9 @@
 /// The roles of `users.role` and what each may do: the permission matrix that
 /// docs/permissions.md shows (a test checks the document against this table).
 ///
-/// Identity enforces the rows it owns; the rows of other services are their contract, to be
-/// checked by each service against the principal in RPC metadata when it lands (this table
-/// then moves to a Shared library so they read the same one).
-enum Role: String, CaseIterable, Sendable {
+/// Every service checks the principal in RPC metadata against this one table for the
+/// resources it owns (``AuthenticatedCaller/require(_:)``); the gateway is not the guard.
+public enum Role: String, CaseIterable, Sendable {
     case superAdmin = "super_admin"
     case admin
     case manager
@@ -12,7 +11,7 @@ enum Role: String, CaseIterable, Sendable {
 }
 
 /// One thing a principal may be allowed to do, named `resource:action` as API key scopes are.
-enum Permission: String, CaseIterable, Sendable {
+public enum Permission: String, CaseIterable, Sendable {
     case profileRead = "profile:read"
     case profileWrite = "profile:write"
     case sessionsManageOwn = "sessions:manage_own"
@@ -24,6 +23,7 @@ enum Permission: String, CaseIterable, Sendable {
     case platformOrganizations = "platform:organizations"
     case agentsRead = "agents:read"
     case agentsWrite = "agents:write"
+    case channelsManage = "channels:manage"
     case conversationsRead = "conversations:read"
     case conversationsWrite = "conversations:write"
     case leadsRead = "leads:read"
@@ -32,10 +32,10 @@ enum Permission: String, CaseIterable, Sendable {
     case analyticsRead = "analytics:read"
 
     /// The service that owns the resource and enforces the permission.
-    var owner: String {
+    public var owner: String {
         switch self {
         case .agentsRead, .agentsWrite: "agents"
-        case .conversationsRead, .conversationsWrite: "conversations"
+        case .channelsManage, .conversationsRead, .conversationsWrite: "conversations"
         case .leadsRead, .leadsWrite: "crm"
         case .webhooksManage: "hooks"
         case .analyticsRead: "analytics"
@@ -44,7 +44,7 @@ enum Permission: String, CaseIterable, Sendable {
     }
 
     /// What it allows, for the document.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .profileRead: "read own user (`GET /me`)"
         case .profileWrite: "edit own profile, preferences and password"
@@ -57,6 +57,7 @@ enum Permission: String, CaseIterable, Sendable {
         case .platformOrganizations: "list, suspend and reactivate any organization, change plans (2FA required)"
         case .agentsRead: "read agents and their configuration"
         case .agentsWrite: "create and configure agents, scripts, provider keys"
+        case .channelsManage: "connect, configure and remove channels and their secrets"
         case .conversationsRead: "read conversations and messages"
         case .conversationsWrite: "reply, take over, hand back and close conversations"
         case .leadsRead: "read leads and activities"
@@ -65,19 +66,28 @@ enum Permission: String, CaseIterable, Sendable {
         case .analyticsRead: "read dashboards and reports"
         }
     }
+
+    /// Whether a user's `permissions` grants (users.permissions) may add it on top of their
+    /// role: everything except platform operations and API key management.
+    public var isGrantable: Bool {
+        switch self {
+        case .platformOrganizations, .apiKeysManage: false
+        default: true
+        }
+    }
 }
 
 /// The matrix itself.
-enum RolePermissions {
+public enum RolePermissions {
     /// The roles allowed `permission`.
-    static func roles(allowed permission: Permission) -> Set<Role> {
+    public static func roles(allowed permission: Permission) -> Set<Role> {
         switch permission {
         case .profileRead, .profileWrite, .sessionsManageOwn, .organizationRead, .agentsRead, .conversationsRead,
             .conversationsWrite, .leadsRead, .leadsWrite:
             [.superAdmin, .admin, .manager, .consultant]
         case .usersRead, .agentsWrite, .analyticsRead:
             [.superAdmin, .admin, .manager]
-        case .organizationWrite, .usersWrite, .apiKeysManage, .webhooksManage:
+        case .organizationWrite, .usersWrite, .apiKeysManage, .webhooksManage, .channelsManage:
             [.superAdmin, .admin]
         case .platformOrganizations:
             [.superAdmin]
@@ -86,13 +96,13 @@ enum RolePermissions {
 
     /// Whether `role` (as stored, e.g. `"manager"`) may do `permission`; an unknown role may
     /// do nothing.
-    static func allows(_ role: String, _ permission: Permission) -> Bool {
+    public static func allows(_ role: String, _ permission: Permission) -> Bool {
         guard let role = Role(rawValue: role) else { return false }
         return roles(allowed: permission).contains(role)
     }
 
     /// The matrix as the Markdown table of docs/permissions.md.
-    static func markdownTable() -> String {
+    public static func markdownTable() -> String {
         var lines = [
             "| permission | service | allows | " + Role.allCases.map(\.rawValue).joined(separator: " | ") + " |"
         ]

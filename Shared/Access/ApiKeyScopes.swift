@@ -4,24 +4,24 @@
 /// A key acts as its creator with only these permissions: a call needs the scope AND the
 /// creator's current role must allow the permission (RolePermissions). Managing API keys,
 /// own profile and sessions, and platform operations are never scopes.
-enum ApiKeyScopes {
+public enum ApiKeyScopes {
     /// Scope name → the permission it grants (each scope is named like its permission).
-    static let grants: [String: Permission] = Dictionary(
+    public static let grants: [String: Permission] = Dictionary(
         uniqueKeysWithValues: scopable.map { ($0.rawValue, $0) })
 
     /// The permissions a key can be given, in document order.
-    static let scopable: [Permission] = [
-        .organizationRead, .usersRead, .usersWrite, .agentsRead, .agentsWrite, .conversationsRead,
+    public static let scopable: [Permission] = [
+        .organizationRead, .usersRead, .usersWrite, .agentsRead, .agentsWrite, .channelsManage, .conversationsRead,
         .conversationsWrite, .leadsRead, .leadsWrite, .webhooksManage, .analyticsRead,
     ]
 
     /// Whether a key with `scopes` may do `permission` (the role is checked separately).
-    static func allows(_ scopes: [String], _ permission: Permission) -> Bool {
+    public static func allows(_ scopes: [String], _ permission: Permission) -> Bool {
         scopes.contains { grants[$0] == permission }
     }
 
     /// The scope table as the Markdown of docs/permissions.md.
-    static func markdownTable() -> String {
+    public static func markdownTable() -> String {
         var lines = ["| scope | grants permission | service | allows |", "| --- | --- | --- | --- |"]
         for permission in scopable {
             lines.append(
