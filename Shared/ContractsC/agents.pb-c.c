@@ -7,12 +7,866 @@
 #endif
 
 #include "agents.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[2] =
+void   smarterchat__agents__conversation_turn__init
+                     (Smarterchat__Agents__ConversationTurn         *message)
+{
+  static const Smarterchat__Agents__ConversationTurn init_value = SMARTERCHAT__AGENTS__CONVERSATION_TURN__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__conversation_turn__get_packed_size
+                     (const Smarterchat__Agents__ConversationTurn *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__conversation_turn__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__conversation_turn__pack
+                     (const Smarterchat__Agents__ConversationTurn *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__conversation_turn__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__conversation_turn__pack_to_buffer
+                     (const Smarterchat__Agents__ConversationTurn *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__conversation_turn__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ConversationTurn *
+       smarterchat__agents__conversation_turn__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ConversationTurn *)
+     protobuf_c_message_unpack (&smarterchat__agents__conversation_turn__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__conversation_turn__free_unpacked
+                     (Smarterchat__Agents__ConversationTurn *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__conversation_turn__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__generate_reply_request__init
+                     (Smarterchat__Agents__GenerateReplyRequest         *message)
+{
+  static const Smarterchat__Agents__GenerateReplyRequest init_value = SMARTERCHAT__AGENTS__GENERATE_REPLY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__generate_reply_request__get_packed_size
+                     (const Smarterchat__Agents__GenerateReplyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__generate_reply_request__pack
+                     (const Smarterchat__Agents__GenerateReplyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__generate_reply_request__pack_to_buffer
+                     (const Smarterchat__Agents__GenerateReplyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__GenerateReplyRequest *
+       smarterchat__agents__generate_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__GenerateReplyRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__generate_reply_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__generate_reply_request__free_unpacked
+                     (Smarterchat__Agents__GenerateReplyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__generate_reply_response__init
+                     (Smarterchat__Agents__GenerateReplyResponse         *message)
+{
+  static const Smarterchat__Agents__GenerateReplyResponse init_value = SMARTERCHAT__AGENTS__GENERATE_REPLY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__generate_reply_response__get_packed_size
+                     (const Smarterchat__Agents__GenerateReplyResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__generate_reply_response__pack
+                     (const Smarterchat__Agents__GenerateReplyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__generate_reply_response__pack_to_buffer
+                     (const Smarterchat__Agents__GenerateReplyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__GenerateReplyResponse *
+       smarterchat__agents__generate_reply_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__GenerateReplyResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__generate_reply_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__generate_reply_response__free_unpacked
+                     (Smarterchat__Agents__GenerateReplyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__generate_reply_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__get_agent_status_request__init
+                     (Smarterchat__Agents__GetAgentStatusRequest         *message)
+{
+  static const Smarterchat__Agents__GetAgentStatusRequest init_value = SMARTERCHAT__AGENTS__GET_AGENT_STATUS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__get_agent_status_request__get_packed_size
+                     (const Smarterchat__Agents__GetAgentStatusRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__get_agent_status_request__pack
+                     (const Smarterchat__Agents__GetAgentStatusRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__get_agent_status_request__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentStatusRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__GetAgentStatusRequest *
+       smarterchat__agents__get_agent_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__GetAgentStatusRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__get_agent_status_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__get_agent_status_request__free_unpacked
+                     (Smarterchat__Agents__GetAgentStatusRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__get_agent_status_response__init
+                     (Smarterchat__Agents__GetAgentStatusResponse         *message)
+{
+  static const Smarterchat__Agents__GetAgentStatusResponse init_value = SMARTERCHAT__AGENTS__GET_AGENT_STATUS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__get_agent_status_response__get_packed_size
+                     (const Smarterchat__Agents__GetAgentStatusResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__get_agent_status_response__pack
+                     (const Smarterchat__Agents__GetAgentStatusResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__get_agent_status_response__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentStatusResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__GetAgentStatusResponse *
+       smarterchat__agents__get_agent_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__GetAgentStatusResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__get_agent_status_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__get_agent_status_response__free_unpacked
+                     (Smarterchat__Agents__GetAgentStatusResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_status_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor smarterchat__agents__conversation_turn__field_descriptors[4] =
+{
+  {
+    "sender_type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ConversationTurn, sender_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ConversationTurn, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ConversationTurn, message_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ConversationTurn, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__conversation_turn__field_indices_by_name[] = {
+  1,   /* field[1] = content */
+  3,   /* field[3] = created_at */
+  2,   /* field[2] = message_type */
+  0,   /* field[0] = sender_type */
+};
+static const ProtobufCIntRange smarterchat__agents__conversation_turn__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__conversation_turn__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ConversationTurn",
+  "ConversationTurn",
+  "Smarterchat__Agents__ConversationTurn",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ConversationTurn),
+  4,
+  smarterchat__agents__conversation_turn__field_descriptors,
+  smarterchat__agents__conversation_turn__field_indices_by_name,
+  1,  smarterchat__agents__conversation_turn__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__conversation_turn__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__generate_reply_request__field_descriptors[9] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_type",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, channel_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_name",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, contact_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "history",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, n_history),
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, history),
+    &smarterchat__agents__conversation_turn__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ai_turns",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, ai_turns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__generate_reply_request__field_indices_by_name[] = {
+  1,   /* field[1] = agent_id */
+  7,   /* field[7] = ai_turns */
+  4,   /* field[4] = channel_type */
+  5,   /* field[5] = contact_name */
+  2,   /* field[2] = conversation_id */
+  6,   /* field[6] = history */
+  3,   /* field[3] = lead_id */
+  0,   /* field[0] = organization_id */
+  8,   /* field[8] = time_zone */
+};
+static const ProtobufCIntRange smarterchat__agents__generate_reply_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.GenerateReplyRequest",
+  "GenerateReplyRequest",
+  "Smarterchat__Agents__GenerateReplyRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__GenerateReplyRequest),
+  9,
+  smarterchat__agents__generate_reply_request__field_descriptors,
+  smarterchat__agents__generate_reply_request__field_indices_by_name,
+  1,  smarterchat__agents__generate_reply_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__generate_reply_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__generate_reply_response__field_descriptors[16] =
+{
+  {
+    "outcome",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, outcome),
+    &smarterchat__agents__reply_outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prompt_tokens",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, prompt_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "completion_tokens",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, completion_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "processing_time_ms",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, processing_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "confidence",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, confidence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "intent",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, intent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "entities_json",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, entities_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offline",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, offline),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, handoff),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff_reason",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, handoff_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "close_conversation",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, close_conversation),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata_json",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, metadata_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, n_tags),
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GenerateReplyResponse, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__generate_reply_response__field_indices_by_name[] = {
+  12,   /* field[12] = close_conversation */
+  4,   /* field[4] = completion_tokens */
+  6,   /* field[6] = confidence */
+  1,   /* field[1] = content */
+  15,   /* field[15] = detail */
+  8,   /* field[8] = entities_json */
+  10,   /* field[10] = handoff */
+  11,   /* field[11] = handoff_reason */
+  7,   /* field[7] = intent */
+  13,   /* field[13] = metadata_json */
+  2,   /* field[2] = model */
+  9,   /* field[9] = offline */
+  0,   /* field[0] = outcome */
+  5,   /* field[5] = processing_time_ms */
+  3,   /* field[3] = prompt_tokens */
+  14,   /* field[14] = tags */
+};
+static const ProtobufCIntRange smarterchat__agents__generate_reply_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 16 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.GenerateReplyResponse",
+  "GenerateReplyResponse",
+  "Smarterchat__Agents__GenerateReplyResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__GenerateReplyResponse),
+  16,
+  smarterchat__agents__generate_reply_response__field_descriptors,
+  smarterchat__agents__generate_reply_response__field_indices_by_name,
+  1,  smarterchat__agents__generate_reply_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__generate_reply_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__get_agent_status_request__field_descriptors[2] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__get_agent_status_request__field_indices_by_name[] = {
+  1,   /* field[1] = agent_id */
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__agents__get_agent_status_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.GetAgentStatusRequest",
+  "GetAgentStatusRequest",
+  "Smarterchat__Agents__GetAgentStatusRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__GetAgentStatusRequest),
+  2,
+  smarterchat__agents__get_agent_status_request__field_descriptors,
+  smarterchat__agents__get_agent_status_request__field_indices_by_name,
+  1,  smarterchat__agents__get_agent_status_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__get_agent_status_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__get_agent_status_response__field_descriptors[5] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusResponse, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusResponse, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "published",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusResponse, published),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusResponse, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "auto_response_enabled",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentStatusResponse, auto_response_enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__get_agent_status_response__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  4,   /* field[4] = auto_response_enabled */
+  1,   /* field[1] = name */
+  2,   /* field[2] = published */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange smarterchat__agents__get_agent_status_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.GetAgentStatusResponse",
+  "GetAgentStatusResponse",
+  "Smarterchat__Agents__GetAgentStatusResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__GetAgentStatusResponse),
+  5,
+  smarterchat__agents__get_agent_status_response__field_descriptors,
+  smarterchat__agents__get_agent_status_response__field_indices_by_name,
+  1,  smarterchat__agents__get_agent_status_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__get_agent_status_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue smarterchat__agents__reply_outcome__enum_values_by_number[4] =
+{
+  { "REPLY_OUTCOME_UNSPECIFIED", "SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLY_OUTCOME_UNSPECIFIED", 0 },
+  { "REPLIED", "SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLIED", 1 },
+  { "NO_REPLY", "SMARTERCHAT__AGENTS__REPLY_OUTCOME__NO_REPLY", 2 },
+  { "FAILED", "SMARTERCHAT__AGENTS__REPLY_OUTCOME__FAILED", 3 },
+};
+static const ProtobufCIntRange smarterchat__agents__reply_outcome__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex smarterchat__agents__reply_outcome__enum_values_by_name[4] =
+{
+  { "FAILED", 3 },
+  { "NO_REPLY", 2 },
+  { "REPLIED", 1 },
+  { "REPLY_OUTCOME_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor smarterchat__agents__reply_outcome__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ReplyOutcome",
+  "ReplyOutcome",
+  "Smarterchat__Agents__ReplyOutcome",
+  "smarterchat.agents",
+  4,
+  smarterchat__agents__reply_outcome__enum_values_by_number,
+  4,
+  smarterchat__agents__reply_outcome__enum_values_by_name,
+  1,
+  smarterchat__agents__reply_outcome__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[4] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "GenerateReply", &smarterchat__agents__generate_reply_request__descriptor, &smarterchat__agents__generate_reply_response__descriptor },
+  { "GetAgentStatus", &smarterchat__agents__get_agent_status_request__descriptor, &smarterchat__agents__get_agent_status_response__descriptor },
 };
 const unsigned smarterchat__agents__agents__method_indices_by_name[] = {
+  2,        /* GenerateReply */
+  3,        /* GetAgentStatus */
   0,        /* Health */
   1         /* Metrics */
 };
@@ -23,7 +877,7 @@ const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor =
   "Agents",
   "Smarterchat__Agents__Agents",
   "smarterchat.agents",
-  2,
+  4,
   smarterchat__agents__agents__method_descriptors,
   smarterchat__agents__agents__method_indices_by_name
 };
@@ -42,6 +896,22 @@ void smarterchat__agents__agents__metrics(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__agents__agents__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__generate_reply(ProtobufCService *service,
+                                                 const Smarterchat__Agents__GenerateReplyRequest *input,
+                                                 Smarterchat__Agents__GenerateReplyResponse_Closure closure,
+                                                 void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__get_agent_status(ProtobufCService *service,
+                                                   const Smarterchat__Agents__GetAgentStatusRequest *input,
+                                                   Smarterchat__Agents__GetAgentStatusResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
                                         Smarterchat__Agents__Agents_ServiceDestroy destroy)

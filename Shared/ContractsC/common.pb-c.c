@@ -187,6 +187,141 @@ void   smarterchat__common__metrics_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__common__metrics_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__common__event__init
+                     (Smarterchat__Common__Event         *message)
+{
+  static const Smarterchat__Common__Event init_value = SMARTERCHAT__COMMON__EVENT__INIT;
+  *message = init_value;
+}
+size_t smarterchat__common__event__get_packed_size
+                     (const Smarterchat__Common__Event *message)
+{
+  assert(message->base.descriptor == &smarterchat__common__event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__common__event__pack
+                     (const Smarterchat__Common__Event *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__common__event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__common__event__pack_to_buffer
+                     (const Smarterchat__Common__Event *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__common__event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Common__Event *
+       smarterchat__common__event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Common__Event *)
+     protobuf_c_message_unpack (&smarterchat__common__event__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__common__event__free_unpacked
+                     (Smarterchat__Common__Event *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__common__event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__common__consume_events_request__init
+                     (Smarterchat__Common__ConsumeEventsRequest         *message)
+{
+  static const Smarterchat__Common__ConsumeEventsRequest init_value = SMARTERCHAT__COMMON__CONSUME_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__common__consume_events_request__get_packed_size
+                     (const Smarterchat__Common__ConsumeEventsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__common__consume_events_request__pack
+                     (const Smarterchat__Common__ConsumeEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__common__consume_events_request__pack_to_buffer
+                     (const Smarterchat__Common__ConsumeEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Common__ConsumeEventsRequest *
+       smarterchat__common__consume_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Common__ConsumeEventsRequest *)
+     protobuf_c_message_unpack (&smarterchat__common__consume_events_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__common__consume_events_request__free_unpacked
+                     (Smarterchat__Common__ConsumeEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__common__consume_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__common__consume_events_response__init
+                     (Smarterchat__Common__ConsumeEventsResponse         *message)
+{
+  static const Smarterchat__Common__ConsumeEventsResponse init_value = SMARTERCHAT__COMMON__CONSUME_EVENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__common__consume_events_response__get_packed_size
+                     (const Smarterchat__Common__ConsumeEventsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__common__consume_events_response__pack
+                     (const Smarterchat__Common__ConsumeEventsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__common__consume_events_response__pack_to_buffer
+                     (const Smarterchat__Common__ConsumeEventsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__common__consume_events_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Common__ConsumeEventsResponse *
+       smarterchat__common__consume_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Common__ConsumeEventsResponse *)
+     protobuf_c_message_unpack (&smarterchat__common__consume_events_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__common__consume_events_response__free_unpacked
+                     (Smarterchat__Common__ConsumeEventsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__common__consume_events_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define smarterchat__common__health_request__field_descriptors NULL
 #define smarterchat__common__health_request__field_indices_by_name NULL
 #define smarterchat__common__health_request__number_ranges NULL
@@ -388,6 +523,204 @@ const ProtobufCMessageDescriptor smarterchat__common__metrics_response__descript
   smarterchat__common__metrics_response__field_indices_by_name,
   1,  smarterchat__common__metrics_response__number_ranges,
   (ProtobufCMessageInit) smarterchat__common__metrics_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__common__event__field_descriptors[9] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aggregate_type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, aggregate_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aggregate_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, aggregate_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "occurred_at",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, occurred_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payload_json",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, payload_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sequence",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Common__Event, sequence),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__common__event__field_indices_by_name[] = {
+  4,   /* field[4] = aggregate_id */
+  3,   /* field[3] = aggregate_type */
+  0,   /* field[0] = id */
+  5,   /* field[5] = occurred_at */
+  2,   /* field[2] = organization_id */
+  6,   /* field[6] = payload_json */
+  8,   /* field[8] = sequence */
+  7,   /* field[7] = source */
+  1,   /* field[1] = type */
+};
+static const ProtobufCIntRange smarterchat__common__event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor smarterchat__common__event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.common.Event",
+  "Event",
+  "Smarterchat__Common__Event",
+  "smarterchat.common",
+  sizeof(Smarterchat__Common__Event),
+  9,
+  smarterchat__common__event__field_descriptors,
+  smarterchat__common__event__field_indices_by_name,
+  1,  smarterchat__common__event__number_ranges,
+  (ProtobufCMessageInit) smarterchat__common__event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__common__consume_events_request__field_descriptors[1] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Common__ConsumeEventsRequest, n_events),
+    offsetof(Smarterchat__Common__ConsumeEventsRequest, events),
+    &smarterchat__common__event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__common__consume_events_request__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+};
+static const ProtobufCIntRange smarterchat__common__consume_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__common__consume_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.common.ConsumeEventsRequest",
+  "ConsumeEventsRequest",
+  "Smarterchat__Common__ConsumeEventsRequest",
+  "smarterchat.common",
+  sizeof(Smarterchat__Common__ConsumeEventsRequest),
+  1,
+  smarterchat__common__consume_events_request__field_descriptors,
+  smarterchat__common__consume_events_request__field_indices_by_name,
+  1,  smarterchat__common__consume_events_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__common__consume_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__common__consume_events_response__field_descriptors NULL
+#define smarterchat__common__consume_events_response__field_indices_by_name NULL
+#define smarterchat__common__consume_events_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__common__consume_events_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.common.ConsumeEventsResponse",
+  "ConsumeEventsResponse",
+  "Smarterchat__Common__ConsumeEventsResponse",
+  "smarterchat.common",
+  sizeof(Smarterchat__Common__ConsumeEventsResponse),
+  0,
+  smarterchat__common__consume_events_response__field_descriptors,
+  smarterchat__common__consume_events_response__field_indices_by_name,
+  0,  smarterchat__common__consume_events_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__common__consume_events_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue smarterchat__common__serving_status__enum_values_by_number[3] =

@@ -10,13 +10,33 @@
 #include "identity.pb-c.h"
 #include "testing.pb-c.h"
 
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__conversation_turn(void) { return &smarterchat__agents__conversation_turn__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__generate_reply_request(void) { return &smarterchat__agents__generate_reply_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__generate_reply_response(void) { return &smarterchat__agents__generate_reply_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__get_agent_status_request(void) { return &smarterchat__agents__get_agent_status_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__get_agent_status_response(void) { return &smarterchat__agents__get_agent_status_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__consume_events_request(void) { return &smarterchat__common__consume_events_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__consume_events_response(void) { return &smarterchat__common__consume_events_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__event(void) { return &smarterchat__common__event__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_request(void) { return &smarterchat__common__health_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_response(void) { return &smarterchat__common__health_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_request(void) { return &smarterchat__common__metrics_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_response(void) { return &smarterchat__common__metrics_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__capture_lead_fields_request(void) { return &smarterchat__crm__capture_lead_fields_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__capture_lead_fields_response(void) { return &smarterchat__crm__capture_lead_fields_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__find_or_create_lead_request(void) { return &smarterchat__crm__find_or_create_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__find_or_create_lead_response(void) { return &smarterchat__crm__find_or_create_lead_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_request(void) { return &smarterchat__crm__get_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_response(void) { return &smarterchat__crm__get_lead_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__lead(void) { return &smarterchat__crm__lead__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__qualify_lead_request(void) { return &smarterchat__crm__qualify_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__qualify_lead_response(void) { return &smarterchat__crm__qualify_lead_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__record_interaction_request(void) { return &smarterchat__crm__record_interaction_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__record_interaction_response(void) { return &smarterchat__crm__record_interaction_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_request(void) { return &smarterchat__identity__accept_invitation_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_response(void) { return &smarterchat__identity__accept_invitation_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__api_key(void) { return &smarterchat__identity__api_key__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__assignable_user(void) { return &smarterchat__identity__assignable_user__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_request(void) { return &smarterchat__identity__change_password_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__change_password_response(void) { return &smarterchat__identity__change_password_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__client_info(void) { return &smarterchat__identity__client_info__descriptor; }
@@ -37,6 +57,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_request(void) { return &smarterchat__identity__list_api_keys_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_response(void) { return &smarterchat__identity__list_api_keys_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_assignable_users_request(void) { return &smarterchat__identity__list_assignable_users_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_assignable_users_response(void) { return &smarterchat__identity__list_assignable_users_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_request(void) { return &smarterchat__identity__list_organizations_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_response(void) { return &smarterchat__identity__list_organizations_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
@@ -90,13 +112,33 @@ const ProtobufCServiceDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCServiceDescriptor *smarterchat_contracts__smarterchat__testing__fixture(void) { return &smarterchat__testing__fixture__descriptor; }
 
 static const ProtobufCMessageDescriptor *const all_messages[] = {
+    &smarterchat__agents__conversation_turn__descriptor,
+    &smarterchat__agents__generate_reply_request__descriptor,
+    &smarterchat__agents__generate_reply_response__descriptor,
+    &smarterchat__agents__get_agent_status_request__descriptor,
+    &smarterchat__agents__get_agent_status_response__descriptor,
+    &smarterchat__common__consume_events_request__descriptor,
+    &smarterchat__common__consume_events_response__descriptor,
+    &smarterchat__common__event__descriptor,
     &smarterchat__common__health_request__descriptor,
     &smarterchat__common__health_response__descriptor,
     &smarterchat__common__metrics_request__descriptor,
     &smarterchat__common__metrics_response__descriptor,
+    &smarterchat__crm__capture_lead_fields_request__descriptor,
+    &smarterchat__crm__capture_lead_fields_response__descriptor,
+    &smarterchat__crm__find_or_create_lead_request__descriptor,
+    &smarterchat__crm__find_or_create_lead_response__descriptor,
+    &smarterchat__crm__get_lead_request__descriptor,
+    &smarterchat__crm__get_lead_response__descriptor,
+    &smarterchat__crm__lead__descriptor,
+    &smarterchat__crm__qualify_lead_request__descriptor,
+    &smarterchat__crm__qualify_lead_response__descriptor,
+    &smarterchat__crm__record_interaction_request__descriptor,
+    &smarterchat__crm__record_interaction_response__descriptor,
     &smarterchat__identity__accept_invitation_request__descriptor,
     &smarterchat__identity__accept_invitation_response__descriptor,
     &smarterchat__identity__api_key__descriptor,
+    &smarterchat__identity__assignable_user__descriptor,
     &smarterchat__identity__change_password_request__descriptor,
     &smarterchat__identity__change_password_response__descriptor,
     &smarterchat__identity__client_info__descriptor,
@@ -117,6 +159,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__invite_user_response__descriptor,
     &smarterchat__identity__list_api_keys_request__descriptor,
     &smarterchat__identity__list_api_keys_response__descriptor,
+    &smarterchat__identity__list_assignable_users_request__descriptor,
+    &smarterchat__identity__list_assignable_users_response__descriptor,
     &smarterchat__identity__list_organizations_request__descriptor,
     &smarterchat__identity__list_organizations_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,

@@ -7,14 +7,1606 @@
 #endif
 
 #include "crm.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[2] =
+void   smarterchat__crm__lead__init
+                     (Smarterchat__Crm__Lead         *message)
+{
+  static const Smarterchat__Crm__Lead init_value = SMARTERCHAT__CRM__LEAD__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__lead__get_packed_size
+                     (const Smarterchat__Crm__Lead *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__lead__pack
+                     (const Smarterchat__Crm__Lead *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__lead__pack_to_buffer
+                     (const Smarterchat__Crm__Lead *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__Lead *
+       smarterchat__crm__lead__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__Lead *)
+     protobuf_c_message_unpack (&smarterchat__crm__lead__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__lead__free_unpacked
+                     (Smarterchat__Crm__Lead *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__lead__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__find_or_create_lead_request__init
+                     (Smarterchat__Crm__FindOrCreateLeadRequest         *message)
+{
+  static const Smarterchat__Crm__FindOrCreateLeadRequest init_value = SMARTERCHAT__CRM__FIND_OR_CREATE_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__find_or_create_lead_request__get_packed_size
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__find_or_create_lead_request__pack
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__find_or_create_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__FindOrCreateLeadRequest *
+       smarterchat__crm__find_or_create_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__FindOrCreateLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__find_or_create_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__find_or_create_lead_request__free_unpacked
+                     (Smarterchat__Crm__FindOrCreateLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__find_or_create_lead_response__init
+                     (Smarterchat__Crm__FindOrCreateLeadResponse         *message)
+{
+  static const Smarterchat__Crm__FindOrCreateLeadResponse init_value = SMARTERCHAT__CRM__FIND_OR_CREATE_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__find_or_create_lead_response__get_packed_size
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__find_or_create_lead_response__pack
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__find_or_create_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__FindOrCreateLeadResponse *
+       smarterchat__crm__find_or_create_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__FindOrCreateLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__find_or_create_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__find_or_create_lead_response__free_unpacked
+                     (Smarterchat__Crm__FindOrCreateLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__find_or_create_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__record_interaction_request__init
+                     (Smarterchat__Crm__RecordInteractionRequest         *message)
+{
+  static const Smarterchat__Crm__RecordInteractionRequest init_value = SMARTERCHAT__CRM__RECORD_INTERACTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__record_interaction_request__get_packed_size
+                     (const Smarterchat__Crm__RecordInteractionRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__record_interaction_request__pack
+                     (const Smarterchat__Crm__RecordInteractionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__record_interaction_request__pack_to_buffer
+                     (const Smarterchat__Crm__RecordInteractionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__RecordInteractionRequest *
+       smarterchat__crm__record_interaction_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__RecordInteractionRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__record_interaction_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__record_interaction_request__free_unpacked
+                     (Smarterchat__Crm__RecordInteractionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__record_interaction_response__init
+                     (Smarterchat__Crm__RecordInteractionResponse         *message)
+{
+  static const Smarterchat__Crm__RecordInteractionResponse init_value = SMARTERCHAT__CRM__RECORD_INTERACTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__record_interaction_response__get_packed_size
+                     (const Smarterchat__Crm__RecordInteractionResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__record_interaction_response__pack
+                     (const Smarterchat__Crm__RecordInteractionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__record_interaction_response__pack_to_buffer
+                     (const Smarterchat__Crm__RecordInteractionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__RecordInteractionResponse *
+       smarterchat__crm__record_interaction_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__RecordInteractionResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__record_interaction_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__record_interaction_response__free_unpacked
+                     (Smarterchat__Crm__RecordInteractionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__record_interaction_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__capture_lead_fields_request__init
+                     (Smarterchat__Crm__CaptureLeadFieldsRequest         *message)
+{
+  static const Smarterchat__Crm__CaptureLeadFieldsRequest init_value = SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__capture_lead_fields_request__get_packed_size
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__capture_lead_fields_request__pack
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__capture_lead_fields_request__pack_to_buffer
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__CaptureLeadFieldsRequest *
+       smarterchat__crm__capture_lead_fields_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__CaptureLeadFieldsRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__capture_lead_fields_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__capture_lead_fields_request__free_unpacked
+                     (Smarterchat__Crm__CaptureLeadFieldsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__capture_lead_fields_response__init
+                     (Smarterchat__Crm__CaptureLeadFieldsResponse         *message)
+{
+  static const Smarterchat__Crm__CaptureLeadFieldsResponse init_value = SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__capture_lead_fields_response__get_packed_size
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__capture_lead_fields_response__pack
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__capture_lead_fields_response__pack_to_buffer
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__CaptureLeadFieldsResponse *
+       smarterchat__crm__capture_lead_fields_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__CaptureLeadFieldsResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__capture_lead_fields_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__capture_lead_fields_response__free_unpacked
+                     (Smarterchat__Crm__CaptureLeadFieldsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__capture_lead_fields_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__qualify_lead_request__init
+                     (Smarterchat__Crm__QualifyLeadRequest         *message)
+{
+  static const Smarterchat__Crm__QualifyLeadRequest init_value = SMARTERCHAT__CRM__QUALIFY_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__qualify_lead_request__get_packed_size
+                     (const Smarterchat__Crm__QualifyLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__qualify_lead_request__pack
+                     (const Smarterchat__Crm__QualifyLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__qualify_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__QualifyLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__QualifyLeadRequest *
+       smarterchat__crm__qualify_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__QualifyLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__qualify_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__qualify_lead_request__free_unpacked
+                     (Smarterchat__Crm__QualifyLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__qualify_lead_response__init
+                     (Smarterchat__Crm__QualifyLeadResponse         *message)
+{
+  static const Smarterchat__Crm__QualifyLeadResponse init_value = SMARTERCHAT__CRM__QUALIFY_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__qualify_lead_response__get_packed_size
+                     (const Smarterchat__Crm__QualifyLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__qualify_lead_response__pack
+                     (const Smarterchat__Crm__QualifyLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__qualify_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__QualifyLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__QualifyLeadResponse *
+       smarterchat__crm__qualify_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__QualifyLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__qualify_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__qualify_lead_response__free_unpacked
+                     (Smarterchat__Crm__QualifyLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__qualify_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_lead_request__init
+                     (Smarterchat__Crm__GetLeadRequest         *message)
+{
+  static const Smarterchat__Crm__GetLeadRequest init_value = SMARTERCHAT__CRM__GET_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_lead_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_lead_request__pack
+                     (const Smarterchat__Crm__GetLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadRequest *
+       smarterchat__crm__get_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_lead_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_lead_response__init
+                     (Smarterchat__Crm__GetLeadResponse         *message)
+{
+  static const Smarterchat__Crm__GetLeadResponse init_value = SMARTERCHAT__CRM__GET_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_lead_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_lead_response__pack
+                     (const Smarterchat__Crm__GetLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadResponse *
+       smarterchat__crm__get_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_lead_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor smarterchat__crm__lead__field_descriptors[27] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to_user_id",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, assigned_to_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_at",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, assigned_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "company",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, company),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "position",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, position),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "interest",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, interest),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "custom_fields_json",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, custom_fields_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    18,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__Lead, n_tags),
+    offsetof(Smarterchat__Crm__Lead, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "segment",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, segment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_interactions",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, total_interactions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_interaction_at",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, last_interaction_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversion_probability",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, conversion_probability),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "converted_at",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, converted_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lost_at",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, lost_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, updated_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "platform_user_id",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__Lead, platform_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__lead__field_indices_by_name[] = {
+  11,   /* field[11] = assigned_at */
+  10,   /* field[10] = assigned_to_user_id */
+  9,   /* field[9] = channel_id */
+  12,   /* field[12] = company */
+  21,   /* field[21] = conversion_probability */
+  22,   /* field[22] = converted_at */
+  24,   /* field[24] = created_at */
+  16,   /* field[16] = custom_fields_json */
+  3,   /* field[3] = email */
+  0,   /* field[0] = id */
+  14,   /* field[14] = interest */
+  20,   /* field[20] = last_interaction_at */
+  23,   /* field[23] = lost_at */
+  2,   /* field[2] = name */
+  15,   /* field[15] = notes */
+  1,   /* field[1] = organization_id */
+  4,   /* field[4] = phone */
+  26,   /* field[26] = platform_user_id */
+  13,   /* field[13] = position */
+  7,   /* field[7] = score */
+  18,   /* field[18] = segment */
+  8,   /* field[8] = source */
+  5,   /* field[5] = status */
+  17,   /* field[17] = tags */
+  6,   /* field[6] = temperature */
+  19,   /* field[19] = total_interactions */
+  25,   /* field[25] = updated_at */
+};
+static const ProtobufCIntRange smarterchat__crm__lead__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 27 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__lead__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.Lead",
+  "Lead",
+  "Smarterchat__Crm__Lead",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__Lead),
+  27,
+  smarterchat__crm__lead__field_descriptors,
+  smarterchat__crm__lead__field_indices_by_name,
+  1,  smarterchat__crm__lead__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__lead__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__find_or_create_lead_request__field_descriptors[8] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "platform_user_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, platform_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__find_or_create_lead_request__field_indices_by_name[] = {
+  2,   /* field[2] = channel_id */
+  7,   /* field[7] = conversation_id */
+  6,   /* field[6] = email */
+  5,   /* field[5] = name */
+  0,   /* field[0] = organization_id */
+  3,   /* field[3] = phone */
+  4,   /* field[4] = platform_user_id */
+  1,   /* field[1] = source */
+};
+static const ProtobufCIntRange smarterchat__crm__find_or_create_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.FindOrCreateLeadRequest",
+  "FindOrCreateLeadRequest",
+  "Smarterchat__Crm__FindOrCreateLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__FindOrCreateLeadRequest),
+  8,
+  smarterchat__crm__find_or_create_lead_request__field_descriptors,
+  smarterchat__crm__find_or_create_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__find_or_create_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__find_or_create_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__find_or_create_lead_response__field_descriptors[2] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__FindOrCreateLeadResponse, created),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__find_or_create_lead_response__field_indices_by_name[] = {
+  1,   /* field[1] = created */
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__find_or_create_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.FindOrCreateLeadResponse",
+  "FindOrCreateLeadResponse",
+  "Smarterchat__Crm__FindOrCreateLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__FindOrCreateLeadResponse),
+  2,
+  smarterchat__crm__find_or_create_lead_response__field_descriptors,
+  smarterchat__crm__find_or_create_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__find_or_create_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__find_or_create_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__record_interaction_request__field_descriptors[4] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__RecordInteractionRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__RecordInteractionRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__RecordInteractionRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "occurred_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__RecordInteractionRequest, occurred_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__record_interaction_request__field_indices_by_name[] = {
+  2,   /* field[2] = conversation_id */
+  1,   /* field[1] = lead_id */
+  3,   /* field[3] = occurred_at */
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__crm__record_interaction_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__record_interaction_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.RecordInteractionRequest",
+  "RecordInteractionRequest",
+  "Smarterchat__Crm__RecordInteractionRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__RecordInteractionRequest),
+  4,
+  smarterchat__crm__record_interaction_request__field_descriptors,
+  smarterchat__crm__record_interaction_request__field_indices_by_name,
+  1,  smarterchat__crm__record_interaction_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__record_interaction_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__crm__record_interaction_response__field_descriptors NULL
+#define smarterchat__crm__record_interaction_response__field_indices_by_name NULL
+#define smarterchat__crm__record_interaction_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__crm__record_interaction_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.RecordInteractionResponse",
+  "RecordInteractionResponse",
+  "Smarterchat__Crm__RecordInteractionResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__RecordInteractionResponse),
+  0,
+  smarterchat__crm__record_interaction_response__field_descriptors,
+  smarterchat__crm__record_interaction_response__field_indices_by_name,
+  0,  smarterchat__crm__record_interaction_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__record_interaction_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__capture_lead_fields_request__field_descriptors[10] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _name_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _email_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _phone_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "company",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _company_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, company),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "position",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _position_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, position),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "interest",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, _interest_case),
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, interest),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__capture_lead_fields_request__field_indices_by_name[] = {
+  9,   /* field[9] = actor */
+  5,   /* field[5] = company */
+  8,   /* field[8] = conversation_id */
+  3,   /* field[3] = email */
+  7,   /* field[7] = interest */
+  1,   /* field[1] = lead_id */
+  2,   /* field[2] = name */
+  0,   /* field[0] = organization_id */
+  4,   /* field[4] = phone */
+  6,   /* field[6] = position */
+};
+static const ProtobufCIntRange smarterchat__crm__capture_lead_fields_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__capture_lead_fields_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.CaptureLeadFieldsRequest",
+  "CaptureLeadFieldsRequest",
+  "Smarterchat__Crm__CaptureLeadFieldsRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__CaptureLeadFieldsRequest),
+  10,
+  smarterchat__crm__capture_lead_fields_request__field_descriptors,
+  smarterchat__crm__capture_lead_fields_request__field_indices_by_name,
+  1,  smarterchat__crm__capture_lead_fields_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__capture_lead_fields_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__capture_lead_fields_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CaptureLeadFieldsResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__capture_lead_fields_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__capture_lead_fields_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__capture_lead_fields_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.CaptureLeadFieldsResponse",
+  "CaptureLeadFieldsResponse",
+  "Smarterchat__Crm__CaptureLeadFieldsResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__CaptureLeadFieldsResponse),
+  1,
+  smarterchat__crm__capture_lead_fields_response__field_descriptors,
+  smarterchat__crm__capture_lead_fields_response__field_indices_by_name,
+  1,  smarterchat__crm__capture_lead_fields_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__capture_lead_fields_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__qualify_lead_request__field_descriptors[7] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__qualify_lead_request__field_indices_by_name[] = {
+  6,   /* field[6] = actor */
+  5,   /* field[5] = conversation_id */
+  1,   /* field[1] = lead_id */
+  0,   /* field[0] = organization_id */
+  4,   /* field[4] = reason */
+  3,   /* field[3] = score */
+  2,   /* field[2] = temperature */
+};
+static const ProtobufCIntRange smarterchat__crm__qualify_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.QualifyLeadRequest",
+  "QualifyLeadRequest",
+  "Smarterchat__Crm__QualifyLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__QualifyLeadRequest),
+  7,
+  smarterchat__crm__qualify_lead_request__field_descriptors,
+  smarterchat__crm__qualify_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__qualify_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__qualify_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__qualify_lead_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__QualifyLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__qualify_lead_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__qualify_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.QualifyLeadResponse",
+  "QualifyLeadResponse",
+  "Smarterchat__Crm__QualifyLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__QualifyLeadResponse),
+  1,
+  smarterchat__crm__qualify_lead_response__field_descriptors,
+  smarterchat__crm__qualify_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__qualify_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__qualify_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_lead_request__field_descriptors[2] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_lead_request__field_indices_by_name[] = {
+  1,   /* field[1] = lead_id */
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__crm__get_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadRequest",
+  "GetLeadRequest",
+  "Smarterchat__Crm__GetLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadRequest),
+  2,
+  smarterchat__crm__get_lead_request__field_descriptors,
+  smarterchat__crm__get_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__get_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_lead_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_lead_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__get_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadResponse",
+  "GetLeadResponse",
+  "Smarterchat__Crm__GetLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadResponse),
+  1,
+  smarterchat__crm__get_lead_response__field_descriptors,
+  smarterchat__crm__get_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__get_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[7] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "FindOrCreateLead", &smarterchat__crm__find_or_create_lead_request__descriptor, &smarterchat__crm__find_or_create_lead_response__descriptor },
+  { "RecordInteraction", &smarterchat__crm__record_interaction_request__descriptor, &smarterchat__crm__record_interaction_response__descriptor },
+  { "CaptureLeadFields", &smarterchat__crm__capture_lead_fields_request__descriptor, &smarterchat__crm__capture_lead_fields_response__descriptor },
+  { "QualifyLead", &smarterchat__crm__qualify_lead_request__descriptor, &smarterchat__crm__qualify_lead_response__descriptor },
+  { "GetLead", &smarterchat__crm__get_lead_request__descriptor, &smarterchat__crm__get_lead_response__descriptor },
 };
 const unsigned smarterchat__crm__crm__method_indices_by_name[] = {
+  4,        /* CaptureLeadFields */
+  2,        /* FindOrCreateLead */
+  6,        /* GetLead */
   0,        /* Health */
-  1         /* Metrics */
+  1,        /* Metrics */
+  5,        /* QualifyLead */
+  3         /* RecordInteraction */
 };
 const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
 {
@@ -23,7 +1615,7 @@ const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
   "Crm",
   "Smarterchat__Crm__Crm",
   "smarterchat.crm",
-  2,
+  7,
   smarterchat__crm__crm__method_descriptors,
   smarterchat__crm__crm__method_indices_by_name
 };
@@ -42,6 +1634,46 @@ void smarterchat__crm__crm__metrics(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__find_or_create_lead(ProtobufCService *service,
+                                                const Smarterchat__Crm__FindOrCreateLeadRequest *input,
+                                                Smarterchat__Crm__FindOrCreateLeadResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__record_interaction(ProtobufCService *service,
+                                               const Smarterchat__Crm__RecordInteractionRequest *input,
+                                               Smarterchat__Crm__RecordInteractionResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__capture_lead_fields(ProtobufCService *service,
+                                                const Smarterchat__Crm__CaptureLeadFieldsRequest *input,
+                                                Smarterchat__Crm__CaptureLeadFieldsResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__qualify_lead(ProtobufCService *service,
+                                         const Smarterchat__Crm__QualifyLeadRequest *input,
+                                         Smarterchat__Crm__QualifyLeadResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__get_lead(ProtobufCService *service,
+                                     const Smarterchat__Crm__GetLeadRequest *input,
+                                     Smarterchat__Crm__GetLeadResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
                                   Smarterchat__Crm__Crm_ServiceDestroy destroy)

@@ -1762,6 +1762,141 @@ void   smarterchat__identity__get_plan_limits_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__get_plan_limits_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__list_assignable_users_request__init
+                     (Smarterchat__Identity__ListAssignableUsersRequest         *message)
+{
+  static const Smarterchat__Identity__ListAssignableUsersRequest init_value = SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_assignable_users_request__get_packed_size
+                     (const Smarterchat__Identity__ListAssignableUsersRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_assignable_users_request__pack
+                     (const Smarterchat__Identity__ListAssignableUsersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_assignable_users_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListAssignableUsersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListAssignableUsersRequest *
+       smarterchat__identity__list_assignable_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListAssignableUsersRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_assignable_users_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_assignable_users_request__free_unpacked
+                     (Smarterchat__Identity__ListAssignableUsersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__assignable_user__init
+                     (Smarterchat__Identity__AssignableUser         *message)
+{
+  static const Smarterchat__Identity__AssignableUser init_value = SMARTERCHAT__IDENTITY__ASSIGNABLE_USER__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__assignable_user__get_packed_size
+                     (const Smarterchat__Identity__AssignableUser *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__assignable_user__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__assignable_user__pack
+                     (const Smarterchat__Identity__AssignableUser *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__assignable_user__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__assignable_user__pack_to_buffer
+                     (const Smarterchat__Identity__AssignableUser *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__assignable_user__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__AssignableUser *
+       smarterchat__identity__assignable_user__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__AssignableUser *)
+     protobuf_c_message_unpack (&smarterchat__identity__assignable_user__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__assignable_user__free_unpacked
+                     (Smarterchat__Identity__AssignableUser *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__assignable_user__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_assignable_users_response__init
+                     (Smarterchat__Identity__ListAssignableUsersResponse         *message)
+{
+  static const Smarterchat__Identity__ListAssignableUsersResponse init_value = SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_assignable_users_response__get_packed_size
+                     (const Smarterchat__Identity__ListAssignableUsersResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_assignable_users_response__pack
+                     (const Smarterchat__Identity__ListAssignableUsersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_assignable_users_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListAssignableUsersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListAssignableUsersResponse *
+       smarterchat__identity__list_assignable_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListAssignableUsersResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_assignable_users_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_assignable_users_response__free_unpacked
+                     (Smarterchat__Identity__ListAssignableUsersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__identity__list_organizations_request__init
                      (Smarterchat__Identity__ListOrganizationsRequest         *message)
 {
@@ -4760,6 +4895,159 @@ const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response
   (ProtobufCMessageInit) smarterchat__identity__get_plan_limits_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor smarterchat__identity__list_assignable_users_request__field_descriptors[1] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ListAssignableUsersRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_assignable_users_request__field_indices_by_name[] = {
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__identity__list_assignable_users_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListAssignableUsersRequest",
+  "ListAssignableUsersRequest",
+  "Smarterchat__Identity__ListAssignableUsersRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListAssignableUsersRequest),
+  1,
+  smarterchat__identity__list_assignable_users_request__field_descriptors,
+  smarterchat__identity__list_assignable_users_request__field_indices_by_name,
+  1,  smarterchat__identity__list_assignable_users_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_assignable_users_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__assignable_user__field_descriptors[3] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AssignableUser, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "full_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AssignableUser, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "role",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__AssignableUser, role),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__assignable_user__field_indices_by_name[] = {
+  1,   /* field[1] = full_name */
+  0,   /* field[0] = id */
+  2,   /* field[2] = role */
+};
+static const ProtobufCIntRange smarterchat__identity__assignable_user__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__assignable_user__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.AssignableUser",
+  "AssignableUser",
+  "Smarterchat__Identity__AssignableUser",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__AssignableUser),
+  3,
+  smarterchat__identity__assignable_user__field_descriptors,
+  smarterchat__identity__assignable_user__field_indices_by_name,
+  1,  smarterchat__identity__assignable_user__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__assignable_user__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_assignable_users_response__field_descriptors[2] =
+{
+  {
+    "users",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListAssignableUsersResponse, n_users),
+    offsetof(Smarterchat__Identity__ListAssignableUsersResponse, users),
+    &smarterchat__identity__assignable_user__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ListAssignableUsersResponse, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_assignable_users_response__field_indices_by_name[] = {
+  1,   /* field[1] = time_zone */
+  0,   /* field[0] = users */
+};
+static const ProtobufCIntRange smarterchat__identity__list_assignable_users_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListAssignableUsersResponse",
+  "ListAssignableUsersResponse",
+  "Smarterchat__Identity__ListAssignableUsersResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListAssignableUsersResponse),
+  2,
+  smarterchat__identity__list_assignable_users_response__field_descriptors,
+  smarterchat__identity__list_assignable_users_response__field_indices_by_name,
+  1,  smarterchat__identity__list_assignable_users_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_assignable_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 #define smarterchat__identity__list_organizations_request__field_descriptors NULL
 #define smarterchat__identity__list_organizations_request__field_indices_by_name NULL
 #define smarterchat__identity__list_organizations_request__number_ranges NULL
@@ -5535,7 +5823,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_sett
   (ProtobufCMessageInit) smarterchat__identity__update_organization_settings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[27] =
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[28] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -5556,6 +5844,7 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "UpdateUser", &smarterchat__identity__update_user_request__descriptor, &smarterchat__identity__update_user_response__descriptor },
   { "DeleteUser", &smarterchat__identity__delete_user_request__descriptor, &smarterchat__identity__delete_user_response__descriptor },
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
+  { "ListAssignableUsers", &smarterchat__identity__list_assignable_users_request__descriptor, &smarterchat__identity__list_assignable_users_response__descriptor },
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
   { "UpdateOrganization", &smarterchat__identity__update_organization_request__descriptor, &smarterchat__identity__update_organization_response__descriptor },
   { "UpdateMe", &smarterchat__identity__update_me_request__descriptor, &smarterchat__identity__update_me_response__descriptor },
@@ -5568,29 +5857,30 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
-  22,        /* CreateApiKey */
+  23,        /* CreateApiKey */
   17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
-  25,        /* GetOrganizationSettings */
+  26,        /* GetOrganizationSettings */
   18,        /* GetPlanLimits */
   0,        /* Health */
   11,        /* InviteUser */
-  23,        /* ListApiKeys */
-  19,        /* ListOrganizations */
+  24,        /* ListApiKeys */
+  19,        /* ListAssignableUsers */
+  20,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
-  24,        /* RevokeApiKey */
+  25,        /* RevokeApiKey */
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
-  21,        /* UpdateMe */
-  20,        /* UpdateOrganization */
-  26,        /* UpdateOrganizationSettings */
+  22,        /* UpdateMe */
+  21,        /* UpdateOrganization */
+  27,        /* UpdateOrganizationSettings */
   16,        /* UpdateUser */
   5         /* ValidateToken */
 };
@@ -5601,7 +5891,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  27,
+  28,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -5757,13 +6047,21 @@ void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void smarterchat__identity__identity__list_assignable_users(ProtobufCService *service,
+                                                            const Smarterchat__Identity__ListAssignableUsersRequest *input,
+                                                            Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
                                                          Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
                                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization(ProtobufCService *service,
                                                           const Smarterchat__Identity__UpdateOrganizationRequest *input,
@@ -5771,7 +6069,7 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 const Smarterchat__Identity__UpdateMeRequest *input,
@@ -5779,7 +6077,7 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__CreateApiKeyRequest *input,
@@ -5787,7 +6085,7 @@ void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     const Smarterchat__Identity__ListApiKeysRequest *input,
@@ -5795,7 +6093,7 @@ void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__RevokeApiKeyRequest *input,
@@ -5803,7 +6101,7 @@ void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
                                                                 const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
@@ -5811,7 +6109,7 @@ void smarterchat__identity__identity__get_organization_settings(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
                                                                    const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
@@ -5819,7 +6117,7 @@ void smarterchat__identity__identity__update_organization_settings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -9,6 +9,719 @@ import Foundation
 public enum Agents {}
 
 extension Agents {
+    /// The `smarterchat.agents.ReplyOutcome` enum.
+    ///
+    /// A value this build does not know (sent by a newer peer) is kept as `unrecognized`.
+    public enum ReplyOutcome: RawRepresentable, CaseIterable, Sendable, Hashable, Codable {
+        /// `REPLY_OUTCOME_UNSPECIFIED` (0).
+        case unspecified
+        /// `content` is the reply to send.
+        case replied
+        /// The agent does not answer (unpublished, inactive, auto-response off); nothing to send.
+        case noReply
+        /// The provider failed; `handoff` is set with the reason.
+        case failed
+        /// A value this build does not know.
+        case unrecognized(Int32)
+
+        /// The declared values, in declaration order.
+        public static var allCases: [Self] { [.unspecified, .replied, .noReply, .failed] }
+
+        /// The value for a wire number; unknown numbers become `unrecognized`.
+        public init(rawValue: Int32) {
+            switch rawValue {
+                case 0: self = .unspecified
+                case 1: self = .replied
+                case 2: self = .noReply
+                case 3: self = .failed
+                default: self = .unrecognized(rawValue)
+            }
+        }
+
+        /// The wire number.
+        public var rawValue: Int32 {
+            switch self {
+                case .unspecified: return 0
+                case .replied: return 1
+                case .noReply: return 2
+                case .failed: return 3
+                case .unrecognized(let value): return value
+            }
+        }
+
+        /// The name declared in the `.proto` file, `nil` for an unrecognized value.
+        public var protoName: String? {
+            switch self {
+                case .unspecified: return "REPLY_OUTCOME_UNSPECIFIED"
+                case .replied: return "REPLIED"
+                case .noReply: return "NO_REPLY"
+                case .failed: return "FAILED"
+                case .unrecognized: return nil
+            }
+        }
+
+        /// Decodes the declared name or the wire number.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Int32.self) {
+                self.init(rawValue: number)
+                return
+            }
+            let name = try container.decode(String.self)
+            guard let value = Self.allCases.first(where: { $0.protoName == name }) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown ReplyOutcome value")
+            }
+            self = value
+        }
+
+        /// Encodes the declared name, or the wire number when unrecognized.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            if let name = protoName {
+                try container.encode(name)
+            }
+            else {
+                try container.encode(rawValue)
+            }
+        }
+    }
+}
+
+extension Agents {
+    /// One message of the conversation as the agent sees it.
+    public struct ConversationTurn: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ConversationTurn" }
+
+        /// contact, ai, operator, system.
+        public var senderType: String = ""
+        /// The `content` field (2).
+        public var content: String = ""
+        /// text, image, audio, video, document, location, interactive, unsupported.
+        public var messageType: String = ""
+        /// RFC 3339.
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            senderType: String = "",
+            content: String = "",
+            messageType: String = "",
+            createdAt: String = ""
+        ) {
+            self.senderType = senderType
+            self.content = content
+            self.messageType = messageType
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension Agents.ConversationTurn {
+    private enum CodingKeys: String, CodingKey {
+        case senderType = "sender_type"
+        case content = "content"
+        case messageType = "message_type"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .senderType) { self.senderType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .messageType) { self.messageType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.senderType, forKey: .senderType)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encode(self.messageType, forKey: .messageType)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension Agents.ConversationTurn: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ConversationTurn
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__conversation_turn()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.senderType = ProtoRead.string(c.pointee.sender_type)
+        self.content = ProtoRead.string(c.pointee.content)
+        self.messageType = ProtoRead.string(c.pointee.message_type)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.sender_type = arena.cString(self.senderType)
+        c.pointee.content = arena.cString(self.content)
+        c.pointee.message_type = arena.cString(self.messageType)
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.GenerateReplyRequest` message.
+    public struct GenerateReplyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.GenerateReplyRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `agent_id` field (2).
+        public var agentId: String = ""
+        /// The `conversation_id` field (3).
+        public var conversationId: String = ""
+        /// The `lead_id` field (4).
+        public var leadId: String = ""
+        /// whatsapp, instagram, telegram, webchat.
+        public var channelType: String = ""
+        /// The `contact_name` field (6).
+        public var contactName: String = ""
+        /// The conversation so far, newest first (the runtime keeps what fits its token budget).
+        public var history: [Agents.ConversationTurn] = []
+        /// How many AI replies the conversation already has.
+        public var aiTurns: Int32 = 0
+        /// The organization's IANA time zone, e.g. "America/Sao_Paulo" (prompt variables, hours).
+        public var timeZone: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            agentId: String = "",
+            conversationId: String = "",
+            leadId: String = "",
+            channelType: String = "",
+            contactName: String = "",
+            history: [Agents.ConversationTurn] = [],
+            aiTurns: Int32 = 0,
+            timeZone: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.agentId = agentId
+            self.conversationId = conversationId
+            self.leadId = leadId
+            self.channelType = channelType
+            self.contactName = contactName
+            self.history = history
+            self.aiTurns = aiTurns
+            self.timeZone = timeZone
+        }
+    }
+}
+
+extension Agents.GenerateReplyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case agentId = "agent_id"
+        case conversationId = "conversation_id"
+        case leadId = "lead_id"
+        case channelType = "channel_type"
+        case contactName = "contact_name"
+        case history = "history"
+        case aiTurns = "ai_turns"
+        case timeZone = "time_zone"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelType) { self.channelType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contactName) { self.contactName = v }
+        if let v = try keys.decodeIfPresent([Agents.ConversationTurn].self, forKey: .history) { self.history = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .aiTurns) { self.aiTurns = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .timeZone) { self.timeZone = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.channelType, forKey: .channelType)
+        try keys.encode(self.contactName, forKey: .contactName)
+        try keys.encode(self.history, forKey: .history)
+        try keys.encode(self.aiTurns, forKey: .aiTurns)
+        try keys.encode(self.timeZone, forKey: .timeZone)
+    }
+}
+
+extension Agents.GenerateReplyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__GenerateReplyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__generate_reply_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.channelType = ProtoRead.string(c.pointee.channel_type)
+        self.contactName = ProtoRead.string(c.pointee.contact_name)
+        self.history = ProtoRead.array(c.pointee.history, count: c.pointee.n_history) { ProtoRead.message($0, as: Agents.ConversationTurn.self) }
+        self.aiTurns = c.pointee.ai_turns
+        self.timeZone = ProtoRead.string(c.pointee.time_zone)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.channel_type = arena.cString(self.channelType)
+        c.pointee.contact_name = arena.cString(self.contactName)
+        if !self.history.isEmpty {
+            c.pointee.n_history = self.history.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__ConversationTurn>?.self, count: self.history.count)
+            for (i, v) in self.history.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.history = p
+        }
+        c.pointee.ai_turns = self.aiTurns
+        c.pointee.time_zone = arena.cString(self.timeZone)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.GenerateReplyResponse` message.
+    public struct GenerateReplyResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.GenerateReplyResponse" }
+
+        /// The `outcome` field (1).
+        public var outcome: Agents.ReplyOutcome = .unspecified
+        /// The `content` field (2).
+        public var content: String = ""
+        /// The `model` field (3).
+        public var model: String = ""
+        /// The `prompt_tokens` field (4).
+        public var promptTokens: Int32 = 0
+        /// The `completion_tokens` field (5).
+        public var completionTokens: Int32 = 0
+        /// The `processing_time_ms` field (6).
+        public var processingTimeMs: Int32 = 0
+        /// 0..1; empty intent when none was detected.
+        public var confidence: Double = 0
+        /// The `intent` field (8).
+        public var intent: String = ""
+        /// JSON object of extracted entities.
+        public var entitiesJson: String = ""
+        /// Answered by the built-in offline responder (no provider key).
+        public var offline: Bool = false
+        /// Hand the conversation to a human.
+        public var handoff: Bool = false
+        /// The `handoff_reason` field (12).
+        public var handoffReason: String = ""
+        /// Close the conversation after sending the reply.
+        public var closeConversation: Bool = false
+        /// Tool calls, decisions and script effects, as a JSON object for the message's metadata.
+        public var metadataJson: String = ""
+        /// Tags to add to the conversation (intent handlers).
+        public var tags: [String] = []
+        /// Why there is no reply (NO_REPLY) or what failed (FAILED).
+        public var detail: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            outcome: Agents.ReplyOutcome = .unspecified,
+            content: String = "",
+            model: String = "",
+            promptTokens: Int32 = 0,
+            completionTokens: Int32 = 0,
+            processingTimeMs: Int32 = 0,
+            confidence: Double = 0,
+            intent: String = "",
+            entitiesJson: String = "",
+            offline: Bool = false,
+            handoff: Bool = false,
+            handoffReason: String = "",
+            closeConversation: Bool = false,
+            metadataJson: String = "",
+            tags: [String] = [],
+            detail: String = ""
+        ) {
+            self.outcome = outcome
+            self.content = content
+            self.model = model
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+            self.processingTimeMs = processingTimeMs
+            self.confidence = confidence
+            self.intent = intent
+            self.entitiesJson = entitiesJson
+            self.offline = offline
+            self.handoff = handoff
+            self.handoffReason = handoffReason
+            self.closeConversation = closeConversation
+            self.metadataJson = metadataJson
+            self.tags = tags
+            self.detail = detail
+        }
+    }
+}
+
+extension Agents.GenerateReplyResponse {
+    private enum CodingKeys: String, CodingKey {
+        case outcome = "outcome"
+        case content = "content"
+        case model = "model"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case processingTimeMs = "processing_time_ms"
+        case confidence = "confidence"
+        case intent = "intent"
+        case entitiesJson = "entities_json"
+        case offline = "offline"
+        case handoff = "handoff"
+        case handoffReason = "handoff_reason"
+        case closeConversation = "close_conversation"
+        case metadataJson = "metadata_json"
+        case tags = "tags"
+        case detail = "detail"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Agents.ReplyOutcome.self, forKey: .outcome) { self.outcome = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .model) { self.model = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .promptTokens) { self.promptTokens = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .completionTokens) { self.completionTokens = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .processingTimeMs) { self.processingTimeMs = v }
+        if let v = try keys.decodeIfPresent(Double.self, forKey: .confidence) { self.confidence = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .intent) { self.intent = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .entitiesJson) { self.entitiesJson = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .offline) { self.offline = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .handoff) { self.handoff = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .handoffReason) { self.handoffReason = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .closeConversation) { self.closeConversation = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .metadataJson) { self.metadataJson = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .detail) { self.detail = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.outcome, forKey: .outcome)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encode(self.model, forKey: .model)
+        try keys.encode(self.promptTokens, forKey: .promptTokens)
+        try keys.encode(self.completionTokens, forKey: .completionTokens)
+        try keys.encode(self.processingTimeMs, forKey: .processingTimeMs)
+        try keys.encode(self.confidence, forKey: .confidence)
+        try keys.encode(self.intent, forKey: .intent)
+        try keys.encode(self.entitiesJson, forKey: .entitiesJson)
+        try keys.encode(self.offline, forKey: .offline)
+        try keys.encode(self.handoff, forKey: .handoff)
+        try keys.encode(self.handoffReason, forKey: .handoffReason)
+        try keys.encode(self.closeConversation, forKey: .closeConversation)
+        try keys.encode(self.metadataJson, forKey: .metadataJson)
+        try keys.encode(self.tags, forKey: .tags)
+        try keys.encode(self.detail, forKey: .detail)
+    }
+}
+
+extension Agents.GenerateReplyResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__GenerateReplyResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__generate_reply_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.outcome = Agents.ReplyOutcome(rawValue: Int32(truncatingIfNeeded: c.pointee.outcome.rawValue))
+        self.content = ProtoRead.string(c.pointee.content)
+        self.model = ProtoRead.string(c.pointee.model)
+        self.promptTokens = c.pointee.prompt_tokens
+        self.completionTokens = c.pointee.completion_tokens
+        self.processingTimeMs = c.pointee.processing_time_ms
+        self.confidence = c.pointee.confidence
+        self.intent = ProtoRead.string(c.pointee.intent)
+        self.entitiesJson = ProtoRead.string(c.pointee.entities_json)
+        self.offline = (c.pointee.offline != 0)
+        self.handoff = (c.pointee.handoff != 0)
+        self.handoffReason = ProtoRead.string(c.pointee.handoff_reason)
+        self.closeConversation = (c.pointee.close_conversation != 0)
+        self.metadataJson = ProtoRead.string(c.pointee.metadata_json)
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+        self.detail = ProtoRead.string(c.pointee.detail)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.outcome = Smarterchat__Agents__ReplyOutcome(rawValue: .init(truncatingIfNeeded: self.outcome.rawValue))
+        c.pointee.content = arena.cString(self.content)
+        c.pointee.model = arena.cString(self.model)
+        c.pointee.prompt_tokens = self.promptTokens
+        c.pointee.completion_tokens = self.completionTokens
+        c.pointee.processing_time_ms = self.processingTimeMs
+        c.pointee.confidence = self.confidence
+        c.pointee.intent = arena.cString(self.intent)
+        c.pointee.entities_json = arena.cString(self.entitiesJson)
+        c.pointee.offline = (self.offline ? 1 : 0)
+        c.pointee.handoff = (self.handoff ? 1 : 0)
+        c.pointee.handoff_reason = arena.cString(self.handoffReason)
+        c.pointee.close_conversation = (self.closeConversation ? 1 : 0)
+        c.pointee.metadata_json = arena.cString(self.metadataJson)
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+        c.pointee.detail = arena.cString(self.detail)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.GetAgentStatusRequest` message.
+    public struct GetAgentStatusRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.GetAgentStatusRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `agent_id` field (2).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            agentId: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.GetAgentStatusRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.GetAgentStatusRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__GetAgentStatusRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__get_agent_status_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.GetAgentStatusResponse` message.
+    public struct GetAgentStatusResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.GetAgentStatusResponse" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `name` field (2).
+        public var name: String = ""
+        /// The `published` field (3).
+        public var published: Bool = false
+        /// active, inactive, training.
+        public var status: String = ""
+        /// The `auto_response_enabled` field (5).
+        public var autoResponseEnabled: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            name: String = "",
+            published: Bool = false,
+            status: String = "",
+            autoResponseEnabled: Bool = false
+        ) {
+            self.agentId = agentId
+            self.name = name
+            self.published = published
+            self.status = status
+            self.autoResponseEnabled = autoResponseEnabled
+        }
+    }
+}
+
+extension Agents.GetAgentStatusResponse {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case name = "name"
+        case published = "published"
+        case status = "status"
+        case autoResponseEnabled = "auto_response_enabled"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .published) { self.published = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .autoResponseEnabled) { self.autoResponseEnabled = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.published, forKey: .published)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.autoResponseEnabled, forKey: .autoResponseEnabled)
+    }
+}
+
+extension Agents.GetAgentStatusResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__GetAgentStatusResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__get_agent_status_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.published = (c.pointee.published != 0)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.autoResponseEnabled = (c.pointee.auto_response_enabled != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.published = (self.published ? 1 : 0)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.auto_response_enabled = (self.autoResponseEnabled ? 1 : 0)
+    }
+}
+
+extension Agents {
     /// The `smarterchat.agents.Agents` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -22,5 +735,17 @@ extension Agents {
         /// This replica's metrics (Prometheus text format), gathered by the gateway's /metrics.
         public static let metrics = MethodDescriptor<Common.MetricsRequest, Common.MetricsResponse>(
             service: "smarterchat.agents.Agents", name: "Metrics", isIdempotent: false)
+
+        /// --- For other services; refused when called by the gateway. ---
+        /// The reply of an agent to a conversation (called by conversations for each reply job):
+        /// builds the prompt, calls the provider (or the offline responder), runs tools, applies
+        /// response filters and handoff rules.
+        public static let generateReply = MethodDescriptor<Agents.GenerateReplyRequest, Agents.GenerateReplyResponse>(
+            service: "smarterchat.agents.Agents", name: "GenerateReply", isIdempotent: false)
+
+        /// Whether an agent of the organization exists and may answer (published and active), for
+        /// channel configuration. NOT_FOUND for another organization's id.
+        public static let getAgentStatus = MethodDescriptor<Agents.GetAgentStatusRequest, Agents.GetAgentStatusResponse>(
+            service: "smarterchat.agents.Agents", name: "GetAgentStatus", isIdempotent: true)
     }
 }

@@ -9,6 +9,1246 @@ import Foundation
 public enum CRM {}
 
 extension CRM {
+    /// A lead (crm.leads). Timestamps RFC 3339, empty when unset.
+    public struct Lead: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.Lead" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `organization_id` field (2).
+        public var organizationId: String = ""
+        /// The `name` field (3).
+        public var name: String = ""
+        /// The `email` field (4).
+        public var email: String = ""
+        /// E.164, e.g. "+5511987654321".
+        public var phone: String = ""
+        /// new, contacted, qualified, converted, lost.
+        public var status: String = ""
+        /// hot, warm, cold.
+        public var temperature: String = ""
+        /// The `score` field (8).
+        public var score: Int32 = 0
+        /// whatsapp, instagram, telegram, webchat, manual, import, api.
+        public var source: String = ""
+        /// The `channel_id` field (10).
+        public var channelId: String = ""
+        /// The `assigned_to_user_id` field (11).
+        public var assignedToUserId: String = ""
+        /// The `assigned_at` field (12).
+        public var assignedAt: String = ""
+        /// The `company` field (13).
+        public var company: String = ""
+        /// The `position` field (14).
+        public var position: String = ""
+        /// The `interest` field (15).
+        public var interest: String = ""
+        /// The `notes` field (16).
+        public var notes: String = ""
+        /// JSON object.
+        public var customFieldsJson: String = ""
+        /// The `tags` field (18).
+        public var tags: [String] = []
+        /// The `segment` field (19).
+        public var segment: String = ""
+        /// The `total_interactions` field (20).
+        public var totalInteractions: Int32 = 0
+        /// The `last_interaction_at` field (21).
+        public var lastInteractionAt: String = ""
+        /// 0..1 as a decimal string, empty when unknown.
+        public var conversionProbability: String = ""
+        /// The `converted_at` field (23).
+        public var convertedAt: String = ""
+        /// The `lost_at` field (24).
+        public var lostAt: String = ""
+        /// The `created_at` field (25).
+        public var createdAt: String = ""
+        /// The `updated_at` field (26).
+        public var updatedAt: String = ""
+        /// The contact's id on the channel (Instagram/Telegram user id, web chat visitor id).
+        public var platformUserId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            organizationId: String = "",
+            name: String = "",
+            email: String = "",
+            phone: String = "",
+            status: String = "",
+            temperature: String = "",
+            score: Int32 = 0,
+            source: String = "",
+            channelId: String = "",
+            assignedToUserId: String = "",
+            assignedAt: String = "",
+            company: String = "",
+            position: String = "",
+            interest: String = "",
+            notes: String = "",
+            customFieldsJson: String = "",
+            tags: [String] = [],
+            segment: String = "",
+            totalInteractions: Int32 = 0,
+            lastInteractionAt: String = "",
+            conversionProbability: String = "",
+            convertedAt: String = "",
+            lostAt: String = "",
+            createdAt: String = "",
+            updatedAt: String = "",
+            platformUserId: String = ""
+        ) {
+            self.id = id
+            self.organizationId = organizationId
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.status = status
+            self.temperature = temperature
+            self.score = score
+            self.source = source
+            self.channelId = channelId
+            self.assignedToUserId = assignedToUserId
+            self.assignedAt = assignedAt
+            self.company = company
+            self.position = position
+            self.interest = interest
+            self.notes = notes
+            self.customFieldsJson = customFieldsJson
+            self.tags = tags
+            self.segment = segment
+            self.totalInteractions = totalInteractions
+            self.lastInteractionAt = lastInteractionAt
+            self.conversionProbability = conversionProbability
+            self.convertedAt = convertedAt
+            self.lostAt = lostAt
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+            self.platformUserId = platformUserId
+        }
+    }
+}
+
+extension CRM.Lead {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case organizationId = "organization_id"
+        case name = "name"
+        case email = "email"
+        case phone = "phone"
+        case status = "status"
+        case temperature = "temperature"
+        case score = "score"
+        case source = "source"
+        case channelId = "channel_id"
+        case assignedToUserId = "assigned_to_user_id"
+        case assignedAt = "assigned_at"
+        case company = "company"
+        case position = "position"
+        case interest = "interest"
+        case notes = "notes"
+        case customFieldsJson = "custom_fields_json"
+        case tags = "tags"
+        case segment = "segment"
+        case totalInteractions = "total_interactions"
+        case lastInteractionAt = "last_interaction_at"
+        case conversionProbability = "conversion_probability"
+        case convertedAt = "converted_at"
+        case lostAt = "lost_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case platformUserId = "platform_user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phone) { self.phone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .score) { self.score = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedToUserId) { self.assignedToUserId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedAt) { self.assignedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .company) { self.company = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .position) { self.position = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .interest) { self.interest = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .notes) { self.notes = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .customFieldsJson) { self.customFieldsJson = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .segment) { self.segment = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .totalInteractions) { self.totalInteractions = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastInteractionAt) { self.lastInteractionAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversionProbability) { self.conversionProbability = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .convertedAt) { self.convertedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lostAt) { self.lostAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .updatedAt) { self.updatedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .platformUserId) { self.platformUserId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.phone, forKey: .phone)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.temperature, forKey: .temperature)
+        try keys.encode(self.score, forKey: .score)
+        try keys.encode(self.source, forKey: .source)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.assignedToUserId, forKey: .assignedToUserId)
+        try keys.encode(self.assignedAt, forKey: .assignedAt)
+        try keys.encode(self.company, forKey: .company)
+        try keys.encode(self.position, forKey: .position)
+        try keys.encode(self.interest, forKey: .interest)
+        try keys.encode(self.notes, forKey: .notes)
+        try keys.encode(self.customFieldsJson, forKey: .customFieldsJson)
+        try keys.encode(self.tags, forKey: .tags)
+        try keys.encode(self.segment, forKey: .segment)
+        try keys.encode(self.totalInteractions, forKey: .totalInteractions)
+        try keys.encode(self.lastInteractionAt, forKey: .lastInteractionAt)
+        try keys.encode(self.conversionProbability, forKey: .conversionProbability)
+        try keys.encode(self.convertedAt, forKey: .convertedAt)
+        try keys.encode(self.lostAt, forKey: .lostAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.updatedAt, forKey: .updatedAt)
+        try keys.encode(self.platformUserId, forKey: .platformUserId)
+    }
+}
+
+extension CRM.Lead: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__Lead
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__lead()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.email = ProtoRead.string(c.pointee.email)
+        self.phone = ProtoRead.string(c.pointee.phone)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.temperature = ProtoRead.string(c.pointee.temperature)
+        self.score = c.pointee.score
+        self.source = ProtoRead.string(c.pointee.source)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.assignedToUserId = ProtoRead.string(c.pointee.assigned_to_user_id)
+        self.assignedAt = ProtoRead.string(c.pointee.assigned_at)
+        self.company = ProtoRead.string(c.pointee.company)
+        self.position = ProtoRead.string(c.pointee.position)
+        self.interest = ProtoRead.string(c.pointee.interest)
+        self.notes = ProtoRead.string(c.pointee.notes)
+        self.customFieldsJson = ProtoRead.string(c.pointee.custom_fields_json)
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+        self.segment = ProtoRead.string(c.pointee.segment)
+        self.totalInteractions = c.pointee.total_interactions
+        self.lastInteractionAt = ProtoRead.string(c.pointee.last_interaction_at)
+        self.conversionProbability = ProtoRead.string(c.pointee.conversion_probability)
+        self.convertedAt = ProtoRead.string(c.pointee.converted_at)
+        self.lostAt = ProtoRead.string(c.pointee.lost_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.updatedAt = ProtoRead.string(c.pointee.updated_at)
+        self.platformUserId = ProtoRead.string(c.pointee.platform_user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.phone = arena.cString(self.phone)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.temperature = arena.cString(self.temperature)
+        c.pointee.score = self.score
+        c.pointee.source = arena.cString(self.source)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.assigned_to_user_id = arena.cString(self.assignedToUserId)
+        c.pointee.assigned_at = arena.cString(self.assignedAt)
+        c.pointee.company = arena.cString(self.company)
+        c.pointee.position = arena.cString(self.position)
+        c.pointee.interest = arena.cString(self.interest)
+        c.pointee.notes = arena.cString(self.notes)
+        c.pointee.custom_fields_json = arena.cString(self.customFieldsJson)
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+        c.pointee.segment = arena.cString(self.segment)
+        c.pointee.total_interactions = self.totalInteractions
+        c.pointee.last_interaction_at = arena.cString(self.lastInteractionAt)
+        c.pointee.conversion_probability = arena.cString(self.conversionProbability)
+        c.pointee.converted_at = arena.cString(self.convertedAt)
+        c.pointee.lost_at = arena.cString(self.lostAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.updated_at = arena.cString(self.updatedAt)
+        c.pointee.platform_user_id = arena.cString(self.platformUserId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.FindOrCreateLeadRequest` message.
+    public struct FindOrCreateLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.FindOrCreateLeadRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// whatsapp, instagram, telegram, webchat.
+        public var source: String = ""
+        /// The `channel_id` field (3).
+        public var channelId: String = ""
+        /// As the channel gives it; normalized to E.164 (Brazil by default) for matching.
+        public var phone: String = ""
+        /// The `platform_user_id` field (5).
+        public var platformUserId: String = ""
+        /// The contact's display name on the channel.
+        public var name: String = ""
+        /// The `email` field (7).
+        public var email: String = ""
+        /// The conversation that found the contact (recorded on the lead's timeline).
+        public var conversationId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            source: String = "",
+            channelId: String = "",
+            phone: String = "",
+            platformUserId: String = "",
+            name: String = "",
+            email: String = "",
+            conversationId: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.source = source
+            self.channelId = channelId
+            self.phone = phone
+            self.platformUserId = platformUserId
+            self.name = name
+            self.email = email
+            self.conversationId = conversationId
+        }
+    }
+}
+
+extension CRM.FindOrCreateLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case source = "source"
+        case channelId = "channel_id"
+        case phone = "phone"
+        case platformUserId = "platform_user_id"
+        case name = "name"
+        case email = "email"
+        case conversationId = "conversation_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phone) { self.phone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .platformUserId) { self.platformUserId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.source, forKey: .source)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.phone, forKey: .phone)
+        try keys.encode(self.platformUserId, forKey: .platformUserId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+    }
+}
+
+extension CRM.FindOrCreateLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__FindOrCreateLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__find_or_create_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.source = ProtoRead.string(c.pointee.source)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.phone = ProtoRead.string(c.pointee.phone)
+        self.platformUserId = ProtoRead.string(c.pointee.platform_user_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.email = ProtoRead.string(c.pointee.email)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.source = arena.cString(self.source)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.phone = arena.cString(self.phone)
+        c.pointee.platform_user_id = arena.cString(self.platformUserId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.FindOrCreateLeadResponse` message.
+    public struct FindOrCreateLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.FindOrCreateLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+        /// Whether this call created it.
+        public var created: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil,
+            created: Bool = false
+        ) {
+            self.lead = lead
+            self.created = created
+        }
+    }
+}
+
+extension CRM.FindOrCreateLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+        case created = "created"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .created) { self.created = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+        try keys.encode(self.created, forKey: .created)
+    }
+}
+
+extension CRM.FindOrCreateLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__FindOrCreateLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__find_or_create_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+        self.created = (c.pointee.created != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+        c.pointee.created = (self.created ? 1 : 0)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.RecordInteractionRequest` message.
+    public struct RecordInteractionRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.RecordInteractionRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `lead_id` field (2).
+        public var leadId: String = ""
+        /// The `conversation_id` field (3).
+        public var conversationId: String = ""
+        /// RFC 3339; now when empty.
+        public var occurredAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            leadId: String = "",
+            conversationId: String = "",
+            occurredAt: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.leadId = leadId
+            self.conversationId = conversationId
+            self.occurredAt = occurredAt
+        }
+    }
+}
+
+extension CRM.RecordInteractionRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case leadId = "lead_id"
+        case conversationId = "conversation_id"
+        case occurredAt = "occurred_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .occurredAt) { self.occurredAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.occurredAt, forKey: .occurredAt)
+    }
+}
+
+extension CRM.RecordInteractionRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__RecordInteractionRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__record_interaction_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.occurredAt = ProtoRead.string(c.pointee.occurred_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.occurred_at = arena.cString(self.occurredAt)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.RecordInteractionResponse` message.
+    public struct RecordInteractionResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.RecordInteractionResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension CRM.RecordInteractionResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.RecordInteractionResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__RecordInteractionResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__record_interaction_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.CaptureLeadFieldsRequest` message.
+    public struct CaptureLeadFieldsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.CaptureLeadFieldsRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `lead_id` field (2).
+        public var leadId: String = ""
+        /// The `name` field (3).
+        public var name: String? = nil
+        /// The `email` field (4).
+        public var email: String? = nil
+        /// The `phone` field (5).
+        public var phone: String? = nil
+        /// The `company` field (6).
+        public var company: String? = nil
+        /// The `position` field (7).
+        public var position: String? = nil
+        /// The `interest` field (8).
+        public var interest: String? = nil
+        /// The `conversation_id` field (9).
+        public var conversationId: String = ""
+        /// Who captured it, e.g. "agent:<agent id>".
+        public var actor: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            leadId: String = "",
+            name: String? = nil,
+            email: String? = nil,
+            phone: String? = nil,
+            company: String? = nil,
+            position: String? = nil,
+            interest: String? = nil,
+            conversationId: String = "",
+            actor: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.leadId = leadId
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.company = company
+            self.position = position
+            self.interest = interest
+            self.conversationId = conversationId
+            self.actor = actor
+        }
+    }
+}
+
+extension CRM.CaptureLeadFieldsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case leadId = "lead_id"
+        case name = "name"
+        case email = "email"
+        case phone = "phone"
+        case company = "company"
+        case position = "position"
+        case interest = "interest"
+        case conversationId = "conversation_id"
+        case actor = "actor"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phone) { self.phone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .company) { self.company = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .position) { self.position = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .interest) { self.interest = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .actor) { self.actor = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encodeIfPresent(self.name, forKey: .name)
+        try keys.encodeIfPresent(self.email, forKey: .email)
+        try keys.encodeIfPresent(self.phone, forKey: .phone)
+        try keys.encodeIfPresent(self.company, forKey: .company)
+        try keys.encodeIfPresent(self.position, forKey: .position)
+        try keys.encodeIfPresent(self.interest, forKey: .interest)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.actor, forKey: .actor)
+    }
+}
+
+extension CRM.CaptureLeadFieldsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__CaptureLeadFieldsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__capture_lead_fields_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        if c.pointee._name_case.rawValue == 3 { self.name = ProtoRead.string(c.pointee.name) }
+        if c.pointee._email_case.rawValue == 4 { self.email = ProtoRead.string(c.pointee.email) }
+        if c.pointee._phone_case.rawValue == 5 { self.phone = ProtoRead.string(c.pointee.phone) }
+        if c.pointee._company_case.rawValue == 6 { self.company = ProtoRead.string(c.pointee.company) }
+        if c.pointee._position_case.rawValue == 7 { self.position = ProtoRead.string(c.pointee.position) }
+        if c.pointee._interest_case.rawValue == 8 { self.interest = ProtoRead.string(c.pointee.interest) }
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.actor = ProtoRead.string(c.pointee.actor)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        if let v = self.name {
+            c.pointee._name_case = .init(rawValue: 3)
+            c.pointee.name = arena.cString(v)
+        }
+        if let v = self.email {
+            c.pointee._email_case = .init(rawValue: 4)
+            c.pointee.email = arena.cString(v)
+        }
+        if let v = self.phone {
+            c.pointee._phone_case = .init(rawValue: 5)
+            c.pointee.phone = arena.cString(v)
+        }
+        if let v = self.company {
+            c.pointee._company_case = .init(rawValue: 6)
+            c.pointee.company = arena.cString(v)
+        }
+        if let v = self.position {
+            c.pointee._position_case = .init(rawValue: 7)
+            c.pointee.position = arena.cString(v)
+        }
+        if let v = self.interest {
+            c.pointee._interest_case = .init(rawValue: 8)
+            c.pointee.interest = arena.cString(v)
+        }
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.actor = arena.cString(self.actor)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.CaptureLeadFieldsResponse` message.
+    public struct CaptureLeadFieldsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.CaptureLeadFieldsResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.CaptureLeadFieldsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.CaptureLeadFieldsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__CaptureLeadFieldsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__capture_lead_fields_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.QualifyLeadRequest` message.
+    public struct QualifyLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.QualifyLeadRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `lead_id` field (2).
+        public var leadId: String = ""
+        /// hot, warm, cold.
+        public var temperature: String = ""
+        /// 0..100.
+        public var score: Int32 = 0
+        /// The `reason` field (5).
+        public var reason: String = ""
+        /// The `conversation_id` field (6).
+        public var conversationId: String = ""
+        /// The `actor` field (7).
+        public var actor: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            leadId: String = "",
+            temperature: String = "",
+            score: Int32 = 0,
+            reason: String = "",
+            conversationId: String = "",
+            actor: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.leadId = leadId
+            self.temperature = temperature
+            self.score = score
+            self.reason = reason
+            self.conversationId = conversationId
+            self.actor = actor
+        }
+    }
+}
+
+extension CRM.QualifyLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case leadId = "lead_id"
+        case temperature = "temperature"
+        case score = "score"
+        case reason = "reason"
+        case conversationId = "conversation_id"
+        case actor = "actor"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .score) { self.score = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .reason) { self.reason = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .actor) { self.actor = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.temperature, forKey: .temperature)
+        try keys.encode(self.score, forKey: .score)
+        try keys.encode(self.reason, forKey: .reason)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.actor, forKey: .actor)
+    }
+}
+
+extension CRM.QualifyLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__QualifyLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__qualify_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.temperature = ProtoRead.string(c.pointee.temperature)
+        self.score = c.pointee.score
+        self.reason = ProtoRead.string(c.pointee.reason)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.actor = ProtoRead.string(c.pointee.actor)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.temperature = arena.cString(self.temperature)
+        c.pointee.score = self.score
+        c.pointee.reason = arena.cString(self.reason)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.actor = arena.cString(self.actor)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.QualifyLeadResponse` message.
+    public struct QualifyLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.QualifyLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.QualifyLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.QualifyLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__QualifyLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__qualify_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetLeadRequest` message.
+    public struct GetLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadRequest" }
+
+        /// Set by a service caller; a gateway call uses the principal's organization.
+        public var organizationId: String = ""
+        /// The `lead_id` field (2).
+        public var leadId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            leadId: String = ""
+        ) {
+            self.organizationId = organizationId
+            self.leadId = leadId
+        }
+    }
+}
+
+extension CRM.GetLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case leadId = "lead_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.leadId, forKey: .leadId)
+    }
+}
+
+extension CRM.GetLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.lead_id = arena.cString(self.leadId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetLeadResponse` message.
+    public struct GetLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.GetLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.GetLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
     /// The `smarterchat.crm.Crm` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -22,5 +1262,28 @@ extension CRM {
         /// This replica's metrics (Prometheus text format), gathered by the gateway's /metrics.
         public static let metrics = MethodDescriptor<Common.MetricsRequest, Common.MetricsResponse>(
             service: "smarterchat.crm.Crm", name: "Metrics", isIdempotent: false)
+
+        /// --- For other services (conversations, agents); refused when called by the gateway. ---
+        /// The lead of a contact: the existing one when the same person writes again (matched by
+        /// organization and E.164 phone, else by source and platform user id, else email), else a
+        /// new one. Concurrent calls for one contact give one lead.
+        public static let findOrCreateLead = MethodDescriptor<CRM.FindOrCreateLeadRequest, CRM.FindOrCreateLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "FindOrCreateLead", isIdempotent: true)
+
+        /// Counts an interaction: total_interactions + 1, last_interaction_at.
+        public static let recordInteraction = MethodDescriptor<CRM.RecordInteractionRequest, CRM.RecordInteractionResponse>(
+            service: "smarterchat.crm.Crm", name: "RecordInteraction", isIdempotent: false)
+
+        /// Sets fields captured by an agent's tool (absent fields unchanged); writes an activity.
+        public static let captureLeadFields = MethodDescriptor<CRM.CaptureLeadFieldsRequest, CRM.CaptureLeadFieldsResponse>(
+            service: "smarterchat.crm.Crm", name: "CaptureLeadFields", isIdempotent: false)
+
+        /// Sets temperature and score with a reason (an agent's qualification); writes an activity.
+        public static let qualifyLead = MethodDescriptor<CRM.QualifyLeadRequest, CRM.QualifyLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "QualifyLead", isIdempotent: false)
+
+        /// One lead of the organization (NOT_FOUND for another organization's id).
+        public static let getLead = MethodDescriptor<CRM.GetLeadRequest, CRM.GetLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "GetLead", isIdempotent: true)
     }
 }

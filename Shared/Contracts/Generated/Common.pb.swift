@@ -383,3 +383,269 @@ extension Common.MetricsResponse: CBridgedMessage {
         c.pointee.exposition = arena.cString(self.exposition)
     }
 }
+
+extension Common {
+    /// A domain event from a service's outbox (DESIGN §4), delivered at least once and in order
+    /// per aggregate; consumers deduplicate by `id`.
+    public struct Event: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.common.Event" }
+
+        /// UUID, unique across the platform.
+        public var id: String = ""
+        /// e.g. "lead.created", "message.received".
+        public var type: String = ""
+        /// The `organization_id` field (3).
+        public var organizationId: String = ""
+        /// e.g. "lead", "conversation", "user".
+        public var aggregateType: String = ""
+        /// The `aggregate_id` field (5).
+        public var aggregateId: String = ""
+        /// RFC 3339.
+        public var occurredAt: String = ""
+        /// The event's data as a JSON object.
+        public var payloadJson: String = ""
+        /// The producing service, e.g. "crm".
+        public var source: String = ""
+        /// The position in the producer's outbox (increasing).
+        public var sequence: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            type: String = "",
+            organizationId: String = "",
+            aggregateType: String = "",
+            aggregateId: String = "",
+            occurredAt: String = "",
+            payloadJson: String = "",
+            source: String = "",
+            sequence: Int64 = 0
+        ) {
+            self.id = id
+            self.type = type
+            self.organizationId = organizationId
+            self.aggregateType = aggregateType
+            self.aggregateId = aggregateId
+            self.occurredAt = occurredAt
+            self.payloadJson = payloadJson
+            self.source = source
+            self.sequence = sequence
+        }
+    }
+}
+
+extension Common.Event {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case type = "type"
+        case organizationId = "organization_id"
+        case aggregateType = "aggregate_type"
+        case aggregateId = "aggregate_id"
+        case occurredAt = "occurred_at"
+        case payloadJson = "payload_json"
+        case source = "source"
+        case sequence = "sequence"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .aggregateType) { self.aggregateType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .aggregateId) { self.aggregateId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .occurredAt) { self.occurredAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .payloadJson) { self.payloadJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .sequence) { self.sequence = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.aggregateType, forKey: .aggregateType)
+        try keys.encode(self.aggregateId, forKey: .aggregateId)
+        try keys.encode(self.occurredAt, forKey: .occurredAt)
+        try keys.encode(self.payloadJson, forKey: .payloadJson)
+        try keys.encode(self.source, forKey: .source)
+        try keys.encode(self.sequence, forKey: .sequence)
+    }
+}
+
+extension Common.Event: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Common__Event
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__common__event()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.aggregateType = ProtoRead.string(c.pointee.aggregate_type)
+        self.aggregateId = ProtoRead.string(c.pointee.aggregate_id)
+        self.occurredAt = ProtoRead.string(c.pointee.occurred_at)
+        self.payloadJson = ProtoRead.string(c.pointee.payload_json)
+        self.source = ProtoRead.string(c.pointee.source)
+        self.sequence = c.pointee.sequence
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.aggregate_type = arena.cString(self.aggregateType)
+        c.pointee.aggregate_id = arena.cString(self.aggregateId)
+        c.pointee.occurred_at = arena.cString(self.occurredAt)
+        c.pointee.payload_json = arena.cString(self.payloadJson)
+        c.pointee.source = arena.cString(self.source)
+        c.pointee.sequence = self.sequence
+    }
+}
+
+extension Common {
+    /// A batch of events, oldest first, for a consumer's `ConsumeEvents` method.
+    public struct ConsumeEventsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.common.ConsumeEventsRequest" }
+
+        /// The `events` field (1).
+        public var events: [Common.Event] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            events: [Common.Event] = []
+        ) {
+            self.events = events
+        }
+    }
+}
+
+extension Common.ConsumeEventsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case events = "events"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Common.Event].self, forKey: .events) { self.events = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.events, forKey: .events)
+    }
+}
+
+extension Common.ConsumeEventsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Common__ConsumeEventsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__common__consume_events_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.events = ProtoRead.array(c.pointee.events, count: c.pointee.n_events) { ProtoRead.message($0, as: Common.Event.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.events.isEmpty {
+            c.pointee.n_events = self.events.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Common__Event>?.self, count: self.events.count)
+            for (i, v) in self.events.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.events = p
+        }
+    }
+}
+
+extension Common {
+    /// OK means every event of the batch is stored (or was already).
+    public struct ConsumeEventsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.common.ConsumeEventsResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Common.ConsumeEventsResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Common.ConsumeEventsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Common__ConsumeEventsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__common__consume_events_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}

@@ -3241,6 +3241,245 @@ extension Identity.GetPlanLimitsResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.ListAssignableUsersRequest` message.
+    public struct ListAssignableUsersRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListAssignableUsersRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = ""
+        ) {
+            self.organizationId = organizationId
+        }
+    }
+}
+
+extension Identity.ListAssignableUsersRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+    }
+}
+
+extension Identity.ListAssignableUsersRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListAssignableUsersRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_assignable_users_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.AssignableUser` message.
+    public struct AssignableUser: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.AssignableUser" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `full_name` field (2).
+        public var fullName: String = ""
+        /// The `role` field (3).
+        public var role: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            fullName: String = "",
+            role: String = ""
+        ) {
+            self.id = id
+            self.fullName = fullName
+            self.role = role
+        }
+    }
+}
+
+extension Identity.AssignableUser {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case fullName = "full_name"
+        case role = "role"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.fullName, forKey: .fullName)
+        try keys.encode(self.role, forKey: .role)
+    }
+}
+
+extension Identity.AssignableUser: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__AssignableUser
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__assignable_user()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.fullName = ProtoRead.string(c.pointee.full_name)
+        self.role = ProtoRead.string(c.pointee.role)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.full_name = arena.cString(self.fullName)
+        c.pointee.role = arena.cString(self.role)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListAssignableUsersResponse` message.
+    public struct ListAssignableUsersResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListAssignableUsersResponse" }
+
+        /// Ordered by user id (a stable order for round-robin).
+        public var users: [Identity.AssignableUser] = []
+        /// The organization's IANA time zone (settings.timezone), "America/Sao_Paulo" by default.
+        public var timeZone: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            users: [Identity.AssignableUser] = [],
+            timeZone: String = ""
+        ) {
+            self.users = users
+            self.timeZone = timeZone
+        }
+    }
+}
+
+extension Identity.ListAssignableUsersResponse {
+    private enum CodingKeys: String, CodingKey {
+        case users = "users"
+        case timeZone = "time_zone"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.AssignableUser].self, forKey: .users) { self.users = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .timeZone) { self.timeZone = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.users, forKey: .users)
+        try keys.encode(self.timeZone, forKey: .timeZone)
+    }
+}
+
+extension Identity.ListAssignableUsersResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListAssignableUsersResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_assignable_users_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.users = ProtoRead.array(c.pointee.users, count: c.pointee.n_users) { ProtoRead.message($0, as: Identity.AssignableUser.self) }
+        self.timeZone = ProtoRead.string(c.pointee.time_zone)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.users.isEmpty {
+            c.pointee.n_users = self.users.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__AssignableUser>?.self, count: self.users.count)
+            for (i, v) in self.users.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.users = p
+        }
+        c.pointee.time_zone = arena.cString(self.timeZone)
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.ListOrganizationsRequest` message.
     public struct ListOrganizationsRequest: ProtoMessage, Hashable {
         /// The fully-qualified protobuf name.
@@ -4572,6 +4811,11 @@ extension Identity {
         /// The plan and limits of an organization, for the services that enforce them.
         public static let getPlanLimits = MethodDescriptor<Identity.GetPlanLimitsRequest, Identity.GetPlanLimitsResponse>(
             service: "smarterchat.identity.Identity", name: "GetPlanLimits", isIdempotent: true)
+
+        /// Active users of an organization who may handle conversations (conversations:write),
+        /// for round-robin assignment; with the organization's time zone. Service callers only.
+        public static let listAssignableUsers = MethodDescriptor<Identity.ListAssignableUsersRequest, Identity.ListAssignableUsersResponse>(
+            service: "smarterchat.identity.Identity", name: "ListAssignableUsers", isIdempotent: true)
 
         /// Every organization (super_admin with 2FA on).
         public static let listOrganizations = MethodDescriptor<Identity.ListOrganizationsRequest, Identity.ListOrganizationsResponse>(

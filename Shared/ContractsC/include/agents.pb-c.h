@@ -16,15 +16,280 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "common.pb-c.h"
 
+typedef struct Smarterchat__Agents__ConversationTurn Smarterchat__Agents__ConversationTurn;
+typedef struct Smarterchat__Agents__GenerateReplyRequest Smarterchat__Agents__GenerateReplyRequest;
+typedef struct Smarterchat__Agents__GenerateReplyResponse Smarterchat__Agents__GenerateReplyResponse;
+typedef struct Smarterchat__Agents__GetAgentStatusRequest Smarterchat__Agents__GetAgentStatusRequest;
+typedef struct Smarterchat__Agents__GetAgentStatusResponse Smarterchat__Agents__GetAgentStatusResponse;
 
 
 /* --- enums --- */
 
+typedef enum _Smarterchat__Agents__ReplyOutcome {
+  SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLY_OUTCOME_UNSPECIFIED = 0,
+  /*
+   * `content` is the reply to send.
+   */
+  SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLIED = 1,
+  /*
+   * The agent does not answer (unpublished, inactive, auto-response off); nothing to send.
+   */
+  SMARTERCHAT__AGENTS__REPLY_OUTCOME__NO_REPLY = 2,
+  /*
+   * The provider failed; `handoff` is set with the reason.
+   */
+  SMARTERCHAT__AGENTS__REPLY_OUTCOME__FAILED = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__REPLY_OUTCOME)
+} Smarterchat__Agents__ReplyOutcome;
 
 /* --- messages --- */
 
+/*
+ * One message of the conversation as the agent sees it.
+ */
+struct  Smarterchat__Agents__ConversationTurn
+{
+  ProtobufCMessage base;
+  /*
+   * contact, ai, operator, system.
+   */
+  char *sender_type;
+  char *content;
+  /*
+   * text, image, audio, video, document, location, interactive, unsupported.
+   */
+  char *message_type;
+  /*
+   * RFC 3339.
+   */
+  char *created_at;
+};
+#define SMARTERCHAT__AGENTS__CONVERSATION_TURN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__conversation_turn__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__GenerateReplyRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *agent_id;
+  char *conversation_id;
+  char *lead_id;
+  /*
+   * whatsapp, instagram, telegram, webchat.
+   */
+  char *channel_type;
+  char *contact_name;
+  /*
+   * The conversation so far, newest first (the runtime keeps what fits its token budget).
+   */
+  size_t n_history;
+  Smarterchat__Agents__ConversationTurn **history;
+  /*
+   * How many AI replies the conversation already has.
+   */
+  int32_t ai_turns;
+  /*
+   * The organization's IANA time zone, e.g. "America/Sao_Paulo" (prompt variables, hours).
+   */
+  char *time_zone;
+};
+#define SMARTERCHAT__AGENTS__GENERATE_REPLY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__generate_reply_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__GenerateReplyResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Agents__ReplyOutcome outcome;
+  char *content;
+  char *model;
+  int32_t prompt_tokens;
+  int32_t completion_tokens;
+  int32_t processing_time_ms;
+  /*
+   * 0..1; empty intent when none was detected.
+   */
+  double confidence;
+  char *intent;
+  /*
+   * JSON object of extracted entities.
+   */
+  char *entities_json;
+  /*
+   * Answered by the built-in offline responder (no provider key).
+   */
+  protobuf_c_boolean offline;
+  /*
+   * Hand the conversation to a human.
+   */
+  protobuf_c_boolean handoff;
+  char *handoff_reason;
+  /*
+   * Close the conversation after sending the reply.
+   */
+  protobuf_c_boolean close_conversation;
+  /*
+   * Tool calls, decisions and script effects, as a JSON object for the message's metadata.
+   */
+  char *metadata_json;
+  /*
+   * Tags to add to the conversation (intent handlers).
+   */
+  size_t n_tags;
+  char **tags;
+  /*
+   * Why there is no reply (NO_REPLY) or what failed (FAILED).
+   */
+  char *detail;
+};
+#define SMARTERCHAT__AGENTS__GENERATE_REPLY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__generate_reply_response__descriptor) \
+    , SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLY_OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__GetAgentStatusRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__GET_AGENT_STATUS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__get_agent_status_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__GetAgentStatusResponse
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  char *name;
+  protobuf_c_boolean published;
+  /*
+   * active, inactive, training.
+   */
+  char *status;
+  protobuf_c_boolean auto_response_enabled;
+};
+#define SMARTERCHAT__AGENTS__GET_AGENT_STATUS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__get_agent_status_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/* Smarterchat__Agents__ConversationTurn methods */
+void   smarterchat__agents__conversation_turn__init
+                     (Smarterchat__Agents__ConversationTurn         *message);
+size_t smarterchat__agents__conversation_turn__get_packed_size
+                     (const Smarterchat__Agents__ConversationTurn   *message);
+size_t smarterchat__agents__conversation_turn__pack
+                     (const Smarterchat__Agents__ConversationTurn   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__conversation_turn__pack_to_buffer
+                     (const Smarterchat__Agents__ConversationTurn   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ConversationTurn *
+       smarterchat__agents__conversation_turn__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__conversation_turn__free_unpacked
+                     (Smarterchat__Agents__ConversationTurn *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__GenerateReplyRequest methods */
+void   smarterchat__agents__generate_reply_request__init
+                     (Smarterchat__Agents__GenerateReplyRequest         *message);
+size_t smarterchat__agents__generate_reply_request__get_packed_size
+                     (const Smarterchat__Agents__GenerateReplyRequest   *message);
+size_t smarterchat__agents__generate_reply_request__pack
+                     (const Smarterchat__Agents__GenerateReplyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__generate_reply_request__pack_to_buffer
+                     (const Smarterchat__Agents__GenerateReplyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__GenerateReplyRequest *
+       smarterchat__agents__generate_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__generate_reply_request__free_unpacked
+                     (Smarterchat__Agents__GenerateReplyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__GenerateReplyResponse methods */
+void   smarterchat__agents__generate_reply_response__init
+                     (Smarterchat__Agents__GenerateReplyResponse         *message);
+size_t smarterchat__agents__generate_reply_response__get_packed_size
+                     (const Smarterchat__Agents__GenerateReplyResponse   *message);
+size_t smarterchat__agents__generate_reply_response__pack
+                     (const Smarterchat__Agents__GenerateReplyResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__generate_reply_response__pack_to_buffer
+                     (const Smarterchat__Agents__GenerateReplyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__GenerateReplyResponse *
+       smarterchat__agents__generate_reply_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__generate_reply_response__free_unpacked
+                     (Smarterchat__Agents__GenerateReplyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__GetAgentStatusRequest methods */
+void   smarterchat__agents__get_agent_status_request__init
+                     (Smarterchat__Agents__GetAgentStatusRequest         *message);
+size_t smarterchat__agents__get_agent_status_request__get_packed_size
+                     (const Smarterchat__Agents__GetAgentStatusRequest   *message);
+size_t smarterchat__agents__get_agent_status_request__pack
+                     (const Smarterchat__Agents__GetAgentStatusRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__get_agent_status_request__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentStatusRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__GetAgentStatusRequest *
+       smarterchat__agents__get_agent_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__get_agent_status_request__free_unpacked
+                     (Smarterchat__Agents__GetAgentStatusRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__GetAgentStatusResponse methods */
+void   smarterchat__agents__get_agent_status_response__init
+                     (Smarterchat__Agents__GetAgentStatusResponse         *message);
+size_t smarterchat__agents__get_agent_status_response__get_packed_size
+                     (const Smarterchat__Agents__GetAgentStatusResponse   *message);
+size_t smarterchat__agents__get_agent_status_response__pack
+                     (const Smarterchat__Agents__GetAgentStatusResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__get_agent_status_response__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentStatusResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__GetAgentStatusResponse *
+       smarterchat__agents__get_agent_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__get_agent_status_response__free_unpacked
+                     (Smarterchat__Agents__GetAgentStatusResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Smarterchat__Agents__ConversationTurn_Closure)
+                 (const Smarterchat__Agents__ConversationTurn *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__GenerateReplyRequest_Closure)
+                 (const Smarterchat__Agents__GenerateReplyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__GenerateReplyResponse_Closure)
+                 (const Smarterchat__Agents__GenerateReplyResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__GetAgentStatusRequest_Closure)
+                 (const Smarterchat__Agents__GetAgentStatusRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__GetAgentStatusResponse_Closure)
+                 (const Smarterchat__Agents__GetAgentStatusResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -40,6 +305,14 @@ struct Smarterchat__Agents__Agents_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*generate_reply)(Smarterchat__Agents__Agents_Service *service,
+                         const Smarterchat__Agents__GenerateReplyRequest *input,
+                         Smarterchat__Agents__GenerateReplyResponse_Closure closure,
+                         void *closure_data);
+  void (*get_agent_status)(Smarterchat__Agents__Agents_Service *service,
+                           const Smarterchat__Agents__GetAgentStatusRequest *input,
+                           Smarterchat__Agents__GetAgentStatusResponse_Closure closure,
+                           void *closure_data);
 };
 typedef void (*Smarterchat__Agents__Agents_ServiceDestroy)(Smarterchat__Agents__Agents_Service *);
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
@@ -49,7 +322,9 @@ void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *ser
 #define SMARTERCHAT__AGENTS__AGENTS__INIT(function_prefix__) \
     { SMARTERCHAT__AGENTS__AGENTS__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## generate_reply,\
+      function_prefix__ ## get_agent_status  }
 void smarterchat__agents__agents__health(ProtobufCService *service,
                                          const Smarterchat__Common__HealthRequest *input,
                                          Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,9 +333,23 @@ void smarterchat__agents__agents__metrics(ProtobufCService *service,
                                           const Smarterchat__Common__MetricsRequest *input,
                                           Smarterchat__Common__MetricsResponse_Closure closure,
                                           void *closure_data);
+void smarterchat__agents__agents__generate_reply(ProtobufCService *service,
+                                                 const Smarterchat__Agents__GenerateReplyRequest *input,
+                                                 Smarterchat__Agents__GenerateReplyResponse_Closure closure,
+                                                 void *closure_data);
+void smarterchat__agents__agents__get_agent_status(ProtobufCService *service,
+                                                   const Smarterchat__Agents__GetAgentStatusRequest *input,
+                                                   Smarterchat__Agents__GetAgentStatusResponse_Closure closure,
+                                                   void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCEnumDescriptor    smarterchat__agents__reply_outcome__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__conversation_turn__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor;
 
 PROTOBUF_C__END_DECLS

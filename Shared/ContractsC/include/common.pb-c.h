@@ -19,6 +19,9 @@ typedef struct Smarterchat__Common__HealthRequest Smarterchat__Common__HealthReq
 typedef struct Smarterchat__Common__HealthResponse Smarterchat__Common__HealthResponse;
 typedef struct Smarterchat__Common__MetricsRequest Smarterchat__Common__MetricsRequest;
 typedef struct Smarterchat__Common__MetricsResponse Smarterchat__Common__MetricsResponse;
+typedef struct Smarterchat__Common__Event Smarterchat__Common__Event;
+typedef struct Smarterchat__Common__ConsumeEventsRequest Smarterchat__Common__ConsumeEventsRequest;
+typedef struct Smarterchat__Common__ConsumeEventsResponse Smarterchat__Common__ConsumeEventsResponse;
 
 
 /* --- enums --- */
@@ -114,6 +117,75 @@ struct  Smarterchat__Common__MetricsResponse
     , (char *)protobuf_c_empty_string }
 
 
+/*
+ * A domain event from a service's outbox (DESIGN §4), delivered at least once and in order
+ * per aggregate; consumers deduplicate by `id`.
+ */
+struct  Smarterchat__Common__Event
+{
+  ProtobufCMessage base;
+  /*
+   * UUID, unique across the platform.
+   */
+  char *id;
+  /*
+   * e.g. "lead.created", "message.received".
+   */
+  char *type;
+  char *organization_id;
+  /*
+   * e.g. "lead", "conversation", "user".
+   */
+  char *aggregate_type;
+  char *aggregate_id;
+  /*
+   * RFC 3339.
+   */
+  char *occurred_at;
+  /*
+   * The event's data as a JSON object.
+   */
+  char *payload_json;
+  /*
+   * The producing service, e.g. "crm".
+   */
+  char *source;
+  /*
+   * The position in the producer's outbox (increasing).
+   */
+  int64_t sequence;
+};
+#define SMARTERCHAT__COMMON__EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__common__event__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A batch of events, oldest first, for a consumer's `ConsumeEvents` method.
+ */
+struct  Smarterchat__Common__ConsumeEventsRequest
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Smarterchat__Common__Event **events;
+};
+#define SMARTERCHAT__COMMON__CONSUME_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__common__consume_events_request__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * OK means every event of the batch is stored (or was already).
+ */
+struct  Smarterchat__Common__ConsumeEventsResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__COMMON__CONSUME_EVENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__common__consume_events_response__descriptor) \
+     }
+
+
 /* Smarterchat__Common__HealthRequest methods */
 void   smarterchat__common__health_request__init
                      (Smarterchat__Common__HealthRequest         *message);
@@ -190,6 +262,63 @@ Smarterchat__Common__MetricsResponse *
 void   smarterchat__common__metrics_response__free_unpacked
                      (Smarterchat__Common__MetricsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Common__Event methods */
+void   smarterchat__common__event__init
+                     (Smarterchat__Common__Event         *message);
+size_t smarterchat__common__event__get_packed_size
+                     (const Smarterchat__Common__Event   *message);
+size_t smarterchat__common__event__pack
+                     (const Smarterchat__Common__Event   *message,
+                      uint8_t             *out);
+size_t smarterchat__common__event__pack_to_buffer
+                     (const Smarterchat__Common__Event   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Common__Event *
+       smarterchat__common__event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__common__event__free_unpacked
+                     (Smarterchat__Common__Event *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Common__ConsumeEventsRequest methods */
+void   smarterchat__common__consume_events_request__init
+                     (Smarterchat__Common__ConsumeEventsRequest         *message);
+size_t smarterchat__common__consume_events_request__get_packed_size
+                     (const Smarterchat__Common__ConsumeEventsRequest   *message);
+size_t smarterchat__common__consume_events_request__pack
+                     (const Smarterchat__Common__ConsumeEventsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__common__consume_events_request__pack_to_buffer
+                     (const Smarterchat__Common__ConsumeEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Common__ConsumeEventsRequest *
+       smarterchat__common__consume_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__common__consume_events_request__free_unpacked
+                     (Smarterchat__Common__ConsumeEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Common__ConsumeEventsResponse methods */
+void   smarterchat__common__consume_events_response__init
+                     (Smarterchat__Common__ConsumeEventsResponse         *message);
+size_t smarterchat__common__consume_events_response__get_packed_size
+                     (const Smarterchat__Common__ConsumeEventsResponse   *message);
+size_t smarterchat__common__consume_events_response__pack
+                     (const Smarterchat__Common__ConsumeEventsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__common__consume_events_response__pack_to_buffer
+                     (const Smarterchat__Common__ConsumeEventsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Common__ConsumeEventsResponse *
+       smarterchat__common__consume_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__common__consume_events_response__free_unpacked
+                     (Smarterchat__Common__ConsumeEventsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Common__HealthRequest_Closure)
@@ -204,6 +333,15 @@ typedef void (*Smarterchat__Common__MetricsRequest_Closure)
 typedef void (*Smarterchat__Common__MetricsResponse_Closure)
                  (const Smarterchat__Common__MetricsResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Common__Event_Closure)
+                 (const Smarterchat__Common__Event *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Common__ConsumeEventsRequest_Closure)
+                 (const Smarterchat__Common__ConsumeEventsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Common__ConsumeEventsResponse_Closure)
+                 (const Smarterchat__Common__ConsumeEventsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -215,6 +353,9 @@ extern const ProtobufCMessageDescriptor smarterchat__common__health_request__des
 extern const ProtobufCMessageDescriptor smarterchat__common__health_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__common__metrics_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__common__metrics_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__common__event__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__common__consume_events_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__common__consume_events_response__descriptor;
 
 PROTOBUF_C__END_DECLS
 

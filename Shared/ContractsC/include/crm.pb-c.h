@@ -16,6 +16,17 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "common.pb-c.h"
 
+typedef struct Smarterchat__Crm__Lead Smarterchat__Crm__Lead;
+typedef struct Smarterchat__Crm__FindOrCreateLeadRequest Smarterchat__Crm__FindOrCreateLeadRequest;
+typedef struct Smarterchat__Crm__FindOrCreateLeadResponse Smarterchat__Crm__FindOrCreateLeadResponse;
+typedef struct Smarterchat__Crm__RecordInteractionRequest Smarterchat__Crm__RecordInteractionRequest;
+typedef struct Smarterchat__Crm__RecordInteractionResponse Smarterchat__Crm__RecordInteractionResponse;
+typedef struct Smarterchat__Crm__CaptureLeadFieldsRequest Smarterchat__Crm__CaptureLeadFieldsRequest;
+typedef struct Smarterchat__Crm__CaptureLeadFieldsResponse Smarterchat__Crm__CaptureLeadFieldsResponse;
+typedef struct Smarterchat__Crm__QualifyLeadRequest Smarterchat__Crm__QualifyLeadRequest;
+typedef struct Smarterchat__Crm__QualifyLeadResponse Smarterchat__Crm__QualifyLeadResponse;
+typedef struct Smarterchat__Crm__GetLeadRequest Smarterchat__Crm__GetLeadRequest;
+typedef struct Smarterchat__Crm__GetLeadResponse Smarterchat__Crm__GetLeadResponse;
 
 
 /* --- enums --- */
@@ -23,8 +34,521 @@ PROTOBUF_C__BEGIN_DECLS
 
 /* --- messages --- */
 
+/*
+ * A lead (crm.leads). Timestamps RFC 3339, empty when unset.
+ */
+struct  Smarterchat__Crm__Lead
+{
+  ProtobufCMessage base;
+  char *id;
+  char *organization_id;
+  char *name;
+  char *email;
+  /*
+   * E.164, e.g. "+5511987654321".
+   */
+  char *phone;
+  /*
+   * new, contacted, qualified, converted, lost.
+   */
+  char *status;
+  /*
+   * hot, warm, cold.
+   */
+  char *temperature;
+  int32_t score;
+  /*
+   * whatsapp, instagram, telegram, webchat, manual, import, api.
+   */
+  char *source;
+  char *channel_id;
+  char *assigned_to_user_id;
+  char *assigned_at;
+  char *company;
+  char *position;
+  char *interest;
+  char *notes;
+  /*
+   * JSON object.
+   */
+  char *custom_fields_json;
+  size_t n_tags;
+  char **tags;
+  char *segment;
+  int32_t total_interactions;
+  char *last_interaction_at;
+  /*
+   * 0..1 as a decimal string, empty when unknown.
+   */
+  char *conversion_probability;
+  char *converted_at;
+  char *lost_at;
+  char *created_at;
+  char *updated_at;
+  /*
+   * The contact's id on the channel (Instagram/Telegram user id, web chat visitor id).
+   */
+  char *platform_user_id;
+};
+#define SMARTERCHAT__CRM__LEAD__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__lead__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__FindOrCreateLeadRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  /*
+   * whatsapp, instagram, telegram, webchat.
+   */
+  char *source;
+  char *channel_id;
+  /*
+   * As the channel gives it; normalized to E.164 (Brazil by default) for matching.
+   */
+  char *phone;
+  char *platform_user_id;
+  /*
+   * The contact's display name on the channel.
+   */
+  char *name;
+  char *email;
+  /*
+   * The conversation that found the contact (recorded on the lead's timeline).
+   */
+  char *conversation_id;
+};
+#define SMARTERCHAT__CRM__FIND_OR_CREATE_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__find_or_create_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__FindOrCreateLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+  /*
+   * Whether this call created it.
+   */
+  protobuf_c_boolean created;
+};
+#define SMARTERCHAT__CRM__FIND_OR_CREATE_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__find_or_create_lead_response__descriptor) \
+    , NULL, 0 }
+
+
+struct  Smarterchat__Crm__RecordInteractionRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *lead_id;
+  char *conversation_id;
+  /*
+   * RFC 3339; now when empty.
+   */
+  char *occurred_at;
+};
+#define SMARTERCHAT__CRM__RECORD_INTERACTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__record_interaction_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__RecordInteractionResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__CRM__RECORD_INTERACTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__record_interaction_response__descriptor) \
+     }
+
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___NAME__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___NAME_NAME = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___NAME__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__NameCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___EMAIL__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___EMAIL_EMAIL = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___EMAIL__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__EmailCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___PHONE__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___PHONE_PHONE = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___PHONE__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__PhoneCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___COMPANY__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___COMPANY_COMPANY = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___COMPANY__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__CompanyCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___POSITION__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___POSITION_POSITION = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___POSITION__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__PositionCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___INTEREST__NOT_SET = 0,
+  SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___INTEREST_INTEREST = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___INTEREST__CASE)
+} Smarterchat__Crm__CaptureLeadFieldsRequest__InterestCase;
+
+struct  Smarterchat__Crm__CaptureLeadFieldsRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *lead_id;
+  char *conversation_id;
+  /*
+   * Who captured it, e.g. "agent:<agent id>".
+   */
+  char *actor;
+  Smarterchat__Crm__CaptureLeadFieldsRequest__NameCase _name_case;
+  union {
+    char *name;
+  };
+  Smarterchat__Crm__CaptureLeadFieldsRequest__EmailCase _email_case;
+  union {
+    char *email;
+  };
+  Smarterchat__Crm__CaptureLeadFieldsRequest__PhoneCase _phone_case;
+  union {
+    char *phone;
+  };
+  Smarterchat__Crm__CaptureLeadFieldsRequest__CompanyCase _company_case;
+  union {
+    char *company;
+  };
+  Smarterchat__Crm__CaptureLeadFieldsRequest__PositionCase _position_case;
+  union {
+    char *position;
+  };
+  Smarterchat__Crm__CaptureLeadFieldsRequest__InterestCase _interest_case;
+  union {
+    char *interest;
+  };
+};
+#define SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__capture_lead_fields_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___NAME__NOT_SET, {0}, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___EMAIL__NOT_SET, {0}, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___PHONE__NOT_SET, {0}, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___COMPANY__NOT_SET, {0}, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___POSITION__NOT_SET, {0}, SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_REQUEST___INTEREST__NOT_SET, {0} }
+
+
+struct  Smarterchat__Crm__CaptureLeadFieldsResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__CAPTURE_LEAD_FIELDS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__capture_lead_fields_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__QualifyLeadRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  char *lead_id;
+  /*
+   * hot, warm, cold.
+   */
+  char *temperature;
+  /*
+   * 0..100.
+   */
+  int32_t score;
+  char *reason;
+  char *conversation_id;
+  char *actor;
+};
+#define SMARTERCHAT__CRM__QUALIFY_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__qualify_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__QualifyLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__QUALIFY_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__qualify_lead_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__GetLeadRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Set by a service caller; a gateway call uses the principal's organization.
+   */
+  char *organization_id;
+  char *lead_id;
+};
+#define SMARTERCHAT__CRM__GET_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__GetLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__GET_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_lead_response__descriptor) \
+    , NULL }
+
+
+/* Smarterchat__Crm__Lead methods */
+void   smarterchat__crm__lead__init
+                     (Smarterchat__Crm__Lead         *message);
+size_t smarterchat__crm__lead__get_packed_size
+                     (const Smarterchat__Crm__Lead   *message);
+size_t smarterchat__crm__lead__pack
+                     (const Smarterchat__Crm__Lead   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__lead__pack_to_buffer
+                     (const Smarterchat__Crm__Lead   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__Lead *
+       smarterchat__crm__lead__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__lead__free_unpacked
+                     (Smarterchat__Crm__Lead *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__FindOrCreateLeadRequest methods */
+void   smarterchat__crm__find_or_create_lead_request__init
+                     (Smarterchat__Crm__FindOrCreateLeadRequest         *message);
+size_t smarterchat__crm__find_or_create_lead_request__get_packed_size
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest   *message);
+size_t smarterchat__crm__find_or_create_lead_request__pack
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__find_or_create_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__FindOrCreateLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__FindOrCreateLeadRequest *
+       smarterchat__crm__find_or_create_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__find_or_create_lead_request__free_unpacked
+                     (Smarterchat__Crm__FindOrCreateLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__FindOrCreateLeadResponse methods */
+void   smarterchat__crm__find_or_create_lead_response__init
+                     (Smarterchat__Crm__FindOrCreateLeadResponse         *message);
+size_t smarterchat__crm__find_or_create_lead_response__get_packed_size
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse   *message);
+size_t smarterchat__crm__find_or_create_lead_response__pack
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__find_or_create_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__FindOrCreateLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__FindOrCreateLeadResponse *
+       smarterchat__crm__find_or_create_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__find_or_create_lead_response__free_unpacked
+                     (Smarterchat__Crm__FindOrCreateLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__RecordInteractionRequest methods */
+void   smarterchat__crm__record_interaction_request__init
+                     (Smarterchat__Crm__RecordInteractionRequest         *message);
+size_t smarterchat__crm__record_interaction_request__get_packed_size
+                     (const Smarterchat__Crm__RecordInteractionRequest   *message);
+size_t smarterchat__crm__record_interaction_request__pack
+                     (const Smarterchat__Crm__RecordInteractionRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__record_interaction_request__pack_to_buffer
+                     (const Smarterchat__Crm__RecordInteractionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__RecordInteractionRequest *
+       smarterchat__crm__record_interaction_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__record_interaction_request__free_unpacked
+                     (Smarterchat__Crm__RecordInteractionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__RecordInteractionResponse methods */
+void   smarterchat__crm__record_interaction_response__init
+                     (Smarterchat__Crm__RecordInteractionResponse         *message);
+size_t smarterchat__crm__record_interaction_response__get_packed_size
+                     (const Smarterchat__Crm__RecordInteractionResponse   *message);
+size_t smarterchat__crm__record_interaction_response__pack
+                     (const Smarterchat__Crm__RecordInteractionResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__record_interaction_response__pack_to_buffer
+                     (const Smarterchat__Crm__RecordInteractionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__RecordInteractionResponse *
+       smarterchat__crm__record_interaction_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__record_interaction_response__free_unpacked
+                     (Smarterchat__Crm__RecordInteractionResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__CaptureLeadFieldsRequest methods */
+void   smarterchat__crm__capture_lead_fields_request__init
+                     (Smarterchat__Crm__CaptureLeadFieldsRequest         *message);
+size_t smarterchat__crm__capture_lead_fields_request__get_packed_size
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest   *message);
+size_t smarterchat__crm__capture_lead_fields_request__pack
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__capture_lead_fields_request__pack_to_buffer
+                     (const Smarterchat__Crm__CaptureLeadFieldsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__CaptureLeadFieldsRequest *
+       smarterchat__crm__capture_lead_fields_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__capture_lead_fields_request__free_unpacked
+                     (Smarterchat__Crm__CaptureLeadFieldsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__CaptureLeadFieldsResponse methods */
+void   smarterchat__crm__capture_lead_fields_response__init
+                     (Smarterchat__Crm__CaptureLeadFieldsResponse         *message);
+size_t smarterchat__crm__capture_lead_fields_response__get_packed_size
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse   *message);
+size_t smarterchat__crm__capture_lead_fields_response__pack
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__capture_lead_fields_response__pack_to_buffer
+                     (const Smarterchat__Crm__CaptureLeadFieldsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__CaptureLeadFieldsResponse *
+       smarterchat__crm__capture_lead_fields_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__capture_lead_fields_response__free_unpacked
+                     (Smarterchat__Crm__CaptureLeadFieldsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__QualifyLeadRequest methods */
+void   smarterchat__crm__qualify_lead_request__init
+                     (Smarterchat__Crm__QualifyLeadRequest         *message);
+size_t smarterchat__crm__qualify_lead_request__get_packed_size
+                     (const Smarterchat__Crm__QualifyLeadRequest   *message);
+size_t smarterchat__crm__qualify_lead_request__pack
+                     (const Smarterchat__Crm__QualifyLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__qualify_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__QualifyLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__QualifyLeadRequest *
+       smarterchat__crm__qualify_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__qualify_lead_request__free_unpacked
+                     (Smarterchat__Crm__QualifyLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__QualifyLeadResponse methods */
+void   smarterchat__crm__qualify_lead_response__init
+                     (Smarterchat__Crm__QualifyLeadResponse         *message);
+size_t smarterchat__crm__qualify_lead_response__get_packed_size
+                     (const Smarterchat__Crm__QualifyLeadResponse   *message);
+size_t smarterchat__crm__qualify_lead_response__pack
+                     (const Smarterchat__Crm__QualifyLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__qualify_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__QualifyLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__QualifyLeadResponse *
+       smarterchat__crm__qualify_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__qualify_lead_response__free_unpacked
+                     (Smarterchat__Crm__QualifyLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadRequest methods */
+void   smarterchat__crm__get_lead_request__init
+                     (Smarterchat__Crm__GetLeadRequest         *message);
+size_t smarterchat__crm__get_lead_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadRequest   *message);
+size_t smarterchat__crm__get_lead_request__pack
+                     (const Smarterchat__Crm__GetLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadRequest *
+       smarterchat__crm__get_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_lead_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadResponse methods */
+void   smarterchat__crm__get_lead_response__init
+                     (Smarterchat__Crm__GetLeadResponse         *message);
+size_t smarterchat__crm__get_lead_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadResponse   *message);
+size_t smarterchat__crm__get_lead_response__pack
+                     (const Smarterchat__Crm__GetLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadResponse *
+       smarterchat__crm__get_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_lead_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Smarterchat__Crm__Lead_Closure)
+                 (const Smarterchat__Crm__Lead *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__FindOrCreateLeadRequest_Closure)
+                 (const Smarterchat__Crm__FindOrCreateLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__FindOrCreateLeadResponse_Closure)
+                 (const Smarterchat__Crm__FindOrCreateLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__RecordInteractionRequest_Closure)
+                 (const Smarterchat__Crm__RecordInteractionRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__RecordInteractionResponse_Closure)
+                 (const Smarterchat__Crm__RecordInteractionResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__CaptureLeadFieldsRequest_Closure)
+                 (const Smarterchat__Crm__CaptureLeadFieldsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__CaptureLeadFieldsResponse_Closure)
+                 (const Smarterchat__Crm__CaptureLeadFieldsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__QualifyLeadRequest_Closure)
+                 (const Smarterchat__Crm__QualifyLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__QualifyLeadResponse_Closure)
+                 (const Smarterchat__Crm__QualifyLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadRequest_Closure)
+                 (const Smarterchat__Crm__GetLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadResponse_Closure)
+                 (const Smarterchat__Crm__GetLeadResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -40,6 +564,26 @@ struct Smarterchat__Crm__Crm_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*find_or_create_lead)(Smarterchat__Crm__Crm_Service *service,
+                              const Smarterchat__Crm__FindOrCreateLeadRequest *input,
+                              Smarterchat__Crm__FindOrCreateLeadResponse_Closure closure,
+                              void *closure_data);
+  void (*record_interaction)(Smarterchat__Crm__Crm_Service *service,
+                             const Smarterchat__Crm__RecordInteractionRequest *input,
+                             Smarterchat__Crm__RecordInteractionResponse_Closure closure,
+                             void *closure_data);
+  void (*capture_lead_fields)(Smarterchat__Crm__Crm_Service *service,
+                              const Smarterchat__Crm__CaptureLeadFieldsRequest *input,
+                              Smarterchat__Crm__CaptureLeadFieldsResponse_Closure closure,
+                              void *closure_data);
+  void (*qualify_lead)(Smarterchat__Crm__Crm_Service *service,
+                       const Smarterchat__Crm__QualifyLeadRequest *input,
+                       Smarterchat__Crm__QualifyLeadResponse_Closure closure,
+                       void *closure_data);
+  void (*get_lead)(Smarterchat__Crm__Crm_Service *service,
+                   const Smarterchat__Crm__GetLeadRequest *input,
+                   Smarterchat__Crm__GetLeadResponse_Closure closure,
+                   void *closure_data);
 };
 typedef void (*Smarterchat__Crm__Crm_ServiceDestroy)(Smarterchat__Crm__Crm_Service *);
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
@@ -49,7 +593,12 @@ void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
 #define SMARTERCHAT__CRM__CRM__INIT(function_prefix__) \
     { SMARTERCHAT__CRM__CRM__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## find_or_create_lead,\
+      function_prefix__ ## record_interaction,\
+      function_prefix__ ## capture_lead_fields,\
+      function_prefix__ ## qualify_lead,\
+      function_prefix__ ## get_lead  }
 void smarterchat__crm__crm__health(ProtobufCService *service,
                                    const Smarterchat__Common__HealthRequest *input,
                                    Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,9 +607,40 @@ void smarterchat__crm__crm__metrics(ProtobufCService *service,
                                     const Smarterchat__Common__MetricsRequest *input,
                                     Smarterchat__Common__MetricsResponse_Closure closure,
                                     void *closure_data);
+void smarterchat__crm__crm__find_or_create_lead(ProtobufCService *service,
+                                                const Smarterchat__Crm__FindOrCreateLeadRequest *input,
+                                                Smarterchat__Crm__FindOrCreateLeadResponse_Closure closure,
+                                                void *closure_data);
+void smarterchat__crm__crm__record_interaction(ProtobufCService *service,
+                                               const Smarterchat__Crm__RecordInteractionRequest *input,
+                                               Smarterchat__Crm__RecordInteractionResponse_Closure closure,
+                                               void *closure_data);
+void smarterchat__crm__crm__capture_lead_fields(ProtobufCService *service,
+                                                const Smarterchat__Crm__CaptureLeadFieldsRequest *input,
+                                                Smarterchat__Crm__CaptureLeadFieldsResponse_Closure closure,
+                                                void *closure_data);
+void smarterchat__crm__crm__qualify_lead(ProtobufCService *service,
+                                         const Smarterchat__Crm__QualifyLeadRequest *input,
+                                         Smarterchat__Crm__QualifyLeadResponse_Closure closure,
+                                         void *closure_data);
+void smarterchat__crm__crm__get_lead(ProtobufCService *service,
+                                     const Smarterchat__Crm__GetLeadRequest *input,
+                                     Smarterchat__Crm__GetLeadResponse_Closure closure,
+                                     void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor smarterchat__crm__lead__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__record_interaction_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__record_interaction_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__capture_lead_fields_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__capture_lead_fields_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -55,6 +55,9 @@ typedef struct Smarterchat__Identity__DeleteUserRequest Smarterchat__Identity__D
 typedef struct Smarterchat__Identity__DeleteUserResponse Smarterchat__Identity__DeleteUserResponse;
 typedef struct Smarterchat__Identity__GetPlanLimitsRequest Smarterchat__Identity__GetPlanLimitsRequest;
 typedef struct Smarterchat__Identity__GetPlanLimitsResponse Smarterchat__Identity__GetPlanLimitsResponse;
+typedef struct Smarterchat__Identity__ListAssignableUsersRequest Smarterchat__Identity__ListAssignableUsersRequest;
+typedef struct Smarterchat__Identity__AssignableUser Smarterchat__Identity__AssignableUser;
+typedef struct Smarterchat__Identity__ListAssignableUsersResponse Smarterchat__Identity__ListAssignableUsersResponse;
 typedef struct Smarterchat__Identity__ListOrganizationsRequest Smarterchat__Identity__ListOrganizationsRequest;
 typedef struct Smarterchat__Identity__ListOrganizationsResponse Smarterchat__Identity__ListOrganizationsResponse;
 typedef struct Smarterchat__Identity__UpdateOrganizationRequest Smarterchat__Identity__UpdateOrganizationRequest;
@@ -688,6 +691,46 @@ struct  Smarterchat__Identity__GetPlanLimitsResponse
 #define SMARTERCHAT__IDENTITY__GET_PLAN_LIMITS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_plan_limits_response__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+
+
+struct  Smarterchat__Identity__ListAssignableUsersRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+};
+#define SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_assignable_users_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__AssignableUser
+{
+  ProtobufCMessage base;
+  char *id;
+  char *full_name;
+  char *role;
+};
+#define SMARTERCHAT__IDENTITY__ASSIGNABLE_USER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__assignable_user__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__ListAssignableUsersResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Ordered by user id (a stable order for round-robin).
+   */
+  size_t n_users;
+  Smarterchat__Identity__AssignableUser **users;
+  /*
+   * The organization's IANA time zone (settings.timezone), "America/Sao_Paulo" by default.
+   */
+  char *time_zone;
+};
+#define SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_assignable_users_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Smarterchat__Identity__ListOrganizationsRequest
@@ -1727,6 +1770,63 @@ Smarterchat__Identity__GetPlanLimitsResponse *
 void   smarterchat__identity__get_plan_limits_response__free_unpacked
                      (Smarterchat__Identity__GetPlanLimitsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListAssignableUsersRequest methods */
+void   smarterchat__identity__list_assignable_users_request__init
+                     (Smarterchat__Identity__ListAssignableUsersRequest         *message);
+size_t smarterchat__identity__list_assignable_users_request__get_packed_size
+                     (const Smarterchat__Identity__ListAssignableUsersRequest   *message);
+size_t smarterchat__identity__list_assignable_users_request__pack
+                     (const Smarterchat__Identity__ListAssignableUsersRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_assignable_users_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListAssignableUsersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListAssignableUsersRequest *
+       smarterchat__identity__list_assignable_users_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_assignable_users_request__free_unpacked
+                     (Smarterchat__Identity__ListAssignableUsersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__AssignableUser methods */
+void   smarterchat__identity__assignable_user__init
+                     (Smarterchat__Identity__AssignableUser         *message);
+size_t smarterchat__identity__assignable_user__get_packed_size
+                     (const Smarterchat__Identity__AssignableUser   *message);
+size_t smarterchat__identity__assignable_user__pack
+                     (const Smarterchat__Identity__AssignableUser   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__assignable_user__pack_to_buffer
+                     (const Smarterchat__Identity__AssignableUser   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__AssignableUser *
+       smarterchat__identity__assignable_user__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__assignable_user__free_unpacked
+                     (Smarterchat__Identity__AssignableUser *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListAssignableUsersResponse methods */
+void   smarterchat__identity__list_assignable_users_response__init
+                     (Smarterchat__Identity__ListAssignableUsersResponse         *message);
+size_t smarterchat__identity__list_assignable_users_response__get_packed_size
+                     (const Smarterchat__Identity__ListAssignableUsersResponse   *message);
+size_t smarterchat__identity__list_assignable_users_response__pack
+                     (const Smarterchat__Identity__ListAssignableUsersResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_assignable_users_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListAssignableUsersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListAssignableUsersResponse *
+       smarterchat__identity__list_assignable_users_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_assignable_users_response__free_unpacked
+                     (Smarterchat__Identity__ListAssignableUsersResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Smarterchat__Identity__ListOrganizationsRequest methods */
 void   smarterchat__identity__list_organizations_request__init
                      (Smarterchat__Identity__ListOrganizationsRequest         *message);
@@ -2150,6 +2250,15 @@ typedef void (*Smarterchat__Identity__GetPlanLimitsRequest_Closure)
 typedef void (*Smarterchat__Identity__GetPlanLimitsResponse_Closure)
                  (const Smarterchat__Identity__GetPlanLimitsResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__ListAssignableUsersRequest_Closure)
+                 (const Smarterchat__Identity__ListAssignableUsersRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__AssignableUser_Closure)
+                 (const Smarterchat__Identity__AssignableUser *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListAssignableUsersResponse_Closure)
+                 (const Smarterchat__Identity__ListAssignableUsersResponse *message,
+                  void *closure_data);
 typedef void (*Smarterchat__Identity__ListOrganizationsRequest_Closure)
                  (const Smarterchat__Identity__ListOrganizationsRequest *message,
                   void *closure_data);
@@ -2281,6 +2390,10 @@ struct Smarterchat__Identity__Identity_Service
                           const Smarterchat__Identity__GetPlanLimitsRequest *input,
                           Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
                           void *closure_data);
+  void (*list_assignable_users)(Smarterchat__Identity__Identity_Service *service,
+                                const Smarterchat__Identity__ListAssignableUsersRequest *input,
+                                Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
+                                void *closure_data);
   void (*list_organizations)(Smarterchat__Identity__Identity_Service *service,
                              const Smarterchat__Identity__ListOrganizationsRequest *input,
                              Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
@@ -2340,6 +2453,7 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## update_user,\
       function_prefix__ ## delete_user,\
       function_prefix__ ## get_plan_limits,\
+      function_prefix__ ## list_assignable_users,\
       function_prefix__ ## list_organizations,\
       function_prefix__ ## update_organization,\
       function_prefix__ ## update_me,\
@@ -2424,6 +2538,10 @@ void smarterchat__identity__identity__get_plan_limits(ProtobufCService *service,
                                                       const Smarterchat__Identity__GetPlanLimitsRequest *input,
                                                       Smarterchat__Identity__GetPlanLimitsResponse_Closure closure,
                                                       void *closure_data);
+void smarterchat__identity__identity__list_assignable_users(ProtobufCService *service,
+                                                            const Smarterchat__Identity__ListAssignableUsersRequest *input,
+                                                            Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
+                                                            void *closure_data);
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
                                                          Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
@@ -2498,6 +2616,9 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_reque
 extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__assignable_user__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_request__descriptor;
