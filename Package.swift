@@ -13,8 +13,13 @@ let services: [(product: String, module: String, extra: [Target.Dependency])] = 
         .product(name: "Prometheus", package: "swift-prometheus"),
     ]),
     ("smarterchat-identity", "IdentityService", []),
-    ("smarterchat-agents", "AgentsService", []),
-    ("smarterchat-conversations", "ConversationsService", []),
+    ("smarterchat-agents", "AgentsService", [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Mustache", package: "swift-mustache"),
+    ]),
+    ("smarterchat-conversations", "ConversationsService", [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    ]),
     ("smarterchat-crm", "CRMService", []),
     ("smarterchat-hooks", "HooksService", []),
     ("smarterchat-analytics", "AnalyticsService", []),
@@ -42,6 +47,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.

@@ -24,8 +24,10 @@ extension DomainService {
             response.exposition = metrics.exposition()
             return response
         }
+        let clients = ServiceClients(runDirectory: configuration.runDirectory, callerName: name, logger: logger)
         let environment = DomainServiceEnvironment(
-            configuration: configuration, router: router, database: database, state: state, logger: logger)
+            configuration: configuration, router: router, database: database, state: state, logger: logger,
+            clients: clients)
         let background = try install(environment)
         let bootstrap = DatabaseBootstrap(
             schema: name, migrations: migrations, database: database, state: state, logger: logger)
@@ -35,7 +37,7 @@ extension DomainService {
                 allowedUIDs: configuration.allowedUIDs.isEmpty ? nil : Set(configuration.allowedUIDs),
                 allowedGIDs: Set(configuration.allowedGIDs)),
             router: router, logger: logger)
-        let services: [any Service] = [database, bootstrap, server] + background
+        let services: [any Service] = [database] + clients.all + [bootstrap, server] + background
         return ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },

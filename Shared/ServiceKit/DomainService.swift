@@ -46,4 +46,6 @@ public struct DomainServiceEnvironment: Sendable {
     public var state: ServiceState
     /// The process's logger.
     public var logger: Logger
+    /// Pools to call other services (`clients.client(for: .crm)`); run with the service.
+    public var clients: ServiceClients
 }
