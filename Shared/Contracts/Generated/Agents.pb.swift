@@ -93,7 +93,7 @@ extension Agents {
         /// The fully-qualified protobuf name.
         public static var protoName: String { "smarterchat.agents.ConversationTurn" }
 
-        /// contact, ai, operator, system.
+        /// contact, ai, user (an operator), as messages.sender_type.
         public var senderType: String = ""
         /// The `content` field (2).
         public var content: String = ""

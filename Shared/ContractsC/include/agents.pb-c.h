@@ -51,7 +51,7 @@ struct  Smarterchat__Agents__ConversationTurn
 {
   ProtobufCMessage base;
   /*
-   * contact, ai, operator, system.
+   * contact, ai, user (an operator), as messages.sender_type.
    */
   char *sender_type;
   char *content;
