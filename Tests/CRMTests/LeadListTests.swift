@@ -87,6 +87,8 @@ struct LeadListTests {
         #expect(try await count(CRM.ListLeadsRequest(q: "(11) 90042-0042")) == 1)
         #expect(try await count(CRM.ListLeadsRequest(q: "90042")) == 1)
         #expect(try await count(CRM.ListLeadsRequest(q: "nobody-here")) == 0)
+        #expect(try await count(CRM.ListLeadsRequest(q: "\u{488D9} !&")) == 0)
+        #expect(try await count(CRM.ListLeadsRequest(q: "de")) == 0)
     }
 
     @Test("the pipeline counts live leads per status, deleted ones excluded")
@@ -128,5 +130,6 @@ struct LeadListTests {
         #expect(LeadListQuery.tsquery("ana & !silva | (x)") == "'ana':* & 'silva':* & 'x':*")
         #expect(LeadListQuery.tsquery("'; DROP") == "'drop':*")
         #expect(LeadListQuery.tsquery("(11) 98765-4321") == "'5511987654321':*")
+        #expect(LeadListQuery.tsquery("\u{488D9} & ()") == nil)
     }
 }

@@ -24,6 +24,8 @@ struct LeadListQuery: Sendable {
     var createdTo: Date?
     /// A `to_tsquery('portuguese', ...)` text built from the words of `q`.
     var search: String?
+    /// `q` was given but holds nothing searchable: no lead matches.
+    var matchesNothing = false
     var cursor: LeadCursor?
     var limit: Int
 
@@ -67,6 +69,7 @@ struct LeadListQuery: Sendable {
         if let q = given(request.q) {
             guard q.count <= 200 else { throw RPCError(.invalidArgument, "q must have at most 200 characters") }
             search = Self.tsquery(q)
+            matchesNothing = search == nil
         }
         if let cursor = given(request.cursor) {
             guard let decoded = LeadCursor(cursor) else { throw RPCError(.invalidArgument, "cursor is not valid") }
@@ -82,7 +85,7 @@ struct LeadListQuery: Sendable {
     /// Prefix matches of every word of `q` (`'ana':* & 'silva':*`); a text that looks like a
     /// phone becomes its digits (E.164 when it is a full number), an email stays whole.
     /// Operators and quotes never reach to_tsquery.
-    static func tsquery(_ q: String) -> String {
+    static func tsquery(_ q: String) -> String? {
         let phoneCharacters = CharacterSet(charactersIn: "0123456789+()-. ")
         let digits = q.filter(\.isNumber)
         if digits.count >= 4, q.unicodeScalars.allSatisfy(phoneCharacters.contains) {
@@ -92,12 +95,13 @@ struct LeadListQuery: Sendable {
         let words = q.lowercased().split(whereSeparator: \.isWhitespace).map { word in
             String(word.filter { $0.isLetter || $0.isNumber || "@._-".contains($0) })
         }.filter { !$0.isEmpty }
-        guard !words.isEmpty else { return "''" }
+        guard !words.isEmpty else { return nil }
         return words.map { "'\($0)':*" }.joined(separator: " & ")
     }
 
     /// One page: up to `limit` leads and the cursor of the next page (nil on the last).
     func page(organizationID: UUID, on connection: PostgresConnection) async throws -> ([CRM.Lead], LeadCursor?) {
+        if matchesNothing { return ([], nil) }
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
