@@ -186,6 +186,10 @@ let package = Package(
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "CRMTests",
+            dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
+            path: "Tests/CRMTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),
     ] + services.map {

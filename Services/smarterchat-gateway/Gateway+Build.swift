@@ -17,8 +17,10 @@ func buildGateway(
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
-    AuthRoutes(identity: clients.identity, validator: TokenValidator(identity: clients.identity))
-        .register(on: router)
+    let authenticated = AuthRoutes(
+        identity: clients.identity, validator: TokenValidator(identity: clients.identity)
+    ).register(on: router)
+    LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
     return Application(
         router: router,
         configuration: .init(
@@ -36,6 +38,11 @@ struct ServiceClients: Sendable {
     }
 
     let all: [Entry]
+
+    /// The client of `service`.
+    func client(_ service: PlatformService) -> RPCClient {
+        all.first { $0.service == service }!.client
+    }
 
     init(runDirectory: String, logger: Logger) {
         all = PlatformService.all.map { service in
