@@ -186,6 +186,14 @@ let package = Package(
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "AgentsTests",
+            dependencies: [
+                "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/AgentsTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),
     ] + services.map {

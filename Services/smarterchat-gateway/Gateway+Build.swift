@@ -14,8 +14,10 @@ func buildGateway(
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
-    AuthRoutes(identity: clients.identity, validator: TokenValidator(identity: clients.identity))
-        .register(on: router)
+    AuthRoutes(
+        identity: clients.identity, validator: TokenValidator(identity: clients.identity), agents: clients.agents
+    )
+    .register(on: router)
     return Application(
         router: router,
         configuration: .init(

@@ -16,6 +16,8 @@ import ServiceKit
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
+    /// The agents service (agent routes share the authenticated group).
+    var agents: (any RPCCaller)?
     /// How long a call to identity may take (a login runs scrypt).
     let timeout: Duration = .seconds(10)
 
@@ -33,6 +35,7 @@ struct AuthRoutes: Sendable {
         }
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(validator: validator))
         OrganizationRoutes(identity: identity).register(on: authenticated)
+        if let agents { AgentRoutes(agents: agents).register(on: authenticated) }
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
             try JSONBody.response(
