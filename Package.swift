@@ -151,7 +151,9 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
+            name: "TestSupport",
+            dependencies: ["Postgres", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",

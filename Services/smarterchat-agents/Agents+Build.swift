@@ -4,7 +4,8 @@ import Foundation
 import ServiceKit
 
 /// The agents service: its contract, its migrations (schema `agents`), its handlers and the
-/// reply engine (provider calls through the shared HTTP client, crm and identity over RPC).
+/// reply engine (provider calls through the shared HTTP client, crm and identity over RPC),
+/// and the relay that delivers its outbox.
 func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -> DomainService {
     DomainService(.agents, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
@@ -20,6 +21,7 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
             database: environment.database, configuration: configuration, keyRing: keyRing,
             identity: environment.clients.client(for: .identity), engine: engine, logger: environment.logger
         ).register(on: environment.router)
-        return []
+        // agent.created / agent.updated / agent.deleted to hooks and analytics.
+        return [environment.outboxRelay()]
     }
 }

@@ -3,6 +3,7 @@ import Cryptography
 import Foundation
 import Postgres
 import RPC
+import TestSupport
 import Testing
 
 @testable import AgentsService

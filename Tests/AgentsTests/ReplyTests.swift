@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import RPC
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AgentsService
