@@ -169,7 +169,14 @@ struct AuthRoutes: Sendable {
             error.headers[.retryAfter] = "\(response.retryAfterSeconds)"
             throw error
         }
-        return try JSONBody.response(response)
+        return try JSONBody.response(LogInSuccess(tokens: response.tokens, user: response.user))
+    }
+
+    /// A successful login as the REST API shows it: the session's tokens and the user (the
+    /// lockout and 2FA fields of the RPC answer are errors over HTTP, never 200 members).
+    struct LogInSuccess: Encodable {
+        var tokens: Identity.TokenPair?
+        var user: Identity.User?
     }
 
     func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
