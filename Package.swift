@@ -193,6 +193,7 @@ let package = Package(
                 "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/AgentsTests", swiftSettings: swiftSettings),
         .testTarget(

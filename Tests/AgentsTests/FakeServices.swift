@@ -37,7 +37,9 @@ final class FakeCRM: Sendable {
         }
         router.register(CRM.Service.qualifyLead) { [self] request, context in
             try ServiceCaller.require(context, from: ["agents"])
-            calls.withLock { $0.append("qualify \(request.leadId) \(request.temperature) \(request.score)") }
+            calls.withLock {
+                $0.append("qualify \(request.leadId) \(request.temperature) \(request.score) actor=\(request.actor)")
+            }
             return try leads.withLock { leads in
                 guard var lead = leads[request.leadId], lead.organizationId == request.organizationId else {
                     throw RPCError(.notFound, "lead not found")

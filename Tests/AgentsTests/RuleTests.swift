@@ -230,7 +230,6 @@ struct RuleTests {
         provider.script(
             .tools([.init(name: "capture_lead_fields", arguments: #"{"name":"João"}"#)]),
             .analysis("Prazer, João!", intent: "greeting", confidence: 0.7))
-        let before = fixture.crm.calls.withLock { $0.count }
         let preview = try await fixture.call(
             Agents.Service.previewReply,
             Agents.PreviewReplyRequest(agentId: agent.id, message: "Sou o João", contactName: "João"), as: admin)
@@ -242,7 +241,8 @@ struct RuleTests {
         let tools = try #require(JSONValue(text: preview.toolCallsJson)?.arrayValue)
         #expect(tools.first?["name"] == "capture_lead_fields")
         #expect(tools.first?["result"]?["dry_run"] == .bool(true))
-        #expect(fixture.crm.calls.withLock { $0.count } == before)
+        // crm's fake records every capture with the agent as actor: none for this agent.
+        #expect(!fixture.crm.calls.withLock { $0 }.contains { $0.contains(agent.id) })
         let consultant = Principal(organizationId: admin.organizationId, userId: admin.userId, role: "consultant")
         let refused = await fixture.failure {
             try await fixture.call(
