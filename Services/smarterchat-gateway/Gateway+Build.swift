@@ -21,6 +21,7 @@ func buildGateway(
         identity: clients.identity, validator: TokenValidator(identity: clients.identity)
     ).register(on: router)
     LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
+    AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
     return Application(
         router: router,
         configuration: .init(

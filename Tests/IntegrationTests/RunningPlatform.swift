@@ -23,6 +23,8 @@ final class RunningPlatform: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
     private let logDirectory: URL
+    /// Extra `SMARTERCHAT_*` variables every process gets (e.g. encryption keys).
+    var environment: [String: String] = [:]
 
     static let executables = [
         "identity", "agents", "conversations", "crm", "hooks", "analytics", "gateway",
@@ -38,7 +40,9 @@ final class RunningPlatform: @unchecked Sendable {
 
     /// Starts PostgreSQL, provisions the six services and starts `executables` (default: all
     /// seven).
-    static func start(executables: [String] = RunningPlatform.executables) async throws -> RunningPlatform {
+    static func start(
+        executables: [String] = RunningPlatform.executables, environment: [String: String] = [:]
+    ) async throws -> RunningPlatform {
         let postgres = try await TemporaryPostgres.start()
         let admin = try await postgres.createDatabase(named: "smarterchat")
         try await provisionServices(admin: admin, services: PlatformService.all.map(\.name))
@@ -48,6 +52,7 @@ final class RunningPlatform: @unchecked Sendable {
         let platform = RunningPlatform(
             postgres: postgres, database: admin, runDirectory: runDirectory, httpPort: try freePort())
         try FileManager.default.createDirectory(at: platform.logDirectory, withIntermediateDirectories: true)
+        platform.environment = environment
         for name in executables { try platform.start(name) }
         return platform
     }
@@ -71,6 +76,7 @@ final class RunningPlatform: @unchecked Sendable {
         environment["SMARTERCHAT_PG_DATABASE"] = database.database
         environment["SMARTERCHAT_HTTP_PORT"] = "\(httpPort)"
         environment["SMARTERCHAT_LOG_LEVEL"] = "info"
+        environment.merge(self.environment) { $1 }
         process.environment = environment
         let log = logDirectory.appendingPathComponent("\(name).log")
         if !FileManager.default.fileExists(atPath: log.path) {
