@@ -179,12 +179,20 @@ let package = Package(
             name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit", "Cryptography", "Postgres"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConversationsTests",
+            dependencies: [
+                "ConversationsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit",
+                "Cryptography",
+            ],
+            path: "Tests/ConversationsTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),

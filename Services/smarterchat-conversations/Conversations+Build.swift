@@ -6,6 +6,6 @@ func conversationsService() -> DomainService {
     DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
         // The partitioned table's months are created ahead of the rows that need them.
-        [environment.monthlyPartitionUpkeep()]
+        [environment.monthlyPartitionUpkeep()] + (try installChannelsAndIngest(environment))
     }
 }

@@ -14,8 +14,13 @@ func buildGateway(
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
-    AuthRoutes(identity: clients.identity, validator: TokenValidator(identity: clients.identity))
-        .register(on: router)
+    let validator = TokenValidator(identity: clients.identity)
+    AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
+    WebhookRoutes(conversations: clients.conversations).register(on: router)
+    WebchatRoutes(conversations: clients.conversations).register(on: router)
+    let conversationsAPI = router.group("api/v1").add(middleware: AuthenticationMiddleware(validator: validator))
+    ChannelRoutes(conversations: clients.conversations).register(on: conversationsAPI)
+    StreamRoutes(conversations: clients.conversations).register(on: conversationsAPI)
     return Application(
         router: router,
         configuration: .init(

@@ -58,9 +58,10 @@ extension RunningPlatform {
     /// Starts the whole platform, waits until `/healthz` is 200, runs `body`, and stops it.
     /// A failure of `body` is recorded with the tail of `logOf`'s log.
     static func withHealthy(
-        logOf service: String = "identity", _ body: (RunningPlatform) async throws -> Void
+        logOf service: String = "identity", environment: [String: String] = [:],
+        _ body: (RunningPlatform) async throws -> Void
     ) async throws {
-        let platform = try await RunningPlatform.start()
+        let platform = try await RunningPlatform.start(environment: environment)
         do {
             let up = await platform.waitUntil(timeout: .seconds(60)) {
                 (try? await platform.get("/healthz").status) == 200
