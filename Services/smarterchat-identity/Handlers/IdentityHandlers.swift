@@ -62,6 +62,13 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.getPlanLimits) { request, context in
             try await getPlanLimits(request, context)
         }
+        router.register(Identity.Service.listAssignableUsers) { request, context in
+            try await listAssignableUsers(request, context)
+        }
+        router.register(Identity.Service.requestEmailVerification) { _, context in
+            try await requestEmailVerification(context)
+        }
+        router.register(Identity.Service.verifyEmail) { request, _ in try await verifyEmail(request) }
         router.register(Identity.Service.updateMe) { request, context in try await updateMe(request, context) }
         router.register(Identity.Service.listOrganizations) { _, context in try await listOrganizations(context) }
         router.register(Identity.Service.updateOrganization) { request, context in
