@@ -37,5 +37,6 @@ func installChannelsAndIngest(_ environment: DomainServiceEnvironment) throws ->
                 ])
         }
     }
-    return [signal, retention]
+    // The outbox (message.received, conversation.created, ...) goes to hooks and analytics.
+    return [signal, retention, environment.outboxRelay()]
 }
