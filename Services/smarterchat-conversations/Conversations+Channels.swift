@@ -16,14 +16,16 @@ func installChannelsAndIngest(_ environment: DomainServiceEnvironment) throws ->
         database: database, crm: environment.clients.client(for: .crm),
         planLimits: PlanLimitCache(identity: environment.clients.client(for: .identity), logger: logger),
         logger: logger)
+    let retention = RetentionSettingsRecorder(identity: environment.clients.client(for: .identity), database: database)
     ChannelHandlers(
-        database: database, keyRing: keyRing, agents: environment.clients.client(for: .agents), logger: logger
+        database: database, keyRing: keyRing, agents: environment.clients.client(for: .agents), logger: logger,
+        retention: retention
     ).register(on: environment.router)
     WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger)
         .register(on: environment.router)
     WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: environment.router)
-    LiveFeedHandlers(database: database, signal: signal).register(on: environment.router)
-    let retention = ScheduledJob(
+    LiveFeedHandlers(database: database, signal: signal, retention: retention).register(on: environment.router)
+    let retentionJob = ScheduledJob(
         name: "conversations-retention", every: .seconds(3600), state: environment.state, logger: logger
     ) {
         let outcome = try await database.withConnection { try await ConversationRetention.run(on: $0) }
@@ -38,5 +40,5 @@ func installChannelsAndIngest(_ environment: DomainServiceEnvironment) throws ->
         }
     }
     // The outbox (message.received, conversation.created, ...) goes to hooks and analytics.
-    return [signal, retention, environment.outboxRelay()]
+    return [signal, retentionJob, environment.outboxRelay()]
 }

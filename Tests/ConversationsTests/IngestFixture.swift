@@ -114,15 +114,22 @@ final class FakeCRM: Sendable {
     }
 }
 
-/// identity's GetPlanLimits with a max_conversations_per_month per organization (0: none).
+/// identity's GetPlanLimits with a max_conversations_per_month per organization (0: none),
+/// and GetOrganizationSettings with a settings JSON per organization (`{}` by default).
 final class FakeIdentity: Sendable {
     let limits = Mutex<[String: Int32]>([:])
+    let settings = Mutex<[String: String]>([:])
 
     func register(on router: RPCRouter) {
         router.register(Identity.Service.getPlanLimits) { request, _ in
             Identity.GetPlanLimitsResponse(
                 organizationId: request.organizationId, plan: "starter", status: "active",
                 maxConversationsPerMonth: self.limits.withLock { $0[request.organizationId] ?? 0 })
+        }
+        router.register(Identity.Service.getOrganizationSettings) { _, context in
+            Identity.OrganizationSettings(
+                settings: self.settings.withLock { $0[context.metadata.principal.organizationId] ?? "{}" },
+                branding: "{}")
         }
     }
 }
@@ -180,7 +187,10 @@ actor SharedIngestDatabase {
                 identity: RPCInProcessClient(router: identityRouter), lifetime: .zero, logger: logger),
             logger: logger)
         let router = RPCRouter(service: Conversations.Service.descriptor)
-        ChannelHandlers(database: database, keyRing: keyRing, agents: nil, logger: logger).register(on: router)
+        let retention = RetentionSettingsRecorder(
+            identity: RPCInProcessClient(router: identityRouter), database: database, interval: .zero)
+        ChannelHandlers(database: database, keyRing: keyRing, agents: nil, logger: logger, retention: retention)
+            .register(on: router)
         WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger).register(on: router)
         WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: router)
         LiveFeedHandlers(database: database, signal: signal).register(on: router)

@@ -30,6 +30,8 @@ struct ChannelHandlers: Sendable {
     /// The agents service (GetAgentStatus); nil skips the check (tests of other areas).
     let agents: (any RPCCaller)?
     let logger: Logger
+    /// Refreshes the organization's retention copy as its users work (nil in tests of other areas).
+    var retention: RetentionSettingsRecorder? = nil
 
     func register(on router: RPCRouter) {
         router.register(Conversations.Service.listChannels) { request, context in
@@ -55,6 +57,7 @@ struct ChannelHandlers: Sendable {
         if !request.type.isEmpty, !Self.types.contains(request.type) {
             throw RPCError(.invalidArgument, "type must be whatsapp, instagram, telegram or webchat")
         }
+        await retention?.refresh(organizationID: caller.organizationID, context: context)
         let records = try await database.withConnection { connection in
             try await ChannelStore.list(
                 organizationID: caller.organizationID, type: request.type.isEmpty ? nil : request.type,

@@ -9,6 +9,8 @@ import RPC
 struct LiveFeedHandlers: Sendable {
     let database: PostgresClient
     let signal: EventSignal
+    /// Refreshes the organization's retention copy as its users work (nil in tests).
+    var retention: RetentionSettingsRecorder? = nil
 
     func register(on router: RPCRouter) {
         router.register(Conversations.Service.waitConversationEvents) { request, context in
@@ -24,6 +26,7 @@ struct LiveFeedHandlers: Sendable {
         let wait = Duration.milliseconds(max(0, min(Int64(request.waitMs), 30_000)))
         let limit = request.limit <= 0 ? 200 : min(Int(request.limit), 200)
         let after = max(0, request.afterSeq)
+        await retention?.refresh(organizationID: caller.organizationID, context: context)
         let events = try await LongPoll.collect(wait: wait, signal: signal, organizationID: caller.organizationID) {
             try await database.withConnection { connection in
                 try await ConversationEventFeed.organization(

@@ -38,3 +38,13 @@ BEGIN
                    current_schema());
 END;
 $$;
+
+-- Each organization's message retention (identity's organization settings,
+-- `settings.conversations.message_retention_days`, 30–3650), copied here by
+-- RetentionSettingsRecorder when the organization's users use the API; absent: the seed's
+-- year.
+CREATE TABLE retention_settings (
+    organization_id UUID PRIMARY KEY,
+    message_retention_days INTEGER NOT NULL CHECK (message_retention_days BETWEEN 30 AND 3650),
+    updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT CURRENT_TIMESTAMP
+);

@@ -14,24 +14,40 @@ enum ConversationRetention {
         var purgedReceipts = 0
     }
 
-    /// Runs every rule once; `messageRetentionDays` defaults to the seed's year.
+    /// Runs every rule once: messages older than their organization's retention
+    /// (``retention_settings``, else `defaultRetentionDays`, the seed's year) are deleted;
+    /// monthly partitions older than every organization's retention are dropped whole.
     static func run(
-        messageRetentionDays: Int = 365, archiveAfterDays: Int = 90, receiptDays: Int = 30,
+        defaultRetentionDays: Int = 365, archiveAfterDays: Int = 90, receiptDays: Int = 30,
         on connection: PostgresConnection
     ) async throws -> Outcome {
         var outcome = Outcome()
-        let cutoff = Date().addingTimeInterval(-Double(messageRetentionDays) * 86_400)
+        let bounds = try await connection.query(
+            """
+            SELECT LEAST($1::int, COALESCE(min(message_retention_days), $1::int)) AS shortest,
+                   GREATEST($1::int, COALESCE(max(message_retention_days), $1::int)) AS longest
+            FROM retention_settings
+            """, [defaultRetentionDays]
+        ).firstRow!
+        let shortest = try bounds.decode(Int.self, "shortest"), longest = try bounds.decode(Int.self, "longest")
+        let partitionCutoff = Date().addingTimeInterval(-Double(longest) * 86_400)
         outcome.droppedPartitions =
             try await connection.query(
-                "SELECT drop_expired_message_partitions($1) AS n", [cutoff]
+                "SELECT drop_expired_message_partitions($1) AS n", [partitionCutoff]
             ).firstRow.map { try $0.decode(Int.self, "n") } ?? 0
         // Batches keep each DELETE short; a backlog is worked off over a few runs.
         for _ in 0..<20 {
             let deleted = try await connection.execute(
                 """
                 DELETE FROM messages WHERE (id, created_at) IN (
-                    SELECT id, created_at FROM messages WHERE created_at < $1 LIMIT 5000)
-                """, [cutoff])
+                    SELECT m.id, m.created_at FROM messages m
+                    JOIN conversations c ON c.id = m.conversation_id
+                    LEFT JOIN retention_settings r ON r.organization_id = c.organization_id
+                    WHERE m.created_at < CURRENT_TIMESTAMP - make_interval(days => $2::int)
+                      AND m.created_at < CURRENT_TIMESTAMP
+                          - make_interval(days => COALESCE(r.message_retention_days, $1::int))
+                    LIMIT 5000)
+                """, [defaultRetentionDays, shortest])
             outcome.deletedMessages += deleted
             if deleted < 5000 { break }
         }
