@@ -178,9 +178,13 @@ let package = Package(
         .testTarget(
             name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
+        // Fakes of the channel providers' send APIs (WhatsApp, Instagram, Telegram) on 127.0.0.1.
+        .target(
+            name: "ProviderFakes", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/ProviderFakes", swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit", "Cryptography", "Postgres"],
+            dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit", "ProviderFakes", "Cryptography", "Postgres"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
@@ -190,7 +194,7 @@ let package = Package(
             name: "ConversationsTests",
             dependencies: [
                 "ConversationsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit",
-                "Cryptography",
+                "Cryptography", "ProviderFakes",
             ],
             path: "Tests/ConversationsTests", swiftSettings: swiftSettings),
         .testTarget(

@@ -21,6 +21,7 @@ func buildGateway(
     let conversationsAPI = router.group("api/v1").add(middleware: AuthenticationMiddleware(validator: validator))
     ChannelRoutes(conversations: clients.conversations).register(on: conversationsAPI)
     StreamRoutes(conversations: clients.conversations).register(on: conversationsAPI)
+    ConversationRoutes(conversations: clients.conversations).register(on: conversationsAPI)
     return Application(
         router: router,
         configuration: .init(
