@@ -10,9 +10,14 @@ import RPC
 /// `POST /webchat/{public_id}/messages` (201; `Authorization: Bearer <token>`),
 /// `GET /webchat/{public_id}/events` (Server-Sent Events of the session's messages and
 /// replies; the token may come as `?token=` since EventSource cannot set headers).
+///
+/// Public, so rate limited in this gateway process: session starts per client address
+/// (2/s, bursts of 20) and requests per chat (100/s, bursts of 200); 429 with Retry-After.
 struct WebchatRoutes: Sendable {
     let conversations: any RPCCaller
     let timeout: Duration = .seconds(10)
+    let sessionStarts = CallbackRateLimiter(perSecond: 2, burst: 20)
+    let chatRequests = CallbackRateLimiter(perSecond: 100, burst: 200)
 
     struct StartBody: Decodable {
         var visitorName: String?
@@ -40,6 +45,8 @@ struct WebchatRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: WebchatWidget.script)))
         }
         webchat.post(":public_id/sessions") { request, context in
+            try sessionStarts.admit(context.remoteAddress)
+            try chatRequests.admit(try context.parameters.require("public_id"))
             let body = try await JSONBody.decode(StartBody.self, from: request)
             let started = try await conversations.call(
                 Conversations.Service.startWebchatSession,
@@ -50,6 +57,7 @@ struct WebchatRoutes: Sendable {
             return try JSONBody.response(started, status: .created)
         }
         webchat.post(":public_id/messages") { request, context in
+            try chatRequests.admit(try context.parameters.require("public_id"))
             let body = try await JSONBody.decode(MessageBody.self, from: request)
             let posted = try await conversations.call(
                 Conversations.Service.postWebchatMessage,
@@ -61,6 +69,7 @@ struct WebchatRoutes: Sendable {
         }
         webchat.get(":public_id/events") { request, context in
             let publicID = try context.parameters.require("public_id")
+            try chatRequests.admit(publicID)
             let token = Self.token(request)
             let after = try ServerSentEvents.resumePoint(request)
             let metadata = context.callMetadata
