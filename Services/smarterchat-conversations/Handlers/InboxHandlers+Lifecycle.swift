@@ -102,6 +102,13 @@ extension InboxHandlers {
         let caller = try AuthenticatedCaller(context)
         try caller.require(.conversationsWrite)
         let target = try Self.uuid(request.userId, field: "user_id")
+        let id = try Self.conversationID(request.conversationId)
+        // Another organization's conversation is NOT_FOUND whoever the target is.
+        guard
+            try await database.withConnection({
+                try await InboxMessageStore.conversationExists(id, organizationID: caller.organizationID, on: $0)
+            })
+        else { throw RPCError(.notFound, "conversation not found") }
         let users = await InboxDirectory.assignableUsers(
             identity: identity, organizationID: caller.organizationID, requestID: context.metadata.requestID)
         guard users.users.contains(where: { UUID(uuidString: $0.id) == target }) else {
