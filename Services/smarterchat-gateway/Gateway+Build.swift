@@ -9,19 +9,22 @@ func buildGateway(
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: EventLoopMiddleware())
     router.add(middleware: RequestIDMiddleware())
+    router.add(
+        middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))
     router.add(middleware: APIErrorMiddleware())
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
     let validator = TokenValidator(identity: clients.identity)
-    AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
+    let authenticated = AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
+    LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
     WebhookRoutes(conversations: clients.conversations).register(on: router)
     WebchatRoutes(conversations: clients.conversations).register(on: router)
-    let conversationsAPI = router.group("api/v1").add(middleware: AuthenticationMiddleware(validator: validator))
-    ChannelRoutes(conversations: clients.conversations).register(on: conversationsAPI)
-    StreamRoutes(conversations: clients.conversations).register(on: conversationsAPI)
-    ConversationRoutes(conversations: clients.conversations).register(on: conversationsAPI)
+    ChannelRoutes(conversations: clients.conversations).register(on: authenticated)
+    StreamRoutes(conversations: clients.conversations).register(on: authenticated)
+    ConversationRoutes(conversations: clients.conversations).register(on: authenticated)
     return Application(
         router: router,
         configuration: .init(
@@ -39,6 +42,11 @@ struct ServiceClients: Sendable {
     }
 
     let all: [Entry]
+
+    /// The client of `service`.
+    func client(_ service: PlatformService) -> RPCClient {
+        all.first { $0.service == service }!.client
+    }
 
     init(runDirectory: String, logger: Logger) {
         all = PlatformService.all.map { service in

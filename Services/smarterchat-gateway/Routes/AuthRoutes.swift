@@ -20,7 +20,9 @@ struct AuthRoutes: Sendable {
     /// How long a call to identity may take (a login runs scrypt).
     let timeout: Duration = .seconds(10)
 
-    func register(on router: Router<GatewayRequestContext>) {
+    /// Registers the routes; answers the authenticated `/api/v1` group for other areas' routes.
+    @discardableResult
+    func register(on router: Router<GatewayRequestContext>) -> RouterGroup<GatewayRequestContext> {
         let api = router.group("api/v1")
         api.post("auth/signup") { request, context in try await signUp(request, context) }
         api.post("auth/login") { request, context in try await logIn(request, context) }
@@ -131,6 +133,7 @@ struct AuthRoutes: Sendable {
                 metadata: context.callMetadata, timeout: timeout)
             return Response(status: .noContent)
         }
+        return authenticated
     }
 
     /// Where the request came from, as identity records it on sessions and audit events.
@@ -166,7 +169,14 @@ struct AuthRoutes: Sendable {
             error.headers[.retryAfter] = "\(response.retryAfterSeconds)"
             throw error
         }
-        return try JSONBody.response(response)
+        return try JSONBody.response(LogInSuccess(tokens: response.tokens, user: response.user))
+    }
+
+    /// A successful login as the REST API shows it: the session's tokens and the user (the
+    /// lockout and 2FA fields of the RPC answer are errors over HTTP, never 200 members).
+    struct LogInSuccess: Encodable {
+        var tokens: Identity.TokenPair?
+        var user: Identity.User?
     }
 
     func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {

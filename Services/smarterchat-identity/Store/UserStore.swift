@@ -103,6 +103,39 @@ enum UserStore {
         return try rows.firstRow.map(user(from:))
     }
 
+    /// The user `id` of organization `organizationID` and that organization, in one query
+    /// (GET /me); nil when either is gone.
+    static func findWithOrganization(
+        id: UUID, organizationID: UUID, on connection: PostgresConnection
+    ) async throws -> (user: Identity.User, organization: Identity.Organization)? {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.organization_id, u.email, u.full_name, u.role, u.status, u.email_verified,
+                u.two_factor_enabled, u.avatar_url,
+                to_char(u.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(u.permissions) = 'array' THEN u.permissions ELSE '[]'::jsonb END)) AS grants,
+                o.name AS organization_name, o.slug, o.plan, o.status AS organization_status, o.max_agents,
+                o.max_conversations_per_month, o.max_users,
+                to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS organization_created_at
+            FROM users u JOIN organizations o ON o.id = u.organization_id AND o.deleted_at IS NULL
+            WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL
+            """, [id, organizationID])
+        guard let row = rows.firstRow else { return nil }
+        let organization = Identity.Organization(
+            id: organizationID.uuidString.lowercased(),
+            name: try row.decode(String.self, "organization_name"),
+            slug: try row.decode(String.self, "slug"),
+            plan: try row.decode(String.self, "plan"),
+            status: try row.decode(String.self, "organization_status"),
+            maxAgents: try row.decode(Int32?.self, "max_agents") ?? 0,
+            maxConversationsPerMonth: try row.decode(Int32?.self, "max_conversations_per_month") ?? 0,
+            maxUsers: try row.decode(Int32?.self, "max_users") ?? 0,
+            createdAt: try row.decode(String?.self, "organization_created_at") ?? "")
+        return (try user(from: row), organization)
+    }
+
     /// The email and password hash of the user `id` of organization `organizationID`.
     static func account(
         id: UUID, organizationID: UUID, on connection: PostgresConnection
