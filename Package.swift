@@ -107,6 +107,11 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "bench/rpc/RPCBench", swiftSettings: swiftSettings),
+        // `make bench-leads`: ListLeads over 1,000,000 generated leads (bench/leads/run.sh).
+        .executableTarget(
+            name: "LeadsBench",
+            dependencies: ["RPC", "Contracts", .product(name: "Logging", package: "swift-log")],
+            path: "bench/leads/LeadsBench", swiftSettings: swiftSettings),
         .executableTarget(
             name: "RPCFrameFuzz", dependencies: ["RPC", .product(name: "NIOCore", package: "swift-nio")],
             path: "bench/rpc/RPCFrameFuzz", swiftSettings: swiftSettings),
