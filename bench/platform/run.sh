@@ -9,6 +9,9 @@
 #      idle_rss_mb_max counts the real services too (rpc.json)
 #   4. auth: GET /api/v1/me (gateway -> identity) vs GET /livez (no RPC) on the same running
 #      platform, p50/p99 at a fixed rate and maximum rates (auth.json; bench/auth/run.sh)
+#   5. leads: ListLeads over 1,000,000 generated leads in 100 organizations on the same
+#      platform's database, p50/p99 per page and the plans (leads.json, leads-plans.txt;
+#      bench/leads/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${BENCH_SCRATCH:-.build}
@@ -60,4 +63,7 @@ RPC_BENCH_SCRATCH="$SCRATCH" RPC_BENCH_RSS_PIDS="$PIDS" bench/rpc/run.sh
 
 echo "== auth" >&2
 AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json" >&2
+
+echo "== leads" >&2
+LEADS_BENCH_BIN="$BIN" LEADS_BENCH_DATA_DIR="$WORK/data" LEADS_BENCH_RUN_DIR="$WORK/run" bench/leads/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/leads.json" >&2
