@@ -5,7 +5,8 @@ import ServiceKit
 func analyticsService() -> DomainService {
     DomainService(.analytics, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
+        EventIngest(database: environment.database).register(on: environment.router)
         // The partitioned table's months are created ahead of the rows that need them.
-        [environment.monthlyPartitionUpkeep()]
+        return [environment.monthlyPartitionUpkeep()]
     }
 }

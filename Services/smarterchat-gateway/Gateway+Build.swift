@@ -9,7 +9,10 @@ func buildGateway(
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: EventLoopMiddleware())
     router.add(middleware: RequestIDMiddleware())
+    router.add(
+        middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))
     router.add(middleware: APIErrorMiddleware())
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)

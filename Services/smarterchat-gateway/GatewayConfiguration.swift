@@ -11,6 +11,8 @@ struct GatewayConfiguration: Sendable {
     var port: Int
     /// How long `/healthz` waits for each service (`SMARTERCHAT_HEALTH_TIMEOUT_MS`, 800).
     var healthTimeout: Duration
+    /// Proxies whose `X-Forwarded-For` is believed (`SMARTERCHAT_TRUSTED_PROXIES`, none).
+    var trustedProxies: String
 
     init(reader: ConfigReader) {
         self.service = ServiceConfiguration(service: "gateway", reader: reader)
@@ -18,5 +20,6 @@ struct GatewayConfiguration: Sendable {
         self.host = config.string(forKey: "http.host", default: "127.0.0.1")
         self.port = config.int(forKey: "http.port", default: 8080)
         self.healthTimeout = .milliseconds(config.int(forKey: "health.timeout.ms", default: 800))
+        self.trustedProxies = config.string(forKey: "trusted.proxies", default: "")
     }
 }

@@ -23,6 +23,6 @@ func identityService(configuration: IdentityConfiguration = IdentityConfiguratio
                     metadata: ["identity.attempts": "\(purged.attempts)", "identity.sessions": "\(purged.sessions)"])
             }
         }
-        return [retention]
+        return [retention, environment.outboxRelay()]
     }
 }

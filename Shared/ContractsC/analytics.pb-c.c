@@ -7,12 +7,14 @@
 #endif
 
 #include "analytics.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__analytics__analytics__method_descriptors[2] =
+static const ProtobufCMethodDescriptor smarterchat__analytics__analytics__method_descriptors[3] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "ConsumeEvents", &smarterchat__common__consume_events_request__descriptor, &smarterchat__common__consume_events_response__descriptor },
 };
 const unsigned smarterchat__analytics__analytics__method_indices_by_name[] = {
+  2,        /* ConsumeEvents */
   0,        /* Health */
   1         /* Metrics */
 };
@@ -23,7 +25,7 @@ const ProtobufCServiceDescriptor smarterchat__analytics__analytics__descriptor =
   "Analytics",
   "Smarterchat__Analytics__Analytics",
   "smarterchat.analytics",
-  2,
+  3,
   smarterchat__analytics__analytics__method_descriptors,
   smarterchat__analytics__analytics__method_indices_by_name
 };
@@ -42,6 +44,14 @@ void smarterchat__analytics__analytics__metrics(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__analytics__analytics__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__analytics__analytics__consume_events(ProtobufCService *service,
+                                                       const Smarterchat__Common__ConsumeEventsRequest *input,
+                                                       Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                                                       void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__analytics__analytics__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__analytics__analytics__init (Smarterchat__Analytics__Analytics_Service *service,
                                               Smarterchat__Analytics__Analytics_ServiceDestroy destroy)

@@ -94,8 +94,11 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_response(void) { return &smarterchat__identity__log_in_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization(void) { return &smarterchat__identity__organization__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization_settings(void) { return &smarterchat__identity__organization_settings__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__permission_grants(void) { return &smarterchat__identity__permission_grants__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_request(void) { return &smarterchat__identity__refresh_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__refresh_response(void) { return &smarterchat__identity__refresh_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__request_email_verification_request(void) { return &smarterchat__identity__request_email_verification_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__request_email_verification_response(void) { return &smarterchat__identity__request_email_verification_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_api_key_request(void) { return &smarterchat__identity__revoke_api_key_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_api_key_response(void) { return &smarterchat__identity__revoke_api_key_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__revoke_session_request(void) { return &smarterchat__identity__revoke_session_request__descriptor; }
@@ -116,6 +119,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_request(void) { return &smarterchat__identity__validate_token_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_response(void) { return &smarterchat__identity__validate_token_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__verify_email_request(void) { return &smarterchat__identity__verify_email_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__verify_email_response(void) { return &smarterchat__identity__verify_email_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__go_away(void) { return &smarterchat__rpc__go_away__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__principal(void) { return &smarterchat__rpc__principal__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__rpc__request_header(void) { return &smarterchat__rpc__request_header__descriptor; }
@@ -221,8 +226,11 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__log_in_response__descriptor,
     &smarterchat__identity__organization__descriptor,
     &smarterchat__identity__organization_settings__descriptor,
+    &smarterchat__identity__permission_grants__descriptor,
     &smarterchat__identity__refresh_request__descriptor,
     &smarterchat__identity__refresh_response__descriptor,
+    &smarterchat__identity__request_email_verification_request__descriptor,
+    &smarterchat__identity__request_email_verification_response__descriptor,
     &smarterchat__identity__revoke_api_key_request__descriptor,
     &smarterchat__identity__revoke_api_key_response__descriptor,
     &smarterchat__identity__revoke_session_request__descriptor,
@@ -243,6 +251,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__user__descriptor,
     &smarterchat__identity__validate_token_request__descriptor,
     &smarterchat__identity__validate_token_response__descriptor,
+    &smarterchat__identity__verify_email_request__descriptor,
+    &smarterchat__identity__verify_email_response__descriptor,
     &smarterchat__rpc__go_away__descriptor,
     &smarterchat__rpc__principal__descriptor,
     &smarterchat__rpc__request_header__descriptor,

@@ -7,12 +7,14 @@
 #endif
 
 #include "hooks.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__hooks__hooks__method_descriptors[2] =
+static const ProtobufCMethodDescriptor smarterchat__hooks__hooks__method_descriptors[3] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "ConsumeEvents", &smarterchat__common__consume_events_request__descriptor, &smarterchat__common__consume_events_response__descriptor },
 };
 const unsigned smarterchat__hooks__hooks__method_indices_by_name[] = {
+  2,        /* ConsumeEvents */
   0,        /* Health */
   1         /* Metrics */
 };
@@ -23,7 +25,7 @@ const ProtobufCServiceDescriptor smarterchat__hooks__hooks__descriptor =
   "Hooks",
   "Smarterchat__Hooks__Hooks",
   "smarterchat.hooks",
-  2,
+  3,
   smarterchat__hooks__hooks__method_descriptors,
   smarterchat__hooks__hooks__method_indices_by_name
 };
@@ -42,6 +44,14 @@ void smarterchat__hooks__hooks__metrics(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__hooks__hooks__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__hooks__hooks__consume_events(ProtobufCService *service,
+                                               const Smarterchat__Common__ConsumeEventsRequest *input,
+                                               Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__hooks__hooks__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__hooks__hooks__init (Smarterchat__Hooks__Hooks_Service *service,
                                       Smarterchat__Hooks__Hooks_ServiceDestroy destroy)

@@ -1537,6 +1537,51 @@ void   smarterchat__identity__update_user_request__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__update_user_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__permission_grants__init
+                     (Smarterchat__Identity__PermissionGrants         *message)
+{
+  static const Smarterchat__Identity__PermissionGrants init_value = SMARTERCHAT__IDENTITY__PERMISSION_GRANTS__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__permission_grants__get_packed_size
+                     (const Smarterchat__Identity__PermissionGrants *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__permission_grants__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__permission_grants__pack
+                     (const Smarterchat__Identity__PermissionGrants *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__permission_grants__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__permission_grants__pack_to_buffer
+                     (const Smarterchat__Identity__PermissionGrants *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__permission_grants__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__PermissionGrants *
+       smarterchat__identity__permission_grants__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__PermissionGrants *)
+     protobuf_c_message_unpack (&smarterchat__identity__permission_grants__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__permission_grants__free_unpacked
+                     (Smarterchat__Identity__PermissionGrants *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__permission_grants__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__identity__update_user_response__init
                      (Smarterchat__Identity__UpdateUserResponse         *message)
 {
@@ -1895,6 +1940,186 @@ void   smarterchat__identity__list_assignable_users_response__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__request_email_verification_request__init
+                     (Smarterchat__Identity__RequestEmailVerificationRequest         *message)
+{
+  static const Smarterchat__Identity__RequestEmailVerificationRequest init_value = SMARTERCHAT__IDENTITY__REQUEST_EMAIL_VERIFICATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__request_email_verification_request__get_packed_size
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__request_email_verification_request__pack
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__request_email_verification_request__pack_to_buffer
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RequestEmailVerificationRequest *
+       smarterchat__identity__request_email_verification_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RequestEmailVerificationRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__request_email_verification_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__request_email_verification_request__free_unpacked
+                     (Smarterchat__Identity__RequestEmailVerificationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__request_email_verification_response__init
+                     (Smarterchat__Identity__RequestEmailVerificationResponse         *message)
+{
+  static const Smarterchat__Identity__RequestEmailVerificationResponse init_value = SMARTERCHAT__IDENTITY__REQUEST_EMAIL_VERIFICATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__request_email_verification_response__get_packed_size
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__request_email_verification_response__pack
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__request_email_verification_response__pack_to_buffer
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__RequestEmailVerificationResponse *
+       smarterchat__identity__request_email_verification_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__RequestEmailVerificationResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__request_email_verification_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__request_email_verification_response__free_unpacked
+                     (Smarterchat__Identity__RequestEmailVerificationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__request_email_verification_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__verify_email_request__init
+                     (Smarterchat__Identity__VerifyEmailRequest         *message)
+{
+  static const Smarterchat__Identity__VerifyEmailRequest init_value = SMARTERCHAT__IDENTITY__VERIFY_EMAIL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__verify_email_request__get_packed_size
+                     (const Smarterchat__Identity__VerifyEmailRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__verify_email_request__pack
+                     (const Smarterchat__Identity__VerifyEmailRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__verify_email_request__pack_to_buffer
+                     (const Smarterchat__Identity__VerifyEmailRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__VerifyEmailRequest *
+       smarterchat__identity__verify_email_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__VerifyEmailRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__verify_email_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__verify_email_request__free_unpacked
+                     (Smarterchat__Identity__VerifyEmailRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__verify_email_response__init
+                     (Smarterchat__Identity__VerifyEmailResponse         *message)
+{
+  static const Smarterchat__Identity__VerifyEmailResponse init_value = SMARTERCHAT__IDENTITY__VERIFY_EMAIL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__verify_email_response__get_packed_size
+                     (const Smarterchat__Identity__VerifyEmailResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__verify_email_response__pack
+                     (const Smarterchat__Identity__VerifyEmailResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__verify_email_response__pack_to_buffer
+                     (const Smarterchat__Identity__VerifyEmailResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__VerifyEmailResponse *
+       smarterchat__identity__verify_email_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__VerifyEmailResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__verify_email_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__verify_email_response__free_unpacked
+                     (Smarterchat__Identity__VerifyEmailResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__verify_email_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   smarterchat__identity__list_organizations_request__init
@@ -2771,7 +2996,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__token_pair__descriptor =
   (ProtobufCMessageInit) smarterchat__identity__token_pair__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__user__field_descriptors[11] =
+static const ProtobufCFieldDescriptor smarterchat__identity__user__field_descriptors[12] =
 {
   {
     "id",
@@ -2905,6 +3130,18 @@ static const ProtobufCFieldDescriptor smarterchat__identity__user__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grants",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__User, n_grants),
+    offsetof(Smarterchat__Identity__User, grants),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__user__field_indices_by_name[] = {
   8,   /* field[8] = avatar_url */
@@ -2912,6 +3149,7 @@ static const unsigned smarterchat__identity__user__field_indices_by_name[] = {
   2,   /* field[2] = email */
   6,   /* field[6] = email_verified */
   3,   /* field[3] = full_name */
+  11,   /* field[11] = grants */
   0,   /* field[0] = id */
   9,   /* field[9] = last_login_at */
   1,   /* field[1] = organization_id */
@@ -2922,7 +3160,7 @@ static const unsigned smarterchat__identity__user__field_indices_by_name[] = {
 static const ProtobufCIntRange smarterchat__identity__user__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__user__descriptor =
 {
@@ -2932,7 +3170,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__user__descriptor =
   "Smarterchat__Identity__User",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__User),
-  11,
+  12,
   smarterchat__identity__user__field_descriptors,
   smarterchat__identity__user__field_indices_by_name,
   1,  smarterchat__identity__user__number_ranges,
@@ -4596,7 +4834,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_respo
   (ProtobufCMessageInit) smarterchat__identity__disable_two_factor_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__update_user_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor smarterchat__identity__update_user_request__field_descriptors[4] =
 {
   {
     "user_id",
@@ -4634,8 +4872,21 @@ static const ProtobufCFieldDescriptor smarterchat__identity__update_user_request
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "grants",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateUserRequest, grants),
+    &smarterchat__identity__permission_grants__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__update_user_request__field_indices_by_name[] = {
+  3,   /* field[3] = grants */
   1,   /* field[1] = role */
   2,   /* field[2] = status */
   0,   /* field[0] = user_id */
@@ -4643,7 +4894,7 @@ static const unsigned smarterchat__identity__update_user_request__field_indices_
 static const ProtobufCIntRange smarterchat__identity__update_user_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__update_user_request__descriptor =
 {
@@ -4653,11 +4904,49 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_user_request__des
   "Smarterchat__Identity__UpdateUserRequest",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__UpdateUserRequest),
-  3,
+  4,
   smarterchat__identity__update_user_request__field_descriptors,
   smarterchat__identity__update_user_request__field_indices_by_name,
   1,  smarterchat__identity__update_user_request__number_ranges,
   (ProtobufCMessageInit) smarterchat__identity__update_user_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__permission_grants__field_descriptors[1] =
+{
+  {
+    "permissions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__PermissionGrants, n_permissions),
+    offsetof(Smarterchat__Identity__PermissionGrants, permissions),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__permission_grants__field_indices_by_name[] = {
+  0,   /* field[0] = permissions */
+};
+static const ProtobufCIntRange smarterchat__identity__permission_grants__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__permission_grants__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.PermissionGrants",
+  "PermissionGrants",
+  "Smarterchat__Identity__PermissionGrants",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__PermissionGrants),
+  1,
+  smarterchat__identity__permission_grants__field_descriptors,
+  smarterchat__identity__permission_grants__field_indices_by_name,
+  1,  smarterchat__identity__permission_grants__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__permission_grants__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor smarterchat__identity__update_user_response__field_descriptors[1] =
@@ -5046,6 +5335,151 @@ const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_re
   smarterchat__identity__list_assignable_users_response__field_indices_by_name,
   1,  smarterchat__identity__list_assignable_users_response__number_ranges,
   (ProtobufCMessageInit) smarterchat__identity__list_assignable_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__identity__request_email_verification_request__field_descriptors NULL
+#define smarterchat__identity__request_email_verification_request__field_indices_by_name NULL
+#define smarterchat__identity__request_email_verification_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RequestEmailVerificationRequest",
+  "RequestEmailVerificationRequest",
+  "Smarterchat__Identity__RequestEmailVerificationRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RequestEmailVerificationRequest),
+  0,
+  smarterchat__identity__request_email_verification_request__field_descriptors,
+  smarterchat__identity__request_email_verification_request__field_indices_by_name,
+  0,  smarterchat__identity__request_email_verification_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__request_email_verification_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__request_email_verification_response__field_descriptors[1] =
+{
+  {
+    "expires_at",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__RequestEmailVerificationResponse, expires_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__request_email_verification_response__field_indices_by_name[] = {
+  0,   /* field[0] = expires_at */
+};
+static const ProtobufCIntRange smarterchat__identity__request_email_verification_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.RequestEmailVerificationResponse",
+  "RequestEmailVerificationResponse",
+  "Smarterchat__Identity__RequestEmailVerificationResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__RequestEmailVerificationResponse),
+  1,
+  smarterchat__identity__request_email_verification_response__field_descriptors,
+  smarterchat__identity__request_email_verification_response__field_indices_by_name,
+  1,  smarterchat__identity__request_email_verification_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__request_email_verification_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__verify_email_request__field_descriptors[1] =
+{
+  {
+    "token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__VerifyEmailRequest, token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__verify_email_request__field_indices_by_name[] = {
+  0,   /* field[0] = token */
+};
+static const ProtobufCIntRange smarterchat__identity__verify_email_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__verify_email_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.VerifyEmailRequest",
+  "VerifyEmailRequest",
+  "Smarterchat__Identity__VerifyEmailRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__VerifyEmailRequest),
+  1,
+  smarterchat__identity__verify_email_request__field_descriptors,
+  smarterchat__identity__verify_email_request__field_indices_by_name,
+  1,  smarterchat__identity__verify_email_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__verify_email_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__verify_email_response__field_descriptors[2] =
+{
+  {
+    "user_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__VerifyEmailResponse, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__VerifyEmailResponse, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__verify_email_response__field_indices_by_name[] = {
+  1,   /* field[1] = email */
+  0,   /* field[0] = user_id */
+};
+static const ProtobufCIntRange smarterchat__identity__verify_email_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__verify_email_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.VerifyEmailResponse",
+  "VerifyEmailResponse",
+  "Smarterchat__Identity__VerifyEmailResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__VerifyEmailResponse),
+  2,
+  smarterchat__identity__verify_email_response__field_descriptors,
+  smarterchat__identity__verify_email_response__field_indices_by_name,
+  1,  smarterchat__identity__verify_email_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__verify_email_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define smarterchat__identity__list_organizations_request__field_descriptors NULL
@@ -5823,7 +6257,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_sett
   (ProtobufCMessageInit) smarterchat__identity__update_organization_settings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[28] =
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[30] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -5845,6 +6279,8 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "DeleteUser", &smarterchat__identity__delete_user_request__descriptor, &smarterchat__identity__delete_user_response__descriptor },
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
   { "ListAssignableUsers", &smarterchat__identity__list_assignable_users_request__descriptor, &smarterchat__identity__list_assignable_users_response__descriptor },
+  { "RequestEmailVerification", &smarterchat__identity__request_email_verification_request__descriptor, &smarterchat__identity__request_email_verification_response__descriptor },
+  { "VerifyEmail", &smarterchat__identity__verify_email_request__descriptor, &smarterchat__identity__verify_email_response__descriptor },
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
   { "UpdateOrganization", &smarterchat__identity__update_organization_request__descriptor, &smarterchat__identity__update_organization_response__descriptor },
   { "UpdateMe", &smarterchat__identity__update_me_request__descriptor, &smarterchat__identity__update_me_response__descriptor },
@@ -5857,32 +6293,34 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
-  23,        /* CreateApiKey */
+  25,        /* CreateApiKey */
   17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
-  26,        /* GetOrganizationSettings */
+  28,        /* GetOrganizationSettings */
   18,        /* GetPlanLimits */
   0,        /* Health */
   11,        /* InviteUser */
-  24,        /* ListApiKeys */
+  26,        /* ListApiKeys */
   19,        /* ListAssignableUsers */
-  20,        /* ListOrganizations */
+  22,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
-  25,        /* RevokeApiKey */
+  20,        /* RequestEmailVerification */
+  27,        /* RevokeApiKey */
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
-  22,        /* UpdateMe */
-  21,        /* UpdateOrganization */
-  27,        /* UpdateOrganizationSettings */
+  24,        /* UpdateMe */
+  23,        /* UpdateOrganization */
+  29,        /* UpdateOrganizationSettings */
   16,        /* UpdateUser */
-  5         /* ValidateToken */
+  5,        /* ValidateToken */
+  21         /* VerifyEmail */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
 {
@@ -5891,7 +6329,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  28,
+  30,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -6055,13 +6493,29 @@ void smarterchat__identity__identity__list_assignable_users(ProtobufCService *se
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
+                                                                 const Smarterchat__Identity__RequestEmailVerificationRequest *input,
+                                                                 Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__identity__identity__verify_email(ProtobufCService *service,
+                                                   const Smarterchat__Identity__VerifyEmailRequest *input,
+                                                   Smarterchat__Identity__VerifyEmailResponse_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
                                                          Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
                                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization(ProtobufCService *service,
                                                           const Smarterchat__Identity__UpdateOrganizationRequest *input,
@@ -6069,7 +6523,7 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 const Smarterchat__Identity__UpdateMeRequest *input,
@@ -6077,7 +6531,7 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__CreateApiKeyRequest *input,
@@ -6085,7 +6539,7 @@ void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     const Smarterchat__Identity__ListApiKeysRequest *input,
@@ -6093,7 +6547,7 @@ void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__RevokeApiKeyRequest *input,
@@ -6101,7 +6555,7 @@ void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
                                                                 const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
@@ -6109,7 +6563,7 @@ void smarterchat__identity__identity__get_organization_settings(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
                                                                    const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
@@ -6117,7 +6571,7 @@ void smarterchat__identity__identity__update_organization_settings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -68,7 +68,9 @@ struct IdentityFixture: Sendable {
     func principal(for accessToken: String) async throws -> Principal {
         let validated = try await call(
             Identity.Service.validateToken, Identity.ValidateTokenRequest(accessToken: accessToken))
-        return Principal(organizationId: validated.organizationId, userId: validated.userId, role: validated.role)
+        return Principal(
+            organizationId: validated.organizationId, userId: validated.userId, role: validated.role,
+            grants: validated.grants)
     }
 
     /// The status an RPC failed with, or nil when it succeeded.

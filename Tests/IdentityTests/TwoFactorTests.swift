@@ -65,6 +65,31 @@ struct TwoFactorTests {
         #expect(try await fixture.auditCount("login.failed", userID: account.principal.userId) == 3)
     }
 
+    @Test("drift: the previous step's code is accepted (−1), two steps back is not")
+    func previousStepAccepted() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let principal = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let setUp = try await fixture.call(
+            Identity.Service.setUpTwoFactor, Identity.SetUpTwoFactorRequest(), as: principal)
+        let totp = try TOTP(base32Secret: setUp.secret)
+        let twoBack = totp.code(at: TOTP.now() - 60)
+        if twoBack != totp.code(at: TOTP.now() - 30) && twoBack != totp.code()
+            && twoBack != totp.code(at: TOTP.now() + 30)
+        {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(
+                        Identity.Service.enableTwoFactor, Identity.EnableTwoFactorRequest(code: twoBack), as: principal)
+                } == .invalidArgument)
+        }
+        _ = try await fixture.call(
+            Identity.Service.enableTwoFactor, Identity.EnableTwoFactorRequest(code: totp.code(at: TOTP.now() - 30)),
+            as: principal)
+        let me = try await fixture.call(Identity.Service.getMe, Identity.GetMeRequest(), as: principal)
+        #expect(me.user?.twoFactorEnabled == true)
+    }
+
     @Test("disabling needs the password and an unused code; afterwards a login needs no code")
     func disable() async throws {
         let fixture = try await IdentityFixture.shared()

@@ -80,6 +80,8 @@ struct IdentityFlowTests {
         let login = try await platform.request(
             "POST", "/api/v1/auth/login", json: ["email": "ADA@acme.example", "password": "correct horse battery"])
         #expect(login.status == 200)
+        // A 200 carries the session and the user only (lockout and 2FA are error answers).
+        #expect(Set(login.json.keys) == ["tokens", "user"])
         let third = try Tokens(login)
         let sessions = try await platform.request("GET", "/api/v1/sessions", token: third.access)
         let listed = try #require(sessions.json["sessions"] as? [[String: Any]])

@@ -7,8 +7,9 @@ import ServiceKit
 /// The identity routes of the REST API (`/api/v1`), documented in docs/openapi.yaml.
 ///
 /// Public: `POST /auth/signup` (201), `POST /auth/login`, `POST /auth/refresh`,
-/// `POST /auth/accept-invitation`.
+/// `POST /auth/accept-invitation`, `POST /auth/verify-email`.
 /// With a bearer token: `POST /auth/logout` (204), `GET /me`, `PATCH /me`, `POST /me/password`,
+/// `POST /me/email-verification` (202),
 /// `POST /me/2fa/setup`, `POST /me/2fa/enable` (204), `POST /me/2fa/disable` (204),
 /// `GET /sessions`, `DELETE /sessions/{id}` (204), `GET /users`, `POST /users` (201),
 /// `PATCH /users/{id}`, `DELETE /users/{id}` (204); for super_admins with 2FA on,
@@ -33,7 +34,20 @@ struct AuthRoutes: Sendable {
                 try await identity.call(
                     Identity.Service.acceptInvitation, body, metadata: context.callMetadata, timeout: timeout))
         }
+        api.post("auth/verify-email") { request, context in
+            let body = try await JSONBody.decode(Identity.VerifyEmailRequest.self, from: request)
+            return try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.verifyEmail, body, metadata: context.callMetadata, timeout: timeout))
+        }
         let authenticated = api.group().add(middleware: AuthenticationMiddleware(validator: validator))
+        authenticated.post("me/email-verification") { _, context in
+            try JSONBody.response(
+                try await identity.call(
+                    Identity.Service.requestEmailVerification, Identity.RequestEmailVerificationRequest(),
+                    metadata: context.callMetadata, timeout: timeout),
+                status: .accepted)
+        }
         OrganizationRoutes(identity: identity).register(on: authenticated)
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
@@ -155,7 +169,14 @@ struct AuthRoutes: Sendable {
             error.headers[.retryAfter] = "\(response.retryAfterSeconds)"
             throw error
         }
-        return try JSONBody.response(response)
+        return try JSONBody.response(LogInSuccess(tokens: response.tokens, user: response.user))
+    }
+
+    /// A successful login as the REST API shows it: the session's tokens and the user (the
+    /// lockout and 2FA fields of the RPC answer are errors over HTTP, never 200 members).
+    struct LogInSuccess: Encodable {
+        var tokens: Identity.TokenPair?
+        var user: Identity.User?
     }
 
     func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {

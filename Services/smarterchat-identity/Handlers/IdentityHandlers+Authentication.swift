@@ -4,6 +4,7 @@ import Cryptography
 import Foundation
 import Postgres
 import RPC
+import ServiceKit
 
 /// SignUp, LogIn, Refresh: the calls that hand out tokens.
 extension IdentityHandlers {
@@ -25,6 +26,15 @@ extension IdentityHandlers {
             try await AuditLog.record(
                 .signedUp, organizationID: organizationID, userID: userID, client: request.client,
                 details: ["slug": input.slug], on: connection)
+            try await Outbox.append(
+                Outbox.Event(
+                    type: "organization.created", organizationID: organizationID, aggregateType: "organization",
+                    aggregateID: organizationID,
+                    payload: ["organization_id": organization.id, "name": organization.name, "slug": organization.slug]),
+                on: connection)
+            try await Self.recordUserCreated(user, organizationID: organizationID, on: connection)
+            _ = try await Self.issueEmailVerification(
+                userID: userID, organizationID: organizationID, email: user.email, on: connection)
             return Identity.SignUpResponse(tokens: tokens, user: user, organization: organization)
         }
     }

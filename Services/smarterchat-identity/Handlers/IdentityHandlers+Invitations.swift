@@ -46,6 +46,7 @@ extension IdentityHandlers {
             try await AuditLog.record(
                 .userInvited, organizationID: caller.organizationID, userID: caller.userID, client: request.client,
                 details: ["invited_user_id": user.id, "role": request.role], on: connection)
+            try await Self.recordUserCreated(user, organizationID: caller.organizationID, on: connection)
             return Identity.InviteUserResponse(
                 user: user, invitationToken: token, expiresIn: Self.invitationLifetime)
         }

@@ -23,17 +23,25 @@ extension IdentityHandlers {
             grants: found.grants)
     }
 
+    /// The caller's user and organization, from ``ProfileCache`` when this replica answered
+    /// it within the last second and nothing changed since.
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
         let caller = try AuthenticatedUser(context)
         try caller.require(.profileRead)
-        return try await database.withConnection { connection in
-            guard
-                let user = try await UserStore.find(
-                    id: caller.userID, organizationID: caller.organizationID, on: connection),
-                let organization = try await OrganizationStore.find(id: caller.organizationID, on: connection)
-            else { throw RPCError(.notFound, "user not found") }
-            return Identity.GetMeResponse(user: user, organization: organization)
+        if let cached = profiles.answer(for: caller.userID), cached.user?.organizationId == caller.organizationIDString
+        {
+            return cached
         }
+        let generation = profiles.generation
+        let response = try await database.withConnection { connection in
+            guard
+                let found = try await UserStore.findWithOrganization(
+                    id: caller.userID, organizationID: caller.organizationID, on: connection)
+            else { throw RPCError(.notFound, "user not found") }
+            return Identity.GetMeResponse(user: found.user, organization: found.organization)
+        }
+        profiles.store(response, for: caller.userID, generation: generation)
+        return response
     }
 
     func listSessions(

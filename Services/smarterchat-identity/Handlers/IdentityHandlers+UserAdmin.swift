@@ -25,6 +25,7 @@ extension IdentityHandlers {
         if let status = request.status, !Self.settableStatuses.contains(status) {
             throw RPCError(.invalidArgument, "status must be active or inactive")
         }
+        let grants = try request.grants.map { try Self.validatedGrants($0.permissions) }
         guard userID != caller.userID else {
             throw RPCError(.failedPrecondition, "you cannot change your own role or status")
         }
@@ -32,7 +33,7 @@ extension IdentityHandlers {
             guard
                 let user = try await UserStore.update(
                     id: userID, organizationID: caller.organizationID, role: request.role, status: request.status,
-                    on: connection)
+                    grants: grants, on: connection)
             else { throw RPCError(.notFound, "user not found") }
             if request.status == "inactive" {
                 try await SessionStore.revokeOthers(
@@ -40,10 +41,28 @@ extension IdentityHandlers {
             }
             try await AuditLog.record(
                 .userUpdated, organizationID: caller.organizationID, userID: caller.userID, client: nil,
-                details: ["target_user_id": user.id, "role": user.role, "status": user.status], on: connection)
+                details: [
+                    "target_user_id": user.id, "role": user.role, "status": user.status,
+                    "grants": user.grants.joined(separator: " "),
+                ], on: connection)
             return user
         }
         return Identity.UpdateUserResponse(user: user)
+    }
+
+    /// The grants as stored: known, grantable permissions, deduplicated and sorted.
+    static func validatedGrants(_ permissions: [String]) throws -> [String] {
+        var valid: Set<String> = []
+        for name in permissions {
+            guard let permission = Permission(rawValue: name) else {
+                throw RPCError(.invalidArgument, "unknown permission \"\(name.prefix(64))\"; see docs/permissions.md")
+            }
+            guard permission.isGrantable else {
+                throw RPCError(.invalidArgument, "\(name) cannot be granted; it comes with a role only")
+            }
+            valid.insert(name)
+        }
+        return valid.sorted()
     }
 
     func deleteUser(

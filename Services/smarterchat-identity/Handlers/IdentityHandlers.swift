@@ -19,6 +19,8 @@ struct IdentityHandlers: Sendable {
     let passwordWorkers = PasswordWorkers()
     /// Seals TOTP secrets; nil when no encryption keys are configured (2FA cannot be set up).
     let keyRing: KeyRing?
+    /// GetMe answers of this replica, kept for at most a second.
+    let profiles = ProfileCache()
 
     init(configuration: IdentityConfiguration, database: PostgresClient, keyRing: KeyRing? = nil) throws {
         self.database = database
@@ -29,55 +31,82 @@ struct IdentityHandlers: Sendable {
         self.dummyPasswordHash = try hasher.hash(SecureRandom.token())
     }
 
+    /// Registers a method that may change a user or an organization: once it has run, the
+    /// GetMe answers cached on this replica are dropped (``ProfileCache``).
+    private func registerWrite<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, on router: RPCRouter,
+        _ handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
+    ) {
+        let profiles = self.profiles
+        router.register(method) { request, context in
+            defer { profiles.invalidateAll() }
+            return try await handler(request, context)
+        }
+    }
+
     /// Registers every identity method on `router`.
     func register(on router: RPCRouter) {
-        router.register(Identity.Service.signUp) { request, context in try await signUp(request, context) }
-        router.register(Identity.Service.logIn) { request, context in try await logIn(request, context) }
-        router.register(Identity.Service.refresh) { request, context in try await refresh(request, context) }
+        registerWrite(Identity.Service.signUp, on: router) { request, context in try await signUp(request, context) }
+        registerWrite(Identity.Service.logIn, on: router) { request, context in try await logIn(request, context) }
+        registerWrite(Identity.Service.refresh, on: router) { request, context in try await refresh(request, context) }
         router.register(Identity.Service.validateToken) { request, _ in try await validateToken(request) }
         router.register(Identity.Service.getMe) { _, context in try await getMe(context) }
         router.register(Identity.Service.listSessions) { request, context in
             try await listSessions(request, context)
         }
-        router.register(Identity.Service.revokeSession) { request, context in
+        registerWrite(Identity.Service.revokeSession, on: router) { request, context in
             try await revokeSession(request, context)
         }
-        router.register(Identity.Service.changePassword) { request, context in
+        registerWrite(Identity.Service.changePassword, on: router) { request, context in
             try await changePassword(request, context)
         }
         router.register(Identity.Service.listUsers) { _, context in try await listUsers(context) }
-        router.register(Identity.Service.inviteUser) { request, context in try await inviteUser(request, context) }
-        router.register(Identity.Service.acceptInvitation) { request, context in
+        registerWrite(Identity.Service.inviteUser, on: router) { request, context in
+            try await inviteUser(request, context)
+        }
+        registerWrite(Identity.Service.acceptInvitation, on: router) { request, context in
             try await acceptInvitation(request, context)
         }
-        router.register(Identity.Service.setUpTwoFactor) { _, context in try await setUpTwoFactor(context) }
-        router.register(Identity.Service.enableTwoFactor) { request, context in
+        registerWrite(Identity.Service.setUpTwoFactor, on: router) { _, context in try await setUpTwoFactor(context) }
+        registerWrite(Identity.Service.enableTwoFactor, on: router) { request, context in
             try await enableTwoFactor(request, context)
         }
-        router.register(Identity.Service.disableTwoFactor) { request, context in
+        registerWrite(Identity.Service.disableTwoFactor, on: router) { request, context in
             try await disableTwoFactor(request, context)
         }
-        router.register(Identity.Service.updateUser) { request, context in try await updateUser(request, context) }
-        router.register(Identity.Service.deleteUser) { request, context in try await deleteUser(request, context) }
+        registerWrite(Identity.Service.updateUser, on: router) { request, context in
+            try await updateUser(request, context)
+        }
+        registerWrite(Identity.Service.deleteUser, on: router) { request, context in
+            try await deleteUser(request, context)
+        }
         router.register(Identity.Service.getPlanLimits) { request, context in
             try await getPlanLimits(request, context)
         }
-        router.register(Identity.Service.updateMe) { request, context in try await updateMe(request, context) }
+        router.register(Identity.Service.listAssignableUsers) { request, context in
+            try await listAssignableUsers(request, context)
+        }
+        registerWrite(Identity.Service.requestEmailVerification, on: router) { _, context in
+            try await requestEmailVerification(context)
+        }
+        registerWrite(Identity.Service.verifyEmail, on: router) { request, _ in try await verifyEmail(request) }
+        registerWrite(Identity.Service.updateMe, on: router) { request, context in try await updateMe(request, context)
+        }
         router.register(Identity.Service.listOrganizations) { _, context in try await listOrganizations(context) }
-        router.register(Identity.Service.updateOrganization) { request, context in
+        registerWrite(Identity.Service.updateOrganization, on: router) { request, context in
             try await updateOrganization(request, context)
         }
-        router.register(Identity.Service.createApiKey) { request, context in
+        registerWrite(Identity.Service.createApiKey, on: router) { request, context in
             try await createApiKey(request, context)
         }
         router.register(Identity.Service.listApiKeys) { _, context in try await listApiKeys(context) }
-        router.register(Identity.Service.revokeApiKey) { request, context in
+        registerWrite(Identity.Service.revokeApiKey, on: router) { request, context in
             try await revokeApiKey(request, context)
         }
         router.register(Identity.Service.getOrganizationSettings) { _, context in
             try await getOrganizationSettings(context)
         }
-        router.register(Identity.Service.updateOrganizationSettings) { request, context in
+        registerWrite(Identity.Service.updateOrganizationSettings, on: router) { request, context in
             try await updateOrganizationSettings(request, context)
         }
     }

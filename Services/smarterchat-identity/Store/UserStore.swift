@@ -44,7 +44,9 @@ enum UserStore {
                 VALUES ($1, $2, $3, $4, $5)
                 RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                     avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
-                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
                 """, [organizationID, email, passwordHash, fullName, role])
             guard let row = rows.firstRow else { throw RPCError(.internalError, "internal error") }
             return try user(from: row)
@@ -93,10 +95,45 @@ enum UserStore {
             """
             SELECT id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                 avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
             FROM users WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
             """, [id, organizationID])
         return try rows.firstRow.map(user(from:))
+    }
+
+    /// The user `id` of organization `organizationID` and that organization, in one query
+    /// (GET /me); nil when either is gone.
+    static func findWithOrganization(
+        id: UUID, organizationID: UUID, on connection: PostgresConnection
+    ) async throws -> (user: Identity.User, organization: Identity.Organization)? {
+        let rows = try await connection.query(
+            """
+            SELECT u.id, u.organization_id, u.email, u.full_name, u.role, u.status, u.email_verified,
+                u.two_factor_enabled, u.avatar_url,
+                to_char(u.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
+                to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(u.permissions) = 'array' THEN u.permissions ELSE '[]'::jsonb END)) AS grants,
+                o.name AS organization_name, o.slug, o.plan, o.status AS organization_status, o.max_agents,
+                o.max_conversations_per_month, o.max_users,
+                to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS organization_created_at
+            FROM users u JOIN organizations o ON o.id = u.organization_id AND o.deleted_at IS NULL
+            WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL
+            """, [id, organizationID])
+        guard let row = rows.firstRow else { return nil }
+        let organization = Identity.Organization(
+            id: organizationID.uuidString.lowercased(),
+            name: try row.decode(String.self, "organization_name"),
+            slug: try row.decode(String.self, "slug"),
+            plan: try row.decode(String.self, "plan"),
+            status: try row.decode(String.self, "organization_status"),
+            maxAgents: try row.decode(Int32?.self, "max_agents") ?? 0,
+            maxConversationsPerMonth: try row.decode(Int32?.self, "max_conversations_per_month") ?? 0,
+            maxUsers: try row.decode(Int32?.self, "max_users") ?? 0,
+            createdAt: try row.decode(String?.self, "organization_created_at") ?? "")
+        return (try user(from: row), organization)
     }
 
     /// The email and password hash of the user `id` of organization `organizationID`.
@@ -127,19 +164,24 @@ enum UserStore {
     /// The password hash of an invited user who has not chosen a password yet: never verifies.
     static let unusablePasswordHash = "!"
 
-    /// Changes role and/or status (nil: unchanged) of a user of the organization who is not
+    /// Changes role, status and/or grants (nil: unchanged) of a user of the organization who is not
     /// deleted and not a super_admin; nil when there is no such user.
     static func update(
-        id: UUID, organizationID: UUID, role: String?, status: String?, on connection: PostgresConnection
+        id: UUID, organizationID: UUID, role: String?, status: String?, grants: [String]?,
+        on connection: PostgresConnection
     ) async throws -> Identity.User? {
+        let grantsJSON = try grants.map { try PostgresJSON(encoding: $0) }
         let rows = try await connection.query(
             """
-            UPDATE users SET role = COALESCE($3, role), status = COALESCE($4, status)
+            UPDATE users SET role = COALESCE($3, role), status = COALESCE($4, status),
+                permissions = COALESCE($5, permissions)
             WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL AND role <> 'super_admin'
             RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                 avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
-            """, [id, organizationID, role, status])
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
+            """, [id, organizationID, role, status, grantsJSON])
         return try rows.firstRow.map(user(from:))
     }
 
@@ -154,7 +196,9 @@ enum UserStore {
             WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
             RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                 avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
             """, [id, organizationID, fullName, avatarURL])
         return try rows.firstRow.map(user(from:))
     }
@@ -174,7 +218,9 @@ enum UserStore {
             """
             SELECT id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                 avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
-                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at
+                to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
+                ARRAY(SELECT jsonb_array_elements_text(
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
             FROM users WHERE organization_id = $1 AND deleted_at IS NULL
             ORDER BY created_at, email
             """, [organizationID])
@@ -202,6 +248,7 @@ enum UserStore {
             twoFactorEnabled: try row.decode(Bool?.self, "two_factor_enabled") ?? false,
             avatarUrl: try row.decode(String?.self, "avatar_url") ?? "",
             lastLoginAt: try row.decode(String?.self, "last_login_at") ?? "",
-            createdAt: try row.decode(String?.self, "created_at") ?? "")
+            createdAt: try row.decode(String?.self, "created_at") ?? "",
+            grants: try row.decode([String].self, "grants"))
     }
 }

@@ -22,5 +22,9 @@ extension Analytics {
         /// This replica's metrics (Prometheus text format), gathered by the gateway's /metrics.
         public static let metrics = MethodDescriptor<Common.MetricsRequest, Common.MetricsResponse>(
             service: "smarterchat.analytics.Analytics", name: "Metrics", isIdempotent: false)
+
+        /// Events from the other services' outboxes (their relays call it); deduplicated by event id.
+        public static let consumeEvents = MethodDescriptor<Common.ConsumeEventsRequest, Common.ConsumeEventsResponse>(
+            service: "smarterchat.analytics.Analytics", name: "ConsumeEvents", isIdempotent: false)
     }
 }

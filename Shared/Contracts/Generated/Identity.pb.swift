@@ -228,6 +228,8 @@ extension Identity {
         public var lastLoginAt: String = ""
         /// The `created_at` field (11).
         public var createdAt: String = ""
+        /// Permissions granted on top of the role (users.permissions), e.g. "analytics:read".
+        public var grants: [String] = []
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -244,7 +246,8 @@ extension Identity {
             twoFactorEnabled: Bool = false,
             avatarUrl: String = "",
             lastLoginAt: String = "",
-            createdAt: String = ""
+            createdAt: String = "",
+            grants: [String] = []
         ) {
             self.id = id
             self.organizationId = organizationId
@@ -257,6 +260,7 @@ extension Identity {
             self.avatarUrl = avatarUrl
             self.lastLoginAt = lastLoginAt
             self.createdAt = createdAt
+            self.grants = grants
         }
     }
 }
@@ -274,6 +278,7 @@ extension Identity.User {
         case avatarUrl = "avatar_url"
         case lastLoginAt = "last_login_at"
         case createdAt = "created_at"
+        case grants = "grants"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -291,6 +296,7 @@ extension Identity.User {
         if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .lastLoginAt) { self.lastLoginAt = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .grants) { self.grants = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -307,6 +313,7 @@ extension Identity.User {
         try keys.encode(self.avatarUrl, forKey: .avatarUrl)
         try keys.encode(self.lastLoginAt, forKey: .lastLoginAt)
         try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.grants, forKey: .grants)
     }
 }
 
@@ -340,6 +347,7 @@ extension Identity.User: CBridgedMessage {
         self.avatarUrl = ProtoRead.string(c.pointee.avatar_url)
         self.lastLoginAt = ProtoRead.string(c.pointee.last_login_at)
         self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.grants = ProtoRead.array(c.pointee.grants, count: c.pointee.n_grants) { ProtoRead.string($0) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -356,6 +364,12 @@ extension Identity.User: CBridgedMessage {
         c.pointee.avatar_url = arena.cString(self.avatarUrl)
         c.pointee.last_login_at = arena.cString(self.lastLoginAt)
         c.pointee.created_at = arena.cString(self.createdAt)
+        if !self.grants.isEmpty {
+            c.pointee.n_grants = self.grants.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.grants.count)
+            for (i, v) in self.grants.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.grants = p
+        }
     }
 }
 
@@ -2788,6 +2802,8 @@ extension Identity {
         public var role: String? = nil
         /// The `status` field (3).
         public var status: String? = nil
+        /// Replaces the user's grants when present (an empty list removes them all).
+        public var grants: Identity.PermissionGrants? = nil
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -2796,11 +2812,13 @@ extension Identity {
         public init(
             userId: String = "",
             role: String? = nil,
-            status: String? = nil
+            status: String? = nil,
+            grants: Identity.PermissionGrants? = nil
         ) {
             self.userId = userId
             self.role = role
             self.status = status
+            self.grants = grants
         }
     }
 }
@@ -2810,6 +2828,7 @@ extension Identity.UpdateUserRequest {
         case userId = "user_id"
         case role = "role"
         case status = "status"
+        case grants = "grants"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -2819,6 +2838,7 @@ extension Identity.UpdateUserRequest {
         if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .role) { self.role = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Identity.PermissionGrants.self, forKey: .grants) { self.grants = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -2827,6 +2847,7 @@ extension Identity.UpdateUserRequest {
         try keys.encode(self.userId, forKey: .userId)
         try keys.encodeIfPresent(self.role, forKey: .role)
         try keys.encodeIfPresent(self.status, forKey: .status)
+        try keys.encodeIfPresent(self.grants, forKey: .grants)
     }
 }
 
@@ -2852,6 +2873,7 @@ extension Identity.UpdateUserRequest: CBridgedMessage {
         self.userId = ProtoRead.string(c.pointee.user_id)
         if c.pointee._role_case.rawValue == 2 { self.role = ProtoRead.string(c.pointee.role) }
         if c.pointee._status_case.rawValue == 3 { self.status = ProtoRead.string(c.pointee.status) }
+        if let p = c.pointee.grants { self.grants = Identity.PermissionGrants(cMessage: p) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -2865,6 +2887,81 @@ extension Identity.UpdateUserRequest: CBridgedMessage {
         if let v = self.status {
             c.pointee._status_case = .init(rawValue: 3)
             c.pointee.status = arena.cString(v)
+        }
+        if let v = self.grants { c.pointee.grants = arena.message(v) }
+    }
+}
+
+extension Identity {
+    /// Permissions granted to a user on top of their role (see docs/permissions.md).
+    public struct PermissionGrants: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.PermissionGrants" }
+
+        /// The `permissions` field (1).
+        public var permissions: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            permissions: [String] = []
+        ) {
+            self.permissions = permissions
+        }
+    }
+}
+
+extension Identity.PermissionGrants {
+    private enum CodingKeys: String, CodingKey {
+        case permissions = "permissions"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([String].self, forKey: .permissions) { self.permissions = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.permissions, forKey: .permissions)
+    }
+}
+
+extension Identity.PermissionGrants: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__PermissionGrants
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__permission_grants()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.permissions = ProtoRead.array(c.pointee.permissions, count: c.pointee.n_permissions) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.permissions.isEmpty {
+            c.pointee.n_permissions = self.permissions.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.permissions.count)
+            for (i, v) in self.permissions.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.permissions = p
         }
     }
 }
@@ -3476,6 +3573,272 @@ extension Identity.ListAssignableUsersResponse: CBridgedMessage {
             c.pointee.users = p
         }
         c.pointee.time_zone = arena.cString(self.timeZone)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RequestEmailVerificationRequest` message.
+    public struct RequestEmailVerificationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RequestEmailVerificationRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.RequestEmailVerificationRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.RequestEmailVerificationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RequestEmailVerificationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__request_email_verification_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.RequestEmailVerificationResponse` message.
+    public struct RequestEmailVerificationResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.RequestEmailVerificationResponse" }
+
+        /// RFC 3339: when the token stops working.
+        public var expiresAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            expiresAt: String = ""
+        ) {
+            self.expiresAt = expiresAt
+        }
+    }
+}
+
+extension Identity.RequestEmailVerificationResponse {
+    private enum CodingKeys: String, CodingKey {
+        case expiresAt = "expires_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .expiresAt) { self.expiresAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.expiresAt, forKey: .expiresAt)
+    }
+}
+
+extension Identity.RequestEmailVerificationResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__RequestEmailVerificationResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__request_email_verification_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.expiresAt = ProtoRead.string(c.pointee.expires_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.expires_at = arena.cString(self.expiresAt)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.VerifyEmailRequest` message.
+    public struct VerifyEmailRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.VerifyEmailRequest" }
+
+        /// The `token` field (1).
+        public var token: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            token: String = ""
+        ) {
+            self.token = token
+        }
+    }
+}
+
+extension Identity.VerifyEmailRequest {
+    private enum CodingKeys: String, CodingKey {
+        case token = "token"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .token) { self.token = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.token, forKey: .token)
+    }
+}
+
+extension Identity.VerifyEmailRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__VerifyEmailRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__verify_email_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.token = ProtoRead.string(c.pointee.token)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.token = arena.cString(self.token)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.VerifyEmailResponse` message.
+    public struct VerifyEmailResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.VerifyEmailResponse" }
+
+        /// The `user_id` field (1).
+        public var userId: String = ""
+        /// The `email` field (2).
+        public var email: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            userId: String = "",
+            email: String = ""
+        ) {
+            self.userId = userId
+            self.email = email
+        }
+    }
+}
+
+extension Identity.VerifyEmailResponse {
+    private enum CodingKeys: String, CodingKey {
+        case userId = "user_id"
+        case email = "email"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.userId, forKey: .userId)
+        try keys.encode(self.email, forKey: .email)
+    }
+}
+
+extension Identity.VerifyEmailResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__VerifyEmailResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__verify_email_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.userId = ProtoRead.string(c.pointee.user_id)
+        self.email = ProtoRead.string(c.pointee.email)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.user_id = arena.cString(self.userId)
+        c.pointee.email = arena.cString(self.email)
     }
 }
 
@@ -4816,6 +5179,15 @@ extension Identity {
         /// for round-robin assignment; with the organization's time zone. Service callers only.
         public static let listAssignableUsers = MethodDescriptor<Identity.ListAssignableUsersRequest, Identity.ListAssignableUsersResponse>(
             service: "smarterchat.identity.Identity", name: "ListAssignableUsers", isIdempotent: true)
+
+        /// Issues a new single-use email verification token for the principal (profile:write),
+        /// handed out through the event `user.email_verification_requested` (no mail server).
+        public static let requestEmailVerification = MethodDescriptor<Identity.RequestEmailVerificationRequest, Identity.RequestEmailVerificationResponse>(
+            service: "smarterchat.identity.Identity", name: "RequestEmailVerification", isIdempotent: false)
+
+        /// Proves an email address with its token (no authentication needed): single use, 24 h.
+        public static let verifyEmail = MethodDescriptor<Identity.VerifyEmailRequest, Identity.VerifyEmailResponse>(
+            service: "smarterchat.identity.Identity", name: "VerifyEmail", isIdempotent: false)
 
         /// Every organization (super_admin with 2FA on).
         public static let listOrganizations = MethodDescriptor<Identity.ListOrganizationsRequest, Identity.ListOrganizationsResponse>(

@@ -40,6 +40,10 @@ struct Smarterchat__Analytics__Analytics_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*consume_events)(Smarterchat__Analytics__Analytics_Service *service,
+                         const Smarterchat__Common__ConsumeEventsRequest *input,
+                         Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Smarterchat__Analytics__Analytics_ServiceDestroy)(Smarterchat__Analytics__Analytics_Service *);
 void smarterchat__analytics__analytics__init (Smarterchat__Analytics__Analytics_Service *service,
@@ -49,7 +53,8 @@ void smarterchat__analytics__analytics__init (Smarterchat__Analytics__Analytics_
 #define SMARTERCHAT__ANALYTICS__ANALYTICS__INIT(function_prefix__) \
     { SMARTERCHAT__ANALYTICS__ANALYTICS__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## consume_events  }
 void smarterchat__analytics__analytics__health(ProtobufCService *service,
                                                const Smarterchat__Common__HealthRequest *input,
                                                Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,6 +63,10 @@ void smarterchat__analytics__analytics__metrics(ProtobufCService *service,
                                                 const Smarterchat__Common__MetricsRequest *input,
                                                 Smarterchat__Common__MetricsResponse_Closure closure,
                                                 void *closure_data);
+void smarterchat__analytics__analytics__consume_events(ProtobufCService *service,
+                                                       const Smarterchat__Common__ConsumeEventsRequest *input,
+                                                       Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                                                       void *closure_data);
 
 /* --- descriptors --- */
 

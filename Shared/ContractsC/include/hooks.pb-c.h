@@ -40,6 +40,10 @@ struct Smarterchat__Hooks__Hooks_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*consume_events)(Smarterchat__Hooks__Hooks_Service *service,
+                         const Smarterchat__Common__ConsumeEventsRequest *input,
+                         Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                         void *closure_data);
 };
 typedef void (*Smarterchat__Hooks__Hooks_ServiceDestroy)(Smarterchat__Hooks__Hooks_Service *);
 void smarterchat__hooks__hooks__init (Smarterchat__Hooks__Hooks_Service *service,
@@ -49,7 +53,8 @@ void smarterchat__hooks__hooks__init (Smarterchat__Hooks__Hooks_Service *service
 #define SMARTERCHAT__HOOKS__HOOKS__INIT(function_prefix__) \
     { SMARTERCHAT__HOOKS__HOOKS__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## consume_events  }
 void smarterchat__hooks__hooks__health(ProtobufCService *service,
                                        const Smarterchat__Common__HealthRequest *input,
                                        Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,6 +63,10 @@ void smarterchat__hooks__hooks__metrics(ProtobufCService *service,
                                         const Smarterchat__Common__MetricsRequest *input,
                                         Smarterchat__Common__MetricsResponse_Closure closure,
                                         void *closure_data);
+void smarterchat__hooks__hooks__consume_events(ProtobufCService *service,
+                                               const Smarterchat__Common__ConsumeEventsRequest *input,
+                                               Smarterchat__Common__ConsumeEventsResponse_Closure closure,
+                                               void *closure_data);
 
 /* --- descriptors --- */
 

@@ -50,6 +50,7 @@ typedef struct Smarterchat__Identity__EnableTwoFactorResponse Smarterchat__Ident
 typedef struct Smarterchat__Identity__DisableTwoFactorRequest Smarterchat__Identity__DisableTwoFactorRequest;
 typedef struct Smarterchat__Identity__DisableTwoFactorResponse Smarterchat__Identity__DisableTwoFactorResponse;
 typedef struct Smarterchat__Identity__UpdateUserRequest Smarterchat__Identity__UpdateUserRequest;
+typedef struct Smarterchat__Identity__PermissionGrants Smarterchat__Identity__PermissionGrants;
 typedef struct Smarterchat__Identity__UpdateUserResponse Smarterchat__Identity__UpdateUserResponse;
 typedef struct Smarterchat__Identity__DeleteUserRequest Smarterchat__Identity__DeleteUserRequest;
 typedef struct Smarterchat__Identity__DeleteUserResponse Smarterchat__Identity__DeleteUserResponse;
@@ -58,6 +59,10 @@ typedef struct Smarterchat__Identity__GetPlanLimitsResponse Smarterchat__Identit
 typedef struct Smarterchat__Identity__ListAssignableUsersRequest Smarterchat__Identity__ListAssignableUsersRequest;
 typedef struct Smarterchat__Identity__AssignableUser Smarterchat__Identity__AssignableUser;
 typedef struct Smarterchat__Identity__ListAssignableUsersResponse Smarterchat__Identity__ListAssignableUsersResponse;
+typedef struct Smarterchat__Identity__RequestEmailVerificationRequest Smarterchat__Identity__RequestEmailVerificationRequest;
+typedef struct Smarterchat__Identity__RequestEmailVerificationResponse Smarterchat__Identity__RequestEmailVerificationResponse;
+typedef struct Smarterchat__Identity__VerifyEmailRequest Smarterchat__Identity__VerifyEmailRequest;
+typedef struct Smarterchat__Identity__VerifyEmailResponse Smarterchat__Identity__VerifyEmailResponse;
 typedef struct Smarterchat__Identity__ListOrganizationsRequest Smarterchat__Identity__ListOrganizationsRequest;
 typedef struct Smarterchat__Identity__ListOrganizationsResponse Smarterchat__Identity__ListOrganizationsResponse;
 typedef struct Smarterchat__Identity__UpdateOrganizationRequest Smarterchat__Identity__UpdateOrganizationRequest;
@@ -151,10 +156,15 @@ struct  Smarterchat__Identity__User
    */
   char *last_login_at;
   char *created_at;
+  /*
+   * Permissions granted on top of the role (users.permissions), e.g. "analytics:read".
+   */
+  size_t n_grants;
+  char **grants;
 };
 #define SMARTERCHAT__IDENTITY__USER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__user__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
@@ -616,6 +626,10 @@ struct  Smarterchat__Identity__UpdateUserRequest
 {
   ProtobufCMessage base;
   char *user_id;
+  /*
+   * Replaces the user's grants when present (an empty list removes them all).
+   */
+  Smarterchat__Identity__PermissionGrants *grants;
   Smarterchat__Identity__UpdateUserRequest__RoleCase _role_case;
   union {
     char *role;
@@ -627,7 +641,21 @@ struct  Smarterchat__Identity__UpdateUserRequest
 };
 #define SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_user_request__descriptor) \
-    , (char *)protobuf_c_empty_string, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, NULL, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___ROLE__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_USER_REQUEST___STATUS__NOT_SET, {0} }
+
+
+/*
+ * Permissions granted to a user on top of their role (see docs/permissions.md).
+ */
+struct  Smarterchat__Identity__PermissionGrants
+{
+  ProtobufCMessage base;
+  size_t n_permissions;
+  char **permissions;
+};
+#define SMARTERCHAT__IDENTITY__PERMISSION_GRANTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__permission_grants__descriptor) \
+    , 0,NULL }
 
 
 struct  Smarterchat__Identity__UpdateUserResponse
@@ -731,6 +759,49 @@ struct  Smarterchat__Identity__ListAssignableUsersResponse
 #define SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_assignable_users_response__descriptor) \
     , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__RequestEmailVerificationRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__REQUEST_EMAIL_VERIFICATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__request_email_verification_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__RequestEmailVerificationResponse
+{
+  ProtobufCMessage base;
+  /*
+   * RFC 3339: when the token stops working.
+   */
+  char *expires_at;
+};
+#define SMARTERCHAT__IDENTITY__REQUEST_EMAIL_VERIFICATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__request_email_verification_response__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__VerifyEmailRequest
+{
+  ProtobufCMessage base;
+  char *token;
+};
+#define SMARTERCHAT__IDENTITY__VERIFY_EMAIL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__verify_email_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__VerifyEmailResponse
+{
+  ProtobufCMessage base;
+  char *user_id;
+  char *email;
+};
+#define SMARTERCHAT__IDENTITY__VERIFY_EMAIL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__verify_email_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Smarterchat__Identity__ListOrganizationsRequest
@@ -1675,6 +1746,25 @@ Smarterchat__Identity__UpdateUserRequest *
 void   smarterchat__identity__update_user_request__free_unpacked
                      (Smarterchat__Identity__UpdateUserRequest *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__PermissionGrants methods */
+void   smarterchat__identity__permission_grants__init
+                     (Smarterchat__Identity__PermissionGrants         *message);
+size_t smarterchat__identity__permission_grants__get_packed_size
+                     (const Smarterchat__Identity__PermissionGrants   *message);
+size_t smarterchat__identity__permission_grants__pack
+                     (const Smarterchat__Identity__PermissionGrants   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__permission_grants__pack_to_buffer
+                     (const Smarterchat__Identity__PermissionGrants   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__PermissionGrants *
+       smarterchat__identity__permission_grants__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__permission_grants__free_unpacked
+                     (Smarterchat__Identity__PermissionGrants *message,
+                      ProtobufCAllocator *allocator);
 /* Smarterchat__Identity__UpdateUserResponse methods */
 void   smarterchat__identity__update_user_response__init
                      (Smarterchat__Identity__UpdateUserResponse         *message);
@@ -1826,6 +1916,82 @@ Smarterchat__Identity__ListAssignableUsersResponse *
                       const uint8_t       *data);
 void   smarterchat__identity__list_assignable_users_response__free_unpacked
                      (Smarterchat__Identity__ListAssignableUsersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RequestEmailVerificationRequest methods */
+void   smarterchat__identity__request_email_verification_request__init
+                     (Smarterchat__Identity__RequestEmailVerificationRequest         *message);
+size_t smarterchat__identity__request_email_verification_request__get_packed_size
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest   *message);
+size_t smarterchat__identity__request_email_verification_request__pack
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__request_email_verification_request__pack_to_buffer
+                     (const Smarterchat__Identity__RequestEmailVerificationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RequestEmailVerificationRequest *
+       smarterchat__identity__request_email_verification_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__request_email_verification_request__free_unpacked
+                     (Smarterchat__Identity__RequestEmailVerificationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__RequestEmailVerificationResponse methods */
+void   smarterchat__identity__request_email_verification_response__init
+                     (Smarterchat__Identity__RequestEmailVerificationResponse         *message);
+size_t smarterchat__identity__request_email_verification_response__get_packed_size
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse   *message);
+size_t smarterchat__identity__request_email_verification_response__pack
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__request_email_verification_response__pack_to_buffer
+                     (const Smarterchat__Identity__RequestEmailVerificationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__RequestEmailVerificationResponse *
+       smarterchat__identity__request_email_verification_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__request_email_verification_response__free_unpacked
+                     (Smarterchat__Identity__RequestEmailVerificationResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__VerifyEmailRequest methods */
+void   smarterchat__identity__verify_email_request__init
+                     (Smarterchat__Identity__VerifyEmailRequest         *message);
+size_t smarterchat__identity__verify_email_request__get_packed_size
+                     (const Smarterchat__Identity__VerifyEmailRequest   *message);
+size_t smarterchat__identity__verify_email_request__pack
+                     (const Smarterchat__Identity__VerifyEmailRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__verify_email_request__pack_to_buffer
+                     (const Smarterchat__Identity__VerifyEmailRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__VerifyEmailRequest *
+       smarterchat__identity__verify_email_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__verify_email_request__free_unpacked
+                     (Smarterchat__Identity__VerifyEmailRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__VerifyEmailResponse methods */
+void   smarterchat__identity__verify_email_response__init
+                     (Smarterchat__Identity__VerifyEmailResponse         *message);
+size_t smarterchat__identity__verify_email_response__get_packed_size
+                     (const Smarterchat__Identity__VerifyEmailResponse   *message);
+size_t smarterchat__identity__verify_email_response__pack
+                     (const Smarterchat__Identity__VerifyEmailResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__verify_email_response__pack_to_buffer
+                     (const Smarterchat__Identity__VerifyEmailResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__VerifyEmailResponse *
+       smarterchat__identity__verify_email_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__verify_email_response__free_unpacked
+                     (Smarterchat__Identity__VerifyEmailResponse *message,
                       ProtobufCAllocator *allocator);
 /* Smarterchat__Identity__ListOrganizationsRequest methods */
 void   smarterchat__identity__list_organizations_request__init
@@ -2235,6 +2401,9 @@ typedef void (*Smarterchat__Identity__DisableTwoFactorResponse_Closure)
 typedef void (*Smarterchat__Identity__UpdateUserRequest_Closure)
                  (const Smarterchat__Identity__UpdateUserRequest *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__PermissionGrants_Closure)
+                 (const Smarterchat__Identity__PermissionGrants *message,
+                  void *closure_data);
 typedef void (*Smarterchat__Identity__UpdateUserResponse_Closure)
                  (const Smarterchat__Identity__UpdateUserResponse *message,
                   void *closure_data);
@@ -2258,6 +2427,18 @@ typedef void (*Smarterchat__Identity__AssignableUser_Closure)
                   void *closure_data);
 typedef void (*Smarterchat__Identity__ListAssignableUsersResponse_Closure)
                  (const Smarterchat__Identity__ListAssignableUsersResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RequestEmailVerificationRequest_Closure)
+                 (const Smarterchat__Identity__RequestEmailVerificationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__RequestEmailVerificationResponse_Closure)
+                 (const Smarterchat__Identity__RequestEmailVerificationResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__VerifyEmailRequest_Closure)
+                 (const Smarterchat__Identity__VerifyEmailRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__VerifyEmailResponse_Closure)
+                 (const Smarterchat__Identity__VerifyEmailResponse *message,
                   void *closure_data);
 typedef void (*Smarterchat__Identity__ListOrganizationsRequest_Closure)
                  (const Smarterchat__Identity__ListOrganizationsRequest *message,
@@ -2394,6 +2575,14 @@ struct Smarterchat__Identity__Identity_Service
                                 const Smarterchat__Identity__ListAssignableUsersRequest *input,
                                 Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
                                 void *closure_data);
+  void (*request_email_verification)(Smarterchat__Identity__Identity_Service *service,
+                                     const Smarterchat__Identity__RequestEmailVerificationRequest *input,
+                                     Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
+                                     void *closure_data);
+  void (*verify_email)(Smarterchat__Identity__Identity_Service *service,
+                       const Smarterchat__Identity__VerifyEmailRequest *input,
+                       Smarterchat__Identity__VerifyEmailResponse_Closure closure,
+                       void *closure_data);
   void (*list_organizations)(Smarterchat__Identity__Identity_Service *service,
                              const Smarterchat__Identity__ListOrganizationsRequest *input,
                              Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
@@ -2454,6 +2643,8 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## delete_user,\
       function_prefix__ ## get_plan_limits,\
       function_prefix__ ## list_assignable_users,\
+      function_prefix__ ## request_email_verification,\
+      function_prefix__ ## verify_email,\
       function_prefix__ ## list_organizations,\
       function_prefix__ ## update_organization,\
       function_prefix__ ## update_me,\
@@ -2542,6 +2733,14 @@ void smarterchat__identity__identity__list_assignable_users(ProtobufCService *se
                                                             const Smarterchat__Identity__ListAssignableUsersRequest *input,
                                                             Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
                                                             void *closure_data);
+void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
+                                                                 const Smarterchat__Identity__RequestEmailVerificationRequest *input,
+                                                                 Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
+                                                                 void *closure_data);
+void smarterchat__identity__identity__verify_email(ProtobufCService *service,
+                                                   const Smarterchat__Identity__VerifyEmailRequest *input,
+                                                   Smarterchat__Identity__VerifyEmailResponse_Closure closure,
+                                                   void *closure_data);
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
                                                          Smarterchat__Identity__ListOrganizationsResponse_Closure closure,
@@ -2611,6 +2810,7 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__enable_two_factor
 extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__disable_two_factor_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_user_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__permission_grants__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_user_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__delete_user_response__descriptor;
@@ -2619,6 +2819,10 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_r
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__assignable_user__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__verify_email_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__verify_email_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_organizations_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__update_organization_request__descriptor;

@@ -45,8 +45,7 @@ public enum Outbox {
         }
 
         /// An event whose payload is already JSON text (an object).
-        public init(type: String, organizationID: UUID, aggregateType: String, aggregateID: UUID, payloadJSON: String)
-        {
+        public init(type: String, organizationID: UUID, aggregateType: String, aggregateID: UUID, payloadJSON: String) {
             self.type = type
             self.organizationID = organizationID
             self.aggregateType = aggregateType

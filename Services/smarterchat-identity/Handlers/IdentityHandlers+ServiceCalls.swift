@@ -1,0 +1,47 @@
+import Access
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// Methods other services call for an organization they serve (not the gateway).
+extension IdentityHandlers {
+    /// The services that assign conversations to users.
+    static let assignmentCallers: Set<String> = ["conversations", "crm", "agents"]
+
+    /// Active, undeleted users whose role (or grants) allow `conversations:write`, ordered
+    /// by id for a stable round-robin, with the organization's time zone.
+    func listAssignableUsers(
+        _ request: Identity.ListAssignableUsersRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.ListAssignableUsersResponse
+    {
+        try ServiceCaller.require(context, from: Self.assignmentCallers)
+        guard let organizationID = UUID(uuidString: request.organizationId) else {
+            throw RPCError(.invalidArgument, "organization_id must be a UUID")
+        }
+        let roles = RolePermissions.roles(allowed: .conversationsWrite).map(\.rawValue).sorted()
+        return try await database.withConnection { connection in
+            let organization = try await connection.query(
+                """
+                SELECT COALESCE(NULLIF(settings->>'timezone', ''), 'America/Sao_Paulo') AS time_zone
+                FROM organizations WHERE id = $1 AND deleted_at IS NULL
+                """, [organizationID])
+            guard let row = organization.firstRow else { throw RPCError(.notFound, "organization not found") }
+            let users = try await connection.query(
+                """
+                SELECT id, full_name, role FROM users
+                WHERE organization_id = $1 AND status = 'active' AND deleted_at IS NULL
+                  AND (role = ANY($2) OR (jsonb_typeof(permissions) = 'array' AND permissions ? $3))
+                ORDER BY id
+                """, [organizationID, roles, Permission.conversationsWrite.rawValue])
+            return Identity.ListAssignableUsersResponse(
+                users: try users.map { user in
+                    Identity.AssignableUser(
+                        id: try user.decode(UUID.self, "id").uuidString.lowercased(),
+                        fullName: try user.decode(String.self, "full_name"), role: try user.decode(String.self, "role"))
+                },
+                timeZone: try row.decode(String.self, "time_zone"))
+        }
+    }
+}

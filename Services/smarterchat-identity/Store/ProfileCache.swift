@@ -1,0 +1,64 @@
+import Contracts
+import Foundation
+import Synchronization
+
+/// GetMe answers kept per user for at most ``maxAge`` on this replica, so that the most
+/// frequent authenticated read (`GET /me`, polled by consoles) does not cost a query each time.
+///
+/// Any identity method that may change a user or an organization drops every entry when it
+/// has run on this replica (``invalidateAll()``); an answer computed while such a change was
+/// in flight is never stored (generations). A change made through another replica shows
+/// here within ``maxAge`` — the same bound as the gateway's token cache, so a deactivated
+/// user's token stops working before a stale profile could matter.
+final class ProfileCache: Sendable {
+    /// The longest an answer is reused.
+    static let maxAge: Duration = .seconds(1)
+    /// Entries kept at most (the oldest half is dropped past it).
+    static let capacity = 10_000
+
+    private struct Entry {
+        var response: Identity.GetMeResponse
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var generation: UInt64 = 0
+        var entries: [UUID: Entry] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The generation to pass to ``store(_:for:generation:)`` for an answer computed now.
+    var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// The cached answer for `userID`, if still fresh.
+    func answer(for userID: UUID) -> Identity.GetMeResponse? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let entry = state.entries[userID], entry.expires > now else { return nil }
+            return entry.response
+        }
+    }
+
+    /// Keeps `response` unless a change ran since `generation` was read.
+    func store(_ response: Identity.GetMeResponse, for userID: UUID, generation: UInt64) {
+        let expires = ContinuousClock.now + Self.maxAge
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.entries.count >= Self.capacity {
+                let now = ContinuousClock.now
+                state.entries = state.entries.filter { $0.value.expires > now }
+                if state.entries.count >= Self.capacity { state.entries.removeAll(keepingCapacity: true) }
+            }
+            state.entries[userID] = Entry(response: response, expires: expires)
+        }
+    }
+
+    /// Drops every entry and every answer being computed.
+    func invalidateAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            if !state.entries.isEmpty { state.entries.removeAll(keepingCapacity: true) }
+        }
+    }
+}

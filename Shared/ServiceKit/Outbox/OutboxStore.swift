@@ -1,0 +1,52 @@
+import Contracts
+import Foundation
+import Postgres
+
+/// The relay's SQL on a service's `outbox` table.
+enum OutboxStore {
+    /// Up to `limit` events not yet delivered to `subscriber`, oldest first.
+    static func pending(
+        for subscriber: String, excluding excludedTypes: [String], limit: Int, source: String,
+        on connection: PostgresConnection
+    ) async throws -> [Common.Event] {
+        let rows = try await connection.query(
+            """
+            SELECT sequence, id, organization_id, event_type, aggregate_type, aggregate_id, payload,
+                to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at
+            FROM outbox
+            WHERE NOT ($1 = ANY(delivered_to)) AND NOT (event_type = ANY($2))
+            ORDER BY sequence
+            LIMIT $3
+            """, [subscriber, excludedTypes, limit])
+        return try rows.map { row in
+            Common.Event(
+                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+                type: try row.decode(String.self, "event_type"),
+                organizationId: try row.decode(UUID.self, "organization_id").uuidString.lowercased(),
+                aggregateType: try row.decode(String.self, "aggregate_type"),
+                aggregateId: try row.decode(UUID.self, "aggregate_id").uuidString.lowercased(),
+                occurredAt: try row.decode(String.self, "occurred_at"),
+                payloadJson: try row.decode(PostgresJSON.self, "payload").text, source: source,
+                sequence: try row.decode(Int64.self, "sequence"))
+        }
+    }
+
+    /// Records that `eventIDs` reached `subscriber`.
+    static func markDelivered(
+        _ eventIDs: [String], to subscriber: String, on connection: PostgresConnection
+    )
+        async throws
+    {
+        try await connection.execute(
+            """
+            UPDATE outbox SET delivered_to = array_append(delivered_to, $1)
+            WHERE id = ANY($2::uuid[]) AND NOT ($1 = ANY(delivered_to))
+            """, [subscriber, eventIDs])
+    }
+
+    /// Deletes events older than `days` days; answers how many.
+    static func purge(olderThanDays days: Int, on connection: PostgresConnection) async throws -> Int {
+        try await connection.execute(
+            "DELETE FROM outbox WHERE occurred_at < CURRENT_TIMESTAMP - make_interval(days => $1)", [days])
+    }
+}

@@ -1,0 +1,96 @@
+import Access
+import Contracts
+import Foundation
+import Postgres
+import RPC
+import Testing
+
+@testable import IdentityService
+
+@Suite("Per-user permission grants and the users other services may assign")
+struct GrantsTests {
+    @Test("a grant adds a permission to a role; it travels in the principal; removing it takes it away")
+    func grantAddsPermission() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let member = try await UsersTests.member(of: signUp.organization!, role: "consultant", fixture: fixture)
+        #expect(!(try AuthenticatedCaller(member).may(.analyticsRead)))
+
+        let updated = try await fixture.call(
+            Identity.Service.updateUser,
+            Identity.UpdateUserRequest(
+                userId: member.userId,
+                grants: Identity.PermissionGrants(permissions: ["analytics:read", "users:read", "analytics:read"])),
+            as: admin
+        ).user
+        #expect(updated?.grants == ["analytics:read", "users:read"])
+        let login = try await fixture.call(
+            Identity.Service.logIn,
+            Identity.LogInRequest(email: updated!.email, password: "member password", client: .init(ipAddress: "g1")))
+        let granted = try await fixture.principal(for: login.tokens!.accessToken)
+        #expect(granted.grants == ["analytics:read", "users:read"])
+        let caller = try AuthenticatedCaller(granted)
+        #expect(caller.may(.analyticsRead) && caller.may(.usersRead) && !caller.may(.usersWrite))
+        // users:read granted: the consultant may now list users (refused before).
+        #expect(
+            await fixture.failure { try await fixture.call(Identity.Service.listUsers, .init(), as: member) }
+                == .permissionDenied)
+        _ = try await fixture.call(Identity.Service.listUsers, .init(), as: granted)
+
+        _ = try await fixture.call(
+            Identity.Service.updateUser,
+            Identity.UpdateUserRequest(userId: member.userId, grants: Identity.PermissionGrants(permissions: [])),
+            as: admin)
+        #expect(try await fixture.principal(for: login.tokens!.accessToken).grants.isEmpty)
+    }
+
+    @Test("unknown and role-only permissions cannot be granted; an API key still needs the scope")
+    func grantRules() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let member = try await UsersTests.member(of: signUp.organization!, role: "consultant", fixture: fixture)
+        for refused in ["platform:organizations", "api_keys:manage", "everything", ""] {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(
+                        Identity.Service.updateUser,
+                        Identity.UpdateUserRequest(
+                            userId: member.userId, grants: Identity.PermissionGrants(permissions: [refused])),
+                        as: admin)
+                } == .invalidArgument)
+        }
+        var key = Principal(
+            organizationId: member.organizationId, userId: member.userId, role: "consultant", apiKeyId: "k",
+            scopes: ["leads:read"], grants: ["analytics:read"])
+        #expect(!(try AuthenticatedCaller(key).may(.analyticsRead)))
+        key.scopes.append("analytics:read")
+        #expect(try AuthenticatedCaller(key).may(.analyticsRead))
+    }
+
+    @Test("ListAssignableUsers: active users of that organization only, for services, not the gateway")
+    func assignableUsers() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let organization = try #require(signUp.organization)
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let active = try await UsersTests.member(of: organization, role: "consultant", fixture: fixture)
+        let inactive = try await UsersTests.member(of: organization, role: "manager", fixture: fixture)
+        _ = try await fixture.call(
+            Identity.Service.updateUser, Identity.UpdateUserRequest(userId: inactive.userId, status: "inactive"),
+            as: admin)
+        _ = try await fixture.signUp()  // another organization's users never appear
+
+        let request = Identity.ListAssignableUsersRequest(organizationId: organization.id)
+        let response = try await fixture.client.call(
+            Identity.Service.listAssignableUsers, request,
+            metadata: CallMetadata(requestID: "t", caller: "conversations"), timeout: .seconds(10))
+        #expect(Set(response.users.map(\.id)) == [admin.userId, active.userId])
+        #expect(response.users.map(\.id) == response.users.map(\.id).sorted())
+        #expect(response.timeZone == "America/Sao_Paulo")
+        #expect(
+            await fixture.failure { try await fixture.call(Identity.Service.listAssignableUsers, request, as: admin) }
+                == .permissionDenied)
+    }
+}
