@@ -181,7 +181,7 @@ let package = Package(
             name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
+            name: "GatewayTests", dependencies: ["GatewayService", "RPC", "Contracts"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
