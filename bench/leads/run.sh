@@ -65,11 +65,13 @@ psql_run < bench/leads/plans.sql > bench/out/leads-plans.txt
 
 echo "== leads: $CALLS ListLeads calls over RPC" >&2
 RESULT=$("$BIN/LeadsBench" "$RUN" "$CALLS" 300)
-python3 - "$RESULT" "$ROWS" <<'PY'
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$RESULT" "$ROWS" "$LOAD" "$(nproc)" <<'PY'
 import json, sys
 result = json.loads(sys.argv[1])
 out = {"list_p50_ms": result["list_p50_ms"], "list_p99_ms": result["list_p99_ms"], "rows": int(sys.argv[2])}
 out.update({
+    "load_average_after": sys.argv[3], "cpus": int(sys.argv[4]),
     "measured_at": "RPC client (ListLeads over the crm service's Unix socket, principal as the gateway sends it)",
     "calls": result["calls"], "average_page_size": round(result["average_page_size"], 1),
     "p99_ms_by_scenario": result["p99_ms_by_scenario"], "target_p99_ms": 10,

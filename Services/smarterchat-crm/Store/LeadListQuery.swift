@@ -9,8 +9,8 @@ import RPC
 /// One statement whose absent filters are NULL parameters: libpq's unnamed statements are
 /// planned with the values, so `$2::text IS NULL OR ...` folds away and the plan uses the
 /// indexes of the filters given (idx_leads_org_created for order and cursor,
-/// idx_leads_org_status_created per status, idx_leads_search for `q` with the organization's
-/// lexeme ANDed in, ...). See bench/out/leads-plans.txt.
+/// idx_leads_org_status_created per status, ...); with `q`, the search runs first through its
+/// own indexes (``searchMatches``). See bench/leads/plans.sql and bench/out/leads-plans.txt.
 struct LeadListQuery: Sendable {
     var status: String?
     var temperature: String?
@@ -121,12 +121,32 @@ struct LeadListQuery: Sendable {
         return q.filter(\.isNumber).count >= 4 && q.unicodeScalars.allSatisfy(phoneCharacters.contains)
     }
 
+    /// The leads matching `q`, found through their indexes before any other filter applies:
+    /// name words and phone digits through idx_leads_search (with the organization's lexeme
+    /// ANDed in), emails through idx_leads_org_email_live. MATERIALIZED keeps the planner from
+    /// folding the search into a scan of the whole organization.
+    static let searchMatches = """
+        WITH matches AS MATERIALIZED (
+            SELECT id FROM leads
+            WHERE $13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
+              AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery)
+            UNION
+            SELECT id FROM leads
+            WHERE $17::text IS NOT NULL AND organization_id = $1 AND deleted_at IS NULL AND email LIKE $17
+        )
+        """
+
     /// One page: up to `limit` leads and the cursor of the next page (nil on the last).
     func page(organizationID: UUID, on connection: PostgresConnection) async throws -> ([CRM.Lead], LeadCursor?) {
         if matchesNothing { return ([], nil) }
+        let searching = search != nil || emailPrefix != nil
+        // Without `q` the search parameters are still named (typed) and fold away.
+        let prefix = searching ? Self.searchMatches : ""
+        let condition =
+            searching ? "id IN (SELECT id FROM matches)" : "($13::text IS NULL AND $17::text IS NULL)"
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: """
+                unsafeSQL: prefix + """
                     SELECT \(LeadStore.columns) FROM leads
                     WHERE organization_id = $1 AND deleted_at IS NULL
                       AND ($2::text IS NULL OR status = $2)
@@ -140,11 +160,7 @@ struct LeadListQuery: Sendable {
                       AND ($10::int IS NULL OR score <= $10)
                       AND ($11::timestamptz IS NULL OR created_at >= $11)
                       AND ($12::timestamptz IS NULL OR created_at < $12)
-                      AND (NOT $18::boolean
-                          OR ($13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
-                              AND search_document @@ (to_tsquery('portuguese', $13)
-                                  && ('o' || replace($1::text, '-', ''))::tsquery))
-                          OR ($17::text IS NOT NULL AND email LIKE $17))
+                      AND \(condition)
                       AND ($14::timestamptz IS NULL OR (created_at, id) < ($14::timestamptz, $15::uuid))
                     ORDER BY leads.created_at DESC, leads.id DESC
                     LIMIT $16
@@ -152,7 +168,6 @@ struct LeadListQuery: Sendable {
             [
                 organizationID, status, temperature, assignedTo, unassigned, source, tag, segment, scoreMin,
                 scoreMax, createdFrom, createdTo, search, cursor?.createdAt, cursor?.id, limit + 1, emailPrefix,
-                search != nil || emailPrefix != nil,
             ])
         var leads: [CRM.Lead] = []
         var last: LeadCursor?
