@@ -197,6 +197,10 @@ let package = Package(
             ],
             path: "Tests/AgentsTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "CRMTests",
+            dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
+            path: "Tests/CRMTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),
     ] + services.map {

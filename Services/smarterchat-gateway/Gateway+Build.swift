@@ -9,6 +9,7 @@ func buildGateway(
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: EventLoopMiddleware())
     router.add(middleware: RequestIDMiddleware())
     router.add(
         middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))
@@ -16,10 +17,11 @@ func buildGateway(
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
-    AuthRoutes(
-        identity: clients.identity, validator: TokenValidator(identity: clients.identity), agents: clients.agents
-    )
-    .register(on: router)
+    let authenticated = AuthRoutes(
+        identity: clients.identity, validator: TokenValidator(identity: clients.identity)
+    ).register(on: router)
+    LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
+    AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
     return Application(
         router: router,
         configuration: .init(
@@ -37,6 +39,11 @@ struct ServiceClients: Sendable {
     }
 
     let all: [Entry]
+
+    /// The client of `service`.
+    func client(_ service: PlatformService) -> RPCClient {
+        all.first { $0.service == service }!.client
+    }
 
     init(runDirectory: String, logger: Logger) {
         all = PlatformService.all.map { service in

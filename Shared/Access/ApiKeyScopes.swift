@@ -12,7 +12,7 @@ public enum ApiKeyScopes {
     /// The permissions a key can be given, in document order.
     public static let scopable: [Permission] = [
         .organizationRead, .usersRead, .usersWrite, .agentsRead, .agentsWrite, .channelsManage, .conversationsRead,
-        .conversationsWrite, .leadsRead, .leadsWrite, .webhooksManage, .analyticsRead,
+        .conversationsWrite, .leadsRead, .leadsWrite, .leadsManage, .webhooksManage, .analyticsRead,
     ]
 
     /// Whether a key with `scopes` may do `permission` (the role is checked separately).

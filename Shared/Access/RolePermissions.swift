@@ -28,6 +28,7 @@ public enum Permission: String, CaseIterable, Sendable {
     case conversationsWrite = "conversations:write"
     case leadsRead = "leads:read"
     case leadsWrite = "leads:write"
+    case leadsManage = "leads:manage"
     case webhooksManage = "webhooks:manage"
     case analyticsRead = "analytics:read"
 
@@ -36,7 +37,7 @@ public enum Permission: String, CaseIterable, Sendable {
         switch self {
         case .agentsRead, .agentsWrite: "agents"
         case .channelsManage, .conversationsRead, .conversationsWrite: "conversations"
-        case .leadsRead, .leadsWrite: "crm"
+        case .leadsRead, .leadsWrite, .leadsManage: "crm"
         case .webhooksManage: "hooks"
         case .analyticsRead: "analytics"
         default: "identity"
@@ -62,6 +63,7 @@ public enum Permission: String, CaseIterable, Sendable {
         case .conversationsWrite: "reply, take over, hand back and close conversations"
         case .leadsRead: "read leads and activities"
         case .leadsWrite: "edit leads, status, assignment, activities"
+        case .leadsManage: "delete and merge leads, export and import CSV"
         case .webhooksManage: "create, edit and inspect outbound webhooks"
         case .analyticsRead: "read dashboards and reports"
         }
@@ -85,7 +87,7 @@ public enum RolePermissions {
         case .profileRead, .profileWrite, .sessionsManageOwn, .organizationRead, .agentsRead, .conversationsRead,
             .conversationsWrite, .leadsRead, .leadsWrite:
             [.superAdmin, .admin, .manager, .consultant]
-        case .usersRead, .agentsWrite, .analyticsRead:
+        case .usersRead, .agentsWrite, .analyticsRead, .leadsManage:
             [.superAdmin, .admin, .manager]
         case .organizationWrite, .usersWrite, .apiKeysManage, .webhooksManage, .channelsManage:
             [.superAdmin, .admin]

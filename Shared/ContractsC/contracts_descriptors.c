@@ -49,17 +49,42 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__he
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__health_response(void) { return &smarterchat__common__health_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_request(void) { return &smarterchat__common__metrics_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__metrics_response(void) { return &smarterchat__common__metrics_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__add_lead_activity_request(void) { return &smarterchat__crm__add_lead_activity_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__add_lead_activity_response(void) { return &smarterchat__crm__add_lead_activity_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__assign_lead_request(void) { return &smarterchat__crm__assign_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__assign_lead_response(void) { return &smarterchat__crm__assign_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__capture_lead_fields_request(void) { return &smarterchat__crm__capture_lead_fields_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__capture_lead_fields_response(void) { return &smarterchat__crm__capture_lead_fields_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__change_lead_status_request(void) { return &smarterchat__crm__change_lead_status_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__change_lead_status_response(void) { return &smarterchat__crm__change_lead_status_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__create_lead_request(void) { return &smarterchat__crm__create_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__create_lead_response(void) { return &smarterchat__crm__create_lead_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__delete_lead_request(void) { return &smarterchat__crm__delete_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__delete_lead_response(void) { return &smarterchat__crm__delete_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__find_or_create_lead_request(void) { return &smarterchat__crm__find_or_create_lead_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__find_or_create_lead_response(void) { return &smarterchat__crm__find_or_create_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_request(void) { return &smarterchat__crm__get_lead_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_response(void) { return &smarterchat__crm__get_lead_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_timeline_request(void) { return &smarterchat__crm__get_lead_timeline_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_timeline_response(void) { return &smarterchat__crm__get_lead_timeline_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_pipeline_request(void) { return &smarterchat__crm__get_pipeline_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_pipeline_response(void) { return &smarterchat__crm__get_pipeline_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__import_leads_request(void) { return &smarterchat__crm__import_leads_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__import_leads_response(void) { return &smarterchat__crm__import_leads_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__import_refusal(void) { return &smarterchat__crm__import_refusal__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__lead(void) { return &smarterchat__crm__lead__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__lead_activity(void) { return &smarterchat__crm__lead_activity__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__list_leads_request(void) { return &smarterchat__crm__list_leads_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__list_leads_response(void) { return &smarterchat__crm__list_leads_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__merge_leads_request(void) { return &smarterchat__crm__merge_leads_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__merge_leads_response(void) { return &smarterchat__crm__merge_leads_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__pipeline_stage(void) { return &smarterchat__crm__pipeline_stage__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__qualify_lead_request(void) { return &smarterchat__crm__qualify_lead_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__qualify_lead_response(void) { return &smarterchat__crm__qualify_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__record_interaction_request(void) { return &smarterchat__crm__record_interaction_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__record_interaction_response(void) { return &smarterchat__crm__record_interaction_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__update_lead_request(void) { return &smarterchat__crm__update_lead_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__update_lead_response(void) { return &smarterchat__crm__update_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_request(void) { return &smarterchat__identity__accept_invitation_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__accept_invitation_response(void) { return &smarterchat__identity__accept_invitation_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__api_key(void) { return &smarterchat__identity__api_key__descriptor; }
@@ -183,17 +208,42 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__common__health_response__descriptor,
     &smarterchat__common__metrics_request__descriptor,
     &smarterchat__common__metrics_response__descriptor,
+    &smarterchat__crm__add_lead_activity_request__descriptor,
+    &smarterchat__crm__add_lead_activity_response__descriptor,
+    &smarterchat__crm__assign_lead_request__descriptor,
+    &smarterchat__crm__assign_lead_response__descriptor,
     &smarterchat__crm__capture_lead_fields_request__descriptor,
     &smarterchat__crm__capture_lead_fields_response__descriptor,
+    &smarterchat__crm__change_lead_status_request__descriptor,
+    &smarterchat__crm__change_lead_status_response__descriptor,
+    &smarterchat__crm__create_lead_request__descriptor,
+    &smarterchat__crm__create_lead_response__descriptor,
+    &smarterchat__crm__delete_lead_request__descriptor,
+    &smarterchat__crm__delete_lead_response__descriptor,
     &smarterchat__crm__find_or_create_lead_request__descriptor,
     &smarterchat__crm__find_or_create_lead_response__descriptor,
     &smarterchat__crm__get_lead_request__descriptor,
     &smarterchat__crm__get_lead_response__descriptor,
+    &smarterchat__crm__get_lead_timeline_request__descriptor,
+    &smarterchat__crm__get_lead_timeline_response__descriptor,
+    &smarterchat__crm__get_pipeline_request__descriptor,
+    &smarterchat__crm__get_pipeline_response__descriptor,
+    &smarterchat__crm__import_leads_request__descriptor,
+    &smarterchat__crm__import_leads_response__descriptor,
+    &smarterchat__crm__import_refusal__descriptor,
     &smarterchat__crm__lead__descriptor,
+    &smarterchat__crm__lead_activity__descriptor,
+    &smarterchat__crm__list_leads_request__descriptor,
+    &smarterchat__crm__list_leads_response__descriptor,
+    &smarterchat__crm__merge_leads_request__descriptor,
+    &smarterchat__crm__merge_leads_response__descriptor,
+    &smarterchat__crm__pipeline_stage__descriptor,
     &smarterchat__crm__qualify_lead_request__descriptor,
     &smarterchat__crm__qualify_lead_response__descriptor,
     &smarterchat__crm__record_interaction_request__descriptor,
     &smarterchat__crm__record_interaction_response__descriptor,
+    &smarterchat__crm__update_lead_request__descriptor,
+    &smarterchat__crm__update_lead_response__descriptor,
     &smarterchat__identity__accept_invitation_request__descriptor,
     &smarterchat__identity__accept_invitation_response__descriptor,
     &smarterchat__identity__api_key__descriptor,

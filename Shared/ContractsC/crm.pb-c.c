@@ -52,6 +52,51 @@ void   smarterchat__crm__lead__free_unpacked
   assert(message->base.descriptor == &smarterchat__crm__lead__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__crm__lead_activity__init
+                     (Smarterchat__Crm__LeadActivity         *message)
+{
+  static const Smarterchat__Crm__LeadActivity init_value = SMARTERCHAT__CRM__LEAD_ACTIVITY__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__lead_activity__get_packed_size
+                     (const Smarterchat__Crm__LeadActivity *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead_activity__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__lead_activity__pack
+                     (const Smarterchat__Crm__LeadActivity *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead_activity__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__lead_activity__pack_to_buffer
+                     (const Smarterchat__Crm__LeadActivity *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__lead_activity__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__LeadActivity *
+       smarterchat__crm__lead_activity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__LeadActivity *)
+     protobuf_c_message_unpack (&smarterchat__crm__lead_activity__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__lead_activity__free_unpacked
+                     (Smarterchat__Crm__LeadActivity *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__lead_activity__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__crm__find_or_create_lead_request__init
                      (Smarterchat__Crm__FindOrCreateLeadRequest         *message)
 {
@@ -502,6 +547,1086 @@ void   smarterchat__crm__get_lead_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__crm__list_leads_request__init
+                     (Smarterchat__Crm__ListLeadsRequest         *message)
+{
+  static const Smarterchat__Crm__ListLeadsRequest init_value = SMARTERCHAT__CRM__LIST_LEADS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__list_leads_request__get_packed_size
+                     (const Smarterchat__Crm__ListLeadsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__list_leads_request__pack
+                     (const Smarterchat__Crm__ListLeadsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__list_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__ListLeadsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ListLeadsRequest *
+       smarterchat__crm__list_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ListLeadsRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__list_leads_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__list_leads_request__free_unpacked
+                     (Smarterchat__Crm__ListLeadsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__list_leads_response__init
+                     (Smarterchat__Crm__ListLeadsResponse         *message)
+{
+  static const Smarterchat__Crm__ListLeadsResponse init_value = SMARTERCHAT__CRM__LIST_LEADS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__list_leads_response__get_packed_size
+                     (const Smarterchat__Crm__ListLeadsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__list_leads_response__pack
+                     (const Smarterchat__Crm__ListLeadsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__list_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__ListLeadsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ListLeadsResponse *
+       smarterchat__crm__list_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ListLeadsResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__list_leads_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__list_leads_response__free_unpacked
+                     (Smarterchat__Crm__ListLeadsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__list_leads_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_pipeline_request__init
+                     (Smarterchat__Crm__GetPipelineRequest         *message)
+{
+  static const Smarterchat__Crm__GetPipelineRequest init_value = SMARTERCHAT__CRM__GET_PIPELINE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_pipeline_request__get_packed_size
+                     (const Smarterchat__Crm__GetPipelineRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_pipeline_request__pack
+                     (const Smarterchat__Crm__GetPipelineRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_pipeline_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetPipelineRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetPipelineRequest *
+       smarterchat__crm__get_pipeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetPipelineRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_pipeline_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_pipeline_request__free_unpacked
+                     (Smarterchat__Crm__GetPipelineRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__pipeline_stage__init
+                     (Smarterchat__Crm__PipelineStage         *message)
+{
+  static const Smarterchat__Crm__PipelineStage init_value = SMARTERCHAT__CRM__PIPELINE_STAGE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__pipeline_stage__get_packed_size
+                     (const Smarterchat__Crm__PipelineStage *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__pipeline_stage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__pipeline_stage__pack
+                     (const Smarterchat__Crm__PipelineStage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__pipeline_stage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__pipeline_stage__pack_to_buffer
+                     (const Smarterchat__Crm__PipelineStage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__pipeline_stage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__PipelineStage *
+       smarterchat__crm__pipeline_stage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__PipelineStage *)
+     protobuf_c_message_unpack (&smarterchat__crm__pipeline_stage__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__pipeline_stage__free_unpacked
+                     (Smarterchat__Crm__PipelineStage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__pipeline_stage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_pipeline_response__init
+                     (Smarterchat__Crm__GetPipelineResponse         *message)
+{
+  static const Smarterchat__Crm__GetPipelineResponse init_value = SMARTERCHAT__CRM__GET_PIPELINE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_pipeline_response__get_packed_size
+                     (const Smarterchat__Crm__GetPipelineResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_pipeline_response__pack
+                     (const Smarterchat__Crm__GetPipelineResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_pipeline_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetPipelineResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetPipelineResponse *
+       smarterchat__crm__get_pipeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetPipelineResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_pipeline_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_pipeline_response__free_unpacked
+                     (Smarterchat__Crm__GetPipelineResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_pipeline_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__create_lead_request__init
+                     (Smarterchat__Crm__CreateLeadRequest         *message)
+{
+  static const Smarterchat__Crm__CreateLeadRequest init_value = SMARTERCHAT__CRM__CREATE_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__create_lead_request__get_packed_size
+                     (const Smarterchat__Crm__CreateLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__create_lead_request__pack
+                     (const Smarterchat__Crm__CreateLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__create_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__CreateLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__CreateLeadRequest *
+       smarterchat__crm__create_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__CreateLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__create_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__create_lead_request__free_unpacked
+                     (Smarterchat__Crm__CreateLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__create_lead_response__init
+                     (Smarterchat__Crm__CreateLeadResponse         *message)
+{
+  static const Smarterchat__Crm__CreateLeadResponse init_value = SMARTERCHAT__CRM__CREATE_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__create_lead_response__get_packed_size
+                     (const Smarterchat__Crm__CreateLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__create_lead_response__pack
+                     (const Smarterchat__Crm__CreateLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__create_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__CreateLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__CreateLeadResponse *
+       smarterchat__crm__create_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__CreateLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__create_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__create_lead_response__free_unpacked
+                     (Smarterchat__Crm__CreateLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__create_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__update_lead_request__init
+                     (Smarterchat__Crm__UpdateLeadRequest         *message)
+{
+  static const Smarterchat__Crm__UpdateLeadRequest init_value = SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__update_lead_request__get_packed_size
+                     (const Smarterchat__Crm__UpdateLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__update_lead_request__pack
+                     (const Smarterchat__Crm__UpdateLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__update_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__UpdateLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__UpdateLeadRequest *
+       smarterchat__crm__update_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__UpdateLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__update_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__update_lead_request__free_unpacked
+                     (Smarterchat__Crm__UpdateLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__update_lead_response__init
+                     (Smarterchat__Crm__UpdateLeadResponse         *message)
+{
+  static const Smarterchat__Crm__UpdateLeadResponse init_value = SMARTERCHAT__CRM__UPDATE_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__update_lead_response__get_packed_size
+                     (const Smarterchat__Crm__UpdateLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__update_lead_response__pack
+                     (const Smarterchat__Crm__UpdateLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__update_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__UpdateLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__UpdateLeadResponse *
+       smarterchat__crm__update_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__UpdateLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__update_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__update_lead_response__free_unpacked
+                     (Smarterchat__Crm__UpdateLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__update_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__delete_lead_request__init
+                     (Smarterchat__Crm__DeleteLeadRequest         *message)
+{
+  static const Smarterchat__Crm__DeleteLeadRequest init_value = SMARTERCHAT__CRM__DELETE_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__delete_lead_request__get_packed_size
+                     (const Smarterchat__Crm__DeleteLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__delete_lead_request__pack
+                     (const Smarterchat__Crm__DeleteLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__delete_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__DeleteLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__DeleteLeadRequest *
+       smarterchat__crm__delete_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__DeleteLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__delete_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__delete_lead_request__free_unpacked
+                     (Smarterchat__Crm__DeleteLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__delete_lead_response__init
+                     (Smarterchat__Crm__DeleteLeadResponse         *message)
+{
+  static const Smarterchat__Crm__DeleteLeadResponse init_value = SMARTERCHAT__CRM__DELETE_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__delete_lead_response__get_packed_size
+                     (const Smarterchat__Crm__DeleteLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__delete_lead_response__pack
+                     (const Smarterchat__Crm__DeleteLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__delete_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__DeleteLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__DeleteLeadResponse *
+       smarterchat__crm__delete_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__DeleteLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__delete_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__delete_lead_response__free_unpacked
+                     (Smarterchat__Crm__DeleteLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__delete_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__change_lead_status_request__init
+                     (Smarterchat__Crm__ChangeLeadStatusRequest         *message)
+{
+  static const Smarterchat__Crm__ChangeLeadStatusRequest init_value = SMARTERCHAT__CRM__CHANGE_LEAD_STATUS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__change_lead_status_request__get_packed_size
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__change_lead_status_request__pack
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__change_lead_status_request__pack_to_buffer
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ChangeLeadStatusRequest *
+       smarterchat__crm__change_lead_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ChangeLeadStatusRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__change_lead_status_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__change_lead_status_request__free_unpacked
+                     (Smarterchat__Crm__ChangeLeadStatusRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__change_lead_status_response__init
+                     (Smarterchat__Crm__ChangeLeadStatusResponse         *message)
+{
+  static const Smarterchat__Crm__ChangeLeadStatusResponse init_value = SMARTERCHAT__CRM__CHANGE_LEAD_STATUS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__change_lead_status_response__get_packed_size
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__change_lead_status_response__pack
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__change_lead_status_response__pack_to_buffer
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ChangeLeadStatusResponse *
+       smarterchat__crm__change_lead_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ChangeLeadStatusResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__change_lead_status_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__change_lead_status_response__free_unpacked
+                     (Smarterchat__Crm__ChangeLeadStatusResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__change_lead_status_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__assign_lead_request__init
+                     (Smarterchat__Crm__AssignLeadRequest         *message)
+{
+  static const Smarterchat__Crm__AssignLeadRequest init_value = SMARTERCHAT__CRM__ASSIGN_LEAD_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__assign_lead_request__get_packed_size
+                     (const Smarterchat__Crm__AssignLeadRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__assign_lead_request__pack
+                     (const Smarterchat__Crm__AssignLeadRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__assign_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__AssignLeadRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__AssignLeadRequest *
+       smarterchat__crm__assign_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__AssignLeadRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__assign_lead_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__assign_lead_request__free_unpacked
+                     (Smarterchat__Crm__AssignLeadRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__assign_lead_response__init
+                     (Smarterchat__Crm__AssignLeadResponse         *message)
+{
+  static const Smarterchat__Crm__AssignLeadResponse init_value = SMARTERCHAT__CRM__ASSIGN_LEAD_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__assign_lead_response__get_packed_size
+                     (const Smarterchat__Crm__AssignLeadResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__assign_lead_response__pack
+                     (const Smarterchat__Crm__AssignLeadResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__assign_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__AssignLeadResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__AssignLeadResponse *
+       smarterchat__crm__assign_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__AssignLeadResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__assign_lead_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__assign_lead_response__free_unpacked
+                     (Smarterchat__Crm__AssignLeadResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__assign_lead_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__add_lead_activity_request__init
+                     (Smarterchat__Crm__AddLeadActivityRequest         *message)
+{
+  static const Smarterchat__Crm__AddLeadActivityRequest init_value = SMARTERCHAT__CRM__ADD_LEAD_ACTIVITY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__add_lead_activity_request__get_packed_size
+                     (const Smarterchat__Crm__AddLeadActivityRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__add_lead_activity_request__pack
+                     (const Smarterchat__Crm__AddLeadActivityRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__add_lead_activity_request__pack_to_buffer
+                     (const Smarterchat__Crm__AddLeadActivityRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__AddLeadActivityRequest *
+       smarterchat__crm__add_lead_activity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__AddLeadActivityRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__add_lead_activity_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__add_lead_activity_request__free_unpacked
+                     (Smarterchat__Crm__AddLeadActivityRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__add_lead_activity_response__init
+                     (Smarterchat__Crm__AddLeadActivityResponse         *message)
+{
+  static const Smarterchat__Crm__AddLeadActivityResponse init_value = SMARTERCHAT__CRM__ADD_LEAD_ACTIVITY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__add_lead_activity_response__get_packed_size
+                     (const Smarterchat__Crm__AddLeadActivityResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__add_lead_activity_response__pack
+                     (const Smarterchat__Crm__AddLeadActivityResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__add_lead_activity_response__pack_to_buffer
+                     (const Smarterchat__Crm__AddLeadActivityResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__AddLeadActivityResponse *
+       smarterchat__crm__add_lead_activity_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__AddLeadActivityResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__add_lead_activity_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__add_lead_activity_response__free_unpacked
+                     (Smarterchat__Crm__AddLeadActivityResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__add_lead_activity_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_lead_timeline_request__init
+                     (Smarterchat__Crm__GetLeadTimelineRequest         *message)
+{
+  static const Smarterchat__Crm__GetLeadTimelineRequest init_value = SMARTERCHAT__CRM__GET_LEAD_TIMELINE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_lead_timeline_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadTimelineRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_lead_timeline_request__pack
+                     (const Smarterchat__Crm__GetLeadTimelineRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_lead_timeline_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadTimelineRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadTimelineRequest *
+       smarterchat__crm__get_lead_timeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadTimelineRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_lead_timeline_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_lead_timeline_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadTimelineRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_lead_timeline_response__init
+                     (Smarterchat__Crm__GetLeadTimelineResponse         *message)
+{
+  static const Smarterchat__Crm__GetLeadTimelineResponse init_value = SMARTERCHAT__CRM__GET_LEAD_TIMELINE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_lead_timeline_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadTimelineResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_lead_timeline_response__pack
+                     (const Smarterchat__Crm__GetLeadTimelineResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_lead_timeline_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadTimelineResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadTimelineResponse *
+       smarterchat__crm__get_lead_timeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadTimelineResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_lead_timeline_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_lead_timeline_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadTimelineResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_lead_timeline_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__merge_leads_request__init
+                     (Smarterchat__Crm__MergeLeadsRequest         *message)
+{
+  static const Smarterchat__Crm__MergeLeadsRequest init_value = SMARTERCHAT__CRM__MERGE_LEADS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__merge_leads_request__get_packed_size
+                     (const Smarterchat__Crm__MergeLeadsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__merge_leads_request__pack
+                     (const Smarterchat__Crm__MergeLeadsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__merge_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__MergeLeadsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__MergeLeadsRequest *
+       smarterchat__crm__merge_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__MergeLeadsRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__merge_leads_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__merge_leads_request__free_unpacked
+                     (Smarterchat__Crm__MergeLeadsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__merge_leads_response__init
+                     (Smarterchat__Crm__MergeLeadsResponse         *message)
+{
+  static const Smarterchat__Crm__MergeLeadsResponse init_value = SMARTERCHAT__CRM__MERGE_LEADS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__merge_leads_response__get_packed_size
+                     (const Smarterchat__Crm__MergeLeadsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__merge_leads_response__pack
+                     (const Smarterchat__Crm__MergeLeadsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__merge_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__MergeLeadsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__MergeLeadsResponse *
+       smarterchat__crm__merge_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__MergeLeadsResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__merge_leads_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__merge_leads_response__free_unpacked
+                     (Smarterchat__Crm__MergeLeadsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__merge_leads_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__import_leads_request__init
+                     (Smarterchat__Crm__ImportLeadsRequest         *message)
+{
+  static const Smarterchat__Crm__ImportLeadsRequest init_value = SMARTERCHAT__CRM__IMPORT_LEADS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__import_leads_request__get_packed_size
+                     (const Smarterchat__Crm__ImportLeadsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__import_leads_request__pack
+                     (const Smarterchat__Crm__ImportLeadsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__import_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__ImportLeadsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ImportLeadsRequest *
+       smarterchat__crm__import_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ImportLeadsRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__import_leads_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__import_leads_request__free_unpacked
+                     (Smarterchat__Crm__ImportLeadsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__import_refusal__init
+                     (Smarterchat__Crm__ImportRefusal         *message)
+{
+  static const Smarterchat__Crm__ImportRefusal init_value = SMARTERCHAT__CRM__IMPORT_REFUSAL__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__import_refusal__get_packed_size
+                     (const Smarterchat__Crm__ImportRefusal *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_refusal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__import_refusal__pack
+                     (const Smarterchat__Crm__ImportRefusal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_refusal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__import_refusal__pack_to_buffer
+                     (const Smarterchat__Crm__ImportRefusal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_refusal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ImportRefusal *
+       smarterchat__crm__import_refusal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ImportRefusal *)
+     protobuf_c_message_unpack (&smarterchat__crm__import_refusal__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__import_refusal__free_unpacked
+                     (Smarterchat__Crm__ImportRefusal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__import_refusal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__import_leads_response__init
+                     (Smarterchat__Crm__ImportLeadsResponse         *message)
+{
+  static const Smarterchat__Crm__ImportLeadsResponse init_value = SMARTERCHAT__CRM__IMPORT_LEADS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__import_leads_response__get_packed_size
+                     (const Smarterchat__Crm__ImportLeadsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__import_leads_response__pack
+                     (const Smarterchat__Crm__ImportLeadsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__import_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__ImportLeadsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__ImportLeadsResponse *
+       smarterchat__crm__import_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__ImportLeadsResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__import_leads_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__import_leads_response__free_unpacked
+                     (Smarterchat__Crm__ImportLeadsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__import_leads_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__crm__lead__field_descriptors[27] =
 {
   {
@@ -876,6 +2001,135 @@ const ProtobufCMessageDescriptor smarterchat__crm__lead__descriptor =
   smarterchat__crm__lead__field_indices_by_name,
   1,  smarterchat__crm__lead__number_ranges,
   (ProtobufCMessageInit) smarterchat__crm__lead__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__lead_activity__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata_json",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, metadata_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__LeadActivity, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__lead_activity__field_indices_by_name[] = {
+  7,   /* field[7] = created_at */
+  5,   /* field[5] = description */
+  0,   /* field[0] = id */
+  1,   /* field[1] = lead_id */
+  6,   /* field[6] = metadata_json */
+  4,   /* field[4] = title */
+  3,   /* field[3] = type */
+  2,   /* field[2] = user_id */
+};
+static const ProtobufCIntRange smarterchat__crm__lead_activity__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__lead_activity__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.LeadActivity",
+  "LeadActivity",
+  "Smarterchat__Crm__LeadActivity",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__LeadActivity),
+  8,
+  smarterchat__crm__lead_activity__field_descriptors,
+  smarterchat__crm__lead_activity__field_indices_by_name,
+  1,  smarterchat__crm__lead_activity__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__lead_activity__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor smarterchat__crm__find_or_create_lead_request__field_descriptors[8] =
@@ -1589,7 +2843,1581 @@ const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor
   (ProtobufCMessageInit) smarterchat__crm__get_lead_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[7] =
+static const ProtobufCFieldDescriptor smarterchat__crm__list_leads_request__field_descriptors[13] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, assigned_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tag",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, tag),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "segment",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, segment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score_min",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, score_min),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score_max",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, score_max),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_from",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, created_from),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_to",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, created_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "q",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, q),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__list_leads_request__field_indices_by_name[] = {
+  2,   /* field[2] = assigned_to */
+  8,   /* field[8] = created_from */
+  9,   /* field[9] = created_to */
+  11,   /* field[11] = cursor */
+  12,   /* field[12] = limit */
+  10,   /* field[10] = q */
+  7,   /* field[7] = score_max */
+  6,   /* field[6] = score_min */
+  5,   /* field[5] = segment */
+  3,   /* field[3] = source */
+  0,   /* field[0] = status */
+  4,   /* field[4] = tag */
+  1,   /* field[1] = temperature */
+};
+static const ProtobufCIntRange smarterchat__crm__list_leads_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 13 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__list_leads_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ListLeadsRequest",
+  "ListLeadsRequest",
+  "Smarterchat__Crm__ListLeadsRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ListLeadsRequest),
+  13,
+  smarterchat__crm__list_leads_request__field_descriptors,
+  smarterchat__crm__list_leads_request__field_indices_by_name,
+  1,  smarterchat__crm__list_leads_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__list_leads_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__list_leads_response__field_descriptors[2] =
+{
+  {
+    "leads",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Crm__ListLeadsResponse, n_leads),
+    offsetof(Smarterchat__Crm__ListLeadsResponse, leads),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ListLeadsResponse, next_cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__list_leads_response__field_indices_by_name[] = {
+  0,   /* field[0] = leads */
+  1,   /* field[1] = next_cursor */
+};
+static const ProtobufCIntRange smarterchat__crm__list_leads_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__list_leads_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ListLeadsResponse",
+  "ListLeadsResponse",
+  "Smarterchat__Crm__ListLeadsResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ListLeadsResponse),
+  2,
+  smarterchat__crm__list_leads_response__field_descriptors,
+  smarterchat__crm__list_leads_response__field_indices_by_name,
+  1,  smarterchat__crm__list_leads_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__list_leads_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__crm__get_pipeline_request__field_descriptors NULL
+#define smarterchat__crm__get_pipeline_request__field_indices_by_name NULL
+#define smarterchat__crm__get_pipeline_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__crm__get_pipeline_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetPipelineRequest",
+  "GetPipelineRequest",
+  "Smarterchat__Crm__GetPipelineRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetPipelineRequest),
+  0,
+  smarterchat__crm__get_pipeline_request__field_descriptors,
+  smarterchat__crm__get_pipeline_request__field_indices_by_name,
+  0,  smarterchat__crm__get_pipeline_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_pipeline_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__pipeline_stage__field_descriptors[2] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__PipelineStage, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__PipelineStage, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__pipeline_stage__field_indices_by_name[] = {
+  1,   /* field[1] = count */
+  0,   /* field[0] = status */
+};
+static const ProtobufCIntRange smarterchat__crm__pipeline_stage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__pipeline_stage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.PipelineStage",
+  "PipelineStage",
+  "Smarterchat__Crm__PipelineStage",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__PipelineStage),
+  2,
+  smarterchat__crm__pipeline_stage__field_descriptors,
+  smarterchat__crm__pipeline_stage__field_indices_by_name,
+  1,  smarterchat__crm__pipeline_stage__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__pipeline_stage__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_pipeline_response__field_descriptors[2] =
+{
+  {
+    "stages",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Crm__GetPipelineResponse, n_stages),
+    offsetof(Smarterchat__Crm__GetPipelineResponse, stages),
+    &smarterchat__crm__pipeline_stage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetPipelineResponse, total),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_pipeline_response__field_indices_by_name[] = {
+  0,   /* field[0] = stages */
+  1,   /* field[1] = total */
+};
+static const ProtobufCIntRange smarterchat__crm__get_pipeline_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_pipeline_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetPipelineResponse",
+  "GetPipelineResponse",
+  "Smarterchat__Crm__GetPipelineResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetPipelineResponse),
+  2,
+  smarterchat__crm__get_pipeline_response__field_descriptors,
+  smarterchat__crm__get_pipeline_response__field_indices_by_name,
+  1,  smarterchat__crm__get_pipeline_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_pipeline_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__create_lead_request__field_descriptors[14] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "company",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, company),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "position",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, position),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "interest",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, interest),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "segment",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, segment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, score),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__CreateLeadRequest, n_tags),
+    offsetof(Smarterchat__Crm__CreateLeadRequest, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "custom_fields_json",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, custom_fields_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to_user_id",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadRequest, assigned_to_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__create_lead_request__field_indices_by_name[] = {
+  13,   /* field[13] = assigned_to_user_id */
+  3,   /* field[3] = company */
+  12,   /* field[12] = custom_fields_json */
+  1,   /* field[1] = email */
+  5,   /* field[5] = interest */
+  0,   /* field[0] = name */
+  6,   /* field[6] = notes */
+  2,   /* field[2] = phone */
+  4,   /* field[4] = position */
+  10,   /* field[10] = score */
+  8,   /* field[8] = segment */
+  7,   /* field[7] = source */
+  11,   /* field[11] = tags */
+  9,   /* field[9] = temperature */
+};
+static const ProtobufCIntRange smarterchat__crm__create_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 14 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__create_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.CreateLeadRequest",
+  "CreateLeadRequest",
+  "Smarterchat__Crm__CreateLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__CreateLeadRequest),
+  14,
+  smarterchat__crm__create_lead_request__field_descriptors,
+  smarterchat__crm__create_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__create_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__create_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__create_lead_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__CreateLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__create_lead_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__create_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__create_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.CreateLeadResponse",
+  "CreateLeadResponse",
+  "Smarterchat__Crm__CreateLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__CreateLeadResponse),
+  1,
+  smarterchat__crm__create_lead_response__field_descriptors,
+  smarterchat__crm__create_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__create_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__create_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__update_lead_request__field_descriptors[15] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _name_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "email",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _email_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, email),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _phone_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, phone),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "company",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _company_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, company),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "position",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _position_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, position),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "interest",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _interest_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, interest),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "notes",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _notes_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, notes),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _source_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "segment",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _segment_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, segment),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _temperature_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "score",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _score_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, score),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "custom_fields_json",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, _custom_fields_json_case),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, custom_fields_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "replace_tags",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, replace_tags),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, n_tags),
+    offsetof(Smarterchat__Crm__UpdateLeadRequest, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__update_lead_request__field_indices_by_name[] = {
+  4,   /* field[4] = company */
+  12,   /* field[12] = custom_fields_json */
+  2,   /* field[2] = email */
+  6,   /* field[6] = interest */
+  0,   /* field[0] = lead_id */
+  1,   /* field[1] = name */
+  7,   /* field[7] = notes */
+  3,   /* field[3] = phone */
+  5,   /* field[5] = position */
+  13,   /* field[13] = replace_tags */
+  11,   /* field[11] = score */
+  9,   /* field[9] = segment */
+  8,   /* field[8] = source */
+  14,   /* field[14] = tags */
+  10,   /* field[10] = temperature */
+};
+static const ProtobufCIntRange smarterchat__crm__update_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 15 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__update_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.UpdateLeadRequest",
+  "UpdateLeadRequest",
+  "Smarterchat__Crm__UpdateLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__UpdateLeadRequest),
+  15,
+  smarterchat__crm__update_lead_request__field_descriptors,
+  smarterchat__crm__update_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__update_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__update_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__update_lead_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__UpdateLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__update_lead_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__update_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__update_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.UpdateLeadResponse",
+  "UpdateLeadResponse",
+  "Smarterchat__Crm__UpdateLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__UpdateLeadResponse),
+  1,
+  smarterchat__crm__update_lead_response__field_descriptors,
+  smarterchat__crm__update_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__update_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__update_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__delete_lead_request__field_descriptors[1] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__DeleteLeadRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__delete_lead_request__field_indices_by_name[] = {
+  0,   /* field[0] = lead_id */
+};
+static const ProtobufCIntRange smarterchat__crm__delete_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__delete_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.DeleteLeadRequest",
+  "DeleteLeadRequest",
+  "Smarterchat__Crm__DeleteLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__DeleteLeadRequest),
+  1,
+  smarterchat__crm__delete_lead_request__field_descriptors,
+  smarterchat__crm__delete_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__delete_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__delete_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__crm__delete_lead_response__field_descriptors NULL
+#define smarterchat__crm__delete_lead_response__field_indices_by_name NULL
+#define smarterchat__crm__delete_lead_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__crm__delete_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.DeleteLeadResponse",
+  "DeleteLeadResponse",
+  "Smarterchat__Crm__DeleteLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__DeleteLeadResponse),
+  0,
+  smarterchat__crm__delete_lead_response__field_descriptors,
+  smarterchat__crm__delete_lead_response__field_indices_by_name,
+  0,  smarterchat__crm__delete_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__delete_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__change_lead_status_request__field_descriptors[3] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusRequest, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__change_lead_status_request__field_indices_by_name[] = {
+  0,   /* field[0] = lead_id */
+  2,   /* field[2] = reason */
+  1,   /* field[1] = status */
+};
+static const ProtobufCIntRange smarterchat__crm__change_lead_status_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ChangeLeadStatusRequest",
+  "ChangeLeadStatusRequest",
+  "Smarterchat__Crm__ChangeLeadStatusRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ChangeLeadStatusRequest),
+  3,
+  smarterchat__crm__change_lead_status_request__field_descriptors,
+  smarterchat__crm__change_lead_status_request__field_indices_by_name,
+  1,  smarterchat__crm__change_lead_status_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__change_lead_status_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__change_lead_status_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__change_lead_status_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__change_lead_status_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ChangeLeadStatusResponse",
+  "ChangeLeadStatusResponse",
+  "Smarterchat__Crm__ChangeLeadStatusResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ChangeLeadStatusResponse),
+  1,
+  smarterchat__crm__change_lead_status_response__field_descriptors,
+  smarterchat__crm__change_lead_status_response__field_indices_by_name,
+  1,  smarterchat__crm__change_lead_status_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__change_lead_status_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__assign_lead_request__field_descriptors[2] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AssignLeadRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AssignLeadRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__assign_lead_request__field_indices_by_name[] = {
+  0,   /* field[0] = lead_id */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange smarterchat__crm__assign_lead_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__assign_lead_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.AssignLeadRequest",
+  "AssignLeadRequest",
+  "Smarterchat__Crm__AssignLeadRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__AssignLeadRequest),
+  2,
+  smarterchat__crm__assign_lead_request__field_descriptors,
+  smarterchat__crm__assign_lead_request__field_indices_by_name,
+  1,  smarterchat__crm__assign_lead_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__assign_lead_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__assign_lead_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AssignLeadResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__assign_lead_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__assign_lead_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__assign_lead_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.AssignLeadResponse",
+  "AssignLeadResponse",
+  "Smarterchat__Crm__AssignLeadResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__AssignLeadResponse),
+  1,
+  smarterchat__crm__assign_lead_response__field_descriptors,
+  smarterchat__crm__assign_lead_response__field_indices_by_name,
+  1,  smarterchat__crm__assign_lead_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__assign_lead_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__add_lead_activity_request__field_descriptors[5] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityRequest, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "title",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityRequest, title),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "metadata_json",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityRequest, metadata_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__add_lead_activity_request__field_indices_by_name[] = {
+  3,   /* field[3] = description */
+  0,   /* field[0] = lead_id */
+  4,   /* field[4] = metadata_json */
+  2,   /* field[2] = title */
+  1,   /* field[1] = type */
+};
+static const ProtobufCIntRange smarterchat__crm__add_lead_activity_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__add_lead_activity_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.AddLeadActivityRequest",
+  "AddLeadActivityRequest",
+  "Smarterchat__Crm__AddLeadActivityRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__AddLeadActivityRequest),
+  5,
+  smarterchat__crm__add_lead_activity_request__field_descriptors,
+  smarterchat__crm__add_lead_activity_request__field_indices_by_name,
+  1,  smarterchat__crm__add_lead_activity_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__add_lead_activity_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__add_lead_activity_response__field_descriptors[1] =
+{
+  {
+    "activity",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__AddLeadActivityResponse, activity),
+    &smarterchat__crm__lead_activity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__add_lead_activity_response__field_indices_by_name[] = {
+  0,   /* field[0] = activity */
+};
+static const ProtobufCIntRange smarterchat__crm__add_lead_activity_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__add_lead_activity_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.AddLeadActivityResponse",
+  "AddLeadActivityResponse",
+  "Smarterchat__Crm__AddLeadActivityResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__AddLeadActivityResponse),
+  1,
+  smarterchat__crm__add_lead_activity_response__field_descriptors,
+  smarterchat__crm__add_lead_activity_response__field_indices_by_name,
+  1,  smarterchat__crm__add_lead_activity_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__add_lead_activity_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_lead_timeline_request__field_descriptors[2] =
+{
+  {
+    "lead_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadTimelineRequest, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadTimelineRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_lead_timeline_request__field_indices_by_name[] = {
+  0,   /* field[0] = lead_id */
+  1,   /* field[1] = limit */
+};
+static const ProtobufCIntRange smarterchat__crm__get_lead_timeline_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_lead_timeline_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadTimelineRequest",
+  "GetLeadTimelineRequest",
+  "Smarterchat__Crm__GetLeadTimelineRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadTimelineRequest),
+  2,
+  smarterchat__crm__get_lead_timeline_request__field_descriptors,
+  smarterchat__crm__get_lead_timeline_request__field_indices_by_name,
+  1,  smarterchat__crm__get_lead_timeline_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_lead_timeline_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_lead_timeline_response__field_descriptors[2] =
+{
+  {
+    "activities",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Crm__GetLeadTimelineResponse, n_activities),
+    offsetof(Smarterchat__Crm__GetLeadTimelineResponse, activities),
+    &smarterchat__crm__lead_activity__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__GetLeadTimelineResponse, n_conversation_ids),
+    offsetof(Smarterchat__Crm__GetLeadTimelineResponse, conversation_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_lead_timeline_response__field_indices_by_name[] = {
+  0,   /* field[0] = activities */
+  1,   /* field[1] = conversation_ids */
+};
+static const ProtobufCIntRange smarterchat__crm__get_lead_timeline_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_lead_timeline_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadTimelineResponse",
+  "GetLeadTimelineResponse",
+  "Smarterchat__Crm__GetLeadTimelineResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadTimelineResponse),
+  2,
+  smarterchat__crm__get_lead_timeline_response__field_descriptors,
+  smarterchat__crm__get_lead_timeline_response__field_indices_by_name,
+  1,  smarterchat__crm__get_lead_timeline_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_lead_timeline_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__merge_leads_request__field_descriptors[2] =
+{
+  {
+    "survivor_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__MergeLeadsRequest, survivor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "merged_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__MergeLeadsRequest, merged_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__merge_leads_request__field_indices_by_name[] = {
+  1,   /* field[1] = merged_id */
+  0,   /* field[0] = survivor_id */
+};
+static const ProtobufCIntRange smarterchat__crm__merge_leads_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__merge_leads_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.MergeLeadsRequest",
+  "MergeLeadsRequest",
+  "Smarterchat__Crm__MergeLeadsRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__MergeLeadsRequest),
+  2,
+  smarterchat__crm__merge_leads_request__field_descriptors,
+  smarterchat__crm__merge_leads_request__field_indices_by_name,
+  1,  smarterchat__crm__merge_leads_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__merge_leads_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__merge_leads_response__field_descriptors[1] =
+{
+  {
+    "lead",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__MergeLeadsResponse, lead),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__merge_leads_response__field_indices_by_name[] = {
+  0,   /* field[0] = lead */
+};
+static const ProtobufCIntRange smarterchat__crm__merge_leads_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__merge_leads_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.MergeLeadsResponse",
+  "MergeLeadsResponse",
+  "Smarterchat__Crm__MergeLeadsResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__MergeLeadsResponse),
+  1,
+  smarterchat__crm__merge_leads_response__field_descriptors,
+  smarterchat__crm__merge_leads_response__field_indices_by_name,
+  1,  smarterchat__crm__merge_leads_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__merge_leads_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__import_leads_request__field_descriptors[1] =
+{
+  {
+    "csv",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ImportLeadsRequest, csv),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__import_leads_request__field_indices_by_name[] = {
+  0,   /* field[0] = csv */
+};
+static const ProtobufCIntRange smarterchat__crm__import_leads_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__import_leads_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ImportLeadsRequest",
+  "ImportLeadsRequest",
+  "Smarterchat__Crm__ImportLeadsRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ImportLeadsRequest),
+  1,
+  smarterchat__crm__import_leads_request__field_descriptors,
+  smarterchat__crm__import_leads_request__field_indices_by_name,
+  1,  smarterchat__crm__import_leads_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__import_leads_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__import_refusal__field_descriptors[2] =
+{
+  {
+    "row",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ImportRefusal, row),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ImportRefusal, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__import_refusal__field_indices_by_name[] = {
+  1,   /* field[1] = reason */
+  0,   /* field[0] = row */
+};
+static const ProtobufCIntRange smarterchat__crm__import_refusal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__import_refusal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ImportRefusal",
+  "ImportRefusal",
+  "Smarterchat__Crm__ImportRefusal",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ImportRefusal),
+  2,
+  smarterchat__crm__import_refusal__field_descriptors,
+  smarterchat__crm__import_refusal__field_indices_by_name,
+  1,  smarterchat__crm__import_refusal__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__import_refusal__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__import_leads_response__field_descriptors[2] =
+{
+  {
+    "imported",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ImportLeadsResponse, imported),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "refused",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Crm__ImportLeadsResponse, n_refused),
+    offsetof(Smarterchat__Crm__ImportLeadsResponse, refused),
+    &smarterchat__crm__import_refusal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__import_leads_response__field_indices_by_name[] = {
+  0,   /* field[0] = imported */
+  1,   /* field[1] = refused */
+};
+static const ProtobufCIntRange smarterchat__crm__import_leads_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__import_leads_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.ImportLeadsResponse",
+  "ImportLeadsResponse",
+  "Smarterchat__Crm__ImportLeadsResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__ImportLeadsResponse),
+  2,
+  smarterchat__crm__import_leads_response__field_descriptors,
+  smarterchat__crm__import_leads_response__field_indices_by_name,
+  1,  smarterchat__crm__import_leads_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__import_leads_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[19] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -1598,15 +4426,39 @@ static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors
   { "CaptureLeadFields", &smarterchat__crm__capture_lead_fields_request__descriptor, &smarterchat__crm__capture_lead_fields_response__descriptor },
   { "QualifyLead", &smarterchat__crm__qualify_lead_request__descriptor, &smarterchat__crm__qualify_lead_response__descriptor },
   { "GetLead", &smarterchat__crm__get_lead_request__descriptor, &smarterchat__crm__get_lead_response__descriptor },
+  { "ListLeads", &smarterchat__crm__list_leads_request__descriptor, &smarterchat__crm__list_leads_response__descriptor },
+  { "GetPipeline", &smarterchat__crm__get_pipeline_request__descriptor, &smarterchat__crm__get_pipeline_response__descriptor },
+  { "CreateLead", &smarterchat__crm__create_lead_request__descriptor, &smarterchat__crm__create_lead_response__descriptor },
+  { "UpdateLead", &smarterchat__crm__update_lead_request__descriptor, &smarterchat__crm__update_lead_response__descriptor },
+  { "DeleteLead", &smarterchat__crm__delete_lead_request__descriptor, &smarterchat__crm__delete_lead_response__descriptor },
+  { "ChangeLeadStatus", &smarterchat__crm__change_lead_status_request__descriptor, &smarterchat__crm__change_lead_status_response__descriptor },
+  { "AssignLead", &smarterchat__crm__assign_lead_request__descriptor, &smarterchat__crm__assign_lead_response__descriptor },
+  { "AddLeadActivity", &smarterchat__crm__add_lead_activity_request__descriptor, &smarterchat__crm__add_lead_activity_response__descriptor },
+  { "GetLeadTimeline", &smarterchat__crm__get_lead_timeline_request__descriptor, &smarterchat__crm__get_lead_timeline_response__descriptor },
+  { "MergeLeads", &smarterchat__crm__merge_leads_request__descriptor, &smarterchat__crm__merge_leads_response__descriptor },
+  { "ExportLeads", &smarterchat__crm__list_leads_request__descriptor, &smarterchat__crm__list_leads_response__descriptor },
+  { "ImportLeads", &smarterchat__crm__import_leads_request__descriptor, &smarterchat__crm__import_leads_response__descriptor },
 };
 const unsigned smarterchat__crm__crm__method_indices_by_name[] = {
+  14,        /* AddLeadActivity */
+  13,        /* AssignLead */
   4,        /* CaptureLeadFields */
+  12,        /* ChangeLeadStatus */
+  9,        /* CreateLead */
+  11,        /* DeleteLead */
+  17,        /* ExportLeads */
   2,        /* FindOrCreateLead */
   6,        /* GetLead */
+  15,        /* GetLeadTimeline */
+  8,        /* GetPipeline */
   0,        /* Health */
+  18,        /* ImportLeads */
+  7,        /* ListLeads */
+  16,        /* MergeLeads */
   1,        /* Metrics */
   5,        /* QualifyLead */
-  3         /* RecordInteraction */
+  3,        /* RecordInteraction */
+  10         /* UpdateLead */
 };
 const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
 {
@@ -1615,7 +4467,7 @@ const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
   "Crm",
   "Smarterchat__Crm__Crm",
   "smarterchat.crm",
-  7,
+  19,
   smarterchat__crm__crm__method_descriptors,
   smarterchat__crm__crm__method_indices_by_name
 };
@@ -1674,6 +4526,102 @@ void smarterchat__crm__crm__get_lead(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__list_leads(ProtobufCService *service,
+                                       const Smarterchat__Crm__ListLeadsRequest *input,
+                                       Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__get_pipeline(ProtobufCService *service,
+                                         const Smarterchat__Crm__GetPipelineRequest *input,
+                                         Smarterchat__Crm__GetPipelineResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__create_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__CreateLeadRequest *input,
+                                        Smarterchat__Crm__CreateLeadResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__update_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__UpdateLeadRequest *input,
+                                        Smarterchat__Crm__UpdateLeadResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__delete_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__DeleteLeadRequest *input,
+                                        Smarterchat__Crm__DeleteLeadResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__change_lead_status(ProtobufCService *service,
+                                               const Smarterchat__Crm__ChangeLeadStatusRequest *input,
+                                               Smarterchat__Crm__ChangeLeadStatusResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__assign_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__AssignLeadRequest *input,
+                                        Smarterchat__Crm__AssignLeadResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__add_lead_activity(ProtobufCService *service,
+                                              const Smarterchat__Crm__AddLeadActivityRequest *input,
+                                              Smarterchat__Crm__AddLeadActivityResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__get_lead_timeline(ProtobufCService *service,
+                                              const Smarterchat__Crm__GetLeadTimelineRequest *input,
+                                              Smarterchat__Crm__GetLeadTimelineResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__merge_leads(ProtobufCService *service,
+                                        const Smarterchat__Crm__MergeLeadsRequest *input,
+                                        Smarterchat__Crm__MergeLeadsResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__export_leads(ProtobufCService *service,
+                                         const Smarterchat__Crm__ListLeadsRequest *input,
+                                         Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__crm__crm__import_leads(ProtobufCService *service,
+                                         const Smarterchat__Crm__ImportLeadsRequest *input,
+                                         Smarterchat__Crm__ImportLeadsResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
                                   Smarterchat__Crm__Crm_ServiceDestroy destroy)

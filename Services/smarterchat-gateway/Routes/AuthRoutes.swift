@@ -17,12 +17,12 @@ import ServiceKit
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
-    /// The agents service (agent routes share the authenticated group).
-    var agents: (any RPCCaller)?
     /// How long a call to identity may take (a login runs scrypt).
     let timeout: Duration = .seconds(10)
 
-    func register(on router: Router<GatewayRequestContext>) {
+    /// Registers the routes; answers the authenticated `/api/v1` group for other areas' routes.
+    @discardableResult
+    func register(on router: Router<GatewayRequestContext>) -> RouterGroup<GatewayRequestContext> {
         let api = router.group("api/v1")
         api.post("auth/signup") { request, context in try await signUp(request, context) }
         api.post("auth/login") { request, context in try await logIn(request, context) }
@@ -49,7 +49,6 @@ struct AuthRoutes: Sendable {
                 status: .accepted)
         }
         OrganizationRoutes(identity: identity).register(on: authenticated)
-        if let agents { AgentRoutes(agents: agents).register(on: authenticated) }
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
             try JSONBody.response(
@@ -134,6 +133,7 @@ struct AuthRoutes: Sendable {
                 metadata: context.callMetadata, timeout: timeout)
             return Response(status: .noContent)
         }
+        return authenticated
     }
 
     /// Where the request came from, as identity records it on sessions and audit events.

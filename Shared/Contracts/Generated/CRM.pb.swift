@@ -317,6 +317,138 @@ extension CRM.Lead: CBridgedMessage {
 }
 
 extension CRM {
+    /// One entry of a lead's timeline (crm.lead_activities).
+    public struct LeadActivity: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.LeadActivity" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `lead_id` field (2).
+        public var leadId: String = ""
+        /// Who did it; empty for the platform (an agent, an import).
+        public var userId: String = ""
+        /// note, call, email, meeting, status_change, assignment, qualification, field_capture, merge.
+        public var type: String = ""
+        /// The `title` field (5).
+        public var title: String = ""
+        /// The `description` field (6).
+        public var description: String = ""
+        /// JSON object.
+        public var metadataJson: String = ""
+        /// The `created_at` field (8).
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            leadId: String = "",
+            userId: String = "",
+            type: String = "",
+            title: String = "",
+            description: String = "",
+            metadataJson: String = "",
+            createdAt: String = ""
+        ) {
+            self.id = id
+            self.leadId = leadId
+            self.userId = userId
+            self.type = type
+            self.title = title
+            self.description = description
+            self.metadataJson = metadataJson
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension CRM.LeadActivity {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case leadId = "lead_id"
+        case userId = "user_id"
+        case type = "type"
+        case title = "title"
+        case description = "description"
+        case metadataJson = "metadata_json"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .title) { self.title = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .metadataJson) { self.metadataJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.userId, forKey: .userId)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.title, forKey: .title)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.metadataJson, forKey: .metadataJson)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension CRM.LeadActivity: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__LeadActivity
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__lead_activity()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.userId = ProtoRead.string(c.pointee.user_id)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.title = ProtoRead.string(c.pointee.title)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.metadataJson = ProtoRead.string(c.pointee.metadata_json)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.user_id = arena.cString(self.userId)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.title = arena.cString(self.title)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.metadata_json = arena.cString(self.metadataJson)
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension CRM {
     /// The `smarterchat.crm.FindOrCreateLeadRequest` message.
     public struct FindOrCreateLeadRequest: ProtoMessage, Hashable {
         /// The fully-qualified protobuf name.
@@ -1249,6 +1381,2182 @@ extension CRM.GetLeadResponse: CBridgedMessage {
 }
 
 extension CRM {
+    /// Every member is optional ("" = no filter), as the query string gives it.
+    public struct ListLeadsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ListLeadsRequest" }
+
+        /// The `status` field (1).
+        public var status: String = ""
+        /// The `temperature` field (2).
+        public var temperature: String = ""
+        /// A user id, or "none" for unassigned leads.
+        public var assignedTo: String = ""
+        /// The `source` field (4).
+        public var source: String = ""
+        /// The `tag` field (5).
+        public var tag: String = ""
+        /// The `segment` field (6).
+        public var segment: String = ""
+        /// 0..100, inclusive.
+        public var scoreMin: String = ""
+        /// The `score_max` field (8).
+        public var scoreMax: String = ""
+        /// RFC 3339 or YYYY-MM-DD; created_from inclusive, created_to exclusive.
+        public var createdFrom: String = ""
+        /// The `created_to` field (10).
+        public var createdTo: String = ""
+        /// Full-text search on name, email and phone (word prefixes).
+        public var q: String = ""
+        /// From the previous page's next_cursor.
+        public var cursor: String = ""
+        /// 1..100 (ExportLeads: 1..1000); 50 when 0.
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            status: String = "",
+            temperature: String = "",
+            assignedTo: String = "",
+            source: String = "",
+            tag: String = "",
+            segment: String = "",
+            scoreMin: String = "",
+            scoreMax: String = "",
+            createdFrom: String = "",
+            createdTo: String = "",
+            q: String = "",
+            cursor: String = "",
+            limit: Int32 = 0
+        ) {
+            self.status = status
+            self.temperature = temperature
+            self.assignedTo = assignedTo
+            self.source = source
+            self.tag = tag
+            self.segment = segment
+            self.scoreMin = scoreMin
+            self.scoreMax = scoreMax
+            self.createdFrom = createdFrom
+            self.createdTo = createdTo
+            self.q = q
+            self.cursor = cursor
+            self.limit = limit
+        }
+    }
+}
+
+extension CRM.ListLeadsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case status = "status"
+        case temperature = "temperature"
+        case assignedTo = "assigned_to"
+        case source = "source"
+        case tag = "tag"
+        case segment = "segment"
+        case scoreMin = "score_min"
+        case scoreMax = "score_max"
+        case createdFrom = "created_from"
+        case createdTo = "created_to"
+        case q = "q"
+        case cursor = "cursor"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedTo) { self.assignedTo = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tag) { self.tag = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .segment) { self.segment = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .scoreMin) { self.scoreMin = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .scoreMax) { self.scoreMax = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdFrom) { self.createdFrom = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdTo) { self.createdTo = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .q) { self.q = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .cursor) { self.cursor = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.temperature, forKey: .temperature)
+        try keys.encode(self.assignedTo, forKey: .assignedTo)
+        try keys.encode(self.source, forKey: .source)
+        try keys.encode(self.tag, forKey: .tag)
+        try keys.encode(self.segment, forKey: .segment)
+        try keys.encode(self.scoreMin, forKey: .scoreMin)
+        try keys.encode(self.scoreMax, forKey: .scoreMax)
+        try keys.encode(self.createdFrom, forKey: .createdFrom)
+        try keys.encode(self.createdTo, forKey: .createdTo)
+        try keys.encode(self.q, forKey: .q)
+        try keys.encode(self.cursor, forKey: .cursor)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension CRM.ListLeadsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ListLeadsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__list_leads_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.status = ProtoRead.string(c.pointee.status)
+        self.temperature = ProtoRead.string(c.pointee.temperature)
+        self.assignedTo = ProtoRead.string(c.pointee.assigned_to)
+        self.source = ProtoRead.string(c.pointee.source)
+        self.tag = ProtoRead.string(c.pointee.tag)
+        self.segment = ProtoRead.string(c.pointee.segment)
+        self.scoreMin = ProtoRead.string(c.pointee.score_min)
+        self.scoreMax = ProtoRead.string(c.pointee.score_max)
+        self.createdFrom = ProtoRead.string(c.pointee.created_from)
+        self.createdTo = ProtoRead.string(c.pointee.created_to)
+        self.q = ProtoRead.string(c.pointee.q)
+        self.cursor = ProtoRead.string(c.pointee.cursor)
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.temperature = arena.cString(self.temperature)
+        c.pointee.assigned_to = arena.cString(self.assignedTo)
+        c.pointee.source = arena.cString(self.source)
+        c.pointee.tag = arena.cString(self.tag)
+        c.pointee.segment = arena.cString(self.segment)
+        c.pointee.score_min = arena.cString(self.scoreMin)
+        c.pointee.score_max = arena.cString(self.scoreMax)
+        c.pointee.created_from = arena.cString(self.createdFrom)
+        c.pointee.created_to = arena.cString(self.createdTo)
+        c.pointee.q = arena.cString(self.q)
+        c.pointee.cursor = arena.cString(self.cursor)
+        c.pointee.limit = self.limit
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ListLeadsResponse` message.
+    public struct ListLeadsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ListLeadsResponse" }
+
+        /// The `leads` field (1).
+        public var leads: [CRM.Lead] = []
+        /// Empty on the last page.
+        public var nextCursor: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leads: [CRM.Lead] = [],
+            nextCursor: String = ""
+        ) {
+            self.leads = leads
+            self.nextCursor = nextCursor
+        }
+    }
+}
+
+extension CRM.ListLeadsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case leads = "leads"
+        case nextCursor = "next_cursor"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([CRM.Lead].self, forKey: .leads) { self.leads = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .nextCursor) { self.nextCursor = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leads, forKey: .leads)
+        try keys.encode(self.nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension CRM.ListLeadsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ListLeadsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__list_leads_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leads = ProtoRead.array(c.pointee.leads, count: c.pointee.n_leads) { ProtoRead.message($0, as: CRM.Lead.self) }
+        self.nextCursor = ProtoRead.string(c.pointee.next_cursor)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.leads.isEmpty {
+            c.pointee.n_leads = self.leads.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Crm__Lead>?.self, count: self.leads.count)
+            for (i, v) in self.leads.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.leads = p
+        }
+        c.pointee.next_cursor = arena.cString(self.nextCursor)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetPipelineRequest` message.
+    public struct GetPipelineRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetPipelineRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension CRM.GetPipelineRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.GetPipelineRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetPipelineRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_pipeline_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.PipelineStage` message.
+    public struct PipelineStage: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.PipelineStage" }
+
+        /// The `status` field (1).
+        public var status: String = ""
+        /// The `count` field (2).
+        public var count: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            status: String = "",
+            count: Int32 = 0
+        ) {
+            self.status = status
+            self.count = count
+        }
+    }
+}
+
+extension CRM.PipelineStage {
+    private enum CodingKeys: String, CodingKey {
+        case status = "status"
+        case count = "count"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .count) { self.count = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.count, forKey: .count)
+    }
+}
+
+extension CRM.PipelineStage: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__PipelineStage
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__pipeline_stage()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.status = ProtoRead.string(c.pointee.status)
+        self.count = c.pointee.count
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.count = self.count
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetPipelineResponse` message.
+    public struct GetPipelineResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetPipelineResponse" }
+
+        /// new, contacted, qualified, converted, lost, in that order.
+        public var stages: [CRM.PipelineStage] = []
+        /// The `total` field (2).
+        public var total: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            stages: [CRM.PipelineStage] = [],
+            total: Int32 = 0
+        ) {
+            self.stages = stages
+            self.total = total
+        }
+    }
+}
+
+extension CRM.GetPipelineResponse {
+    private enum CodingKeys: String, CodingKey {
+        case stages = "stages"
+        case total = "total"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([CRM.PipelineStage].self, forKey: .stages) { self.stages = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .total) { self.total = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.stages, forKey: .stages)
+        try keys.encode(self.total, forKey: .total)
+    }
+}
+
+extension CRM.GetPipelineResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetPipelineResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_pipeline_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.stages = ProtoRead.array(c.pointee.stages, count: c.pointee.n_stages) { ProtoRead.message($0, as: CRM.PipelineStage.self) }
+        self.total = c.pointee.total
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.stages.isEmpty {
+            c.pointee.n_stages = self.stages.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Crm__PipelineStage>?.self, count: self.stages.count)
+            for (i, v) in self.stages.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.stages = p
+        }
+        c.pointee.total = self.total
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.CreateLeadRequest` message.
+    public struct CreateLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.CreateLeadRequest" }
+
+        /// The `name` field (1).
+        public var name: String = ""
+        /// The `email` field (2).
+        public var email: String = ""
+        /// The `phone` field (3).
+        public var phone: String = ""
+        /// The `company` field (4).
+        public var company: String = ""
+        /// The `position` field (5).
+        public var position: String = ""
+        /// The `interest` field (6).
+        public var interest: String = ""
+        /// The `notes` field (7).
+        public var notes: String = ""
+        /// manual when empty.
+        public var source: String = ""
+        /// The `segment` field (9).
+        public var segment: String = ""
+        /// cold when empty.
+        public var temperature: String = ""
+        /// The `score` field (11).
+        public var score: Int32 = 0
+        /// The `tags` field (12).
+        public var tags: [String] = []
+        /// JSON object; {} when empty.
+        public var customFieldsJson: String = ""
+        /// Assigns the new lead (empty: unassigned).
+        public var assignedToUserId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            name: String = "",
+            email: String = "",
+            phone: String = "",
+            company: String = "",
+            position: String = "",
+            interest: String = "",
+            notes: String = "",
+            source: String = "",
+            segment: String = "",
+            temperature: String = "",
+            score: Int32 = 0,
+            tags: [String] = [],
+            customFieldsJson: String = "",
+            assignedToUserId: String = ""
+        ) {
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.company = company
+            self.position = position
+            self.interest = interest
+            self.notes = notes
+            self.source = source
+            self.segment = segment
+            self.temperature = temperature
+            self.score = score
+            self.tags = tags
+            self.customFieldsJson = customFieldsJson
+            self.assignedToUserId = assignedToUserId
+        }
+    }
+}
+
+extension CRM.CreateLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case name = "name"
+        case email = "email"
+        case phone = "phone"
+        case company = "company"
+        case position = "position"
+        case interest = "interest"
+        case notes = "notes"
+        case source = "source"
+        case segment = "segment"
+        case temperature = "temperature"
+        case score = "score"
+        case tags = "tags"
+        case customFieldsJson = "custom_fields_json"
+        case assignedToUserId = "assigned_to_user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phone) { self.phone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .company) { self.company = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .position) { self.position = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .interest) { self.interest = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .notes) { self.notes = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .segment) { self.segment = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .score) { self.score = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .customFieldsJson) { self.customFieldsJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedToUserId) { self.assignedToUserId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.email, forKey: .email)
+        try keys.encode(self.phone, forKey: .phone)
+        try keys.encode(self.company, forKey: .company)
+        try keys.encode(self.position, forKey: .position)
+        try keys.encode(self.interest, forKey: .interest)
+        try keys.encode(self.notes, forKey: .notes)
+        try keys.encode(self.source, forKey: .source)
+        try keys.encode(self.segment, forKey: .segment)
+        try keys.encode(self.temperature, forKey: .temperature)
+        try keys.encode(self.score, forKey: .score)
+        try keys.encode(self.tags, forKey: .tags)
+        try keys.encode(self.customFieldsJson, forKey: .customFieldsJson)
+        try keys.encode(self.assignedToUserId, forKey: .assignedToUserId)
+    }
+}
+
+extension CRM.CreateLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__CreateLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__create_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.name = ProtoRead.string(c.pointee.name)
+        self.email = ProtoRead.string(c.pointee.email)
+        self.phone = ProtoRead.string(c.pointee.phone)
+        self.company = ProtoRead.string(c.pointee.company)
+        self.position = ProtoRead.string(c.pointee.position)
+        self.interest = ProtoRead.string(c.pointee.interest)
+        self.notes = ProtoRead.string(c.pointee.notes)
+        self.source = ProtoRead.string(c.pointee.source)
+        self.segment = ProtoRead.string(c.pointee.segment)
+        self.temperature = ProtoRead.string(c.pointee.temperature)
+        self.score = c.pointee.score
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+        self.customFieldsJson = ProtoRead.string(c.pointee.custom_fields_json)
+        self.assignedToUserId = ProtoRead.string(c.pointee.assigned_to_user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.email = arena.cString(self.email)
+        c.pointee.phone = arena.cString(self.phone)
+        c.pointee.company = arena.cString(self.company)
+        c.pointee.position = arena.cString(self.position)
+        c.pointee.interest = arena.cString(self.interest)
+        c.pointee.notes = arena.cString(self.notes)
+        c.pointee.source = arena.cString(self.source)
+        c.pointee.segment = arena.cString(self.segment)
+        c.pointee.temperature = arena.cString(self.temperature)
+        c.pointee.score = self.score
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+        c.pointee.custom_fields_json = arena.cString(self.customFieldsJson)
+        c.pointee.assigned_to_user_id = arena.cString(self.assignedToUserId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.CreateLeadResponse` message.
+    public struct CreateLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.CreateLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.CreateLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.CreateLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__CreateLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__create_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.UpdateLeadRequest` message.
+    public struct UpdateLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.UpdateLeadRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+        /// The `name` field (2).
+        public var name: String? = nil
+        /// The `email` field (3).
+        public var email: String? = nil
+        /// The `phone` field (4).
+        public var phone: String? = nil
+        /// The `company` field (5).
+        public var company: String? = nil
+        /// The `position` field (6).
+        public var position: String? = nil
+        /// The `interest` field (7).
+        public var interest: String? = nil
+        /// The `notes` field (8).
+        public var notes: String? = nil
+        /// The `source` field (9).
+        public var source: String? = nil
+        /// The `segment` field (10).
+        public var segment: String? = nil
+        /// The `temperature` field (11).
+        public var temperature: String? = nil
+        /// The `score` field (12).
+        public var score: Int32? = nil
+        /// The `custom_fields_json` field (13).
+        public var customFieldsJson: String? = nil
+        /// When replace_tags, tags replace the lead's tags.
+        public var replaceTags: Bool = false
+        /// The `tags` field (15).
+        public var tags: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = "",
+            name: String? = nil,
+            email: String? = nil,
+            phone: String? = nil,
+            company: String? = nil,
+            position: String? = nil,
+            interest: String? = nil,
+            notes: String? = nil,
+            source: String? = nil,
+            segment: String? = nil,
+            temperature: String? = nil,
+            score: Int32? = nil,
+            customFieldsJson: String? = nil,
+            replaceTags: Bool = false,
+            tags: [String] = []
+        ) {
+            self.leadId = leadId
+            self.name = name
+            self.email = email
+            self.phone = phone
+            self.company = company
+            self.position = position
+            self.interest = interest
+            self.notes = notes
+            self.source = source
+            self.segment = segment
+            self.temperature = temperature
+            self.score = score
+            self.customFieldsJson = customFieldsJson
+            self.replaceTags = replaceTags
+            self.tags = tags
+        }
+    }
+}
+
+extension CRM.UpdateLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case name = "name"
+        case email = "email"
+        case phone = "phone"
+        case company = "company"
+        case position = "position"
+        case interest = "interest"
+        case notes = "notes"
+        case source = "source"
+        case segment = "segment"
+        case temperature = "temperature"
+        case score = "score"
+        case customFieldsJson = "custom_fields_json"
+        case replaceTags = "replace_tags"
+        case tags = "tags"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .email) { self.email = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phone) { self.phone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .company) { self.company = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .position) { self.position = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .interest) { self.interest = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .notes) { self.notes = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .source) { self.source = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .segment) { self.segment = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .score) { self.score = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .customFieldsJson) { self.customFieldsJson = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .replaceTags) { self.replaceTags = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encodeIfPresent(self.name, forKey: .name)
+        try keys.encodeIfPresent(self.email, forKey: .email)
+        try keys.encodeIfPresent(self.phone, forKey: .phone)
+        try keys.encodeIfPresent(self.company, forKey: .company)
+        try keys.encodeIfPresent(self.position, forKey: .position)
+        try keys.encodeIfPresent(self.interest, forKey: .interest)
+        try keys.encodeIfPresent(self.notes, forKey: .notes)
+        try keys.encodeIfPresent(self.source, forKey: .source)
+        try keys.encodeIfPresent(self.segment, forKey: .segment)
+        try keys.encodeIfPresent(self.temperature, forKey: .temperature)
+        try keys.encodeIfPresent(self.score, forKey: .score)
+        try keys.encodeIfPresent(self.customFieldsJson, forKey: .customFieldsJson)
+        try keys.encode(self.replaceTags, forKey: .replaceTags)
+        try keys.encode(self.tags, forKey: .tags)
+    }
+}
+
+extension CRM.UpdateLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__UpdateLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__update_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        if c.pointee._name_case.rawValue == 2 { self.name = ProtoRead.string(c.pointee.name) }
+        if c.pointee._email_case.rawValue == 3 { self.email = ProtoRead.string(c.pointee.email) }
+        if c.pointee._phone_case.rawValue == 4 { self.phone = ProtoRead.string(c.pointee.phone) }
+        if c.pointee._company_case.rawValue == 5 { self.company = ProtoRead.string(c.pointee.company) }
+        if c.pointee._position_case.rawValue == 6 { self.position = ProtoRead.string(c.pointee.position) }
+        if c.pointee._interest_case.rawValue == 7 { self.interest = ProtoRead.string(c.pointee.interest) }
+        if c.pointee._notes_case.rawValue == 8 { self.notes = ProtoRead.string(c.pointee.notes) }
+        if c.pointee._source_case.rawValue == 9 { self.source = ProtoRead.string(c.pointee.source) }
+        if c.pointee._segment_case.rawValue == 10 { self.segment = ProtoRead.string(c.pointee.segment) }
+        if c.pointee._temperature_case.rawValue == 11 { self.temperature = ProtoRead.string(c.pointee.temperature) }
+        if c.pointee._score_case.rawValue == 12 { self.score = c.pointee.score }
+        if c.pointee._custom_fields_json_case.rawValue == 13 { self.customFieldsJson = ProtoRead.string(c.pointee.custom_fields_json) }
+        self.replaceTags = (c.pointee.replace_tags != 0)
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+        if let v = self.name {
+            c.pointee._name_case = .init(rawValue: 2)
+            c.pointee.name = arena.cString(v)
+        }
+        if let v = self.email {
+            c.pointee._email_case = .init(rawValue: 3)
+            c.pointee.email = arena.cString(v)
+        }
+        if let v = self.phone {
+            c.pointee._phone_case = .init(rawValue: 4)
+            c.pointee.phone = arena.cString(v)
+        }
+        if let v = self.company {
+            c.pointee._company_case = .init(rawValue: 5)
+            c.pointee.company = arena.cString(v)
+        }
+        if let v = self.position {
+            c.pointee._position_case = .init(rawValue: 6)
+            c.pointee.position = arena.cString(v)
+        }
+        if let v = self.interest {
+            c.pointee._interest_case = .init(rawValue: 7)
+            c.pointee.interest = arena.cString(v)
+        }
+        if let v = self.notes {
+            c.pointee._notes_case = .init(rawValue: 8)
+            c.pointee.notes = arena.cString(v)
+        }
+        if let v = self.source {
+            c.pointee._source_case = .init(rawValue: 9)
+            c.pointee.source = arena.cString(v)
+        }
+        if let v = self.segment {
+            c.pointee._segment_case = .init(rawValue: 10)
+            c.pointee.segment = arena.cString(v)
+        }
+        if let v = self.temperature {
+            c.pointee._temperature_case = .init(rawValue: 11)
+            c.pointee.temperature = arena.cString(v)
+        }
+        if let v = self.score {
+            c.pointee._score_case = .init(rawValue: 12)
+            c.pointee.score = v
+        }
+        if let v = self.customFieldsJson {
+            c.pointee._custom_fields_json_case = .init(rawValue: 13)
+            c.pointee.custom_fields_json = arena.cString(v)
+        }
+        c.pointee.replace_tags = (self.replaceTags ? 1 : 0)
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.UpdateLeadResponse` message.
+    public struct UpdateLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.UpdateLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.UpdateLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.UpdateLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__UpdateLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__update_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.DeleteLeadRequest` message.
+    public struct DeleteLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.DeleteLeadRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = ""
+        ) {
+            self.leadId = leadId
+        }
+    }
+}
+
+extension CRM.DeleteLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+    }
+}
+
+extension CRM.DeleteLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__DeleteLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__delete_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.DeleteLeadResponse` message.
+    public struct DeleteLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.DeleteLeadResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension CRM.DeleteLeadResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.DeleteLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__DeleteLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__delete_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ChangeLeadStatusRequest` message.
+    public struct ChangeLeadStatusRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ChangeLeadStatusRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+        /// new, contacted, qualified, converted, lost.
+        public var status: String = ""
+        /// The `reason` field (3).
+        public var reason: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = "",
+            status: String = "",
+            reason: String = ""
+        ) {
+            self.leadId = leadId
+            self.status = status
+            self.reason = reason
+        }
+    }
+}
+
+extension CRM.ChangeLeadStatusRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case status = "status"
+        case reason = "reason"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .reason) { self.reason = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.reason, forKey: .reason)
+    }
+}
+
+extension CRM.ChangeLeadStatusRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ChangeLeadStatusRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__change_lead_status_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.reason = ProtoRead.string(c.pointee.reason)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.reason = arena.cString(self.reason)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ChangeLeadStatusResponse` message.
+    public struct ChangeLeadStatusResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ChangeLeadStatusResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.ChangeLeadStatusResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.ChangeLeadStatusResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ChangeLeadStatusResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__change_lead_status_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.AssignLeadRequest` message.
+    public struct AssignLeadRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.AssignLeadRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+        /// Empty unassigns.
+        public var userId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = "",
+            userId: String = ""
+        ) {
+            self.leadId = leadId
+            self.userId = userId
+        }
+    }
+}
+
+extension CRM.AssignLeadRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case userId = "user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.userId, forKey: .userId)
+    }
+}
+
+extension CRM.AssignLeadRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__AssignLeadRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__assign_lead_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.userId = ProtoRead.string(c.pointee.user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.user_id = arena.cString(self.userId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.AssignLeadResponse` message.
+    public struct AssignLeadResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.AssignLeadResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.AssignLeadResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.AssignLeadResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__AssignLeadResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__assign_lead_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.AddLeadActivityRequest` message.
+    public struct AddLeadActivityRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.AddLeadActivityRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+        /// note, call, email or meeting.
+        public var type: String = ""
+        /// The `title` field (3).
+        public var title: String = ""
+        /// The `description` field (4).
+        public var description: String = ""
+        /// JSON object; {} when empty.
+        public var metadataJson: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = "",
+            type: String = "",
+            title: String = "",
+            description: String = "",
+            metadataJson: String = ""
+        ) {
+            self.leadId = leadId
+            self.type = type
+            self.title = title
+            self.description = description
+            self.metadataJson = metadataJson
+        }
+    }
+}
+
+extension CRM.AddLeadActivityRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case type = "type"
+        case title = "title"
+        case description = "description"
+        case metadataJson = "metadata_json"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .title) { self.title = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .metadataJson) { self.metadataJson = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.title, forKey: .title)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.metadataJson, forKey: .metadataJson)
+    }
+}
+
+extension CRM.AddLeadActivityRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__AddLeadActivityRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__add_lead_activity_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.title = ProtoRead.string(c.pointee.title)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.metadataJson = ProtoRead.string(c.pointee.metadata_json)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.title = arena.cString(self.title)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.metadata_json = arena.cString(self.metadataJson)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.AddLeadActivityResponse` message.
+    public struct AddLeadActivityResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.AddLeadActivityResponse" }
+
+        /// The `activity` field (1).
+        public var activity: CRM.LeadActivity? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            activity: CRM.LeadActivity? = nil
+        ) {
+            self.activity = activity
+        }
+    }
+}
+
+extension CRM.AddLeadActivityResponse {
+    private enum CodingKeys: String, CodingKey {
+        case activity = "activity"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.LeadActivity.self, forKey: .activity) { self.activity = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.activity, forKey: .activity)
+    }
+}
+
+extension CRM.AddLeadActivityResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__AddLeadActivityResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__add_lead_activity_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.activity { self.activity = CRM.LeadActivity(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.activity { c.pointee.activity = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetLeadTimelineRequest` message.
+    public struct GetLeadTimelineRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadTimelineRequest" }
+
+        /// The `lead_id` field (1).
+        public var leadId: String = ""
+        /// 1..500; 100 when 0.
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leadId: String = "",
+            limit: Int32 = 0
+        ) {
+            self.leadId = leadId
+            self.limit = limit
+        }
+    }
+}
+
+extension CRM.GetLeadTimelineRequest {
+    private enum CodingKeys: String, CodingKey {
+        case leadId = "lead_id"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension CRM.GetLeadTimelineRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadTimelineRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_lead_timeline_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.limit = self.limit
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetLeadTimelineResponse` message.
+    public struct GetLeadTimelineResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadTimelineResponse" }
+
+        /// The `activities` field (1).
+        public var activities: [CRM.LeadActivity] = []
+        /// The conversations that found or talked to the lead, most recent first.
+        public var conversationIds: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            activities: [CRM.LeadActivity] = [],
+            conversationIds: [String] = []
+        ) {
+            self.activities = activities
+            self.conversationIds = conversationIds
+        }
+    }
+}
+
+extension CRM.GetLeadTimelineResponse {
+    private enum CodingKeys: String, CodingKey {
+        case activities = "activities"
+        case conversationIds = "conversation_ids"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([CRM.LeadActivity].self, forKey: .activities) { self.activities = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .conversationIds) { self.conversationIds = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.activities, forKey: .activities)
+        try keys.encode(self.conversationIds, forKey: .conversationIds)
+    }
+}
+
+extension CRM.GetLeadTimelineResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadTimelineResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_lead_timeline_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.activities = ProtoRead.array(c.pointee.activities, count: c.pointee.n_activities) { ProtoRead.message($0, as: CRM.LeadActivity.self) }
+        self.conversationIds = ProtoRead.array(c.pointee.conversation_ids, count: c.pointee.n_conversation_ids) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.activities.isEmpty {
+            c.pointee.n_activities = self.activities.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Crm__LeadActivity>?.self, count: self.activities.count)
+            for (i, v) in self.activities.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.activities = p
+        }
+        if !self.conversationIds.isEmpty {
+            c.pointee.n_conversation_ids = self.conversationIds.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.conversationIds.count)
+            for (i, v) in self.conversationIds.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.conversation_ids = p
+        }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.MergeLeadsRequest` message.
+    public struct MergeLeadsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.MergeLeadsRequest" }
+
+        /// The `survivor_id` field (1).
+        public var survivorId: String = ""
+        /// The `merged_id` field (2).
+        public var mergedId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            survivorId: String = "",
+            mergedId: String = ""
+        ) {
+            self.survivorId = survivorId
+            self.mergedId = mergedId
+        }
+    }
+}
+
+extension CRM.MergeLeadsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case survivorId = "survivor_id"
+        case mergedId = "merged_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .survivorId) { self.survivorId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mergedId) { self.mergedId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.survivorId, forKey: .survivorId)
+        try keys.encode(self.mergedId, forKey: .mergedId)
+    }
+}
+
+extension CRM.MergeLeadsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__MergeLeadsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__merge_leads_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.survivorId = ProtoRead.string(c.pointee.survivor_id)
+        self.mergedId = ProtoRead.string(c.pointee.merged_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.survivor_id = arena.cString(self.survivorId)
+        c.pointee.merged_id = arena.cString(self.mergedId)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.MergeLeadsResponse` message.
+    public struct MergeLeadsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.MergeLeadsResponse" }
+
+        /// The `lead` field (1).
+        public var lead: CRM.Lead? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            lead: CRM.Lead? = nil
+        ) {
+            self.lead = lead
+        }
+    }
+}
+
+extension CRM.MergeLeadsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case lead = "lead"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(CRM.Lead.self, forKey: .lead) { self.lead = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.MergeLeadsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__MergeLeadsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__merge_leads_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.lead { self.lead = CRM.Lead(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.lead { c.pointee.lead = arena.message(v) }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ImportLeadsRequest` message.
+    public struct ImportLeadsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ImportLeadsRequest" }
+
+        /// CSV with a header row: name, email, phone, company, position, interest, notes, source,
+        /// segment, temperature, score, tags (separated by ';' or '|'), status.
+        public var csv: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            csv: String = ""
+        ) {
+            self.csv = csv
+        }
+    }
+}
+
+extension CRM.ImportLeadsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case csv = "csv"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .csv) { self.csv = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.csv, forKey: .csv)
+    }
+}
+
+extension CRM.ImportLeadsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ImportLeadsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__import_leads_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.csv = ProtoRead.string(c.pointee.csv)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.csv = arena.cString(self.csv)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ImportRefusal` message.
+    public struct ImportRefusal: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ImportRefusal" }
+
+        /// 1-based line number in the file (the header is line 1).
+        public var row: Int32 = 0
+        /// The `reason` field (2).
+        public var reason: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            row: Int32 = 0,
+            reason: String = ""
+        ) {
+            self.row = row
+            self.reason = reason
+        }
+    }
+}
+
+extension CRM.ImportRefusal {
+    private enum CodingKeys: String, CodingKey {
+        case row = "row"
+        case reason = "reason"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .row) { self.row = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .reason) { self.reason = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.row, forKey: .row)
+        try keys.encode(self.reason, forKey: .reason)
+    }
+}
+
+extension CRM.ImportRefusal: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ImportRefusal
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__import_refusal()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.row = c.pointee.row
+        self.reason = ProtoRead.string(c.pointee.reason)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.row = self.row
+        c.pointee.reason = arena.cString(self.reason)
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.ImportLeadsResponse` message.
+    public struct ImportLeadsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.ImportLeadsResponse" }
+
+        /// The `imported` field (1).
+        public var imported: Int32 = 0
+        /// The `refused` field (2).
+        public var refused: [CRM.ImportRefusal] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            imported: Int32 = 0,
+            refused: [CRM.ImportRefusal] = []
+        ) {
+            self.imported = imported
+            self.refused = refused
+        }
+    }
+}
+
+extension CRM.ImportLeadsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case imported = "imported"
+        case refused = "refused"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .imported) { self.imported = v }
+        if let v = try keys.decodeIfPresent([CRM.ImportRefusal].self, forKey: .refused) { self.refused = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.imported, forKey: .imported)
+        try keys.encode(self.refused, forKey: .refused)
+    }
+}
+
+extension CRM.ImportLeadsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__ImportLeadsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__import_leads_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.imported = c.pointee.imported
+        self.refused = ProtoRead.array(c.pointee.refused, count: c.pointee.n_refused) { ProtoRead.message($0, as: CRM.ImportRefusal.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.imported = self.imported
+        if !self.refused.isEmpty {
+            c.pointee.n_refused = self.refused.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Crm__ImportRefusal>?.self, count: self.refused.count)
+            for (i, v) in self.refused.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.refused = p
+        }
+    }
+}
+
+extension CRM {
     /// The `smarterchat.crm.Crm` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -1285,5 +3593,54 @@ extension CRM {
         /// One lead of the organization (NOT_FOUND for another organization's id).
         public static let getLead = MethodDescriptor<CRM.GetLeadRequest, CRM.GetLeadResponse>(
             service: "smarterchat.crm.Crm", name: "GetLead", isIdempotent: true)
+
+        /// --- For the REST API: the principal's organization; leads:read, leads:write, leads:manage. ---
+        /// A page of the organization's live leads, newest first, filtered (leads:read).
+        public static let listLeads = MethodDescriptor<CRM.ListLeadsRequest, CRM.ListLeadsResponse>(
+            service: "smarterchat.crm.Crm", name: "ListLeads", isIdempotent: true)
+
+        /// How many live leads are in each status (leads:read).
+        public static let getPipeline = MethodDescriptor<CRM.GetPipelineRequest, CRM.GetPipelineResponse>(
+            service: "smarterchat.crm.Crm", name: "GetPipeline", isIdempotent: true)
+
+        /// Creates a lead by hand (leads:write); source "manual" unless given.
+        public static let createLead = MethodDescriptor<CRM.CreateLeadRequest, CRM.CreateLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "CreateLead", isIdempotent: false)
+
+        /// Edits fields, custom fields and tags (leads:write); absent fields unchanged.
+        public static let updateLead = MethodDescriptor<CRM.UpdateLeadRequest, CRM.UpdateLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "UpdateLead", isIdempotent: false)
+
+        /// Soft-deletes a lead (leads:manage).
+        public static let deleteLead = MethodDescriptor<CRM.DeleteLeadRequest, CRM.DeleteLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "DeleteLead", isIdempotent: false)
+
+        /// Moves a lead to another status; writes a status_change activity (leads:write).
+        public static let changeLeadStatus = MethodDescriptor<CRM.ChangeLeadStatusRequest, CRM.ChangeLeadStatusResponse>(
+            service: "smarterchat.crm.Crm", name: "ChangeLeadStatus", isIdempotent: false)
+
+        /// Assigns, reassigns or unassigns a lead; writes an assignment activity (leads:write).
+        public static let assignLead = MethodDescriptor<CRM.AssignLeadRequest, CRM.AssignLeadResponse>(
+            service: "smarterchat.crm.Crm", name: "AssignLead", isIdempotent: false)
+
+        /// Records a note, call, email or meeting on a lead (leads:write).
+        public static let addLeadActivity = MethodDescriptor<CRM.AddLeadActivityRequest, CRM.AddLeadActivityResponse>(
+            service: "smarterchat.crm.Crm", name: "AddLeadActivity", isIdempotent: false)
+
+        /// A lead's activities, newest first, and the ids of its conversations (leads:read).
+        public static let getLeadTimeline = MethodDescriptor<CRM.GetLeadTimelineRequest, CRM.GetLeadTimelineResponse>(
+            service: "smarterchat.crm.Crm", name: "GetLeadTimeline", isIdempotent: true)
+
+        /// Merges a duplicate into a survivor (leads:manage).
+        public static let mergeLeads = MethodDescriptor<CRM.MergeLeadsRequest, CRM.MergeLeadsResponse>(
+            service: "smarterchat.crm.Crm", name: "MergeLeads", isIdempotent: false)
+
+        /// A page of the CSV export: ListLeads with pages of up to 1000 (leads:manage).
+        public static let exportLeads = MethodDescriptor<CRM.ListLeadsRequest, CRM.ListLeadsResponse>(
+            service: "smarterchat.crm.Crm", name: "ExportLeads", isIdempotent: false)
+
+        /// Imports leads from CSV; good rows are kept, bad rows reported (leads:manage).
+        public static let importLeads = MethodDescriptor<CRM.ImportLeadsRequest, CRM.ImportLeadsResponse>(
+            service: "smarterchat.crm.Crm", name: "ImportLeads", isIdempotent: false)
     }
 }

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "common.pb-c.h"
 
 typedef struct Smarterchat__Crm__Lead Smarterchat__Crm__Lead;
+typedef struct Smarterchat__Crm__LeadActivity Smarterchat__Crm__LeadActivity;
 typedef struct Smarterchat__Crm__FindOrCreateLeadRequest Smarterchat__Crm__FindOrCreateLeadRequest;
 typedef struct Smarterchat__Crm__FindOrCreateLeadResponse Smarterchat__Crm__FindOrCreateLeadResponse;
 typedef struct Smarterchat__Crm__RecordInteractionRequest Smarterchat__Crm__RecordInteractionRequest;
@@ -27,6 +28,30 @@ typedef struct Smarterchat__Crm__QualifyLeadRequest Smarterchat__Crm__QualifyLea
 typedef struct Smarterchat__Crm__QualifyLeadResponse Smarterchat__Crm__QualifyLeadResponse;
 typedef struct Smarterchat__Crm__GetLeadRequest Smarterchat__Crm__GetLeadRequest;
 typedef struct Smarterchat__Crm__GetLeadResponse Smarterchat__Crm__GetLeadResponse;
+typedef struct Smarterchat__Crm__ListLeadsRequest Smarterchat__Crm__ListLeadsRequest;
+typedef struct Smarterchat__Crm__ListLeadsResponse Smarterchat__Crm__ListLeadsResponse;
+typedef struct Smarterchat__Crm__GetPipelineRequest Smarterchat__Crm__GetPipelineRequest;
+typedef struct Smarterchat__Crm__PipelineStage Smarterchat__Crm__PipelineStage;
+typedef struct Smarterchat__Crm__GetPipelineResponse Smarterchat__Crm__GetPipelineResponse;
+typedef struct Smarterchat__Crm__CreateLeadRequest Smarterchat__Crm__CreateLeadRequest;
+typedef struct Smarterchat__Crm__CreateLeadResponse Smarterchat__Crm__CreateLeadResponse;
+typedef struct Smarterchat__Crm__UpdateLeadRequest Smarterchat__Crm__UpdateLeadRequest;
+typedef struct Smarterchat__Crm__UpdateLeadResponse Smarterchat__Crm__UpdateLeadResponse;
+typedef struct Smarterchat__Crm__DeleteLeadRequest Smarterchat__Crm__DeleteLeadRequest;
+typedef struct Smarterchat__Crm__DeleteLeadResponse Smarterchat__Crm__DeleteLeadResponse;
+typedef struct Smarterchat__Crm__ChangeLeadStatusRequest Smarterchat__Crm__ChangeLeadStatusRequest;
+typedef struct Smarterchat__Crm__ChangeLeadStatusResponse Smarterchat__Crm__ChangeLeadStatusResponse;
+typedef struct Smarterchat__Crm__AssignLeadRequest Smarterchat__Crm__AssignLeadRequest;
+typedef struct Smarterchat__Crm__AssignLeadResponse Smarterchat__Crm__AssignLeadResponse;
+typedef struct Smarterchat__Crm__AddLeadActivityRequest Smarterchat__Crm__AddLeadActivityRequest;
+typedef struct Smarterchat__Crm__AddLeadActivityResponse Smarterchat__Crm__AddLeadActivityResponse;
+typedef struct Smarterchat__Crm__GetLeadTimelineRequest Smarterchat__Crm__GetLeadTimelineRequest;
+typedef struct Smarterchat__Crm__GetLeadTimelineResponse Smarterchat__Crm__GetLeadTimelineResponse;
+typedef struct Smarterchat__Crm__MergeLeadsRequest Smarterchat__Crm__MergeLeadsRequest;
+typedef struct Smarterchat__Crm__MergeLeadsResponse Smarterchat__Crm__MergeLeadsResponse;
+typedef struct Smarterchat__Crm__ImportLeadsRequest Smarterchat__Crm__ImportLeadsRequest;
+typedef struct Smarterchat__Crm__ImportRefusal Smarterchat__Crm__ImportRefusal;
+typedef struct Smarterchat__Crm__ImportLeadsResponse Smarterchat__Crm__ImportLeadsResponse;
 
 
 /* --- enums --- */
@@ -93,6 +118,35 @@ struct  Smarterchat__Crm__Lead
 #define SMARTERCHAT__CRM__LEAD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__lead__descriptor) \
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * One entry of a lead's timeline (crm.lead_activities).
+ */
+struct  Smarterchat__Crm__LeadActivity
+{
+  ProtobufCMessage base;
+  char *id;
+  char *lead_id;
+  /*
+   * Who did it; empty for the platform (an agent, an import).
+   */
+  char *user_id;
+  /*
+   * note, call, email, meeting, status_change, assignment, qualification, field_capture, merge.
+   */
+  char *type;
+  char *title;
+  char *description;
+  /*
+   * JSON object.
+   */
+  char *metadata_json;
+  char *created_at;
+};
+#define SMARTERCHAT__CRM__LEAD_ACTIVITY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__lead_activity__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Smarterchat__Crm__FindOrCreateLeadRequest
@@ -305,6 +359,480 @@ struct  Smarterchat__Crm__GetLeadResponse
     , NULL }
 
 
+/*
+ * Every member is optional ("" = no filter), as the query string gives it.
+ */
+struct  Smarterchat__Crm__ListLeadsRequest
+{
+  ProtobufCMessage base;
+  char *status;
+  char *temperature;
+  /*
+   * A user id, or "none" for unassigned leads.
+   */
+  char *assigned_to;
+  char *source;
+  char *tag;
+  char *segment;
+  /*
+   * 0..100, inclusive.
+   */
+  char *score_min;
+  char *score_max;
+  /*
+   * RFC 3339 or YYYY-MM-DD; created_from inclusive, created_to exclusive.
+   */
+  char *created_from;
+  char *created_to;
+  /*
+   * Full-text search on name, email and phone (word prefixes).
+   */
+  char *q;
+  /*
+   * From the previous page's next_cursor.
+   */
+  char *cursor;
+  /*
+   * 1..100 (ExportLeads: 1..1000); 50 when 0.
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CRM__LIST_LEADS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__list_leads_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Crm__ListLeadsResponse
+{
+  ProtobufCMessage base;
+  size_t n_leads;
+  Smarterchat__Crm__Lead **leads;
+  /*
+   * Empty on the last page.
+   */
+  char *next_cursor;
+};
+#define SMARTERCHAT__CRM__LIST_LEADS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__list_leads_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__GetPipelineRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__CRM__GET_PIPELINE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_pipeline_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Crm__PipelineStage
+{
+  ProtobufCMessage base;
+  char *status;
+  int32_t count;
+};
+#define SMARTERCHAT__CRM__PIPELINE_STAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__pipeline_stage__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Crm__GetPipelineResponse
+{
+  ProtobufCMessage base;
+  /*
+   * new, contacted, qualified, converted, lost, in that order.
+   */
+  size_t n_stages;
+  Smarterchat__Crm__PipelineStage **stages;
+  int32_t total;
+};
+#define SMARTERCHAT__CRM__GET_PIPELINE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_pipeline_response__descriptor) \
+    , 0,NULL, 0 }
+
+
+struct  Smarterchat__Crm__CreateLeadRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  char *email;
+  char *phone;
+  char *company;
+  char *position;
+  char *interest;
+  char *notes;
+  /*
+   * manual when empty.
+   */
+  char *source;
+  char *segment;
+  /*
+   * cold when empty.
+   */
+  char *temperature;
+  int32_t score;
+  size_t n_tags;
+  char **tags;
+  /*
+   * JSON object; {} when empty.
+   */
+  char *custom_fields_json;
+  /*
+   * Assigns the new lead (empty: unassigned).
+   */
+  char *assigned_to_user_id;
+};
+#define SMARTERCHAT__CRM__CREATE_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__create_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__CreateLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__CREATE_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__create_lead_response__descriptor) \
+    , NULL }
+
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NAME__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NAME_NAME = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NAME__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__NameCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___EMAIL__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___EMAIL_EMAIL = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___EMAIL__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__EmailCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___PHONE__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___PHONE_PHONE = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___PHONE__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__PhoneCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___COMPANY__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___COMPANY_COMPANY = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___COMPANY__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__CompanyCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___POSITION__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___POSITION_POSITION = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___POSITION__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__PositionCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___INTEREST__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___INTEREST_INTEREST = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___INTEREST__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__InterestCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NOTES__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NOTES_NOTES = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NOTES__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__NotesCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SOURCE__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SOURCE_SOURCE = 9
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SOURCE__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__SourceCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SEGMENT__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SEGMENT_SEGMENT = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SEGMENT__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__SegmentCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___TEMPERATURE__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___TEMPERATURE_TEMPERATURE = 11
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___TEMPERATURE__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__TemperatureCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SCORE__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SCORE_SCORE = 12
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SCORE__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__ScoreCase;
+
+typedef enum {
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___CUSTOM_FIELDS_JSON__NOT_SET = 0,
+  SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___CUSTOM_FIELDS_JSON_CUSTOM_FIELDS_JSON = 13
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___CUSTOM_FIELDS_JSON__CASE)
+} Smarterchat__Crm__UpdateLeadRequest__CustomFieldsJsonCase;
+
+struct  Smarterchat__Crm__UpdateLeadRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+  /*
+   * When replace_tags, tags replace the lead's tags.
+   */
+  protobuf_c_boolean replace_tags;
+  size_t n_tags;
+  char **tags;
+  Smarterchat__Crm__UpdateLeadRequest__NameCase _name_case;
+  union {
+    char *name;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__EmailCase _email_case;
+  union {
+    char *email;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__PhoneCase _phone_case;
+  union {
+    char *phone;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__CompanyCase _company_case;
+  union {
+    char *company;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__PositionCase _position_case;
+  union {
+    char *position;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__InterestCase _interest_case;
+  union {
+    char *interest;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__NotesCase _notes_case;
+  union {
+    char *notes;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__SourceCase _source_case;
+  union {
+    char *source;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__SegmentCase _segment_case;
+  union {
+    char *segment;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__TemperatureCase _temperature_case;
+  union {
+    char *temperature;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__ScoreCase _score_case;
+  union {
+    int32_t score;
+  };
+  Smarterchat__Crm__UpdateLeadRequest__CustomFieldsJsonCase _custom_fields_json_case;
+  union {
+    char *custom_fields_json;
+  };
+};
+#define SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__update_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NAME__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___EMAIL__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___PHONE__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___COMPANY__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___POSITION__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___INTEREST__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___NOTES__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SOURCE__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SEGMENT__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___TEMPERATURE__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___SCORE__NOT_SET, {0}, SMARTERCHAT__CRM__UPDATE_LEAD_REQUEST___CUSTOM_FIELDS_JSON__NOT_SET, {0} }
+
+
+struct  Smarterchat__Crm__UpdateLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__UPDATE_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__update_lead_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__DeleteLeadRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+};
+#define SMARTERCHAT__CRM__DELETE_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__delete_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__DeleteLeadResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__CRM__DELETE_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__delete_lead_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Crm__ChangeLeadStatusRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+  /*
+   * new, contacted, qualified, converted, lost.
+   */
+  char *status;
+  char *reason;
+};
+#define SMARTERCHAT__CRM__CHANGE_LEAD_STATUS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__change_lead_status_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__ChangeLeadStatusResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__CHANGE_LEAD_STATUS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__change_lead_status_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__AssignLeadRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+  /*
+   * Empty unassigns.
+   */
+  char *user_id;
+};
+#define SMARTERCHAT__CRM__ASSIGN_LEAD_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__assign_lead_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__AssignLeadResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__ASSIGN_LEAD_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__assign_lead_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__AddLeadActivityRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+  /*
+   * note, call, email or meeting.
+   */
+  char *type;
+  char *title;
+  char *description;
+  /*
+   * JSON object; {} when empty.
+   */
+  char *metadata_json;
+};
+#define SMARTERCHAT__CRM__ADD_LEAD_ACTIVITY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__add_lead_activity_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__AddLeadActivityResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__LeadActivity *activity;
+};
+#define SMARTERCHAT__CRM__ADD_LEAD_ACTIVITY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__add_lead_activity_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__GetLeadTimelineRequest
+{
+  ProtobufCMessage base;
+  char *lead_id;
+  /*
+   * 1..500; 100 when 0.
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CRM__GET_LEAD_TIMELINE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_lead_timeline_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Crm__GetLeadTimelineResponse
+{
+  ProtobufCMessage base;
+  size_t n_activities;
+  Smarterchat__Crm__LeadActivity **activities;
+  /*
+   * The conversations that found or talked to the lead, most recent first.
+   */
+  size_t n_conversation_ids;
+  char **conversation_ids;
+};
+#define SMARTERCHAT__CRM__GET_LEAD_TIMELINE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_lead_timeline_response__descriptor) \
+    , 0,NULL, 0,NULL }
+
+
+struct  Smarterchat__Crm__MergeLeadsRequest
+{
+  ProtobufCMessage base;
+  char *survivor_id;
+  char *merged_id;
+};
+#define SMARTERCHAT__CRM__MERGE_LEADS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__merge_leads_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__MergeLeadsResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Crm__Lead *lead;
+};
+#define SMARTERCHAT__CRM__MERGE_LEADS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__merge_leads_response__descriptor) \
+    , NULL }
+
+
+struct  Smarterchat__Crm__ImportLeadsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * CSV with a header row: name, email, phone, company, position, interest, notes, source,
+   * segment, temperature, score, tags (separated by ';' or '|'), status.
+   */
+  char *csv;
+};
+#define SMARTERCHAT__CRM__IMPORT_LEADS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__import_leads_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__ImportRefusal
+{
+  ProtobufCMessage base;
+  /*
+   * 1-based line number in the file (the header is line 1).
+   */
+  int32_t row;
+  char *reason;
+};
+#define SMARTERCHAT__CRM__IMPORT_REFUSAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__import_refusal__descriptor) \
+    , 0, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Crm__ImportLeadsResponse
+{
+  ProtobufCMessage base;
+  int32_t imported;
+  size_t n_refused;
+  Smarterchat__Crm__ImportRefusal **refused;
+};
+#define SMARTERCHAT__CRM__IMPORT_LEADS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__import_leads_response__descriptor) \
+    , 0, 0,NULL }
+
+
 /* Smarterchat__Crm__Lead methods */
 void   smarterchat__crm__lead__init
                      (Smarterchat__Crm__Lead         *message);
@@ -323,6 +851,25 @@ Smarterchat__Crm__Lead *
                       const uint8_t       *data);
 void   smarterchat__crm__lead__free_unpacked
                      (Smarterchat__Crm__Lead *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__LeadActivity methods */
+void   smarterchat__crm__lead_activity__init
+                     (Smarterchat__Crm__LeadActivity         *message);
+size_t smarterchat__crm__lead_activity__get_packed_size
+                     (const Smarterchat__Crm__LeadActivity   *message);
+size_t smarterchat__crm__lead_activity__pack
+                     (const Smarterchat__Crm__LeadActivity   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__lead_activity__pack_to_buffer
+                     (const Smarterchat__Crm__LeadActivity   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__LeadActivity *
+       smarterchat__crm__lead_activity__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__lead_activity__free_unpacked
+                     (Smarterchat__Crm__LeadActivity *message,
                       ProtobufCAllocator *allocator);
 /* Smarterchat__Crm__FindOrCreateLeadRequest methods */
 void   smarterchat__crm__find_or_create_lead_request__init
@@ -514,10 +1061,469 @@ Smarterchat__Crm__GetLeadResponse *
 void   smarterchat__crm__get_lead_response__free_unpacked
                      (Smarterchat__Crm__GetLeadResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ListLeadsRequest methods */
+void   smarterchat__crm__list_leads_request__init
+                     (Smarterchat__Crm__ListLeadsRequest         *message);
+size_t smarterchat__crm__list_leads_request__get_packed_size
+                     (const Smarterchat__Crm__ListLeadsRequest   *message);
+size_t smarterchat__crm__list_leads_request__pack
+                     (const Smarterchat__Crm__ListLeadsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__list_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__ListLeadsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ListLeadsRequest *
+       smarterchat__crm__list_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__list_leads_request__free_unpacked
+                     (Smarterchat__Crm__ListLeadsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ListLeadsResponse methods */
+void   smarterchat__crm__list_leads_response__init
+                     (Smarterchat__Crm__ListLeadsResponse         *message);
+size_t smarterchat__crm__list_leads_response__get_packed_size
+                     (const Smarterchat__Crm__ListLeadsResponse   *message);
+size_t smarterchat__crm__list_leads_response__pack
+                     (const Smarterchat__Crm__ListLeadsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__list_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__ListLeadsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ListLeadsResponse *
+       smarterchat__crm__list_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__list_leads_response__free_unpacked
+                     (Smarterchat__Crm__ListLeadsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetPipelineRequest methods */
+void   smarterchat__crm__get_pipeline_request__init
+                     (Smarterchat__Crm__GetPipelineRequest         *message);
+size_t smarterchat__crm__get_pipeline_request__get_packed_size
+                     (const Smarterchat__Crm__GetPipelineRequest   *message);
+size_t smarterchat__crm__get_pipeline_request__pack
+                     (const Smarterchat__Crm__GetPipelineRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_pipeline_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetPipelineRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetPipelineRequest *
+       smarterchat__crm__get_pipeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_pipeline_request__free_unpacked
+                     (Smarterchat__Crm__GetPipelineRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__PipelineStage methods */
+void   smarterchat__crm__pipeline_stage__init
+                     (Smarterchat__Crm__PipelineStage         *message);
+size_t smarterchat__crm__pipeline_stage__get_packed_size
+                     (const Smarterchat__Crm__PipelineStage   *message);
+size_t smarterchat__crm__pipeline_stage__pack
+                     (const Smarterchat__Crm__PipelineStage   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__pipeline_stage__pack_to_buffer
+                     (const Smarterchat__Crm__PipelineStage   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__PipelineStage *
+       smarterchat__crm__pipeline_stage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__pipeline_stage__free_unpacked
+                     (Smarterchat__Crm__PipelineStage *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetPipelineResponse methods */
+void   smarterchat__crm__get_pipeline_response__init
+                     (Smarterchat__Crm__GetPipelineResponse         *message);
+size_t smarterchat__crm__get_pipeline_response__get_packed_size
+                     (const Smarterchat__Crm__GetPipelineResponse   *message);
+size_t smarterchat__crm__get_pipeline_response__pack
+                     (const Smarterchat__Crm__GetPipelineResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_pipeline_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetPipelineResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetPipelineResponse *
+       smarterchat__crm__get_pipeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_pipeline_response__free_unpacked
+                     (Smarterchat__Crm__GetPipelineResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__CreateLeadRequest methods */
+void   smarterchat__crm__create_lead_request__init
+                     (Smarterchat__Crm__CreateLeadRequest         *message);
+size_t smarterchat__crm__create_lead_request__get_packed_size
+                     (const Smarterchat__Crm__CreateLeadRequest   *message);
+size_t smarterchat__crm__create_lead_request__pack
+                     (const Smarterchat__Crm__CreateLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__create_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__CreateLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__CreateLeadRequest *
+       smarterchat__crm__create_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__create_lead_request__free_unpacked
+                     (Smarterchat__Crm__CreateLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__CreateLeadResponse methods */
+void   smarterchat__crm__create_lead_response__init
+                     (Smarterchat__Crm__CreateLeadResponse         *message);
+size_t smarterchat__crm__create_lead_response__get_packed_size
+                     (const Smarterchat__Crm__CreateLeadResponse   *message);
+size_t smarterchat__crm__create_lead_response__pack
+                     (const Smarterchat__Crm__CreateLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__create_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__CreateLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__CreateLeadResponse *
+       smarterchat__crm__create_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__create_lead_response__free_unpacked
+                     (Smarterchat__Crm__CreateLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__UpdateLeadRequest methods */
+void   smarterchat__crm__update_lead_request__init
+                     (Smarterchat__Crm__UpdateLeadRequest         *message);
+size_t smarterchat__crm__update_lead_request__get_packed_size
+                     (const Smarterchat__Crm__UpdateLeadRequest   *message);
+size_t smarterchat__crm__update_lead_request__pack
+                     (const Smarterchat__Crm__UpdateLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__update_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__UpdateLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__UpdateLeadRequest *
+       smarterchat__crm__update_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__update_lead_request__free_unpacked
+                     (Smarterchat__Crm__UpdateLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__UpdateLeadResponse methods */
+void   smarterchat__crm__update_lead_response__init
+                     (Smarterchat__Crm__UpdateLeadResponse         *message);
+size_t smarterchat__crm__update_lead_response__get_packed_size
+                     (const Smarterchat__Crm__UpdateLeadResponse   *message);
+size_t smarterchat__crm__update_lead_response__pack
+                     (const Smarterchat__Crm__UpdateLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__update_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__UpdateLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__UpdateLeadResponse *
+       smarterchat__crm__update_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__update_lead_response__free_unpacked
+                     (Smarterchat__Crm__UpdateLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__DeleteLeadRequest methods */
+void   smarterchat__crm__delete_lead_request__init
+                     (Smarterchat__Crm__DeleteLeadRequest         *message);
+size_t smarterchat__crm__delete_lead_request__get_packed_size
+                     (const Smarterchat__Crm__DeleteLeadRequest   *message);
+size_t smarterchat__crm__delete_lead_request__pack
+                     (const Smarterchat__Crm__DeleteLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__delete_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__DeleteLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__DeleteLeadRequest *
+       smarterchat__crm__delete_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__delete_lead_request__free_unpacked
+                     (Smarterchat__Crm__DeleteLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__DeleteLeadResponse methods */
+void   smarterchat__crm__delete_lead_response__init
+                     (Smarterchat__Crm__DeleteLeadResponse         *message);
+size_t smarterchat__crm__delete_lead_response__get_packed_size
+                     (const Smarterchat__Crm__DeleteLeadResponse   *message);
+size_t smarterchat__crm__delete_lead_response__pack
+                     (const Smarterchat__Crm__DeleteLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__delete_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__DeleteLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__DeleteLeadResponse *
+       smarterchat__crm__delete_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__delete_lead_response__free_unpacked
+                     (Smarterchat__Crm__DeleteLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ChangeLeadStatusRequest methods */
+void   smarterchat__crm__change_lead_status_request__init
+                     (Smarterchat__Crm__ChangeLeadStatusRequest         *message);
+size_t smarterchat__crm__change_lead_status_request__get_packed_size
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest   *message);
+size_t smarterchat__crm__change_lead_status_request__pack
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__change_lead_status_request__pack_to_buffer
+                     (const Smarterchat__Crm__ChangeLeadStatusRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ChangeLeadStatusRequest *
+       smarterchat__crm__change_lead_status_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__change_lead_status_request__free_unpacked
+                     (Smarterchat__Crm__ChangeLeadStatusRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ChangeLeadStatusResponse methods */
+void   smarterchat__crm__change_lead_status_response__init
+                     (Smarterchat__Crm__ChangeLeadStatusResponse         *message);
+size_t smarterchat__crm__change_lead_status_response__get_packed_size
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse   *message);
+size_t smarterchat__crm__change_lead_status_response__pack
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__change_lead_status_response__pack_to_buffer
+                     (const Smarterchat__Crm__ChangeLeadStatusResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ChangeLeadStatusResponse *
+       smarterchat__crm__change_lead_status_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__change_lead_status_response__free_unpacked
+                     (Smarterchat__Crm__ChangeLeadStatusResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__AssignLeadRequest methods */
+void   smarterchat__crm__assign_lead_request__init
+                     (Smarterchat__Crm__AssignLeadRequest         *message);
+size_t smarterchat__crm__assign_lead_request__get_packed_size
+                     (const Smarterchat__Crm__AssignLeadRequest   *message);
+size_t smarterchat__crm__assign_lead_request__pack
+                     (const Smarterchat__Crm__AssignLeadRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__assign_lead_request__pack_to_buffer
+                     (const Smarterchat__Crm__AssignLeadRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__AssignLeadRequest *
+       smarterchat__crm__assign_lead_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__assign_lead_request__free_unpacked
+                     (Smarterchat__Crm__AssignLeadRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__AssignLeadResponse methods */
+void   smarterchat__crm__assign_lead_response__init
+                     (Smarterchat__Crm__AssignLeadResponse         *message);
+size_t smarterchat__crm__assign_lead_response__get_packed_size
+                     (const Smarterchat__Crm__AssignLeadResponse   *message);
+size_t smarterchat__crm__assign_lead_response__pack
+                     (const Smarterchat__Crm__AssignLeadResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__assign_lead_response__pack_to_buffer
+                     (const Smarterchat__Crm__AssignLeadResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__AssignLeadResponse *
+       smarterchat__crm__assign_lead_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__assign_lead_response__free_unpacked
+                     (Smarterchat__Crm__AssignLeadResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__AddLeadActivityRequest methods */
+void   smarterchat__crm__add_lead_activity_request__init
+                     (Smarterchat__Crm__AddLeadActivityRequest         *message);
+size_t smarterchat__crm__add_lead_activity_request__get_packed_size
+                     (const Smarterchat__Crm__AddLeadActivityRequest   *message);
+size_t smarterchat__crm__add_lead_activity_request__pack
+                     (const Smarterchat__Crm__AddLeadActivityRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__add_lead_activity_request__pack_to_buffer
+                     (const Smarterchat__Crm__AddLeadActivityRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__AddLeadActivityRequest *
+       smarterchat__crm__add_lead_activity_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__add_lead_activity_request__free_unpacked
+                     (Smarterchat__Crm__AddLeadActivityRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__AddLeadActivityResponse methods */
+void   smarterchat__crm__add_lead_activity_response__init
+                     (Smarterchat__Crm__AddLeadActivityResponse         *message);
+size_t smarterchat__crm__add_lead_activity_response__get_packed_size
+                     (const Smarterchat__Crm__AddLeadActivityResponse   *message);
+size_t smarterchat__crm__add_lead_activity_response__pack
+                     (const Smarterchat__Crm__AddLeadActivityResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__add_lead_activity_response__pack_to_buffer
+                     (const Smarterchat__Crm__AddLeadActivityResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__AddLeadActivityResponse *
+       smarterchat__crm__add_lead_activity_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__add_lead_activity_response__free_unpacked
+                     (Smarterchat__Crm__AddLeadActivityResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadTimelineRequest methods */
+void   smarterchat__crm__get_lead_timeline_request__init
+                     (Smarterchat__Crm__GetLeadTimelineRequest         *message);
+size_t smarterchat__crm__get_lead_timeline_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadTimelineRequest   *message);
+size_t smarterchat__crm__get_lead_timeline_request__pack
+                     (const Smarterchat__Crm__GetLeadTimelineRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_lead_timeline_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadTimelineRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadTimelineRequest *
+       smarterchat__crm__get_lead_timeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_lead_timeline_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadTimelineRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadTimelineResponse methods */
+void   smarterchat__crm__get_lead_timeline_response__init
+                     (Smarterchat__Crm__GetLeadTimelineResponse         *message);
+size_t smarterchat__crm__get_lead_timeline_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadTimelineResponse   *message);
+size_t smarterchat__crm__get_lead_timeline_response__pack
+                     (const Smarterchat__Crm__GetLeadTimelineResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_lead_timeline_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadTimelineResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadTimelineResponse *
+       smarterchat__crm__get_lead_timeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_lead_timeline_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadTimelineResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__MergeLeadsRequest methods */
+void   smarterchat__crm__merge_leads_request__init
+                     (Smarterchat__Crm__MergeLeadsRequest         *message);
+size_t smarterchat__crm__merge_leads_request__get_packed_size
+                     (const Smarterchat__Crm__MergeLeadsRequest   *message);
+size_t smarterchat__crm__merge_leads_request__pack
+                     (const Smarterchat__Crm__MergeLeadsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__merge_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__MergeLeadsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__MergeLeadsRequest *
+       smarterchat__crm__merge_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__merge_leads_request__free_unpacked
+                     (Smarterchat__Crm__MergeLeadsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__MergeLeadsResponse methods */
+void   smarterchat__crm__merge_leads_response__init
+                     (Smarterchat__Crm__MergeLeadsResponse         *message);
+size_t smarterchat__crm__merge_leads_response__get_packed_size
+                     (const Smarterchat__Crm__MergeLeadsResponse   *message);
+size_t smarterchat__crm__merge_leads_response__pack
+                     (const Smarterchat__Crm__MergeLeadsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__merge_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__MergeLeadsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__MergeLeadsResponse *
+       smarterchat__crm__merge_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__merge_leads_response__free_unpacked
+                     (Smarterchat__Crm__MergeLeadsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ImportLeadsRequest methods */
+void   smarterchat__crm__import_leads_request__init
+                     (Smarterchat__Crm__ImportLeadsRequest         *message);
+size_t smarterchat__crm__import_leads_request__get_packed_size
+                     (const Smarterchat__Crm__ImportLeadsRequest   *message);
+size_t smarterchat__crm__import_leads_request__pack
+                     (const Smarterchat__Crm__ImportLeadsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__import_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__ImportLeadsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ImportLeadsRequest *
+       smarterchat__crm__import_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__import_leads_request__free_unpacked
+                     (Smarterchat__Crm__ImportLeadsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ImportRefusal methods */
+void   smarterchat__crm__import_refusal__init
+                     (Smarterchat__Crm__ImportRefusal         *message);
+size_t smarterchat__crm__import_refusal__get_packed_size
+                     (const Smarterchat__Crm__ImportRefusal   *message);
+size_t smarterchat__crm__import_refusal__pack
+                     (const Smarterchat__Crm__ImportRefusal   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__import_refusal__pack_to_buffer
+                     (const Smarterchat__Crm__ImportRefusal   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ImportRefusal *
+       smarterchat__crm__import_refusal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__import_refusal__free_unpacked
+                     (Smarterchat__Crm__ImportRefusal *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__ImportLeadsResponse methods */
+void   smarterchat__crm__import_leads_response__init
+                     (Smarterchat__Crm__ImportLeadsResponse         *message);
+size_t smarterchat__crm__import_leads_response__get_packed_size
+                     (const Smarterchat__Crm__ImportLeadsResponse   *message);
+size_t smarterchat__crm__import_leads_response__pack
+                     (const Smarterchat__Crm__ImportLeadsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__import_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__ImportLeadsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__ImportLeadsResponse *
+       smarterchat__crm__import_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__import_leads_response__free_unpacked
+                     (Smarterchat__Crm__ImportLeadsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Crm__Lead_Closure)
                  (const Smarterchat__Crm__Lead *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__LeadActivity_Closure)
+                 (const Smarterchat__Crm__LeadActivity *message,
                   void *closure_data);
 typedef void (*Smarterchat__Crm__FindOrCreateLeadRequest_Closure)
                  (const Smarterchat__Crm__FindOrCreateLeadRequest *message,
@@ -548,6 +1554,78 @@ typedef void (*Smarterchat__Crm__GetLeadRequest_Closure)
                   void *closure_data);
 typedef void (*Smarterchat__Crm__GetLeadResponse_Closure)
                  (const Smarterchat__Crm__GetLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ListLeadsRequest_Closure)
+                 (const Smarterchat__Crm__ListLeadsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ListLeadsResponse_Closure)
+                 (const Smarterchat__Crm__ListLeadsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetPipelineRequest_Closure)
+                 (const Smarterchat__Crm__GetPipelineRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__PipelineStage_Closure)
+                 (const Smarterchat__Crm__PipelineStage *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetPipelineResponse_Closure)
+                 (const Smarterchat__Crm__GetPipelineResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__CreateLeadRequest_Closure)
+                 (const Smarterchat__Crm__CreateLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__CreateLeadResponse_Closure)
+                 (const Smarterchat__Crm__CreateLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__UpdateLeadRequest_Closure)
+                 (const Smarterchat__Crm__UpdateLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__UpdateLeadResponse_Closure)
+                 (const Smarterchat__Crm__UpdateLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__DeleteLeadRequest_Closure)
+                 (const Smarterchat__Crm__DeleteLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__DeleteLeadResponse_Closure)
+                 (const Smarterchat__Crm__DeleteLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ChangeLeadStatusRequest_Closure)
+                 (const Smarterchat__Crm__ChangeLeadStatusRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ChangeLeadStatusResponse_Closure)
+                 (const Smarterchat__Crm__ChangeLeadStatusResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__AssignLeadRequest_Closure)
+                 (const Smarterchat__Crm__AssignLeadRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__AssignLeadResponse_Closure)
+                 (const Smarterchat__Crm__AssignLeadResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__AddLeadActivityRequest_Closure)
+                 (const Smarterchat__Crm__AddLeadActivityRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__AddLeadActivityResponse_Closure)
+                 (const Smarterchat__Crm__AddLeadActivityResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadTimelineRequest_Closure)
+                 (const Smarterchat__Crm__GetLeadTimelineRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadTimelineResponse_Closure)
+                 (const Smarterchat__Crm__GetLeadTimelineResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__MergeLeadsRequest_Closure)
+                 (const Smarterchat__Crm__MergeLeadsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__MergeLeadsResponse_Closure)
+                 (const Smarterchat__Crm__MergeLeadsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ImportLeadsRequest_Closure)
+                 (const Smarterchat__Crm__ImportLeadsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ImportRefusal_Closure)
+                 (const Smarterchat__Crm__ImportRefusal *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__ImportLeadsResponse_Closure)
+                 (const Smarterchat__Crm__ImportLeadsResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -584,6 +1662,54 @@ struct Smarterchat__Crm__Crm_Service
                    const Smarterchat__Crm__GetLeadRequest *input,
                    Smarterchat__Crm__GetLeadResponse_Closure closure,
                    void *closure_data);
+  void (*list_leads)(Smarterchat__Crm__Crm_Service *service,
+                     const Smarterchat__Crm__ListLeadsRequest *input,
+                     Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                     void *closure_data);
+  void (*get_pipeline)(Smarterchat__Crm__Crm_Service *service,
+                       const Smarterchat__Crm__GetPipelineRequest *input,
+                       Smarterchat__Crm__GetPipelineResponse_Closure closure,
+                       void *closure_data);
+  void (*create_lead)(Smarterchat__Crm__Crm_Service *service,
+                      const Smarterchat__Crm__CreateLeadRequest *input,
+                      Smarterchat__Crm__CreateLeadResponse_Closure closure,
+                      void *closure_data);
+  void (*update_lead)(Smarterchat__Crm__Crm_Service *service,
+                      const Smarterchat__Crm__UpdateLeadRequest *input,
+                      Smarterchat__Crm__UpdateLeadResponse_Closure closure,
+                      void *closure_data);
+  void (*delete_lead)(Smarterchat__Crm__Crm_Service *service,
+                      const Smarterchat__Crm__DeleteLeadRequest *input,
+                      Smarterchat__Crm__DeleteLeadResponse_Closure closure,
+                      void *closure_data);
+  void (*change_lead_status)(Smarterchat__Crm__Crm_Service *service,
+                             const Smarterchat__Crm__ChangeLeadStatusRequest *input,
+                             Smarterchat__Crm__ChangeLeadStatusResponse_Closure closure,
+                             void *closure_data);
+  void (*assign_lead)(Smarterchat__Crm__Crm_Service *service,
+                      const Smarterchat__Crm__AssignLeadRequest *input,
+                      Smarterchat__Crm__AssignLeadResponse_Closure closure,
+                      void *closure_data);
+  void (*add_lead_activity)(Smarterchat__Crm__Crm_Service *service,
+                            const Smarterchat__Crm__AddLeadActivityRequest *input,
+                            Smarterchat__Crm__AddLeadActivityResponse_Closure closure,
+                            void *closure_data);
+  void (*get_lead_timeline)(Smarterchat__Crm__Crm_Service *service,
+                            const Smarterchat__Crm__GetLeadTimelineRequest *input,
+                            Smarterchat__Crm__GetLeadTimelineResponse_Closure closure,
+                            void *closure_data);
+  void (*merge_leads)(Smarterchat__Crm__Crm_Service *service,
+                      const Smarterchat__Crm__MergeLeadsRequest *input,
+                      Smarterchat__Crm__MergeLeadsResponse_Closure closure,
+                      void *closure_data);
+  void (*export_leads)(Smarterchat__Crm__Crm_Service *service,
+                       const Smarterchat__Crm__ListLeadsRequest *input,
+                       Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                       void *closure_data);
+  void (*import_leads)(Smarterchat__Crm__Crm_Service *service,
+                       const Smarterchat__Crm__ImportLeadsRequest *input,
+                       Smarterchat__Crm__ImportLeadsResponse_Closure closure,
+                       void *closure_data);
 };
 typedef void (*Smarterchat__Crm__Crm_ServiceDestroy)(Smarterchat__Crm__Crm_Service *);
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
@@ -598,7 +1724,19 @@ void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
       function_prefix__ ## record_interaction,\
       function_prefix__ ## capture_lead_fields,\
       function_prefix__ ## qualify_lead,\
-      function_prefix__ ## get_lead  }
+      function_prefix__ ## get_lead,\
+      function_prefix__ ## list_leads,\
+      function_prefix__ ## get_pipeline,\
+      function_prefix__ ## create_lead,\
+      function_prefix__ ## update_lead,\
+      function_prefix__ ## delete_lead,\
+      function_prefix__ ## change_lead_status,\
+      function_prefix__ ## assign_lead,\
+      function_prefix__ ## add_lead_activity,\
+      function_prefix__ ## get_lead_timeline,\
+      function_prefix__ ## merge_leads,\
+      function_prefix__ ## export_leads,\
+      function_prefix__ ## import_leads  }
 void smarterchat__crm__crm__health(ProtobufCService *service,
                                    const Smarterchat__Common__HealthRequest *input,
                                    Smarterchat__Common__HealthResponse_Closure closure,
@@ -627,10 +1765,59 @@ void smarterchat__crm__crm__get_lead(ProtobufCService *service,
                                      const Smarterchat__Crm__GetLeadRequest *input,
                                      Smarterchat__Crm__GetLeadResponse_Closure closure,
                                      void *closure_data);
+void smarterchat__crm__crm__list_leads(ProtobufCService *service,
+                                       const Smarterchat__Crm__ListLeadsRequest *input,
+                                       Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                                       void *closure_data);
+void smarterchat__crm__crm__get_pipeline(ProtobufCService *service,
+                                         const Smarterchat__Crm__GetPipelineRequest *input,
+                                         Smarterchat__Crm__GetPipelineResponse_Closure closure,
+                                         void *closure_data);
+void smarterchat__crm__crm__create_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__CreateLeadRequest *input,
+                                        Smarterchat__Crm__CreateLeadResponse_Closure closure,
+                                        void *closure_data);
+void smarterchat__crm__crm__update_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__UpdateLeadRequest *input,
+                                        Smarterchat__Crm__UpdateLeadResponse_Closure closure,
+                                        void *closure_data);
+void smarterchat__crm__crm__delete_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__DeleteLeadRequest *input,
+                                        Smarterchat__Crm__DeleteLeadResponse_Closure closure,
+                                        void *closure_data);
+void smarterchat__crm__crm__change_lead_status(ProtobufCService *service,
+                                               const Smarterchat__Crm__ChangeLeadStatusRequest *input,
+                                               Smarterchat__Crm__ChangeLeadStatusResponse_Closure closure,
+                                               void *closure_data);
+void smarterchat__crm__crm__assign_lead(ProtobufCService *service,
+                                        const Smarterchat__Crm__AssignLeadRequest *input,
+                                        Smarterchat__Crm__AssignLeadResponse_Closure closure,
+                                        void *closure_data);
+void smarterchat__crm__crm__add_lead_activity(ProtobufCService *service,
+                                              const Smarterchat__Crm__AddLeadActivityRequest *input,
+                                              Smarterchat__Crm__AddLeadActivityResponse_Closure closure,
+                                              void *closure_data);
+void smarterchat__crm__crm__get_lead_timeline(ProtobufCService *service,
+                                              const Smarterchat__Crm__GetLeadTimelineRequest *input,
+                                              Smarterchat__Crm__GetLeadTimelineResponse_Closure closure,
+                                              void *closure_data);
+void smarterchat__crm__crm__merge_leads(ProtobufCService *service,
+                                        const Smarterchat__Crm__MergeLeadsRequest *input,
+                                        Smarterchat__Crm__MergeLeadsResponse_Closure closure,
+                                        void *closure_data);
+void smarterchat__crm__crm__export_leads(ProtobufCService *service,
+                                         const Smarterchat__Crm__ListLeadsRequest *input,
+                                         Smarterchat__Crm__ListLeadsResponse_Closure closure,
+                                         void *closure_data);
+void smarterchat__crm__crm__import_leads(ProtobufCService *service,
+                                         const Smarterchat__Crm__ImportLeadsRequest *input,
+                                         Smarterchat__Crm__ImportLeadsResponse_Closure closure,
+                                         void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor smarterchat__crm__lead__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__lead_activity__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__find_or_create_lead_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__record_interaction_request__descriptor;
@@ -641,6 +1828,30 @@ extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_request__
 extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__list_leads_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__list_leads_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_pipeline_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__pipeline_stage__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_pipeline_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__create_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__create_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__update_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__update_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__delete_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__delete_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__assign_lead_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__assign_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__add_lead_activity_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__add_lead_activity_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_timeline_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_timeline_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__merge_leads_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__merge_leads_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__import_leads_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__import_refusal__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__import_leads_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor;
 
 PROTOBUF_C__END_DECLS

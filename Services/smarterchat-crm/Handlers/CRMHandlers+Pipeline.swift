@@ -1,0 +1,69 @@
+import Access
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// ChangeLeadStatus, AssignLead: moving a lead through the pipeline and handing it to a
+/// user, each with an activity naming who did it and an event.
+extension CRMHandlers {
+    /// Any status may follow any other. converted_at is set on entering `converted` and
+    /// cleared on leaving it, lost_at likewise for `lost` (a lost lead that comes back has no
+    /// lost_at; converting it again restamps converted_at). Asking for the current status
+    /// changes nothing and records nothing.
+    func changeLeadStatus(
+        _ request: CRM.ChangeLeadStatusRequest, _ context: RPCContext
+    ) async throws -> CRM.ChangeLeadStatusResponse {
+        let caller = try AuthenticatedCaller(context)
+        try caller.require(.leadsWrite)
+        let leadID = try Self.leadID(request.leadId)
+        let status = try LeadInput.status(request.status)
+        let reason = try LeadInput.text(request.reason, "reason", limit: 2000)
+        let lead = try await database.withTransaction { connection in
+            let current = try Self.requireLead(
+                try await LeadStore.find(
+                    id: leadID, organizationID: caller.organizationID, forUpdate: true, on: connection))
+            guard current.status != status else { return current }
+            let lead = try await LeadStore.setStatus(
+                id: leadID, organizationID: caller.organizationID, status: status, on: connection)
+            try await LeadActivityStore.append(
+                leadID: leadID, userID: caller.userID, type: "status_change",
+                title: "Status \(current.status) → \(status)", description: reason,
+                metadata: try PostgresJSON(encoding: ["from": current.status, "to": status]), on: connection)
+            var event = LeadEvent(lead, userID: caller.userID)
+            event.previousStatus = current.status
+            try await event.append("lead.status_changed", organizationID: caller.organizationID, on: connection)
+            return lead
+        }
+        return CRM.ChangeLeadStatusResponse(lead: lead)
+    }
+
+    /// Assigns the lead to an active user of the organization, reassigns it, or unassigns it
+    /// (empty user_id); assigning it to its current assignee changes nothing.
+    func assignLead(_ request: CRM.AssignLeadRequest, _ context: RPCContext) async throws -> CRM.AssignLeadResponse {
+        let caller = try AuthenticatedCaller(context)
+        try caller.require(.leadsWrite)
+        let leadID = try Self.leadID(request.leadId)
+        let assignee = try LeadInput.userID(request.userId, "user_id")
+        if let assignee { try await requireAssignable(assignee, caller, context) }
+        let lead = try await database.withTransaction { connection in
+            let current = try Self.requireLead(
+                try await LeadStore.find(
+                    id: leadID, organizationID: caller.organizationID, forUpdate: true, on: connection))
+            let target = assignee?.uuidString.lowercased() ?? ""
+            guard current.assignedToUserId != target else { return current }
+            let lead = try await LeadStore.assign(
+                id: leadID, organizationID: caller.organizationID, userID: assignee, on: connection)
+            try await LeadActivityStore.append(
+                leadID: leadID, userID: caller.userID, type: "assignment",
+                title: target.isEmpty ? "Unassigned" : (current.assignedToUserId.isEmpty ? "Assigned" : "Reassigned"),
+                metadata: try PostgresJSON(encoding: ["from": current.assignedToUserId, "to": target]),
+                on: connection)
+            var event = LeadEvent(lead, userID: caller.userID)
+            event.previousAssignee = current.assignedToUserId
+            try await event.append("lead.assigned", organizationID: caller.organizationID, on: connection)
+            return lead
+        }
+        return CRM.AssignLeadResponse(lead: lead)
+    }
+}

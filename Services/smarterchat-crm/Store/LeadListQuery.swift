@@ -1,0 +1,168 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+
+/// The filtered, keyset-paginated list of an organization's live leads, newest first
+/// (`created_at DESC, id DESC`), as ListLeads and ExportLeads read it.
+///
+/// One statement whose absent filters are NULL parameters: libpq's unnamed statements are
+/// planned with the values, so `$2::text IS NULL OR ...` folds away and the plan uses the
+/// indexes of the filters given (idx_leads_org_created for order and cursor, idx_leads_search
+/// for `q`, idx_leads_org_status, ...). See bench/out/leads-plans.txt.
+struct LeadListQuery: Sendable {
+    var status: String?
+    var temperature: String?
+    var assignedTo: UUID?
+    var unassigned = false
+    var source: String?
+    var tag: String?
+    var segment: String?
+    var scoreMin: Int?
+    var scoreMax: Int?
+    var createdFrom: Date?
+    var createdTo: Date?
+    /// A `to_tsquery('portuguese', ...)` text built from the words of `q`.
+    var search: String?
+    /// `q` was given but holds nothing searchable: no lead matches.
+    var matchesNothing = false
+    var cursor: LeadCursor?
+    var limit: Int
+
+    /// Validates the request's filters (INVALID_ARGUMENT naming the bad one).
+    init(_ request: CRM.ListLeadsRequest, maximumLimit: Int) throws {
+        func given(_ text: String) -> String? {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        if let status = given(request.status) { self.status = try LeadInput.status(status) }
+        if let temperature = given(request.temperature) {
+            self.temperature = try LeadInput.temperature(temperature)
+        }
+        if let assigned = given(request.assignedTo) {
+            if assigned == "none" {
+                unassigned = true
+            } else {
+                guard let id = UUID(uuidString: assigned) else {
+                    throw RPCError(.invalidArgument, "assigned_to must be a user id or none")
+                }
+                assignedTo = id
+            }
+        }
+        source = given(request.source)?.lowercased()
+        tag = given(request.tag)
+        segment = given(request.segment)
+        for (text, field) in [(request.scoreMin, "score_min"), (request.scoreMax, "score_max")] {
+            guard let text = given(text) else { continue }
+            guard let value = Int(text), (0...100).contains(value) else {
+                throw RPCError(.invalidArgument, "\(field) must be an integer between 0 and 100")
+            }
+            if field == "score_min" { scoreMin = value } else { scoreMax = value }
+        }
+        for (text, field) in [(request.createdFrom, "created_from"), (request.createdTo, "created_to")] {
+            guard let text = given(text) else { continue }
+            guard let date = RFC3339.dateOrDay(text) else {
+                throw RPCError(.invalidArgument, "\(field) must be an RFC 3339 timestamp or a YYYY-MM-DD date")
+            }
+            if field == "created_from" { createdFrom = date } else { createdTo = date }
+        }
+        if let q = given(request.q) {
+            guard q.count <= 200 else { throw RPCError(.invalidArgument, "q must have at most 200 characters") }
+            search = Self.tsquery(q)
+            matchesNothing = search == nil
+        }
+        if let cursor = given(request.cursor) {
+            guard let decoded = LeadCursor(cursor) else { throw RPCError(.invalidArgument, "cursor is not valid") }
+            self.cursor = decoded
+        }
+        let limit = request.limit == 0 ? 50 : Int(request.limit)
+        guard (1...maximumLimit).contains(limit) else {
+            throw RPCError(.invalidArgument, "limit must be between 1 and \(maximumLimit)")
+        }
+        self.limit = limit
+    }
+
+    /// Prefix matches of every word of `q` (`'ana':* & 'silva':*`); a text that looks like a
+    /// phone becomes its digits (E.164 when it is a full number), an email stays whole.
+    /// Operators and quotes never reach to_tsquery.
+    static func tsquery(_ q: String) -> String? {
+        let phoneCharacters = CharacterSet(charactersIn: "0123456789+()-. ")
+        let digits = q.filter(\.isNumber)
+        if digits.count >= 4, q.unicodeScalars.allSatisfy(phoneCharacters.contains) {
+            let number = PhoneNumber(q)?.digits ?? String(digits)
+            return "'\(number)':*"
+        }
+        let words = q.lowercased().split(whereSeparator: \.isWhitespace).map { word in
+            String(word.filter { $0.isLetter || $0.isNumber || "@._-".contains($0) })
+        }.filter { !$0.isEmpty }
+        guard !words.isEmpty else { return nil }
+        return words.map { "'\($0)':*" }.joined(separator: " & ")
+    }
+
+    /// One page: up to `limit` leads and the cursor of the next page (nil on the last).
+    func page(organizationID: UUID, on connection: PostgresConnection) async throws -> ([CRM.Lead], LeadCursor?) {
+        if matchesNothing { return ([], nil) }
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(LeadStore.columns) FROM leads
+                    WHERE organization_id = $1 AND deleted_at IS NULL
+                      AND ($2::text IS NULL OR status = $2)
+                      AND ($3::text IS NULL OR temperature = $3)
+                      AND ($4::uuid IS NULL OR assigned_to_user_id = $4)
+                      AND (NOT $5::boolean OR assigned_to_user_id IS NULL)
+                      AND ($6::text IS NULL OR source = $6)
+                      AND ($7::text IS NULL OR tags ? $7)
+                      AND ($8::text IS NULL OR segment = $8)
+                      AND ($9::int IS NULL OR score >= $9)
+                      AND ($10::int IS NULL OR score <= $10)
+                      AND ($11::timestamptz IS NULL OR created_at >= $11)
+                      AND ($12::timestamptz IS NULL OR created_at < $12)
+                      AND ($13::text IS NULL OR search_document @@ to_tsquery('portuguese', $13))
+                      AND ($14::timestamptz IS NULL OR (created_at, id) < ($14::timestamptz, $15::uuid))
+                    ORDER BY leads.created_at DESC, leads.id DESC
+                    LIMIT $16
+                    """),
+            [
+                organizationID, status, temperature, assignedTo, unassigned, source, tag, segment, scoreMin,
+                scoreMax, createdFrom, createdTo, search, cursor?.createdAt, cursor?.id, limit + 1,
+            ])
+        var leads: [CRM.Lead] = []
+        var last: LeadCursor?
+        for row in rows.prefix(limit) {
+            leads.append(try LeadStore.lead(from: row))
+            last = LeadCursor(createdAt: try row.decode(String.self, "cursor_at"), id: try row.decode(UUID.self, "id"))
+        }
+        return (leads, rows.count > limit ? last : nil)
+    }
+}
+
+/// Where a page ends: the last lead's creation time (microseconds) and id, as an opaque
+/// base64url text.
+struct LeadCursor: Sendable, Equatable {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, as PostgreSQL printed it.
+    var createdAt: String
+    var id: UUID
+
+    init(createdAt: String, id: UUID) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    init?(_ text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard text.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
+        guard parts.count == 2, let id = UUID(uuidString: String(parts[1])),
+            parts[0].count == 27, parts[0].allSatisfy({ $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) })
+        else { return nil }
+        self.init(createdAt: String(parts[0]), id: id)
+    }
+
+    var text: String {
+        Data("\(createdAt)|\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
