@@ -169,6 +169,63 @@ struct AgentFlowTests {
         let metrics = try await platform.request("GET", "/api/v1/agents/\(agentID)", token: token)
         #expect(metrics.json["total_conversations"] as? Int == 1)
 
+        // Tools against the real crm: the lead's fields and qualification, with activities.
+        let crm = RPCClient(
+            configuration: RPCClientConfiguration(
+                serviceName: "crm", runDirectory: platform.runDirectory.path, callerName: "conversations"),
+            logger: Logger(label: "AgentFlowTests"))
+        let agents = RPCClient(
+            configuration: RPCClientConfiguration(
+                serviceName: "agents", runDirectory: platform.runDirectory.path, callerName: "conversations"),
+            logger: Logger(label: "AgentFlowTests"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await agents.run() }
+            group.addTask { try await crm.run() }
+            defer { group.cancelAll() }
+            let conversationID = UUID().uuidString.lowercased()
+            let lead = try #require(
+                try await crm.call(
+                    CRM.Service.findOrCreateLead,
+                    CRM.FindOrCreateLeadRequest(
+                        organizationId: organizationID, source: "whatsapp", phone: "+5511987654321", name: "Maria",
+                        conversationId: conversationID),
+                    metadata: CallMetadata(requestID: "it", caller: "conversations"), timeout: .seconds(10)
+                ).lead)
+            provider.script(
+                .tools([
+                    .init(name: "capture_lead_fields", arguments: #"{"email":"maria@acme.com.br","company":"Acme"}"#)
+                ]),
+                .tools([
+                    .init(name: "qualify_lead", arguments: #"{"temperature":"hot","score":82,"reason":"orçamento"}"#)
+                ]),
+                .analysis("Anotado, Maria!", intent: "purchase", confidence: 0.85))
+            let generated = try await agents.call(
+                Agents.Service.generateReply,
+                Agents.GenerateReplyRequest(
+                    organizationId: organizationID, agentId: agentID, conversationId: conversationID, leadId: lead.id,
+                    channelType: "whatsapp", contactName: "Maria",
+                    history: [
+                        Agents.ConversationTurn(
+                            senderType: "contact", content: "Sou da Acme, maria@acme.com.br", messageType: "text")
+                    ], aiTurns: 1, timeZone: "America/Sao_Paulo"),
+                metadata: CallMetadata(requestID: "it", caller: "conversations"), timeout: .seconds(30))
+            #expect(generated.outcome == .replied)
+            #expect(generated.content == "Anotado, Maria!\n\n— Acme")
+        }
+        let leadID = try #require(
+            try await platform.request("GET", "/api/v1/leads", token: token).json["leads"].flatMap {
+                ($0 as? [[String: Any]])?.first?["id"] as? String
+            })
+        let stored = try await platform.request("GET", "/api/v1/leads/\(leadID)", token: token)
+        let leadJSON = (stored.json["lead"] as? [String: Any]) ?? stored.json
+        #expect(leadJSON["email"] as? String == "maria@acme.com.br")
+        #expect(leadJSON["company"] as? String == "Acme")
+        #expect(leadJSON["temperature"] as? String == "hot")
+        #expect(leadJSON["score"] as? Int == 82)
+        let timeline = try await platform.request("GET", "/api/v1/leads/\(leadID)/timeline", token: token)
+        let types = (timeline.json["activities"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        #expect(types.contains("field_capture") && types.contains("qualification"), "\(types)")
+
         // The key never reaches a log.
         #expect(!platform.log(of: "agents").contains("TOPSECRET"))
         #expect(!platform.log(of: "gateway").contains("TOPSECRET"))
