@@ -96,3 +96,19 @@ actor OrderRecorder {
     var items: [String] = []
     func add(_ item: String) { items.append(item) }
 }
+
+@Suite("Response filter limits")
+struct ResponseFilterLimitTests {
+    @Test("a pattern that backtracks catastrophically is stopped and skipped, the other rules still apply")
+    func catastrophicPattern() throws {
+        let filter = try ResponseFilter(
+            text:
+                #"{"rules": [{"type": "replace", "pattern": "(a+)+$", "replacement": "x"}, {"type": "append", "text": "fim"}]}"#
+        )
+        let started = ContinuousClock.now
+        let (text, effects) = filter.apply(to: String(repeating: "a", count: 40) + "b")
+        #expect(started.duration(to: .now) < .seconds(2))
+        #expect(text.hasSuffix("\n\nfim") && text.hasPrefix("aaaa"))
+        #expect(effects.first?.contains("skipped") == true)
+    }
+}
