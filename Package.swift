@@ -188,6 +188,10 @@ let package = Package(
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "CRMTests",
+            dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
+            path: "Tests/CRMTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "AgentsTests",
             dependencies: [
                 "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
@@ -196,10 +200,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/AgentsTests", swiftSettings: swiftSettings),
-        .testTarget(
-            name: "CRMTests",
-            dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
-            path: "Tests/CRMTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),
