@@ -19,6 +19,27 @@ struct AgentFlowTests {
     ]
     static let key = "sk-integration-TOPSECRET-9876"
 
+    /// The agent operations of docs/openapi.yaml as `METHOD /path`.
+    static func documentedAgentEndpoints() throws -> [String] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+        var endpoints: [String] = [], path: String?
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                let candidate = String(line.dropFirst(2).dropLast())
+                path = candidate.hasPrefix("/agents") ? candidate : nil
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     ") {
+                let word = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "patch", "delete"].contains(String(word)) {
+                    endpoints.append("\(word.uppercased()) \(path)")
+                }
+            } else if !line.hasPrefix(" ") {
+                path = nil
+            }
+        }
+        return endpoints
+    }
+
     @Test("CRUD, plan limit, provider key, versions, scripts, preview, isolation, GenerateReply")
     func agentFlow() async throws {
         let provider = try await FakeChatCompletionsProvider.start()
@@ -120,15 +141,24 @@ struct AgentFlowTests {
         let other = try IdentityFlowTests.Tokens(
             try await IdentityFlowTests.signUp(platform, slug: "other-org", email: "bob@other.example")
         ).access
-        for (method, path) in [
-            ("GET", "/api/v1/agents/\(agentID)"), ("PATCH", "/api/v1/agents/\(agentID)"),
-            ("DELETE", "/api/v1/agents/\(agentID)"), ("POST", "/api/v1/agents/\(agentID)/publish"),
-            ("GET", "/api/v1/agents/\(agentID)/versions"), ("GET", "/api/v1/agents/\(agentID)/scripts"),
-            ("DELETE", "/api/v1/agents/\(agentID)/provider-key"), ("POST", "/api/v1/agents/\(agentID)/preview"),
-        ] {
-            let body = method == "GET" || method == "DELETE" ? nil : #"{"message":"oi","tone":"formal"}"#
+        let scriptID = try #require(script.json["id"] as? String)
+        let endpoints = try Self.documentedAgentEndpoints()
+        #expect(endpoints.count == 17)
+        for endpoint in endpoints where endpoint.contains("{id}") {
+            let parts = endpoint.split(separator: " ", maxSplits: 1)
+            let path =
+                "/api/v1"
+                + parts[1].replacingOccurrences(of: "{id}", with: agentID)
+                .replacingOccurrences(of: "{script_id}", with: scriptID).replacingOccurrences(
+                    of: "{version}", with: "1")
+                + (endpoint.hasSuffix("/compare") ? "?from=1&to=2" : "")
+            let method = String(parts[0])
+            let body =
+                ["GET", "DELETE"].contains(method)
+                ? nil
+                : #"{"message":"oi","tone":"formal","provider_key":"sk-intruder-key","name":"x","type":"prompt_modifier","content":"x"}"#
             let answer = try await platform.request(method, path, body: body, token: other)
-            #expect(answer.status == 404, "\(method) \(path)")
+            #expect(answer.status == 404, "\(endpoint): \(answer.status)")
         }
         let otherList = try await platform.request("GET", "/api/v1/agents", token: other)
         #expect((otherList.json["agents"] as? [Any])?.isEmpty == true)
