@@ -112,3 +112,13 @@ struct ResponseFilterLimitTests {
         #expect(effects.first?.contains("skipped") == true)
     }
 }
+
+@Suite("Request shape by model")
+struct RequestShapeTests {
+    @Test(
+        "reasoning models get no temperature",
+        arguments: [("o3-mini", true), ("o1", true), ("gpt-5-mini", true), ("gpt-4.1-mini", false), ("ollama", false)])
+    func reasoning(model: String, reasoning: Bool) {
+        #expect(ReplyEngine.isReasoningModel(model) == reasoning)
+    }
+}
