@@ -122,3 +122,17 @@ struct RequestShapeTests {
         #expect(ReplyEngine.isReasoningModel(model) == reasoning)
     }
 }
+
+@Suite("Truncated reply format")
+struct TruncatedReplyTests {
+    @Test("a reply object cut short gives the reply text so far, never raw JSON")
+    func truncated() {
+        let cut = ReplyAnalysis(
+            content: #"{"reply": "Olá, Maria! Temos \"planos\" a partir de R$ 99 e um período de tes"#)
+        #expect(cut.reply == #"Olá, Maria! Temos "planos" a partir de R$ 99 e um período de tes"#)
+        #expect(!cut.structured)
+        let escapedEnd = ReplyAnalysis(content: #"{"reply": "linha\n"#)
+        #expect(escapedEnd.reply == "linha")
+        #expect(ReplyAnalysis(content: #"{"intent": "x""#).reply == #"{"intent": "x""#)
+    }
+}
