@@ -180,13 +180,25 @@ let package = Package(
         .testTarget(
             name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
+        // Fakes of the channel providers' send APIs (WhatsApp, Instagram, Telegram) on 127.0.0.1.
+        .target(
+            name: "ProviderFakes", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/ProviderFakes", swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit", "ProviderFakes", "Cryptography", "Postgres"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ConversationsTests",
+            dependencies: [
+                "ConversationsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit",
+                "Cryptography", "ProviderFakes",
+            ],
+            path: "Tests/ConversationsTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "CRMTests",
             dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],

@@ -9,6 +9,9 @@
 #      idle_rss_mb_max counts the real services too (rpc.json)
 #   4. auth: GET /api/v1/me (gateway -> identity) vs GET /livez (no RPC) on the same running
 #      platform, p50/p99 at a fixed rate and maximum rates (auth.json; bench/auth/run.sh)
+#   5. ingest: signed WhatsApp callbacks answered after commit, max rate and p50/p99 at
+#      500/s, next to pgbench of the same transaction; the conversation list with 1,000,000
+#      messages (ingest.json; bench/ingest/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${BENCH_SCRATCH:-.build}
@@ -25,6 +28,8 @@ echo "== platform, idle" >&2
 WORK=$(mktemp -d /tmp/smarterchat-bench-XXXXXX)
 chmod 755 "$WORK"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Channel secrets (bench/ingest creates a WhatsApp channel) need an encryption key.
+export SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)}
 "$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
 CTL=$!
 cleanup() {
@@ -60,4 +65,7 @@ RPC_BENCH_SCRATCH="$SCRATCH" RPC_BENCH_RSS_PIDS="$PIDS" bench/rpc/run.sh
 
 echo "== auth" >&2
 AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json" >&2
+
+echo "== ingest" >&2
+INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" bench/ingest/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json" >&2
