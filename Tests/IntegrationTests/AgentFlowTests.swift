@@ -19,6 +19,16 @@ struct AgentFlowTests {
     ]
     static let key = "sk-integration-TOPSECRET-9876"
 
+    /// A new (unpublished, keyless) agent of `token`'s organization, for channels to link to.
+    static func createAgent(_ platform: RunningPlatform, token: String) async throws -> String {
+        let created = try await platform.request(
+            "POST", "/api/v1/agents",
+            json: ["name": "Ana", "personality": "Simpática", "objective": "Atender", "system_message": "Você é Ana."],
+            token: token)
+        try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+        return try #require(created.json["id"] as? String)
+    }
+
     /// The agent operations of docs/openapi.yaml as `METHOD /path`.
     static func documentedAgentEndpoints() throws -> [String] {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
