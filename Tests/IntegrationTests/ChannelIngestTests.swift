@@ -81,7 +81,8 @@ struct ChannelIngestTests {
         let strangerToken = try #require(
             (try await IdentityFlowTests.signUp(platform, slug: "ingest-b", email: "b@ingest.example")
                 .json["tokens"] as? [String: Any])?["access_token"] as? String)
-        let agentID = UUID().uuidString.lowercased()
+        // Channels link to a real agent of the organization (agents checks it: GetAgentStatus).
+        let agentID = try await AgentFlowTests.createAgent(platform, token: ownerToken)
 
         // A WhatsApp channel: 201, secrets shown only as "set".
         let created = try await platform.request(

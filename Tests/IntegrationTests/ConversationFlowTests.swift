@@ -55,7 +55,8 @@ struct ConversationFlowTests {
         let created = try await platform.request(
             "POST", "/api/v1/channels",
             json: [
-                "type": "telegram", "name": "Bot", "agent_id": UUID().uuidString.lowercased(),
+                "type": "telegram", "name": "Bot",
+                "agent_id": try await AgentFlowTests.createAgent(platform, token: owner),
                 "config": ["bot_token": "777:integration", "secret_token": "tg-secret"],
             ], token: owner)
         try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
