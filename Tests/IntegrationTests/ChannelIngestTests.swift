@@ -122,6 +122,16 @@ struct ChannelIngestTests {
                 JOIN conversations.conversations c ON c.id = m.conversation_id WHERE c.channel_id = $1
                 """, [uuid]) == 1)
 
+        // crm created the contact's lead (FindOrCreateLead, a service call) and it is linked.
+        let leadRow = try await database.query(
+            """
+            SELECT c.lead_id, l.phone, l.source FROM conversations.conversations c
+            JOIN crm.leads l ON l.id = c.lead_id WHERE c.channel_id = $1
+            """, [uuid]
+        ).firstRow
+        #expect(try leadRow?.decode(String.self, "source") == "whatsapp")
+        #expect(try leadRow?.decode(String?.self, "phone")?.hasSuffix("16505551234") == true)
+
         // A bad or missing signature: 401, nothing stored.
         let forged = Self.whatsAppText(id: "wamid.FORGED", from: "16505550000", text: "forged")
         let bad = try await Self.send(
