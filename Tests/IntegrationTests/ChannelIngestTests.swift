@@ -55,6 +55,16 @@ struct ChannelIngestTests {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// An agent of the token's organization (agents checks a channel's agent_id); a random id
+    /// where the agents routes are not there.
+    static func agent(_ platform: RunningPlatform, token: String) async throws -> String {
+        let created = try await platform.request(
+            "POST", "/api/v1/agents",
+            json: ["name": "Ana", "personality": "p", "objective": "o", "system_message": "s"], token: token)
+        return created.status == 201
+            ? try #require(created.json["id"] as? String) : UUID().uuidString.lowercased()
+    }
+
     static func signature(_ body: String, _ secret: String) -> String {
         "sha256=" + Hex.encode(Digest.hmac(.sha256, key: Array(secret.utf8), message: Array(body.utf8)))
     }
@@ -81,7 +91,7 @@ struct ChannelIngestTests {
         let strangerToken = try #require(
             (try await IdentityFlowTests.signUp(platform, slug: "ingest-b", email: "b@ingest.example")
                 .json["tokens"] as? [String: Any])?["access_token"] as? String)
-        let agentID = UUID().uuidString.lowercased()
+        let agentID = try await Self.agent(platform, token: ownerToken)
 
         // A WhatsApp channel: 201, secrets shown only as "set".
         let created = try await platform.request(
@@ -269,7 +279,8 @@ struct ChannelIngestTests {
             streamURL, headers: ["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "\(ids[2])"], seconds: 3)
         let resumedIDs = resumed.split(separator: "\n").filter { $0.hasPrefix("id: ") }
             .compactMap { Int64($0.dropFirst(4)) }
-        #expect(resumedIDs == Array(ids.dropFirst(3)))
+        // Replies may add events meanwhile: the resumed stream continues exactly after id 3.
+        #expect(Array(resumedIDs.prefix(ids.count - 3)) == Array(ids.dropFirst(3)))
         let strangerStream = try await Self.readStream(
             streamURL, headers: ["Authorization": "Bearer \(strangerToken)"], seconds: 2)
         #expect(!strangerStream.contains("id: "))
