@@ -151,7 +151,9 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
+            name: "TestSupport",
+            dependencies: ["Postgres", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
@@ -201,6 +203,15 @@ let package = Package(
             name: "CRMTests",
             dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/CRMTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AgentsTests",
+            dependencies: [
+                "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/AgentsTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),

@@ -20,6 +20,7 @@ func buildGateway(
     let validator = TokenValidator(identity: clients.identity)
     let authenticated = AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
     LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
+    AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
     WebhookRoutes(conversations: clients.conversations).register(on: router)
     WebchatRoutes(conversations: clients.conversations).register(on: router)
     ChannelRoutes(conversations: clients.conversations).register(on: authenticated)

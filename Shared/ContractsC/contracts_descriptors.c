@@ -10,11 +10,38 @@
 #include "identity.pb-c.h"
 #include "testing.pb-c.h"
 
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__agent(void) { return &smarterchat__agents__agent__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__agent_version(void) { return &smarterchat__agents__agent_version__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__agent_version_change(void) { return &smarterchat__agents__agent_version_change__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__compare_agent_versions_request(void) { return &smarterchat__agents__compare_agent_versions_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__compare_agent_versions_response(void) { return &smarterchat__agents__compare_agent_versions_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__conversation_turn(void) { return &smarterchat__agents__conversation_turn__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__create_agent_request(void) { return &smarterchat__agents__create_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__create_script_request(void) { return &smarterchat__agents__create_script_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__delete_agent_request(void) { return &smarterchat__agents__delete_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__delete_agent_response(void) { return &smarterchat__agents__delete_agent_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__delete_provider_key_request(void) { return &smarterchat__agents__delete_provider_key_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__delete_script_request(void) { return &smarterchat__agents__delete_script_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__delete_script_response(void) { return &smarterchat__agents__delete_script_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__generate_reply_request(void) { return &smarterchat__agents__generate_reply_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__generate_reply_response(void) { return &smarterchat__agents__generate_reply_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__get_agent_request(void) { return &smarterchat__agents__get_agent_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__get_agent_status_request(void) { return &smarterchat__agents__get_agent_status_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__get_agent_status_response(void) { return &smarterchat__agents__get_agent_status_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_agent_versions_request(void) { return &smarterchat__agents__list_agent_versions_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_agent_versions_response(void) { return &smarterchat__agents__list_agent_versions_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_agents_request(void) { return &smarterchat__agents__list_agents_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_agents_response(void) { return &smarterchat__agents__list_agents_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_scripts_request(void) { return &smarterchat__agents__list_scripts_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__list_scripts_response(void) { return &smarterchat__agents__list_scripts_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__preview_reply_request(void) { return &smarterchat__agents__preview_reply_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__preview_reply_response(void) { return &smarterchat__agents__preview_reply_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__publish_agent_request(void) { return &smarterchat__agents__publish_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__restore_agent_version_request(void) { return &smarterchat__agents__restore_agent_version_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__script(void) { return &smarterchat__agents__script__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__set_provider_key_request(void) { return &smarterchat__agents__set_provider_key_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__update_agent_request(void) { return &smarterchat__agents__update_agent_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__agents__update_script_request(void) { return &smarterchat__agents__update_script_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__consume_events_request(void) { return &smarterchat__common__consume_events_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__consume_events_response(void) { return &smarterchat__common__consume_events_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__common__event(void) { return &smarterchat__common__event__descriptor; }
@@ -178,11 +205,38 @@ const ProtobufCServiceDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCServiceDescriptor *smarterchat_contracts__smarterchat__testing__fixture(void) { return &smarterchat__testing__fixture__descriptor; }
 
 static const ProtobufCMessageDescriptor *const all_messages[] = {
+    &smarterchat__agents__agent__descriptor,
+    &smarterchat__agents__agent_version__descriptor,
+    &smarterchat__agents__agent_version_change__descriptor,
+    &smarterchat__agents__compare_agent_versions_request__descriptor,
+    &smarterchat__agents__compare_agent_versions_response__descriptor,
     &smarterchat__agents__conversation_turn__descriptor,
+    &smarterchat__agents__create_agent_request__descriptor,
+    &smarterchat__agents__create_script_request__descriptor,
+    &smarterchat__agents__delete_agent_request__descriptor,
+    &smarterchat__agents__delete_agent_response__descriptor,
+    &smarterchat__agents__delete_provider_key_request__descriptor,
+    &smarterchat__agents__delete_script_request__descriptor,
+    &smarterchat__agents__delete_script_response__descriptor,
     &smarterchat__agents__generate_reply_request__descriptor,
     &smarterchat__agents__generate_reply_response__descriptor,
+    &smarterchat__agents__get_agent_request__descriptor,
     &smarterchat__agents__get_agent_status_request__descriptor,
     &smarterchat__agents__get_agent_status_response__descriptor,
+    &smarterchat__agents__list_agent_versions_request__descriptor,
+    &smarterchat__agents__list_agent_versions_response__descriptor,
+    &smarterchat__agents__list_agents_request__descriptor,
+    &smarterchat__agents__list_agents_response__descriptor,
+    &smarterchat__agents__list_scripts_request__descriptor,
+    &smarterchat__agents__list_scripts_response__descriptor,
+    &smarterchat__agents__preview_reply_request__descriptor,
+    &smarterchat__agents__preview_reply_response__descriptor,
+    &smarterchat__agents__publish_agent_request__descriptor,
+    &smarterchat__agents__restore_agent_version_request__descriptor,
+    &smarterchat__agents__script__descriptor,
+    &smarterchat__agents__set_provider_key_request__descriptor,
+    &smarterchat__agents__update_agent_request__descriptor,
+    &smarterchat__agents__update_script_request__descriptor,
     &smarterchat__common__consume_events_request__descriptor,
     &smarterchat__common__consume_events_response__descriptor,
     &smarterchat__common__event__descriptor,
