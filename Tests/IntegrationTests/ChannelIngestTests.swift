@@ -297,6 +297,19 @@ struct ChannelIngestTests {
         #expect((strangerList.json["channels"] as? [Any])?.isEmpty ?? true)
         #expect(try await platform.request("GET", "/api/v1/channels").status == 401)
 
+        // A gateway stopping (SIGTERM) ends its open streams instead of waiting out their polls.
+        async let held = Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 30)
+        try await Task.sleep(for: .seconds(1))
+        let stopping = ContinuousClock.now
+        await platform.kill("gateway", signal: SIGTERM)
+        #expect(ContinuousClock.now - stopping < .seconds(10))
+        _ = try await held
+        try platform.start("gateway")
+        let back = await platform.waitUntil(timeout: .seconds(30)) {
+            (try? await platform.get("/livez").status) == 200
+        }
+        try #require(back)
+
         // The owner deletes the channel: its callback is gone.
         #expect(try await platform.request("DELETE", "/api/v1/channels/\(channelID)", token: ownerToken).status == 204)
         let afterDelete = Self.whatsAppText(id: "wamid.LATE", from: "16505551234", text: "late")
