@@ -44,14 +44,21 @@ struct InboundIngest: Sendable {
         response = try await database.withTransaction { connection in
             var response = response
             for (target, payload) in parts {
-                for message in payload.messages {
+                // Rows are locked in one order (contact, then message id) whatever the payload's
+                // order, so two callbacks naming the same contacts cannot deadlock; a contact's
+                // own messages keep their order (the sort is stable).
+                let messages = payload.messages.enumerated().sorted {
+                    ($0.element.contactIdentifier, $0.offset) < ($1.element.contactIdentifier, $1.offset)
+                }.map(\.element)
+                let statuses = payload.statuses.sorted { $0.externalID < $1.externalID }
+                for message in messages {
                     if try await store(message, for: target, requestID: requestID, on: connection).duplicate {
                         response.duplicates += 1
                     } else {
                         response.messagesStored += 1
                     }
                 }
-                for status in payload.statuses {
+                for status in statuses {
                     if try await apply(status, for: target, on: connection) { response.statusesApplied += 1 }
                 }
             }
