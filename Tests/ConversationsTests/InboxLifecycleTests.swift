@@ -49,7 +49,10 @@ struct InboxLifecycleTests {
             Conversations.Service.listConversationTimeline,
             Conversations.ListConversationTimelineRequest(conversationId: conversation.lowercased), as: admin)
         let types = timeline.events.map(\.eventType)
-        #expect(types == ["mode_changed", "assigned", "assigned", "mode_changed", "updated", "closed", "reopened"])
+        #expect(
+            types == [
+                "mode_changed", "assigned", "assigned", "mode_changed", "updated", "conversation.closed", "reopened",
+            ])
         #expect(timeline.events.allSatisfy { !$0.createdAt.isEmpty && $0.conversationId == conversation.lowercased })
         let outbox = try await fixture.database.query(
             "SELECT event_type FROM outbox WHERE aggregate_id = $1 ORDER BY sequence", [conversation]

@@ -58,13 +58,14 @@ struct IngestFixture: Sendable {
 
     /// A WhatsApp channel of `principal`'s organization with app secret `appSecret`.
     func whatsAppChannel(
-        for principal: Principal, appSecret: String = "app-secret", verifyToken: String = "verify-me"
+        for principal: Principal, appSecret: String = "app-secret", verifyToken: String = "verify-me",
+        phoneNumberID: String = "106540352242922"
     ) async throws -> Conversations.Channel {
         try await call(
             Conversations.Service.createChannel,
             Conversations.CreateChannelRequest(
                 type: "whatsapp", name: "Sales WhatsApp", agentId: UUID().lowercased, phoneNumber: "15550783881",
-                phoneNumberId: "106540352242922",
+                phoneNumberId: phoneNumberID,
                 config: Conversations.ChannelSecrets(
                     accessToken: "EAAG-access", appSecret: appSecret, verifyToken: verifyToken)),
             as: principal)

@@ -317,4 +317,31 @@ struct IngestTests {
         let answer = try await fixture.deliver(body, to: channel)
         #expect(answer.messagesStored == 0 && answer.statusesApplied == 0)
     }
+
+    @Test("a callback naming another WhatsApp number of the organization is stored on that number's channel")
+    func routesByBusinessNumber() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let receiving = try await fixture.whatsAppChannel(for: admin, phoneNumberID: "1111")
+        let other = try await fixture.whatsAppChannel(for: admin, phoneNumberID: "2222")
+        let stranger = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin(), phoneNumberID: "3333")
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "to 2222", phoneNumberID: "2222"),
+            to: receiving)
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "to 3333", phoneNumberID: "3333"),
+            to: receiving)
+        func contents(_ channel: Conversations.Channel) async throws -> [String] {
+            try await fixture.database.query(
+                """
+                SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.channel_id = $1 ORDER BY m.content
+                """, [UUID(uuidString: channel.id)!]
+            ).map { try $0.decode(String.self, "content") }
+        }
+        #expect(try await contents(other) == ["to 2222"])
+        // Another organization's number is never reached: kept on the receiving channel.
+        #expect(try await contents(receiving) == ["to 3333"])
+        #expect(try await contents(stranger).isEmpty)
+    }
 }

@@ -3,14 +3,13 @@ import Foundation
 /// Callback bodies shaped as the providers document them (external-apis.md §1–§3).
 enum Payloads {
     static func whatsAppText(
-        id: String, from: String = "16505551234", name: String = "Sheena Nelson", text: String
-    )
-        -> String
-    {
+        id: String, from: String = "16505551234", name: String = "Sheena Nelson", text: String,
+        phoneNumberID: String = "106540352242922"
+    ) -> String {
         """
         {"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",
         "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881",
-        "phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"\(name)"},"wa_id":"\(from)"}],
+        "phone_number_id":"\(phoneNumberID)"},"contacts":[{"profile":{"name":"\(name)"},"wa_id":"\(from)"}],
         "messages":[{"from":"\(from)","id":"\(id)","timestamp":"1739321024","type":"text","text":{"body":"\(text)"}}]}}]}]}
         """
     }

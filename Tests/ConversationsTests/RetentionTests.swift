@@ -6,7 +6,7 @@ import Testing
 
 @testable import ConversationsService
 
-@Suite("Retention: old messages go, long-closed conversations are archived")
+@Suite("Retention: old messages go, long-closed conversations are archived", .serialized)
 struct ConversationRetentionTests {
     @Test("messages past the retention period are deleted and a closed conversation is archived after 90 days")
     func retention() async throws {
@@ -25,8 +25,8 @@ struct ConversationRetentionTests {
         try await fixture.database.execute(
             "UPDATE conversations SET status = 'closed', closed_at = CURRENT_TIMESTAMP - INTERVAL '91 days' WHERE id = $1",
             [conversationID])
-        let outcome = try await fixture.database.withConnection { try await ConversationRetention.run(on: $0) }
-        #expect(outcome.deletedMessages >= 1 && outcome.archivedConversations >= 1)
+        // Other tests' runs may do part of the work: the state is what counts.
+        _ = try await fixture.database.withConnection { try await ConversationRetention.run(on: $0) }
         let contents = try await fixture.database.query(
             "SELECT content FROM messages WHERE conversation_id = $1", [conversationID])
         #expect(try contents.map { try $0.decode(String.self, "content") } == ["new"])

@@ -51,12 +51,20 @@ struct ConversationFlowTests {
             (try await IdentityFlowTests.signUp(platform, slug: "inbox-b", email: "b@inbox.example")
                 .json["tokens"] as? [String: Any])?["access_token"] as? String)
 
+        // An agent (unpublished for now: it does not answer until the end of the test).
+        let agent = try await platform.request(
+            "POST", "/api/v1/agents",
+            json: [
+                "name": "Atendente", "personality": "cordial", "objective": "responder clientes",
+                "system_message": "Você é um atendente.",
+            ], token: owner)
+        try #require(agent.status == 201, "\(String(decoding: agent.body, as: UTF8.self))")
+        let agentID = try #require(agent.json["id"] as? String)
         // A Telegram channel and a contact's first message through the callback.
         let created = try await platform.request(
             "POST", "/api/v1/channels",
             json: [
-                "type": "telegram", "name": "Bot",
-                "agent_id": try await AgentFlowTests.createAgent(platform, token: owner),
+                "type": "telegram", "name": "Bot", "agent_id": agentID,
                 "config": ["bot_token": "777:integration", "secret_token": "tg-secret"],
             ], token: owner)
         try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
@@ -166,6 +174,39 @@ struct ConversationFlowTests {
         #expect(unknown)
         try await Task.sleep(for: .seconds(3))
         #expect(sent("terceira") == 1)
+
+        // An AI reply end to end: the agent, published (the built-in offline responder, no
+        // provider key), linked to a second bot; a contact's message is answered through Telegram.
+        let published = try await platform.request("POST", "/api/v1/agents/\(agentID)/publish", json: [:], token: owner)
+        #expect(published.status == 200, "\(String(decoding: published.body, as: UTF8.self))")
+        let aiChannel = try await platform.request(
+            "POST", "/api/v1/channels",
+            json: [
+                "type": "telegram", "name": "AI bot", "agent_id": agentID,
+                "config": ["bot_token": "778:ai", "secret_token": "tg-ai-secret"],
+            ], token: owner)
+        let aiChannelID = try #require(aiChannel.json["id"] as? String)
+        let question = try await ChannelIngestTests.send(
+            platform, "POST", "/webhooks/telegram/\(aiChannelID)",
+            body: update.replacingOccurrences(of: "1001", with: "2001").replacingOccurrences(of: "9001", with: "9002"),
+            headers: ["X-Telegram-Bot-Api-Secret-Token": "tg-ai-secret", "Content-Type": "application/json"])
+        #expect(question.status == 200)
+        let answered = await platform.waitUntil(timeout: .seconds(30)) {
+            !telegram.received(matching: "/bot778:ai/").isEmpty
+        }
+        #expect(answered, "no AI reply reached Telegram")
+        let aiRow = try await database.query(
+            """
+            SELECT m.status, m.ai_model, m.ai_generated, m.external_id FROM conversations.messages m
+            JOIN conversations.conversations c ON c.id = m.conversation_id
+            WHERE c.channel_id = $1 AND m.sender_type = 'ai'
+            """, [UUID(uuidString: aiChannelID)!])
+        #expect(aiRow.count == 1)
+        if let row = aiRow.first {
+            #expect(try row.decode(Bool.self, "ai_generated") && !(try row.decode(String.self, "ai_model")).isEmpty)
+            #expect(try row.decode(String?.self, "external_id") != nil)
+        }
+        #expect(telegram.received(matching: "/bot778:ai/").count == 1)
 
         // The inbox shows it, with the reason; the timeline has the story.
         let messages = try await platform.request("GET", base + "/messages?limit=10", token: owner)

@@ -81,7 +81,7 @@ public final class FakeProviderServer: Sendable {
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "fake-provider"))
+            logger: Self.quietLogger)
         task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
         for await bound in ready.stream {
             port.store(bound, ordering: .releasing)
@@ -94,6 +94,13 @@ public final class FakeProviderServer: Sendable {
         let running = task.withLock { $0 }
         running?.cancel()
         _ = try? await running?.value
+    }
+
+    /// Stopping while a delayed answer is pending is expected: no error lines for it.
+    private static var quietLogger: Logger {
+        var logger = Logger(label: "fake-provider")
+        logger.logLevel = .critical
+        return logger
     }
 
     private func handle(_ request: Request) async throws -> Response {

@@ -59,8 +59,17 @@ done
 [ -n "$TOKEN" ] || { echo "bench/ingest: could not log the demo user in at $BASE" >&2; exit 1; }
 
 SECRET=bench-app-secret
+# The channel's agent: the demo organization's first agent, else a new one.
+AGENT=$(curl -fs "$BASE/api/v1/agents" -H "Authorization: Bearer $TOKEN" |
+    python3 -c 'import json,sys; a=json.load(sys.stdin).get("agents",[]); print(a[0]["id"] if a else "")' 2>/dev/null) || true
+if [ -z "$AGENT" ]; then
+    AGENT=$(curl -fs "$BASE/api/v1/agents" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+        -d '{"name":"Bench","personality":"p","objective":"o","system_message":"s"}' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null) ||
+        AGENT=$(python3 -c 'import uuid; print(uuid.uuid4())')
+fi
 CHANNEL=$(curl -fs "$BASE/api/v1/channels" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-    -d "{\"type\":\"whatsapp\",\"name\":\"bench\",\"agent_id\":\"$(python3 -c 'import uuid; print(uuid.uuid4())')\",
+    -d "{\"type\":\"whatsapp\",\"name\":\"bench\",\"agent_id\":\"$AGENT\",
          \"phone_number_id\":\"106540352242922\",
          \"config\":{\"access_token\":\"bench\",\"app_secret\":\"$SECRET\",\"verify_token\":\"bench\"}}" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||

@@ -150,7 +150,7 @@ extension InboxHandlers {
             try await LifecycleStore.save(state, assignedNow: false, on: connection)
             try await LifecycleStore.skipPendingReplies(state.id, result: "closed", on: connection)
             try await InboxTimeline.record(
-                "closed", outbox: "conversation.closed", organizationID: state.organizationID,
+                "conversation.closed", outbox: "conversation.closed", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(caller.userID), payload: ["from": .string(previous)],
                 on: connection)
         }

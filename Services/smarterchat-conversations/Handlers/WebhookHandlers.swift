@@ -61,12 +61,38 @@ struct WebhookHandlers: Sendable {
         case "instagram": payload = InstagramPayload.parse(request.rawBody)
         default: payload = TelegramPayload.parse(request.rawBody)
         }
-        return try await ingest.store(
-            payload,
-            for: InboundIngest.Target(
-                channelID: record.id, organizationID: record.organizationID, agentID: record.agentID,
-                type: record.channel.type),
-            requestID: context.metadata.requestID)
+        let target = InboundIngest.Target(
+            channelID: record.id, organizationID: record.organizationID, agentID: record.agentID,
+            type: record.channel.type)
+        guard request.channelType == "whatsapp" else {
+            return try await ingest.store(payload, for: target, requestID: context.metadata.requestID)
+        }
+        // One Meta app calls one URL for all its numbers: parts naming another number of the
+        // same organization go to that number's channel (same app, so the same signature).
+        var parts: [(InboundIngest.Target, InboundPayload)] = []
+        var routed: Set<String> = []
+        for number in payload.otherBusinessNumbers(than: record.channel.phoneNumberId) {
+            guard
+                let other = try await database.withConnection({ connection in
+                    try await ChannelStore.whatsAppNumber(
+                        number, organizationID: record.organizationID, on: connection)
+                })
+            else {
+                logger.notice(
+                    "callback names a number of no channel; stored on the receiving channel",
+                    metadata: ["channel.id": "\(record.id)"])
+                continue
+            }
+            routed.insert(number)
+            parts.append(
+                (
+                    InboundIngest.Target(
+                        channelID: other.id, organizationID: other.organizationID, agentID: other.agentID,
+                        type: "whatsapp"), payload.parts(for: number, others: [])
+                ))
+        }
+        parts.insert((target, payload.parts(for: nil, others: routed)), at: 0)
+        return try await ingest.store(parts, requestID: context.metadata.requestID)
     }
 
     /// The channel of a callback URL, of the path's type.

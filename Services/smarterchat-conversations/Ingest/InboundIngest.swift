@@ -32,19 +32,35 @@ struct InboundIngest: Sendable {
     func store(
         _ payload: InboundPayload, for target: Target, requestID: String
     ) async throws -> Conversations.IngestWebhookResponse {
-        var response = Conversations.IngestWebhookResponse(ignored: Int32(payload.ignored))
-        guard !payload.messages.isEmpty || !payload.statuses.isEmpty else { return response }
+        try await store([(target, payload)], requestID: requestID)
+    }
+
+    /// Stores the parts of one callback, each for its channel, in one transaction.
+    func store(
+        _ parts: [(Target, InboundPayload)], requestID: String
+    ) async throws -> Conversations.IngestWebhookResponse {
+        var response = Conversations.IngestWebhookResponse(ignored: Int32(parts.map(\.1.ignored).reduce(0, +)))
+        guard parts.contains(where: { !$0.1.messages.isEmpty || !$0.1.statuses.isEmpty }) else { return response }
         response = try await database.withTransaction { connection in
             var response = response
-            for message in payload.messages {
-                if try await store(message, for: target, requestID: requestID, on: connection).duplicate {
-                    response.duplicates += 1
-                } else {
-                    response.messagesStored += 1
+            for (target, payload) in parts {
+                // Rows are locked in one order (contact, then message id) whatever the payload's
+                // order, so two callbacks naming the same contacts cannot deadlock; a contact's
+                // own messages keep their order (the sort is stable).
+                let messages = payload.messages.enumerated().sorted {
+                    ($0.element.contactIdentifier, $0.offset) < ($1.element.contactIdentifier, $1.offset)
+                }.map(\.element)
+                let statuses = payload.statuses.sorted { $0.externalID < $1.externalID }
+                for message in messages {
+                    if try await store(message, for: target, requestID: requestID, on: connection).duplicate {
+                        response.duplicates += 1
+                    } else {
+                        response.messagesStored += 1
+                    }
                 }
-            }
-            for status in payload.statuses {
-                if try await apply(status, for: target, on: connection) { response.statusesApplied += 1 }
+                for status in statuses {
+                    if try await apply(status, for: target, on: connection) { response.statusesApplied += 1 }
+                }
             }
             return response
         }

@@ -7,6 +7,23 @@ struct InboundPayload: Sendable, Equatable {
     var messages: [InboundMessage] = []
     var statuses: [InboundStatus] = []
     var ignored = 0
+
+    /// The business numbers (WhatsApp phone_number_id) other than `own` that parts name.
+    func otherBusinessNumbers(than own: String) -> Set<String> {
+        Set((messages.compactMap(\.businessNumberID) + statuses.compactMap(\.businessNumberID)).filter { $0 != own })
+    }
+
+    /// The parts for business number `number` (`nil`: those naming none or an unknown one,
+    /// i.e. not in `others`).
+    func parts(for number: String?, others: Set<String>) -> InboundPayload {
+        func belongs(_ id: String?) -> Bool {
+            guard let number else { return id.map { !others.contains($0) } ?? true }
+            return id == number
+        }
+        return InboundPayload(
+            messages: messages.filter { belongs($0.businessNumberID) },
+            statuses: statuses.filter { belongs($0.businessNumberID) }, ignored: number == nil ? ignored : 0)
+    }
 }
 
 /// A contact's message as a channel delivered it.
@@ -31,6 +48,8 @@ struct InboundMessage: Sendable, Equatable {
     var externalMetadata: String
     /// When the contact sent it, by the channel's clock.
     var sentAt: Date?
+    /// WhatsApp: the business number it was sent to (`value.metadata.phone_number_id`).
+    var businessNumberID: String? = nil
 }
 
 /// A delivery status of a message we sent.
@@ -42,6 +61,8 @@ struct InboundStatus: Sendable, Equatable {
     var timestamp: Date?
     /// The provider's errors for a failed status, as a JSON array.
     var errors: String?
+    /// WhatsApp: the business number that sent the message (`value.metadata.phone_number_id`).
+    var businessNumberID: String? = nil
 }
 
 /// Small helpers for reading loosely typed JSON.

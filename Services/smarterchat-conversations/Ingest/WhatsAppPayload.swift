@@ -17,15 +17,18 @@ enum WhatsAppPayload {
                     continue
                 }
                 let names = contactNames(value["contacts"])
+                let number = (value["metadata"] as? [String: Any]).flatMap { LooseJSON.string($0["phone_number_id"]) }
                 for case let message as [String: Any] in (value["messages"] as? [Any]) ?? [] {
-                    if let parsed = parseMessage(message, names: names) {
+                    if var parsed = parseMessage(message, names: names) {
+                        parsed.businessNumberID = number
                         payload.messages.append(parsed)
                     } else {
                         payload.ignored += 1
                     }
                 }
                 for case let status as [String: Any] in (value["statuses"] as? [Any]) ?? [] {
-                    if let parsed = parseStatus(status) {
+                    if var parsed = parseStatus(status) {
+                        parsed.businessNumberID = number
                         payload.statuses.append(parsed)
                     } else {
                         payload.ignored += 1

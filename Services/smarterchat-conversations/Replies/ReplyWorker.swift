@@ -189,7 +189,7 @@ final class ReplyWorker: Service, Sendable {
                 state.status = "closed"
                 try await LifecycleStore.save(state, assignedNow: false, on: connection)
                 try await InboxTimeline.record(
-                    "closed", outbox: "conversation.closed", organizationID: state.organizationID,
+                    "conversation.closed", outbox: "conversation.closed", organizationID: state.organizationID,
                     conversationID: state.id, actor: .ai, payload: ["from": .string("active")], on: connection)
             }
             try await ReplyJobStore.finish(

@@ -81,6 +81,20 @@ enum ChannelStore {
         ).firstRow.map(record(from:))
     }
 
+    /// The organization's WhatsApp channel of business number `phoneNumberID`; nil when none.
+    static func whatsAppNumber(
+        _ phoneNumberID: String, organizationID: UUID, on connection: PostgresConnection
+    ) async throws -> Record? {
+        try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(columns) FROM channels
+                    WHERE organization_id = $1 AND type = 'whatsapp' AND phone_number_id = $2 AND deleted_at IS NULL
+                    ORDER BY created_at LIMIT 1
+                    """), [organizationID, phoneNumberID]
+        ).firstRow.map(record(from:))
+    }
+
     /// The web chat channel with `publicID`; nil when missing, deleted or inactive.
     static func webchat(publicID: String, on connection: PostgresConnection) async throws -> Record? {
         try await connection.query(

@@ -4,11 +4,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import RPC
+import ServiceLifecycle
 
 /// A Server-Sent Events response fed by a long-poll RPC over conversation_events: each event
 /// is `id: <seq>`, `event: <event_type>`, `data: <JSON>`; a comment every poll without events
 /// keeps proxies from closing the connection. The stream ends after `lifetime` (the client's
-/// EventSource reconnects with `Last-Event-ID` and resumes without gaps) or when a poll fails.
+/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails,
+/// or when the gateway shuts down gracefully.
 enum ServerSentEvents {
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
 
@@ -38,10 +40,12 @@ enum ServerSentEvents {
                 let end = ContinuousClock.now + lifetime
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + encode(first.events)))
                 var last = first.lastSeq
-                while ContinuousClock.now < end, !Task.isCancelled {
+                while ContinuousClock.now < end, !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let batch: Conversations.WaitEventsResponse
+                    let after = last
                     do {
-                        batch = try await next(last)
+                        // A shutdown ends the poll at once: the client reconnects elsewhere.
+                        batch = try await cancelWhenGracefulShutdown { try await next(after) }
                     } catch {
                         logger.debug("event stream ended", metadata: ["error": "\(error)"])
                         break

@@ -2341,7 +2341,7 @@ extension Conversations {
         public var lastMessage: String = ""
         /// The `last_message_at` field (25).
         public var lastMessageAt: String = ""
-        /// Inbound messages no operator has read yet.
+        /// Inbound messages no operator has read yet (counted up to 100).
         public var unreadCount: Int32 = 0
         /// The `summary` field (27).
         public var summary: String = ""

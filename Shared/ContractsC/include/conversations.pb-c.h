@@ -645,7 +645,7 @@ struct  Smarterchat__Conversations__InboxConversation
   char *last_message;
   char *last_message_at;
   /*
-   * Inbound messages no operator has read yet.
+   * Inbound messages no operator has read yet (counted up to 100).
    */
   int32_t unread_count;
   char *summary;
