@@ -15,6 +15,7 @@ import Configuration
 /// | `SMARTERCHAT_AGENTS_HISTORY_MAX_TOKENS` | `16000` | cap of the history budget, whatever the model's context |
 /// | `SMARTERCHAT_AGENTS_DEFAULT_CONTEXT_WINDOW` | `8192` | context window of a model the service does not know |
 /// | `SMARTERCHAT_AGENTS_MAX_TOOL_ROUNDS` | `4` | provider rounds per reply while the model calls tools |
+/// | `SMARTERCHAT_AGENTS_PREVIEW_TIMEOUT_MS` | `8000` | the whole of a preview's provider rounds (the console waits for it) |
 /// | `SMARTERCHAT_AGENTS_ALLOW_PRIVATE_PROVIDER_URLS` | `false` | let agents name loopback/private hosts as base URL (development) |
 struct AgentsConfiguration: Sendable {
     var defaultModel = "gpt-4.1-mini"
@@ -26,6 +27,7 @@ struct AgentsConfiguration: Sendable {
     var defaultContextWindow = 8192
     var maxToolRounds = 4
     var allowPrivateProviderURLs = false
+    var previewTimeout: Duration = .seconds(8)
 
     init() {}
 
@@ -43,6 +45,7 @@ struct AgentsConfiguration: Sendable {
         historyMaxTokens = config.int(forKey: "history.max.tokens", default: historyMaxTokens)
         defaultContextWindow = config.int(forKey: "default.context.window", default: defaultContextWindow)
         maxToolRounds = max(1, config.int(forKey: "max.tool.rounds", default: maxToolRounds))
+        previewTimeout = .milliseconds(config.int(forKey: "preview.timeout.ms", default: 8000))
         allowPrivateProviderURLs = config.bool(forKey: "allow.private.provider.urls", default: false)
     }
 }

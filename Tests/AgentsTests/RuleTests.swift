@@ -252,3 +252,23 @@ struct RuleTests {
         #expect(refused == .permissionDenied)
     }
 }
+
+@Suite("Preview limits")
+struct PreviewLimitTests {
+    @Test("a preview gives the provider a bounded time in all, then answers FAILED")
+    func bounded() async throws {
+        let provider = try await FakeProvider.start()
+        defer { provider.stop() }
+        var configuration = AgentsFixture.configuration
+        configuration.previewTimeout = .milliseconds(700)
+        let fixture = try await AgentsFixture.shared().with(configuration: configuration)
+        let admin = AgentsFixture.principal()
+        let agent = try await fixture.liveAgent(as: admin, provider: provider)
+        provider.script(.delayed(.seconds(10), .analysis("late")), .delayed(.seconds(10), .analysis("late")))
+        let started = ContinuousClock.now
+        let preview = try await fixture.call(
+            Agents.Service.previewReply, Agents.PreviewReplyRequest(agentId: agent.id, message: "Oi"), as: admin)
+        #expect(started.duration(to: .now) < .seconds(5))
+        #expect(preview.reply?.outcome == .failed)
+    }
+}

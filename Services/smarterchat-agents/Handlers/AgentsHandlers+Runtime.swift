@@ -116,12 +116,15 @@ extension AgentsHandlers {
             [Agents.ConversationTurn(senderType: "contact", content: message, messageType: "text")]
             + request.history.reversed()
         let started = ContinuousClock.now
+        // Someone is waiting in the console: the provider gets a bounded time in all.
+        let limit = started + configuration.previewTimeout
+        let deadline = context.deadline.map { min($0, limit) } ?? limit
         let state = await engine.reply(
             ReplyEngine.Request(
                 agent: agent, scripts: scripts, conversationID: "", leadID: "", channel: channel,
                 contactName: request.contactName.isEmpty ? "Contato de teste" : request.contactName,
                 history: history, aiTurns: request.history.filter { $0.senderType == "ai" }.count, timeZone: timeZone,
-                now: Date(), dryRun: true, deadline: context.deadline, requestID: context.metadata.requestID))
+                now: Date(), dryRun: true, deadline: deadline, requestID: context.metadata.requestID))
         return Agents.PreviewReplyResponse(
             reply: state.response(milliseconds: Int(started.duration(to: .now).milliseconds)),
             promptJson: JSONValue.array(state.prompt).text, toolCallsJson: JSONValue.array(state.toolCalls).text,
