@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reply jobs end to end (issue 5, docs/agents.md "Benchmark"): the release build's whole
+# platform (smarterchatctl up on temp dirs and a free port), a fake OpenAI-compatible
+# provider answering after exactly REPLY_BENCH_PROVIDER_DELAY_MS (default 200) and a fake
+# Telegram Bot API, both on 127.0.0.1 in bench/reply/bench.py, which also drives
+# REPLY_BENCH_CONCURRENCY (default 50) Telegram chats, each sending its next message once its
+# reply arrived, until REPLY_BENCH_REPLIES (default 1000) replies after REPLY_BENCH_WARMUP
+# (default 100). Overhead of a reply = (sendMessage arrival - webhook POST start) - (provider
+# response sent - provider request received). Writes bench/out/reply.json
+# ({"overhead_p50_ms", "overhead_p99_ms", "concurrency", "replies", ...}); target p99 <= 15 ms.
+#
+# The platform runs with its production defaults except what a benchmark of the reply path
+# must lift: private provider URLs allowed (the fake is on loopback), the Telegram base URL,
+# and Telegram's send limits (30/s per bot, 1/s per chat — deliberate waits, not overhead)
+# raised so they never postpone a reply. REPLY_BENCH_BIN: bin directory (default: the
+# release build in .build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p bench/out
+BIN=${REPLY_BENCH_BIN:-$(swift build -c release --show-bin-path)}
+[ -x "$BIN/smarterchatctl" ] || { echo "bench/reply: no smarterchatctl in $BIN (swift build -c release)" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+WORK=$(mktemp -d /tmp/smarterchat-bench-reply-XXXXXX)
+chmod 755 "$WORK"
+PORT=$(free_port)
+PROVIDER_PORT=$(free_port)
+TELEGRAM_PORT=$(free_port)
+
+SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)} \
+SMARTERCHAT_AGENTS_ALLOW_PRIVATE_PROVIDER_URLS=true \
+SMARTERCHAT_TELEGRAM_BASE_URL="http://127.0.0.1:$TELEGRAM_PORT" \
+SMARTERCHAT_TELEGRAM_RATE_PER_SECOND=100000 \
+SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS=1 \
+SMARTERCHAT_LOG_LEVEL=${SMARTERCHAT_LOG_LEVEL:-warning} \
+    "$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
+CTL=$!
+cleanup() {
+    kill -TERM "$CTL" 2>/dev/null || true
+    wait "$CTL" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 1 1200); do
+    curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break
+    sleep 0.1
+done
+curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null || { echo "bench/reply: platform did not become healthy" >&2; tail -50 "$WORK/up.log" >&2; exit 1; }
+
+python3 bench/reply/bench.py "http://127.0.0.1:$PORT" "$PROVIDER_PORT" "$TELEGRAM_PORT" bench/out/reply.json ||
+    { echo "bench/reply: failed; platform log tail:" >&2; tail -40 "$WORK/up.log" >&2; exit 1; }
