@@ -56,6 +56,10 @@ def token_of(text):
 
 class Quiet(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One write per response, no Nagle: headers and body written apart would wait for the
+    # client's delayed ACK (40 ms) and be counted as the platform's time.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -351,6 +355,16 @@ def main():
         "failures": len(Chat.failures),
         "load_average": {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in load_after]},
         "cpus": os.cpu_count(),
+        "platform_settings": {
+            name: os.environ.get(name)
+            for name in (
+                "SMARTERCHAT_TELEGRAM_RATE_PER_SECOND",
+                "SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS",
+                "SMARTERCHAT_AGENTS_CONCURRENCY_PER_ORGANIZATION",
+                "SMARTERCHAT_REPLY_CONCURRENCY",
+                "SMARTERCHAT_LOG_LEVEL",
+            )
+        },
     }
     os.makedirs(os.path.dirname(OUT) or ".", exist_ok=True)
     with open(OUT, "w") as handle:

@@ -11,9 +11,11 @@
 #
 # The platform runs with its production defaults except what a benchmark of the reply path
 # must lift: private provider URLs allowed (the fake is on loopback), the Telegram base URL,
-# and Telegram's send limits (30/s per bot, 1/s per chat — deliberate waits, not overhead)
-# raised so they never postpone a reply. REPLY_BENCH_BIN: bin directory (default: the
-# release build in .build).
+# Telegram's send limits (30/s per bot, 1/s per chat — deliberate waits, not overhead)
+# raised so they never postpone a reply, and agents' provider requests in flight per
+# organization (default 8, a fairness cap: 50 chats of one organization would queue behind
+# it) raised to 64. Each can be overridden from the environment. REPLY_BENCH_BIN: bin
+# directory (default: the release build in .build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p bench/out
@@ -27,13 +29,14 @@ PORT=$(free_port)
 PROVIDER_PORT=$(free_port)
 TELEGRAM_PORT=$(free_port)
 
-SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)} \
-SMARTERCHAT_AGENTS_ALLOW_PRIVATE_PROVIDER_URLS=true \
-SMARTERCHAT_TELEGRAM_BASE_URL="http://127.0.0.1:$TELEGRAM_PORT" \
-SMARTERCHAT_TELEGRAM_RATE_PER_SECOND=100000 \
-SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS=1 \
-SMARTERCHAT_LOG_LEVEL=${SMARTERCHAT_LOG_LEVEL:-warning} \
-    "$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
+export SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)}
+export SMARTERCHAT_AGENTS_ALLOW_PRIVATE_PROVIDER_URLS=true
+export SMARTERCHAT_TELEGRAM_BASE_URL="http://127.0.0.1:$TELEGRAM_PORT"
+export SMARTERCHAT_TELEGRAM_RATE_PER_SECOND=${SMARTERCHAT_TELEGRAM_RATE_PER_SECOND:-100000}
+export SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS=${SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS:-1}
+export SMARTERCHAT_AGENTS_CONCURRENCY_PER_ORGANIZATION=${SMARTERCHAT_AGENTS_CONCURRENCY_PER_ORGANIZATION:-64}
+export SMARTERCHAT_LOG_LEVEL=${SMARTERCHAT_LOG_LEVEL:-warning}
+"$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
 CTL=$!
 cleanup() {
     kill -TERM "$CTL" 2>/dev/null || true
