@@ -5,8 +5,11 @@ import ServiceKit
 func conversationsService(delivery: DeliveryConfiguration = DeliveryConfiguration()) -> DomainService {
     DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
+        // Ingest wakes the reply worker of this process when it queued a reply job.
+        let replyWakeup = DeliveryWakeup()
         // The partitioned table's months are created ahead of the rows that need them.
-        [environment.monthlyPartitionUpkeep()] + (try installChannelsAndIngest(environment))
-            + (try installInboxAndDelivery(environment, delivery: delivery))
+        return [environment.monthlyPartitionUpkeep()]
+            + (try installChannelsAndIngest(environment, replyWakeup: replyWakeup))
+            + (try installInboxAndDelivery(environment, delivery: delivery, replyWakeup: replyWakeup))
     }
 }

@@ -8,14 +8,16 @@ import ServiceLifecycle
 
 /// Channels, callbacks, web chat, the live feed and retention: registers their handlers and
 /// answers their background services (the event listener and the retention job).
-func installChannelsAndIngest(_ environment: DomainServiceEnvironment) throws -> [any Service] {
+func installChannelsAndIngest(
+    _ environment: DomainServiceEnvironment, replyWakeup: DeliveryWakeup? = nil
+) throws -> [any Service] {
     let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
     let database = environment.database, logger = environment.logger
     let signal = EventSignal(database: database, state: environment.state, logger: logger)
     let ingest = InboundIngest(
         database: database, crm: environment.clients.client(for: .crm),
         planLimits: PlanLimitCache(identity: environment.clients.client(for: .identity), logger: logger),
-        logger: logger)
+        logger: logger, replyWakeup: replyWakeup)
     let retention = RetentionSettingsRecorder(identity: environment.clients.client(for: .identity), database: database)
     ChannelHandlers(
         database: database, keyRing: keyRing, agents: environment.clients.client(for: .agents), logger: logger,

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// answers their background services (the reply worker, the delivery worker and the job
 /// that returns idle human conversations to AI).
 func installInboxAndDelivery(
-    _ environment: DomainServiceEnvironment, delivery: DeliveryConfiguration
+    _ environment: DomainServiceEnvironment, delivery: DeliveryConfiguration,
+    replyWakeup: DeliveryWakeup = DeliveryWakeup()
 ) throws
     -> [any Service]
 {
@@ -28,8 +29,8 @@ func installInboxAndDelivery(
         configuration: delivery, keyRing: keyRing, state: environment.state, logger: logger, wakeup: deliveryWakeup)
     let replies = ReplyWorker(
         database: database, agents: environment.clients.client(for: .agents), identity: identity,
-        state: environment.state, logger: logger, wakeup: DeliveryWakeup(),
-        deliveryWakeup: deliveryWakeup)
+        state: environment.state, logger: logger, wakeup: replyWakeup,
+        deliveryWakeup: deliveryWakeup, concurrency: delivery.replyConcurrency)
     let idle = ScheduledJob(name: "return-idle-to-ai", every: .seconds(30), state: environment.state, logger: logger) {
         try await InboxIdleReturn.run(database: database)
     }

@@ -47,7 +47,11 @@ extension AgentsHandlers {
         let response = state.response(milliseconds: milliseconds)
         if response.outcome == .replied {
             do {
-                try await database.withConnection { connection in
+                // Every reply of the agent updates its one row: a commit that waited for the WAL
+                // flush would hold that row's lock for the flush, serializing the agent's replies
+                // on the disk. A metric may be lost in a crash; the reply is durable elsewhere.
+                try await database.withTransaction { connection in
+                    try await connection.execute("SET LOCAL synchronous_commit = off")
                     try await AgentStore.recordReply(
                         id: agent.id, organizationID: organizationID, milliseconds: milliseconds,
                         firstOfConversation: request.aiTurns == 0, on: connection)

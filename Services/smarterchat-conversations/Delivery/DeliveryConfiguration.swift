@@ -18,6 +18,7 @@ import Foundation
 /// | `SMARTERCHAT_DELIVERY_BACKOFF_MS` | `1000` | first retry delay (doubles, with jitter, up to 5 min) |
 /// | `SMARTERCHAT_DELIVERY_SENDING_LEASE_SECONDS` | `120` | a send without outcome for this long is `unknown` |
 /// | `SMARTERCHAT_DELIVERY_HTTP_TIMEOUT_MS` | `15000` | one provider call |
+/// | `SMARTERCHAT_REPLY_CONCURRENCY` | `64` | reply jobs in flight per conversations process (agents caps each organization) |
 struct DeliveryConfiguration: Sendable {
     var whatsAppBaseURL = "https://graph.facebook.com"
     var instagramBaseURL = "https://graph.instagram.com"
@@ -38,6 +39,8 @@ struct DeliveryConfiguration: Sendable {
     /// Deliveries in flight per organization (its queue), and in all.
     var perOrganizationConcurrency = 4
     var totalConcurrency = 64
+    /// Reply jobs in flight (GenerateReply calls waiting on the model) per process.
+    var replyConcurrency = 64
 
     init() {}
 
@@ -57,6 +60,7 @@ struct DeliveryConfiguration: Sendable {
         backoff = .milliseconds(max(1, config.int(forKey: "delivery.backoff.ms", default: 1000)))
         sendingLease = .seconds(max(1, config.int(forKey: "delivery.sending.lease.seconds", default: 120)))
         httpTimeout = .milliseconds(max(100, config.int(forKey: "delivery.http.timeout.ms", default: 15000)))
+        replyConcurrency = max(1, config.int(forKey: "reply.concurrency", default: 64))
     }
 
     private static func trimmed(_ url: String) -> String {

@@ -20,6 +20,9 @@ struct InboundIngest: Sendable {
     let crm: (any RPCCaller)?
     let planLimits: PlanLimitCache
     let logger: Logger
+    /// Signalled after a commit that stored messages (they may have queued reply jobs), so
+    /// the reply worker of this process starts at once instead of at its next poll.
+    var replyWakeup: DeliveryWakeup? = nil
 
     /// The channel as ingest needs it.
     struct Target: Sendable {
@@ -64,6 +67,7 @@ struct InboundIngest: Sendable {
             }
             return response
         }
+        if response.messagesStored > 0 { replyWakeup?.signal() }
         return response
     }
 

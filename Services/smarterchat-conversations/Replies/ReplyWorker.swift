@@ -5,6 +5,7 @@ import Postgres
 import RPC
 import ServiceKit
 import ServiceLifecycle
+import Synchronization
 
 /// Takes due reply jobs (`FOR UPDATE SKIP LOCKED`), asks agents for the reply
 /// (`GenerateReply`), stores the AI message and queues its delivery, and applies a handoff
@@ -20,10 +21,13 @@ final class ReplyWorker: Service, Sendable {
     let logger: Logger
     let wakeup: DeliveryWakeup
     let deliveryWakeup: DeliveryWakeup
-    /// Jobs handled at once.
+    /// Jobs handled at once: a window, refilled as each job ends (a slow reply holds one slot,
+    /// not the batch it was claimed with).
     let concurrency: Int
     let pollInterval: Duration
     let generateTimeout: Duration
+    /// Jobs of ``run()`` in flight.
+    private let inFlight = Mutex(0)
 
     init(
         database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
@@ -42,12 +46,29 @@ final class ReplyWorker: Service, Sendable {
         self.generateTimeout = generateTimeout
     }
 
+    /// Claims jobs into free slots whenever ingest signals new ones, a job ends with the
+    /// window full, or the poll interval passes (jobs of other processes, retries).
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             try await self.state?.waitUntilMigrated()
-            while !Task.isCancelled {
-                let handled = await self.runOnce()
-                if handled == 0 { await self.wakeup.wait(timeout: self.pollInterval) }
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled {
+                    let free = self.concurrency - self.inFlight.withLock { $0 }
+                    var jobs: [ReplyJob] = []
+                    if free > 0 { jobs = await self.claim(limit: free, organizationID: nil) }
+                    self.inFlight.withLock { $0 += jobs.count }
+                    for job in jobs {
+                        group.addTask {
+                            await self.process(job)
+                            let wasFull = self.inFlight.withLock { count in
+                                count -= 1
+                                return count + 1 >= self.concurrency
+                            }
+                            if wasFull { self.wakeup.signal() }
+                        }
+                    }
+                    if jobs.count < free || free <= 0 { await self.wakeup.wait(timeout: self.pollInterval) }
+                }
             }
         }
     }
@@ -56,32 +77,36 @@ final class ReplyWorker: Service, Sendable {
     /// jobs it took.
     @discardableResult
     func runOnce(organizationID: UUID? = nil) async -> Int {
-        let jobs: [ReplyJob]
-        do {
-            jobs = try await database.withTransaction {
-                try await ReplyJobStore.claim(limit: concurrency, organizationID: organizationID, on: $0)
-            }
-        } catch {
-            logger.warning("reply job claim failed", metadata: ["error": "\(error)"])
-            return 0
-        }
+        let jobs = await claim(limit: concurrency, organizationID: organizationID)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
-                group.addTask {
-                    do {
-                        try await self.handle(job)
-                    } catch {
-                        self.logger.warning(
-                            "reply job failed", metadata: ["reply_job.id": "\(job.id)", "error": "\(error)"])
-                        try? await self.database.withConnection { connection in
-                            try await ReplyJobStore.retry(
-                                job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
-                        }
-                    }
-                }
+                group.addTask { await self.process(job) }
             }
         }
         return jobs.count
+    }
+
+    private func claim(limit: Int, organizationID: UUID?) async -> [ReplyJob] {
+        do {
+            return try await database.withTransaction {
+                try await ReplyJobStore.claim(limit: limit, organizationID: organizationID, on: $0)
+            }
+        } catch {
+            logger.warning("reply job claim failed", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    /// One claimed job; an error puts it back for a later attempt.
+    private func process(_ job: ReplyJob) async {
+        do {
+            try await handle(job)
+        } catch {
+            logger.warning("reply job failed", metadata: ["reply_job.id": "\(job.id)", "error": "\(error)"])
+            try? await database.withConnection { connection in
+                try await ReplyJobStore.retry(job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
+            }
+        }
     }
 
     /// One job, from the conversation's state to the stored reply.
