@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test schemathesis run bench bench-auth bench-leads bench-reply fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
+.PHONY: all build proto proto-check test schemathesis run bench bench-auth bench-leads bench-reply bench-reply-runtime fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
 
 all: build
 
@@ -48,9 +48,17 @@ bench-leads:
 	$(SWIFT) build -c release
 	bench/leads/run.sh
 
-# The agents runtime's overhead around a provider answering after 200 ms, 50 concurrent
-# conversations (GenerateReply in process on a real PostgreSQL); writes bench/out/reply.json.
+# Reply jobs end to end on the whole platform (release build in .build): Telegram webhook ->
+# reply job -> agents -> a fake provider answering after 200 ms -> sendMessage to a fake
+# Telegram, 50 concurrent chats; the platform's overhead p50/p99 in bench/out/reply.json
+# (bench/reply/run.sh).
 bench-reply:
+	$(SWIFT) build -c release
+	bench/reply/run.sh
+
+# The agents runtime alone (GenerateReply in process, debug build, real PostgreSQL), same
+# load; writes bench/out/reply-runtime.json.
+bench-reply-runtime:
 	SMARTERCHAT_BENCH_REPLY=1 $(SWIFT) test --filter ReplyBenchmark
 
 # Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.

@@ -5,10 +5,11 @@ import Testing
 
 @testable import AgentsService
 
-/// `make bench-reply` (issue 5's benchmark, agents' share): GenerateReply for 50 concurrent
-/// conversations against the fake provider answering after a fixed 200 ms; the overhead of a
-/// reply is its whole time less the time the provider held its request. Writes
-/// bench/out/reply.json. Runs only with `SMARTERCHAT_BENCH_REPLY=1`.
+/// `make bench-reply-runtime` (the agents runtime's share of issue 5's benchmark, which
+/// `make bench-reply` measures end to end): GenerateReply for 50 concurrent conversations in
+/// process against the fake provider answering after a fixed 200 ms; the overhead of a reply
+/// is its whole time less the time the provider held its request. Writes
+/// bench/out/reply-runtime.json. Runs only with `SMARTERCHAT_BENCH_REPLY=1`.
 @Suite("Reply benchmark")
 struct ReplyBenchmark {
     static let enabled = ProcessInfo.processInfo.environment["SMARTERCHAT_BENCH_REPLY"] == "1"
@@ -88,14 +89,14 @@ struct ReplyBenchmark {
             "scope":
                 "agents runtime: GenerateReply in process (agent and scripts read from PostgreSQL, prompt, "
                 + "HTTP to the provider, parse, filters, metrics update); not yet the conversations reply worker "
-                + "nor the channel send",
+                + "nor the channel send (bench/out/reply.json, make bench-reply, has them)",
             "build": "debug (swift test)", "warm_up_replies": concurrency,
         ]
         let out = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("bench/out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
-            .write(to: out.appendingPathComponent("reply.json"))
+            .write(to: out.appendingPathComponent("reply-runtime.json"))
         print("reply benchmark: \(result)")
     }
 }

@@ -15,6 +15,9 @@
 #   6. leads: ListLeads over 1,000,000 generated leads in 100 organizations on the same
 #      platform's database, p50/p99 per page and the plans (leads.json, leads-plans.txt;
 #      bench/leads/run.sh)
+#   7. reply: reply jobs end to end (Telegram webhook -> agents -> fake provider answering
+#      after 200 ms -> fake Telegram), 50 concurrent chats, on a platform of its own started
+#      with the fakes' URLs, after the idle one is stopped (reply.json; bench/reply/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${BENCH_SCRATCH:-.build}
@@ -73,4 +76,10 @@ echo "== ingest" >&2
 INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" bench/ingest/run.sh
 echo "== leads" >&2
 LEADS_BENCH_BIN="$BIN" LEADS_BENCH_DATA_DIR="$WORK/data" LEADS_BENCH_RUN_DIR="$WORK/run" bench/leads/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json bench/out/leads.json" >&2
+# The reply benchmark needs a platform started with the fake Telegram's base URL: the idle
+# platform (and its 1,000,000-row tables) is stopped first so both do not share the CPUs.
+cleanup
+trap - EXIT
+echo "== reply" >&2
+REPLY_BENCH_BIN="$BIN" bench/reply/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json bench/out/leads.json bench/out/reply.json" >&2
