@@ -18,6 +18,7 @@ import Foundation
 /// | `SMARTERCHAT_DELIVERY_BACKOFF_MS` | `1000` | first retry delay (doubles, with jitter, up to 5 min) |
 /// | `SMARTERCHAT_DELIVERY_SENDING_LEASE_SECONDS` | `120` | a send without outcome for this long is `unknown` |
 /// | `SMARTERCHAT_DELIVERY_HTTP_TIMEOUT_MS` | `15000` | one provider call |
+/// | `SMARTERCHAT_DELIVERY_CONCURRENCY_PER_ORGANIZATION` | `16` | sends in flight per organization (of 64 in all) |
 /// | `SMARTERCHAT_REPLY_CONCURRENCY` | `64` | reply jobs in flight per conversations process (agents caps each organization) |
 struct DeliveryConfiguration: Sendable {
     var whatsAppBaseURL = "https://graph.facebook.com"
@@ -36,8 +37,9 @@ struct DeliveryConfiguration: Sendable {
     var httpTimeout: Duration = .milliseconds(15000)
     /// How often the worker looks for due work when nothing wakes it.
     var pollInterval: Duration = .milliseconds(250)
-    /// Deliveries in flight per organization (its queue), and in all.
-    var perOrganizationConcurrency = 4
+    /// Deliveries in flight per organization (its queue), and in all. At 4, one organization
+    /// with 50 busy conversations queued its replies behind each other's sends (make bench-reply).
+    var perOrganizationConcurrency = 16
     var totalConcurrency = 64
     /// Reply jobs in flight (GenerateReply calls waiting on the model) per process.
     var replyConcurrency = 64
@@ -61,6 +63,8 @@ struct DeliveryConfiguration: Sendable {
         sendingLease = .seconds(max(1, config.int(forKey: "delivery.sending.lease.seconds", default: 120)))
         httpTimeout = .milliseconds(max(100, config.int(forKey: "delivery.http.timeout.ms", default: 15000)))
         replyConcurrency = max(1, config.int(forKey: "reply.concurrency", default: 64))
+        perOrganizationConcurrency = min(
+            totalConcurrency, max(1, config.int(forKey: "delivery.concurrency.per.organization", default: 16)))
     }
 
     private static func trimmed(_ url: String) -> String {
