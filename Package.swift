@@ -107,6 +107,11 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "bench/rpc/RPCBench", swiftSettings: swiftSettings),
+        // `make bench-leads`: ListLeads over 1,000,000 generated leads (bench/leads/run.sh).
+        .executableTarget(
+            name: "LeadsBench",
+            dependencies: ["RPC", "Contracts", .product(name: "Logging", package: "swift-log")],
+            path: "bench/leads/LeadsBench", swiftSettings: swiftSettings),
         .executableTarget(
             name: "RPCFrameFuzz", dependencies: ["RPC", .product(name: "NIOCore", package: "swift-nio")],
             path: "bench/rpc/RPCFrameFuzz", swiftSettings: swiftSettings),
@@ -178,7 +183,7 @@ let package = Package(
             name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "GatewayTests", dependencies: ["GatewayService", "RPC"], path: "Tests/GatewayTests",
+            name: "GatewayTests", dependencies: ["GatewayService", "RPC", "Contracts"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
         // Fakes of the channel providers' send APIs (WhatsApp, Instagram, Telegram) on 127.0.0.1.
         .target(

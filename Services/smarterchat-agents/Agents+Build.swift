@@ -10,10 +10,11 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
     DomainService(.agents, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
         let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
+        let http = ProviderHTTPClient(connectionsPerHost: configuration.providerConnectionsPerHost)
         let engine = ReplyEngine(
             configuration: configuration,
             provider: ProviderClient(
-                http: HTTPClient.shared, settings: configuration.provider,
+                http: http.client, settings: configuration.provider,
                 limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization),
                 logger: environment.logger),
             crm: environment.clients.client(for: .crm), keyRing: keyRing, logger: environment.logger)
@@ -22,6 +23,6 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
             identity: environment.clients.client(for: .identity), engine: engine, logger: environment.logger
         ).register(on: environment.router)
         // agent.created / agent.updated / agent.deleted to hooks and analytics.
-        return [environment.outboxRelay()]
+        return [http, environment.outboxRelay()]
     }
 }

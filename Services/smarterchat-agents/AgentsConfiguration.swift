@@ -11,6 +11,7 @@ import Configuration
 /// | `SMARTERCHAT_AGENTS_PROVIDER_BACKOFF_MS` | `500` | first backoff, doubled per retry with jitter |
 /// | `SMARTERCHAT_AGENTS_PROVIDER_MAX_BACKOFF_MS` | `8000` | the longest wait between tries, retry-after included |
 /// | `SMARTERCHAT_AGENTS_CONCURRENCY_PER_ORGANIZATION` | `8` | provider requests in flight per organization |
+/// | `SMARTERCHAT_AGENTS_PROVIDER_CONNECTIONS_PER_HOST` | `128` | HTTP/1.1 connections to one provider host |
 /// | `SMARTERCHAT_AGENTS_HISTORY_MAX_TOKENS` | `16000` | cap of the history budget, whatever the model's context |
 /// | `SMARTERCHAT_AGENTS_DEFAULT_CONTEXT_WINDOW` | `8192` | context window of a model the service does not know |
 /// | `SMARTERCHAT_AGENTS_MAX_TOOL_ROUNDS` | `4` | provider rounds per reply while the model calls tools |
@@ -20,6 +21,7 @@ struct AgentsConfiguration: Sendable {
     var defaultBaseURL = "https://api.openai.com/v1"
     var provider = ProviderSettings()
     var concurrencyPerOrganization = 8
+    var providerConnectionsPerHost = 128
     var historyMaxTokens = 16_000
     var defaultContextWindow = 8192
     var maxToolRounds = 4
@@ -37,6 +39,7 @@ struct AgentsConfiguration: Sendable {
         provider.backoff = .milliseconds(config.int(forKey: "provider.backoff.ms", default: 500))
         provider.maxBackoff = .milliseconds(config.int(forKey: "provider.max.backoff.ms", default: 8000))
         concurrencyPerOrganization = max(1, config.int(forKey: "concurrency.per.organization", default: 8))
+        providerConnectionsPerHost = config.int(forKey: "provider.connections.per.host", default: 128)
         historyMaxTokens = config.int(forKey: "history.max.tokens", default: historyMaxTokens)
         defaultContextWindow = config.int(forKey: "default.context.window", default: defaultContextWindow)
         maxToolRounds = max(1, config.int(forKey: "max.tool.rounds", default: maxToolRounds))

@@ -52,7 +52,7 @@ struct AgentsFixture: Sendable {
         let engine = ReplyEngine(
             configuration: configuration,
             provider: ProviderClient(
-                http: HTTPClient.shared, settings: configuration.provider,
+                http: providerHTTP.client, settings: configuration.provider,
                 limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization), logger: logger
             ),
             crm: RPCInProcessClient(router: crm.router), keyRing: keyRing, logger: logger)
@@ -150,6 +150,9 @@ struct AgentsFixture: Sendable {
         ).map { try $0.decode(String.self, "e") }
     }
 }
+
+/// The fixture's provider client (never shut down: it lives as long as the test process).
+let providerHTTP = ProviderHTTPClient(connectionsPerHost: 128)
 
 /// A contact's message, newest-first histories are built from these.
 func turn(_ sender: String, _ content: String) -> Agents.ConversationTurn {

@@ -34,6 +34,7 @@ struct ReplyTests {
         #expect(request.path == "/v1/chat/completions")
         #expect(request.body["model"] as? String == "gpt-4o-mini")
         #expect(request.body["max_tokens"] as? Int == 1000)
+        #expect(request.body["temperature"] as? Double == 0.7)
         #expect((request.body["tools"] as? [Any])?.count == 4)
         // Metrics: one conversation, a response time.
         let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)

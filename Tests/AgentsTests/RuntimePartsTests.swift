@@ -96,3 +96,43 @@ actor OrderRecorder {
     var items: [String] = []
     func add(_ item: String) { items.append(item) }
 }
+
+@Suite("Response filter limits")
+struct ResponseFilterLimitTests {
+    @Test("a pattern that backtracks catastrophically is stopped and skipped, the other rules still apply")
+    func catastrophicPattern() throws {
+        let filter = try ResponseFilter(
+            text:
+                #"{"rules": [{"type": "replace", "pattern": "(a+)+$", "replacement": "x"}, {"type": "append", "text": "fim"}]}"#
+        )
+        let started = ContinuousClock.now
+        let (text, effects) = filter.apply(to: String(repeating: "a", count: 40) + "b")
+        #expect(started.duration(to: .now) < .seconds(2))
+        #expect(text.hasSuffix("\n\nfim") && text.hasPrefix("aaaa"))
+        #expect(effects.first?.contains("skipped") == true)
+    }
+}
+
+@Suite("Request shape by model")
+struct RequestShapeTests {
+    @Test(
+        "reasoning models get no temperature",
+        arguments: [("o3-mini", true), ("o1", true), ("gpt-5-mini", true), ("gpt-4.1-mini", false), ("ollama", false)])
+    func reasoning(model: String, reasoning: Bool) {
+        #expect(ReplyEngine.isReasoningModel(model) == reasoning)
+    }
+}
+
+@Suite("Truncated reply format")
+struct TruncatedReplyTests {
+    @Test("a reply object cut short gives the reply text so far, never raw JSON")
+    func truncated() {
+        let cut = ReplyAnalysis(
+            content: #"{"reply": "Olá, Maria! Temos \"planos\" a partir de R$ 99 e um período de tes"#)
+        #expect(cut.reply == #"Olá, Maria! Temos "planos" a partir de R$ 99 e um período de tes"#)
+        #expect(!cut.structured)
+        let escapedEnd = ReplyAnalysis(content: #"{"reply": "linha\n"#)
+        #expect(escapedEnd.reply == "linha")
+        #expect(ReplyAnalysis(content: #"{"intent": "x""#).reply == #"{"intent": "x""#)
+    }
+}

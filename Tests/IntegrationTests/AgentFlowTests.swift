@@ -19,6 +19,37 @@ struct AgentFlowTests {
     ]
     static let key = "sk-integration-TOPSECRET-9876"
 
+    /// A new (unpublished, keyless) agent of `token`'s organization, for channels to link to.
+    static func createAgent(_ platform: RunningPlatform, token: String) async throws -> String {
+        let created = try await platform.request(
+            "POST", "/api/v1/agents",
+            json: ["name": "Ana", "personality": "Simpática", "objective": "Atender", "system_message": "Você é Ana."],
+            token: token)
+        try #require(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+        return try #require(created.json["id"] as? String)
+    }
+
+    /// The agent operations of docs/openapi.yaml as `METHOD /path`.
+    static func documentedAgentEndpoints() throws -> [String] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+        var endpoints: [String] = [], path: String?
+        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                let candidate = String(line.dropFirst(2).dropLast())
+                path = candidate.hasPrefix("/agents") ? candidate : nil
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     ") {
+                let word = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "post", "put", "patch", "delete"].contains(String(word)) {
+                    endpoints.append("\(word.uppercased()) \(path)")
+                }
+            } else if !line.hasPrefix(" ") {
+                path = nil
+            }
+        }
+        return endpoints
+    }
+
     @Test("CRUD, plan limit, provider key, versions, scripts, preview, isolation, GenerateReply")
     func agentFlow() async throws {
         let provider = try await FakeChatCompletionsProvider.start()
@@ -120,15 +151,24 @@ struct AgentFlowTests {
         let other = try IdentityFlowTests.Tokens(
             try await IdentityFlowTests.signUp(platform, slug: "other-org", email: "bob@other.example")
         ).access
-        for (method, path) in [
-            ("GET", "/api/v1/agents/\(agentID)"), ("PATCH", "/api/v1/agents/\(agentID)"),
-            ("DELETE", "/api/v1/agents/\(agentID)"), ("POST", "/api/v1/agents/\(agentID)/publish"),
-            ("GET", "/api/v1/agents/\(agentID)/versions"), ("GET", "/api/v1/agents/\(agentID)/scripts"),
-            ("DELETE", "/api/v1/agents/\(agentID)/provider-key"), ("POST", "/api/v1/agents/\(agentID)/preview"),
-        ] {
-            let body = method == "GET" || method == "DELETE" ? nil : #"{"message":"oi","tone":"formal"}"#
+        let scriptID = try #require(script.json["id"] as? String)
+        let endpoints = try Self.documentedAgentEndpoints()
+        #expect(endpoints.count == 17)
+        for endpoint in endpoints where endpoint.contains("{id}") {
+            let parts = endpoint.split(separator: " ", maxSplits: 1)
+            let path =
+                "/api/v1"
+                + parts[1].replacingOccurrences(of: "{id}", with: agentID)
+                .replacingOccurrences(of: "{script_id}", with: scriptID).replacingOccurrences(
+                    of: "{version}", with: "1")
+                + (endpoint.hasSuffix("/compare") ? "?from=1&to=2" : "")
+            let method = String(parts[0])
+            let body =
+                ["GET", "DELETE"].contains(method)
+                ? nil
+                : #"{"message":"oi","tone":"formal","provider_key":"sk-intruder-key","name":"x","type":"prompt_modifier","content":"x"}"#
             let answer = try await platform.request(method, path, body: body, token: other)
-            #expect(answer.status == 404, "\(method) \(path)")
+            #expect(answer.status == 404, "\(endpoint): \(answer.status)")
         }
         let otherList = try await platform.request("GET", "/api/v1/agents", token: other)
         #expect((otherList.json["agents"] as? [Any])?.isEmpty == true)
@@ -168,6 +208,63 @@ struct AgentFlowTests {
         }
         let metrics = try await platform.request("GET", "/api/v1/agents/\(agentID)", token: token)
         #expect(metrics.json["total_conversations"] as? Int == 1)
+
+        // Tools against the real crm: the lead's fields and qualification, with activities.
+        let crm = RPCClient(
+            configuration: RPCClientConfiguration(
+                serviceName: "crm", runDirectory: platform.runDirectory.path, callerName: "conversations"),
+            logger: Logger(label: "AgentFlowTests"))
+        let agents = RPCClient(
+            configuration: RPCClientConfiguration(
+                serviceName: "agents", runDirectory: platform.runDirectory.path, callerName: "conversations"),
+            logger: Logger(label: "AgentFlowTests"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await agents.run() }
+            group.addTask { try await crm.run() }
+            defer { group.cancelAll() }
+            let conversationID = UUID().uuidString.lowercased()
+            let lead = try #require(
+                try await crm.call(
+                    CRM.Service.findOrCreateLead,
+                    CRM.FindOrCreateLeadRequest(
+                        organizationId: organizationID, source: "whatsapp", phone: "+5511987654321", name: "Maria",
+                        conversationId: conversationID),
+                    metadata: CallMetadata(requestID: "it", caller: "conversations"), timeout: .seconds(10)
+                ).lead)
+            provider.script(
+                .tools([
+                    .init(name: "capture_lead_fields", arguments: #"{"email":"maria@acme.com.br","company":"Acme"}"#)
+                ]),
+                .tools([
+                    .init(name: "qualify_lead", arguments: #"{"temperature":"hot","score":82,"reason":"orçamento"}"#)
+                ]),
+                .analysis("Anotado, Maria!", intent: "purchase", confidence: 0.85))
+            let generated = try await agents.call(
+                Agents.Service.generateReply,
+                Agents.GenerateReplyRequest(
+                    organizationId: organizationID, agentId: agentID, conversationId: conversationID, leadId: lead.id,
+                    channelType: "whatsapp", contactName: "Maria",
+                    history: [
+                        Agents.ConversationTurn(
+                            senderType: "contact", content: "Sou da Acme, maria@acme.com.br", messageType: "text")
+                    ], aiTurns: 1, timeZone: "America/Sao_Paulo"),
+                metadata: CallMetadata(requestID: "it", caller: "conversations"), timeout: .seconds(30))
+            #expect(generated.outcome == .replied)
+            #expect(generated.content == "Anotado, Maria!\n\n— Acme")
+        }
+        let leadID = try #require(
+            try await platform.request("GET", "/api/v1/leads", token: token).json["leads"].flatMap {
+                ($0 as? [[String: Any]])?.first?["id"] as? String
+            })
+        let stored = try await platform.request("GET", "/api/v1/leads/\(leadID)", token: token)
+        let leadJSON = (stored.json["lead"] as? [String: Any]) ?? stored.json
+        #expect(leadJSON["email"] as? String == "maria@acme.com.br")
+        #expect(leadJSON["company"] as? String == "Acme")
+        #expect(leadJSON["temperature"] as? String == "hot")
+        #expect(leadJSON["score"] as? Int == 82)
+        let timeline = try await platform.request("GET", "/api/v1/leads/\(leadID)/timeline", token: token)
+        let types = (timeline.json["activities"] as? [[String: Any]])?.compactMap { $0["type"] as? String } ?? []
+        #expect(types.contains("field_capture") && types.contains("qualification"), "\(types)")
 
         // The key never reaches a log.
         #expect(!platform.log(of: "agents").contains("TOPSECRET"))

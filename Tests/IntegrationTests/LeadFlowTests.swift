@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Postgres
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -82,6 +84,10 @@ struct LeadFlowTests {
             "POST", "/api/v1/leads/\(id)/assign", json: ["user_id": userIDs["consultant"] ?? ""], token: manager)
         #expect(assigned.status == 200)
         #expect(Self.lead(assigned)["assigned_to_user_id"] as? String == userIDs["consultant"])
+        // Identity decides who may be assigned: a stranger's id is refused.
+        let unknown = try await platform.request(
+            "POST", "/api/v1/leads/\(id)/assign", json: ["user_id": UUID().uuidString], token: manager)
+        #expect(unknown.status == 400 && unknown.errorCode == "invalid_argument")
         let note = try await platform.request(
             "POST", "/api/v1/leads/\(id)/activities",
             json: ["type": "call", "title": "Called", "metadata": ["minutes": 5]], token: consultant)
@@ -165,6 +171,26 @@ struct LeadFlowTests {
         let merged = try await platform.request("POST", "/api/v1/leads/merge", json: mergeBody, token: manager)
         #expect(merged.status == 200 && Self.lead(merged)["id"] as? String == id)
         #expect(try await platform.request("GET", "/api/v1/leads/\(twinID)", token: admin).status == 404)
+        // The lead events reach analytics through crm's outbox relay.
+        let database = PostgresClient(configuration: platform.database, logger: Logger(label: "leads"))
+        defer { Task { await database.close() } }
+        let organizationID = try #require((signUp.json["organization"] as? [String: Any])?["id"] as? String)
+        @Sendable func leadEvents() async throws -> Set<String> {
+            Set(
+                try await database.query(
+                    "SELECT event_type FROM analytics.analytics_events WHERE organization_id = $1::uuid",
+                    [organizationID]
+                ).map { try $0.decode(String.self, "event_type") }.filter { $0.hasPrefix("lead.") })
+        }
+        let expected: Set<String> = [
+            "lead.created", "lead.updated", "lead.status_changed", "lead.assigned", "lead.merged",
+        ]
+        let arrived = await platform.waitUntil(timeout: .seconds(10)) {
+            (try? await leadEvents().isSuperset(of: expected)) == true
+        }
+        let delivered = (try? await leadEvents()) ?? []
+        #expect(arrived, "lead events in analytics: \(delivered.sorted())")
+
         let deleted = try await platform.request("DELETE", "/api/v1/leads/\(id)", token: manager)
         #expect(deleted.status == 204)
         #expect(try await platform.request("GET", "/api/v1/leads/\(id)", token: admin).status == 404)

@@ -30,7 +30,25 @@ extension RunningPlatform {
     func request(
         _ method: String, _ path: String, body: String? = nil, token: String? = nil
     ) async throws -> HTTPExchange {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        try await LocalHTTP(port: httpPort).request(method, path, body: body, token: token)
+    }
+
+    /// Sends `value` encoded as JSON.
+    func request(
+        _ method: String, _ path: String, json value: [String: Any], token: String? = nil
+    ) async throws -> HTTPExchange {
+        try await LocalHTTP(port: httpPort).request(method, path, json: value, token: token)
+    }
+}
+
+/// HTTP requests to a gateway on 127.0.0.1:`port`.
+struct LocalHTTP: Sendable {
+    let port: Int
+
+    func request(
+        _ method: String, _ path: String, body: String? = nil, token: String? = nil
+    ) async throws -> HTTPExchange {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 15
         if let body {

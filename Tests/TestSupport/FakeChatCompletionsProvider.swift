@@ -71,6 +71,13 @@ public final class FakeChatCompletionsProvider: Sendable {
         public var messages: [[String: Any]] { body["messages"] as? [[String: Any]] ?? [] }
     }
 
+    /// How long the server held each request (body read to response built), with its text.
+    public var served: [(text: String, duration: Duration)] { servedTimes.withLock { $0 } }
+    private let servedTimes = Mutex<[(text: String, duration: Duration)]>([])
+    /// Answers every request not scripted (default: `.analysis("ok")`).
+    public func setDefault(_ reply: Reply) { defaultReply.withLock { $0 = reply } }
+    private let defaultReply = Mutex<Reply>(.analysis("ok"))
+
     private let state = Mutex<(replies: [Reply], received: [Received])>(([], []))
     public let port: Int
     private let task: Task<Void, any Error>
@@ -122,11 +129,16 @@ public final class FakeChatCompletionsProvider: Sendable {
     public func stop() { task.cancel() }
 
     private func answer(_ received: Received) async throws -> Response {
+        let started = ContinuousClock.now
+        let fallback = defaultReply.withLock { $0 }
         let reply = state.withLock { state -> Reply in
             state.received.append(received)
-            return state.replies.isEmpty ? .analysis("ok") : state.replies.removeFirst()
+            return state.replies.isEmpty ? fallback : state.replies.removeFirst()
         }
-        return try await Self.response(reply)
+        let response = try await Self.response(reply)
+        let duration = started.duration(to: .now)
+        servedTimes.withLock { $0.append((received.text, duration)) }
+        return response
     }
 
     private static func response(_ reply: Reply) async throws -> Response {

@@ -12,6 +12,9 @@
 #   5. ingest: signed WhatsApp callbacks answered after commit, max rate and p50/p99 at
 #      500/s, next to pgbench of the same transaction; the conversation list with 1,000,000
 #      messages (ingest.json; bench/ingest/run.sh)
+#   6. leads: ListLeads over 1,000,000 generated leads in 100 organizations on the same
+#      platform's database, p50/p99 per page and the plans (leads.json, leads-plans.txt;
+#      bench/leads/run.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${BENCH_SCRATCH:-.build}
@@ -68,4 +71,6 @@ AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
 
 echo "== ingest" >&2
 INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" bench/ingest/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json" >&2
+echo "== leads" >&2
+LEADS_BENCH_BIN="$BIN" LEADS_BENCH_DATA_DIR="$WORK/data" LEADS_BENCH_RUN_DIR="$WORK/run" bench/leads/run.sh
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json bench/out/leads.json" >&2

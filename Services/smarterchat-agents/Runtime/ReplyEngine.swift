@@ -169,12 +169,13 @@ struct ReplyEngine: Sendable {
         let contactText = request.history.filter { $0.senderType == "contact" }.map(\.content).joined(separator: "\n")
         for round in 1...configuration.maxToolRounds {
             var body: [String: JSONValue] = [
-                "model": .string(model), "messages": .array(messages),
-                "temperature": .number(settings.temperature), "tools": tools,
+                "model": .string(model), "messages": .array(messages), "tools": tools,
                 // The last round may not call tools: it must answer.
                 "tool_choice": round == configuration.maxToolRounds ? "none" : "auto",
             ]
             body[openAI ? "max_completion_tokens" : "max_tokens"] = .number(Double(settings.maxTokens))
+            // Reasoning models (o-series, gpt-5) refuse a temperature other than their default.
+            if !Self.isReasoningModel(model) { body["temperature"] = .number(settings.temperature) }
             if openAI { body["response_format"] = ToolCatalog.replySchema }
             let completion: ChatCompletion
             do {
@@ -220,6 +221,16 @@ struct ReplyEngine: Sendable {
                 messages.append(["role": "tool", "tool_call_id": .string(call.id), "content": .string(result.text)])
             }
         }
+    }
+}
+
+extension ReplyEngine {
+    /// OpenAI's reasoning families, which take no `temperature`: `o1`, `o3`, `o4-mini`, `gpt-5`...
+    static func isReasoningModel(_ model: String) -> Bool {
+        let name = model.lowercased()
+        if name.hasPrefix("gpt-5") { return true }
+        guard name.hasPrefix("o"), let second = name.dropFirst().first else { return false }
+        return second.isNumber
     }
 }
 

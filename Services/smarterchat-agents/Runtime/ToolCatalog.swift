@@ -99,7 +99,9 @@ struct ReplyAnalysis: Sendable {
             text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard text.hasPrefix("{"), let json = JSONValue(text: text), let reply = json["reply"]?.stringValue else {
-            self.reply = content.trimmingCharacters(in: .whitespacesAndNewlines)
+            // A reply format cut short (finish_reason "length") must not reach the contact as
+            // raw JSON: keep what the reply member holds so far.
+            self.reply = Self.partialReply(text) ?? content.trimmingCharacters(in: .whitespacesAndNewlines)
             return
         }
         self.reply = reply.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -113,5 +115,29 @@ struct ReplyAnalysis: Sendable {
             }
         }
         if let object = json["entities"]?.objectValue { entities = object }
+    }
+
+    /// The `reply` string of a truncated reply-format object, unescaped; nil when `text` is not one.
+    static func partialReply(_ text: String) -> String? {
+        guard text.hasPrefix("{"), let key = text.range(of: #""reply"\s*:\s*""#, options: .regularExpression)
+        else { return nil }
+        var escaped = false, value = ""
+        for character in text[key.upperBound...] {
+            if escaped {
+                value.append(character)
+                escaped = false
+            } else if character == "\\" {
+                value.append(character)
+                escaped = true
+            } else if character == "\"" {
+                break
+            } else {
+                value.append(character)
+            }
+        }
+        if escaped { value.removeLast() }
+        guard let decoded = JSONValue(text: "\"" + value + "\"")?.stringValue else { return nil }
+        let trimmed = decoded.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.isEmpty ? nil : trimmed
     }
 }

@@ -72,7 +72,10 @@ struct ResponseFilter: Sendable {
             switch rule {
             case .replace(let box, let replacement):
                 let range = NSRange(text.startIndex..., in: text)
-                let count = box.expression.numberOfMatches(in: text, range: range)
+                guard let count = Self.matches(box.expression, in: text, range: range) else {
+                    effects.append("replace: skipped, the pattern took longer than \(Self.matchTimeLimit) s")
+                    continue
+                }
                 if count > 0 {
                     text = box.expression.stringByReplacingMatches(
                         in: text, range: range, withTemplate: replacement)
@@ -94,6 +97,24 @@ struct ResponseFilter: Sendable {
             }
         }
         return (text, effects)
+    }
+
+    /// How long one pattern may search a reply (a tenant's pattern may backtrack badly).
+    static let matchTimeLimit = 0.1
+
+    /// How many matches `expression` has in `text`; nil when the search ran past the time
+    /// limit (ICU reports progress during a long match, where the search is stopped).
+    static func matches(_ expression: NSRegularExpression, in text: String, range: NSRange) -> Int? {
+        let deadline = Date().addingTimeInterval(matchTimeLimit)
+        var count = 0, timedOut = false
+        expression.enumerateMatches(in: text, options: [.reportProgress], range: range) { result, _, stop in
+            if result != nil { count += 1 }
+            if Date() > deadline {
+                timedOut = true
+                stop.pointee = true
+            }
+        }
+        return timedOut ? nil : count
     }
 
     /// At most `max` characters, cut at a word boundary when one is near, ending with "…".

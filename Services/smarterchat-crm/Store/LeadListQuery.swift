@@ -8,8 +8,9 @@ import RPC
 ///
 /// One statement whose absent filters are NULL parameters: libpq's unnamed statements are
 /// planned with the values, so `$2::text IS NULL OR ...` folds away and the plan uses the
-/// indexes of the filters given (idx_leads_org_created for order and cursor, idx_leads_search
-/// for `q`, idx_leads_org_status, ...). See bench/out/leads-plans.txt.
+/// indexes of the filters given (idx_leads_org_created for order and cursor,
+/// idx_leads_org_status_created per status, ...); with `q`, the search runs first through its
+/// own indexes (``searchMatches``). See bench/leads/plans.sql and bench/out/leads-plans.txt.
 struct LeadListQuery: Sendable {
     var status: String?
     var temperature: String?
@@ -24,6 +25,8 @@ struct LeadListQuery: Sendable {
     var createdTo: Date?
     /// A `to_tsquery('portuguese', ...)` text built from the words of `q`.
     var search: String?
+    /// A `LIKE` pattern matching emails that start with `q` (nil when `q` looks like a phone).
+    var emailPrefix: String?
     /// `q` was given but holds nothing searchable: no lead matches.
     var matchesNothing = false
     var cursor: LeadCursor?
@@ -69,7 +72,8 @@ struct LeadListQuery: Sendable {
         if let q = given(request.q) {
             guard q.count <= 200 else { throw RPCError(.invalidArgument, "q must have at most 200 characters") }
             search = Self.tsquery(q)
-            matchesNothing = search == nil
+            emailPrefix = Self.emailPrefix(q)
+            matchesNothing = search == nil && emailPrefix == nil
         }
         if let cursor = given(request.cursor) {
             guard let decoded = LeadCursor(cursor) else { throw RPCError(.invalidArgument, "cursor is not valid") }
@@ -82,29 +86,67 @@ struct LeadListQuery: Sendable {
         self.limit = limit
     }
 
-    /// Prefix matches of every word of `q` (`'ana':* & 'silva':*`); a text that looks like a
-    /// phone becomes its digits (E.164 when it is a full number), an email stays whole.
+    /// Every word of `q` in the name (`'ana' & 'silva'`, stemmed by the `portuguese`
+    /// configuration, so plurals and inflections match); a text that looks like a phone becomes
+    /// a prefix of its digits (E.164 when it is a full number). Name words are not prefixes: a
+    /// prefix makes GIN gather every lead of every matching word before it can intersect with
+    /// the organization (tens of milliseconds over a million leads; see bench/out/leads-plans.txt).
     /// Operators and quotes never reach to_tsquery.
     static func tsquery(_ q: String) -> String? {
-        let phoneCharacters = CharacterSet(charactersIn: "0123456789+()-. ")
-        let digits = q.filter(\.isNumber)
-        if digits.count >= 4, q.unicodeScalars.allSatisfy(phoneCharacters.contains) {
-            let number = PhoneNumber(q)?.digits ?? String(digits)
+        if isPhoneLike(q) {
+            let number = PhoneNumber(q)?.digits ?? String(q.filter(\.isNumber))
             return "'\(number)':*"
         }
         let words = q.lowercased().split(whereSeparator: \.isWhitespace).map { word in
             String(word.filter { $0.isLetter || $0.isNumber || "@._-".contains($0) })
         }.filter { !$0.isEmpty }
         guard !words.isEmpty else { return nil }
-        return words.map { "'\($0)':*" }.joined(separator: " & ")
+        return words.map { "'\($0)'" }.joined(separator: " & ")
     }
+
+    /// `q` lower-cased with LIKE's wildcards escaped, then `%`; nil for a phone-like text.
+    static func emailPrefix(_ q: String) -> String? {
+        if isPhoneLike(q) { return nil }
+        var pattern = ""
+        for character in q.lowercased() {
+            if character == "%" || character == "_" || character == "\\" { pattern.append("\\") }
+            pattern.append(character)
+        }
+        return pattern + "%"
+    }
+
+    /// Digits (at least 4) and phone punctuation only.
+    static func isPhoneLike(_ q: String) -> Bool {
+        let phoneCharacters = CharacterSet(charactersIn: "0123456789+()-. ")
+        return q.filter(\.isNumber).count >= 4 && q.unicodeScalars.allSatisfy(phoneCharacters.contains)
+    }
+
+    /// The leads matching `q`, found through their indexes before any other filter applies:
+    /// name words and phone digits through idx_leads_search (with the organization's lexeme
+    /// ANDed in), emails through idx_leads_org_email_live. MATERIALIZED keeps the planner from
+    /// folding the search into a scan of the whole organization.
+    static let searchMatches = """
+        WITH matches AS MATERIALIZED (
+            SELECT id FROM leads
+            WHERE $13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
+              AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery)
+            UNION
+            SELECT id FROM leads
+            WHERE $17::text IS NOT NULL AND organization_id = $1 AND deleted_at IS NULL AND email LIKE $17
+        )
+        """
 
     /// One page: up to `limit` leads and the cursor of the next page (nil on the last).
     func page(organizationID: UUID, on connection: PostgresConnection) async throws -> ([CRM.Lead], LeadCursor?) {
         if matchesNothing { return ([], nil) }
+        let searching = search != nil || emailPrefix != nil
+        // Without `q` the search parameters are still named (typed) and fold away.
+        let prefix = searching ? Self.searchMatches : ""
+        let condition =
+            searching ? "id IN (SELECT id FROM matches)" : "($13::text IS NULL AND $17::text IS NULL)"
         let rows = try await connection.query(
             PostgresQuery(
-                unsafeSQL: """
+                unsafeSQL: prefix + """
                     SELECT \(LeadStore.columns) FROM leads
                     WHERE organization_id = $1 AND deleted_at IS NULL
                       AND ($2::text IS NULL OR status = $2)
@@ -118,14 +160,14 @@ struct LeadListQuery: Sendable {
                       AND ($10::int IS NULL OR score <= $10)
                       AND ($11::timestamptz IS NULL OR created_at >= $11)
                       AND ($12::timestamptz IS NULL OR created_at < $12)
-                      AND ($13::text IS NULL OR search_document @@ to_tsquery('portuguese', $13))
+                      AND \(condition)
                       AND ($14::timestamptz IS NULL OR (created_at, id) < ($14::timestamptz, $15::uuid))
                     ORDER BY leads.created_at DESC, leads.id DESC
                     LIMIT $16
                     """),
             [
                 organizationID, status, temperature, assignedTo, unassigned, source, tag, segment, scoreMin,
-                scoreMax, createdFrom, createdTo, search, cursor?.createdAt, cursor?.id, limit + 1,
+                scoreMax, createdFrom, createdTo, search, cursor?.createdAt, cursor?.id, limit + 1, emailPrefix,
             ])
         var leads: [CRM.Lead] = []
         var last: LeadCursor?

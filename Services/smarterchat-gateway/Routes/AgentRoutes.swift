@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RPC
-import ServiceKit
 
 /// The agent routes of the REST API (`/api/v1`, authenticated), documented in
 /// docs/openapi.yaml: agents CRUD (`/agents`, `/agents/{id}`), `POST /agents/{id}/publish`,
@@ -174,12 +173,5 @@ struct AgentRoutes: Sendable {
                 status: .badRequest, code: "invalid_argument", message: "`\(name)` must be a positive integer")
         }
         return value
-    }
-}
-
-extension ServiceClients {
-    /// The agents service's client.
-    var agents: RPCClient {
-        all.first { $0.service == .agents }!.client
     }
 }
