@@ -10,11 +10,17 @@
 --   a phone another lead already has).
 -- * leads.merged_into_id: a lead merged into another is soft-deleted and points at it.
 -- * leads.search_document: the full-text document of `q` (name with the `portuguese`
---   configuration, the email, the phone's digits with and without the country code), kept by
---   PostgreSQL as a stored generated column and GIN-indexed. The seed's idx_leads_name_fts
---   stays.
+--   configuration, the phone's digits with and without the country code) plus one
+--   lexeme naming the organization (`o` and its id's hex digits), kept by PostgreSQL as a
+--   stored generated column and GIN-indexed. A search ANDs the organization's lexeme into its
+--   tsquery, so the GIN index alone narrows to the tenant's matches (a GIN index cannot have
+--   a uuid column beside the tsvector without the btree_gin extension, which a service role
+--   may not create). Emails are matched by prefix through idx_leads_org_email_live
+--   (text_pattern_ops), not as lexemes: every address would be a lexeme of its own, and a
+--   prefix query would walk them all. The seed's idx_leads_name_fts stays.
 -- * idx_leads_org_created: the list's order (created_at DESC, id DESC) and its keyset cursor,
---   per organization, live leads only.
+--   per organization, live leads only; idx_leads_org_status_created the same per status (the
+--   pipeline board's columns, and its counts as an index-only scan).
 -- * lead_conversations: the conversations that found or talked to a lead (its timeline).
 -- * outbox: the table Shared/ServiceKit/Outbox/Outbox.swift documents.
 
@@ -22,19 +28,20 @@ ALTER TABLE leads ADD COLUMN platform_user_id VARCHAR(255);
 ALTER TABLE leads ADD COLUMN merged_into_id UUID REFERENCES leads(id) ON DELETE SET NULL;
 ALTER TABLE leads ADD COLUMN search_document tsvector GENERATED ALWAYS AS (
     to_tsvector('portuguese',
-        coalesce(name, '') || ' ' || coalesce(email, '') || ' '
-        || coalesce(regexp_replace(phone, '[^0-9]', '', 'g'), '') || ' '
+        coalesce(name, '') || ' ' || coalesce(regexp_replace(phone, '[^0-9]', '', 'g'), '') || ' '
         || coalesce(substr(regexp_replace(phone, '[^0-9]', '', 'g'), 3), '') || ' '
         || coalesce(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), ''))
+    || ('o' || replace(organization_id::text, '-', ''))::tsvector
 ) STORED;
 
 CREATE UNIQUE INDEX idx_leads_org_phone_live ON leads(organization_id, phone)
     WHERE deleted_at IS NULL AND phone IS NOT NULL;
 CREATE UNIQUE INDEX idx_leads_org_platform_user_live ON leads(organization_id, source, platform_user_id)
     WHERE deleted_at IS NULL AND platform_user_id IS NOT NULL;
-CREATE INDEX idx_leads_org_email_live ON leads(organization_id, email)
+CREATE INDEX idx_leads_org_email_live ON leads(organization_id, email text_pattern_ops)
     WHERE deleted_at IS NULL AND email IS NOT NULL;
 CREATE INDEX idx_leads_org_created ON leads(organization_id, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX idx_leads_org_status_created ON leads(organization_id, status, created_at, id) WHERE deleted_at IS NULL;
 CREATE INDEX idx_leads_search ON leads USING gin(search_document);
 CREATE INDEX idx_leads_merged_into ON leads(merged_into_id) WHERE merged_into_id IS NOT NULL;
 
