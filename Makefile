@@ -5,7 +5,7 @@ PROTO_DIR := Shared/Proto
 PROTOS := $(wildcard $(PROTO_DIR)/*.proto)
 CONTRACTS_C := Shared/ContractsC
 
-.PHONY: all build proto proto-check test schemathesis run bench bench-auth bench-leads fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
+.PHONY: all build proto proto-check test schemathesis run bench bench-auth bench-leads bench-reply fuzz clean deps bench-rpc fuzz-rpc fuzz-contracts bench-codec test-asan format lint
 
 all: build
 
@@ -47,6 +47,11 @@ bench-auth:
 bench-leads:
 	$(SWIFT) build -c release
 	bench/leads/run.sh
+
+# The agents runtime's overhead around a provider answering after 200 ms, 50 concurrent
+# conversations (GenerateReply in process on a real PostgreSQL); writes bench/out/reply.json.
+bench-reply:
+	SMARTERCHAT_BENCH_REPLY=1 $(SWIFT) test --filter ReplyBenchmark
 
 # Encode+decode of a ~125-byte message: Swift face vs protoc-c in C; writes bench/out/codec.json.
 bench-codec:

@@ -156,7 +156,9 @@ let package = Package(
 
         // Tests.
         .target(
-            name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport",
+            name: "TestSupport",
+            dependencies: ["Postgres", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
@@ -183,17 +185,38 @@ let package = Package(
         .testTarget(
             name: "GatewayTests", dependencies: ["GatewayService", "RPC", "Contracts"], path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
+        // Fakes of the channel providers' send APIs (WhatsApp, Instagram, Telegram) on 127.0.0.1.
+        .target(
+            name: "ProviderFakes", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/ProviderFakes", swiftSettings: swiftSettings),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit"],
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "RPC", "Contracts", "ServiceKit", "ProviderFakes", "Cryptography", "Postgres"],
             path: "Tests/IntegrationTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
             dependencies: ["IdentityService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/IdentityTests", swiftSettings: swiftSettings),
         .testTarget(
+            name: "ConversationsTests",
+            dependencies: [
+                "ConversationsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit",
+                "Cryptography", "ProviderFakes",
+            ],
+            path: "Tests/ConversationsTests", swiftSettings: swiftSettings),
+        .testTarget(
             name: "CRMTests",
             dependencies: ["CRMService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit"],
             path: "Tests/CRMTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AgentsTests",
+            dependencies: [
+                "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/AgentsTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "MigrationTests", dependencies: ["Postgres", "TestSupport"], path: "Tests/MigrationTests",
             swiftSettings: swiftSettings),

@@ -2,10 +2,11 @@ import Foundation
 import ServiceKit
 
 /// The conversations service: its contract, its migrations (schema `conversations`) and its handlers.
-func conversationsService() -> DomainService {
+func conversationsService(delivery: DeliveryConfiguration = DeliveryConfiguration()) -> DomainService {
     DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
         // The partitioned table's months are created ahead of the rows that need them.
-        [environment.monthlyPartitionUpkeep()]
+        [environment.monthlyPartitionUpkeep()] + (try installChannelsAndIngest(environment))
+            + (try installInboxAndDelivery(environment, delivery: delivery))
     }
 }

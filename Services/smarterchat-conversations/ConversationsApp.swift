@@ -1,9 +1,11 @@
+import Configuration
 import ServiceKit
 
 /// `smarterchat-conversations`: reads `SMARTERCHAT_*`, runs the service until SIGTERM/SIGINT.
 @main
 enum ConversationsApp {
     static func main() async throws {
-        try await conversationsService().runAsMain()
+        let delivery = DeliveryConfiguration(reader: ConfigReader(provider: EnvironmentVariablesProvider()))
+        try await conversationsService(delivery: delivery).runAsMain()
     }
 }

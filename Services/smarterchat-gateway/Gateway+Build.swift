@@ -17,10 +17,15 @@ func buildGateway(
     LivenessRoutes().register(on: router)
     HealthRoutes(clients: clients, timeout: configuration.healthTimeout).register(on: router)
     MetricsRoutes(clients: clients, gateway: metrics).register(on: router)
-    let authenticated = AuthRoutes(
-        identity: clients.identity, validator: TokenValidator(identity: clients.identity)
-    ).register(on: router)
+    let validator = TokenValidator(identity: clients.identity)
+    let authenticated = AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
     LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
+    AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
+    WebhookRoutes(conversations: clients.conversations).register(on: router)
+    WebchatRoutes(conversations: clients.conversations).register(on: router)
+    ChannelRoutes(conversations: clients.conversations).register(on: authenticated)
+    StreamRoutes(conversations: clients.conversations).register(on: authenticated)
+    ConversationRoutes(conversations: clients.conversations).register(on: authenticated)
     return Application(
         router: router,
         configuration: .init(

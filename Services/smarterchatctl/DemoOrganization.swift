@@ -50,10 +50,20 @@ final class DemoOrganization: Service, Sendable {
                 self.logger.warning("could not create the demo organisation", metadata: ["error": "\(error)"])
                 return
             }
+            let webchat = await DemoAgent(runDirectory: self.runDirectory, logger: self.logger).prepare(
+                email: Self.email, password: Self.password)
+            let chat =
+                webchat.map {
+                    """
+                      Web chat of the demo agent (offline responder, no network needed): embed
+                        <script src="http://127.0.0.1:\(self.httpPort)/webchat/widget.js" data-channel="\($0)"></script>
+
+                    """
+                } ?? ""
             print(
                 """
 
-                Demo organisation ready: log in with
+                \(chat)Demo organisation ready: log in with
                   curl -s http://127.0.0.1:\(self.httpPort)/api/v1/auth/login -H 'content-type: application/json' \\
                     -d '{"email": "\(Self.email)", "password": "\(Self.password)"}'
 

@@ -1,3 +1,4 @@
+import Cryptography
 import Foundation
 import Logging
 import Postgres
@@ -11,6 +12,8 @@ struct DevelopmentPlatform: Sendable {
     let httpPort: Int
     /// Whether this command started PostgreSQL (and so should stop it when done).
     let startedCluster: Bool
+    /// `SMARTERCHAT_ENCRYPTION_KEYS` for the services (``developmentKeys(in:)``).
+    let encryptionKeys: String
     static let database = "smarterchat"
 
     /// Starts PostgreSQL (initdb the first time), creates the database, the services' login
@@ -43,7 +46,26 @@ struct DevelopmentPlatform: Sendable {
         try FileManager.default.createDirectory(
             at: runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         return DevelopmentPlatform(
-            cluster: cluster, runDirectory: runDirectory, httpPort: options.httpPort, startedCluster: started)
+            cluster: cluster, runDirectory: runDirectory, httpPort: options.httpPort, startedCluster: started,
+            encryptionKeys: try developmentKeys(in: cluster.folder))
+    }
+
+    /// The master keys that seal secrets at rest (TOTP secrets, provider keys, channel
+    /// tokens): `SMARTERCHAT_ENCRYPTION_KEYS` when set, else a key generated once into
+    /// `<data-dir>/encryption-keys` (0600) so that secrets stay readable across restarts.
+    static func developmentKeys(in folder: URL) throws -> String {
+        if let configured = ProcessInfo.processInfo.environment["SMARTERCHAT_ENCRYPTION_KEYS"], !configured.isEmpty {
+            return configured
+        }
+        let file = folder.appendingPathComponent("encryption-keys")
+        if let existing = try? String(contentsOf: file, encoding: .utf8) {
+            let keys = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !keys.isEmpty { return keys }
+        }
+        let keys = "dev1:\(Base64.encode(SecureRandom.bytes(count: 32)))"
+        FileManager.default.createFile(
+            atPath: file.path, contents: Data((keys + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return keys
     }
 
     /// The folder holding the executables: the one `smarterchatctl` itself runs from.
@@ -59,6 +81,7 @@ struct DevelopmentPlatform: Sendable {
             "SMARTERCHAT_PG_PORT": "\(cluster.port)",
             "SMARTERCHAT_PG_DATABASE": Self.database,
             "SMARTERCHAT_HTTP_PORT": "\(httpPort)",
+            "SMARTERCHAT_ENCRYPTION_KEYS": encryptionKeys,
         ]
     }
 

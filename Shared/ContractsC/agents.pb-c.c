@@ -232,6 +232,1221 @@ void   smarterchat__agents__get_agent_status_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__agents__get_agent_status_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__agents__agent__init
+                     (Smarterchat__Agents__Agent         *message)
+{
+  static const Smarterchat__Agents__Agent init_value = SMARTERCHAT__AGENTS__AGENT__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__agent__get_packed_size
+                     (const Smarterchat__Agents__Agent *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__agent__pack
+                     (const Smarterchat__Agents__Agent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__agent__pack_to_buffer
+                     (const Smarterchat__Agents__Agent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__Agent *
+       smarterchat__agents__agent__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__Agent *)
+     protobuf_c_message_unpack (&smarterchat__agents__agent__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__agent__free_unpacked
+                     (Smarterchat__Agents__Agent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__agent__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_agents_request__init
+                     (Smarterchat__Agents__ListAgentsRequest         *message)
+{
+  static const Smarterchat__Agents__ListAgentsRequest init_value = SMARTERCHAT__AGENTS__LIST_AGENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_agents_request__get_packed_size
+                     (const Smarterchat__Agents__ListAgentsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_agents_request__pack
+                     (const Smarterchat__Agents__ListAgentsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_agents_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListAgentsRequest *
+       smarterchat__agents__list_agents_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListAgentsRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_agents_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_agents_request__free_unpacked
+                     (Smarterchat__Agents__ListAgentsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_agents_response__init
+                     (Smarterchat__Agents__ListAgentsResponse         *message)
+{
+  static const Smarterchat__Agents__ListAgentsResponse init_value = SMARTERCHAT__AGENTS__LIST_AGENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_agents_response__get_packed_size
+                     (const Smarterchat__Agents__ListAgentsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_agents_response__pack
+                     (const Smarterchat__Agents__ListAgentsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_agents_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListAgentsResponse *
+       smarterchat__agents__list_agents_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListAgentsResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_agents_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_agents_response__free_unpacked
+                     (Smarterchat__Agents__ListAgentsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_agents_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__get_agent_request__init
+                     (Smarterchat__Agents__GetAgentRequest         *message)
+{
+  static const Smarterchat__Agents__GetAgentRequest init_value = SMARTERCHAT__AGENTS__GET_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__get_agent_request__get_packed_size
+                     (const Smarterchat__Agents__GetAgentRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__get_agent_request__pack
+                     (const Smarterchat__Agents__GetAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__get_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__GetAgentRequest *
+       smarterchat__agents__get_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__GetAgentRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__get_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__get_agent_request__free_unpacked
+                     (Smarterchat__Agents__GetAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__get_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__create_agent_request__init
+                     (Smarterchat__Agents__CreateAgentRequest         *message)
+{
+  static const Smarterchat__Agents__CreateAgentRequest init_value = SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__create_agent_request__get_packed_size
+                     (const Smarterchat__Agents__CreateAgentRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__create_agent_request__pack
+                     (const Smarterchat__Agents__CreateAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__create_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__CreateAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__CreateAgentRequest *
+       smarterchat__agents__create_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__CreateAgentRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__create_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__create_agent_request__free_unpacked
+                     (Smarterchat__Agents__CreateAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__create_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__update_agent_request__init
+                     (Smarterchat__Agents__UpdateAgentRequest         *message)
+{
+  static const Smarterchat__Agents__UpdateAgentRequest init_value = SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__update_agent_request__get_packed_size
+                     (const Smarterchat__Agents__UpdateAgentRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__update_agent_request__pack
+                     (const Smarterchat__Agents__UpdateAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__update_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__UpdateAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__UpdateAgentRequest *
+       smarterchat__agents__update_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__UpdateAgentRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__update_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__update_agent_request__free_unpacked
+                     (Smarterchat__Agents__UpdateAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__update_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__delete_agent_request__init
+                     (Smarterchat__Agents__DeleteAgentRequest         *message)
+{
+  static const Smarterchat__Agents__DeleteAgentRequest init_value = SMARTERCHAT__AGENTS__DELETE_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__delete_agent_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteAgentRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__delete_agent_request__pack
+                     (const Smarterchat__Agents__DeleteAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__delete_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__DeleteAgentRequest *
+       smarterchat__agents__delete_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__DeleteAgentRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__delete_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__delete_agent_request__free_unpacked
+                     (Smarterchat__Agents__DeleteAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__delete_agent_response__init
+                     (Smarterchat__Agents__DeleteAgentResponse         *message)
+{
+  static const Smarterchat__Agents__DeleteAgentResponse init_value = SMARTERCHAT__AGENTS__DELETE_AGENT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__delete_agent_response__get_packed_size
+                     (const Smarterchat__Agents__DeleteAgentResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__delete_agent_response__pack
+                     (const Smarterchat__Agents__DeleteAgentResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__delete_agent_response__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteAgentResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__DeleteAgentResponse *
+       smarterchat__agents__delete_agent_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__DeleteAgentResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__delete_agent_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__delete_agent_response__free_unpacked
+                     (Smarterchat__Agents__DeleteAgentResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__delete_agent_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__publish_agent_request__init
+                     (Smarterchat__Agents__PublishAgentRequest         *message)
+{
+  static const Smarterchat__Agents__PublishAgentRequest init_value = SMARTERCHAT__AGENTS__PUBLISH_AGENT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__publish_agent_request__get_packed_size
+                     (const Smarterchat__Agents__PublishAgentRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__publish_agent_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__publish_agent_request__pack
+                     (const Smarterchat__Agents__PublishAgentRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__publish_agent_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__publish_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__PublishAgentRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__publish_agent_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__PublishAgentRequest *
+       smarterchat__agents__publish_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__PublishAgentRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__publish_agent_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__publish_agent_request__free_unpacked
+                     (Smarterchat__Agents__PublishAgentRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__publish_agent_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__set_provider_key_request__init
+                     (Smarterchat__Agents__SetProviderKeyRequest         *message)
+{
+  static const Smarterchat__Agents__SetProviderKeyRequest init_value = SMARTERCHAT__AGENTS__SET_PROVIDER_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__set_provider_key_request__get_packed_size
+                     (const Smarterchat__Agents__SetProviderKeyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__set_provider_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__set_provider_key_request__pack
+                     (const Smarterchat__Agents__SetProviderKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__set_provider_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__set_provider_key_request__pack_to_buffer
+                     (const Smarterchat__Agents__SetProviderKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__set_provider_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__SetProviderKeyRequest *
+       smarterchat__agents__set_provider_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__SetProviderKeyRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__set_provider_key_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__set_provider_key_request__free_unpacked
+                     (Smarterchat__Agents__SetProviderKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__set_provider_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__delete_provider_key_request__init
+                     (Smarterchat__Agents__DeleteProviderKeyRequest         *message)
+{
+  static const Smarterchat__Agents__DeleteProviderKeyRequest init_value = SMARTERCHAT__AGENTS__DELETE_PROVIDER_KEY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__delete_provider_key_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_provider_key_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__delete_provider_key_request__pack
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_provider_key_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__delete_provider_key_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_provider_key_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__DeleteProviderKeyRequest *
+       smarterchat__agents__delete_provider_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__DeleteProviderKeyRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__delete_provider_key_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__delete_provider_key_request__free_unpacked
+                     (Smarterchat__Agents__DeleteProviderKeyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__delete_provider_key_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__agent_version__init
+                     (Smarterchat__Agents__AgentVersion         *message)
+{
+  static const Smarterchat__Agents__AgentVersion init_value = SMARTERCHAT__AGENTS__AGENT_VERSION__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__agent_version__get_packed_size
+                     (const Smarterchat__Agents__AgentVersion *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__agent_version__pack
+                     (const Smarterchat__Agents__AgentVersion *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__agent_version__pack_to_buffer
+                     (const Smarterchat__Agents__AgentVersion *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__AgentVersion *
+       smarterchat__agents__agent_version__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__AgentVersion *)
+     protobuf_c_message_unpack (&smarterchat__agents__agent_version__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__agent_version__free_unpacked
+                     (Smarterchat__Agents__AgentVersion *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__agent_version__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_agent_versions_request__init
+                     (Smarterchat__Agents__ListAgentVersionsRequest         *message)
+{
+  static const Smarterchat__Agents__ListAgentVersionsRequest init_value = SMARTERCHAT__AGENTS__LIST_AGENT_VERSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_agent_versions_request__get_packed_size
+                     (const Smarterchat__Agents__ListAgentVersionsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_agent_versions_request__pack
+                     (const Smarterchat__Agents__ListAgentVersionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_agent_versions_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentVersionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListAgentVersionsRequest *
+       smarterchat__agents__list_agent_versions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListAgentVersionsRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_agent_versions_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_agent_versions_request__free_unpacked
+                     (Smarterchat__Agents__ListAgentVersionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_agent_versions_response__init
+                     (Smarterchat__Agents__ListAgentVersionsResponse         *message)
+{
+  static const Smarterchat__Agents__ListAgentVersionsResponse init_value = SMARTERCHAT__AGENTS__LIST_AGENT_VERSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_agent_versions_response__get_packed_size
+                     (const Smarterchat__Agents__ListAgentVersionsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_agent_versions_response__pack
+                     (const Smarterchat__Agents__ListAgentVersionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_agent_versions_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentVersionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListAgentVersionsResponse *
+       smarterchat__agents__list_agent_versions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListAgentVersionsResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_agent_versions_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_agent_versions_response__free_unpacked
+                     (Smarterchat__Agents__ListAgentVersionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_agent_versions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__compare_agent_versions_request__init
+                     (Smarterchat__Agents__CompareAgentVersionsRequest         *message)
+{
+  static const Smarterchat__Agents__CompareAgentVersionsRequest init_value = SMARTERCHAT__AGENTS__COMPARE_AGENT_VERSIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__compare_agent_versions_request__get_packed_size
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__compare_agent_versions_request__pack
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__compare_agent_versions_request__pack_to_buffer
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__CompareAgentVersionsRequest *
+       smarterchat__agents__compare_agent_versions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__CompareAgentVersionsRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__compare_agent_versions_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__compare_agent_versions_request__free_unpacked
+                     (Smarterchat__Agents__CompareAgentVersionsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__agent_version_change__init
+                     (Smarterchat__Agents__AgentVersionChange         *message)
+{
+  static const Smarterchat__Agents__AgentVersionChange init_value = SMARTERCHAT__AGENTS__AGENT_VERSION_CHANGE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__agent_version_change__get_packed_size
+                     (const Smarterchat__Agents__AgentVersionChange *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__agent_version_change__pack
+                     (const Smarterchat__Agents__AgentVersionChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__agent_version_change__pack_to_buffer
+                     (const Smarterchat__Agents__AgentVersionChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__agent_version_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__AgentVersionChange *
+       smarterchat__agents__agent_version_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__AgentVersionChange *)
+     protobuf_c_message_unpack (&smarterchat__agents__agent_version_change__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__agent_version_change__free_unpacked
+                     (Smarterchat__Agents__AgentVersionChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__agent_version_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__compare_agent_versions_response__init
+                     (Smarterchat__Agents__CompareAgentVersionsResponse         *message)
+{
+  static const Smarterchat__Agents__CompareAgentVersionsResponse init_value = SMARTERCHAT__AGENTS__COMPARE_AGENT_VERSIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__compare_agent_versions_response__get_packed_size
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__compare_agent_versions_response__pack
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__compare_agent_versions_response__pack_to_buffer
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__CompareAgentVersionsResponse *
+       smarterchat__agents__compare_agent_versions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__CompareAgentVersionsResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__compare_agent_versions_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__compare_agent_versions_response__free_unpacked
+                     (Smarterchat__Agents__CompareAgentVersionsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__compare_agent_versions_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__restore_agent_version_request__init
+                     (Smarterchat__Agents__RestoreAgentVersionRequest         *message)
+{
+  static const Smarterchat__Agents__RestoreAgentVersionRequest init_value = SMARTERCHAT__AGENTS__RESTORE_AGENT_VERSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__restore_agent_version_request__get_packed_size
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__restore_agent_version_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__restore_agent_version_request__pack
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__restore_agent_version_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__restore_agent_version_request__pack_to_buffer
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__restore_agent_version_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__RestoreAgentVersionRequest *
+       smarterchat__agents__restore_agent_version_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__RestoreAgentVersionRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__restore_agent_version_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__restore_agent_version_request__free_unpacked
+                     (Smarterchat__Agents__RestoreAgentVersionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__restore_agent_version_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__script__init
+                     (Smarterchat__Agents__Script         *message)
+{
+  static const Smarterchat__Agents__Script init_value = SMARTERCHAT__AGENTS__SCRIPT__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__script__get_packed_size
+                     (const Smarterchat__Agents__Script *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__script__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__script__pack
+                     (const Smarterchat__Agents__Script *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__script__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__script__pack_to_buffer
+                     (const Smarterchat__Agents__Script *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__script__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__Script *
+       smarterchat__agents__script__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__Script *)
+     protobuf_c_message_unpack (&smarterchat__agents__script__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__script__free_unpacked
+                     (Smarterchat__Agents__Script *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__script__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_scripts_request__init
+                     (Smarterchat__Agents__ListScriptsRequest         *message)
+{
+  static const Smarterchat__Agents__ListScriptsRequest init_value = SMARTERCHAT__AGENTS__LIST_SCRIPTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_scripts_request__get_packed_size
+                     (const Smarterchat__Agents__ListScriptsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_scripts_request__pack
+                     (const Smarterchat__Agents__ListScriptsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_scripts_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListScriptsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListScriptsRequest *
+       smarterchat__agents__list_scripts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListScriptsRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_scripts_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_scripts_request__free_unpacked
+                     (Smarterchat__Agents__ListScriptsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__list_scripts_response__init
+                     (Smarterchat__Agents__ListScriptsResponse         *message)
+{
+  static const Smarterchat__Agents__ListScriptsResponse init_value = SMARTERCHAT__AGENTS__LIST_SCRIPTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__list_scripts_response__get_packed_size
+                     (const Smarterchat__Agents__ListScriptsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__list_scripts_response__pack
+                     (const Smarterchat__Agents__ListScriptsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__list_scripts_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListScriptsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__ListScriptsResponse *
+       smarterchat__agents__list_scripts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__ListScriptsResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__list_scripts_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__list_scripts_response__free_unpacked
+                     (Smarterchat__Agents__ListScriptsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__list_scripts_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__create_script_request__init
+                     (Smarterchat__Agents__CreateScriptRequest         *message)
+{
+  static const Smarterchat__Agents__CreateScriptRequest init_value = SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__create_script_request__get_packed_size
+                     (const Smarterchat__Agents__CreateScriptRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_script_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__create_script_request__pack
+                     (const Smarterchat__Agents__CreateScriptRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_script_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__create_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__CreateScriptRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__create_script_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__CreateScriptRequest *
+       smarterchat__agents__create_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__CreateScriptRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__create_script_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__create_script_request__free_unpacked
+                     (Smarterchat__Agents__CreateScriptRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__create_script_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__update_script_request__init
+                     (Smarterchat__Agents__UpdateScriptRequest         *message)
+{
+  static const Smarterchat__Agents__UpdateScriptRequest init_value = SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__update_script_request__get_packed_size
+                     (const Smarterchat__Agents__UpdateScriptRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_script_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__update_script_request__pack
+                     (const Smarterchat__Agents__UpdateScriptRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_script_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__update_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__UpdateScriptRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__update_script_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__UpdateScriptRequest *
+       smarterchat__agents__update_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__UpdateScriptRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__update_script_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__update_script_request__free_unpacked
+                     (Smarterchat__Agents__UpdateScriptRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__update_script_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__delete_script_request__init
+                     (Smarterchat__Agents__DeleteScriptRequest         *message)
+{
+  static const Smarterchat__Agents__DeleteScriptRequest init_value = SMARTERCHAT__AGENTS__DELETE_SCRIPT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__delete_script_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteScriptRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__delete_script_request__pack
+                     (const Smarterchat__Agents__DeleteScriptRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__delete_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteScriptRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__DeleteScriptRequest *
+       smarterchat__agents__delete_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__DeleteScriptRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__delete_script_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__delete_script_request__free_unpacked
+                     (Smarterchat__Agents__DeleteScriptRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__delete_script_response__init
+                     (Smarterchat__Agents__DeleteScriptResponse         *message)
+{
+  static const Smarterchat__Agents__DeleteScriptResponse init_value = SMARTERCHAT__AGENTS__DELETE_SCRIPT_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__delete_script_response__get_packed_size
+                     (const Smarterchat__Agents__DeleteScriptResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__delete_script_response__pack
+                     (const Smarterchat__Agents__DeleteScriptResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__delete_script_response__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteScriptResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__DeleteScriptResponse *
+       smarterchat__agents__delete_script_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__DeleteScriptResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__delete_script_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__delete_script_response__free_unpacked
+                     (Smarterchat__Agents__DeleteScriptResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__delete_script_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__preview_reply_request__init
+                     (Smarterchat__Agents__PreviewReplyRequest         *message)
+{
+  static const Smarterchat__Agents__PreviewReplyRequest init_value = SMARTERCHAT__AGENTS__PREVIEW_REPLY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__preview_reply_request__get_packed_size
+                     (const Smarterchat__Agents__PreviewReplyRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__preview_reply_request__pack
+                     (const Smarterchat__Agents__PreviewReplyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__preview_reply_request__pack_to_buffer
+                     (const Smarterchat__Agents__PreviewReplyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__PreviewReplyRequest *
+       smarterchat__agents__preview_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__PreviewReplyRequest *)
+     protobuf_c_message_unpack (&smarterchat__agents__preview_reply_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__preview_reply_request__free_unpacked
+                     (Smarterchat__Agents__PreviewReplyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__agents__preview_reply_response__init
+                     (Smarterchat__Agents__PreviewReplyResponse         *message)
+{
+  static const Smarterchat__Agents__PreviewReplyResponse init_value = SMARTERCHAT__AGENTS__PREVIEW_REPLY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__agents__preview_reply_response__get_packed_size
+                     (const Smarterchat__Agents__PreviewReplyResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__agents__preview_reply_response__pack
+                     (const Smarterchat__Agents__PreviewReplyResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__agents__preview_reply_response__pack_to_buffer
+                     (const Smarterchat__Agents__PreviewReplyResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Agents__PreviewReplyResponse *
+       smarterchat__agents__preview_reply_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Agents__PreviewReplyResponse *)
+     protobuf_c_message_unpack (&smarterchat__agents__preview_reply_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__agents__preview_reply_response__free_unpacked
+                     (Smarterchat__Agents__PreviewReplyResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__agents__preview_reply_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor smarterchat__agents__conversation_turn__field_descriptors[4] =
 {
   {
@@ -825,6 +2040,2376 @@ const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_response_
   (ProtobufCMessageInit) smarterchat__agents__get_agent_status_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor smarterchat__agents__agent__field_descriptors[29] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avatar_url",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, avatar_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "personality",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, personality),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tone",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, tone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "objective",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, objective),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "system_message",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, system_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context_data_json",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, context_data_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, temperature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_tokens",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, max_tokens),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "auto_response_enabled",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, auto_response_enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff_rules_json",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, handoff_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_qualification_rules_json",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, lead_qualification_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "languages",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__Agent, n_languages),
+    offsetof(Smarterchat__Agents__Agent, languages),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "default_language",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, default_language),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "is_published",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, is_published),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_key_set",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, provider_key_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_key_last4",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, provider_key_last4),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_base_url",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, provider_base_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_conversations",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, total_conversations),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avg_response_time_ms",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, avg_response_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config_version",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, config_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, updated_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "effective_model",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Agent, effective_model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__agent__field_indices_by_name[] = {
+  13,   /* field[13] = auto_response_enabled */
+  4,   /* field[4] = avatar_url */
+  24,   /* field[24] = avg_response_time_ms */
+  25,   /* field[25] = config_version */
+  9,   /* field[9] = context_data_json */
+  26,   /* field[26] = created_at */
+  17,   /* field[17] = default_language */
+  3,   /* field[3] = description */
+  28,   /* field[28] = effective_model */
+  14,   /* field[14] = handoff_rules_json */
+  0,   /* field[0] = id */
+  19,   /* field[19] = is_published */
+  16,   /* field[16] = languages */
+  15,   /* field[15] = lead_qualification_rules_json */
+  12,   /* field[12] = max_tokens */
+  10,   /* field[10] = model */
+  2,   /* field[2] = name */
+  7,   /* field[7] = objective */
+  1,   /* field[1] = organization_id */
+  5,   /* field[5] = personality */
+  22,   /* field[22] = provider_base_url */
+  21,   /* field[21] = provider_key_last4 */
+  20,   /* field[20] = provider_key_set */
+  18,   /* field[18] = status */
+  8,   /* field[8] = system_message */
+  11,   /* field[11] = temperature */
+  6,   /* field[6] = tone */
+  23,   /* field[23] = total_conversations */
+  27,   /* field[27] = updated_at */
+};
+static const ProtobufCIntRange smarterchat__agents__agent__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 29 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__agent__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.Agent",
+  "Agent",
+  "Smarterchat__Agents__Agent",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__Agent),
+  29,
+  smarterchat__agents__agent__field_descriptors,
+  smarterchat__agents__agent__field_indices_by_name,
+  1,  smarterchat__agents__agent__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__agent__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__agents__list_agents_request__field_descriptors NULL
+#define smarterchat__agents__list_agents_request__field_indices_by_name NULL
+#define smarterchat__agents__list_agents_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__agents__list_agents_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListAgentsRequest",
+  "ListAgentsRequest",
+  "Smarterchat__Agents__ListAgentsRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListAgentsRequest),
+  0,
+  smarterchat__agents__list_agents_request__field_descriptors,
+  smarterchat__agents__list_agents_request__field_indices_by_name,
+  0,  smarterchat__agents__list_agents_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_agents_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__list_agents_response__field_descriptors[1] =
+{
+  {
+    "agents",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__ListAgentsResponse, n_agents),
+    offsetof(Smarterchat__Agents__ListAgentsResponse, agents),
+    &smarterchat__agents__agent__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__list_agents_response__field_indices_by_name[] = {
+  0,   /* field[0] = agents */
+};
+static const ProtobufCIntRange smarterchat__agents__list_agents_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__list_agents_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListAgentsResponse",
+  "ListAgentsResponse",
+  "Smarterchat__Agents__ListAgentsResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListAgentsResponse),
+  1,
+  smarterchat__agents__list_agents_response__field_descriptors,
+  smarterchat__agents__list_agents_response__field_indices_by_name,
+  1,  smarterchat__agents__list_agents_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_agents_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__get_agent_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__GetAgentRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__get_agent_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange smarterchat__agents__get_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__get_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.GetAgentRequest",
+  "GetAgentRequest",
+  "Smarterchat__Agents__GetAgentRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__GetAgentRequest),
+  1,
+  smarterchat__agents__get_agent_request__field_descriptors,
+  smarterchat__agents__get_agent_request__field_indices_by_name,
+  1,  smarterchat__agents__get_agent_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__get_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__create_agent_request__field_descriptors[18] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avatar_url",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, avatar_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "personality",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, personality),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tone",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, tone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "objective",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, objective),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "system_message",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, system_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context_data_json",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, context_data_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Smarterchat__Agents__CreateAgentRequest, _temperature_case),
+    offsetof(Smarterchat__Agents__CreateAgentRequest, temperature),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_tokens",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Agents__CreateAgentRequest, _max_tokens_case),
+    offsetof(Smarterchat__Agents__CreateAgentRequest, max_tokens),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "auto_response_enabled",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Smarterchat__Agents__CreateAgentRequest, _auto_response_enabled_case),
+    offsetof(Smarterchat__Agents__CreateAgentRequest, auto_response_enabled),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff_rules_json",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, handoff_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_qualification_rules_json",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, lead_qualification_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "languages",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__CreateAgentRequest, n_languages),
+    offsetof(Smarterchat__Agents__CreateAgentRequest, languages),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "default_language",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, default_language),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_base_url",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, provider_base_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateAgentRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__create_agent_request__field_indices_by_name[] = {
+  11,   /* field[11] = auto_response_enabled */
+  2,   /* field[2] = avatar_url */
+  7,   /* field[7] = context_data_json */
+  15,   /* field[15] = default_language */
+  1,   /* field[1] = description */
+  12,   /* field[12] = handoff_rules_json */
+  14,   /* field[14] = languages */
+  13,   /* field[13] = lead_qualification_rules_json */
+  10,   /* field[10] = max_tokens */
+  8,   /* field[8] = model */
+  0,   /* field[0] = name */
+  5,   /* field[5] = objective */
+  3,   /* field[3] = personality */
+  16,   /* field[16] = provider_base_url */
+  17,   /* field[17] = status */
+  6,   /* field[6] = system_message */
+  9,   /* field[9] = temperature */
+  4,   /* field[4] = tone */
+};
+static const ProtobufCIntRange smarterchat__agents__create_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 18 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__create_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.CreateAgentRequest",
+  "CreateAgentRequest",
+  "Smarterchat__Agents__CreateAgentRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__CreateAgentRequest),
+  18,
+  smarterchat__agents__create_agent_request__field_descriptors,
+  smarterchat__agents__create_agent_request__field_indices_by_name,
+  1,  smarterchat__agents__create_agent_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__create_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__update_agent_request__field_descriptors[20] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _name_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _description_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avatar_url",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _avatar_url_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, avatar_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "personality",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _personality_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, personality),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tone",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _tone_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, tone),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "objective",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _objective_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, objective),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "system_message",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _system_message_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, system_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "context_data_json",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _context_data_json_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, context_data_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "model",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _model_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, model),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "temperature",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _temperature_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, temperature),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_tokens",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _max_tokens_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, max_tokens),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "auto_response_enabled",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _auto_response_enabled_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, auto_response_enabled),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff_rules_json",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _handoff_rules_json_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, handoff_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_qualification_rules_json",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _lead_qualification_rules_json_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, lead_qualification_rules_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "set_languages",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, set_languages),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "languages",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, n_languages),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, languages),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "default_language",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _default_language_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, default_language),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_base_url",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _provider_base_url_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, provider_base_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, _status_case),
+    offsetof(Smarterchat__Agents__UpdateAgentRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__update_agent_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  12,   /* field[12] = auto_response_enabled */
+  3,   /* field[3] = avatar_url */
+  8,   /* field[8] = context_data_json */
+  17,   /* field[17] = default_language */
+  2,   /* field[2] = description */
+  13,   /* field[13] = handoff_rules_json */
+  16,   /* field[16] = languages */
+  14,   /* field[14] = lead_qualification_rules_json */
+  11,   /* field[11] = max_tokens */
+  9,   /* field[9] = model */
+  1,   /* field[1] = name */
+  6,   /* field[6] = objective */
+  4,   /* field[4] = personality */
+  18,   /* field[18] = provider_base_url */
+  15,   /* field[15] = set_languages */
+  19,   /* field[19] = status */
+  7,   /* field[7] = system_message */
+  10,   /* field[10] = temperature */
+  5,   /* field[5] = tone */
+};
+static const ProtobufCIntRange smarterchat__agents__update_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 20 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__update_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.UpdateAgentRequest",
+  "UpdateAgentRequest",
+  "Smarterchat__Agents__UpdateAgentRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__UpdateAgentRequest),
+  20,
+  smarterchat__agents__update_agent_request__field_descriptors,
+  smarterchat__agents__update_agent_request__field_indices_by_name,
+  1,  smarterchat__agents__update_agent_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__update_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__delete_agent_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__DeleteAgentRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__delete_agent_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange smarterchat__agents__delete_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__delete_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.DeleteAgentRequest",
+  "DeleteAgentRequest",
+  "Smarterchat__Agents__DeleteAgentRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__DeleteAgentRequest),
+  1,
+  smarterchat__agents__delete_agent_request__field_descriptors,
+  smarterchat__agents__delete_agent_request__field_indices_by_name,
+  1,  smarterchat__agents__delete_agent_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__delete_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__agents__delete_agent_response__field_descriptors NULL
+#define smarterchat__agents__delete_agent_response__field_indices_by_name NULL
+#define smarterchat__agents__delete_agent_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__agents__delete_agent_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.DeleteAgentResponse",
+  "DeleteAgentResponse",
+  "Smarterchat__Agents__DeleteAgentResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__DeleteAgentResponse),
+  0,
+  smarterchat__agents__delete_agent_response__field_descriptors,
+  smarterchat__agents__delete_agent_response__field_indices_by_name,
+  0,  smarterchat__agents__delete_agent_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__delete_agent_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__publish_agent_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PublishAgentRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "published",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PublishAgentRequest, published),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__publish_agent_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = published */
+};
+static const ProtobufCIntRange smarterchat__agents__publish_agent_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__publish_agent_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.PublishAgentRequest",
+  "PublishAgentRequest",
+  "Smarterchat__Agents__PublishAgentRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__PublishAgentRequest),
+  2,
+  smarterchat__agents__publish_agent_request__field_descriptors,
+  smarterchat__agents__publish_agent_request__field_indices_by_name,
+  1,  smarterchat__agents__publish_agent_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__publish_agent_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__set_provider_key_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__SetProviderKeyRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "provider_key",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__SetProviderKeyRequest, provider_key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__set_provider_key_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = provider_key */
+};
+static const ProtobufCIntRange smarterchat__agents__set_provider_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__set_provider_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.SetProviderKeyRequest",
+  "SetProviderKeyRequest",
+  "Smarterchat__Agents__SetProviderKeyRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__SetProviderKeyRequest),
+  2,
+  smarterchat__agents__set_provider_key_request__field_descriptors,
+  smarterchat__agents__set_provider_key_request__field_indices_by_name,
+  1,  smarterchat__agents__set_provider_key_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__set_provider_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__delete_provider_key_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__DeleteProviderKeyRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__delete_provider_key_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange smarterchat__agents__delete_provider_key_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__delete_provider_key_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.DeleteProviderKeyRequest",
+  "DeleteProviderKeyRequest",
+  "Smarterchat__Agents__DeleteProviderKeyRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__DeleteProviderKeyRequest),
+  1,
+  smarterchat__agents__delete_provider_key_request__field_descriptors,
+  smarterchat__agents__delete_provider_key_request__field_indices_by_name,
+  1,  smarterchat__agents__delete_provider_key_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__delete_provider_key_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__agent_version__field_descriptors[6] =
+{
+  {
+    "version",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config_json",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, config_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_by",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, created_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "restored_from",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersion, restored_from),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__agent_version__field_indices_by_name[] = {
+  1,   /* field[1] = config_json */
+  3,   /* field[3] = created_at */
+  2,   /* field[2] = created_by */
+  4,   /* field[4] = reason */
+  5,   /* field[5] = restored_from */
+  0,   /* field[0] = version */
+};
+static const ProtobufCIntRange smarterchat__agents__agent_version__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__agent_version__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.AgentVersion",
+  "AgentVersion",
+  "Smarterchat__Agents__AgentVersion",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__AgentVersion),
+  6,
+  smarterchat__agents__agent_version__field_descriptors,
+  smarterchat__agents__agent_version__field_indices_by_name,
+  1,  smarterchat__agents__agent_version__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__agent_version__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__list_agent_versions_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ListAgentVersionsRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__list_agent_versions_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange smarterchat__agents__list_agent_versions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__list_agent_versions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListAgentVersionsRequest",
+  "ListAgentVersionsRequest",
+  "Smarterchat__Agents__ListAgentVersionsRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListAgentVersionsRequest),
+  1,
+  smarterchat__agents__list_agent_versions_request__field_descriptors,
+  smarterchat__agents__list_agent_versions_request__field_indices_by_name,
+  1,  smarterchat__agents__list_agent_versions_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_agent_versions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__list_agent_versions_response__field_descriptors[1] =
+{
+  {
+    "versions",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__ListAgentVersionsResponse, n_versions),
+    offsetof(Smarterchat__Agents__ListAgentVersionsResponse, versions),
+    &smarterchat__agents__agent_version__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__list_agent_versions_response__field_indices_by_name[] = {
+  0,   /* field[0] = versions */
+};
+static const ProtobufCIntRange smarterchat__agents__list_agent_versions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__list_agent_versions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListAgentVersionsResponse",
+  "ListAgentVersionsResponse",
+  "Smarterchat__Agents__ListAgentVersionsResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListAgentVersionsResponse),
+  1,
+  smarterchat__agents__list_agent_versions_response__field_descriptors,
+  smarterchat__agents__list_agent_versions_response__field_indices_by_name,
+  1,  smarterchat__agents__list_agent_versions_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_agent_versions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__compare_agent_versions_request__field_descriptors[3] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CompareAgentVersionsRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CompareAgentVersionsRequest, from_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_version",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CompareAgentVersionsRequest, to_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__compare_agent_versions_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = from_version */
+  2,   /* field[2] = to_version */
+};
+static const ProtobufCIntRange smarterchat__agents__compare_agent_versions_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__compare_agent_versions_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.CompareAgentVersionsRequest",
+  "CompareAgentVersionsRequest",
+  "Smarterchat__Agents__CompareAgentVersionsRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__CompareAgentVersionsRequest),
+  3,
+  smarterchat__agents__compare_agent_versions_request__field_descriptors,
+  smarterchat__agents__compare_agent_versions_request__field_indices_by_name,
+  1,  smarterchat__agents__compare_agent_versions_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__compare_agent_versions_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__agent_version_change__field_descriptors[3] =
+{
+  {
+    "field",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersionChange, field),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "from_json",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersionChange, from_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__AgentVersionChange, to_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__agent_version_change__field_indices_by_name[] = {
+  0,   /* field[0] = field */
+  1,   /* field[1] = from_json */
+  2,   /* field[2] = to_json */
+};
+static const ProtobufCIntRange smarterchat__agents__agent_version_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__agent_version_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.AgentVersionChange",
+  "AgentVersionChange",
+  "Smarterchat__Agents__AgentVersionChange",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__AgentVersionChange),
+  3,
+  smarterchat__agents__agent_version_change__field_descriptors,
+  smarterchat__agents__agent_version_change__field_indices_by_name,
+  1,  smarterchat__agents__agent_version_change__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__agent_version_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__compare_agent_versions_response__field_descriptors[3] =
+{
+  {
+    "from_version",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CompareAgentVersionsResponse, from_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "to_version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CompareAgentVersionsResponse, to_version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "changes",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__CompareAgentVersionsResponse, n_changes),
+    offsetof(Smarterchat__Agents__CompareAgentVersionsResponse, changes),
+    &smarterchat__agents__agent_version_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__compare_agent_versions_response__field_indices_by_name[] = {
+  2,   /* field[2] = changes */
+  0,   /* field[0] = from_version */
+  1,   /* field[1] = to_version */
+};
+static const ProtobufCIntRange smarterchat__agents__compare_agent_versions_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__compare_agent_versions_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.CompareAgentVersionsResponse",
+  "CompareAgentVersionsResponse",
+  "Smarterchat__Agents__CompareAgentVersionsResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__CompareAgentVersionsResponse),
+  3,
+  smarterchat__agents__compare_agent_versions_response__field_descriptors,
+  smarterchat__agents__compare_agent_versions_response__field_indices_by_name,
+  1,  smarterchat__agents__compare_agent_versions_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__compare_agent_versions_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__restore_agent_version_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__RestoreAgentVersionRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "version",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__RestoreAgentVersionRequest, version),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__restore_agent_version_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = version */
+};
+static const ProtobufCIntRange smarterchat__agents__restore_agent_version_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__restore_agent_version_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.RestoreAgentVersionRequest",
+  "RestoreAgentVersionRequest",
+  "Smarterchat__Agents__RestoreAgentVersionRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__RestoreAgentVersionRequest),
+  2,
+  smarterchat__agents__restore_agent_version_request__field_descriptors,
+  smarterchat__agents__restore_agent_version_request__field_indices_by_name,
+  1,  smarterchat__agents__restore_agent_version_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__restore_agent_version_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__script__field_descriptors[10] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, priority),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enabled",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, enabled),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__Script, updated_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__script__field_indices_by_name[] = {
+  1,   /* field[1] = agent_id */
+  5,   /* field[5] = content */
+  8,   /* field[8] = created_at */
+  3,   /* field[3] = description */
+  7,   /* field[7] = enabled */
+  0,   /* field[0] = id */
+  2,   /* field[2] = name */
+  6,   /* field[6] = priority */
+  4,   /* field[4] = type */
+  9,   /* field[9] = updated_at */
+};
+static const ProtobufCIntRange smarterchat__agents__script__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__script__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.Script",
+  "Script",
+  "Smarterchat__Agents__Script",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__Script),
+  10,
+  smarterchat__agents__script__field_descriptors,
+  smarterchat__agents__script__field_indices_by_name,
+  1,  smarterchat__agents__script__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__script__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__list_scripts_request__field_descriptors[1] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__ListScriptsRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__list_scripts_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+};
+static const ProtobufCIntRange smarterchat__agents__list_scripts_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__list_scripts_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListScriptsRequest",
+  "ListScriptsRequest",
+  "Smarterchat__Agents__ListScriptsRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListScriptsRequest),
+  1,
+  smarterchat__agents__list_scripts_request__field_descriptors,
+  smarterchat__agents__list_scripts_request__field_indices_by_name,
+  1,  smarterchat__agents__list_scripts_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_scripts_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__list_scripts_response__field_descriptors[1] =
+{
+  {
+    "scripts",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__ListScriptsResponse, n_scripts),
+    offsetof(Smarterchat__Agents__ListScriptsResponse, scripts),
+    &smarterchat__agents__script__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__list_scripts_response__field_indices_by_name[] = {
+  0,   /* field[0] = scripts */
+};
+static const ProtobufCIntRange smarterchat__agents__list_scripts_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__list_scripts_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.ListScriptsResponse",
+  "ListScriptsResponse",
+  "Smarterchat__Agents__ListScriptsResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__ListScriptsResponse),
+  1,
+  smarterchat__agents__list_scripts_response__field_descriptors,
+  smarterchat__agents__list_scripts_response__field_indices_by_name,
+  1,  smarterchat__agents__list_scripts_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__list_scripts_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__create_script_request__field_descriptors[7] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__CreateScriptRequest, priority),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enabled",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Smarterchat__Agents__CreateScriptRequest, _enabled_case),
+    offsetof(Smarterchat__Agents__CreateScriptRequest, enabled),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__create_script_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  4,   /* field[4] = content */
+  2,   /* field[2] = description */
+  6,   /* field[6] = enabled */
+  1,   /* field[1] = name */
+  5,   /* field[5] = priority */
+  3,   /* field[3] = type */
+};
+static const ProtobufCIntRange smarterchat__agents__create_script_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__create_script_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.CreateScriptRequest",
+  "CreateScriptRequest",
+  "Smarterchat__Agents__CreateScriptRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__CreateScriptRequest),
+  7,
+  smarterchat__agents__create_script_request__field_descriptors,
+  smarterchat__agents__create_script_request__field_indices_by_name,
+  1,  smarterchat__agents__create_script_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__create_script_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__update_script_request__field_descriptors[7] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "script_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, script_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, _name_case),
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, _description_case),
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, _content_case),
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, _priority_case),
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, priority),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "enabled",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, _enabled_case),
+    offsetof(Smarterchat__Agents__UpdateScriptRequest, enabled),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__update_script_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  4,   /* field[4] = content */
+  3,   /* field[3] = description */
+  6,   /* field[6] = enabled */
+  2,   /* field[2] = name */
+  5,   /* field[5] = priority */
+  1,   /* field[1] = script_id */
+};
+static const ProtobufCIntRange smarterchat__agents__update_script_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__update_script_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.UpdateScriptRequest",
+  "UpdateScriptRequest",
+  "Smarterchat__Agents__UpdateScriptRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__UpdateScriptRequest),
+  7,
+  smarterchat__agents__update_script_request__field_descriptors,
+  smarterchat__agents__update_script_request__field_indices_by_name,
+  1,  smarterchat__agents__update_script_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__update_script_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__delete_script_request__field_descriptors[2] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__DeleteScriptRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "script_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__DeleteScriptRequest, script_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__delete_script_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  1,   /* field[1] = script_id */
+};
+static const ProtobufCIntRange smarterchat__agents__delete_script_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__delete_script_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.DeleteScriptRequest",
+  "DeleteScriptRequest",
+  "Smarterchat__Agents__DeleteScriptRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__DeleteScriptRequest),
+  2,
+  smarterchat__agents__delete_script_request__field_descriptors,
+  smarterchat__agents__delete_script_request__field_indices_by_name,
+  1,  smarterchat__agents__delete_script_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__delete_script_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__agents__delete_script_response__field_descriptors NULL
+#define smarterchat__agents__delete_script_response__field_indices_by_name NULL
+#define smarterchat__agents__delete_script_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__agents__delete_script_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.DeleteScriptResponse",
+  "DeleteScriptResponse",
+  "Smarterchat__Agents__DeleteScriptResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__DeleteScriptResponse),
+  0,
+  smarterchat__agents__delete_script_response__field_descriptors,
+  smarterchat__agents__delete_script_response__field_indices_by_name,
+  0,  smarterchat__agents__delete_script_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__delete_script_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__preview_reply_request__field_descriptors[6] =
+{
+  {
+    "agent_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, contact_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, channel_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "history",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, n_history),
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, history),
+    &smarterchat__agents__conversation_turn__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "time_zone",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyRequest, time_zone),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__preview_reply_request__field_indices_by_name[] = {
+  0,   /* field[0] = agent_id */
+  3,   /* field[3] = channel_type */
+  2,   /* field[2] = contact_name */
+  4,   /* field[4] = history */
+  1,   /* field[1] = message */
+  5,   /* field[5] = time_zone */
+};
+static const ProtobufCIntRange smarterchat__agents__preview_reply_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__preview_reply_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.PreviewReplyRequest",
+  "PreviewReplyRequest",
+  "Smarterchat__Agents__PreviewReplyRequest",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__PreviewReplyRequest),
+  6,
+  smarterchat__agents__preview_reply_request__field_descriptors,
+  smarterchat__agents__preview_reply_request__field_indices_by_name,
+  1,  smarterchat__agents__preview_reply_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__preview_reply_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__agents__preview_reply_response__field_descriptors[4] =
+{
+  {
+    "reply",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyResponse, reply),
+    &smarterchat__agents__generate_reply_response__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prompt_json",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyResponse, prompt_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tool_calls_json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyResponse, tool_calls_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "decisions_json",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Agents__PreviewReplyResponse, decisions_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__agents__preview_reply_response__field_indices_by_name[] = {
+  3,   /* field[3] = decisions_json */
+  1,   /* field[1] = prompt_json */
+  0,   /* field[0] = reply */
+  2,   /* field[2] = tool_calls_json */
+};
+static const ProtobufCIntRange smarterchat__agents__preview_reply_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__agents__preview_reply_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.agents.PreviewReplyResponse",
+  "PreviewReplyResponse",
+  "Smarterchat__Agents__PreviewReplyResponse",
+  "smarterchat.agents",
+  sizeof(Smarterchat__Agents__PreviewReplyResponse),
+  4,
+  smarterchat__agents__preview_reply_response__field_descriptors,
+  smarterchat__agents__preview_reply_response__field_indices_by_name,
+  1,  smarterchat__agents__preview_reply_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__agents__preview_reply_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCEnumValue smarterchat__agents__reply_outcome__enum_values_by_number[4] =
 {
   { "REPLY_OUTCOME_UNSPECIFIED", "SMARTERCHAT__AGENTS__REPLY_OUTCOME__REPLY_OUTCOME_UNSPECIFIED", 0 },
@@ -857,18 +4442,50 @@ const ProtobufCEnumDescriptor smarterchat__agents__reply_outcome__descriptor =
   smarterchat__agents__reply_outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[4] =
+static const ProtobufCMethodDescriptor smarterchat__agents__agents__method_descriptors[20] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
   { "GenerateReply", &smarterchat__agents__generate_reply_request__descriptor, &smarterchat__agents__generate_reply_response__descriptor },
   { "GetAgentStatus", &smarterchat__agents__get_agent_status_request__descriptor, &smarterchat__agents__get_agent_status_response__descriptor },
+  { "ListAgents", &smarterchat__agents__list_agents_request__descriptor, &smarterchat__agents__list_agents_response__descriptor },
+  { "GetAgent", &smarterchat__agents__get_agent_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "CreateAgent", &smarterchat__agents__create_agent_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "UpdateAgent", &smarterchat__agents__update_agent_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "DeleteAgent", &smarterchat__agents__delete_agent_request__descriptor, &smarterchat__agents__delete_agent_response__descriptor },
+  { "PublishAgent", &smarterchat__agents__publish_agent_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "SetProviderKey", &smarterchat__agents__set_provider_key_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "DeleteProviderKey", &smarterchat__agents__delete_provider_key_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "ListAgentVersions", &smarterchat__agents__list_agent_versions_request__descriptor, &smarterchat__agents__list_agent_versions_response__descriptor },
+  { "CompareAgentVersions", &smarterchat__agents__compare_agent_versions_request__descriptor, &smarterchat__agents__compare_agent_versions_response__descriptor },
+  { "RestoreAgentVersion", &smarterchat__agents__restore_agent_version_request__descriptor, &smarterchat__agents__agent__descriptor },
+  { "ListScripts", &smarterchat__agents__list_scripts_request__descriptor, &smarterchat__agents__list_scripts_response__descriptor },
+  { "CreateScript", &smarterchat__agents__create_script_request__descriptor, &smarterchat__agents__script__descriptor },
+  { "UpdateScript", &smarterchat__agents__update_script_request__descriptor, &smarterchat__agents__script__descriptor },
+  { "DeleteScript", &smarterchat__agents__delete_script_request__descriptor, &smarterchat__agents__delete_script_response__descriptor },
+  { "PreviewReply", &smarterchat__agents__preview_reply_request__descriptor, &smarterchat__agents__preview_reply_response__descriptor },
 };
 const unsigned smarterchat__agents__agents__method_indices_by_name[] = {
+  13,        /* CompareAgentVersions */
+  6,        /* CreateAgent */
+  16,        /* CreateScript */
+  8,        /* DeleteAgent */
+  11,        /* DeleteProviderKey */
+  18,        /* DeleteScript */
   2,        /* GenerateReply */
+  5,        /* GetAgent */
   3,        /* GetAgentStatus */
   0,        /* Health */
-  1         /* Metrics */
+  12,        /* ListAgentVersions */
+  4,        /* ListAgents */
+  15,        /* ListScripts */
+  1,        /* Metrics */
+  19,        /* PreviewReply */
+  9,        /* PublishAgent */
+  14,        /* RestoreAgentVersion */
+  10,        /* SetProviderKey */
+  7,        /* UpdateAgent */
+  17         /* UpdateScript */
 };
 const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor =
 {
@@ -877,7 +4494,7 @@ const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor =
   "Agents",
   "Smarterchat__Agents__Agents",
   "smarterchat.agents",
-  4,
+  20,
   smarterchat__agents__agents__method_descriptors,
   smarterchat__agents__agents__method_indices_by_name
 };
@@ -912,6 +4529,134 @@ void smarterchat__agents__agents__get_agent_status(ProtobufCService *service,
 {
   assert(service->descriptor == &smarterchat__agents__agents__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__list_agents(ProtobufCService *service,
+                                              const Smarterchat__Agents__ListAgentsRequest *input,
+                                              Smarterchat__Agents__ListAgentsResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__get_agent(ProtobufCService *service,
+                                            const Smarterchat__Agents__GetAgentRequest *input,
+                                            Smarterchat__Agents__Agent_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__create_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__CreateAgentRequest *input,
+                                               Smarterchat__Agents__Agent_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__update_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__UpdateAgentRequest *input,
+                                               Smarterchat__Agents__Agent_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__delete_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__DeleteAgentRequest *input,
+                                               Smarterchat__Agents__DeleteAgentResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__publish_agent(ProtobufCService *service,
+                                                const Smarterchat__Agents__PublishAgentRequest *input,
+                                                Smarterchat__Agents__Agent_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__set_provider_key(ProtobufCService *service,
+                                                   const Smarterchat__Agents__SetProviderKeyRequest *input,
+                                                   Smarterchat__Agents__Agent_Closure closure,
+                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__delete_provider_key(ProtobufCService *service,
+                                                      const Smarterchat__Agents__DeleteProviderKeyRequest *input,
+                                                      Smarterchat__Agents__Agent_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__list_agent_versions(ProtobufCService *service,
+                                                      const Smarterchat__Agents__ListAgentVersionsRequest *input,
+                                                      Smarterchat__Agents__ListAgentVersionsResponse_Closure closure,
+                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__compare_agent_versions(ProtobufCService *service,
+                                                         const Smarterchat__Agents__CompareAgentVersionsRequest *input,
+                                                         Smarterchat__Agents__CompareAgentVersionsResponse_Closure closure,
+                                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__restore_agent_version(ProtobufCService *service,
+                                                        const Smarterchat__Agents__RestoreAgentVersionRequest *input,
+                                                        Smarterchat__Agents__Agent_Closure closure,
+                                                        void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__list_scripts(ProtobufCService *service,
+                                               const Smarterchat__Agents__ListScriptsRequest *input,
+                                               Smarterchat__Agents__ListScriptsResponse_Closure closure,
+                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__create_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__CreateScriptRequest *input,
+                                                Smarterchat__Agents__Script_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__update_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__UpdateScriptRequest *input,
+                                                Smarterchat__Agents__Script_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__delete_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__DeleteScriptRequest *input,
+                                                Smarterchat__Agents__DeleteScriptResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__agents__agents__preview_reply(ProtobufCService *service,
+                                                const Smarterchat__Agents__PreviewReplyRequest *input,
+                                                Smarterchat__Agents__PreviewReplyResponse_Closure closure,
+                                                void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__agents__agents__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
                                         Smarterchat__Agents__Agents_ServiceDestroy destroy)

@@ -7,14 +7,5006 @@
 #endif
 
 #include "conversations.pb-c.h"
-static const ProtobufCMethodDescriptor smarterchat__conversations__conversations__method_descriptors[2] =
+void   smarterchat__conversations__channel_secrets__init
+                     (Smarterchat__Conversations__ChannelSecrets         *message)
+{
+  static const Smarterchat__Conversations__ChannelSecrets init_value = SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__channel_secrets__get_packed_size
+                     (const Smarterchat__Conversations__ChannelSecrets *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__channel_secrets__pack
+                     (const Smarterchat__Conversations__ChannelSecrets *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__channel_secrets__pack_to_buffer
+                     (const Smarterchat__Conversations__ChannelSecrets *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ChannelSecrets *
+       smarterchat__conversations__channel_secrets__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ChannelSecrets *)
+     protobuf_c_message_unpack (&smarterchat__conversations__channel_secrets__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__channel_secrets__free_unpacked
+                     (Smarterchat__Conversations__ChannelSecrets *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__channel_secrets_set__init
+                     (Smarterchat__Conversations__ChannelSecretsSet         *message)
+{
+  static const Smarterchat__Conversations__ChannelSecretsSet init_value = SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS_SET__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__channel_secrets_set__get_packed_size
+                     (const Smarterchat__Conversations__ChannelSecretsSet *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets_set__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__channel_secrets_set__pack
+                     (const Smarterchat__Conversations__ChannelSecretsSet *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets_set__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__channel_secrets_set__pack_to_buffer
+                     (const Smarterchat__Conversations__ChannelSecretsSet *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets_set__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ChannelSecretsSet *
+       smarterchat__conversations__channel_secrets_set__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ChannelSecretsSet *)
+     protobuf_c_message_unpack (&smarterchat__conversations__channel_secrets_set__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__channel_secrets_set__free_unpacked
+                     (Smarterchat__Conversations__ChannelSecretsSet *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__channel_secrets_set__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__channel__init
+                     (Smarterchat__Conversations__Channel         *message)
+{
+  static const Smarterchat__Conversations__Channel init_value = SMARTERCHAT__CONVERSATIONS__CHANNEL__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__channel__get_packed_size
+                     (const Smarterchat__Conversations__Channel *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__channel__pack
+                     (const Smarterchat__Conversations__Channel *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__channel__pack_to_buffer
+                     (const Smarterchat__Conversations__Channel *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__channel__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__Channel *
+       smarterchat__conversations__channel__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__Channel *)
+     protobuf_c_message_unpack (&smarterchat__conversations__channel__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__channel__free_unpacked
+                     (Smarterchat__Conversations__Channel *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__channel__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_channels_request__init
+                     (Smarterchat__Conversations__ListChannelsRequest         *message)
+{
+  static const Smarterchat__Conversations__ListChannelsRequest init_value = SMARTERCHAT__CONVERSATIONS__LIST_CHANNELS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_channels_request__get_packed_size
+                     (const Smarterchat__Conversations__ListChannelsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_channels_request__pack
+                     (const Smarterchat__Conversations__ListChannelsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_channels_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListChannelsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListChannelsRequest *
+       smarterchat__conversations__list_channels_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListChannelsRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_channels_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_channels_request__free_unpacked
+                     (Smarterchat__Conversations__ListChannelsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_channels_response__init
+                     (Smarterchat__Conversations__ListChannelsResponse         *message)
+{
+  static const Smarterchat__Conversations__ListChannelsResponse init_value = SMARTERCHAT__CONVERSATIONS__LIST_CHANNELS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_channels_response__get_packed_size
+                     (const Smarterchat__Conversations__ListChannelsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_channels_response__pack
+                     (const Smarterchat__Conversations__ListChannelsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_channels_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListChannelsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListChannelsResponse *
+       smarterchat__conversations__list_channels_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListChannelsResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_channels_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_channels_response__free_unpacked
+                     (Smarterchat__Conversations__ListChannelsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_channels_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__get_channel_request__init
+                     (Smarterchat__Conversations__GetChannelRequest         *message)
+{
+  static const Smarterchat__Conversations__GetChannelRequest init_value = SMARTERCHAT__CONVERSATIONS__GET_CHANNEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__get_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__GetChannelRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__get_channel_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__get_channel_request__pack
+                     (const Smarterchat__Conversations__GetChannelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__get_channel_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__get_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__GetChannelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__get_channel_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__GetChannelRequest *
+       smarterchat__conversations__get_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__GetChannelRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__get_channel_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__get_channel_request__free_unpacked
+                     (Smarterchat__Conversations__GetChannelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__get_channel_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__create_channel_request__init
+                     (Smarterchat__Conversations__CreateChannelRequest         *message)
+{
+  static const Smarterchat__Conversations__CreateChannelRequest init_value = SMARTERCHAT__CONVERSATIONS__CREATE_CHANNEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__create_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__CreateChannelRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__create_channel_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__create_channel_request__pack
+                     (const Smarterchat__Conversations__CreateChannelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__create_channel_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__create_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__CreateChannelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__create_channel_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__CreateChannelRequest *
+       smarterchat__conversations__create_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__CreateChannelRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__create_channel_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__create_channel_request__free_unpacked
+                     (Smarterchat__Conversations__CreateChannelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__create_channel_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__update_channel_request__init
+                     (Smarterchat__Conversations__UpdateChannelRequest         *message)
+{
+  static const Smarterchat__Conversations__UpdateChannelRequest init_value = SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__update_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__UpdateChannelRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_channel_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__update_channel_request__pack
+                     (const Smarterchat__Conversations__UpdateChannelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_channel_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__update_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__UpdateChannelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_channel_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__UpdateChannelRequest *
+       smarterchat__conversations__update_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__UpdateChannelRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__update_channel_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__update_channel_request__free_unpacked
+                     (Smarterchat__Conversations__UpdateChannelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__update_channel_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__delete_channel_request__init
+                     (Smarterchat__Conversations__DeleteChannelRequest         *message)
+{
+  static const Smarterchat__Conversations__DeleteChannelRequest init_value = SMARTERCHAT__CONVERSATIONS__DELETE_CHANNEL_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__delete_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__DeleteChannelRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__delete_channel_request__pack
+                     (const Smarterchat__Conversations__DeleteChannelRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__delete_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__DeleteChannelRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__DeleteChannelRequest *
+       smarterchat__conversations__delete_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__DeleteChannelRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__delete_channel_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__delete_channel_request__free_unpacked
+                     (Smarterchat__Conversations__DeleteChannelRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__delete_channel_response__init
+                     (Smarterchat__Conversations__DeleteChannelResponse         *message)
+{
+  static const Smarterchat__Conversations__DeleteChannelResponse init_value = SMARTERCHAT__CONVERSATIONS__DELETE_CHANNEL_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__delete_channel_response__get_packed_size
+                     (const Smarterchat__Conversations__DeleteChannelResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__delete_channel_response__pack
+                     (const Smarterchat__Conversations__DeleteChannelResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__delete_channel_response__pack_to_buffer
+                     (const Smarterchat__Conversations__DeleteChannelResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__DeleteChannelResponse *
+       smarterchat__conversations__delete_channel_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__DeleteChannelResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__delete_channel_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__delete_channel_response__free_unpacked
+                     (Smarterchat__Conversations__DeleteChannelResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__delete_channel_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__verify_webhook_request__init
+                     (Smarterchat__Conversations__VerifyWebhookRequest         *message)
+{
+  static const Smarterchat__Conversations__VerifyWebhookRequest init_value = SMARTERCHAT__CONVERSATIONS__VERIFY_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__verify_webhook_request__get_packed_size
+                     (const Smarterchat__Conversations__VerifyWebhookRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__verify_webhook_request__pack
+                     (const Smarterchat__Conversations__VerifyWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__verify_webhook_request__pack_to_buffer
+                     (const Smarterchat__Conversations__VerifyWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__VerifyWebhookRequest *
+       smarterchat__conversations__verify_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__VerifyWebhookRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__verify_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__verify_webhook_request__free_unpacked
+                     (Smarterchat__Conversations__VerifyWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__verify_webhook_response__init
+                     (Smarterchat__Conversations__VerifyWebhookResponse         *message)
+{
+  static const Smarterchat__Conversations__VerifyWebhookResponse init_value = SMARTERCHAT__CONVERSATIONS__VERIFY_WEBHOOK_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__verify_webhook_response__get_packed_size
+                     (const Smarterchat__Conversations__VerifyWebhookResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__verify_webhook_response__pack
+                     (const Smarterchat__Conversations__VerifyWebhookResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__verify_webhook_response__pack_to_buffer
+                     (const Smarterchat__Conversations__VerifyWebhookResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__VerifyWebhookResponse *
+       smarterchat__conversations__verify_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__VerifyWebhookResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__verify_webhook_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__verify_webhook_response__free_unpacked
+                     (Smarterchat__Conversations__VerifyWebhookResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__verify_webhook_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__ingest_webhook_request__init
+                     (Smarterchat__Conversations__IngestWebhookRequest         *message)
+{
+  static const Smarterchat__Conversations__IngestWebhookRequest init_value = SMARTERCHAT__CONVERSATIONS__INGEST_WEBHOOK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__ingest_webhook_request__get_packed_size
+                     (const Smarterchat__Conversations__IngestWebhookRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__ingest_webhook_request__pack
+                     (const Smarterchat__Conversations__IngestWebhookRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__ingest_webhook_request__pack_to_buffer
+                     (const Smarterchat__Conversations__IngestWebhookRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__IngestWebhookRequest *
+       smarterchat__conversations__ingest_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__IngestWebhookRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__ingest_webhook_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__ingest_webhook_request__free_unpacked
+                     (Smarterchat__Conversations__IngestWebhookRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__ingest_webhook_response__init
+                     (Smarterchat__Conversations__IngestWebhookResponse         *message)
+{
+  static const Smarterchat__Conversations__IngestWebhookResponse init_value = SMARTERCHAT__CONVERSATIONS__INGEST_WEBHOOK_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__ingest_webhook_response__get_packed_size
+                     (const Smarterchat__Conversations__IngestWebhookResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__ingest_webhook_response__pack
+                     (const Smarterchat__Conversations__IngestWebhookResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__ingest_webhook_response__pack_to_buffer
+                     (const Smarterchat__Conversations__IngestWebhookResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__IngestWebhookResponse *
+       smarterchat__conversations__ingest_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__IngestWebhookResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__ingest_webhook_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__ingest_webhook_response__free_unpacked
+                     (Smarterchat__Conversations__IngestWebhookResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__ingest_webhook_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__start_webchat_session_request__init
+                     (Smarterchat__Conversations__StartWebchatSessionRequest         *message)
+{
+  static const Smarterchat__Conversations__StartWebchatSessionRequest init_value = SMARTERCHAT__CONVERSATIONS__START_WEBCHAT_SESSION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__start_webchat_session_request__get_packed_size
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__start_webchat_session_request__pack
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__start_webchat_session_request__pack_to_buffer
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__StartWebchatSessionRequest *
+       smarterchat__conversations__start_webchat_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__StartWebchatSessionRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__start_webchat_session_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__start_webchat_session_request__free_unpacked
+                     (Smarterchat__Conversations__StartWebchatSessionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__start_webchat_session_response__init
+                     (Smarterchat__Conversations__StartWebchatSessionResponse         *message)
+{
+  static const Smarterchat__Conversations__StartWebchatSessionResponse init_value = SMARTERCHAT__CONVERSATIONS__START_WEBCHAT_SESSION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__start_webchat_session_response__get_packed_size
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__start_webchat_session_response__pack
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__start_webchat_session_response__pack_to_buffer
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__StartWebchatSessionResponse *
+       smarterchat__conversations__start_webchat_session_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__StartWebchatSessionResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__start_webchat_session_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__start_webchat_session_response__free_unpacked
+                     (Smarterchat__Conversations__StartWebchatSessionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__start_webchat_session_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__post_webchat_message_request__init
+                     (Smarterchat__Conversations__PostWebchatMessageRequest         *message)
+{
+  static const Smarterchat__Conversations__PostWebchatMessageRequest init_value = SMARTERCHAT__CONVERSATIONS__POST_WEBCHAT_MESSAGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__post_webchat_message_request__get_packed_size
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__post_webchat_message_request__pack
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__post_webchat_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__PostWebchatMessageRequest *
+       smarterchat__conversations__post_webchat_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__PostWebchatMessageRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__post_webchat_message_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__post_webchat_message_request__free_unpacked
+                     (Smarterchat__Conversations__PostWebchatMessageRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__post_webchat_message_response__init
+                     (Smarterchat__Conversations__PostWebchatMessageResponse         *message)
+{
+  static const Smarterchat__Conversations__PostWebchatMessageResponse init_value = SMARTERCHAT__CONVERSATIONS__POST_WEBCHAT_MESSAGE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__post_webchat_message_response__get_packed_size
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__post_webchat_message_response__pack
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__post_webchat_message_response__pack_to_buffer
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__PostWebchatMessageResponse *
+       smarterchat__conversations__post_webchat_message_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__PostWebchatMessageResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__post_webchat_message_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__post_webchat_message_response__free_unpacked
+                     (Smarterchat__Conversations__PostWebchatMessageResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__post_webchat_message_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__wait_webchat_events_request__init
+                     (Smarterchat__Conversations__WaitWebchatEventsRequest         *message)
+{
+  static const Smarterchat__Conversations__WaitWebchatEventsRequest init_value = SMARTERCHAT__CONVERSATIONS__WAIT_WEBCHAT_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__wait_webchat_events_request__get_packed_size
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_webchat_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__wait_webchat_events_request__pack
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_webchat_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__wait_webchat_events_request__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_webchat_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__WaitWebchatEventsRequest *
+       smarterchat__conversations__wait_webchat_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__WaitWebchatEventsRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__wait_webchat_events_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__wait_webchat_events_request__free_unpacked
+                     (Smarterchat__Conversations__WaitWebchatEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__wait_webchat_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__wait_conversation_events_request__init
+                     (Smarterchat__Conversations__WaitConversationEventsRequest         *message)
+{
+  static const Smarterchat__Conversations__WaitConversationEventsRequest init_value = SMARTERCHAT__CONVERSATIONS__WAIT_CONVERSATION_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__wait_conversation_events_request__get_packed_size
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_conversation_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__wait_conversation_events_request__pack
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_conversation_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__wait_conversation_events_request__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_conversation_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__WaitConversationEventsRequest *
+       smarterchat__conversations__wait_conversation_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__WaitConversationEventsRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__wait_conversation_events_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__wait_conversation_events_request__free_unpacked
+                     (Smarterchat__Conversations__WaitConversationEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__wait_conversation_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__conversation_event__init
+                     (Smarterchat__Conversations__ConversationEvent         *message)
+{
+  static const Smarterchat__Conversations__ConversationEvent init_value = SMARTERCHAT__CONVERSATIONS__CONVERSATION_EVENT__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__conversation_event__get_packed_size
+                     (const Smarterchat__Conversations__ConversationEvent *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__conversation_event__pack
+                     (const Smarterchat__Conversations__ConversationEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__conversation_event__pack_to_buffer
+                     (const Smarterchat__Conversations__ConversationEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ConversationEvent *
+       smarterchat__conversations__conversation_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ConversationEvent *)
+     protobuf_c_message_unpack (&smarterchat__conversations__conversation_event__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__conversation_event__free_unpacked
+                     (Smarterchat__Conversations__ConversationEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__wait_events_response__init
+                     (Smarterchat__Conversations__WaitEventsResponse         *message)
+{
+  static const Smarterchat__Conversations__WaitEventsResponse init_value = SMARTERCHAT__CONVERSATIONS__WAIT_EVENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__wait_events_response__get_packed_size
+                     (const Smarterchat__Conversations__WaitEventsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_events_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__wait_events_response__pack
+                     (const Smarterchat__Conversations__WaitEventsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_events_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__wait_events_response__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitEventsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__wait_events_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__WaitEventsResponse *
+       smarterchat__conversations__wait_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__WaitEventsResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__wait_events_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__wait_events_response__free_unpacked
+                     (Smarterchat__Conversations__WaitEventsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__wait_events_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__inbox_conversation__init
+                     (Smarterchat__Conversations__InboxConversation         *message)
+{
+  static const Smarterchat__Conversations__InboxConversation init_value = SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__inbox_conversation__get_packed_size
+                     (const Smarterchat__Conversations__InboxConversation *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_conversation__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__inbox_conversation__pack
+                     (const Smarterchat__Conversations__InboxConversation *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_conversation__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__inbox_conversation__pack_to_buffer
+                     (const Smarterchat__Conversations__InboxConversation *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_conversation__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__InboxConversation *
+       smarterchat__conversations__inbox_conversation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__InboxConversation *)
+     protobuf_c_message_unpack (&smarterchat__conversations__inbox_conversation__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__inbox_conversation__free_unpacked
+                     (Smarterchat__Conversations__InboxConversation *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_conversation__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__conversation_request__init
+                     (Smarterchat__Conversations__ConversationRequest         *message)
+{
+  static const Smarterchat__Conversations__ConversationRequest init_value = SMARTERCHAT__CONVERSATIONS__CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__ConversationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__conversation_request__pack
+                     (const Smarterchat__Conversations__ConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ConversationRequest *
+       smarterchat__conversations__conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ConversationRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__conversation_request__free_unpacked
+                     (Smarterchat__Conversations__ConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_conversations_request__init
+                     (Smarterchat__Conversations__ListConversationsRequest         *message)
+{
+  static const Smarterchat__Conversations__ListConversationsRequest init_value = SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATIONS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_conversations_request__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_conversations_request__pack
+                     (const Smarterchat__Conversations__ListConversationsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_conversations_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListConversationsRequest *
+       smarterchat__conversations__list_conversations_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListConversationsRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_conversations_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_conversations_request__free_unpacked
+                     (Smarterchat__Conversations__ListConversationsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_conversations_response__init
+                     (Smarterchat__Conversations__ListConversationsResponse         *message)
+{
+  static const Smarterchat__Conversations__ListConversationsResponse init_value = SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATIONS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_conversations_response__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_conversations_response__pack
+                     (const Smarterchat__Conversations__ListConversationsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_conversations_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListConversationsResponse *
+       smarterchat__conversations__list_conversations_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListConversationsResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_conversations_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_conversations_response__free_unpacked
+                     (Smarterchat__Conversations__ListConversationsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversations_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__inbox_message__init
+                     (Smarterchat__Conversations__InboxMessage         *message)
+{
+  static const Smarterchat__Conversations__InboxMessage init_value = SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__inbox_message__get_packed_size
+                     (const Smarterchat__Conversations__InboxMessage *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_message__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__inbox_message__pack
+                     (const Smarterchat__Conversations__InboxMessage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_message__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__inbox_message__pack_to_buffer
+                     (const Smarterchat__Conversations__InboxMessage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_message__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__InboxMessage *
+       smarterchat__conversations__inbox_message__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__InboxMessage *)
+     protobuf_c_message_unpack (&smarterchat__conversations__inbox_message__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__inbox_message__free_unpacked
+                     (Smarterchat__Conversations__InboxMessage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__inbox_message__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_messages_request__init
+                     (Smarterchat__Conversations__ListMessagesRequest         *message)
+{
+  static const Smarterchat__Conversations__ListMessagesRequest init_value = SMARTERCHAT__CONVERSATIONS__LIST_MESSAGES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_messages_request__get_packed_size
+                     (const Smarterchat__Conversations__ListMessagesRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_messages_request__pack
+                     (const Smarterchat__Conversations__ListMessagesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_messages_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListMessagesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListMessagesRequest *
+       smarterchat__conversations__list_messages_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListMessagesRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_messages_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_messages_request__free_unpacked
+                     (Smarterchat__Conversations__ListMessagesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_messages_response__init
+                     (Smarterchat__Conversations__ListMessagesResponse         *message)
+{
+  static const Smarterchat__Conversations__ListMessagesResponse init_value = SMARTERCHAT__CONVERSATIONS__LIST_MESSAGES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_messages_response__get_packed_size
+                     (const Smarterchat__Conversations__ListMessagesResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_messages_response__pack
+                     (const Smarterchat__Conversations__ListMessagesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_messages_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListMessagesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListMessagesResponse *
+       smarterchat__conversations__list_messages_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListMessagesResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_messages_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_messages_response__free_unpacked
+                     (Smarterchat__Conversations__ListMessagesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_messages_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__message_template__init
+                     (Smarterchat__Conversations__MessageTemplate         *message)
+{
+  static const Smarterchat__Conversations__MessageTemplate init_value = SMARTERCHAT__CONVERSATIONS__MESSAGE_TEMPLATE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__message_template__get_packed_size
+                     (const Smarterchat__Conversations__MessageTemplate *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__message_template__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__message_template__pack
+                     (const Smarterchat__Conversations__MessageTemplate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__message_template__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__message_template__pack_to_buffer
+                     (const Smarterchat__Conversations__MessageTemplate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__message_template__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__MessageTemplate *
+       smarterchat__conversations__message_template__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__MessageTemplate *)
+     protobuf_c_message_unpack (&smarterchat__conversations__message_template__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__message_template__free_unpacked
+                     (Smarterchat__Conversations__MessageTemplate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__message_template__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__send_operator_message_request__init
+                     (Smarterchat__Conversations__SendOperatorMessageRequest         *message)
+{
+  static const Smarterchat__Conversations__SendOperatorMessageRequest init_value = SMARTERCHAT__CONVERSATIONS__SEND_OPERATOR_MESSAGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__send_operator_message_request__get_packed_size
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__send_operator_message_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__send_operator_message_request__pack
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__send_operator_message_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__send_operator_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__send_operator_message_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__SendOperatorMessageRequest *
+       smarterchat__conversations__send_operator_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__SendOperatorMessageRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__send_operator_message_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__send_operator_message_request__free_unpacked
+                     (Smarterchat__Conversations__SendOperatorMessageRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__send_operator_message_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__retry_message_request__init
+                     (Smarterchat__Conversations__RetryMessageRequest         *message)
+{
+  static const Smarterchat__Conversations__RetryMessageRequest init_value = SMARTERCHAT__CONVERSATIONS__RETRY_MESSAGE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__retry_message_request__get_packed_size
+                     (const Smarterchat__Conversations__RetryMessageRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__retry_message_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__retry_message_request__pack
+                     (const Smarterchat__Conversations__RetryMessageRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__retry_message_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__retry_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__RetryMessageRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__retry_message_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__RetryMessageRequest *
+       smarterchat__conversations__retry_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__RetryMessageRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__retry_message_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__retry_message_request__free_unpacked
+                     (Smarterchat__Conversations__RetryMessageRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__retry_message_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__transfer_conversation_request__init
+                     (Smarterchat__Conversations__TransferConversationRequest         *message)
+{
+  static const Smarterchat__Conversations__TransferConversationRequest init_value = SMARTERCHAT__CONVERSATIONS__TRANSFER_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__transfer_conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__TransferConversationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__transfer_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__transfer_conversation_request__pack
+                     (const Smarterchat__Conversations__TransferConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__transfer_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__transfer_conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__TransferConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__transfer_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__TransferConversationRequest *
+       smarterchat__conversations__transfer_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__TransferConversationRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__transfer_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__transfer_conversation_request__free_unpacked
+                     (Smarterchat__Conversations__TransferConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__transfer_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__update_conversation_request__init
+                     (Smarterchat__Conversations__UpdateConversationRequest         *message)
+{
+  static const Smarterchat__Conversations__UpdateConversationRequest init_value = SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__update_conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__UpdateConversationRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_conversation_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__update_conversation_request__pack
+                     (const Smarterchat__Conversations__UpdateConversationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_conversation_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__update_conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__UpdateConversationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__update_conversation_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__UpdateConversationRequest *
+       smarterchat__conversations__update_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__UpdateConversationRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__update_conversation_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__update_conversation_request__free_unpacked
+                     (Smarterchat__Conversations__UpdateConversationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__update_conversation_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_conversation_timeline_request__init
+                     (Smarterchat__Conversations__ListConversationTimelineRequest         *message)
+{
+  static const Smarterchat__Conversations__ListConversationTimelineRequest init_value = SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATION_TIMELINE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_conversation_timeline_request__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_conversation_timeline_request__pack
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_conversation_timeline_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListConversationTimelineRequest *
+       smarterchat__conversations__list_conversation_timeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListConversationTimelineRequest *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_conversation_timeline_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_conversation_timeline_request__free_unpacked
+                     (Smarterchat__Conversations__ListConversationTimelineRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__conversations__list_conversation_timeline_response__init
+                     (Smarterchat__Conversations__ListConversationTimelineResponse         *message)
+{
+  static const Smarterchat__Conversations__ListConversationTimelineResponse init_value = SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATION_TIMELINE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__conversations__list_conversation_timeline_response__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__conversations__list_conversation_timeline_response__pack
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__conversations__list_conversation_timeline_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Conversations__ListConversationTimelineResponse *
+       smarterchat__conversations__list_conversation_timeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Conversations__ListConversationTimelineResponse *)
+     protobuf_c_message_unpack (&smarterchat__conversations__list_conversation_timeline_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__conversations__list_conversation_timeline_response__free_unpacked
+                     (Smarterchat__Conversations__ListConversationTimelineResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__conversations__list_conversation_timeline_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+static const ProtobufCFieldDescriptor smarterchat__conversations__channel_secrets__field_descriptors[5] =
+{
+  {
+    "access_token",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__ChannelSecrets, _access_token_case),
+    offsetof(Smarterchat__Conversations__ChannelSecrets, access_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "app_secret",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__ChannelSecrets, _app_secret_case),
+    offsetof(Smarterchat__Conversations__ChannelSecrets, app_secret),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "verify_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__ChannelSecrets, _verify_token_case),
+    offsetof(Smarterchat__Conversations__ChannelSecrets, verify_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bot_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__ChannelSecrets, _bot_token_case),
+    offsetof(Smarterchat__Conversations__ChannelSecrets, bot_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__ChannelSecrets, _secret_token_case),
+    offsetof(Smarterchat__Conversations__ChannelSecrets, secret_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__channel_secrets__field_indices_by_name[] = {
+  0,   /* field[0] = access_token */
+  1,   /* field[1] = app_secret */
+  3,   /* field[3] = bot_token */
+  4,   /* field[4] = secret_token */
+  2,   /* field[2] = verify_token */
+};
+static const ProtobufCIntRange smarterchat__conversations__channel_secrets__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__channel_secrets__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ChannelSecrets",
+  "ChannelSecrets",
+  "Smarterchat__Conversations__ChannelSecrets",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ChannelSecrets),
+  5,
+  smarterchat__conversations__channel_secrets__field_descriptors,
+  smarterchat__conversations__channel_secrets__field_indices_by_name,
+  1,  smarterchat__conversations__channel_secrets__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__channel_secrets__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__channel_secrets_set__field_descriptors[5] =
+{
+  {
+    "access_token_set",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ChannelSecretsSet, access_token_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "app_secret_set",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ChannelSecretsSet, app_secret_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "verify_token_set",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ChannelSecretsSet, verify_token_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bot_token_set",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ChannelSecretsSet, bot_token_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret_token_set",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ChannelSecretsSet, secret_token_set),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__channel_secrets_set__field_indices_by_name[] = {
+  0,   /* field[0] = access_token_set */
+  1,   /* field[1] = app_secret_set */
+  3,   /* field[3] = bot_token_set */
+  4,   /* field[4] = secret_token_set */
+  2,   /* field[2] = verify_token_set */
+};
+static const ProtobufCIntRange smarterchat__conversations__channel_secrets_set__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__channel_secrets_set__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ChannelSecretsSet",
+  "ChannelSecretsSet",
+  "Smarterchat__Conversations__ChannelSecretsSet",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ChannelSecretsSet),
+  5,
+  smarterchat__conversations__channel_secrets_set__field_descriptors,
+  smarterchat__conversations__channel_secrets_set__field_indices_by_name,
+  1,  smarterchat__conversations__channel_secrets_set__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__channel_secrets_set__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__channel__field_descriptors[19] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error_message",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, error_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, phone_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number_id",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, phone_number_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "business_account_id",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, business_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_account_id",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, instagram_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_username",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, instagram_username),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "webhook_url",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, webhook_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "public_id",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, public_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, config),
+    &smarterchat__conversations__channel_secrets_set__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "allowed_origins",
+    16,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__Channel, n_allowed_origins),
+    offsetof(Smarterchat__Conversations__Channel, allowed_origins),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_sync_at",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, last_sync_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__Channel, updated_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__channel__field_indices_by_name[] = {
+  2,   /* field[2] = agent_id */
+  15,   /* field[15] = allowed_origins */
+  9,   /* field[9] = business_account_id */
+  14,   /* field[14] = config */
+  17,   /* field[17] = created_at */
+  6,   /* field[6] = error_message */
+  0,   /* field[0] = id */
+  10,   /* field[10] = instagram_account_id */
+  11,   /* field[11] = instagram_username */
+  16,   /* field[16] = last_sync_at */
+  4,   /* field[4] = name */
+  1,   /* field[1] = organization_id */
+  7,   /* field[7] = phone_number */
+  8,   /* field[8] = phone_number_id */
+  13,   /* field[13] = public_id */
+  5,   /* field[5] = status */
+  3,   /* field[3] = type */
+  18,   /* field[18] = updated_at */
+  12,   /* field[12] = webhook_url */
+};
+static const ProtobufCIntRange smarterchat__conversations__channel__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 19 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__channel__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.Channel",
+  "Channel",
+  "Smarterchat__Conversations__Channel",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__Channel),
+  19,
+  smarterchat__conversations__channel__field_descriptors,
+  smarterchat__conversations__channel__field_indices_by_name,
+  1,  smarterchat__conversations__channel__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__channel__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_channels_request__field_descriptors[1] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListChannelsRequest, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_channels_request__field_indices_by_name[] = {
+  0,   /* field[0] = type */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_channels_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_channels_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListChannelsRequest",
+  "ListChannelsRequest",
+  "Smarterchat__Conversations__ListChannelsRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListChannelsRequest),
+  1,
+  smarterchat__conversations__list_channels_request__field_descriptors,
+  smarterchat__conversations__list_channels_request__field_indices_by_name,
+  1,  smarterchat__conversations__list_channels_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_channels_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_channels_response__field_descriptors[1] =
+{
+  {
+    "channels",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Conversations__ListChannelsResponse, n_channels),
+    offsetof(Smarterchat__Conversations__ListChannelsResponse, channels),
+    &smarterchat__conversations__channel__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_channels_response__field_indices_by_name[] = {
+  0,   /* field[0] = channels */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_channels_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_channels_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListChannelsResponse",
+  "ListChannelsResponse",
+  "Smarterchat__Conversations__ListChannelsResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListChannelsResponse),
+  1,
+  smarterchat__conversations__list_channels_response__field_descriptors,
+  smarterchat__conversations__list_channels_response__field_indices_by_name,
+  1,  smarterchat__conversations__list_channels_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_channels_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__get_channel_request__field_descriptors[1] =
+{
+  {
+    "channel_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__GetChannelRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__get_channel_request__field_indices_by_name[] = {
+  0,   /* field[0] = channel_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__get_channel_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__get_channel_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.GetChannelRequest",
+  "GetChannelRequest",
+  "Smarterchat__Conversations__GetChannelRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__GetChannelRequest),
+  1,
+  smarterchat__conversations__get_channel_request__field_descriptors,
+  smarterchat__conversations__get_channel_request__field_indices_by_name,
+  1,  smarterchat__conversations__get_channel_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__get_channel_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__create_channel_request__field_descriptors[10] =
+{
+  {
+    "type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, phone_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, phone_number_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "business_account_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, business_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_account_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, instagram_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_username",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, instagram_username),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, config),
+    &smarterchat__conversations__channel_secrets__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "allowed_origins",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, n_allowed_origins),
+    offsetof(Smarterchat__Conversations__CreateChannelRequest, allowed_origins),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__create_channel_request__field_indices_by_name[] = {
+  2,   /* field[2] = agent_id */
+  9,   /* field[9] = allowed_origins */
+  5,   /* field[5] = business_account_id */
+  8,   /* field[8] = config */
+  6,   /* field[6] = instagram_account_id */
+  7,   /* field[7] = instagram_username */
+  1,   /* field[1] = name */
+  3,   /* field[3] = phone_number */
+  4,   /* field[4] = phone_number_id */
+  0,   /* field[0] = type */
+};
+static const ProtobufCIntRange smarterchat__conversations__create_channel_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__create_channel_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.CreateChannelRequest",
+  "CreateChannelRequest",
+  "Smarterchat__Conversations__CreateChannelRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__CreateChannelRequest),
+  10,
+  smarterchat__conversations__create_channel_request__field_descriptors,
+  smarterchat__conversations__create_channel_request__field_indices_by_name,
+  1,  smarterchat__conversations__create_channel_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__create_channel_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__update_channel_request__field_descriptors[12] =
+{
+  {
+    "channel_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _name_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _agent_id_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _status_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _phone_number_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, phone_number),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "phone_number_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _phone_number_id_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, phone_number_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "business_account_id",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _business_account_id_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, business_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_account_id",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _instagram_account_id_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, instagram_account_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "instagram_username",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, _instagram_username_case),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, instagram_username),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, config),
+    &smarterchat__conversations__channel_secrets__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "allowed_origins",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, n_allowed_origins),
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, allowed_origins),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "set_allowed_origins",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__UpdateChannelRequest, set_allowed_origins),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__update_channel_request__field_indices_by_name[] = {
+  2,   /* field[2] = agent_id */
+  10,   /* field[10] = allowed_origins */
+  6,   /* field[6] = business_account_id */
+  0,   /* field[0] = channel_id */
+  9,   /* field[9] = config */
+  7,   /* field[7] = instagram_account_id */
+  8,   /* field[8] = instagram_username */
+  1,   /* field[1] = name */
+  4,   /* field[4] = phone_number */
+  5,   /* field[5] = phone_number_id */
+  11,   /* field[11] = set_allowed_origins */
+  3,   /* field[3] = status */
+};
+static const ProtobufCIntRange smarterchat__conversations__update_channel_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 12 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__update_channel_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.UpdateChannelRequest",
+  "UpdateChannelRequest",
+  "Smarterchat__Conversations__UpdateChannelRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__UpdateChannelRequest),
+  12,
+  smarterchat__conversations__update_channel_request__field_descriptors,
+  smarterchat__conversations__update_channel_request__field_indices_by_name,
+  1,  smarterchat__conversations__update_channel_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__update_channel_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__delete_channel_request__field_descriptors[1] =
+{
+  {
+    "channel_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__DeleteChannelRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__delete_channel_request__field_indices_by_name[] = {
+  0,   /* field[0] = channel_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__delete_channel_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__delete_channel_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.DeleteChannelRequest",
+  "DeleteChannelRequest",
+  "Smarterchat__Conversations__DeleteChannelRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__DeleteChannelRequest),
+  1,
+  smarterchat__conversations__delete_channel_request__field_descriptors,
+  smarterchat__conversations__delete_channel_request__field_indices_by_name,
+  1,  smarterchat__conversations__delete_channel_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__delete_channel_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define smarterchat__conversations__delete_channel_response__field_descriptors NULL
+#define smarterchat__conversations__delete_channel_response__field_indices_by_name NULL
+#define smarterchat__conversations__delete_channel_response__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__conversations__delete_channel_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.DeleteChannelResponse",
+  "DeleteChannelResponse",
+  "Smarterchat__Conversations__DeleteChannelResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__DeleteChannelResponse),
+  0,
+  smarterchat__conversations__delete_channel_response__field_descriptors,
+  smarterchat__conversations__delete_channel_response__field_indices_by_name,
+  0,  smarterchat__conversations__delete_channel_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__delete_channel_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__verify_webhook_request__field_descriptors[5] =
+{
+  {
+    "channel_type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookRequest, channel_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mode",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookRequest, mode),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "verify_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookRequest, verify_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "challenge",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookRequest, challenge),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__verify_webhook_request__field_indices_by_name[] = {
+  4,   /* field[4] = challenge */
+  1,   /* field[1] = channel_id */
+  0,   /* field[0] = channel_type */
+  2,   /* field[2] = mode */
+  3,   /* field[3] = verify_token */
+};
+static const ProtobufCIntRange smarterchat__conversations__verify_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__verify_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.VerifyWebhookRequest",
+  "VerifyWebhookRequest",
+  "Smarterchat__Conversations__VerifyWebhookRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__VerifyWebhookRequest),
+  5,
+  smarterchat__conversations__verify_webhook_request__field_descriptors,
+  smarterchat__conversations__verify_webhook_request__field_indices_by_name,
+  1,  smarterchat__conversations__verify_webhook_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__verify_webhook_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__verify_webhook_response__field_descriptors[1] =
+{
+  {
+    "challenge",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__VerifyWebhookResponse, challenge),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__verify_webhook_response__field_indices_by_name[] = {
+  0,   /* field[0] = challenge */
+};
+static const ProtobufCIntRange smarterchat__conversations__verify_webhook_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__verify_webhook_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.VerifyWebhookResponse",
+  "VerifyWebhookResponse",
+  "Smarterchat__Conversations__VerifyWebhookResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__VerifyWebhookResponse),
+  1,
+  smarterchat__conversations__verify_webhook_response__field_descriptors,
+  smarterchat__conversations__verify_webhook_response__field_indices_by_name,
+  1,  smarterchat__conversations__verify_webhook_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__verify_webhook_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__ingest_webhook_request__field_descriptors[5] =
+{
+  {
+    "channel_type",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookRequest, channel_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "raw_body",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookRequest, raw_body),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookRequest, signature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "secret_token",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookRequest, secret_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__ingest_webhook_request__field_indices_by_name[] = {
+  1,   /* field[1] = channel_id */
+  0,   /* field[0] = channel_type */
+  2,   /* field[2] = raw_body */
+  4,   /* field[4] = secret_token */
+  3,   /* field[3] = signature */
+};
+static const ProtobufCIntRange smarterchat__conversations__ingest_webhook_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__ingest_webhook_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.IngestWebhookRequest",
+  "IngestWebhookRequest",
+  "Smarterchat__Conversations__IngestWebhookRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__IngestWebhookRequest),
+  5,
+  smarterchat__conversations__ingest_webhook_request__field_descriptors,
+  smarterchat__conversations__ingest_webhook_request__field_indices_by_name,
+  1,  smarterchat__conversations__ingest_webhook_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__ingest_webhook_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__ingest_webhook_response__field_descriptors[4] =
+{
+  {
+    "messages_stored",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookResponse, messages_stored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duplicates",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookResponse, duplicates),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "statuses_applied",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookResponse, statuses_applied),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ignored",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__IngestWebhookResponse, ignored),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__ingest_webhook_response__field_indices_by_name[] = {
+  1,   /* field[1] = duplicates */
+  3,   /* field[3] = ignored */
+  0,   /* field[0] = messages_stored */
+  2,   /* field[2] = statuses_applied */
+};
+static const ProtobufCIntRange smarterchat__conversations__ingest_webhook_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__ingest_webhook_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.IngestWebhookResponse",
+  "IngestWebhookResponse",
+  "Smarterchat__Conversations__IngestWebhookResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__IngestWebhookResponse),
+  4,
+  smarterchat__conversations__ingest_webhook_response__field_descriptors,
+  smarterchat__conversations__ingest_webhook_response__field_indices_by_name,
+  1,  smarterchat__conversations__ingest_webhook_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__ingest_webhook_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__start_webchat_session_request__field_descriptors[3] =
+{
+  {
+    "public_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionRequest, public_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "visitor_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionRequest, visitor_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "origin",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionRequest, origin),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__start_webchat_session_request__field_indices_by_name[] = {
+  2,   /* field[2] = origin */
+  0,   /* field[0] = public_id */
+  1,   /* field[1] = visitor_name */
+};
+static const ProtobufCIntRange smarterchat__conversations__start_webchat_session_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__start_webchat_session_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.StartWebchatSessionRequest",
+  "StartWebchatSessionRequest",
+  "Smarterchat__Conversations__StartWebchatSessionRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__StartWebchatSessionRequest),
+  3,
+  smarterchat__conversations__start_webchat_session_request__field_descriptors,
+  smarterchat__conversations__start_webchat_session_request__field_indices_by_name,
+  1,  smarterchat__conversations__start_webchat_session_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__start_webchat_session_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__start_webchat_session_response__field_descriptors[4] =
+{
+  {
+    "session_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionResponse, session_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionResponse, token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionResponse, channel_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expires_at",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__StartWebchatSessionResponse, expires_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__start_webchat_session_response__field_indices_by_name[] = {
+  2,   /* field[2] = channel_name */
+  3,   /* field[3] = expires_at */
+  0,   /* field[0] = session_id */
+  1,   /* field[1] = token */
+};
+static const ProtobufCIntRange smarterchat__conversations__start_webchat_session_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__start_webchat_session_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.StartWebchatSessionResponse",
+  "StartWebchatSessionResponse",
+  "Smarterchat__Conversations__StartWebchatSessionResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__StartWebchatSessionResponse),
+  4,
+  smarterchat__conversations__start_webchat_session_response__field_descriptors,
+  smarterchat__conversations__start_webchat_session_response__field_indices_by_name,
+  1,  smarterchat__conversations__start_webchat_session_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__start_webchat_session_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__post_webchat_message_request__field_descriptors[4] =
+{
+  {
+    "public_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageRequest, public_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageRequest, token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageRequest, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "client_message_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageRequest, client_message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__post_webchat_message_request__field_indices_by_name[] = {
+  3,   /* field[3] = client_message_id */
+  0,   /* field[0] = public_id */
+  2,   /* field[2] = text */
+  1,   /* field[1] = token */
+};
+static const ProtobufCIntRange smarterchat__conversations__post_webchat_message_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__post_webchat_message_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.PostWebchatMessageRequest",
+  "PostWebchatMessageRequest",
+  "Smarterchat__Conversations__PostWebchatMessageRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__PostWebchatMessageRequest),
+  4,
+  smarterchat__conversations__post_webchat_message_request__field_descriptors,
+  smarterchat__conversations__post_webchat_message_request__field_indices_by_name,
+  1,  smarterchat__conversations__post_webchat_message_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__post_webchat_message_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__post_webchat_message_response__field_descriptors[3] =
+{
+  {
+    "message_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageResponse, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageResponse, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "duplicate",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__PostWebchatMessageResponse, duplicate),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__post_webchat_message_response__field_indices_by_name[] = {
+  1,   /* field[1] = conversation_id */
+  2,   /* field[2] = duplicate */
+  0,   /* field[0] = message_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__post_webchat_message_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__post_webchat_message_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.PostWebchatMessageResponse",
+  "PostWebchatMessageResponse",
+  "Smarterchat__Conversations__PostWebchatMessageResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__PostWebchatMessageResponse),
+  3,
+  smarterchat__conversations__post_webchat_message_response__field_descriptors,
+  smarterchat__conversations__post_webchat_message_response__field_indices_by_name,
+  1,  smarterchat__conversations__post_webchat_message_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__post_webchat_message_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__wait_webchat_events_request__field_descriptors[4] =
+{
+  {
+    "public_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitWebchatEventsRequest, public_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitWebchatEventsRequest, token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_seq",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitWebchatEventsRequest, after_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wait_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitWebchatEventsRequest, wait_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__wait_webchat_events_request__field_indices_by_name[] = {
+  2,   /* field[2] = after_seq */
+  0,   /* field[0] = public_id */
+  1,   /* field[1] = token */
+  3,   /* field[3] = wait_ms */
+};
+static const ProtobufCIntRange smarterchat__conversations__wait_webchat_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__wait_webchat_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.WaitWebchatEventsRequest",
+  "WaitWebchatEventsRequest",
+  "Smarterchat__Conversations__WaitWebchatEventsRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__WaitWebchatEventsRequest),
+  4,
+  smarterchat__conversations__wait_webchat_events_request__field_descriptors,
+  smarterchat__conversations__wait_webchat_events_request__field_indices_by_name,
+  1,  smarterchat__conversations__wait_webchat_events_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__wait_webchat_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__wait_conversation_events_request__field_descriptors[3] =
+{
+  {
+    "after_seq",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitConversationEventsRequest, after_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wait_ms",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitConversationEventsRequest, wait_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitConversationEventsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__wait_conversation_events_request__field_indices_by_name[] = {
+  0,   /* field[0] = after_seq */
+  2,   /* field[2] = limit */
+  1,   /* field[1] = wait_ms */
+};
+static const ProtobufCIntRange smarterchat__conversations__wait_conversation_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__wait_conversation_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.WaitConversationEventsRequest",
+  "WaitConversationEventsRequest",
+  "Smarterchat__Conversations__WaitConversationEventsRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__WaitConversationEventsRequest),
+  3,
+  smarterchat__conversations__wait_conversation_events_request__field_descriptors,
+  smarterchat__conversations__wait_conversation_events_request__field_indices_by_name,
+  1,  smarterchat__conversations__wait_conversation_events_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__wait_conversation_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__conversation_event__field_descriptors[7] =
+{
+  {
+    "seq",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "event_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, event_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_type",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, actor_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, actor_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payload_json",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, payload_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationEvent, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__conversation_event__field_indices_by_name[] = {
+  4,   /* field[4] = actor_id */
+  3,   /* field[3] = actor_type */
+  1,   /* field[1] = conversation_id */
+  6,   /* field[6] = created_at */
+  2,   /* field[2] = event_type */
+  5,   /* field[5] = payload_json */
+  0,   /* field[0] = seq */
+};
+static const ProtobufCIntRange smarterchat__conversations__conversation_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__conversation_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ConversationEvent",
+  "ConversationEvent",
+  "Smarterchat__Conversations__ConversationEvent",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ConversationEvent),
+  7,
+  smarterchat__conversations__conversation_event__field_descriptors,
+  smarterchat__conversations__conversation_event__field_indices_by_name,
+  1,  smarterchat__conversations__conversation_event__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__conversation_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__wait_events_response__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Conversations__WaitEventsResponse, n_events),
+    offsetof(Smarterchat__Conversations__WaitEventsResponse, events),
+    &smarterchat__conversations__conversation_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_seq",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__WaitEventsResponse, last_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__wait_events_response__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = last_seq */
+};
+static const ProtobufCIntRange smarterchat__conversations__wait_events_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__wait_events_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.WaitEventsResponse",
+  "WaitEventsResponse",
+  "Smarterchat__Conversations__WaitEventsResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__WaitEventsResponse),
+  2,
+  smarterchat__conversations__wait_events_response__field_descriptors,
+  smarterchat__conversations__wait_events_response__field_indices_by_name,
+  1,  smarterchat__conversations__wait_events_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__wait_events_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__inbox_conversation__field_descriptors[31] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "organization_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_type",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, channel_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, lead_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mode",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, mode),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_name",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, contact_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "contact_identifier",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, contact_identifier),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_name",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, lead_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_temperature",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, lead_temperature),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to_user_id",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, assigned_to_user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to_name",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, assigned_to_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_at",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, assigned_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, priority),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    17,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__InboxConversation, n_tags),
+    offsetof(Smarterchat__Conversations__InboxConversation, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sentiment",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, sentiment),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message_count",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, message_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ai_message_count",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, ai_message_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "human_message_count",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, human_message_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "first_response_time_ms",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Conversations__InboxConversation, _first_response_time_ms_case),
+    offsetof(Smarterchat__Conversations__InboxConversation, first_response_time_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "avg_response_time_ms",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Smarterchat__Conversations__InboxConversation, _avg_response_time_ms_case),
+    offsetof(Smarterchat__Conversations__InboxConversation, avg_response_time_ms),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_message",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, last_message),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "last_message_at",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, last_message_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "unread_count",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, unread_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "summary",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, summary),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "over_plan_limit",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, over_plan_limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "closed_at",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, closed_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "updated_at",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxConversation, updated_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__inbox_conversation__field_indices_by_name[] = {
+  2,   /* field[2] = agent_id */
+  19,   /* field[19] = ai_message_count */
+  14,   /* field[14] = assigned_at */
+  13,   /* field[13] = assigned_to_name */
+  12,   /* field[12] = assigned_to_user_id */
+  22,   /* field[22] = avg_response_time_ms */
+  3,   /* field[3] = channel_id */
+  4,   /* field[4] = channel_type */
+  28,   /* field[28] = closed_at */
+  9,   /* field[9] = contact_identifier */
+  8,   /* field[8] = contact_name */
+  29,   /* field[29] = created_at */
+  21,   /* field[21] = first_response_time_ms */
+  20,   /* field[20] = human_message_count */
+  0,   /* field[0] = id */
+  23,   /* field[23] = last_message */
+  24,   /* field[24] = last_message_at */
+  5,   /* field[5] = lead_id */
+  10,   /* field[10] = lead_name */
+  11,   /* field[11] = lead_temperature */
+  18,   /* field[18] = message_count */
+  7,   /* field[7] = mode */
+  1,   /* field[1] = organization_id */
+  27,   /* field[27] = over_plan_limit */
+  15,   /* field[15] = priority */
+  17,   /* field[17] = sentiment */
+  6,   /* field[6] = status */
+  26,   /* field[26] = summary */
+  16,   /* field[16] = tags */
+  25,   /* field[25] = unread_count */
+  30,   /* field[30] = updated_at */
+};
+static const ProtobufCIntRange smarterchat__conversations__inbox_conversation__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 31 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__inbox_conversation__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.InboxConversation",
+  "InboxConversation",
+  "Smarterchat__Conversations__InboxConversation",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__InboxConversation),
+  31,
+  smarterchat__conversations__inbox_conversation__field_descriptors,
+  smarterchat__conversations__inbox_conversation__field_indices_by_name,
+  1,  smarterchat__conversations__inbox_conversation__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__inbox_conversation__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__conversation_request__field_descriptors[1] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ConversationRequest",
+  "ConversationRequest",
+  "Smarterchat__Conversations__ConversationRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ConversationRequest),
+  1,
+  smarterchat__conversations__conversation_request__field_descriptors,
+  smarterchat__conversations__conversation_request__field_indices_by_name,
+  1,  smarterchat__conversations__conversation_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_conversations_request__field_descriptors[10] =
+{
+  {
+    "status",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "mode",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, mode),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "assigned_to",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, assigned_to),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "channel_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, channel_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "agent_id",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, agent_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tag",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, tag),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, priority),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "q",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, q),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_conversations_request__field_indices_by_name[] = {
+  4,   /* field[4] = agent_id */
+  2,   /* field[2] = assigned_to */
+  3,   /* field[3] = channel_id */
+  8,   /* field[8] = cursor */
+  9,   /* field[9] = limit */
+  1,   /* field[1] = mode */
+  6,   /* field[6] = priority */
+  7,   /* field[7] = q */
+  0,   /* field[0] = status */
+  5,   /* field[5] = tag */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_conversations_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 10 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_conversations_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListConversationsRequest",
+  "ListConversationsRequest",
+  "Smarterchat__Conversations__ListConversationsRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListConversationsRequest),
+  10,
+  smarterchat__conversations__list_conversations_request__field_descriptors,
+  smarterchat__conversations__list_conversations_request__field_indices_by_name,
+  1,  smarterchat__conversations__list_conversations_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_conversations_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_conversations_response__field_descriptors[2] =
+{
+  {
+    "conversations",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Conversations__ListConversationsResponse, n_conversations),
+    offsetof(Smarterchat__Conversations__ListConversationsResponse, conversations),
+    &smarterchat__conversations__inbox_conversation__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationsResponse, next_cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_conversations_response__field_indices_by_name[] = {
+  0,   /* field[0] = conversations */
+  1,   /* field[1] = next_cursor */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_conversations_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_conversations_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListConversationsResponse",
+  "ListConversationsResponse",
+  "Smarterchat__Conversations__ListConversationsResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListConversationsResponse),
+  2,
+  smarterchat__conversations__list_conversations_response__field_descriptors,
+  smarterchat__conversations__list_conversations_response__field_indices_by_name,
+  1,  smarterchat__conversations__list_conversations_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_conversations_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__inbox_message__field_descriptors[19] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "conversation_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sender_type",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, sender_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sender_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, sender_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content_type",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, content_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "media_url",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, media_url),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "direction",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, direction),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, status),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "error",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, error),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ai_generated",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, ai_generated),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ai_model",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, ai_model),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "ai_confidence",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Smarterchat__Conversations__InboxMessage, _ai_confidence_case),
+    offsetof(Smarterchat__Conversations__InboxMessage, ai_confidence),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "intent",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, intent),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "external_id",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, external_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sent_at",
+    16,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, sent_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "delivered_at",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, delivered_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "read_at",
+    18,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, read_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at",
+    19,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__InboxMessage, created_at),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__inbox_message__field_indices_by_name[] = {
+  12,   /* field[12] = ai_confidence */
+  10,   /* field[10] = ai_generated */
+  11,   /* field[11] = ai_model */
+  4,   /* field[4] = content */
+  5,   /* field[5] = content_type */
+  1,   /* field[1] = conversation_id */
+  18,   /* field[18] = created_at */
+  16,   /* field[16] = delivered_at */
+  7,   /* field[7] = direction */
+  9,   /* field[9] = error */
+  14,   /* field[14] = external_id */
+  0,   /* field[0] = id */
+  13,   /* field[13] = intent */
+  6,   /* field[6] = media_url */
+  17,   /* field[17] = read_at */
+  3,   /* field[3] = sender_id */
+  2,   /* field[2] = sender_type */
+  15,   /* field[15] = sent_at */
+  8,   /* field[8] = status */
+};
+static const ProtobufCIntRange smarterchat__conversations__inbox_message__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 19 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__inbox_message__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.InboxMessage",
+  "InboxMessage",
+  "Smarterchat__Conversations__InboxMessage",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__InboxMessage),
+  19,
+  smarterchat__conversations__inbox_message__field_descriptors,
+  smarterchat__conversations__inbox_message__field_indices_by_name,
+  1,  smarterchat__conversations__inbox_message__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__inbox_message__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_messages_request__field_descriptors[3] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListMessagesRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListMessagesRequest, cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListMessagesRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_messages_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+  1,   /* field[1] = cursor */
+  2,   /* field[2] = limit */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_messages_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_messages_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListMessagesRequest",
+  "ListMessagesRequest",
+  "Smarterchat__Conversations__ListMessagesRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListMessagesRequest),
+  3,
+  smarterchat__conversations__list_messages_request__field_descriptors,
+  smarterchat__conversations__list_messages_request__field_indices_by_name,
+  1,  smarterchat__conversations__list_messages_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_messages_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_messages_response__field_descriptors[2] =
+{
+  {
+    "messages",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Conversations__ListMessagesResponse, n_messages),
+    offsetof(Smarterchat__Conversations__ListMessagesResponse, messages),
+    &smarterchat__conversations__inbox_message__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_cursor",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListMessagesResponse, next_cursor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_messages_response__field_indices_by_name[] = {
+  0,   /* field[0] = messages */
+  1,   /* field[1] = next_cursor */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_messages_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_messages_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListMessagesResponse",
+  "ListMessagesResponse",
+  "Smarterchat__Conversations__ListMessagesResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListMessagesResponse),
+  2,
+  smarterchat__conversations__list_messages_response__field_descriptors,
+  smarterchat__conversations__list_messages_response__field_indices_by_name,
+  1,  smarterchat__conversations__list_messages_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_messages_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__message_template__field_descriptors[3] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__MessageTemplate, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "language",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__MessageTemplate, language),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "parameters",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__MessageTemplate, n_parameters),
+    offsetof(Smarterchat__Conversations__MessageTemplate, parameters),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__message_template__field_indices_by_name[] = {
+  1,   /* field[1] = language */
+  0,   /* field[0] = name */
+  2,   /* field[2] = parameters */
+};
+static const ProtobufCIntRange smarterchat__conversations__message_template__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__message_template__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.MessageTemplate",
+  "MessageTemplate",
+  "Smarterchat__Conversations__MessageTemplate",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__MessageTemplate),
+  3,
+  smarterchat__conversations__message_template__field_descriptors,
+  smarterchat__conversations__message_template__field_indices_by_name,
+  1,  smarterchat__conversations__message_template__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__message_template__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__send_operator_message_request__field_descriptors[3] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__SendOperatorMessageRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "content",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__SendOperatorMessageRequest, content),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "template",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__SendOperatorMessageRequest, template_),
+    &smarterchat__conversations__message_template__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__send_operator_message_request__field_indices_by_name[] = {
+  1,   /* field[1] = content */
+  0,   /* field[0] = conversation_id */
+  2,   /* field[2] = template */
+};
+static const ProtobufCIntRange smarterchat__conversations__send_operator_message_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__send_operator_message_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.SendOperatorMessageRequest",
+  "SendOperatorMessageRequest",
+  "Smarterchat__Conversations__SendOperatorMessageRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__SendOperatorMessageRequest),
+  3,
+  smarterchat__conversations__send_operator_message_request__field_descriptors,
+  smarterchat__conversations__send_operator_message_request__field_indices_by_name,
+  1,  smarterchat__conversations__send_operator_message_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__send_operator_message_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__retry_message_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__RetryMessageRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "message_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__RetryMessageRequest, message_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__retry_message_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+  1,   /* field[1] = message_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__retry_message_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__retry_message_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.RetryMessageRequest",
+  "RetryMessageRequest",
+  "Smarterchat__Conversations__RetryMessageRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__RetryMessageRequest),
+  2,
+  smarterchat__conversations__retry_message_request__field_descriptors,
+  smarterchat__conversations__retry_message_request__field_indices_by_name,
+  1,  smarterchat__conversations__retry_message_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__retry_message_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__transfer_conversation_request__field_descriptors[2] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__TransferConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__TransferConversationRequest, user_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__transfer_conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+  1,   /* field[1] = user_id */
+};
+static const ProtobufCIntRange smarterchat__conversations__transfer_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__transfer_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.TransferConversationRequest",
+  "TransferConversationRequest",
+  "Smarterchat__Conversations__TransferConversationRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__TransferConversationRequest),
+  2,
+  smarterchat__conversations__transfer_conversation_request__field_descriptors,
+  smarterchat__conversations__transfer_conversation_request__field_indices_by_name,
+  1,  smarterchat__conversations__transfer_conversation_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__transfer_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__update_conversation_request__field_descriptors[4] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "priority",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, _priority_case),
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, priority),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tags",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, n_tags),
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, tags),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "set_tags",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, set_tags),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__update_conversation_request__field_indices_by_name[] = {
+  0,   /* field[0] = conversation_id */
+  1,   /* field[1] = priority */
+  3,   /* field[3] = set_tags */
+  2,   /* field[2] = tags */
+};
+static const ProtobufCIntRange smarterchat__conversations__update_conversation_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__update_conversation_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.UpdateConversationRequest",
+  "UpdateConversationRequest",
+  "Smarterchat__Conversations__UpdateConversationRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__UpdateConversationRequest),
+  4,
+  smarterchat__conversations__update_conversation_request__field_descriptors,
+  smarterchat__conversations__update_conversation_request__field_indices_by_name,
+  1,  smarterchat__conversations__update_conversation_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__update_conversation_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_conversation_timeline_request__field_descriptors[3] =
+{
+  {
+    "conversation_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationTimelineRequest, conversation_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "after_seq",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationTimelineRequest, after_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationTimelineRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_conversation_timeline_request__field_indices_by_name[] = {
+  1,   /* field[1] = after_seq */
+  0,   /* field[0] = conversation_id */
+  2,   /* field[2] = limit */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_conversation_timeline_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_conversation_timeline_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListConversationTimelineRequest",
+  "ListConversationTimelineRequest",
+  "Smarterchat__Conversations__ListConversationTimelineRequest",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListConversationTimelineRequest),
+  3,
+  smarterchat__conversations__list_conversation_timeline_request__field_descriptors,
+  smarterchat__conversations__list_conversation_timeline_request__field_indices_by_name,
+  1,  smarterchat__conversations__list_conversation_timeline_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_conversation_timeline_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__conversations__list_conversation_timeline_response__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Conversations__ListConversationTimelineResponse, n_events),
+    offsetof(Smarterchat__Conversations__ListConversationTimelineResponse, events),
+    &smarterchat__conversations__conversation_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_after_seq",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Conversations__ListConversationTimelineResponse, next_after_seq),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__conversations__list_conversation_timeline_response__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = next_after_seq */
+};
+static const ProtobufCIntRange smarterchat__conversations__list_conversation_timeline_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__conversations__list_conversation_timeline_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.conversations.ListConversationTimelineResponse",
+  "ListConversationTimelineResponse",
+  "Smarterchat__Conversations__ListConversationTimelineResponse",
+  "smarterchat.conversations",
+  sizeof(Smarterchat__Conversations__ListConversationTimelineResponse),
+  2,
+  smarterchat__conversations__list_conversation_timeline_response__field_descriptors,
+  smarterchat__conversations__list_conversation_timeline_response__field_indices_by_name,
+  1,  smarterchat__conversations__list_conversation_timeline_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__conversations__list_conversation_timeline_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor smarterchat__conversations__conversations__method_descriptors[26] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
+  { "ListChannels", &smarterchat__conversations__list_channels_request__descriptor, &smarterchat__conversations__list_channels_response__descriptor },
+  { "GetChannel", &smarterchat__conversations__get_channel_request__descriptor, &smarterchat__conversations__channel__descriptor },
+  { "CreateChannel", &smarterchat__conversations__create_channel_request__descriptor, &smarterchat__conversations__channel__descriptor },
+  { "UpdateChannel", &smarterchat__conversations__update_channel_request__descriptor, &smarterchat__conversations__channel__descriptor },
+  { "DeleteChannel", &smarterchat__conversations__delete_channel_request__descriptor, &smarterchat__conversations__delete_channel_response__descriptor },
+  { "VerifyWebhook", &smarterchat__conversations__verify_webhook_request__descriptor, &smarterchat__conversations__verify_webhook_response__descriptor },
+  { "IngestWebhook", &smarterchat__conversations__ingest_webhook_request__descriptor, &smarterchat__conversations__ingest_webhook_response__descriptor },
+  { "StartWebchatSession", &smarterchat__conversations__start_webchat_session_request__descriptor, &smarterchat__conversations__start_webchat_session_response__descriptor },
+  { "PostWebchatMessage", &smarterchat__conversations__post_webchat_message_request__descriptor, &smarterchat__conversations__post_webchat_message_response__descriptor },
+  { "WaitWebchatEvents", &smarterchat__conversations__wait_webchat_events_request__descriptor, &smarterchat__conversations__wait_events_response__descriptor },
+  { "WaitConversationEvents", &smarterchat__conversations__wait_conversation_events_request__descriptor, &smarterchat__conversations__wait_events_response__descriptor },
+  { "ListConversations", &smarterchat__conversations__list_conversations_request__descriptor, &smarterchat__conversations__list_conversations_response__descriptor },
+  { "GetConversation", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "ListMessages", &smarterchat__conversations__list_messages_request__descriptor, &smarterchat__conversations__list_messages_response__descriptor },
+  { "SendOperatorMessage", &smarterchat__conversations__send_operator_message_request__descriptor, &smarterchat__conversations__inbox_message__descriptor },
+  { "RetryMessage", &smarterchat__conversations__retry_message_request__descriptor, &smarterchat__conversations__inbox_message__descriptor },
+  { "MarkConversationRead", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "TakeOverConversation", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "HandBackConversation", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "TransferConversation", &smarterchat__conversations__transfer_conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "CloseConversation", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "ReopenConversation", &smarterchat__conversations__conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "UpdateConversation", &smarterchat__conversations__update_conversation_request__descriptor, &smarterchat__conversations__inbox_conversation__descriptor },
+  { "ListConversationTimeline", &smarterchat__conversations__list_conversation_timeline_request__descriptor, &smarterchat__conversations__list_conversation_timeline_response__descriptor },
 };
 const unsigned smarterchat__conversations__conversations__method_indices_by_name[] = {
+  22,        /* CloseConversation */
+  4,        /* CreateChannel */
+  6,        /* DeleteChannel */
+  3,        /* GetChannel */
+  14,        /* GetConversation */
+  20,        /* HandBackConversation */
   0,        /* Health */
-  1         /* Metrics */
+  8,        /* IngestWebhook */
+  2,        /* ListChannels */
+  25,        /* ListConversationTimeline */
+  13,        /* ListConversations */
+  15,        /* ListMessages */
+  18,        /* MarkConversationRead */
+  1,        /* Metrics */
+  10,        /* PostWebchatMessage */
+  23,        /* ReopenConversation */
+  17,        /* RetryMessage */
+  16,        /* SendOperatorMessage */
+  9,        /* StartWebchatSession */
+  19,        /* TakeOverConversation */
+  21,        /* TransferConversation */
+  5,        /* UpdateChannel */
+  24,        /* UpdateConversation */
+  7,        /* VerifyWebhook */
+  12,        /* WaitConversationEvents */
+  11         /* WaitWebchatEvents */
 };
 const ProtobufCServiceDescriptor smarterchat__conversations__conversations__descriptor =
 {
@@ -23,7 +5015,7 @@ const ProtobufCServiceDescriptor smarterchat__conversations__conversations__desc
   "Conversations",
   "Smarterchat__Conversations__Conversations",
   "smarterchat.conversations",
-  2,
+  26,
   smarterchat__conversations__conversations__method_descriptors,
   smarterchat__conversations__conversations__method_indices_by_name
 };
@@ -42,6 +5034,198 @@ void smarterchat__conversations__conversations__metrics(ProtobufCService *servic
 {
   assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__list_channels(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__ListChannelsRequest *input,
+                                                              Smarterchat__Conversations__ListChannelsResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__get_channel(ProtobufCService *service,
+                                                            const Smarterchat__Conversations__GetChannelRequest *input,
+                                                            Smarterchat__Conversations__Channel_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__create_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__CreateChannelRequest *input,
+                                                               Smarterchat__Conversations__Channel_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__update_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__UpdateChannelRequest *input,
+                                                               Smarterchat__Conversations__Channel_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__delete_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__DeleteChannelRequest *input,
+                                                               Smarterchat__Conversations__DeleteChannelResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__verify_webhook(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__VerifyWebhookRequest *input,
+                                                               Smarterchat__Conversations__VerifyWebhookResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__ingest_webhook(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__IngestWebhookRequest *input,
+                                                               Smarterchat__Conversations__IngestWebhookResponse_Closure closure,
+                                                               void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__start_webchat_session(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__StartWebchatSessionRequest *input,
+                                                                      Smarterchat__Conversations__StartWebchatSessionResponse_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__post_webchat_message(ProtobufCService *service,
+                                                                     const Smarterchat__Conversations__PostWebchatMessageRequest *input,
+                                                                     Smarterchat__Conversations__PostWebchatMessageResponse_Closure closure,
+                                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__wait_webchat_events(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__WaitWebchatEventsRequest *input,
+                                                                    Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__wait_conversation_events(ProtobufCService *service,
+                                                                         const Smarterchat__Conversations__WaitConversationEventsRequest *input,
+                                                                         Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                                                                         void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__list_conversations(ProtobufCService *service,
+                                                                   const Smarterchat__Conversations__ListConversationsRequest *input,
+                                                                   Smarterchat__Conversations__ListConversationsResponse_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__get_conversation(ProtobufCService *service,
+                                                                 const Smarterchat__Conversations__ConversationRequest *input,
+                                                                 Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                 void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__list_messages(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__ListMessagesRequest *input,
+                                                              Smarterchat__Conversations__ListMessagesResponse_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__send_operator_message(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__SendOperatorMessageRequest *input,
+                                                                      Smarterchat__Conversations__InboxMessage_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__retry_message(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__RetryMessageRequest *input,
+                                                              Smarterchat__Conversations__InboxMessage_Closure closure,
+                                                              void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__mark_conversation_read(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__take_over_conversation(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__hand_back_conversation(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__transfer_conversation(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__TransferConversationRequest *input,
+                                                                      Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__close_conversation(ProtobufCService *service,
+                                                                   const Smarterchat__Conversations__ConversationRequest *input,
+                                                                   Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                   void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__reopen_conversation(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__ConversationRequest *input,
+                                                                    Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__update_conversation(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__UpdateConversationRequest *input,
+                                                                    Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                    void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void smarterchat__conversations__conversations__list_conversation_timeline(ProtobufCService *service,
+                                                                           const Smarterchat__Conversations__ListConversationTimelineRequest *input,
+                                                                           Smarterchat__Conversations__ListConversationTimelineResponse_Closure closure,
+                                                                           void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__conversations__conversations__descriptor);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__conversations__conversations__init (Smarterchat__Conversations__Conversations_Service *service,
                                                       Smarterchat__Conversations__Conversations_ServiceDestroy destroy)

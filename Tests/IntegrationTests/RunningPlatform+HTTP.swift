@@ -30,7 +30,25 @@ extension RunningPlatform {
     func request(
         _ method: String, _ path: String, body: String? = nil, token: String? = nil
     ) async throws -> HTTPExchange {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        try await LocalHTTP(port: httpPort).request(method, path, body: body, token: token)
+    }
+
+    /// Sends `value` encoded as JSON.
+    func request(
+        _ method: String, _ path: String, json value: [String: Any], token: String? = nil
+    ) async throws -> HTTPExchange {
+        try await LocalHTTP(port: httpPort).request(method, path, json: value, token: token)
+    }
+}
+
+/// HTTP requests to a gateway on 127.0.0.1:`port`.
+struct LocalHTTP: Sendable {
+    let port: Int
+
+    func request(
+        _ method: String, _ path: String, body: String? = nil, token: String? = nil
+    ) async throws -> HTTPExchange {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.timeoutInterval = 15
         if let body {
@@ -58,9 +76,10 @@ extension RunningPlatform {
     /// Starts the whole platform, waits until `/healthz` is 200, runs `body`, and stops it.
     /// A failure of `body` is recorded with the tail of `logOf`'s log.
     static func withHealthy(
-        logOf service: String = "identity", _ body: (RunningPlatform) async throws -> Void
+        logOf service: String = "identity", environment: [String: String] = [:],
+        _ body: (RunningPlatform) async throws -> Void
     ) async throws {
-        let platform = try await RunningPlatform.start()
+        let platform = try await RunningPlatform.start(environment: environment)
         do {
             let up = await platform.waitUntil(timeout: .seconds(60)) {
                 (try? await platform.get("/healthz").status) == 200

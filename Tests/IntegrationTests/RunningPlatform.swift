@@ -23,12 +23,18 @@ final class RunningPlatform: @unchecked Sendable {
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
     private let logDirectory: URL
+    /// Extra environment variables for every executable (e.g. SMARTERCHAT_ENCRYPTION_KEYS).
+    let environment: [String: String]
 
     static let executables = [
         "identity", "agents", "conversations", "crm", "hooks", "analytics", "gateway",
     ]
 
-    private init(postgres: TemporaryPostgres, database: PostgresConfiguration, runDirectory: URL, httpPort: Int) {
+    private init(
+        postgres: TemporaryPostgres, database: PostgresConfiguration, runDirectory: URL, httpPort: Int,
+        environment: [String: String] = [:]
+    ) {
+        self.environment = environment
         self.postgres = postgres
         self.database = database
         self.runDirectory = runDirectory
@@ -38,7 +44,9 @@ final class RunningPlatform: @unchecked Sendable {
 
     /// Starts PostgreSQL, provisions the six services and starts `executables` (default: all
     /// seven).
-    static func start(executables: [String] = RunningPlatform.executables) async throws -> RunningPlatform {
+    static func start(
+        executables: [String] = RunningPlatform.executables, environment: [String: String] = [:]
+    ) async throws -> RunningPlatform {
         let postgres = try await TemporaryPostgres.start()
         let admin = try await postgres.createDatabase(named: "smarterchat")
         try await provisionServices(admin: admin, services: PlatformService.all.map(\.name))
@@ -46,7 +54,8 @@ final class RunningPlatform: @unchecked Sendable {
             .appendingPathComponent("smarterchat-run-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
         let platform = RunningPlatform(
-            postgres: postgres, database: admin, runDirectory: runDirectory, httpPort: try freePort())
+            postgres: postgres, database: admin, runDirectory: runDirectory, httpPort: try freePort(),
+            environment: environment)
         try FileManager.default.createDirectory(at: platform.logDirectory, withIntermediateDirectories: true)
         for name in executables { try platform.start(name) }
         return platform
@@ -71,6 +80,7 @@ final class RunningPlatform: @unchecked Sendable {
         environment["SMARTERCHAT_PG_DATABASE"] = database.database
         environment["SMARTERCHAT_HTTP_PORT"] = "\(httpPort)"
         environment["SMARTERCHAT_LOG_LEVEL"] = "info"
+        environment.merge(self.environment) { _, extra in extra }
         process.environment = environment
         let log = logDirectory.appendingPathComponent("\(name).log")
         if !FileManager.default.fileExists(atPath: log.path) {

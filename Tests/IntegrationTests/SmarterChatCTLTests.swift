@@ -62,6 +62,34 @@ struct SmarterChatCTLTests {
         return kill(pid, 0) == 0
     }
 
+    /// The demo web chat printed by `up` answers offline: a visitor's message gets an AI reply
+    /// (the offline responder) that shows in the demo admin's inbox.
+    static func demoWebChatAnswers(port: Int, log: String, loginBody: Data) async throws {
+        let marker = "data-channel=\""
+        let start = try #require(log.range(of: marker), "no web chat in the log:\n\(log.suffix(2000))")
+        let publicID = String(log[start.upperBound...].prefix { $0 != "\"" })
+        let platform = LocalHTTP(port: port)
+        let session = try await platform.request("POST", "/webchat/\(publicID)/sessions", json: [:])
+        #expect(session.status == 201, "\(String(decoding: session.body, as: UTF8.self))")
+        let visitorToken = try #require(session.json["token"] as? String)
+        let sent = try await platform.request(
+            "POST", "/webchat/\(publicID)/messages",
+            json: ["text": "Olá, quero saber o preço", "client_message_id": "m1"],
+            token: visitorToken)
+        #expect(sent.status == 201, "\(String(decoding: sent.body, as: UTF8.self))")
+        let tokens = (try JSONSerialization.jsonObject(with: loginBody) as? [String: Any])?["tokens"] as? [String: Any]
+        let admin = try #require(tokens?["access_token"] as? String)
+        var answered = false
+        let end = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < end, !answered {
+            let inbox = try await platform.request("GET", "/api/v1/conversations", token: admin)
+            let conversations = inbox.json["conversations"] as? [[String: Any]] ?? []
+            answered = conversations.contains { ($0["ai_message_count"] as? Int ?? 0) >= 1 }
+            if !answered { try await Task.sleep(for: .milliseconds(300)) }
+        }
+        #expect(answered, "the demo agent did not answer the web chat:\n\(log.suffix(2000))")
+    }
+
     @Test("up starts PostgreSQL and the seven services; status sees them; SIGTERM stops everything")
     func upStatusAndShutdown() async throws {
         let work = try Self.workFolder()
@@ -99,6 +127,7 @@ struct SmarterChatCTLTests {
         login.httpBody = Data(#"{"email": "demo@smarterchat.local", "password": "demo-password-2026"}"#.utf8)
         let (tokens, loginResponse) = try await URLSession.shared.data(for: login)
         #expect((loginResponse as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: tokens, as: UTF8.self))")
+        try await Self.demoWebChatAnswers(port: port, log: log(), loginBody: tokens)
 
         let statusLog = work.appendingPathComponent("status.log")
         let status = try Self.ctl(["status", "--run-dir", run.path], output: statusLog)

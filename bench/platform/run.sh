@@ -9,7 +9,10 @@
 #      idle_rss_mb_max counts the real services too (rpc.json)
 #   4. auth: GET /api/v1/me (gateway -> identity) vs GET /livez (no RPC) on the same running
 #      platform, p50/p99 at a fixed rate and maximum rates (auth.json; bench/auth/run.sh)
-#   5. leads: ListLeads over 1,000,000 generated leads in 100 organizations on the same
+#   5. ingest: signed WhatsApp callbacks answered after commit, max rate and p50/p99 at
+#      500/s, next to pgbench of the same transaction; the conversation list with 1,000,000
+#      messages (ingest.json; bench/ingest/run.sh)
+#   6. leads: ListLeads over 1,000,000 generated leads in 100 organizations on the same
 #      platform's database, p50/p99 per page and the plans (leads.json, leads-plans.txt;
 #      bench/leads/run.sh)
 set -euo pipefail
@@ -28,6 +31,8 @@ echo "== platform, idle" >&2
 WORK=$(mktemp -d /tmp/smarterchat-bench-XXXXXX)
 chmod 755 "$WORK"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# Channel secrets (bench/ingest creates a WhatsApp channel) need an encryption key.
+export SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)}
 "$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
 CTL=$!
 cleanup() {
@@ -64,6 +69,8 @@ RPC_BENCH_SCRATCH="$SCRATCH" RPC_BENCH_RSS_PIDS="$PIDS" bench/rpc/run.sh
 echo "== auth" >&2
 AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
 
+echo "== ingest" >&2
+INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" bench/ingest/run.sh
 echo "== leads" >&2
 LEADS_BENCH_BIN="$BIN" LEADS_BENCH_DATA_DIR="$WORK/data" LEADS_BENCH_RUN_DIR="$WORK/run" bench/leads/run.sh
-echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/leads.json" >&2
+echo "results: bench/out/codec.json bench/out/services.json bench/out/rpc.json bench/out/auth.json bench/out/ingest.json bench/out/leads.json" >&2

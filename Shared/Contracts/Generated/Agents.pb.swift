@@ -722,6 +722,2905 @@ extension Agents.GetAgentStatusResponse: CBridgedMessage {
 }
 
 extension Agents {
+    /// An agent's configuration as the REST API shows it. `*_json` members are JSON objects
+    /// (the gateway embeds them as objects without the suffix). The provider key itself is never
+    /// shown: only whether one is set and its last four characters.
+    public struct Agent: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.Agent" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `organization_id` field (2).
+        public var organizationId: String = ""
+        /// The `name` field (3).
+        public var name: String = ""
+        /// The `description` field (4).
+        public var description: String = ""
+        /// The `avatar_url` field (5).
+        public var avatarUrl: String = ""
+        /// The `personality` field (6).
+        public var personality: String = ""
+        /// professional, friendly, casual, formal.
+        public var tone: String = ""
+        /// The `objective` field (8).
+        public var objective: String = ""
+        /// The `system_message` field (9).
+        public var systemMessage: String = ""
+        /// The `context_data_json` field (10).
+        public var contextDataJson: String = ""
+        /// Empty: the platform's default model.
+        public var model: String = ""
+        /// The `temperature` field (12).
+        public var temperature: Double = 0
+        /// The `max_tokens` field (13).
+        public var maxTokens: Int32 = 0
+        /// The `auto_response_enabled` field (14).
+        public var autoResponseEnabled: Bool = false
+        /// docs/agents.md: keywords, intents, max_ai_turns, negative_sentiment, min_confidence,
+        /// business_hours, handoff_message.
+        public var handoffRulesJson: String = ""
+        /// docs/agents.md: ranges (score → temperature) and signals.
+        public var leadQualificationRulesJson: String = ""
+        /// The `languages` field (17).
+        public var languages: [String] = []
+        /// The `default_language` field (18).
+        public var defaultLanguage: String = ""
+        /// active, inactive, training.
+        public var status: String = ""
+        /// The `is_published` field (20).
+        public var isPublished: Bool = false
+        /// The `provider_key_set` field (21).
+        public var providerKeySet: Bool = false
+        /// The `provider_key_last4` field (22).
+        public var providerKeyLast4: String = ""
+        /// Empty: the platform's default base URL.
+        public var providerBaseUrl: String = ""
+        /// The `total_conversations` field (24).
+        public var totalConversations: Int32 = 0
+        /// The `avg_response_time_ms` field (25).
+        public var avgResponseTimeMs: Int32 = 0
+        /// The current configuration version.
+        public var configVersion: Int32 = 0
+        /// The `created_at` field (27).
+        public var createdAt: String = ""
+        /// The `updated_at` field (28).
+        public var updatedAt: String = ""
+        /// The model replies use: `model`, or the platform default when empty.
+        public var effectiveModel: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            organizationId: String = "",
+            name: String = "",
+            description: String = "",
+            avatarUrl: String = "",
+            personality: String = "",
+            tone: String = "",
+            objective: String = "",
+            systemMessage: String = "",
+            contextDataJson: String = "",
+            model: String = "",
+            temperature: Double = 0,
+            maxTokens: Int32 = 0,
+            autoResponseEnabled: Bool = false,
+            handoffRulesJson: String = "",
+            leadQualificationRulesJson: String = "",
+            languages: [String] = [],
+            defaultLanguage: String = "",
+            status: String = "",
+            isPublished: Bool = false,
+            providerKeySet: Bool = false,
+            providerKeyLast4: String = "",
+            providerBaseUrl: String = "",
+            totalConversations: Int32 = 0,
+            avgResponseTimeMs: Int32 = 0,
+            configVersion: Int32 = 0,
+            createdAt: String = "",
+            updatedAt: String = "",
+            effectiveModel: String = ""
+        ) {
+            self.id = id
+            self.organizationId = organizationId
+            self.name = name
+            self.description = description
+            self.avatarUrl = avatarUrl
+            self.personality = personality
+            self.tone = tone
+            self.objective = objective
+            self.systemMessage = systemMessage
+            self.contextDataJson = contextDataJson
+            self.model = model
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.autoResponseEnabled = autoResponseEnabled
+            self.handoffRulesJson = handoffRulesJson
+            self.leadQualificationRulesJson = leadQualificationRulesJson
+            self.languages = languages
+            self.defaultLanguage = defaultLanguage
+            self.status = status
+            self.isPublished = isPublished
+            self.providerKeySet = providerKeySet
+            self.providerKeyLast4 = providerKeyLast4
+            self.providerBaseUrl = providerBaseUrl
+            self.totalConversations = totalConversations
+            self.avgResponseTimeMs = avgResponseTimeMs
+            self.configVersion = configVersion
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+            self.effectiveModel = effectiveModel
+        }
+    }
+}
+
+extension Agents.Agent {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case organizationId = "organization_id"
+        case name = "name"
+        case description = "description"
+        case avatarUrl = "avatar_url"
+        case personality = "personality"
+        case tone = "tone"
+        case objective = "objective"
+        case systemMessage = "system_message"
+        case contextDataJson = "context_data_json"
+        case model = "model"
+        case temperature = "temperature"
+        case maxTokens = "max_tokens"
+        case autoResponseEnabled = "auto_response_enabled"
+        case handoffRulesJson = "handoff_rules_json"
+        case leadQualificationRulesJson = "lead_qualification_rules_json"
+        case languages = "languages"
+        case defaultLanguage = "default_language"
+        case status = "status"
+        case isPublished = "is_published"
+        case providerKeySet = "provider_key_set"
+        case providerKeyLast4 = "provider_key_last4"
+        case providerBaseUrl = "provider_base_url"
+        case totalConversations = "total_conversations"
+        case avgResponseTimeMs = "avg_response_time_ms"
+        case configVersion = "config_version"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case effectiveModel = "effective_model"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .personality) { self.personality = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tone) { self.tone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .objective) { self.objective = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .systemMessage) { self.systemMessage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contextDataJson) { self.contextDataJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .model) { self.model = v }
+        if let v = try keys.decodeIfPresent(Double.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxTokens) { self.maxTokens = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .autoResponseEnabled) { self.autoResponseEnabled = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .handoffRulesJson) { self.handoffRulesJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadQualificationRulesJson) { self.leadQualificationRulesJson = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .languages) { self.languages = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .defaultLanguage) { self.defaultLanguage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .isPublished) { self.isPublished = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .providerKeySet) { self.providerKeySet = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .providerKeyLast4) { self.providerKeyLast4 = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .providerBaseUrl) { self.providerBaseUrl = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .totalConversations) { self.totalConversations = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .avgResponseTimeMs) { self.avgResponseTimeMs = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .configVersion) { self.configVersion = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .updatedAt) { self.updatedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .effectiveModel) { self.effectiveModel = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.avatarUrl, forKey: .avatarUrl)
+        try keys.encode(self.personality, forKey: .personality)
+        try keys.encode(self.tone, forKey: .tone)
+        try keys.encode(self.objective, forKey: .objective)
+        try keys.encode(self.systemMessage, forKey: .systemMessage)
+        try keys.encode(self.contextDataJson, forKey: .contextDataJson)
+        try keys.encode(self.model, forKey: .model)
+        try keys.encode(self.temperature, forKey: .temperature)
+        try keys.encode(self.maxTokens, forKey: .maxTokens)
+        try keys.encode(self.autoResponseEnabled, forKey: .autoResponseEnabled)
+        try keys.encode(self.handoffRulesJson, forKey: .handoffRulesJson)
+        try keys.encode(self.leadQualificationRulesJson, forKey: .leadQualificationRulesJson)
+        try keys.encode(self.languages, forKey: .languages)
+        try keys.encode(self.defaultLanguage, forKey: .defaultLanguage)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.isPublished, forKey: .isPublished)
+        try keys.encode(self.providerKeySet, forKey: .providerKeySet)
+        try keys.encode(self.providerKeyLast4, forKey: .providerKeyLast4)
+        try keys.encode(self.providerBaseUrl, forKey: .providerBaseUrl)
+        try keys.encode(self.totalConversations, forKey: .totalConversations)
+        try keys.encode(self.avgResponseTimeMs, forKey: .avgResponseTimeMs)
+        try keys.encode(self.configVersion, forKey: .configVersion)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.updatedAt, forKey: .updatedAt)
+        try keys.encode(self.effectiveModel, forKey: .effectiveModel)
+    }
+}
+
+extension Agents.Agent: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__Agent
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__agent()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.avatarUrl = ProtoRead.string(c.pointee.avatar_url)
+        self.personality = ProtoRead.string(c.pointee.personality)
+        self.tone = ProtoRead.string(c.pointee.tone)
+        self.objective = ProtoRead.string(c.pointee.objective)
+        self.systemMessage = ProtoRead.string(c.pointee.system_message)
+        self.contextDataJson = ProtoRead.string(c.pointee.context_data_json)
+        self.model = ProtoRead.string(c.pointee.model)
+        self.temperature = c.pointee.temperature
+        self.maxTokens = c.pointee.max_tokens
+        self.autoResponseEnabled = (c.pointee.auto_response_enabled != 0)
+        self.handoffRulesJson = ProtoRead.string(c.pointee.handoff_rules_json)
+        self.leadQualificationRulesJson = ProtoRead.string(c.pointee.lead_qualification_rules_json)
+        self.languages = ProtoRead.array(c.pointee.languages, count: c.pointee.n_languages) { ProtoRead.string($0) }
+        self.defaultLanguage = ProtoRead.string(c.pointee.default_language)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.isPublished = (c.pointee.is_published != 0)
+        self.providerKeySet = (c.pointee.provider_key_set != 0)
+        self.providerKeyLast4 = ProtoRead.string(c.pointee.provider_key_last4)
+        self.providerBaseUrl = ProtoRead.string(c.pointee.provider_base_url)
+        self.totalConversations = c.pointee.total_conversations
+        self.avgResponseTimeMs = c.pointee.avg_response_time_ms
+        self.configVersion = c.pointee.config_version
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.updatedAt = ProtoRead.string(c.pointee.updated_at)
+        self.effectiveModel = ProtoRead.string(c.pointee.effective_model)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.avatar_url = arena.cString(self.avatarUrl)
+        c.pointee.personality = arena.cString(self.personality)
+        c.pointee.tone = arena.cString(self.tone)
+        c.pointee.objective = arena.cString(self.objective)
+        c.pointee.system_message = arena.cString(self.systemMessage)
+        c.pointee.context_data_json = arena.cString(self.contextDataJson)
+        c.pointee.model = arena.cString(self.model)
+        c.pointee.temperature = self.temperature
+        c.pointee.max_tokens = self.maxTokens
+        c.pointee.auto_response_enabled = (self.autoResponseEnabled ? 1 : 0)
+        c.pointee.handoff_rules_json = arena.cString(self.handoffRulesJson)
+        c.pointee.lead_qualification_rules_json = arena.cString(self.leadQualificationRulesJson)
+        if !self.languages.isEmpty {
+            c.pointee.n_languages = self.languages.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.languages.count)
+            for (i, v) in self.languages.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.languages = p
+        }
+        c.pointee.default_language = arena.cString(self.defaultLanguage)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.is_published = (self.isPublished ? 1 : 0)
+        c.pointee.provider_key_set = (self.providerKeySet ? 1 : 0)
+        c.pointee.provider_key_last4 = arena.cString(self.providerKeyLast4)
+        c.pointee.provider_base_url = arena.cString(self.providerBaseUrl)
+        c.pointee.total_conversations = self.totalConversations
+        c.pointee.avg_response_time_ms = self.avgResponseTimeMs
+        c.pointee.config_version = self.configVersion
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.updated_at = arena.cString(self.updatedAt)
+        c.pointee.effective_model = arena.cString(self.effectiveModel)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListAgentsRequest` message.
+    public struct ListAgentsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListAgentsRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Agents.ListAgentsRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Agents.ListAgentsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListAgentsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_agents_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListAgentsResponse` message.
+    public struct ListAgentsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListAgentsResponse" }
+
+        /// The `agents` field (1).
+        public var agents: [Agents.Agent] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agents: [Agents.Agent] = []
+        ) {
+            self.agents = agents
+        }
+    }
+}
+
+extension Agents.ListAgentsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case agents = "agents"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Agents.Agent].self, forKey: .agents) { self.agents = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agents, forKey: .agents)
+    }
+}
+
+extension Agents.ListAgentsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListAgentsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_agents_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agents = ProtoRead.array(c.pointee.agents, count: c.pointee.n_agents) { ProtoRead.message($0, as: Agents.Agent.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.agents.isEmpty {
+            c.pointee.n_agents = self.agents.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__Agent>?.self, count: self.agents.count)
+            for (i, v) in self.agents.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.agents = p
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.GetAgentRequest` message.
+    public struct GetAgentRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.GetAgentRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = ""
+        ) {
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.GetAgentRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.GetAgentRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__GetAgentRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__get_agent_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.CreateAgentRequest` message.
+    public struct CreateAgentRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.CreateAgentRequest" }
+
+        /// The `name` field (1).
+        public var name: String = ""
+        /// The `description` field (2).
+        public var description: String = ""
+        /// The `avatar_url` field (3).
+        public var avatarUrl: String = ""
+        /// The `personality` field (4).
+        public var personality: String = ""
+        /// The `tone` field (5).
+        public var tone: String = ""
+        /// The `objective` field (6).
+        public var objective: String = ""
+        /// The `system_message` field (7).
+        public var systemMessage: String = ""
+        /// The `context_data_json` field (8).
+        public var contextDataJson: String = ""
+        /// The `model` field (9).
+        public var model: String = ""
+        /// The `temperature` field (10).
+        public var temperature: Double? = nil
+        /// The `max_tokens` field (11).
+        public var maxTokens: Int32? = nil
+        /// The `auto_response_enabled` field (12).
+        public var autoResponseEnabled: Bool? = nil
+        /// The `handoff_rules_json` field (13).
+        public var handoffRulesJson: String = ""
+        /// The `lead_qualification_rules_json` field (14).
+        public var leadQualificationRulesJson: String = ""
+        /// The `languages` field (15).
+        public var languages: [String] = []
+        /// The `default_language` field (16).
+        public var defaultLanguage: String = ""
+        /// The `provider_base_url` field (17).
+        public var providerBaseUrl: String = ""
+        /// The `status` field (18).
+        public var status: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            name: String = "",
+            description: String = "",
+            avatarUrl: String = "",
+            personality: String = "",
+            tone: String = "",
+            objective: String = "",
+            systemMessage: String = "",
+            contextDataJson: String = "",
+            model: String = "",
+            temperature: Double? = nil,
+            maxTokens: Int32? = nil,
+            autoResponseEnabled: Bool? = nil,
+            handoffRulesJson: String = "",
+            leadQualificationRulesJson: String = "",
+            languages: [String] = [],
+            defaultLanguage: String = "",
+            providerBaseUrl: String = "",
+            status: String = ""
+        ) {
+            self.name = name
+            self.description = description
+            self.avatarUrl = avatarUrl
+            self.personality = personality
+            self.tone = tone
+            self.objective = objective
+            self.systemMessage = systemMessage
+            self.contextDataJson = contextDataJson
+            self.model = model
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.autoResponseEnabled = autoResponseEnabled
+            self.handoffRulesJson = handoffRulesJson
+            self.leadQualificationRulesJson = leadQualificationRulesJson
+            self.languages = languages
+            self.defaultLanguage = defaultLanguage
+            self.providerBaseUrl = providerBaseUrl
+            self.status = status
+        }
+    }
+}
+
+extension Agents.CreateAgentRequest {
+    private enum CodingKeys: String, CodingKey {
+        case name = "name"
+        case description = "description"
+        case avatarUrl = "avatar_url"
+        case personality = "personality"
+        case tone = "tone"
+        case objective = "objective"
+        case systemMessage = "system_message"
+        case contextDataJson = "context_data_json"
+        case model = "model"
+        case temperature = "temperature"
+        case maxTokens = "max_tokens"
+        case autoResponseEnabled = "auto_response_enabled"
+        case handoffRulesJson = "handoff_rules_json"
+        case leadQualificationRulesJson = "lead_qualification_rules_json"
+        case languages = "languages"
+        case defaultLanguage = "default_language"
+        case providerBaseUrl = "provider_base_url"
+        case status = "status"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .personality) { self.personality = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tone) { self.tone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .objective) { self.objective = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .systemMessage) { self.systemMessage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contextDataJson) { self.contextDataJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .model) { self.model = v }
+        if let v = try keys.decodeIfPresent(Double.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxTokens) { self.maxTokens = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .autoResponseEnabled) { self.autoResponseEnabled = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .handoffRulesJson) { self.handoffRulesJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadQualificationRulesJson) { self.leadQualificationRulesJson = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .languages) { self.languages = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .defaultLanguage) { self.defaultLanguage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .providerBaseUrl) { self.providerBaseUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.avatarUrl, forKey: .avatarUrl)
+        try keys.encode(self.personality, forKey: .personality)
+        try keys.encode(self.tone, forKey: .tone)
+        try keys.encode(self.objective, forKey: .objective)
+        try keys.encode(self.systemMessage, forKey: .systemMessage)
+        try keys.encode(self.contextDataJson, forKey: .contextDataJson)
+        try keys.encode(self.model, forKey: .model)
+        try keys.encodeIfPresent(self.temperature, forKey: .temperature)
+        try keys.encodeIfPresent(self.maxTokens, forKey: .maxTokens)
+        try keys.encodeIfPresent(self.autoResponseEnabled, forKey: .autoResponseEnabled)
+        try keys.encode(self.handoffRulesJson, forKey: .handoffRulesJson)
+        try keys.encode(self.leadQualificationRulesJson, forKey: .leadQualificationRulesJson)
+        try keys.encode(self.languages, forKey: .languages)
+        try keys.encode(self.defaultLanguage, forKey: .defaultLanguage)
+        try keys.encode(self.providerBaseUrl, forKey: .providerBaseUrl)
+        try keys.encode(self.status, forKey: .status)
+    }
+}
+
+extension Agents.CreateAgentRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__CreateAgentRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__create_agent_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.name = ProtoRead.string(c.pointee.name)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.avatarUrl = ProtoRead.string(c.pointee.avatar_url)
+        self.personality = ProtoRead.string(c.pointee.personality)
+        self.tone = ProtoRead.string(c.pointee.tone)
+        self.objective = ProtoRead.string(c.pointee.objective)
+        self.systemMessage = ProtoRead.string(c.pointee.system_message)
+        self.contextDataJson = ProtoRead.string(c.pointee.context_data_json)
+        self.model = ProtoRead.string(c.pointee.model)
+        if c.pointee._temperature_case.rawValue == 10 { self.temperature = c.pointee.temperature }
+        if c.pointee._max_tokens_case.rawValue == 11 { self.maxTokens = c.pointee.max_tokens }
+        if c.pointee._auto_response_enabled_case.rawValue == 12 { self.autoResponseEnabled = (c.pointee.auto_response_enabled != 0) }
+        self.handoffRulesJson = ProtoRead.string(c.pointee.handoff_rules_json)
+        self.leadQualificationRulesJson = ProtoRead.string(c.pointee.lead_qualification_rules_json)
+        self.languages = ProtoRead.array(c.pointee.languages, count: c.pointee.n_languages) { ProtoRead.string($0) }
+        self.defaultLanguage = ProtoRead.string(c.pointee.default_language)
+        self.providerBaseUrl = ProtoRead.string(c.pointee.provider_base_url)
+        self.status = ProtoRead.string(c.pointee.status)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.avatar_url = arena.cString(self.avatarUrl)
+        c.pointee.personality = arena.cString(self.personality)
+        c.pointee.tone = arena.cString(self.tone)
+        c.pointee.objective = arena.cString(self.objective)
+        c.pointee.system_message = arena.cString(self.systemMessage)
+        c.pointee.context_data_json = arena.cString(self.contextDataJson)
+        c.pointee.model = arena.cString(self.model)
+        if let v = self.temperature {
+            c.pointee._temperature_case = .init(rawValue: 10)
+            c.pointee.temperature = v
+        }
+        if let v = self.maxTokens {
+            c.pointee._max_tokens_case = .init(rawValue: 11)
+            c.pointee.max_tokens = v
+        }
+        if let v = self.autoResponseEnabled {
+            c.pointee._auto_response_enabled_case = .init(rawValue: 12)
+            c.pointee.auto_response_enabled = (v ? 1 : 0)
+        }
+        c.pointee.handoff_rules_json = arena.cString(self.handoffRulesJson)
+        c.pointee.lead_qualification_rules_json = arena.cString(self.leadQualificationRulesJson)
+        if !self.languages.isEmpty {
+            c.pointee.n_languages = self.languages.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.languages.count)
+            for (i, v) in self.languages.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.languages = p
+        }
+        c.pointee.default_language = arena.cString(self.defaultLanguage)
+        c.pointee.provider_base_url = arena.cString(self.providerBaseUrl)
+        c.pointee.status = arena.cString(self.status)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.UpdateAgentRequest` message.
+    public struct UpdateAgentRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.UpdateAgentRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `name` field (2).
+        public var name: String? = nil
+        /// The `description` field (3).
+        public var description: String? = nil
+        /// The `avatar_url` field (4).
+        public var avatarUrl: String? = nil
+        /// The `personality` field (5).
+        public var personality: String? = nil
+        /// The `tone` field (6).
+        public var tone: String? = nil
+        /// The `objective` field (7).
+        public var objective: String? = nil
+        /// The `system_message` field (8).
+        public var systemMessage: String? = nil
+        /// The `context_data_json` field (9).
+        public var contextDataJson: String? = nil
+        /// The `model` field (10).
+        public var model: String? = nil
+        /// The `temperature` field (11).
+        public var temperature: Double? = nil
+        /// The `max_tokens` field (12).
+        public var maxTokens: Int32? = nil
+        /// The `auto_response_enabled` field (13).
+        public var autoResponseEnabled: Bool? = nil
+        /// The `handoff_rules_json` field (14).
+        public var handoffRulesJson: String? = nil
+        /// The `lead_qualification_rules_json` field (15).
+        public var leadQualificationRulesJson: String? = nil
+        /// Set (even empty) when `languages` was given.
+        public var setLanguages: Bool = false
+        /// The `languages` field (17).
+        public var languages: [String] = []
+        /// The `default_language` field (18).
+        public var defaultLanguage: String? = nil
+        /// The `provider_base_url` field (19).
+        public var providerBaseUrl: String? = nil
+        /// The `status` field (20).
+        public var status: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            name: String? = nil,
+            description: String? = nil,
+            avatarUrl: String? = nil,
+            personality: String? = nil,
+            tone: String? = nil,
+            objective: String? = nil,
+            systemMessage: String? = nil,
+            contextDataJson: String? = nil,
+            model: String? = nil,
+            temperature: Double? = nil,
+            maxTokens: Int32? = nil,
+            autoResponseEnabled: Bool? = nil,
+            handoffRulesJson: String? = nil,
+            leadQualificationRulesJson: String? = nil,
+            setLanguages: Bool = false,
+            languages: [String] = [],
+            defaultLanguage: String? = nil,
+            providerBaseUrl: String? = nil,
+            status: String? = nil
+        ) {
+            self.agentId = agentId
+            self.name = name
+            self.description = description
+            self.avatarUrl = avatarUrl
+            self.personality = personality
+            self.tone = tone
+            self.objective = objective
+            self.systemMessage = systemMessage
+            self.contextDataJson = contextDataJson
+            self.model = model
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.autoResponseEnabled = autoResponseEnabled
+            self.handoffRulesJson = handoffRulesJson
+            self.leadQualificationRulesJson = leadQualificationRulesJson
+            self.setLanguages = setLanguages
+            self.languages = languages
+            self.defaultLanguage = defaultLanguage
+            self.providerBaseUrl = providerBaseUrl
+            self.status = status
+        }
+    }
+}
+
+extension Agents.UpdateAgentRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case name = "name"
+        case description = "description"
+        case avatarUrl = "avatar_url"
+        case personality = "personality"
+        case tone = "tone"
+        case objective = "objective"
+        case systemMessage = "system_message"
+        case contextDataJson = "context_data_json"
+        case model = "model"
+        case temperature = "temperature"
+        case maxTokens = "max_tokens"
+        case autoResponseEnabled = "auto_response_enabled"
+        case handoffRulesJson = "handoff_rules_json"
+        case leadQualificationRulesJson = "lead_qualification_rules_json"
+        case setLanguages = "set_languages"
+        case languages = "languages"
+        case defaultLanguage = "default_language"
+        case providerBaseUrl = "provider_base_url"
+        case status = "status"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .personality) { self.personality = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tone) { self.tone = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .objective) { self.objective = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .systemMessage) { self.systemMessage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contextDataJson) { self.contextDataJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .model) { self.model = v }
+        if let v = try keys.decodeIfPresent(Double.self, forKey: .temperature) { self.temperature = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .maxTokens) { self.maxTokens = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .autoResponseEnabled) { self.autoResponseEnabled = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .handoffRulesJson) { self.handoffRulesJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadQualificationRulesJson) { self.leadQualificationRulesJson = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .setLanguages) { self.setLanguages = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .languages) { self.languages = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .defaultLanguage) { self.defaultLanguage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .providerBaseUrl) { self.providerBaseUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encodeIfPresent(self.name, forKey: .name)
+        try keys.encodeIfPresent(self.description, forKey: .description)
+        try keys.encodeIfPresent(self.avatarUrl, forKey: .avatarUrl)
+        try keys.encodeIfPresent(self.personality, forKey: .personality)
+        try keys.encodeIfPresent(self.tone, forKey: .tone)
+        try keys.encodeIfPresent(self.objective, forKey: .objective)
+        try keys.encodeIfPresent(self.systemMessage, forKey: .systemMessage)
+        try keys.encodeIfPresent(self.contextDataJson, forKey: .contextDataJson)
+        try keys.encodeIfPresent(self.model, forKey: .model)
+        try keys.encodeIfPresent(self.temperature, forKey: .temperature)
+        try keys.encodeIfPresent(self.maxTokens, forKey: .maxTokens)
+        try keys.encodeIfPresent(self.autoResponseEnabled, forKey: .autoResponseEnabled)
+        try keys.encodeIfPresent(self.handoffRulesJson, forKey: .handoffRulesJson)
+        try keys.encodeIfPresent(self.leadQualificationRulesJson, forKey: .leadQualificationRulesJson)
+        try keys.encode(self.setLanguages, forKey: .setLanguages)
+        try keys.encode(self.languages, forKey: .languages)
+        try keys.encodeIfPresent(self.defaultLanguage, forKey: .defaultLanguage)
+        try keys.encodeIfPresent(self.providerBaseUrl, forKey: .providerBaseUrl)
+        try keys.encodeIfPresent(self.status, forKey: .status)
+    }
+}
+
+extension Agents.UpdateAgentRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__UpdateAgentRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__update_agent_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        if c.pointee._name_case.rawValue == 2 { self.name = ProtoRead.string(c.pointee.name) }
+        if c.pointee._description_case.rawValue == 3 { self.description = ProtoRead.string(c.pointee.description) }
+        if c.pointee._avatar_url_case.rawValue == 4 { self.avatarUrl = ProtoRead.string(c.pointee.avatar_url) }
+        if c.pointee._personality_case.rawValue == 5 { self.personality = ProtoRead.string(c.pointee.personality) }
+        if c.pointee._tone_case.rawValue == 6 { self.tone = ProtoRead.string(c.pointee.tone) }
+        if c.pointee._objective_case.rawValue == 7 { self.objective = ProtoRead.string(c.pointee.objective) }
+        if c.pointee._system_message_case.rawValue == 8 { self.systemMessage = ProtoRead.string(c.pointee.system_message) }
+        if c.pointee._context_data_json_case.rawValue == 9 { self.contextDataJson = ProtoRead.string(c.pointee.context_data_json) }
+        if c.pointee._model_case.rawValue == 10 { self.model = ProtoRead.string(c.pointee.model) }
+        if c.pointee._temperature_case.rawValue == 11 { self.temperature = c.pointee.temperature }
+        if c.pointee._max_tokens_case.rawValue == 12 { self.maxTokens = c.pointee.max_tokens }
+        if c.pointee._auto_response_enabled_case.rawValue == 13 { self.autoResponseEnabled = (c.pointee.auto_response_enabled != 0) }
+        if c.pointee._handoff_rules_json_case.rawValue == 14 { self.handoffRulesJson = ProtoRead.string(c.pointee.handoff_rules_json) }
+        if c.pointee._lead_qualification_rules_json_case.rawValue == 15 { self.leadQualificationRulesJson = ProtoRead.string(c.pointee.lead_qualification_rules_json) }
+        self.setLanguages = (c.pointee.set_languages != 0)
+        self.languages = ProtoRead.array(c.pointee.languages, count: c.pointee.n_languages) { ProtoRead.string($0) }
+        if c.pointee._default_language_case.rawValue == 18 { self.defaultLanguage = ProtoRead.string(c.pointee.default_language) }
+        if c.pointee._provider_base_url_case.rawValue == 19 { self.providerBaseUrl = ProtoRead.string(c.pointee.provider_base_url) }
+        if c.pointee._status_case.rawValue == 20 { self.status = ProtoRead.string(c.pointee.status) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        if let v = self.name {
+            c.pointee._name_case = .init(rawValue: 2)
+            c.pointee.name = arena.cString(v)
+        }
+        if let v = self.description {
+            c.pointee._description_case = .init(rawValue: 3)
+            c.pointee.description = arena.cString(v)
+        }
+        if let v = self.avatarUrl {
+            c.pointee._avatar_url_case = .init(rawValue: 4)
+            c.pointee.avatar_url = arena.cString(v)
+        }
+        if let v = self.personality {
+            c.pointee._personality_case = .init(rawValue: 5)
+            c.pointee.personality = arena.cString(v)
+        }
+        if let v = self.tone {
+            c.pointee._tone_case = .init(rawValue: 6)
+            c.pointee.tone = arena.cString(v)
+        }
+        if let v = self.objective {
+            c.pointee._objective_case = .init(rawValue: 7)
+            c.pointee.objective = arena.cString(v)
+        }
+        if let v = self.systemMessage {
+            c.pointee._system_message_case = .init(rawValue: 8)
+            c.pointee.system_message = arena.cString(v)
+        }
+        if let v = self.contextDataJson {
+            c.pointee._context_data_json_case = .init(rawValue: 9)
+            c.pointee.context_data_json = arena.cString(v)
+        }
+        if let v = self.model {
+            c.pointee._model_case = .init(rawValue: 10)
+            c.pointee.model = arena.cString(v)
+        }
+        if let v = self.temperature {
+            c.pointee._temperature_case = .init(rawValue: 11)
+            c.pointee.temperature = v
+        }
+        if let v = self.maxTokens {
+            c.pointee._max_tokens_case = .init(rawValue: 12)
+            c.pointee.max_tokens = v
+        }
+        if let v = self.autoResponseEnabled {
+            c.pointee._auto_response_enabled_case = .init(rawValue: 13)
+            c.pointee.auto_response_enabled = (v ? 1 : 0)
+        }
+        if let v = self.handoffRulesJson {
+            c.pointee._handoff_rules_json_case = .init(rawValue: 14)
+            c.pointee.handoff_rules_json = arena.cString(v)
+        }
+        if let v = self.leadQualificationRulesJson {
+            c.pointee._lead_qualification_rules_json_case = .init(rawValue: 15)
+            c.pointee.lead_qualification_rules_json = arena.cString(v)
+        }
+        c.pointee.set_languages = (self.setLanguages ? 1 : 0)
+        if !self.languages.isEmpty {
+            c.pointee.n_languages = self.languages.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.languages.count)
+            for (i, v) in self.languages.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.languages = p
+        }
+        if let v = self.defaultLanguage {
+            c.pointee._default_language_case = .init(rawValue: 18)
+            c.pointee.default_language = arena.cString(v)
+        }
+        if let v = self.providerBaseUrl {
+            c.pointee._provider_base_url_case = .init(rawValue: 19)
+            c.pointee.provider_base_url = arena.cString(v)
+        }
+        if let v = self.status {
+            c.pointee._status_case = .init(rawValue: 20)
+            c.pointee.status = arena.cString(v)
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.DeleteAgentRequest` message.
+    public struct DeleteAgentRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.DeleteAgentRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = ""
+        ) {
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.DeleteAgentRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.DeleteAgentRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__DeleteAgentRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__delete_agent_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.DeleteAgentResponse` message.
+    public struct DeleteAgentResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.DeleteAgentResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Agents.DeleteAgentResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Agents.DeleteAgentResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__DeleteAgentResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__delete_agent_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.PublishAgentRequest` message.
+    public struct PublishAgentRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.PublishAgentRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `published` field (2).
+        public var published: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            published: Bool = false
+        ) {
+            self.agentId = agentId
+            self.published = published
+        }
+    }
+}
+
+extension Agents.PublishAgentRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case published = "published"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .published) { self.published = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.published, forKey: .published)
+    }
+}
+
+extension Agents.PublishAgentRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__PublishAgentRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__publish_agent_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.published = (c.pointee.published != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.published = (self.published ? 1 : 0)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.SetProviderKeyRequest` message.
+    public struct SetProviderKeyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.SetProviderKeyRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `provider_key` field (2).
+        public var providerKey: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            providerKey: String = ""
+        ) {
+            self.agentId = agentId
+            self.providerKey = providerKey
+        }
+    }
+}
+
+extension Agents.SetProviderKeyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case providerKey = "provider_key"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .providerKey) { self.providerKey = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.providerKey, forKey: .providerKey)
+    }
+}
+
+extension Agents.SetProviderKeyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__SetProviderKeyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__set_provider_key_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.providerKey = ProtoRead.string(c.pointee.provider_key)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.provider_key = arena.cString(self.providerKey)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.DeleteProviderKeyRequest` message.
+    public struct DeleteProviderKeyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.DeleteProviderKeyRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = ""
+        ) {
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.DeleteProviderKeyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.DeleteProviderKeyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__DeleteProviderKeyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__delete_provider_key_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// One saved configuration of an agent.
+    public struct AgentVersion: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.AgentVersion" }
+
+        /// The `version` field (1).
+        public var version: Int32 = 0
+        /// The configuration's fields as a JSON object.
+        public var configJson: String = ""
+        /// The `created_by` field (3).
+        public var createdBy: String = ""
+        /// The `created_at` field (4).
+        public var createdAt: String = ""
+        /// update, create, restore.
+        public var reason: String = ""
+        /// The version restored, 0 otherwise.
+        public var restoredFrom: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            version: Int32 = 0,
+            configJson: String = "",
+            createdBy: String = "",
+            createdAt: String = "",
+            reason: String = "",
+            restoredFrom: Int32 = 0
+        ) {
+            self.version = version
+            self.configJson = configJson
+            self.createdBy = createdBy
+            self.createdAt = createdAt
+            self.reason = reason
+            self.restoredFrom = restoredFrom
+        }
+    }
+}
+
+extension Agents.AgentVersion {
+    private enum CodingKeys: String, CodingKey {
+        case version = "version"
+        case configJson = "config_json"
+        case createdBy = "created_by"
+        case createdAt = "created_at"
+        case reason = "reason"
+        case restoredFrom = "restored_from"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .version) { self.version = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .configJson) { self.configJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdBy) { self.createdBy = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .reason) { self.reason = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .restoredFrom) { self.restoredFrom = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.version, forKey: .version)
+        try keys.encode(self.configJson, forKey: .configJson)
+        try keys.encode(self.createdBy, forKey: .createdBy)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.reason, forKey: .reason)
+        try keys.encode(self.restoredFrom, forKey: .restoredFrom)
+    }
+}
+
+extension Agents.AgentVersion: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__AgentVersion
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__agent_version()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.version = c.pointee.version
+        self.configJson = ProtoRead.string(c.pointee.config_json)
+        self.createdBy = ProtoRead.string(c.pointee.created_by)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.reason = ProtoRead.string(c.pointee.reason)
+        self.restoredFrom = c.pointee.restored_from
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.version = self.version
+        c.pointee.config_json = arena.cString(self.configJson)
+        c.pointee.created_by = arena.cString(self.createdBy)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.reason = arena.cString(self.reason)
+        c.pointee.restored_from = self.restoredFrom
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListAgentVersionsRequest` message.
+    public struct ListAgentVersionsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListAgentVersionsRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = ""
+        ) {
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.ListAgentVersionsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.ListAgentVersionsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListAgentVersionsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_agent_versions_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListAgentVersionsResponse` message.
+    public struct ListAgentVersionsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListAgentVersionsResponse" }
+
+        /// The `versions` field (1).
+        public var versions: [Agents.AgentVersion] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            versions: [Agents.AgentVersion] = []
+        ) {
+            self.versions = versions
+        }
+    }
+}
+
+extension Agents.ListAgentVersionsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case versions = "versions"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Agents.AgentVersion].self, forKey: .versions) { self.versions = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.versions, forKey: .versions)
+    }
+}
+
+extension Agents.ListAgentVersionsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListAgentVersionsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_agent_versions_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.versions = ProtoRead.array(c.pointee.versions, count: c.pointee.n_versions) { ProtoRead.message($0, as: Agents.AgentVersion.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.versions.isEmpty {
+            c.pointee.n_versions = self.versions.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__AgentVersion>?.self, count: self.versions.count)
+            for (i, v) in self.versions.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.versions = p
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.CompareAgentVersionsRequest` message.
+    public struct CompareAgentVersionsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.CompareAgentVersionsRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `from_version` field (2).
+        public var fromVersion: Int32 = 0
+        /// The `to_version` field (3).
+        public var toVersion: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            fromVersion: Int32 = 0,
+            toVersion: Int32 = 0
+        ) {
+            self.agentId = agentId
+            self.fromVersion = fromVersion
+            self.toVersion = toVersion
+        }
+    }
+}
+
+extension Agents.CompareAgentVersionsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .fromVersion) { self.fromVersion = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .toVersion) { self.toVersion = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.fromVersion, forKey: .fromVersion)
+        try keys.encode(self.toVersion, forKey: .toVersion)
+    }
+}
+
+extension Agents.CompareAgentVersionsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__CompareAgentVersionsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__compare_agent_versions_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.fromVersion = c.pointee.from_version
+        self.toVersion = c.pointee.to_version
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.from_version = self.fromVersion
+        c.pointee.to_version = self.toVersion
+    }
+}
+
+extension Agents {
+    /// One field that differs; values as JSON texts (`null` when absent).
+    public struct AgentVersionChange: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.AgentVersionChange" }
+
+        /// The `field` field (1).
+        public var field: String = ""
+        /// The `from_json` field (2).
+        public var fromJson: String = ""
+        /// The `to_json` field (3).
+        public var toJson: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            field: String = "",
+            fromJson: String = "",
+            toJson: String = ""
+        ) {
+            self.field = field
+            self.fromJson = fromJson
+            self.toJson = toJson
+        }
+    }
+}
+
+extension Agents.AgentVersionChange {
+    private enum CodingKeys: String, CodingKey {
+        case field = "field"
+        case fromJson = "from_json"
+        case toJson = "to_json"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .field) { self.field = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fromJson) { self.fromJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .toJson) { self.toJson = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.field, forKey: .field)
+        try keys.encode(self.fromJson, forKey: .fromJson)
+        try keys.encode(self.toJson, forKey: .toJson)
+    }
+}
+
+extension Agents.AgentVersionChange: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__AgentVersionChange
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__agent_version_change()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.field = ProtoRead.string(c.pointee.field)
+        self.fromJson = ProtoRead.string(c.pointee.from_json)
+        self.toJson = ProtoRead.string(c.pointee.to_json)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.field = arena.cString(self.field)
+        c.pointee.from_json = arena.cString(self.fromJson)
+        c.pointee.to_json = arena.cString(self.toJson)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.CompareAgentVersionsResponse` message.
+    public struct CompareAgentVersionsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.CompareAgentVersionsResponse" }
+
+        /// The `from_version` field (1).
+        public var fromVersion: Int32 = 0
+        /// The `to_version` field (2).
+        public var toVersion: Int32 = 0
+        /// The `changes` field (3).
+        public var changes: [Agents.AgentVersionChange] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            fromVersion: Int32 = 0,
+            toVersion: Int32 = 0,
+            changes: [Agents.AgentVersionChange] = []
+        ) {
+            self.fromVersion = fromVersion
+            self.toVersion = toVersion
+            self.changes = changes
+        }
+    }
+}
+
+extension Agents.CompareAgentVersionsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case fromVersion = "from_version"
+        case toVersion = "to_version"
+        case changes = "changes"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .fromVersion) { self.fromVersion = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .toVersion) { self.toVersion = v }
+        if let v = try keys.decodeIfPresent([Agents.AgentVersionChange].self, forKey: .changes) { self.changes = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.fromVersion, forKey: .fromVersion)
+        try keys.encode(self.toVersion, forKey: .toVersion)
+        try keys.encode(self.changes, forKey: .changes)
+    }
+}
+
+extension Agents.CompareAgentVersionsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__CompareAgentVersionsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__compare_agent_versions_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.fromVersion = c.pointee.from_version
+        self.toVersion = c.pointee.to_version
+        self.changes = ProtoRead.array(c.pointee.changes, count: c.pointee.n_changes) { ProtoRead.message($0, as: Agents.AgentVersionChange.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.from_version = self.fromVersion
+        c.pointee.to_version = self.toVersion
+        if !self.changes.isEmpty {
+            c.pointee.n_changes = self.changes.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__AgentVersionChange>?.self, count: self.changes.count)
+            for (i, v) in self.changes.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.changes = p
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.RestoreAgentVersionRequest` message.
+    public struct RestoreAgentVersionRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.RestoreAgentVersionRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `version` field (2).
+        public var version: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            version: Int32 = 0
+        ) {
+            self.agentId = agentId
+            self.version = version
+        }
+    }
+}
+
+extension Agents.RestoreAgentVersionRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case version = "version"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .version) { self.version = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.version, forKey: .version)
+    }
+}
+
+extension Agents.RestoreAgentVersionRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__RestoreAgentVersionRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__restore_agent_version_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.version = c.pointee.version
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.version = self.version
+    }
+}
+
+extension Agents {
+    /// A script of an agent (agents.scripts); `content` per type as docs/scripts.md says.
+    public struct Script: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.Script" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `agent_id` field (2).
+        public var agentId: String = ""
+        /// The `name` field (3).
+        public var name: String = ""
+        /// The `description` field (4).
+        public var description: String = ""
+        /// prompt_modifier, response_filter, intent_handler.
+        public var type: String = ""
+        /// The `content` field (6).
+        public var content: String = ""
+        /// The `priority` field (7).
+        public var priority: Int32 = 0
+        /// The `enabled` field (8).
+        public var enabled: Bool = false
+        /// The `created_at` field (9).
+        public var createdAt: String = ""
+        /// The `updated_at` field (10).
+        public var updatedAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            agentId: String = "",
+            name: String = "",
+            description: String = "",
+            type: String = "",
+            content: String = "",
+            priority: Int32 = 0,
+            enabled: Bool = false,
+            createdAt: String = "",
+            updatedAt: String = ""
+        ) {
+            self.id = id
+            self.agentId = agentId
+            self.name = name
+            self.description = description
+            self.type = type
+            self.content = content
+            self.priority = priority
+            self.enabled = enabled
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
+    }
+}
+
+extension Agents.Script {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case agentId = "agent_id"
+        case name = "name"
+        case description = "description"
+        case type = "type"
+        case content = "content"
+        case priority = "priority"
+        case enabled = "enabled"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .enabled) { self.enabled = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .updatedAt) { self.updatedAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encode(self.priority, forKey: .priority)
+        try keys.encode(self.enabled, forKey: .enabled)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.updatedAt, forKey: .updatedAt)
+    }
+}
+
+extension Agents.Script: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__Script
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__script()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.content = ProtoRead.string(c.pointee.content)
+        self.priority = c.pointee.priority
+        self.enabled = (c.pointee.enabled != 0)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.updatedAt = ProtoRead.string(c.pointee.updated_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.content = arena.cString(self.content)
+        c.pointee.priority = self.priority
+        c.pointee.enabled = (self.enabled ? 1 : 0)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.updated_at = arena.cString(self.updatedAt)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListScriptsRequest` message.
+    public struct ListScriptsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListScriptsRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = ""
+        ) {
+            self.agentId = agentId
+        }
+    }
+}
+
+extension Agents.ListScriptsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.ListScriptsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListScriptsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_scripts_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.ListScriptsResponse` message.
+    public struct ListScriptsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.ListScriptsResponse" }
+
+        /// The `scripts` field (1).
+        public var scripts: [Agents.Script] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            scripts: [Agents.Script] = []
+        ) {
+            self.scripts = scripts
+        }
+    }
+}
+
+extension Agents.ListScriptsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case scripts = "scripts"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Agents.Script].self, forKey: .scripts) { self.scripts = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.scripts, forKey: .scripts)
+    }
+}
+
+extension Agents.ListScriptsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__ListScriptsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__list_scripts_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.scripts = ProtoRead.array(c.pointee.scripts, count: c.pointee.n_scripts) { ProtoRead.message($0, as: Agents.Script.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.scripts.isEmpty {
+            c.pointee.n_scripts = self.scripts.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__Script>?.self, count: self.scripts.count)
+            for (i, v) in self.scripts.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.scripts = p
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.CreateScriptRequest` message.
+    public struct CreateScriptRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.CreateScriptRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `name` field (2).
+        public var name: String = ""
+        /// The `description` field (3).
+        public var description: String = ""
+        /// The `type` field (4).
+        public var type: String = ""
+        /// The `content` field (5).
+        public var content: String = ""
+        /// The `priority` field (6).
+        public var priority: Int32 = 0
+        /// The `enabled` field (7).
+        public var enabled: Bool? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            name: String = "",
+            description: String = "",
+            type: String = "",
+            content: String = "",
+            priority: Int32 = 0,
+            enabled: Bool? = nil
+        ) {
+            self.agentId = agentId
+            self.name = name
+            self.description = description
+            self.type = type
+            self.content = content
+            self.priority = priority
+            self.enabled = enabled
+        }
+    }
+}
+
+extension Agents.CreateScriptRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case name = "name"
+        case description = "description"
+        case type = "type"
+        case content = "content"
+        case priority = "priority"
+        case enabled = "enabled"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .enabled) { self.enabled = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.description, forKey: .description)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encode(self.priority, forKey: .priority)
+        try keys.encodeIfPresent(self.enabled, forKey: .enabled)
+    }
+}
+
+extension Agents.CreateScriptRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__CreateScriptRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__create_script_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.description = ProtoRead.string(c.pointee.description)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.content = ProtoRead.string(c.pointee.content)
+        self.priority = c.pointee.priority
+        if c.pointee._enabled_case.rawValue == 7 { self.enabled = (c.pointee.enabled != 0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.description = arena.cString(self.description)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.content = arena.cString(self.content)
+        c.pointee.priority = self.priority
+        if let v = self.enabled {
+            c.pointee._enabled_case = .init(rawValue: 7)
+            c.pointee.enabled = (v ? 1 : 0)
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.UpdateScriptRequest` message.
+    public struct UpdateScriptRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.UpdateScriptRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `script_id` field (2).
+        public var scriptId: String = ""
+        /// The `name` field (3).
+        public var name: String? = nil
+        /// The `description` field (4).
+        public var description: String? = nil
+        /// The `content` field (5).
+        public var content: String? = nil
+        /// The `priority` field (6).
+        public var priority: Int32? = nil
+        /// The `enabled` field (7).
+        public var enabled: Bool? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            scriptId: String = "",
+            name: String? = nil,
+            description: String? = nil,
+            content: String? = nil,
+            priority: Int32? = nil,
+            enabled: Bool? = nil
+        ) {
+            self.agentId = agentId
+            self.scriptId = scriptId
+            self.name = name
+            self.description = description
+            self.content = content
+            self.priority = priority
+            self.enabled = enabled
+        }
+    }
+}
+
+extension Agents.UpdateScriptRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case scriptId = "script_id"
+        case name = "name"
+        case description = "description"
+        case content = "content"
+        case priority = "priority"
+        case enabled = "enabled"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .scriptId) { self.scriptId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .description) { self.description = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .enabled) { self.enabled = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.scriptId, forKey: .scriptId)
+        try keys.encodeIfPresent(self.name, forKey: .name)
+        try keys.encodeIfPresent(self.description, forKey: .description)
+        try keys.encodeIfPresent(self.content, forKey: .content)
+        try keys.encodeIfPresent(self.priority, forKey: .priority)
+        try keys.encodeIfPresent(self.enabled, forKey: .enabled)
+    }
+}
+
+extension Agents.UpdateScriptRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__UpdateScriptRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__update_script_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.scriptId = ProtoRead.string(c.pointee.script_id)
+        if c.pointee._name_case.rawValue == 3 { self.name = ProtoRead.string(c.pointee.name) }
+        if c.pointee._description_case.rawValue == 4 { self.description = ProtoRead.string(c.pointee.description) }
+        if c.pointee._content_case.rawValue == 5 { self.content = ProtoRead.string(c.pointee.content) }
+        if c.pointee._priority_case.rawValue == 6 { self.priority = c.pointee.priority }
+        if c.pointee._enabled_case.rawValue == 7 { self.enabled = (c.pointee.enabled != 0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.script_id = arena.cString(self.scriptId)
+        if let v = self.name {
+            c.pointee._name_case = .init(rawValue: 3)
+            c.pointee.name = arena.cString(v)
+        }
+        if let v = self.description {
+            c.pointee._description_case = .init(rawValue: 4)
+            c.pointee.description = arena.cString(v)
+        }
+        if let v = self.content {
+            c.pointee._content_case = .init(rawValue: 5)
+            c.pointee.content = arena.cString(v)
+        }
+        if let v = self.priority {
+            c.pointee._priority_case = .init(rawValue: 6)
+            c.pointee.priority = v
+        }
+        if let v = self.enabled {
+            c.pointee._enabled_case = .init(rawValue: 7)
+            c.pointee.enabled = (v ? 1 : 0)
+        }
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.DeleteScriptRequest` message.
+    public struct DeleteScriptRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.DeleteScriptRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The `script_id` field (2).
+        public var scriptId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            scriptId: String = ""
+        ) {
+            self.agentId = agentId
+            self.scriptId = scriptId
+        }
+    }
+}
+
+extension Agents.DeleteScriptRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case scriptId = "script_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .scriptId) { self.scriptId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.scriptId, forKey: .scriptId)
+    }
+}
+
+extension Agents.DeleteScriptRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__DeleteScriptRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__delete_script_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.scriptId = ProtoRead.string(c.pointee.script_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.script_id = arena.cString(self.scriptId)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.DeleteScriptResponse` message.
+    public struct DeleteScriptResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.DeleteScriptResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Agents.DeleteScriptResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Agents.DeleteScriptResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__DeleteScriptResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__delete_script_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.PreviewReplyRequest` message.
+    public struct PreviewReplyRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.PreviewReplyRequest" }
+
+        /// The `agent_id` field (1).
+        public var agentId: String = ""
+        /// The test contact's message.
+        public var message: String = ""
+        /// The `contact_name` field (3).
+        public var contactName: String = ""
+        /// whatsapp, instagram, telegram, webchat (default webchat).
+        public var channelType: String = ""
+        /// Earlier turns, oldest first.
+        public var history: [Agents.ConversationTurn] = []
+        /// IANA time zone (default America/Sao_Paulo).
+        public var timeZone: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            agentId: String = "",
+            message: String = "",
+            contactName: String = "",
+            channelType: String = "",
+            history: [Agents.ConversationTurn] = [],
+            timeZone: String = ""
+        ) {
+            self.agentId = agentId
+            self.message = message
+            self.contactName = contactName
+            self.channelType = channelType
+            self.history = history
+            self.timeZone = timeZone
+        }
+    }
+}
+
+extension Agents.PreviewReplyRequest {
+    private enum CodingKeys: String, CodingKey {
+        case agentId = "agent_id"
+        case message = "message"
+        case contactName = "contact_name"
+        case channelType = "channel_type"
+        case history = "history"
+        case timeZone = "time_zone"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .message) { self.message = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contactName) { self.contactName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelType) { self.channelType = v }
+        if let v = try keys.decodeIfPresent([Agents.ConversationTurn].self, forKey: .history) { self.history = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .timeZone) { self.timeZone = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.message, forKey: .message)
+        try keys.encode(self.contactName, forKey: .contactName)
+        try keys.encode(self.channelType, forKey: .channelType)
+        try keys.encode(self.history, forKey: .history)
+        try keys.encode(self.timeZone, forKey: .timeZone)
+    }
+}
+
+extension Agents.PreviewReplyRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__PreviewReplyRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__preview_reply_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.message = ProtoRead.string(c.pointee.message)
+        self.contactName = ProtoRead.string(c.pointee.contact_name)
+        self.channelType = ProtoRead.string(c.pointee.channel_type)
+        self.history = ProtoRead.array(c.pointee.history, count: c.pointee.n_history) { ProtoRead.message($0, as: Agents.ConversationTurn.self) }
+        self.timeZone = ProtoRead.string(c.pointee.time_zone)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.message = arena.cString(self.message)
+        c.pointee.contact_name = arena.cString(self.contactName)
+        c.pointee.channel_type = arena.cString(self.channelType)
+        if !self.history.isEmpty {
+            c.pointee.n_history = self.history.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Agents__ConversationTurn>?.self, count: self.history.count)
+            for (i, v) in self.history.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.history = p
+        }
+        c.pointee.time_zone = arena.cString(self.timeZone)
+    }
+}
+
+extension Agents {
+    /// The `smarterchat.agents.PreviewReplyResponse` message.
+    public struct PreviewReplyResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.agents.PreviewReplyResponse" }
+
+        /// The `reply` field (1).
+        public var reply: Agents.GenerateReplyResponse? = nil
+        /// The messages sent to the provider (first round) as a JSON array.
+        public var promptJson: String = ""
+        /// The tool calls the model made, as a JSON array (not applied to any lead).
+        public var toolCallsJson: String = ""
+        /// Decisions (handoff rules, intent handlers, filters) as a JSON array.
+        public var decisionsJson: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            reply: Agents.GenerateReplyResponse? = nil,
+            promptJson: String = "",
+            toolCallsJson: String = "",
+            decisionsJson: String = ""
+        ) {
+            self.reply = reply
+            self.promptJson = promptJson
+            self.toolCallsJson = toolCallsJson
+            self.decisionsJson = decisionsJson
+        }
+    }
+}
+
+extension Agents.PreviewReplyResponse {
+    private enum CodingKeys: String, CodingKey {
+        case reply = "reply"
+        case promptJson = "prompt_json"
+        case toolCallsJson = "tool_calls_json"
+        case decisionsJson = "decisions_json"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Agents.GenerateReplyResponse.self, forKey: .reply) { self.reply = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .promptJson) { self.promptJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .toolCallsJson) { self.toolCallsJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .decisionsJson) { self.decisionsJson = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.reply, forKey: .reply)
+        try keys.encode(self.promptJson, forKey: .promptJson)
+        try keys.encode(self.toolCallsJson, forKey: .toolCallsJson)
+        try keys.encode(self.decisionsJson, forKey: .decisionsJson)
+    }
+}
+
+extension Agents.PreviewReplyResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Agents__PreviewReplyResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__agents__preview_reply_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if let p = c.pointee.reply { self.reply = Agents.GenerateReplyResponse(cMessage: p) }
+        self.promptJson = ProtoRead.string(c.pointee.prompt_json)
+        self.toolCallsJson = ProtoRead.string(c.pointee.tool_calls_json)
+        self.decisionsJson = ProtoRead.string(c.pointee.decisions_json)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.reply { c.pointee.reply = arena.message(v) }
+        c.pointee.prompt_json = arena.cString(self.promptJson)
+        c.pointee.tool_calls_json = arena.cString(self.toolCallsJson)
+        c.pointee.decisions_json = arena.cString(self.decisionsJson)
+    }
+}
+
+extension Agents {
     /// The `smarterchat.agents.Agents` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -747,5 +3646,70 @@ extension Agents {
         /// channel configuration. NOT_FOUND for another organization's id.
         public static let getAgentStatus = MethodDescriptor<Agents.GetAgentStatusRequest, Agents.GetAgentStatusResponse>(
             service: "smarterchat.agents.Agents", name: "GetAgentStatus", isIdempotent: true)
+
+        /// --- For the gateway (REST /api/v1/agents); the principal's organization scopes all. ---
+        /// Agents of the organization (agents:read).
+        public static let listAgents = MethodDescriptor<Agents.ListAgentsRequest, Agents.ListAgentsResponse>(
+            service: "smarterchat.agents.Agents", name: "ListAgents", isIdempotent: true)
+
+        /// One agent (agents:read); NOT_FOUND for another organization's id.
+        public static let getAgent = MethodDescriptor<Agents.GetAgentRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "GetAgent", isIdempotent: true)
+
+        /// Creates an agent within the plan's max_agents (agents:write); RESOURCE_EXHAUSTED when full.
+        public static let createAgent = MethodDescriptor<Agents.CreateAgentRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "CreateAgent", isIdempotent: false)
+
+        /// Changes the fields present (agents:write); a configuration change is a new version.
+        public static let updateAgent = MethodDescriptor<Agents.UpdateAgentRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "UpdateAgent", isIdempotent: false)
+
+        /// Soft-deletes an agent (agents:write).
+        public static let deleteAgent = MethodDescriptor<Agents.DeleteAgentRequest, Agents.DeleteAgentResponse>(
+            service: "smarterchat.agents.Agents", name: "DeleteAgent", isIdempotent: false)
+
+        /// Publishes or unpublishes an agent (agents:write).
+        public static let publishAgent = MethodDescriptor<Agents.PublishAgentRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "PublishAgent", isIdempotent: false)
+
+        /// Sets or replaces the provider key, sealed at rest (agents:write); never returned.
+        public static let setProviderKey = MethodDescriptor<Agents.SetProviderKeyRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "SetProviderKey", isIdempotent: false)
+
+        /// Removes the provider key (agents:write); the agent then answers offline.
+        public static let deleteProviderKey = MethodDescriptor<Agents.DeleteProviderKeyRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "DeleteProviderKey", isIdempotent: false)
+
+        /// The configuration versions of an agent, newest first (agents:read).
+        public static let listAgentVersions = MethodDescriptor<Agents.ListAgentVersionsRequest, Agents.ListAgentVersionsResponse>(
+            service: "smarterchat.agents.Agents", name: "ListAgentVersions", isIdempotent: true)
+
+        /// The fields that differ between two versions (agents:read).
+        public static let compareAgentVersions = MethodDescriptor<Agents.CompareAgentVersionsRequest, Agents.CompareAgentVersionsResponse>(
+            service: "smarterchat.agents.Agents", name: "CompareAgentVersions", isIdempotent: false)
+
+        /// Puts a version's configuration back, as a new version (agents:write).
+        public static let restoreAgentVersion = MethodDescriptor<Agents.RestoreAgentVersionRequest, Agents.Agent>(
+            service: "smarterchat.agents.Agents", name: "RestoreAgentVersion", isIdempotent: false)
+
+        /// Scripts of an agent by priority (agents:read).
+        public static let listScripts = MethodDescriptor<Agents.ListScriptsRequest, Agents.ListScriptsResponse>(
+            service: "smarterchat.agents.Agents", name: "ListScripts", isIdempotent: true)
+
+        /// Creates a script, validated by type (agents:write).
+        public static let createScript = MethodDescriptor<Agents.CreateScriptRequest, Agents.Script>(
+            service: "smarterchat.agents.Agents", name: "CreateScript", isIdempotent: false)
+
+        /// Changes the fields present of a script, validated by type (agents:write).
+        public static let updateScript = MethodDescriptor<Agents.UpdateScriptRequest, Agents.Script>(
+            service: "smarterchat.agents.Agents", name: "UpdateScript", isIdempotent: false)
+
+        /// Deletes a script (agents:write).
+        public static let deleteScript = MethodDescriptor<Agents.DeleteScriptRequest, Agents.DeleteScriptResponse>(
+            service: "smarterchat.agents.Agents", name: "DeleteScript", isIdempotent: false)
+
+        /// Runs the agent on a test message without touching any lead or conversation (agents:write).
+        public static let previewReply = MethodDescriptor<Agents.PreviewReplyRequest, Agents.PreviewReplyResponse>(
+            service: "smarterchat.agents.Agents", name: "PreviewReply", isIdempotent: false)
     }
 }

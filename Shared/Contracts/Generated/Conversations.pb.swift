@@ -9,6 +9,3948 @@ import Foundation
 public enum Conversations {}
 
 extension Conversations {
+    /// Secrets of a channel as written by an operator; absent members are left unchanged on
+    /// update, an empty string removes one. Never returned.
+    public struct ChannelSecrets: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ChannelSecrets" }
+
+        /// The `access_token` field (1).
+        public var accessToken: String? = nil
+        /// The `app_secret` field (2).
+        public var appSecret: String? = nil
+        /// The `verify_token` field (3).
+        public var verifyToken: String? = nil
+        /// The `bot_token` field (4).
+        public var botToken: String? = nil
+        /// The `secret_token` field (5).
+        public var secretToken: String? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            accessToken: String? = nil,
+            appSecret: String? = nil,
+            verifyToken: String? = nil,
+            botToken: String? = nil,
+            secretToken: String? = nil
+        ) {
+            self.accessToken = accessToken
+            self.appSecret = appSecret
+            self.verifyToken = verifyToken
+            self.botToken = botToken
+            self.secretToken = secretToken
+        }
+    }
+}
+
+extension Conversations.ChannelSecrets {
+    private enum CodingKeys: String, CodingKey {
+        case accessToken = "access_token"
+        case appSecret = "app_secret"
+        case verifyToken = "verify_token"
+        case botToken = "bot_token"
+        case secretToken = "secret_token"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .accessToken) { self.accessToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .appSecret) { self.appSecret = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .verifyToken) { self.verifyToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .botToken) { self.botToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .secretToken) { self.secretToken = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encodeIfPresent(self.accessToken, forKey: .accessToken)
+        try keys.encodeIfPresent(self.appSecret, forKey: .appSecret)
+        try keys.encodeIfPresent(self.verifyToken, forKey: .verifyToken)
+        try keys.encodeIfPresent(self.botToken, forKey: .botToken)
+        try keys.encodeIfPresent(self.secretToken, forKey: .secretToken)
+    }
+}
+
+extension Conversations.ChannelSecrets: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ChannelSecrets
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__channel_secrets()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        if c.pointee._access_token_case.rawValue == 1 { self.accessToken = ProtoRead.string(c.pointee.access_token) }
+        if c.pointee._app_secret_case.rawValue == 2 { self.appSecret = ProtoRead.string(c.pointee.app_secret) }
+        if c.pointee._verify_token_case.rawValue == 3 { self.verifyToken = ProtoRead.string(c.pointee.verify_token) }
+        if c.pointee._bot_token_case.rawValue == 4 { self.botToken = ProtoRead.string(c.pointee.bot_token) }
+        if c.pointee._secret_token_case.rawValue == 5 { self.secretToken = ProtoRead.string(c.pointee.secret_token) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if let v = self.accessToken {
+            c.pointee._access_token_case = .init(rawValue: 1)
+            c.pointee.access_token = arena.cString(v)
+        }
+        if let v = self.appSecret {
+            c.pointee._app_secret_case = .init(rawValue: 2)
+            c.pointee.app_secret = arena.cString(v)
+        }
+        if let v = self.verifyToken {
+            c.pointee._verify_token_case = .init(rawValue: 3)
+            c.pointee.verify_token = arena.cString(v)
+        }
+        if let v = self.botToken {
+            c.pointee._bot_token_case = .init(rawValue: 4)
+            c.pointee.bot_token = arena.cString(v)
+        }
+        if let v = self.secretToken {
+            c.pointee._secret_token_case = .init(rawValue: 5)
+            c.pointee.secret_token = arena.cString(v)
+        }
+    }
+}
+
+extension Conversations {
+    /// Which secrets a channel has: what the API shows instead of them.
+    public struct ChannelSecretsSet: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ChannelSecretsSet" }
+
+        /// The `access_token_set` field (1).
+        public var accessTokenSet: Bool = false
+        /// The `app_secret_set` field (2).
+        public var appSecretSet: Bool = false
+        /// The `verify_token_set` field (3).
+        public var verifyTokenSet: Bool = false
+        /// The `bot_token_set` field (4).
+        public var botTokenSet: Bool = false
+        /// The `secret_token_set` field (5).
+        public var secretTokenSet: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            accessTokenSet: Bool = false,
+            appSecretSet: Bool = false,
+            verifyTokenSet: Bool = false,
+            botTokenSet: Bool = false,
+            secretTokenSet: Bool = false
+        ) {
+            self.accessTokenSet = accessTokenSet
+            self.appSecretSet = appSecretSet
+            self.verifyTokenSet = verifyTokenSet
+            self.botTokenSet = botTokenSet
+            self.secretTokenSet = secretTokenSet
+        }
+    }
+}
+
+extension Conversations.ChannelSecretsSet {
+    private enum CodingKeys: String, CodingKey {
+        case accessTokenSet = "access_token_set"
+        case appSecretSet = "app_secret_set"
+        case verifyTokenSet = "verify_token_set"
+        case botTokenSet = "bot_token_set"
+        case secretTokenSet = "secret_token_set"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .accessTokenSet) { self.accessTokenSet = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .appSecretSet) { self.appSecretSet = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .verifyTokenSet) { self.verifyTokenSet = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .botTokenSet) { self.botTokenSet = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .secretTokenSet) { self.secretTokenSet = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.accessTokenSet, forKey: .accessTokenSet)
+        try keys.encode(self.appSecretSet, forKey: .appSecretSet)
+        try keys.encode(self.verifyTokenSet, forKey: .verifyTokenSet)
+        try keys.encode(self.botTokenSet, forKey: .botTokenSet)
+        try keys.encode(self.secretTokenSet, forKey: .secretTokenSet)
+    }
+}
+
+extension Conversations.ChannelSecretsSet: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ChannelSecretsSet
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__channel_secrets_set()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.accessTokenSet = (c.pointee.access_token_set != 0)
+        self.appSecretSet = (c.pointee.app_secret_set != 0)
+        self.verifyTokenSet = (c.pointee.verify_token_set != 0)
+        self.botTokenSet = (c.pointee.bot_token_set != 0)
+        self.secretTokenSet = (c.pointee.secret_token_set != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.access_token_set = (self.accessTokenSet ? 1 : 0)
+        c.pointee.app_secret_set = (self.appSecretSet ? 1 : 0)
+        c.pointee.verify_token_set = (self.verifyTokenSet ? 1 : 0)
+        c.pointee.bot_token_set = (self.botTokenSet ? 1 : 0)
+        c.pointee.secret_token_set = (self.secretTokenSet ? 1 : 0)
+    }
+}
+
+extension Conversations {
+    /// A channel (conversations.channels). Timestamps RFC 3339, empty when unset.
+    public struct Channel: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.Channel" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `organization_id` field (2).
+        public var organizationId: String = ""
+        /// The `agent_id` field (3).
+        public var agentId: String = ""
+        /// whatsapp, instagram, telegram, webchat.
+        public var type: String = ""
+        /// The `name` field (5).
+        public var name: String = ""
+        /// active, inactive, error.
+        public var status: String = ""
+        /// The `error_message` field (7).
+        public var errorMessage: String = ""
+        /// The `phone_number` field (8).
+        public var phoneNumber: String = ""
+        /// The `phone_number_id` field (9).
+        public var phoneNumberId: String = ""
+        /// The `business_account_id` field (10).
+        public var businessAccountId: String = ""
+        /// The `instagram_account_id` field (11).
+        public var instagramAccountId: String = ""
+        /// The `instagram_username` field (12).
+        public var instagramUsername: String = ""
+        /// The path the provider calls, e.g. "/webhooks/whatsapp/<id>"; for web chat the public API.
+        public var webhookUrl: String = ""
+        /// Web chat: the public id of /webchat/{public_id}; empty for other types.
+        public var publicId: String = ""
+        /// The `config` field (15).
+        public var config: Conversations.ChannelSecretsSet? = nil
+        /// Web chat: origins allowed to embed the widget (CORS); empty allows any.
+        public var allowedOrigins: [String] = []
+        /// The `last_sync_at` field (17).
+        public var lastSyncAt: String = ""
+        /// The `created_at` field (18).
+        public var createdAt: String = ""
+        /// The `updated_at` field (19).
+        public var updatedAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            organizationId: String = "",
+            agentId: String = "",
+            type: String = "",
+            name: String = "",
+            status: String = "",
+            errorMessage: String = "",
+            phoneNumber: String = "",
+            phoneNumberId: String = "",
+            businessAccountId: String = "",
+            instagramAccountId: String = "",
+            instagramUsername: String = "",
+            webhookUrl: String = "",
+            publicId: String = "",
+            config: Conversations.ChannelSecretsSet? = nil,
+            allowedOrigins: [String] = [],
+            lastSyncAt: String = "",
+            createdAt: String = "",
+            updatedAt: String = ""
+        ) {
+            self.id = id
+            self.organizationId = organizationId
+            self.agentId = agentId
+            self.type = type
+            self.name = name
+            self.status = status
+            self.errorMessage = errorMessage
+            self.phoneNumber = phoneNumber
+            self.phoneNumberId = phoneNumberId
+            self.businessAccountId = businessAccountId
+            self.instagramAccountId = instagramAccountId
+            self.instagramUsername = instagramUsername
+            self.webhookUrl = webhookUrl
+            self.publicId = publicId
+            self.config = config
+            self.allowedOrigins = allowedOrigins
+            self.lastSyncAt = lastSyncAt
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
+    }
+}
+
+extension Conversations.Channel {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case organizationId = "organization_id"
+        case agentId = "agent_id"
+        case type = "type"
+        case name = "name"
+        case status = "status"
+        case errorMessage = "error_message"
+        case phoneNumber = "phone_number"
+        case phoneNumberId = "phone_number_id"
+        case businessAccountId = "business_account_id"
+        case instagramAccountId = "instagram_account_id"
+        case instagramUsername = "instagram_username"
+        case webhookUrl = "webhook_url"
+        case publicId = "public_id"
+        case config = "config"
+        case allowedOrigins = "allowed_origins"
+        case lastSyncAt = "last_sync_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .errorMessage) { self.errorMessage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumber) { self.phoneNumber = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumberId) { self.phoneNumberId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .businessAccountId) { self.businessAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramAccountId) { self.instagramAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramUsername) { self.instagramUsername = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .webhookUrl) { self.webhookUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .publicId) { self.publicId = v }
+        if let v = try keys.decodeIfPresent(Conversations.ChannelSecretsSet.self, forKey: .config) { self.config = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .allowedOrigins) { self.allowedOrigins = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastSyncAt) { self.lastSyncAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .updatedAt) { self.updatedAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.errorMessage, forKey: .errorMessage)
+        try keys.encode(self.phoneNumber, forKey: .phoneNumber)
+        try keys.encode(self.phoneNumberId, forKey: .phoneNumberId)
+        try keys.encode(self.businessAccountId, forKey: .businessAccountId)
+        try keys.encode(self.instagramAccountId, forKey: .instagramAccountId)
+        try keys.encode(self.instagramUsername, forKey: .instagramUsername)
+        try keys.encode(self.webhookUrl, forKey: .webhookUrl)
+        try keys.encode(self.publicId, forKey: .publicId)
+        try keys.encodeIfPresent(self.config, forKey: .config)
+        try keys.encode(self.allowedOrigins, forKey: .allowedOrigins)
+        try keys.encode(self.lastSyncAt, forKey: .lastSyncAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.updatedAt, forKey: .updatedAt)
+    }
+}
+
+extension Conversations.Channel: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__Channel
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__channel()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.type = ProtoRead.string(c.pointee.type)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.errorMessage = ProtoRead.string(c.pointee.error_message)
+        self.phoneNumber = ProtoRead.string(c.pointee.phone_number)
+        self.phoneNumberId = ProtoRead.string(c.pointee.phone_number_id)
+        self.businessAccountId = ProtoRead.string(c.pointee.business_account_id)
+        self.instagramAccountId = ProtoRead.string(c.pointee.instagram_account_id)
+        self.instagramUsername = ProtoRead.string(c.pointee.instagram_username)
+        self.webhookUrl = ProtoRead.string(c.pointee.webhook_url)
+        self.publicId = ProtoRead.string(c.pointee.public_id)
+        if let p = c.pointee.config { self.config = Conversations.ChannelSecretsSet(cMessage: p) }
+        self.allowedOrigins = ProtoRead.array(c.pointee.allowed_origins, count: c.pointee.n_allowed_origins) { ProtoRead.string($0) }
+        self.lastSyncAt = ProtoRead.string(c.pointee.last_sync_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.updatedAt = ProtoRead.string(c.pointee.updated_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.error_message = arena.cString(self.errorMessage)
+        c.pointee.phone_number = arena.cString(self.phoneNumber)
+        c.pointee.phone_number_id = arena.cString(self.phoneNumberId)
+        c.pointee.business_account_id = arena.cString(self.businessAccountId)
+        c.pointee.instagram_account_id = arena.cString(self.instagramAccountId)
+        c.pointee.instagram_username = arena.cString(self.instagramUsername)
+        c.pointee.webhook_url = arena.cString(self.webhookUrl)
+        c.pointee.public_id = arena.cString(self.publicId)
+        if let v = self.config { c.pointee.config = arena.message(v) }
+        if !self.allowedOrigins.isEmpty {
+            c.pointee.n_allowed_origins = self.allowedOrigins.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.allowedOrigins.count)
+            for (i, v) in self.allowedOrigins.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.allowed_origins = p
+        }
+        c.pointee.last_sync_at = arena.cString(self.lastSyncAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.updated_at = arena.cString(self.updatedAt)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListChannelsRequest` message.
+    public struct ListChannelsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListChannelsRequest" }
+
+        /// Filter by type; empty for all.
+        public var type: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            type: String = ""
+        ) {
+            self.type = type
+        }
+    }
+}
+
+extension Conversations.ListChannelsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case type = "type"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.type, forKey: .type)
+    }
+}
+
+extension Conversations.ListChannelsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListChannelsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_channels_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.type = ProtoRead.string(c.pointee.type)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.type = arena.cString(self.type)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListChannelsResponse` message.
+    public struct ListChannelsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListChannelsResponse" }
+
+        /// The `channels` field (1).
+        public var channels: [Conversations.Channel] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channels: [Conversations.Channel] = []
+        ) {
+            self.channels = channels
+        }
+    }
+}
+
+extension Conversations.ListChannelsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case channels = "channels"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Conversations.Channel].self, forKey: .channels) { self.channels = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channels, forKey: .channels)
+    }
+}
+
+extension Conversations.ListChannelsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListChannelsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_channels_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channels = ProtoRead.array(c.pointee.channels, count: c.pointee.n_channels) { ProtoRead.message($0, as: Conversations.Channel.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.channels.isEmpty {
+            c.pointee.n_channels = self.channels.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Conversations__Channel>?.self, count: self.channels.count)
+            for (i, v) in self.channels.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.channels = p
+        }
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.GetChannelRequest` message.
+    public struct GetChannelRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.GetChannelRequest" }
+
+        /// The `channel_id` field (1).
+        public var channelId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channelId: String = ""
+        ) {
+            self.channelId = channelId
+        }
+    }
+}
+
+extension Conversations.GetChannelRequest {
+    private enum CodingKeys: String, CodingKey {
+        case channelId = "channel_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channelId, forKey: .channelId)
+    }
+}
+
+extension Conversations.GetChannelRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__GetChannelRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__get_channel_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.channel_id = arena.cString(self.channelId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.CreateChannelRequest` message.
+    public struct CreateChannelRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.CreateChannelRequest" }
+
+        /// The `type` field (1).
+        public var type: String = ""
+        /// The `name` field (2).
+        public var name: String = ""
+        /// The `agent_id` field (3).
+        public var agentId: String = ""
+        /// The `phone_number` field (4).
+        public var phoneNumber: String = ""
+        /// The `phone_number_id` field (5).
+        public var phoneNumberId: String = ""
+        /// The `business_account_id` field (6).
+        public var businessAccountId: String = ""
+        /// The `instagram_account_id` field (7).
+        public var instagramAccountId: String = ""
+        /// The `instagram_username` field (8).
+        public var instagramUsername: String = ""
+        /// The `config` field (9).
+        public var config: Conversations.ChannelSecrets? = nil
+        /// The `allowed_origins` field (10).
+        public var allowedOrigins: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            type: String = "",
+            name: String = "",
+            agentId: String = "",
+            phoneNumber: String = "",
+            phoneNumberId: String = "",
+            businessAccountId: String = "",
+            instagramAccountId: String = "",
+            instagramUsername: String = "",
+            config: Conversations.ChannelSecrets? = nil,
+            allowedOrigins: [String] = []
+        ) {
+            self.type = type
+            self.name = name
+            self.agentId = agentId
+            self.phoneNumber = phoneNumber
+            self.phoneNumberId = phoneNumberId
+            self.businessAccountId = businessAccountId
+            self.instagramAccountId = instagramAccountId
+            self.instagramUsername = instagramUsername
+            self.config = config
+            self.allowedOrigins = allowedOrigins
+        }
+    }
+}
+
+extension Conversations.CreateChannelRequest {
+    private enum CodingKeys: String, CodingKey {
+        case type = "type"
+        case name = "name"
+        case agentId = "agent_id"
+        case phoneNumber = "phone_number"
+        case phoneNumberId = "phone_number_id"
+        case businessAccountId = "business_account_id"
+        case instagramAccountId = "instagram_account_id"
+        case instagramUsername = "instagram_username"
+        case config = "config"
+        case allowedOrigins = "allowed_origins"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .type) { self.type = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumber) { self.phoneNumber = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumberId) { self.phoneNumberId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .businessAccountId) { self.businessAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramAccountId) { self.instagramAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramUsername) { self.instagramUsername = v }
+        if let v = try keys.decodeIfPresent(Conversations.ChannelSecrets.self, forKey: .config) { self.config = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .allowedOrigins) { self.allowedOrigins = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.type, forKey: .type)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.phoneNumber, forKey: .phoneNumber)
+        try keys.encode(self.phoneNumberId, forKey: .phoneNumberId)
+        try keys.encode(self.businessAccountId, forKey: .businessAccountId)
+        try keys.encode(self.instagramAccountId, forKey: .instagramAccountId)
+        try keys.encode(self.instagramUsername, forKey: .instagramUsername)
+        try keys.encodeIfPresent(self.config, forKey: .config)
+        try keys.encode(self.allowedOrigins, forKey: .allowedOrigins)
+    }
+}
+
+extension Conversations.CreateChannelRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__CreateChannelRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__create_channel_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.type = ProtoRead.string(c.pointee.type)
+        self.name = ProtoRead.string(c.pointee.name)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.phoneNumber = ProtoRead.string(c.pointee.phone_number)
+        self.phoneNumberId = ProtoRead.string(c.pointee.phone_number_id)
+        self.businessAccountId = ProtoRead.string(c.pointee.business_account_id)
+        self.instagramAccountId = ProtoRead.string(c.pointee.instagram_account_id)
+        self.instagramUsername = ProtoRead.string(c.pointee.instagram_username)
+        if let p = c.pointee.config { self.config = Conversations.ChannelSecrets(cMessage: p) }
+        self.allowedOrigins = ProtoRead.array(c.pointee.allowed_origins, count: c.pointee.n_allowed_origins) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.type = arena.cString(self.type)
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.phone_number = arena.cString(self.phoneNumber)
+        c.pointee.phone_number_id = arena.cString(self.phoneNumberId)
+        c.pointee.business_account_id = arena.cString(self.businessAccountId)
+        c.pointee.instagram_account_id = arena.cString(self.instagramAccountId)
+        c.pointee.instagram_username = arena.cString(self.instagramUsername)
+        if let v = self.config { c.pointee.config = arena.message(v) }
+        if !self.allowedOrigins.isEmpty {
+            c.pointee.n_allowed_origins = self.allowedOrigins.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.allowedOrigins.count)
+            for (i, v) in self.allowedOrigins.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.allowed_origins = p
+        }
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.UpdateChannelRequest` message.
+    public struct UpdateChannelRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.UpdateChannelRequest" }
+
+        /// The `channel_id` field (1).
+        public var channelId: String = ""
+        /// The `name` field (2).
+        public var name: String? = nil
+        /// The `agent_id` field (3).
+        public var agentId: String? = nil
+        /// The `status` field (4).
+        public var status: String? = nil
+        /// The `phone_number` field (5).
+        public var phoneNumber: String? = nil
+        /// The `phone_number_id` field (6).
+        public var phoneNumberId: String? = nil
+        /// The `business_account_id` field (7).
+        public var businessAccountId: String? = nil
+        /// The `instagram_account_id` field (8).
+        public var instagramAccountId: String? = nil
+        /// The `instagram_username` field (9).
+        public var instagramUsername: String? = nil
+        /// The `config` field (10).
+        public var config: Conversations.ChannelSecrets? = nil
+        /// Replaces the list when set_allowed_origins is true.
+        public var allowedOrigins: [String] = []
+        /// The `set_allowed_origins` field (12).
+        public var setAllowedOrigins: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channelId: String = "",
+            name: String? = nil,
+            agentId: String? = nil,
+            status: String? = nil,
+            phoneNumber: String? = nil,
+            phoneNumberId: String? = nil,
+            businessAccountId: String? = nil,
+            instagramAccountId: String? = nil,
+            instagramUsername: String? = nil,
+            config: Conversations.ChannelSecrets? = nil,
+            allowedOrigins: [String] = [],
+            setAllowedOrigins: Bool = false
+        ) {
+            self.channelId = channelId
+            self.name = name
+            self.agentId = agentId
+            self.status = status
+            self.phoneNumber = phoneNumber
+            self.phoneNumberId = phoneNumberId
+            self.businessAccountId = businessAccountId
+            self.instagramAccountId = instagramAccountId
+            self.instagramUsername = instagramUsername
+            self.config = config
+            self.allowedOrigins = allowedOrigins
+            self.setAllowedOrigins = setAllowedOrigins
+        }
+    }
+}
+
+extension Conversations.UpdateChannelRequest {
+    private enum CodingKeys: String, CodingKey {
+        case channelId = "channel_id"
+        case name = "name"
+        case agentId = "agent_id"
+        case status = "status"
+        case phoneNumber = "phone_number"
+        case phoneNumberId = "phone_number_id"
+        case businessAccountId = "business_account_id"
+        case instagramAccountId = "instagram_account_id"
+        case instagramUsername = "instagram_username"
+        case config = "config"
+        case allowedOrigins = "allowed_origins"
+        case setAllowedOrigins = "set_allowed_origins"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumber) { self.phoneNumber = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .phoneNumberId) { self.phoneNumberId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .businessAccountId) { self.businessAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramAccountId) { self.instagramAccountId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .instagramUsername) { self.instagramUsername = v }
+        if let v = try keys.decodeIfPresent(Conversations.ChannelSecrets.self, forKey: .config) { self.config = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .allowedOrigins) { self.allowedOrigins = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .setAllowedOrigins) { self.setAllowedOrigins = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encodeIfPresent(self.name, forKey: .name)
+        try keys.encodeIfPresent(self.agentId, forKey: .agentId)
+        try keys.encodeIfPresent(self.status, forKey: .status)
+        try keys.encodeIfPresent(self.phoneNumber, forKey: .phoneNumber)
+        try keys.encodeIfPresent(self.phoneNumberId, forKey: .phoneNumberId)
+        try keys.encodeIfPresent(self.businessAccountId, forKey: .businessAccountId)
+        try keys.encodeIfPresent(self.instagramAccountId, forKey: .instagramAccountId)
+        try keys.encodeIfPresent(self.instagramUsername, forKey: .instagramUsername)
+        try keys.encodeIfPresent(self.config, forKey: .config)
+        try keys.encode(self.allowedOrigins, forKey: .allowedOrigins)
+        try keys.encode(self.setAllowedOrigins, forKey: .setAllowedOrigins)
+    }
+}
+
+extension Conversations.UpdateChannelRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__UpdateChannelRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__update_channel_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        if c.pointee._name_case.rawValue == 2 { self.name = ProtoRead.string(c.pointee.name) }
+        if c.pointee._agent_id_case.rawValue == 3 { self.agentId = ProtoRead.string(c.pointee.agent_id) }
+        if c.pointee._status_case.rawValue == 4 { self.status = ProtoRead.string(c.pointee.status) }
+        if c.pointee._phone_number_case.rawValue == 5 { self.phoneNumber = ProtoRead.string(c.pointee.phone_number) }
+        if c.pointee._phone_number_id_case.rawValue == 6 { self.phoneNumberId = ProtoRead.string(c.pointee.phone_number_id) }
+        if c.pointee._business_account_id_case.rawValue == 7 { self.businessAccountId = ProtoRead.string(c.pointee.business_account_id) }
+        if c.pointee._instagram_account_id_case.rawValue == 8 { self.instagramAccountId = ProtoRead.string(c.pointee.instagram_account_id) }
+        if c.pointee._instagram_username_case.rawValue == 9 { self.instagramUsername = ProtoRead.string(c.pointee.instagram_username) }
+        if let p = c.pointee.config { self.config = Conversations.ChannelSecrets(cMessage: p) }
+        self.allowedOrigins = ProtoRead.array(c.pointee.allowed_origins, count: c.pointee.n_allowed_origins) { ProtoRead.string($0) }
+        self.setAllowedOrigins = (c.pointee.set_allowed_origins != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.channel_id = arena.cString(self.channelId)
+        if let v = self.name {
+            c.pointee._name_case = .init(rawValue: 2)
+            c.pointee.name = arena.cString(v)
+        }
+        if let v = self.agentId {
+            c.pointee._agent_id_case = .init(rawValue: 3)
+            c.pointee.agent_id = arena.cString(v)
+        }
+        if let v = self.status {
+            c.pointee._status_case = .init(rawValue: 4)
+            c.pointee.status = arena.cString(v)
+        }
+        if let v = self.phoneNumber {
+            c.pointee._phone_number_case = .init(rawValue: 5)
+            c.pointee.phone_number = arena.cString(v)
+        }
+        if let v = self.phoneNumberId {
+            c.pointee._phone_number_id_case = .init(rawValue: 6)
+            c.pointee.phone_number_id = arena.cString(v)
+        }
+        if let v = self.businessAccountId {
+            c.pointee._business_account_id_case = .init(rawValue: 7)
+            c.pointee.business_account_id = arena.cString(v)
+        }
+        if let v = self.instagramAccountId {
+            c.pointee._instagram_account_id_case = .init(rawValue: 8)
+            c.pointee.instagram_account_id = arena.cString(v)
+        }
+        if let v = self.instagramUsername {
+            c.pointee._instagram_username_case = .init(rawValue: 9)
+            c.pointee.instagram_username = arena.cString(v)
+        }
+        if let v = self.config { c.pointee.config = arena.message(v) }
+        if !self.allowedOrigins.isEmpty {
+            c.pointee.n_allowed_origins = self.allowedOrigins.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.allowedOrigins.count)
+            for (i, v) in self.allowedOrigins.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.allowed_origins = p
+        }
+        c.pointee.set_allowed_origins = (self.setAllowedOrigins ? 1 : 0)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.DeleteChannelRequest` message.
+    public struct DeleteChannelRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.DeleteChannelRequest" }
+
+        /// The `channel_id` field (1).
+        public var channelId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channelId: String = ""
+        ) {
+            self.channelId = channelId
+        }
+    }
+}
+
+extension Conversations.DeleteChannelRequest {
+    private enum CodingKeys: String, CodingKey {
+        case channelId = "channel_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channelId, forKey: .channelId)
+    }
+}
+
+extension Conversations.DeleteChannelRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__DeleteChannelRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__delete_channel_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.channel_id = arena.cString(self.channelId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.DeleteChannelResponse` message.
+    public struct DeleteChannelResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.DeleteChannelResponse" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Conversations.DeleteChannelResponse {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Conversations.DeleteChannelResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__DeleteChannelResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__delete_channel_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.VerifyWebhookRequest` message.
+    public struct VerifyWebhookRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.VerifyWebhookRequest" }
+
+        /// whatsapp or instagram.
+        public var channelType: String = ""
+        /// The `channel_id` field (2).
+        public var channelId: String = ""
+        /// The `mode` field (3).
+        public var mode: String = ""
+        /// The `verify_token` field (4).
+        public var verifyToken: String = ""
+        /// The `challenge` field (5).
+        public var challenge: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channelType: String = "",
+            channelId: String = "",
+            mode: String = "",
+            verifyToken: String = "",
+            challenge: String = ""
+        ) {
+            self.channelType = channelType
+            self.channelId = channelId
+            self.mode = mode
+            self.verifyToken = verifyToken
+            self.challenge = challenge
+        }
+    }
+}
+
+extension Conversations.VerifyWebhookRequest {
+    private enum CodingKeys: String, CodingKey {
+        case channelType = "channel_type"
+        case channelId = "channel_id"
+        case mode = "mode"
+        case verifyToken = "verify_token"
+        case challenge = "challenge"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelType) { self.channelType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mode) { self.mode = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .verifyToken) { self.verifyToken = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .challenge) { self.challenge = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channelType, forKey: .channelType)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.mode, forKey: .mode)
+        try keys.encode(self.verifyToken, forKey: .verifyToken)
+        try keys.encode(self.challenge, forKey: .challenge)
+    }
+}
+
+extension Conversations.VerifyWebhookRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__VerifyWebhookRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__verify_webhook_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channelType = ProtoRead.string(c.pointee.channel_type)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.mode = ProtoRead.string(c.pointee.mode)
+        self.verifyToken = ProtoRead.string(c.pointee.verify_token)
+        self.challenge = ProtoRead.string(c.pointee.challenge)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.channel_type = arena.cString(self.channelType)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.mode = arena.cString(self.mode)
+        c.pointee.verify_token = arena.cString(self.verifyToken)
+        c.pointee.challenge = arena.cString(self.challenge)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.VerifyWebhookResponse` message.
+    public struct VerifyWebhookResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.VerifyWebhookResponse" }
+
+        /// The `challenge` field (1).
+        public var challenge: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            challenge: String = ""
+        ) {
+            self.challenge = challenge
+        }
+    }
+}
+
+extension Conversations.VerifyWebhookResponse {
+    private enum CodingKeys: String, CodingKey {
+        case challenge = "challenge"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .challenge) { self.challenge = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.challenge, forKey: .challenge)
+    }
+}
+
+extension Conversations.VerifyWebhookResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__VerifyWebhookResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__verify_webhook_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.challenge = ProtoRead.string(c.pointee.challenge)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.challenge = arena.cString(self.challenge)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.IngestWebhookRequest` message.
+    public struct IngestWebhookRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.IngestWebhookRequest" }
+
+        /// whatsapp, instagram or telegram (from the callback path).
+        public var channelType: String = ""
+        /// The `channel_id` field (2).
+        public var channelId: String = ""
+        /// The request body exactly as received.
+        public var rawBody: Data = Data()
+        /// X-Hub-Signature-256, empty when absent.
+        public var signature: String = ""
+        /// X-Telegram-Bot-Api-Secret-Token, empty when absent.
+        public var secretToken: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            channelType: String = "",
+            channelId: String = "",
+            rawBody: Data = Data(),
+            signature: String = "",
+            secretToken: String = ""
+        ) {
+            self.channelType = channelType
+            self.channelId = channelId
+            self.rawBody = rawBody
+            self.signature = signature
+            self.secretToken = secretToken
+        }
+    }
+}
+
+extension Conversations.IngestWebhookRequest {
+    private enum CodingKeys: String, CodingKey {
+        case channelType = "channel_type"
+        case channelId = "channel_id"
+        case rawBody = "raw_body"
+        case signature = "signature"
+        case secretToken = "secret_token"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelType) { self.channelType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(Data.self, forKey: .rawBody) { self.rawBody = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .signature) { self.signature = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .secretToken) { self.secretToken = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.channelType, forKey: .channelType)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.rawBody, forKey: .rawBody)
+        try keys.encode(self.signature, forKey: .signature)
+        try keys.encode(self.secretToken, forKey: .secretToken)
+    }
+}
+
+extension Conversations.IngestWebhookRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__IngestWebhookRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__ingest_webhook_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.channelType = ProtoRead.string(c.pointee.channel_type)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.rawBody = ProtoRead.data(c.pointee.raw_body)
+        self.signature = ProtoRead.string(c.pointee.signature)
+        self.secretToken = ProtoRead.string(c.pointee.secret_token)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.channel_type = arena.cString(self.channelType)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.raw_body = arena.binary(self.rawBody)
+        c.pointee.signature = arena.cString(self.signature)
+        c.pointee.secret_token = arena.cString(self.secretToken)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.IngestWebhookResponse` message.
+    public struct IngestWebhookResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.IngestWebhookResponse" }
+
+        /// Messages stored by this call.
+        public var messagesStored: Int32 = 0
+        /// Messages already stored by an earlier delivery.
+        public var duplicates: Int32 = 0
+        /// Status updates applied to outbound messages.
+        public var statusesApplied: Int32 = 0
+        /// Parts ignored (echoes of our own sends, unknown update kinds).
+        public var ignored: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            messagesStored: Int32 = 0,
+            duplicates: Int32 = 0,
+            statusesApplied: Int32 = 0,
+            ignored: Int32 = 0
+        ) {
+            self.messagesStored = messagesStored
+            self.duplicates = duplicates
+            self.statusesApplied = statusesApplied
+            self.ignored = ignored
+        }
+    }
+}
+
+extension Conversations.IngestWebhookResponse {
+    private enum CodingKeys: String, CodingKey {
+        case messagesStored = "messages_stored"
+        case duplicates = "duplicates"
+        case statusesApplied = "statuses_applied"
+        case ignored = "ignored"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .messagesStored) { self.messagesStored = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .duplicates) { self.duplicates = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .statusesApplied) { self.statusesApplied = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .ignored) { self.ignored = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.messagesStored, forKey: .messagesStored)
+        try keys.encode(self.duplicates, forKey: .duplicates)
+        try keys.encode(self.statusesApplied, forKey: .statusesApplied)
+        try keys.encode(self.ignored, forKey: .ignored)
+    }
+}
+
+extension Conversations.IngestWebhookResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__IngestWebhookResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__ingest_webhook_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.messagesStored = c.pointee.messages_stored
+        self.duplicates = c.pointee.duplicates
+        self.statusesApplied = c.pointee.statuses_applied
+        self.ignored = c.pointee.ignored
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.messages_stored = self.messagesStored
+        c.pointee.duplicates = self.duplicates
+        c.pointee.statuses_applied = self.statusesApplied
+        c.pointee.ignored = self.ignored
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.StartWebchatSessionRequest` message.
+    public struct StartWebchatSessionRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.StartWebchatSessionRequest" }
+
+        /// The `public_id` field (1).
+        public var publicId: String = ""
+        /// The visitor's name when the widget asks for it.
+        public var visitorName: String = ""
+        /// The page's Origin header (checked against the channel's allowed origins).
+        public var origin: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            publicId: String = "",
+            visitorName: String = "",
+            origin: String = ""
+        ) {
+            self.publicId = publicId
+            self.visitorName = visitorName
+            self.origin = origin
+        }
+    }
+}
+
+extension Conversations.StartWebchatSessionRequest {
+    private enum CodingKeys: String, CodingKey {
+        case publicId = "public_id"
+        case visitorName = "visitor_name"
+        case origin = "origin"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .publicId) { self.publicId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .visitorName) { self.visitorName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .origin) { self.origin = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.publicId, forKey: .publicId)
+        try keys.encode(self.visitorName, forKey: .visitorName)
+        try keys.encode(self.origin, forKey: .origin)
+    }
+}
+
+extension Conversations.StartWebchatSessionRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__StartWebchatSessionRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__start_webchat_session_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.publicId = ProtoRead.string(c.pointee.public_id)
+        self.visitorName = ProtoRead.string(c.pointee.visitor_name)
+        self.origin = ProtoRead.string(c.pointee.origin)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.public_id = arena.cString(self.publicId)
+        c.pointee.visitor_name = arena.cString(self.visitorName)
+        c.pointee.origin = arena.cString(self.origin)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.StartWebchatSessionResponse` message.
+    public struct StartWebchatSessionResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.StartWebchatSessionResponse" }
+
+        /// The `session_id` field (1).
+        public var sessionId: String = ""
+        /// Sent back as `Authorization: Bearer <token>`; shown once.
+        public var token: String = ""
+        /// The `channel_name` field (3).
+        public var channelName: String = ""
+        /// RFC 3339.
+        public var expiresAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            sessionId: String = "",
+            token: String = "",
+            channelName: String = "",
+            expiresAt: String = ""
+        ) {
+            self.sessionId = sessionId
+            self.token = token
+            self.channelName = channelName
+            self.expiresAt = expiresAt
+        }
+    }
+}
+
+extension Conversations.StartWebchatSessionResponse {
+    private enum CodingKeys: String, CodingKey {
+        case sessionId = "session_id"
+        case token = "token"
+        case channelName = "channel_name"
+        case expiresAt = "expires_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sessionId) { self.sessionId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .token) { self.token = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelName) { self.channelName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .expiresAt) { self.expiresAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.sessionId, forKey: .sessionId)
+        try keys.encode(self.token, forKey: .token)
+        try keys.encode(self.channelName, forKey: .channelName)
+        try keys.encode(self.expiresAt, forKey: .expiresAt)
+    }
+}
+
+extension Conversations.StartWebchatSessionResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__StartWebchatSessionResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__start_webchat_session_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.sessionId = ProtoRead.string(c.pointee.session_id)
+        self.token = ProtoRead.string(c.pointee.token)
+        self.channelName = ProtoRead.string(c.pointee.channel_name)
+        self.expiresAt = ProtoRead.string(c.pointee.expires_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.session_id = arena.cString(self.sessionId)
+        c.pointee.token = arena.cString(self.token)
+        c.pointee.channel_name = arena.cString(self.channelName)
+        c.pointee.expires_at = arena.cString(self.expiresAt)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.PostWebchatMessageRequest` message.
+    public struct PostWebchatMessageRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.PostWebchatMessageRequest" }
+
+        /// The `public_id` field (1).
+        public var publicId: String = ""
+        /// The `token` field (2).
+        public var token: String = ""
+        /// The `text` field (3).
+        public var text: String = ""
+        /// The widget's id for the message: a retried POST with the same id is stored once.
+        public var clientMessageId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            publicId: String = "",
+            token: String = "",
+            text: String = "",
+            clientMessageId: String = ""
+        ) {
+            self.publicId = publicId
+            self.token = token
+            self.text = text
+            self.clientMessageId = clientMessageId
+        }
+    }
+}
+
+extension Conversations.PostWebchatMessageRequest {
+    private enum CodingKeys: String, CodingKey {
+        case publicId = "public_id"
+        case token = "token"
+        case text = "text"
+        case clientMessageId = "client_message_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .publicId) { self.publicId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .token) { self.token = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .text) { self.text = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .clientMessageId) { self.clientMessageId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.publicId, forKey: .publicId)
+        try keys.encode(self.token, forKey: .token)
+        try keys.encode(self.text, forKey: .text)
+        try keys.encode(self.clientMessageId, forKey: .clientMessageId)
+    }
+}
+
+extension Conversations.PostWebchatMessageRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__PostWebchatMessageRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__post_webchat_message_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.publicId = ProtoRead.string(c.pointee.public_id)
+        self.token = ProtoRead.string(c.pointee.token)
+        self.text = ProtoRead.string(c.pointee.text)
+        self.clientMessageId = ProtoRead.string(c.pointee.client_message_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.public_id = arena.cString(self.publicId)
+        c.pointee.token = arena.cString(self.token)
+        c.pointee.text = arena.cString(self.text)
+        c.pointee.client_message_id = arena.cString(self.clientMessageId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.PostWebchatMessageResponse` message.
+    public struct PostWebchatMessageResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.PostWebchatMessageResponse" }
+
+        /// The `message_id` field (1).
+        public var messageId: String = ""
+        /// The `conversation_id` field (2).
+        public var conversationId: String = ""
+        /// The `duplicate` field (3).
+        public var duplicate: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            messageId: String = "",
+            conversationId: String = "",
+            duplicate: Bool = false
+        ) {
+            self.messageId = messageId
+            self.conversationId = conversationId
+            self.duplicate = duplicate
+        }
+    }
+}
+
+extension Conversations.PostWebchatMessageResponse {
+    private enum CodingKeys: String, CodingKey {
+        case messageId = "message_id"
+        case conversationId = "conversation_id"
+        case duplicate = "duplicate"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .messageId) { self.messageId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .duplicate) { self.duplicate = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.messageId, forKey: .messageId)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.duplicate, forKey: .duplicate)
+    }
+}
+
+extension Conversations.PostWebchatMessageResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__PostWebchatMessageResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__post_webchat_message_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.messageId = ProtoRead.string(c.pointee.message_id)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.duplicate = (c.pointee.duplicate != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.message_id = arena.cString(self.messageId)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.duplicate = (self.duplicate ? 1 : 0)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.WaitWebchatEventsRequest` message.
+    public struct WaitWebchatEventsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.WaitWebchatEventsRequest" }
+
+        /// The `public_id` field (1).
+        public var publicId: String = ""
+        /// The `token` field (2).
+        public var token: String = ""
+        /// The `after_seq` field (3).
+        public var afterSeq: Int64 = 0
+        /// 0 answers at once; at most 30000.
+        public var waitMs: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            publicId: String = "",
+            token: String = "",
+            afterSeq: Int64 = 0,
+            waitMs: Int32 = 0
+        ) {
+            self.publicId = publicId
+            self.token = token
+            self.afterSeq = afterSeq
+            self.waitMs = waitMs
+        }
+    }
+}
+
+extension Conversations.WaitWebchatEventsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case publicId = "public_id"
+        case token = "token"
+        case afterSeq = "after_seq"
+        case waitMs = "wait_ms"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .publicId) { self.publicId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .token) { self.token = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .afterSeq) { self.afterSeq = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .waitMs) { self.waitMs = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.publicId, forKey: .publicId)
+        try keys.encode(self.token, forKey: .token)
+        try keys.encode(self.afterSeq, forKey: .afterSeq)
+        try keys.encode(self.waitMs, forKey: .waitMs)
+    }
+}
+
+extension Conversations.WaitWebchatEventsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__WaitWebchatEventsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__wait_webchat_events_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.publicId = ProtoRead.string(c.pointee.public_id)
+        self.token = ProtoRead.string(c.pointee.token)
+        self.afterSeq = c.pointee.after_seq
+        self.waitMs = c.pointee.wait_ms
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.public_id = arena.cString(self.publicId)
+        c.pointee.token = arena.cString(self.token)
+        c.pointee.after_seq = self.afterSeq
+        c.pointee.wait_ms = self.waitMs
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.WaitConversationEventsRequest` message.
+    public struct WaitConversationEventsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.WaitConversationEventsRequest" }
+
+        /// The `after_seq` field (1).
+        public var afterSeq: Int64 = 0
+        /// The `wait_ms` field (2).
+        public var waitMs: Int32 = 0
+        /// At most this many events (default and maximum 200).
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            afterSeq: Int64 = 0,
+            waitMs: Int32 = 0,
+            limit: Int32 = 0
+        ) {
+            self.afterSeq = afterSeq
+            self.waitMs = waitMs
+            self.limit = limit
+        }
+    }
+}
+
+extension Conversations.WaitConversationEventsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case afterSeq = "after_seq"
+        case waitMs = "wait_ms"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .afterSeq) { self.afterSeq = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .waitMs) { self.waitMs = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.afterSeq, forKey: .afterSeq)
+        try keys.encode(self.waitMs, forKey: .waitMs)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension Conversations.WaitConversationEventsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__WaitConversationEventsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__wait_conversation_events_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.afterSeq = c.pointee.after_seq
+        self.waitMs = c.pointee.wait_ms
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.after_seq = self.afterSeq
+        c.pointee.wait_ms = self.waitMs
+        c.pointee.limit = self.limit
+    }
+}
+
+extension Conversations {
+    /// One row of conversation_events.
+    public struct ConversationEvent: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ConversationEvent" }
+
+        /// The `seq` field (1).
+        public var seq: Int64 = 0
+        /// The `conversation_id` field (2).
+        public var conversationId: String = ""
+        /// e.g. message.received, message.sent, conversation.created, status_changed, ...
+        public var eventType: String = ""
+        /// contact, ai, user, system.
+        public var actorType: String = ""
+        /// The `actor_id` field (5).
+        public var actorId: String = ""
+        /// The event's data as a JSON object (for messages: message_id, content, content_type,
+        /// sender_type, direction, status).
+        public var payloadJson: String = ""
+        /// RFC 3339.
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            seq: Int64 = 0,
+            conversationId: String = "",
+            eventType: String = "",
+            actorType: String = "",
+            actorId: String = "",
+            payloadJson: String = "",
+            createdAt: String = ""
+        ) {
+            self.seq = seq
+            self.conversationId = conversationId
+            self.eventType = eventType
+            self.actorType = actorType
+            self.actorId = actorId
+            self.payloadJson = payloadJson
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension Conversations.ConversationEvent {
+    private enum CodingKeys: String, CodingKey {
+        case seq = "seq"
+        case conversationId = "conversation_id"
+        case eventType = "event_type"
+        case actorType = "actor_type"
+        case actorId = "actor_id"
+        case payloadJson = "payload_json"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .seq) { self.seq = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .eventType) { self.eventType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .actorType) { self.actorType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .actorId) { self.actorId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .payloadJson) { self.payloadJson = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.seq, forKey: .seq)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.eventType, forKey: .eventType)
+        try keys.encode(self.actorType, forKey: .actorType)
+        try keys.encode(self.actorId, forKey: .actorId)
+        try keys.encode(self.payloadJson, forKey: .payloadJson)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension Conversations.ConversationEvent: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ConversationEvent
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__conversation_event()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.seq = c.pointee.seq
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.eventType = ProtoRead.string(c.pointee.event_type)
+        self.actorType = ProtoRead.string(c.pointee.actor_type)
+        self.actorId = ProtoRead.string(c.pointee.actor_id)
+        self.payloadJson = ProtoRead.string(c.pointee.payload_json)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.seq = self.seq
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.event_type = arena.cString(self.eventType)
+        c.pointee.actor_type = arena.cString(self.actorType)
+        c.pointee.actor_id = arena.cString(self.actorId)
+        c.pointee.payload_json = arena.cString(self.payloadJson)
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.WaitEventsResponse` message.
+    public struct WaitEventsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.WaitEventsResponse" }
+
+        /// The `events` field (1).
+        public var events: [Conversations.ConversationEvent] = []
+        /// The seq to resume after (the last event's, or after_seq when none).
+        public var lastSeq: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            events: [Conversations.ConversationEvent] = [],
+            lastSeq: Int64 = 0
+        ) {
+            self.events = events
+            self.lastSeq = lastSeq
+        }
+    }
+}
+
+extension Conversations.WaitEventsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case events = "events"
+        case lastSeq = "last_seq"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Conversations.ConversationEvent].self, forKey: .events) { self.events = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .lastSeq) { self.lastSeq = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.events, forKey: .events)
+        try keys.encode(self.lastSeq, forKey: .lastSeq)
+    }
+}
+
+extension Conversations.WaitEventsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__WaitEventsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__wait_events_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.events = ProtoRead.array(c.pointee.events, count: c.pointee.n_events) { ProtoRead.message($0, as: Conversations.ConversationEvent.self) }
+        self.lastSeq = c.pointee.last_seq
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.events.isEmpty {
+            c.pointee.n_events = self.events.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Conversations__ConversationEvent>?.self, count: self.events.count)
+            for (i, v) in self.events.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.events = p
+        }
+        c.pointee.last_seq = self.lastSeq
+    }
+}
+
+extension Conversations {
+    /// A conversation as the inbox shows it: the seed's conversation_summary fields and the
+    /// conversation's own. Timestamps RFC 3339, empty when unset.
+    public struct InboxConversation: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.InboxConversation" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `organization_id` field (2).
+        public var organizationId: String = ""
+        /// The `agent_id` field (3).
+        public var agentId: String = ""
+        /// The `channel_id` field (4).
+        public var channelId: String = ""
+        /// whatsapp, instagram, telegram, webchat.
+        public var channelType: String = ""
+        /// The `lead_id` field (6).
+        public var leadId: String = ""
+        /// active, waiting, closed, archived.
+        public var status: String = ""
+        /// ai, human, hybrid.
+        public var mode: String = ""
+        /// The `contact_name` field (9).
+        public var contactName: String = ""
+        /// The `contact_identifier` field (10).
+        public var contactIdentifier: String = ""
+        /// From crm (GetLead), empty when there is no lead or crm did not answer.
+        public var leadName: String = ""
+        /// hot, warm, cold; empty as above.
+        public var leadTemperature: String = ""
+        /// The `assigned_to_user_id` field (13).
+        public var assignedToUserId: String = ""
+        /// From identity (ListAssignableUsers); empty when unassigned or unknown.
+        public var assignedToName: String = ""
+        /// The `assigned_at` field (15).
+        public var assignedAt: String = ""
+        /// low, normal, high, urgent.
+        public var priority: String = ""
+        /// The `tags` field (17).
+        public var tags: [String] = []
+        /// The `sentiment` field (18).
+        public var sentiment: String = ""
+        /// The `message_count` field (19).
+        public var messageCount: Int32 = 0
+        /// The `ai_message_count` field (20).
+        public var aiMessageCount: Int32 = 0
+        /// The `human_message_count` field (21).
+        public var humanMessageCount: Int32 = 0
+        /// The `first_response_time_ms` field (22).
+        public var firstResponseTimeMs: Int32? = nil
+        /// The `avg_response_time_ms` field (23).
+        public var avgResponseTimeMs: Int32? = nil
+        /// The newest message's content.
+        public var lastMessage: String = ""
+        /// The `last_message_at` field (25).
+        public var lastMessageAt: String = ""
+        /// Inbound messages no operator has read yet (counted up to 100).
+        public var unreadCount: Int32 = 0
+        /// The `summary` field (27).
+        public var summary: String = ""
+        /// Opened over the plan's monthly conversation limit: stored, no AI reply.
+        public var overPlanLimit: Bool = false
+        /// The `closed_at` field (29).
+        public var closedAt: String = ""
+        /// The `created_at` field (30).
+        public var createdAt: String = ""
+        /// The `updated_at` field (31).
+        public var updatedAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            organizationId: String = "",
+            agentId: String = "",
+            channelId: String = "",
+            channelType: String = "",
+            leadId: String = "",
+            status: String = "",
+            mode: String = "",
+            contactName: String = "",
+            contactIdentifier: String = "",
+            leadName: String = "",
+            leadTemperature: String = "",
+            assignedToUserId: String = "",
+            assignedToName: String = "",
+            assignedAt: String = "",
+            priority: String = "",
+            tags: [String] = [],
+            sentiment: String = "",
+            messageCount: Int32 = 0,
+            aiMessageCount: Int32 = 0,
+            humanMessageCount: Int32 = 0,
+            firstResponseTimeMs: Int32? = nil,
+            avgResponseTimeMs: Int32? = nil,
+            lastMessage: String = "",
+            lastMessageAt: String = "",
+            unreadCount: Int32 = 0,
+            summary: String = "",
+            overPlanLimit: Bool = false,
+            closedAt: String = "",
+            createdAt: String = "",
+            updatedAt: String = ""
+        ) {
+            self.id = id
+            self.organizationId = organizationId
+            self.agentId = agentId
+            self.channelId = channelId
+            self.channelType = channelType
+            self.leadId = leadId
+            self.status = status
+            self.mode = mode
+            self.contactName = contactName
+            self.contactIdentifier = contactIdentifier
+            self.leadName = leadName
+            self.leadTemperature = leadTemperature
+            self.assignedToUserId = assignedToUserId
+            self.assignedToName = assignedToName
+            self.assignedAt = assignedAt
+            self.priority = priority
+            self.tags = tags
+            self.sentiment = sentiment
+            self.messageCount = messageCount
+            self.aiMessageCount = aiMessageCount
+            self.humanMessageCount = humanMessageCount
+            self.firstResponseTimeMs = firstResponseTimeMs
+            self.avgResponseTimeMs = avgResponseTimeMs
+            self.lastMessage = lastMessage
+            self.lastMessageAt = lastMessageAt
+            self.unreadCount = unreadCount
+            self.summary = summary
+            self.overPlanLimit = overPlanLimit
+            self.closedAt = closedAt
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
+    }
+}
+
+extension Conversations.InboxConversation {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case organizationId = "organization_id"
+        case agentId = "agent_id"
+        case channelId = "channel_id"
+        case channelType = "channel_type"
+        case leadId = "lead_id"
+        case status = "status"
+        case mode = "mode"
+        case contactName = "contact_name"
+        case contactIdentifier = "contact_identifier"
+        case leadName = "lead_name"
+        case leadTemperature = "lead_temperature"
+        case assignedToUserId = "assigned_to_user_id"
+        case assignedToName = "assigned_to_name"
+        case assignedAt = "assigned_at"
+        case priority = "priority"
+        case tags = "tags"
+        case sentiment = "sentiment"
+        case messageCount = "message_count"
+        case aiMessageCount = "ai_message_count"
+        case humanMessageCount = "human_message_count"
+        case firstResponseTimeMs = "first_response_time_ms"
+        case avgResponseTimeMs = "avg_response_time_ms"
+        case lastMessage = "last_message"
+        case lastMessageAt = "last_message_at"
+        case unreadCount = "unread_count"
+        case summary = "summary"
+        case overPlanLimit = "over_plan_limit"
+        case closedAt = "closed_at"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelType) { self.channelType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mode) { self.mode = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contactName) { self.contactName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contactIdentifier) { self.contactIdentifier = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadName) { self.leadName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .leadTemperature) { self.leadTemperature = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedToUserId) { self.assignedToUserId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedToName) { self.assignedToName = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedAt) { self.assignedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sentiment) { self.sentiment = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .messageCount) { self.messageCount = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .aiMessageCount) { self.aiMessageCount = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .humanMessageCount) { self.humanMessageCount = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .firstResponseTimeMs) { self.firstResponseTimeMs = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .avgResponseTimeMs) { self.avgResponseTimeMs = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastMessage) { self.lastMessage = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .lastMessageAt) { self.lastMessageAt = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .unreadCount) { self.unreadCount = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .summary) { self.summary = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .overPlanLimit) { self.overPlanLimit = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .closedAt) { self.closedAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .updatedAt) { self.updatedAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.channelType, forKey: .channelType)
+        try keys.encode(self.leadId, forKey: .leadId)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.mode, forKey: .mode)
+        try keys.encode(self.contactName, forKey: .contactName)
+        try keys.encode(self.contactIdentifier, forKey: .contactIdentifier)
+        try keys.encode(self.leadName, forKey: .leadName)
+        try keys.encode(self.leadTemperature, forKey: .leadTemperature)
+        try keys.encode(self.assignedToUserId, forKey: .assignedToUserId)
+        try keys.encode(self.assignedToName, forKey: .assignedToName)
+        try keys.encode(self.assignedAt, forKey: .assignedAt)
+        try keys.encode(self.priority, forKey: .priority)
+        try keys.encode(self.tags, forKey: .tags)
+        try keys.encode(self.sentiment, forKey: .sentiment)
+        try keys.encode(self.messageCount, forKey: .messageCount)
+        try keys.encode(self.aiMessageCount, forKey: .aiMessageCount)
+        try keys.encode(self.humanMessageCount, forKey: .humanMessageCount)
+        try keys.encodeIfPresent(self.firstResponseTimeMs, forKey: .firstResponseTimeMs)
+        try keys.encodeIfPresent(self.avgResponseTimeMs, forKey: .avgResponseTimeMs)
+        try keys.encode(self.lastMessage, forKey: .lastMessage)
+        try keys.encode(self.lastMessageAt, forKey: .lastMessageAt)
+        try keys.encode(self.unreadCount, forKey: .unreadCount)
+        try keys.encode(self.summary, forKey: .summary)
+        try keys.encode(self.overPlanLimit, forKey: .overPlanLimit)
+        try keys.encode(self.closedAt, forKey: .closedAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+        try keys.encode(self.updatedAt, forKey: .updatedAt)
+    }
+}
+
+extension Conversations.InboxConversation: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__InboxConversation
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__inbox_conversation()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.channelType = ProtoRead.string(c.pointee.channel_type)
+        self.leadId = ProtoRead.string(c.pointee.lead_id)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.mode = ProtoRead.string(c.pointee.mode)
+        self.contactName = ProtoRead.string(c.pointee.contact_name)
+        self.contactIdentifier = ProtoRead.string(c.pointee.contact_identifier)
+        self.leadName = ProtoRead.string(c.pointee.lead_name)
+        self.leadTemperature = ProtoRead.string(c.pointee.lead_temperature)
+        self.assignedToUserId = ProtoRead.string(c.pointee.assigned_to_user_id)
+        self.assignedToName = ProtoRead.string(c.pointee.assigned_to_name)
+        self.assignedAt = ProtoRead.string(c.pointee.assigned_at)
+        self.priority = ProtoRead.string(c.pointee.priority)
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+        self.sentiment = ProtoRead.string(c.pointee.sentiment)
+        self.messageCount = c.pointee.message_count
+        self.aiMessageCount = c.pointee.ai_message_count
+        self.humanMessageCount = c.pointee.human_message_count
+        if c.pointee._first_response_time_ms_case.rawValue == 22 { self.firstResponseTimeMs = c.pointee.first_response_time_ms }
+        if c.pointee._avg_response_time_ms_case.rawValue == 23 { self.avgResponseTimeMs = c.pointee.avg_response_time_ms }
+        self.lastMessage = ProtoRead.string(c.pointee.last_message)
+        self.lastMessageAt = ProtoRead.string(c.pointee.last_message_at)
+        self.unreadCount = c.pointee.unread_count
+        self.summary = ProtoRead.string(c.pointee.summary)
+        self.overPlanLimit = (c.pointee.over_plan_limit != 0)
+        self.closedAt = ProtoRead.string(c.pointee.closed_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+        self.updatedAt = ProtoRead.string(c.pointee.updated_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.channel_type = arena.cString(self.channelType)
+        c.pointee.lead_id = arena.cString(self.leadId)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.mode = arena.cString(self.mode)
+        c.pointee.contact_name = arena.cString(self.contactName)
+        c.pointee.contact_identifier = arena.cString(self.contactIdentifier)
+        c.pointee.lead_name = arena.cString(self.leadName)
+        c.pointee.lead_temperature = arena.cString(self.leadTemperature)
+        c.pointee.assigned_to_user_id = arena.cString(self.assignedToUserId)
+        c.pointee.assigned_to_name = arena.cString(self.assignedToName)
+        c.pointee.assigned_at = arena.cString(self.assignedAt)
+        c.pointee.priority = arena.cString(self.priority)
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+        c.pointee.sentiment = arena.cString(self.sentiment)
+        c.pointee.message_count = self.messageCount
+        c.pointee.ai_message_count = self.aiMessageCount
+        c.pointee.human_message_count = self.humanMessageCount
+        if let v = self.firstResponseTimeMs {
+            c.pointee._first_response_time_ms_case = .init(rawValue: 22)
+            c.pointee.first_response_time_ms = v
+        }
+        if let v = self.avgResponseTimeMs {
+            c.pointee._avg_response_time_ms_case = .init(rawValue: 23)
+            c.pointee.avg_response_time_ms = v
+        }
+        c.pointee.last_message = arena.cString(self.lastMessage)
+        c.pointee.last_message_at = arena.cString(self.lastMessageAt)
+        c.pointee.unread_count = self.unreadCount
+        c.pointee.summary = arena.cString(self.summary)
+        c.pointee.over_plan_limit = (self.overPlanLimit ? 1 : 0)
+        c.pointee.closed_at = arena.cString(self.closedAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+        c.pointee.updated_at = arena.cString(self.updatedAt)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ConversationRequest` message.
+    public struct ConversationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ConversationRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = ""
+        ) {
+            self.conversationId = conversationId
+        }
+    }
+}
+
+extension Conversations.ConversationRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+    }
+}
+
+extension Conversations.ConversationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ConversationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__conversation_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListConversationsRequest` message.
+    public struct ListConversationsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListConversationsRequest" }
+
+        /// Filters; empty means any.
+        public var status: String = ""
+        /// The `mode` field (2).
+        public var mode: String = ""
+        /// A user id, or "me", or "none" for unassigned conversations.
+        public var assignedTo: String = ""
+        /// The `channel_id` field (4).
+        public var channelId: String = ""
+        /// The `agent_id` field (5).
+        public var agentId: String = ""
+        /// The `tag` field (6).
+        public var tag: String = ""
+        /// The `priority` field (7).
+        public var priority: String = ""
+        /// Full-text search over the conversation's messages (PostgreSQL `portuguese`).
+        public var q: String = ""
+        /// From the previous page's next_cursor; empty for the first page.
+        public var cursor: String = ""
+        /// 1..100, default 25.
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            status: String = "",
+            mode: String = "",
+            assignedTo: String = "",
+            channelId: String = "",
+            agentId: String = "",
+            tag: String = "",
+            priority: String = "",
+            q: String = "",
+            cursor: String = "",
+            limit: Int32 = 0
+        ) {
+            self.status = status
+            self.mode = mode
+            self.assignedTo = assignedTo
+            self.channelId = channelId
+            self.agentId = agentId
+            self.tag = tag
+            self.priority = priority
+            self.q = q
+            self.cursor = cursor
+            self.limit = limit
+        }
+    }
+}
+
+extension Conversations.ListConversationsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case status = "status"
+        case mode = "mode"
+        case assignedTo = "assigned_to"
+        case channelId = "channel_id"
+        case agentId = "agent_id"
+        case tag = "tag"
+        case priority = "priority"
+        case q = "q"
+        case cursor = "cursor"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mode) { self.mode = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .assignedTo) { self.assignedTo = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .channelId) { self.channelId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .agentId) { self.agentId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .tag) { self.tag = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .q) { self.q = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .cursor) { self.cursor = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.mode, forKey: .mode)
+        try keys.encode(self.assignedTo, forKey: .assignedTo)
+        try keys.encode(self.channelId, forKey: .channelId)
+        try keys.encode(self.agentId, forKey: .agentId)
+        try keys.encode(self.tag, forKey: .tag)
+        try keys.encode(self.priority, forKey: .priority)
+        try keys.encode(self.q, forKey: .q)
+        try keys.encode(self.cursor, forKey: .cursor)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension Conversations.ListConversationsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListConversationsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_conversations_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.status = ProtoRead.string(c.pointee.status)
+        self.mode = ProtoRead.string(c.pointee.mode)
+        self.assignedTo = ProtoRead.string(c.pointee.assigned_to)
+        self.channelId = ProtoRead.string(c.pointee.channel_id)
+        self.agentId = ProtoRead.string(c.pointee.agent_id)
+        self.tag = ProtoRead.string(c.pointee.tag)
+        self.priority = ProtoRead.string(c.pointee.priority)
+        self.q = ProtoRead.string(c.pointee.q)
+        self.cursor = ProtoRead.string(c.pointee.cursor)
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.mode = arena.cString(self.mode)
+        c.pointee.assigned_to = arena.cString(self.assignedTo)
+        c.pointee.channel_id = arena.cString(self.channelId)
+        c.pointee.agent_id = arena.cString(self.agentId)
+        c.pointee.tag = arena.cString(self.tag)
+        c.pointee.priority = arena.cString(self.priority)
+        c.pointee.q = arena.cString(self.q)
+        c.pointee.cursor = arena.cString(self.cursor)
+        c.pointee.limit = self.limit
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListConversationsResponse` message.
+    public struct ListConversationsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListConversationsResponse" }
+
+        /// The `conversations` field (1).
+        public var conversations: [Conversations.InboxConversation] = []
+        /// Empty on the last page.
+        public var nextCursor: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversations: [Conversations.InboxConversation] = [],
+            nextCursor: String = ""
+        ) {
+            self.conversations = conversations
+            self.nextCursor = nextCursor
+        }
+    }
+}
+
+extension Conversations.ListConversationsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case conversations = "conversations"
+        case nextCursor = "next_cursor"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Conversations.InboxConversation].self, forKey: .conversations) { self.conversations = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .nextCursor) { self.nextCursor = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversations, forKey: .conversations)
+        try keys.encode(self.nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension Conversations.ListConversationsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListConversationsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_conversations_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversations = ProtoRead.array(c.pointee.conversations, count: c.pointee.n_conversations) { ProtoRead.message($0, as: Conversations.InboxConversation.self) }
+        self.nextCursor = ProtoRead.string(c.pointee.next_cursor)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.conversations.isEmpty {
+            c.pointee.n_conversations = self.conversations.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Conversations__InboxConversation>?.self, count: self.conversations.count)
+            for (i, v) in self.conversations.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.conversations = p
+        }
+        c.pointee.next_cursor = arena.cString(self.nextCursor)
+    }
+}
+
+extension Conversations {
+    /// A message as the inbox shows it. Timestamps RFC 3339, empty when unset.
+    public struct InboxMessage: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.InboxMessage" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `conversation_id` field (2).
+        public var conversationId: String = ""
+        /// contact, ai, user.
+        public var senderType: String = ""
+        /// The `sender_id` field (4).
+        public var senderId: String = ""
+        /// The `content` field (5).
+        public var content: String = ""
+        /// text, image, audio, video, document, location, interactive, template, unsupported.
+        public var contentType: String = ""
+        /// The `media_url` field (7).
+        public var mediaUrl: String = ""
+        /// inbound, outbound.
+        public var direction: String = ""
+        /// Outbound: pending, sent, delivered, read, failed, unknown. Inbound: received, read.
+        public var status: String = ""
+        /// Why an outbound message failed (the provider's error), or why its outcome is unknown.
+        public var error: String = ""
+        /// The `ai_generated` field (11).
+        public var aiGenerated: Bool = false
+        /// The `ai_model` field (12).
+        public var aiModel: String = ""
+        /// The `ai_confidence` field (13).
+        public var aiConfidence: Double? = nil
+        /// The `intent` field (14).
+        public var intent: String = ""
+        /// The `external_id` field (15).
+        public var externalId: String = ""
+        /// The `sent_at` field (16).
+        public var sentAt: String = ""
+        /// The `delivered_at` field (17).
+        public var deliveredAt: String = ""
+        /// The `read_at` field (18).
+        public var readAt: String = ""
+        /// The `created_at` field (19).
+        public var createdAt: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            conversationId: String = "",
+            senderType: String = "",
+            senderId: String = "",
+            content: String = "",
+            contentType: String = "",
+            mediaUrl: String = "",
+            direction: String = "",
+            status: String = "",
+            error: String = "",
+            aiGenerated: Bool = false,
+            aiModel: String = "",
+            aiConfidence: Double? = nil,
+            intent: String = "",
+            externalId: String = "",
+            sentAt: String = "",
+            deliveredAt: String = "",
+            readAt: String = "",
+            createdAt: String = ""
+        ) {
+            self.id = id
+            self.conversationId = conversationId
+            self.senderType = senderType
+            self.senderId = senderId
+            self.content = content
+            self.contentType = contentType
+            self.mediaUrl = mediaUrl
+            self.direction = direction
+            self.status = status
+            self.error = error
+            self.aiGenerated = aiGenerated
+            self.aiModel = aiModel
+            self.aiConfidence = aiConfidence
+            self.intent = intent
+            self.externalId = externalId
+            self.sentAt = sentAt
+            self.deliveredAt = deliveredAt
+            self.readAt = readAt
+            self.createdAt = createdAt
+        }
+    }
+}
+
+extension Conversations.InboxMessage {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case conversationId = "conversation_id"
+        case senderType = "sender_type"
+        case senderId = "sender_id"
+        case content = "content"
+        case contentType = "content_type"
+        case mediaUrl = "media_url"
+        case direction = "direction"
+        case status = "status"
+        case error = "error"
+        case aiGenerated = "ai_generated"
+        case aiModel = "ai_model"
+        case aiConfidence = "ai_confidence"
+        case intent = "intent"
+        case externalId = "external_id"
+        case sentAt = "sent_at"
+        case deliveredAt = "delivered_at"
+        case readAt = "read_at"
+        case createdAt = "created_at"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .senderType) { self.senderType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .senderId) { self.senderId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .contentType) { self.contentType = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mediaUrl) { self.mediaUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .direction) { self.direction = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .error) { self.error = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .aiGenerated) { self.aiGenerated = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .aiModel) { self.aiModel = v }
+        if let v = try keys.decodeIfPresent(Double.self, forKey: .aiConfidence) { self.aiConfidence = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .intent) { self.intent = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .externalId) { self.externalId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .sentAt) { self.sentAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .deliveredAt) { self.deliveredAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .readAt) { self.readAt = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .createdAt) { self.createdAt = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.senderType, forKey: .senderType)
+        try keys.encode(self.senderId, forKey: .senderId)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encode(self.contentType, forKey: .contentType)
+        try keys.encode(self.mediaUrl, forKey: .mediaUrl)
+        try keys.encode(self.direction, forKey: .direction)
+        try keys.encode(self.status, forKey: .status)
+        try keys.encode(self.error, forKey: .error)
+        try keys.encode(self.aiGenerated, forKey: .aiGenerated)
+        try keys.encode(self.aiModel, forKey: .aiModel)
+        try keys.encodeIfPresent(self.aiConfidence, forKey: .aiConfidence)
+        try keys.encode(self.intent, forKey: .intent)
+        try keys.encode(self.externalId, forKey: .externalId)
+        try keys.encode(self.sentAt, forKey: .sentAt)
+        try keys.encode(self.deliveredAt, forKey: .deliveredAt)
+        try keys.encode(self.readAt, forKey: .readAt)
+        try keys.encode(self.createdAt, forKey: .createdAt)
+    }
+}
+
+extension Conversations.InboxMessage: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__InboxMessage
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__inbox_message()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.senderType = ProtoRead.string(c.pointee.sender_type)
+        self.senderId = ProtoRead.string(c.pointee.sender_id)
+        self.content = ProtoRead.string(c.pointee.content)
+        self.contentType = ProtoRead.string(c.pointee.content_type)
+        self.mediaUrl = ProtoRead.string(c.pointee.media_url)
+        self.direction = ProtoRead.string(c.pointee.direction)
+        self.status = ProtoRead.string(c.pointee.status)
+        self.error = ProtoRead.string(c.pointee.error)
+        self.aiGenerated = (c.pointee.ai_generated != 0)
+        self.aiModel = ProtoRead.string(c.pointee.ai_model)
+        if c.pointee._ai_confidence_case.rawValue == 13 { self.aiConfidence = c.pointee.ai_confidence }
+        self.intent = ProtoRead.string(c.pointee.intent)
+        self.externalId = ProtoRead.string(c.pointee.external_id)
+        self.sentAt = ProtoRead.string(c.pointee.sent_at)
+        self.deliveredAt = ProtoRead.string(c.pointee.delivered_at)
+        self.readAt = ProtoRead.string(c.pointee.read_at)
+        self.createdAt = ProtoRead.string(c.pointee.created_at)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.sender_type = arena.cString(self.senderType)
+        c.pointee.sender_id = arena.cString(self.senderId)
+        c.pointee.content = arena.cString(self.content)
+        c.pointee.content_type = arena.cString(self.contentType)
+        c.pointee.media_url = arena.cString(self.mediaUrl)
+        c.pointee.direction = arena.cString(self.direction)
+        c.pointee.status = arena.cString(self.status)
+        c.pointee.error = arena.cString(self.error)
+        c.pointee.ai_generated = (self.aiGenerated ? 1 : 0)
+        c.pointee.ai_model = arena.cString(self.aiModel)
+        if let v = self.aiConfidence {
+            c.pointee._ai_confidence_case = .init(rawValue: 13)
+            c.pointee.ai_confidence = v
+        }
+        c.pointee.intent = arena.cString(self.intent)
+        c.pointee.external_id = arena.cString(self.externalId)
+        c.pointee.sent_at = arena.cString(self.sentAt)
+        c.pointee.delivered_at = arena.cString(self.deliveredAt)
+        c.pointee.read_at = arena.cString(self.readAt)
+        c.pointee.created_at = arena.cString(self.createdAt)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListMessagesRequest` message.
+    public struct ListMessagesRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListMessagesRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// From the previous page's next_cursor (older messages); empty for the newest page.
+        public var cursor: String = ""
+        /// 1..100, default 50.
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            cursor: String = "",
+            limit: Int32 = 0
+        ) {
+            self.conversationId = conversationId
+            self.cursor = cursor
+            self.limit = limit
+        }
+    }
+}
+
+extension Conversations.ListMessagesRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case cursor = "cursor"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .cursor) { self.cursor = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.cursor, forKey: .cursor)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension Conversations.ListMessagesRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListMessagesRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_messages_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.cursor = ProtoRead.string(c.pointee.cursor)
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.cursor = arena.cString(self.cursor)
+        c.pointee.limit = self.limit
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListMessagesResponse` message.
+    public struct ListMessagesResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListMessagesResponse" }
+
+        /// The `messages` field (1).
+        public var messages: [Conversations.InboxMessage] = []
+        /// Empty on the last (oldest) page.
+        public var nextCursor: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            messages: [Conversations.InboxMessage] = [],
+            nextCursor: String = ""
+        ) {
+            self.messages = messages
+            self.nextCursor = nextCursor
+        }
+    }
+}
+
+extension Conversations.ListMessagesResponse {
+    private enum CodingKeys: String, CodingKey {
+        case messages = "messages"
+        case nextCursor = "next_cursor"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Conversations.InboxMessage].self, forKey: .messages) { self.messages = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .nextCursor) { self.nextCursor = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.messages, forKey: .messages)
+        try keys.encode(self.nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension Conversations.ListMessagesResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListMessagesResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_messages_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.messages = ProtoRead.array(c.pointee.messages, count: c.pointee.n_messages) { ProtoRead.message($0, as: Conversations.InboxMessage.self) }
+        self.nextCursor = ProtoRead.string(c.pointee.next_cursor)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.messages.isEmpty {
+            c.pointee.n_messages = self.messages.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Conversations__InboxMessage>?.self, count: self.messages.count)
+            for (i, v) in self.messages.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.messages = p
+        }
+        c.pointee.next_cursor = arena.cString(self.nextCursor)
+    }
+}
+
+extension Conversations {
+    /// A WhatsApp message template (required outside the 24-hour window).
+    public struct MessageTemplate: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.MessageTemplate" }
+
+        /// The `name` field (1).
+        public var name: String = ""
+        /// e.g. "pt_BR".
+        public var language: String = ""
+        /// The body's parameters, in order.
+        public var parameters: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            name: String = "",
+            language: String = "",
+            parameters: [String] = []
+        ) {
+            self.name = name
+            self.language = language
+            self.parameters = parameters
+        }
+    }
+}
+
+extension Conversations.MessageTemplate {
+    private enum CodingKeys: String, CodingKey {
+        case name = "name"
+        case language = "language"
+        case parameters = "parameters"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .name) { self.name = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .language) { self.language = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .parameters) { self.parameters = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.name, forKey: .name)
+        try keys.encode(self.language, forKey: .language)
+        try keys.encode(self.parameters, forKey: .parameters)
+    }
+}
+
+extension Conversations.MessageTemplate: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__MessageTemplate
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__message_template()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.name = ProtoRead.string(c.pointee.name)
+        self.language = ProtoRead.string(c.pointee.language)
+        self.parameters = ProtoRead.array(c.pointee.parameters, count: c.pointee.n_parameters) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.name = arena.cString(self.name)
+        c.pointee.language = arena.cString(self.language)
+        if !self.parameters.isEmpty {
+            c.pointee.n_parameters = self.parameters.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.parameters.count)
+            for (i, v) in self.parameters.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.parameters = p
+        }
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.SendOperatorMessageRequest` message.
+    public struct SendOperatorMessageRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.SendOperatorMessageRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// The text; empty when a template is sent.
+        public var content: String = ""
+        /// WhatsApp only.
+        public var template: Conversations.MessageTemplate? = nil
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            content: String = "",
+            template: Conversations.MessageTemplate? = nil
+        ) {
+            self.conversationId = conversationId
+            self.content = content
+            self.template = template
+        }
+    }
+}
+
+extension Conversations.SendOperatorMessageRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case content = "content"
+        case template = "template"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .content) { self.content = v }
+        if let v = try keys.decodeIfPresent(Conversations.MessageTemplate.self, forKey: .template) { self.template = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.content, forKey: .content)
+        try keys.encodeIfPresent(self.template, forKey: .template)
+    }
+}
+
+extension Conversations.SendOperatorMessageRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__SendOperatorMessageRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__send_operator_message_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.content = ProtoRead.string(c.pointee.content)
+        if let p = c.pointee.template_ { self.template = Conversations.MessageTemplate(cMessage: p) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.content = arena.cString(self.content)
+        if let v = self.template { c.pointee.template_ = arena.message(v) }
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.RetryMessageRequest` message.
+    public struct RetryMessageRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.RetryMessageRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// The `message_id` field (2).
+        public var messageId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            messageId: String = ""
+        ) {
+            self.conversationId = conversationId
+            self.messageId = messageId
+        }
+    }
+}
+
+extension Conversations.RetryMessageRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case messageId = "message_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .messageId) { self.messageId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.messageId, forKey: .messageId)
+    }
+}
+
+extension Conversations.RetryMessageRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__RetryMessageRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__retry_message_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.messageId = ProtoRead.string(c.pointee.message_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.message_id = arena.cString(self.messageId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.TransferConversationRequest` message.
+    public struct TransferConversationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.TransferConversationRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// The `user_id` field (2).
+        public var userId: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            userId: String = ""
+        ) {
+            self.conversationId = conversationId
+            self.userId = userId
+        }
+    }
+}
+
+extension Conversations.TransferConversationRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case userId = "user_id"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .userId) { self.userId = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.userId, forKey: .userId)
+    }
+}
+
+extension Conversations.TransferConversationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__TransferConversationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__transfer_conversation_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.userId = ProtoRead.string(c.pointee.user_id)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.user_id = arena.cString(self.userId)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.UpdateConversationRequest` message.
+    public struct UpdateConversationRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.UpdateConversationRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// The `priority` field (2).
+        public var priority: String? = nil
+        /// Replaces the tags when set_tags is true (each 1..50 characters, at most 20).
+        public var tags: [String] = []
+        /// The `set_tags` field (4).
+        public var setTags: Bool = false
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            priority: String? = nil,
+            tags: [String] = [],
+            setTags: Bool = false
+        ) {
+            self.conversationId = conversationId
+            self.priority = priority
+            self.tags = tags
+            self.setTags = setTags
+        }
+    }
+}
+
+extension Conversations.UpdateConversationRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case priority = "priority"
+        case tags = "tags"
+        case setTags = "set_tags"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .priority) { self.priority = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
+        if let v = try keys.decodeIfPresent(Bool.self, forKey: .setTags) { self.setTags = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encodeIfPresent(self.priority, forKey: .priority)
+        try keys.encode(self.tags, forKey: .tags)
+        try keys.encode(self.setTags, forKey: .setTags)
+    }
+}
+
+extension Conversations.UpdateConversationRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__UpdateConversationRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__update_conversation_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        if c.pointee._priority_case.rawValue == 2 { self.priority = ProtoRead.string(c.pointee.priority) }
+        self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
+        self.setTags = (c.pointee.set_tags != 0)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        if let v = self.priority {
+            c.pointee._priority_case = .init(rawValue: 2)
+            c.pointee.priority = arena.cString(v)
+        }
+        if !self.tags.isEmpty {
+            c.pointee.n_tags = self.tags.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.tags.count)
+            for (i, v) in self.tags.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.tags = p
+        }
+        c.pointee.set_tags = (self.setTags ? 1 : 0)
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListConversationTimelineRequest` message.
+    public struct ListConversationTimelineRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListConversationTimelineRequest" }
+
+        /// The `conversation_id` field (1).
+        public var conversationId: String = ""
+        /// Events after this seq (0 from the start).
+        public var afterSeq: Int64 = 0
+        /// 1..200, default 100.
+        public var limit: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            conversationId: String = "",
+            afterSeq: Int64 = 0,
+            limit: Int32 = 0
+        ) {
+            self.conversationId = conversationId
+            self.afterSeq = afterSeq
+            self.limit = limit
+        }
+    }
+}
+
+extension Conversations.ListConversationTimelineRequest {
+    private enum CodingKeys: String, CodingKey {
+        case conversationId = "conversation_id"
+        case afterSeq = "after_seq"
+        case limit = "limit"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .conversationId) { self.conversationId = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .afterSeq) { self.afterSeq = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .limit) { self.limit = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.conversationId, forKey: .conversationId)
+        try keys.encode(self.afterSeq, forKey: .afterSeq)
+        try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension Conversations.ListConversationTimelineRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListConversationTimelineRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_conversation_timeline_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.conversationId = ProtoRead.string(c.pointee.conversation_id)
+        self.afterSeq = c.pointee.after_seq
+        self.limit = c.pointee.limit
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.conversation_id = arena.cString(self.conversationId)
+        c.pointee.after_seq = self.afterSeq
+        c.pointee.limit = self.limit
+    }
+}
+
+extension Conversations {
+    /// The `smarterchat.conversations.ListConversationTimelineResponse` message.
+    public struct ListConversationTimelineResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.conversations.ListConversationTimelineResponse" }
+
+        /// The `events` field (1).
+        public var events: [Conversations.ConversationEvent] = []
+        /// The seq to continue after; 0 when there are no more.
+        public var nextAfterSeq: Int64 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            events: [Conversations.ConversationEvent] = [],
+            nextAfterSeq: Int64 = 0
+        ) {
+            self.events = events
+            self.nextAfterSeq = nextAfterSeq
+        }
+    }
+}
+
+extension Conversations.ListConversationTimelineResponse {
+    private enum CodingKeys: String, CodingKey {
+        case events = "events"
+        case nextAfterSeq = "next_after_seq"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Conversations.ConversationEvent].self, forKey: .events) { self.events = v }
+        if let v = try keys.decodeIfPresent(Int64.self, forKey: .nextAfterSeq) { self.nextAfterSeq = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.events, forKey: .events)
+        try keys.encode(self.nextAfterSeq, forKey: .nextAfterSeq)
+    }
+}
+
+extension Conversations.ListConversationTimelineResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Conversations__ListConversationTimelineResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__conversations__list_conversation_timeline_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.events = ProtoRead.array(c.pointee.events, count: c.pointee.n_events) { ProtoRead.message($0, as: Conversations.ConversationEvent.self) }
+        self.nextAfterSeq = c.pointee.next_after_seq
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.events.isEmpty {
+            c.pointee.n_events = self.events.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Conversations__ConversationEvent>?.self, count: self.events.count)
+            for (i, v) in self.events.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.events = p
+        }
+        c.pointee.next_after_seq = self.nextAfterSeq
+    }
+}
+
+extension Conversations {
     /// The `smarterchat.conversations.Conversations` service.
     public enum Service {
         /// The service block as libprotobuf-c describes it: name and declared methods.
@@ -22,5 +3964,115 @@ extension Conversations {
         /// This replica's metrics (Prometheus text format), gathered by the gateway's /metrics.
         public static let metrics = MethodDescriptor<Common.MetricsRequest, Common.MetricsResponse>(
             service: "smarterchat.conversations.Conversations", name: "Metrics", isIdempotent: false)
+
+        /// --- Channels, inbound callbacks and web chat ---
+        /// The organization's channels (conversations:read); secrets never returned, only whether set.
+        public static let listChannels = MethodDescriptor<Conversations.ListChannelsRequest, Conversations.ListChannelsResponse>(
+            service: "smarterchat.conversations.Conversations", name: "ListChannels", isIdempotent: true)
+
+        /// One channel of the organization (conversations:read; NOT_FOUND for another's id).
+        public static let getChannel = MethodDescriptor<Conversations.GetChannelRequest, Conversations.Channel>(
+            service: "smarterchat.conversations.Conversations", name: "GetChannel", isIdempotent: true)
+
+        /// Connects a channel linked to an agent; secrets sealed at rest (channels:manage).
+        public static let createChannel = MethodDescriptor<Conversations.CreateChannelRequest, Conversations.Channel>(
+            service: "smarterchat.conversations.Conversations", name: "CreateChannel", isIdempotent: false)
+
+        /// Renames, relinks, (de)activates a channel or replaces its secrets (channels:manage).
+        public static let updateChannel = MethodDescriptor<Conversations.UpdateChannelRequest, Conversations.Channel>(
+            service: "smarterchat.conversations.Conversations", name: "UpdateChannel", isIdempotent: false)
+
+        /// Removes a channel (soft delete; its callbacks answer 404 afterwards) (channels:manage).
+        public static let deleteChannel = MethodDescriptor<Conversations.DeleteChannelRequest, Conversations.DeleteChannelResponse>(
+            service: "smarterchat.conversations.Conversations", name: "DeleteChannel", isIdempotent: false)
+
+        /// Meta's GET handshake (gateway, public): the challenge when mode and verify token match,
+        /// PERMISSION_DENIED otherwise.
+        public static let verifyWebhook = MethodDescriptor<Conversations.VerifyWebhookRequest, Conversations.VerifyWebhookResponse>(
+            service: "smarterchat.conversations.Conversations", name: "VerifyWebhook", isIdempotent: false)
+
+        /// A channel's callback POST (gateway, public): verifies the signature or secret token
+        /// over the raw body (UNAUTHENTICATED, nothing stored), then stores every message and
+        /// status of the payload in one transaction; answers after commit. Duplicates stored once.
+        public static let ingestWebhook = MethodDescriptor<Conversations.IngestWebhookRequest, Conversations.IngestWebhookResponse>(
+            service: "smarterchat.conversations.Conversations", name: "IngestWebhook", isIdempotent: false)
+
+        /// Web chat (gateway, public): a visitor starts a session and gets its token.
+        public static let startWebchatSession = MethodDescriptor<Conversations.StartWebchatSessionRequest, Conversations.StartWebchatSessionResponse>(
+            service: "smarterchat.conversations.Conversations", name: "StartWebchatSession", isIdempotent: false)
+
+        /// Web chat: the visitor's message, ingested like any channel's (session token).
+        public static let postWebchatMessage = MethodDescriptor<Conversations.PostWebchatMessageRequest, Conversations.PostWebchatMessageResponse>(
+            service: "smarterchat.conversations.Conversations", name: "PostWebchatMessage", isIdempotent: false)
+
+        /// Web chat: the session's conversation events after `after_seq`, waiting up to wait_ms
+        /// for the first one (long poll behind the gateway's Server-Sent Events).
+        public static let waitWebchatEvents = MethodDescriptor<Conversations.WaitWebchatEventsRequest, Conversations.WaitEventsResponse>(
+            service: "smarterchat.conversations.Conversations", name: "WaitWebchatEvents", isIdempotent: false)
+
+        /// The organization's live feed (conversations:read) after `after_seq`, long poll as above.
+        public static let waitConversationEvents = MethodDescriptor<Conversations.WaitConversationEventsRequest, Conversations.WaitEventsResponse>(
+            service: "smarterchat.conversations.Conversations", name: "WaitConversationEvents", isIdempotent: false)
+
+        /// --- Conversations, messages, operators and delivery ---
+        /// The organization's conversations, filtered, most recent activity first, cursor paginated
+        /// (conversations:read). Rows carry the seed's conversation_summary fields.
+        public static let listConversations = MethodDescriptor<Conversations.ListConversationsRequest, Conversations.ListConversationsResponse>(
+            service: "smarterchat.conversations.Conversations", name: "ListConversations", isIdempotent: true)
+
+        /// One conversation of the organization (conversations:read; NOT_FOUND for another's id).
+        public static let getConversation = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "GetConversation", isIdempotent: true)
+
+        /// A conversation's messages, newest first, cursor paginated (conversations:read).
+        public static let listMessages = MethodDescriptor<Conversations.ListMessagesRequest, Conversations.ListMessagesResponse>(
+            service: "smarterchat.conversations.Conversations", name: "ListMessages", isIdempotent: true)
+
+        /// An operator's message (conversations:write): the conversation goes to mode human, is
+        /// assigned to the operator when unassigned, the AI stops answering at once; the message
+        /// is queued for delivery (channel rules checked first: FAILED_PRECONDITION outside a
+        /// window).
+        public static let sendOperatorMessage = MethodDescriptor<Conversations.SendOperatorMessageRequest, Conversations.InboxMessage>(
+            service: "smarterchat.conversations.Conversations", name: "SendOperatorMessage", isIdempotent: false)
+
+        /// Sends again a failed message or one whose delivery outcome is unknown (conversations:write).
+        public static let retryMessage = MethodDescriptor<Conversations.RetryMessageRequest, Conversations.InboxMessage>(
+            service: "smarterchat.conversations.Conversations", name: "RetryMessage", isIdempotent: false)
+
+        /// The operator has read the conversation: inbound messages get read_at, and WhatsApp gets
+        /// mark-as-read for the last one (conversations:write).
+        public static let markConversationRead = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "MarkConversationRead", isIdempotent: false)
+
+        /// Mode human, assigned to the caller (conversations:write).
+        public static let takeOverConversation = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "TakeOverConversation", isIdempotent: false)
+
+        /// Mode ai, status active; the assignee is kept for the record (conversations:write).
+        public static let handBackConversation = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "HandBackConversation", isIdempotent: false)
+
+        /// Assigns to another active user of the organization who may handle conversations
+        /// (conversations:write).
+        public static let transferConversation = MethodDescriptor<Conversations.TransferConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "TransferConversation", isIdempotent: false)
+
+        /// Status closed (conversations:write).
+        public static let closeConversation = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "CloseConversation", isIdempotent: false)
+
+        /// Status active again; FAILED_PRECONDITION when the contact already has another open
+        /// conversation on the channel (conversations:write).
+        public static let reopenConversation = MethodDescriptor<Conversations.ConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "ReopenConversation", isIdempotent: false)
+
+        /// Priority and/or tags (conversations:write).
+        public static let updateConversation = MethodDescriptor<Conversations.UpdateConversationRequest, Conversations.InboxConversation>(
+            service: "smarterchat.conversations.Conversations", name: "UpdateConversation", isIdempotent: false)
+
+        /// The conversation's timeline (conversation_events), oldest first after a seq
+        /// (conversations:read).
+        public static let listConversationTimeline = MethodDescriptor<Conversations.ListConversationTimelineRequest, Conversations.ListConversationTimelineResponse>(
+            service: "smarterchat.conversations.Conversations", name: "ListConversationTimeline", isIdempotent: true)
     }
 }

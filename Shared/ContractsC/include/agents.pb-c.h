@@ -21,6 +21,33 @@ typedef struct Smarterchat__Agents__GenerateReplyRequest Smarterchat__Agents__Ge
 typedef struct Smarterchat__Agents__GenerateReplyResponse Smarterchat__Agents__GenerateReplyResponse;
 typedef struct Smarterchat__Agents__GetAgentStatusRequest Smarterchat__Agents__GetAgentStatusRequest;
 typedef struct Smarterchat__Agents__GetAgentStatusResponse Smarterchat__Agents__GetAgentStatusResponse;
+typedef struct Smarterchat__Agents__Agent Smarterchat__Agents__Agent;
+typedef struct Smarterchat__Agents__ListAgentsRequest Smarterchat__Agents__ListAgentsRequest;
+typedef struct Smarterchat__Agents__ListAgentsResponse Smarterchat__Agents__ListAgentsResponse;
+typedef struct Smarterchat__Agents__GetAgentRequest Smarterchat__Agents__GetAgentRequest;
+typedef struct Smarterchat__Agents__CreateAgentRequest Smarterchat__Agents__CreateAgentRequest;
+typedef struct Smarterchat__Agents__UpdateAgentRequest Smarterchat__Agents__UpdateAgentRequest;
+typedef struct Smarterchat__Agents__DeleteAgentRequest Smarterchat__Agents__DeleteAgentRequest;
+typedef struct Smarterchat__Agents__DeleteAgentResponse Smarterchat__Agents__DeleteAgentResponse;
+typedef struct Smarterchat__Agents__PublishAgentRequest Smarterchat__Agents__PublishAgentRequest;
+typedef struct Smarterchat__Agents__SetProviderKeyRequest Smarterchat__Agents__SetProviderKeyRequest;
+typedef struct Smarterchat__Agents__DeleteProviderKeyRequest Smarterchat__Agents__DeleteProviderKeyRequest;
+typedef struct Smarterchat__Agents__AgentVersion Smarterchat__Agents__AgentVersion;
+typedef struct Smarterchat__Agents__ListAgentVersionsRequest Smarterchat__Agents__ListAgentVersionsRequest;
+typedef struct Smarterchat__Agents__ListAgentVersionsResponse Smarterchat__Agents__ListAgentVersionsResponse;
+typedef struct Smarterchat__Agents__CompareAgentVersionsRequest Smarterchat__Agents__CompareAgentVersionsRequest;
+typedef struct Smarterchat__Agents__AgentVersionChange Smarterchat__Agents__AgentVersionChange;
+typedef struct Smarterchat__Agents__CompareAgentVersionsResponse Smarterchat__Agents__CompareAgentVersionsResponse;
+typedef struct Smarterchat__Agents__RestoreAgentVersionRequest Smarterchat__Agents__RestoreAgentVersionRequest;
+typedef struct Smarterchat__Agents__Script Smarterchat__Agents__Script;
+typedef struct Smarterchat__Agents__ListScriptsRequest Smarterchat__Agents__ListScriptsRequest;
+typedef struct Smarterchat__Agents__ListScriptsResponse Smarterchat__Agents__ListScriptsResponse;
+typedef struct Smarterchat__Agents__CreateScriptRequest Smarterchat__Agents__CreateScriptRequest;
+typedef struct Smarterchat__Agents__UpdateScriptRequest Smarterchat__Agents__UpdateScriptRequest;
+typedef struct Smarterchat__Agents__DeleteScriptRequest Smarterchat__Agents__DeleteScriptRequest;
+typedef struct Smarterchat__Agents__DeleteScriptResponse Smarterchat__Agents__DeleteScriptResponse;
+typedef struct Smarterchat__Agents__PreviewReplyRequest Smarterchat__Agents__PreviewReplyRequest;
+typedef struct Smarterchat__Agents__PreviewReplyResponse Smarterchat__Agents__PreviewReplyResponse;
 
 
 /* --- enums --- */
@@ -178,6 +205,698 @@ struct  Smarterchat__Agents__GetAgentStatusResponse
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
 
 
+/*
+ * An agent's configuration as the REST API shows it. `*_json` members are JSON objects
+ * (the gateway embeds them as objects without the suffix). The provider key itself is never
+ * shown: only whether one is set and its last four characters.
+ */
+struct  Smarterchat__Agents__Agent
+{
+  ProtobufCMessage base;
+  char *id;
+  char *organization_id;
+  char *name;
+  char *description;
+  char *avatar_url;
+  char *personality;
+  /*
+   * professional, friendly, casual, formal.
+   */
+  char *tone;
+  char *objective;
+  char *system_message;
+  char *context_data_json;
+  /*
+   * Empty: the platform's default model.
+   */
+  char *model;
+  double temperature;
+  int32_t max_tokens;
+  protobuf_c_boolean auto_response_enabled;
+  /*
+   * docs/agents.md: keywords, intents, max_ai_turns, negative_sentiment, min_confidence,
+   * business_hours, handoff_message.
+   */
+  char *handoff_rules_json;
+  /*
+   * docs/agents.md: ranges (score → temperature) and signals.
+   */
+  char *lead_qualification_rules_json;
+  size_t n_languages;
+  char **languages;
+  char *default_language;
+  /*
+   * active, inactive, training.
+   */
+  char *status;
+  protobuf_c_boolean is_published;
+  protobuf_c_boolean provider_key_set;
+  char *provider_key_last4;
+  /*
+   * Empty: the platform's default base URL.
+   */
+  char *provider_base_url;
+  int32_t total_conversations;
+  int32_t avg_response_time_ms;
+  /*
+   * The current configuration version.
+   */
+  int32_t config_version;
+  char *created_at;
+  char *updated_at;
+  /*
+   * The model replies use: `model`, or the platform default when empty.
+   */
+  char *effective_model;
+};
+#define SMARTERCHAT__AGENTS__AGENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__agent__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__ListAgentsRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__AGENTS__LIST_AGENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_agents_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Agents__ListAgentsResponse
+{
+  ProtobufCMessage base;
+  size_t n_agents;
+  Smarterchat__Agents__Agent **agents;
+};
+#define SMARTERCHAT__AGENTS__LIST_AGENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_agents_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Agents__GetAgentRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__GET_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__get_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___TEMPERATURE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___TEMPERATURE_TEMPERATURE = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___TEMPERATURE__CASE)
+} Smarterchat__Agents__CreateAgentRequest__TemperatureCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___MAX_TOKENS__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___MAX_TOKENS_MAX_TOKENS = 11
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___MAX_TOKENS__CASE)
+} Smarterchat__Agents__CreateAgentRequest__MaxTokensCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED_AUTO_RESPONSE_ENABLED = 12
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__CASE)
+} Smarterchat__Agents__CreateAgentRequest__AutoResponseEnabledCase;
+
+struct  Smarterchat__Agents__CreateAgentRequest
+{
+  ProtobufCMessage base;
+  char *name;
+  char *description;
+  char *avatar_url;
+  char *personality;
+  char *tone;
+  char *objective;
+  char *system_message;
+  char *context_data_json;
+  char *model;
+  char *handoff_rules_json;
+  char *lead_qualification_rules_json;
+  size_t n_languages;
+  char **languages;
+  char *default_language;
+  char *provider_base_url;
+  char *status;
+  Smarterchat__Agents__CreateAgentRequest__TemperatureCase _temperature_case;
+  union {
+    double temperature;
+  };
+  Smarterchat__Agents__CreateAgentRequest__MaxTokensCase _max_tokens_case;
+  union {
+    int32_t max_tokens;
+  };
+  Smarterchat__Agents__CreateAgentRequest__AutoResponseEnabledCase _auto_response_enabled_case;
+  union {
+    protobuf_c_boolean auto_response_enabled;
+  };
+};
+#define SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__create_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___TEMPERATURE__NOT_SET, {0}, SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___MAX_TOKENS__NOT_SET, {0}, SMARTERCHAT__AGENTS__CREATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__NOT_SET, {0} }
+
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___NAME__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___NAME_NAME = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___NAME__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__NameCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DESCRIPTION__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DESCRIPTION_DESCRIPTION = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DESCRIPTION__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__DescriptionCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AVATAR_URL__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AVATAR_URL_AVATAR_URL = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AVATAR_URL__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__AvatarUrlCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PERSONALITY__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PERSONALITY_PERSONALITY = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PERSONALITY__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__PersonalityCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TONE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TONE_TONE = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TONE__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__ToneCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___OBJECTIVE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___OBJECTIVE_OBJECTIVE = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___OBJECTIVE__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__ObjectiveCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___SYSTEM_MESSAGE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___SYSTEM_MESSAGE_SYSTEM_MESSAGE = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___SYSTEM_MESSAGE__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__SystemMessageCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___CONTEXT_DATA_JSON__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___CONTEXT_DATA_JSON_CONTEXT_DATA_JSON = 9
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___CONTEXT_DATA_JSON__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__ContextDataJsonCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MODEL__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MODEL_MODEL = 10
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MODEL__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__ModelCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TEMPERATURE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TEMPERATURE_TEMPERATURE = 11
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TEMPERATURE__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__TemperatureCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MAX_TOKENS__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MAX_TOKENS_MAX_TOKENS = 12
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MAX_TOKENS__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__MaxTokensCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED_AUTO_RESPONSE_ENABLED = 13
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__AutoResponseEnabledCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___HANDOFF_RULES_JSON__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___HANDOFF_RULES_JSON_HANDOFF_RULES_JSON = 14
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___HANDOFF_RULES_JSON__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__HandoffRulesJsonCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___LEAD_QUALIFICATION_RULES_JSON__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___LEAD_QUALIFICATION_RULES_JSON_LEAD_QUALIFICATION_RULES_JSON = 15
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___LEAD_QUALIFICATION_RULES_JSON__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__LeadQualificationRulesJsonCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DEFAULT_LANGUAGE__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DEFAULT_LANGUAGE_DEFAULT_LANGUAGE = 18
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DEFAULT_LANGUAGE__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__DefaultLanguageCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PROVIDER_BASE_URL__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PROVIDER_BASE_URL_PROVIDER_BASE_URL = 19
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PROVIDER_BASE_URL__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__ProviderBaseUrlCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___STATUS__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___STATUS_STATUS = 20
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___STATUS__CASE)
+} Smarterchat__Agents__UpdateAgentRequest__StatusCase;
+
+struct  Smarterchat__Agents__UpdateAgentRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  /*
+   * Set (even empty) when `languages` was given.
+   */
+  protobuf_c_boolean set_languages;
+  size_t n_languages;
+  char **languages;
+  Smarterchat__Agents__UpdateAgentRequest__NameCase _name_case;
+  union {
+    char *name;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__DescriptionCase _description_case;
+  union {
+    char *description;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__AvatarUrlCase _avatar_url_case;
+  union {
+    char *avatar_url;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__PersonalityCase _personality_case;
+  union {
+    char *personality;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__ToneCase _tone_case;
+  union {
+    char *tone;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__ObjectiveCase _objective_case;
+  union {
+    char *objective;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__SystemMessageCase _system_message_case;
+  union {
+    char *system_message;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__ContextDataJsonCase _context_data_json_case;
+  union {
+    char *context_data_json;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__ModelCase _model_case;
+  union {
+    char *model;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__TemperatureCase _temperature_case;
+  union {
+    double temperature;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__MaxTokensCase _max_tokens_case;
+  union {
+    int32_t max_tokens;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__AutoResponseEnabledCase _auto_response_enabled_case;
+  union {
+    protobuf_c_boolean auto_response_enabled;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__HandoffRulesJsonCase _handoff_rules_json_case;
+  union {
+    char *handoff_rules_json;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__LeadQualificationRulesJsonCase _lead_qualification_rules_json_case;
+  union {
+    char *lead_qualification_rules_json;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__DefaultLanguageCase _default_language_case;
+  union {
+    char *default_language;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__ProviderBaseUrlCase _provider_base_url_case;
+  union {
+    char *provider_base_url;
+  };
+  Smarterchat__Agents__UpdateAgentRequest__StatusCase _status_case;
+  union {
+    char *status;
+  };
+};
+#define SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__update_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___NAME__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DESCRIPTION__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AVATAR_URL__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PERSONALITY__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TONE__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___OBJECTIVE__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___SYSTEM_MESSAGE__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___CONTEXT_DATA_JSON__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MODEL__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___TEMPERATURE__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___MAX_TOKENS__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___AUTO_RESPONSE_ENABLED__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___HANDOFF_RULES_JSON__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___LEAD_QUALIFICATION_RULES_JSON__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___DEFAULT_LANGUAGE__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___PROVIDER_BASE_URL__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_AGENT_REQUEST___STATUS__NOT_SET, {0} }
+
+
+struct  Smarterchat__Agents__DeleteAgentRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__DELETE_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__delete_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__DeleteAgentResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__AGENTS__DELETE_AGENT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__delete_agent_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Agents__PublishAgentRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  protobuf_c_boolean published;
+};
+#define SMARTERCHAT__AGENTS__PUBLISH_AGENT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__publish_agent_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Agents__SetProviderKeyRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  char *provider_key;
+};
+#define SMARTERCHAT__AGENTS__SET_PROVIDER_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__set_provider_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__DeleteProviderKeyRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__DELETE_PROVIDER_KEY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__delete_provider_key_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One saved configuration of an agent.
+ */
+struct  Smarterchat__Agents__AgentVersion
+{
+  ProtobufCMessage base;
+  int32_t version;
+  /*
+   * The configuration's fields as a JSON object.
+   */
+  char *config_json;
+  char *created_by;
+  char *created_at;
+  /*
+   * update, create, restore.
+   */
+  char *reason;
+  /*
+   * The version restored, 0 otherwise.
+   */
+  int32_t restored_from;
+};
+#define SMARTERCHAT__AGENTS__AGENT_VERSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__agent_version__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Agents__ListAgentVersionsRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__LIST_AGENT_VERSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_agent_versions_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__ListAgentVersionsResponse
+{
+  ProtobufCMessage base;
+  size_t n_versions;
+  Smarterchat__Agents__AgentVersion **versions;
+};
+#define SMARTERCHAT__AGENTS__LIST_AGENT_VERSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_agent_versions_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Agents__CompareAgentVersionsRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  int32_t from_version;
+  int32_t to_version;
+};
+#define SMARTERCHAT__AGENTS__COMPARE_AGENT_VERSIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__compare_agent_versions_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * One field that differs; values as JSON texts (`null` when absent).
+ */
+struct  Smarterchat__Agents__AgentVersionChange
+{
+  ProtobufCMessage base;
+  char *field;
+  char *from_json;
+  char *to_json;
+};
+#define SMARTERCHAT__AGENTS__AGENT_VERSION_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__agent_version_change__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__CompareAgentVersionsResponse
+{
+  ProtobufCMessage base;
+  int32_t from_version;
+  int32_t to_version;
+  size_t n_changes;
+  Smarterchat__Agents__AgentVersionChange **changes;
+};
+#define SMARTERCHAT__AGENTS__COMPARE_AGENT_VERSIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__compare_agent_versions_response__descriptor) \
+    , 0, 0, 0,NULL }
+
+
+struct  Smarterchat__Agents__RestoreAgentVersionRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  int32_t version;
+};
+#define SMARTERCHAT__AGENTS__RESTORE_AGENT_VERSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__restore_agent_version_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A script of an agent (agents.scripts); `content` per type as docs/scripts.md says.
+ */
+struct  Smarterchat__Agents__Script
+{
+  ProtobufCMessage base;
+  char *id;
+  char *agent_id;
+  char *name;
+  char *description;
+  /*
+   * prompt_modifier, response_filter, intent_handler.
+   */
+  char *type;
+  char *content;
+  int32_t priority;
+  protobuf_c_boolean enabled;
+  char *created_at;
+  char *updated_at;
+};
+#define SMARTERCHAT__AGENTS__SCRIPT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__script__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__ListScriptsRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+};
+#define SMARTERCHAT__AGENTS__LIST_SCRIPTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_scripts_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__ListScriptsResponse
+{
+  ProtobufCMessage base;
+  size_t n_scripts;
+  Smarterchat__Agents__Script **scripts;
+};
+#define SMARTERCHAT__AGENTS__LIST_SCRIPTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__list_scripts_response__descriptor) \
+    , 0,NULL }
+
+
+typedef enum {
+  SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST___ENABLED__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST___ENABLED_ENABLED = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST___ENABLED__CASE)
+} Smarterchat__Agents__CreateScriptRequest__EnabledCase;
+
+struct  Smarterchat__Agents__CreateScriptRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  char *name;
+  char *description;
+  char *type;
+  char *content;
+  int32_t priority;
+  Smarterchat__Agents__CreateScriptRequest__EnabledCase _enabled_case;
+  union {
+    protobuf_c_boolean enabled;
+  };
+};
+#define SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__create_script_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, SMARTERCHAT__AGENTS__CREATE_SCRIPT_REQUEST___ENABLED__NOT_SET, {0} }
+
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___NAME__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___NAME_NAME = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___NAME__CASE)
+} Smarterchat__Agents__UpdateScriptRequest__NameCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___DESCRIPTION__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___DESCRIPTION_DESCRIPTION = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___DESCRIPTION__CASE)
+} Smarterchat__Agents__UpdateScriptRequest__DescriptionCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___CONTENT__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___CONTENT_CONTENT = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___CONTENT__CASE)
+} Smarterchat__Agents__UpdateScriptRequest__ContentCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___PRIORITY__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___PRIORITY_PRIORITY = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___PRIORITY__CASE)
+} Smarterchat__Agents__UpdateScriptRequest__PriorityCase;
+
+typedef enum {
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___ENABLED__NOT_SET = 0,
+  SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___ENABLED_ENABLED = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___ENABLED__CASE)
+} Smarterchat__Agents__UpdateScriptRequest__EnabledCase;
+
+struct  Smarterchat__Agents__UpdateScriptRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  char *script_id;
+  Smarterchat__Agents__UpdateScriptRequest__NameCase _name_case;
+  union {
+    char *name;
+  };
+  Smarterchat__Agents__UpdateScriptRequest__DescriptionCase _description_case;
+  union {
+    char *description;
+  };
+  Smarterchat__Agents__UpdateScriptRequest__ContentCase _content_case;
+  union {
+    char *content;
+  };
+  Smarterchat__Agents__UpdateScriptRequest__PriorityCase _priority_case;
+  union {
+    int32_t priority;
+  };
+  Smarterchat__Agents__UpdateScriptRequest__EnabledCase _enabled_case;
+  union {
+    protobuf_c_boolean enabled;
+  };
+};
+#define SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__update_script_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___NAME__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___DESCRIPTION__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___CONTENT__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___PRIORITY__NOT_SET, {0}, SMARTERCHAT__AGENTS__UPDATE_SCRIPT_REQUEST___ENABLED__NOT_SET, {0} }
+
+
+struct  Smarterchat__Agents__DeleteScriptRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  char *script_id;
+};
+#define SMARTERCHAT__AGENTS__DELETE_SCRIPT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__delete_script_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__DeleteScriptResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__AGENTS__DELETE_SCRIPT_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__delete_script_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Agents__PreviewReplyRequest
+{
+  ProtobufCMessage base;
+  char *agent_id;
+  /*
+   * The test contact's message.
+   */
+  char *message;
+  char *contact_name;
+  /*
+   * whatsapp, instagram, telegram, webchat (default webchat).
+   */
+  char *channel_type;
+  /*
+   * Earlier turns, oldest first.
+   */
+  size_t n_history;
+  Smarterchat__Agents__ConversationTurn **history;
+  /*
+   * IANA time zone (default America/Sao_Paulo).
+   */
+  char *time_zone;
+};
+#define SMARTERCHAT__AGENTS__PREVIEW_REPLY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__preview_reply_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Agents__PreviewReplyResponse
+{
+  ProtobufCMessage base;
+  Smarterchat__Agents__GenerateReplyResponse *reply;
+  /*
+   * The messages sent to the provider (first round) as a JSON array.
+   */
+  char *prompt_json;
+  /*
+   * The tool calls the model made, as a JSON array (not applied to any lead).
+   */
+  char *tool_calls_json;
+  /*
+   * Decisions (handoff rules, intent handlers, filters) as a JSON array.
+   */
+  char *decisions_json;
+};
+#define SMARTERCHAT__AGENTS__PREVIEW_REPLY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__agents__preview_reply_response__descriptor) \
+    , NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 /* Smarterchat__Agents__ConversationTurn methods */
 void   smarterchat__agents__conversation_turn__init
                      (Smarterchat__Agents__ConversationTurn         *message);
@@ -273,6 +992,519 @@ Smarterchat__Agents__GetAgentStatusResponse *
 void   smarterchat__agents__get_agent_status_response__free_unpacked
                      (Smarterchat__Agents__GetAgentStatusResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__Agent methods */
+void   smarterchat__agents__agent__init
+                     (Smarterchat__Agents__Agent         *message);
+size_t smarterchat__agents__agent__get_packed_size
+                     (const Smarterchat__Agents__Agent   *message);
+size_t smarterchat__agents__agent__pack
+                     (const Smarterchat__Agents__Agent   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__agent__pack_to_buffer
+                     (const Smarterchat__Agents__Agent   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__Agent *
+       smarterchat__agents__agent__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__agent__free_unpacked
+                     (Smarterchat__Agents__Agent *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListAgentsRequest methods */
+void   smarterchat__agents__list_agents_request__init
+                     (Smarterchat__Agents__ListAgentsRequest         *message);
+size_t smarterchat__agents__list_agents_request__get_packed_size
+                     (const Smarterchat__Agents__ListAgentsRequest   *message);
+size_t smarterchat__agents__list_agents_request__pack
+                     (const Smarterchat__Agents__ListAgentsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_agents_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListAgentsRequest *
+       smarterchat__agents__list_agents_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_agents_request__free_unpacked
+                     (Smarterchat__Agents__ListAgentsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListAgentsResponse methods */
+void   smarterchat__agents__list_agents_response__init
+                     (Smarterchat__Agents__ListAgentsResponse         *message);
+size_t smarterchat__agents__list_agents_response__get_packed_size
+                     (const Smarterchat__Agents__ListAgentsResponse   *message);
+size_t smarterchat__agents__list_agents_response__pack
+                     (const Smarterchat__Agents__ListAgentsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_agents_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListAgentsResponse *
+       smarterchat__agents__list_agents_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_agents_response__free_unpacked
+                     (Smarterchat__Agents__ListAgentsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__GetAgentRequest methods */
+void   smarterchat__agents__get_agent_request__init
+                     (Smarterchat__Agents__GetAgentRequest         *message);
+size_t smarterchat__agents__get_agent_request__get_packed_size
+                     (const Smarterchat__Agents__GetAgentRequest   *message);
+size_t smarterchat__agents__get_agent_request__pack
+                     (const Smarterchat__Agents__GetAgentRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__get_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__GetAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__GetAgentRequest *
+       smarterchat__agents__get_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__get_agent_request__free_unpacked
+                     (Smarterchat__Agents__GetAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__CreateAgentRequest methods */
+void   smarterchat__agents__create_agent_request__init
+                     (Smarterchat__Agents__CreateAgentRequest         *message);
+size_t smarterchat__agents__create_agent_request__get_packed_size
+                     (const Smarterchat__Agents__CreateAgentRequest   *message);
+size_t smarterchat__agents__create_agent_request__pack
+                     (const Smarterchat__Agents__CreateAgentRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__create_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__CreateAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__CreateAgentRequest *
+       smarterchat__agents__create_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__create_agent_request__free_unpacked
+                     (Smarterchat__Agents__CreateAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__UpdateAgentRequest methods */
+void   smarterchat__agents__update_agent_request__init
+                     (Smarterchat__Agents__UpdateAgentRequest         *message);
+size_t smarterchat__agents__update_agent_request__get_packed_size
+                     (const Smarterchat__Agents__UpdateAgentRequest   *message);
+size_t smarterchat__agents__update_agent_request__pack
+                     (const Smarterchat__Agents__UpdateAgentRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__update_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__UpdateAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__UpdateAgentRequest *
+       smarterchat__agents__update_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__update_agent_request__free_unpacked
+                     (Smarterchat__Agents__UpdateAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__DeleteAgentRequest methods */
+void   smarterchat__agents__delete_agent_request__init
+                     (Smarterchat__Agents__DeleteAgentRequest         *message);
+size_t smarterchat__agents__delete_agent_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteAgentRequest   *message);
+size_t smarterchat__agents__delete_agent_request__pack
+                     (const Smarterchat__Agents__DeleteAgentRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__delete_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__DeleteAgentRequest *
+       smarterchat__agents__delete_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__delete_agent_request__free_unpacked
+                     (Smarterchat__Agents__DeleteAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__DeleteAgentResponse methods */
+void   smarterchat__agents__delete_agent_response__init
+                     (Smarterchat__Agents__DeleteAgentResponse         *message);
+size_t smarterchat__agents__delete_agent_response__get_packed_size
+                     (const Smarterchat__Agents__DeleteAgentResponse   *message);
+size_t smarterchat__agents__delete_agent_response__pack
+                     (const Smarterchat__Agents__DeleteAgentResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__delete_agent_response__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteAgentResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__DeleteAgentResponse *
+       smarterchat__agents__delete_agent_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__delete_agent_response__free_unpacked
+                     (Smarterchat__Agents__DeleteAgentResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__PublishAgentRequest methods */
+void   smarterchat__agents__publish_agent_request__init
+                     (Smarterchat__Agents__PublishAgentRequest         *message);
+size_t smarterchat__agents__publish_agent_request__get_packed_size
+                     (const Smarterchat__Agents__PublishAgentRequest   *message);
+size_t smarterchat__agents__publish_agent_request__pack
+                     (const Smarterchat__Agents__PublishAgentRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__publish_agent_request__pack_to_buffer
+                     (const Smarterchat__Agents__PublishAgentRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__PublishAgentRequest *
+       smarterchat__agents__publish_agent_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__publish_agent_request__free_unpacked
+                     (Smarterchat__Agents__PublishAgentRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__SetProviderKeyRequest methods */
+void   smarterchat__agents__set_provider_key_request__init
+                     (Smarterchat__Agents__SetProviderKeyRequest         *message);
+size_t smarterchat__agents__set_provider_key_request__get_packed_size
+                     (const Smarterchat__Agents__SetProviderKeyRequest   *message);
+size_t smarterchat__agents__set_provider_key_request__pack
+                     (const Smarterchat__Agents__SetProviderKeyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__set_provider_key_request__pack_to_buffer
+                     (const Smarterchat__Agents__SetProviderKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__SetProviderKeyRequest *
+       smarterchat__agents__set_provider_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__set_provider_key_request__free_unpacked
+                     (Smarterchat__Agents__SetProviderKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__DeleteProviderKeyRequest methods */
+void   smarterchat__agents__delete_provider_key_request__init
+                     (Smarterchat__Agents__DeleteProviderKeyRequest         *message);
+size_t smarterchat__agents__delete_provider_key_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest   *message);
+size_t smarterchat__agents__delete_provider_key_request__pack
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__delete_provider_key_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteProviderKeyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__DeleteProviderKeyRequest *
+       smarterchat__agents__delete_provider_key_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__delete_provider_key_request__free_unpacked
+                     (Smarterchat__Agents__DeleteProviderKeyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__AgentVersion methods */
+void   smarterchat__agents__agent_version__init
+                     (Smarterchat__Agents__AgentVersion         *message);
+size_t smarterchat__agents__agent_version__get_packed_size
+                     (const Smarterchat__Agents__AgentVersion   *message);
+size_t smarterchat__agents__agent_version__pack
+                     (const Smarterchat__Agents__AgentVersion   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__agent_version__pack_to_buffer
+                     (const Smarterchat__Agents__AgentVersion   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__AgentVersion *
+       smarterchat__agents__agent_version__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__agent_version__free_unpacked
+                     (Smarterchat__Agents__AgentVersion *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListAgentVersionsRequest methods */
+void   smarterchat__agents__list_agent_versions_request__init
+                     (Smarterchat__Agents__ListAgentVersionsRequest         *message);
+size_t smarterchat__agents__list_agent_versions_request__get_packed_size
+                     (const Smarterchat__Agents__ListAgentVersionsRequest   *message);
+size_t smarterchat__agents__list_agent_versions_request__pack
+                     (const Smarterchat__Agents__ListAgentVersionsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_agent_versions_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentVersionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListAgentVersionsRequest *
+       smarterchat__agents__list_agent_versions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_agent_versions_request__free_unpacked
+                     (Smarterchat__Agents__ListAgentVersionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListAgentVersionsResponse methods */
+void   smarterchat__agents__list_agent_versions_response__init
+                     (Smarterchat__Agents__ListAgentVersionsResponse         *message);
+size_t smarterchat__agents__list_agent_versions_response__get_packed_size
+                     (const Smarterchat__Agents__ListAgentVersionsResponse   *message);
+size_t smarterchat__agents__list_agent_versions_response__pack
+                     (const Smarterchat__Agents__ListAgentVersionsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_agent_versions_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListAgentVersionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListAgentVersionsResponse *
+       smarterchat__agents__list_agent_versions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_agent_versions_response__free_unpacked
+                     (Smarterchat__Agents__ListAgentVersionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__CompareAgentVersionsRequest methods */
+void   smarterchat__agents__compare_agent_versions_request__init
+                     (Smarterchat__Agents__CompareAgentVersionsRequest         *message);
+size_t smarterchat__agents__compare_agent_versions_request__get_packed_size
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest   *message);
+size_t smarterchat__agents__compare_agent_versions_request__pack
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__compare_agent_versions_request__pack_to_buffer
+                     (const Smarterchat__Agents__CompareAgentVersionsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__CompareAgentVersionsRequest *
+       smarterchat__agents__compare_agent_versions_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__compare_agent_versions_request__free_unpacked
+                     (Smarterchat__Agents__CompareAgentVersionsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__AgentVersionChange methods */
+void   smarterchat__agents__agent_version_change__init
+                     (Smarterchat__Agents__AgentVersionChange         *message);
+size_t smarterchat__agents__agent_version_change__get_packed_size
+                     (const Smarterchat__Agents__AgentVersionChange   *message);
+size_t smarterchat__agents__agent_version_change__pack
+                     (const Smarterchat__Agents__AgentVersionChange   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__agent_version_change__pack_to_buffer
+                     (const Smarterchat__Agents__AgentVersionChange   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__AgentVersionChange *
+       smarterchat__agents__agent_version_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__agent_version_change__free_unpacked
+                     (Smarterchat__Agents__AgentVersionChange *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__CompareAgentVersionsResponse methods */
+void   smarterchat__agents__compare_agent_versions_response__init
+                     (Smarterchat__Agents__CompareAgentVersionsResponse         *message);
+size_t smarterchat__agents__compare_agent_versions_response__get_packed_size
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse   *message);
+size_t smarterchat__agents__compare_agent_versions_response__pack
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__compare_agent_versions_response__pack_to_buffer
+                     (const Smarterchat__Agents__CompareAgentVersionsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__CompareAgentVersionsResponse *
+       smarterchat__agents__compare_agent_versions_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__compare_agent_versions_response__free_unpacked
+                     (Smarterchat__Agents__CompareAgentVersionsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__RestoreAgentVersionRequest methods */
+void   smarterchat__agents__restore_agent_version_request__init
+                     (Smarterchat__Agents__RestoreAgentVersionRequest         *message);
+size_t smarterchat__agents__restore_agent_version_request__get_packed_size
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest   *message);
+size_t smarterchat__agents__restore_agent_version_request__pack
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__restore_agent_version_request__pack_to_buffer
+                     (const Smarterchat__Agents__RestoreAgentVersionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__RestoreAgentVersionRequest *
+       smarterchat__agents__restore_agent_version_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__restore_agent_version_request__free_unpacked
+                     (Smarterchat__Agents__RestoreAgentVersionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__Script methods */
+void   smarterchat__agents__script__init
+                     (Smarterchat__Agents__Script         *message);
+size_t smarterchat__agents__script__get_packed_size
+                     (const Smarterchat__Agents__Script   *message);
+size_t smarterchat__agents__script__pack
+                     (const Smarterchat__Agents__Script   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__script__pack_to_buffer
+                     (const Smarterchat__Agents__Script   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__Script *
+       smarterchat__agents__script__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__script__free_unpacked
+                     (Smarterchat__Agents__Script *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListScriptsRequest methods */
+void   smarterchat__agents__list_scripts_request__init
+                     (Smarterchat__Agents__ListScriptsRequest         *message);
+size_t smarterchat__agents__list_scripts_request__get_packed_size
+                     (const Smarterchat__Agents__ListScriptsRequest   *message);
+size_t smarterchat__agents__list_scripts_request__pack
+                     (const Smarterchat__Agents__ListScriptsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_scripts_request__pack_to_buffer
+                     (const Smarterchat__Agents__ListScriptsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListScriptsRequest *
+       smarterchat__agents__list_scripts_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_scripts_request__free_unpacked
+                     (Smarterchat__Agents__ListScriptsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__ListScriptsResponse methods */
+void   smarterchat__agents__list_scripts_response__init
+                     (Smarterchat__Agents__ListScriptsResponse         *message);
+size_t smarterchat__agents__list_scripts_response__get_packed_size
+                     (const Smarterchat__Agents__ListScriptsResponse   *message);
+size_t smarterchat__agents__list_scripts_response__pack
+                     (const Smarterchat__Agents__ListScriptsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__list_scripts_response__pack_to_buffer
+                     (const Smarterchat__Agents__ListScriptsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__ListScriptsResponse *
+       smarterchat__agents__list_scripts_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__list_scripts_response__free_unpacked
+                     (Smarterchat__Agents__ListScriptsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__CreateScriptRequest methods */
+void   smarterchat__agents__create_script_request__init
+                     (Smarterchat__Agents__CreateScriptRequest         *message);
+size_t smarterchat__agents__create_script_request__get_packed_size
+                     (const Smarterchat__Agents__CreateScriptRequest   *message);
+size_t smarterchat__agents__create_script_request__pack
+                     (const Smarterchat__Agents__CreateScriptRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__create_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__CreateScriptRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__CreateScriptRequest *
+       smarterchat__agents__create_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__create_script_request__free_unpacked
+                     (Smarterchat__Agents__CreateScriptRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__UpdateScriptRequest methods */
+void   smarterchat__agents__update_script_request__init
+                     (Smarterchat__Agents__UpdateScriptRequest         *message);
+size_t smarterchat__agents__update_script_request__get_packed_size
+                     (const Smarterchat__Agents__UpdateScriptRequest   *message);
+size_t smarterchat__agents__update_script_request__pack
+                     (const Smarterchat__Agents__UpdateScriptRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__update_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__UpdateScriptRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__UpdateScriptRequest *
+       smarterchat__agents__update_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__update_script_request__free_unpacked
+                     (Smarterchat__Agents__UpdateScriptRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__DeleteScriptRequest methods */
+void   smarterchat__agents__delete_script_request__init
+                     (Smarterchat__Agents__DeleteScriptRequest         *message);
+size_t smarterchat__agents__delete_script_request__get_packed_size
+                     (const Smarterchat__Agents__DeleteScriptRequest   *message);
+size_t smarterchat__agents__delete_script_request__pack
+                     (const Smarterchat__Agents__DeleteScriptRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__delete_script_request__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteScriptRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__DeleteScriptRequest *
+       smarterchat__agents__delete_script_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__delete_script_request__free_unpacked
+                     (Smarterchat__Agents__DeleteScriptRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__DeleteScriptResponse methods */
+void   smarterchat__agents__delete_script_response__init
+                     (Smarterchat__Agents__DeleteScriptResponse         *message);
+size_t smarterchat__agents__delete_script_response__get_packed_size
+                     (const Smarterchat__Agents__DeleteScriptResponse   *message);
+size_t smarterchat__agents__delete_script_response__pack
+                     (const Smarterchat__Agents__DeleteScriptResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__delete_script_response__pack_to_buffer
+                     (const Smarterchat__Agents__DeleteScriptResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__DeleteScriptResponse *
+       smarterchat__agents__delete_script_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__delete_script_response__free_unpacked
+                     (Smarterchat__Agents__DeleteScriptResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__PreviewReplyRequest methods */
+void   smarterchat__agents__preview_reply_request__init
+                     (Smarterchat__Agents__PreviewReplyRequest         *message);
+size_t smarterchat__agents__preview_reply_request__get_packed_size
+                     (const Smarterchat__Agents__PreviewReplyRequest   *message);
+size_t smarterchat__agents__preview_reply_request__pack
+                     (const Smarterchat__Agents__PreviewReplyRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__preview_reply_request__pack_to_buffer
+                     (const Smarterchat__Agents__PreviewReplyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__PreviewReplyRequest *
+       smarterchat__agents__preview_reply_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__preview_reply_request__free_unpacked
+                     (Smarterchat__Agents__PreviewReplyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Agents__PreviewReplyResponse methods */
+void   smarterchat__agents__preview_reply_response__init
+                     (Smarterchat__Agents__PreviewReplyResponse         *message);
+size_t smarterchat__agents__preview_reply_response__get_packed_size
+                     (const Smarterchat__Agents__PreviewReplyResponse   *message);
+size_t smarterchat__agents__preview_reply_response__pack
+                     (const Smarterchat__Agents__PreviewReplyResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__agents__preview_reply_response__pack_to_buffer
+                     (const Smarterchat__Agents__PreviewReplyResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Agents__PreviewReplyResponse *
+       smarterchat__agents__preview_reply_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__agents__preview_reply_response__free_unpacked
+                     (Smarterchat__Agents__PreviewReplyResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Smarterchat__Agents__ConversationTurn_Closure)
@@ -289,6 +1521,87 @@ typedef void (*Smarterchat__Agents__GetAgentStatusRequest_Closure)
                   void *closure_data);
 typedef void (*Smarterchat__Agents__GetAgentStatusResponse_Closure)
                  (const Smarterchat__Agents__GetAgentStatusResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__Agent_Closure)
+                 (const Smarterchat__Agents__Agent *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListAgentsRequest_Closure)
+                 (const Smarterchat__Agents__ListAgentsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListAgentsResponse_Closure)
+                 (const Smarterchat__Agents__ListAgentsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__GetAgentRequest_Closure)
+                 (const Smarterchat__Agents__GetAgentRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__CreateAgentRequest_Closure)
+                 (const Smarterchat__Agents__CreateAgentRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__UpdateAgentRequest_Closure)
+                 (const Smarterchat__Agents__UpdateAgentRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__DeleteAgentRequest_Closure)
+                 (const Smarterchat__Agents__DeleteAgentRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__DeleteAgentResponse_Closure)
+                 (const Smarterchat__Agents__DeleteAgentResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__PublishAgentRequest_Closure)
+                 (const Smarterchat__Agents__PublishAgentRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__SetProviderKeyRequest_Closure)
+                 (const Smarterchat__Agents__SetProviderKeyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__DeleteProviderKeyRequest_Closure)
+                 (const Smarterchat__Agents__DeleteProviderKeyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__AgentVersion_Closure)
+                 (const Smarterchat__Agents__AgentVersion *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListAgentVersionsRequest_Closure)
+                 (const Smarterchat__Agents__ListAgentVersionsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListAgentVersionsResponse_Closure)
+                 (const Smarterchat__Agents__ListAgentVersionsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__CompareAgentVersionsRequest_Closure)
+                 (const Smarterchat__Agents__CompareAgentVersionsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__AgentVersionChange_Closure)
+                 (const Smarterchat__Agents__AgentVersionChange *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__CompareAgentVersionsResponse_Closure)
+                 (const Smarterchat__Agents__CompareAgentVersionsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__RestoreAgentVersionRequest_Closure)
+                 (const Smarterchat__Agents__RestoreAgentVersionRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__Script_Closure)
+                 (const Smarterchat__Agents__Script *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListScriptsRequest_Closure)
+                 (const Smarterchat__Agents__ListScriptsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__ListScriptsResponse_Closure)
+                 (const Smarterchat__Agents__ListScriptsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__CreateScriptRequest_Closure)
+                 (const Smarterchat__Agents__CreateScriptRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__UpdateScriptRequest_Closure)
+                 (const Smarterchat__Agents__UpdateScriptRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__DeleteScriptRequest_Closure)
+                 (const Smarterchat__Agents__DeleteScriptRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__DeleteScriptResponse_Closure)
+                 (const Smarterchat__Agents__DeleteScriptResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__PreviewReplyRequest_Closure)
+                 (const Smarterchat__Agents__PreviewReplyRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Agents__PreviewReplyResponse_Closure)
+                 (const Smarterchat__Agents__PreviewReplyResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -313,6 +1626,70 @@ struct Smarterchat__Agents__Agents_Service
                            const Smarterchat__Agents__GetAgentStatusRequest *input,
                            Smarterchat__Agents__GetAgentStatusResponse_Closure closure,
                            void *closure_data);
+  void (*list_agents)(Smarterchat__Agents__Agents_Service *service,
+                      const Smarterchat__Agents__ListAgentsRequest *input,
+                      Smarterchat__Agents__ListAgentsResponse_Closure closure,
+                      void *closure_data);
+  void (*get_agent)(Smarterchat__Agents__Agents_Service *service,
+                    const Smarterchat__Agents__GetAgentRequest *input,
+                    Smarterchat__Agents__Agent_Closure closure,
+                    void *closure_data);
+  void (*create_agent)(Smarterchat__Agents__Agents_Service *service,
+                       const Smarterchat__Agents__CreateAgentRequest *input,
+                       Smarterchat__Agents__Agent_Closure closure,
+                       void *closure_data);
+  void (*update_agent)(Smarterchat__Agents__Agents_Service *service,
+                       const Smarterchat__Agents__UpdateAgentRequest *input,
+                       Smarterchat__Agents__Agent_Closure closure,
+                       void *closure_data);
+  void (*delete_agent)(Smarterchat__Agents__Agents_Service *service,
+                       const Smarterchat__Agents__DeleteAgentRequest *input,
+                       Smarterchat__Agents__DeleteAgentResponse_Closure closure,
+                       void *closure_data);
+  void (*publish_agent)(Smarterchat__Agents__Agents_Service *service,
+                        const Smarterchat__Agents__PublishAgentRequest *input,
+                        Smarterchat__Agents__Agent_Closure closure,
+                        void *closure_data);
+  void (*set_provider_key)(Smarterchat__Agents__Agents_Service *service,
+                           const Smarterchat__Agents__SetProviderKeyRequest *input,
+                           Smarterchat__Agents__Agent_Closure closure,
+                           void *closure_data);
+  void (*delete_provider_key)(Smarterchat__Agents__Agents_Service *service,
+                              const Smarterchat__Agents__DeleteProviderKeyRequest *input,
+                              Smarterchat__Agents__Agent_Closure closure,
+                              void *closure_data);
+  void (*list_agent_versions)(Smarterchat__Agents__Agents_Service *service,
+                              const Smarterchat__Agents__ListAgentVersionsRequest *input,
+                              Smarterchat__Agents__ListAgentVersionsResponse_Closure closure,
+                              void *closure_data);
+  void (*compare_agent_versions)(Smarterchat__Agents__Agents_Service *service,
+                                 const Smarterchat__Agents__CompareAgentVersionsRequest *input,
+                                 Smarterchat__Agents__CompareAgentVersionsResponse_Closure closure,
+                                 void *closure_data);
+  void (*restore_agent_version)(Smarterchat__Agents__Agents_Service *service,
+                                const Smarterchat__Agents__RestoreAgentVersionRequest *input,
+                                Smarterchat__Agents__Agent_Closure closure,
+                                void *closure_data);
+  void (*list_scripts)(Smarterchat__Agents__Agents_Service *service,
+                       const Smarterchat__Agents__ListScriptsRequest *input,
+                       Smarterchat__Agents__ListScriptsResponse_Closure closure,
+                       void *closure_data);
+  void (*create_script)(Smarterchat__Agents__Agents_Service *service,
+                        const Smarterchat__Agents__CreateScriptRequest *input,
+                        Smarterchat__Agents__Script_Closure closure,
+                        void *closure_data);
+  void (*update_script)(Smarterchat__Agents__Agents_Service *service,
+                        const Smarterchat__Agents__UpdateScriptRequest *input,
+                        Smarterchat__Agents__Script_Closure closure,
+                        void *closure_data);
+  void (*delete_script)(Smarterchat__Agents__Agents_Service *service,
+                        const Smarterchat__Agents__DeleteScriptRequest *input,
+                        Smarterchat__Agents__DeleteScriptResponse_Closure closure,
+                        void *closure_data);
+  void (*preview_reply)(Smarterchat__Agents__Agents_Service *service,
+                        const Smarterchat__Agents__PreviewReplyRequest *input,
+                        Smarterchat__Agents__PreviewReplyResponse_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Smarterchat__Agents__Agents_ServiceDestroy)(Smarterchat__Agents__Agents_Service *);
 void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *service,
@@ -324,7 +1701,23 @@ void smarterchat__agents__agents__init (Smarterchat__Agents__Agents_Service *ser
       function_prefix__ ## health,\
       function_prefix__ ## metrics,\
       function_prefix__ ## generate_reply,\
-      function_prefix__ ## get_agent_status  }
+      function_prefix__ ## get_agent_status,\
+      function_prefix__ ## list_agents,\
+      function_prefix__ ## get_agent,\
+      function_prefix__ ## create_agent,\
+      function_prefix__ ## update_agent,\
+      function_prefix__ ## delete_agent,\
+      function_prefix__ ## publish_agent,\
+      function_prefix__ ## set_provider_key,\
+      function_prefix__ ## delete_provider_key,\
+      function_prefix__ ## list_agent_versions,\
+      function_prefix__ ## compare_agent_versions,\
+      function_prefix__ ## restore_agent_version,\
+      function_prefix__ ## list_scripts,\
+      function_prefix__ ## create_script,\
+      function_prefix__ ## update_script,\
+      function_prefix__ ## delete_script,\
+      function_prefix__ ## preview_reply  }
 void smarterchat__agents__agents__health(ProtobufCService *service,
                                          const Smarterchat__Common__HealthRequest *input,
                                          Smarterchat__Common__HealthResponse_Closure closure,
@@ -341,6 +1734,70 @@ void smarterchat__agents__agents__get_agent_status(ProtobufCService *service,
                                                    const Smarterchat__Agents__GetAgentStatusRequest *input,
                                                    Smarterchat__Agents__GetAgentStatusResponse_Closure closure,
                                                    void *closure_data);
+void smarterchat__agents__agents__list_agents(ProtobufCService *service,
+                                              const Smarterchat__Agents__ListAgentsRequest *input,
+                                              Smarterchat__Agents__ListAgentsResponse_Closure closure,
+                                              void *closure_data);
+void smarterchat__agents__agents__get_agent(ProtobufCService *service,
+                                            const Smarterchat__Agents__GetAgentRequest *input,
+                                            Smarterchat__Agents__Agent_Closure closure,
+                                            void *closure_data);
+void smarterchat__agents__agents__create_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__CreateAgentRequest *input,
+                                               Smarterchat__Agents__Agent_Closure closure,
+                                               void *closure_data);
+void smarterchat__agents__agents__update_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__UpdateAgentRequest *input,
+                                               Smarterchat__Agents__Agent_Closure closure,
+                                               void *closure_data);
+void smarterchat__agents__agents__delete_agent(ProtobufCService *service,
+                                               const Smarterchat__Agents__DeleteAgentRequest *input,
+                                               Smarterchat__Agents__DeleteAgentResponse_Closure closure,
+                                               void *closure_data);
+void smarterchat__agents__agents__publish_agent(ProtobufCService *service,
+                                                const Smarterchat__Agents__PublishAgentRequest *input,
+                                                Smarterchat__Agents__Agent_Closure closure,
+                                                void *closure_data);
+void smarterchat__agents__agents__set_provider_key(ProtobufCService *service,
+                                                   const Smarterchat__Agents__SetProviderKeyRequest *input,
+                                                   Smarterchat__Agents__Agent_Closure closure,
+                                                   void *closure_data);
+void smarterchat__agents__agents__delete_provider_key(ProtobufCService *service,
+                                                      const Smarterchat__Agents__DeleteProviderKeyRequest *input,
+                                                      Smarterchat__Agents__Agent_Closure closure,
+                                                      void *closure_data);
+void smarterchat__agents__agents__list_agent_versions(ProtobufCService *service,
+                                                      const Smarterchat__Agents__ListAgentVersionsRequest *input,
+                                                      Smarterchat__Agents__ListAgentVersionsResponse_Closure closure,
+                                                      void *closure_data);
+void smarterchat__agents__agents__compare_agent_versions(ProtobufCService *service,
+                                                         const Smarterchat__Agents__CompareAgentVersionsRequest *input,
+                                                         Smarterchat__Agents__CompareAgentVersionsResponse_Closure closure,
+                                                         void *closure_data);
+void smarterchat__agents__agents__restore_agent_version(ProtobufCService *service,
+                                                        const Smarterchat__Agents__RestoreAgentVersionRequest *input,
+                                                        Smarterchat__Agents__Agent_Closure closure,
+                                                        void *closure_data);
+void smarterchat__agents__agents__list_scripts(ProtobufCService *service,
+                                               const Smarterchat__Agents__ListScriptsRequest *input,
+                                               Smarterchat__Agents__ListScriptsResponse_Closure closure,
+                                               void *closure_data);
+void smarterchat__agents__agents__create_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__CreateScriptRequest *input,
+                                                Smarterchat__Agents__Script_Closure closure,
+                                                void *closure_data);
+void smarterchat__agents__agents__update_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__UpdateScriptRequest *input,
+                                                Smarterchat__Agents__Script_Closure closure,
+                                                void *closure_data);
+void smarterchat__agents__agents__delete_script(ProtobufCService *service,
+                                                const Smarterchat__Agents__DeleteScriptRequest *input,
+                                                Smarterchat__Agents__DeleteScriptResponse_Closure closure,
+                                                void *closure_data);
+void smarterchat__agents__agents__preview_reply(ProtobufCService *service,
+                                                const Smarterchat__Agents__PreviewReplyRequest *input,
+                                                Smarterchat__Agents__PreviewReplyResponse_Closure closure,
+                                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -350,6 +1807,33 @@ extern const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_requ
 extern const ProtobufCMessageDescriptor smarterchat__agents__generate_reply_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__agents__get_agent_status_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__agent__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_agents_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_agents_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__get_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__create_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__update_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__delete_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__delete_agent_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__publish_agent_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__set_provider_key_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__delete_provider_key_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__agent_version__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_agent_versions_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_agent_versions_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__compare_agent_versions_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__agent_version_change__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__compare_agent_versions_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__restore_agent_version_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__script__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_scripts_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__list_scripts_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__create_script_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__update_script_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__delete_script_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__delete_script_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__preview_reply_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__agents__preview_reply_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__agents__agents__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -16,6 +16,42 @@ PROTOBUF_C__BEGIN_DECLS
 
 #include "common.pb-c.h"
 
+typedef struct Smarterchat__Conversations__ChannelSecrets Smarterchat__Conversations__ChannelSecrets;
+typedef struct Smarterchat__Conversations__ChannelSecretsSet Smarterchat__Conversations__ChannelSecretsSet;
+typedef struct Smarterchat__Conversations__Channel Smarterchat__Conversations__Channel;
+typedef struct Smarterchat__Conversations__ListChannelsRequest Smarterchat__Conversations__ListChannelsRequest;
+typedef struct Smarterchat__Conversations__ListChannelsResponse Smarterchat__Conversations__ListChannelsResponse;
+typedef struct Smarterchat__Conversations__GetChannelRequest Smarterchat__Conversations__GetChannelRequest;
+typedef struct Smarterchat__Conversations__CreateChannelRequest Smarterchat__Conversations__CreateChannelRequest;
+typedef struct Smarterchat__Conversations__UpdateChannelRequest Smarterchat__Conversations__UpdateChannelRequest;
+typedef struct Smarterchat__Conversations__DeleteChannelRequest Smarterchat__Conversations__DeleteChannelRequest;
+typedef struct Smarterchat__Conversations__DeleteChannelResponse Smarterchat__Conversations__DeleteChannelResponse;
+typedef struct Smarterchat__Conversations__VerifyWebhookRequest Smarterchat__Conversations__VerifyWebhookRequest;
+typedef struct Smarterchat__Conversations__VerifyWebhookResponse Smarterchat__Conversations__VerifyWebhookResponse;
+typedef struct Smarterchat__Conversations__IngestWebhookRequest Smarterchat__Conversations__IngestWebhookRequest;
+typedef struct Smarterchat__Conversations__IngestWebhookResponse Smarterchat__Conversations__IngestWebhookResponse;
+typedef struct Smarterchat__Conversations__StartWebchatSessionRequest Smarterchat__Conversations__StartWebchatSessionRequest;
+typedef struct Smarterchat__Conversations__StartWebchatSessionResponse Smarterchat__Conversations__StartWebchatSessionResponse;
+typedef struct Smarterchat__Conversations__PostWebchatMessageRequest Smarterchat__Conversations__PostWebchatMessageRequest;
+typedef struct Smarterchat__Conversations__PostWebchatMessageResponse Smarterchat__Conversations__PostWebchatMessageResponse;
+typedef struct Smarterchat__Conversations__WaitWebchatEventsRequest Smarterchat__Conversations__WaitWebchatEventsRequest;
+typedef struct Smarterchat__Conversations__WaitConversationEventsRequest Smarterchat__Conversations__WaitConversationEventsRequest;
+typedef struct Smarterchat__Conversations__ConversationEvent Smarterchat__Conversations__ConversationEvent;
+typedef struct Smarterchat__Conversations__WaitEventsResponse Smarterchat__Conversations__WaitEventsResponse;
+typedef struct Smarterchat__Conversations__InboxConversation Smarterchat__Conversations__InboxConversation;
+typedef struct Smarterchat__Conversations__ConversationRequest Smarterchat__Conversations__ConversationRequest;
+typedef struct Smarterchat__Conversations__ListConversationsRequest Smarterchat__Conversations__ListConversationsRequest;
+typedef struct Smarterchat__Conversations__ListConversationsResponse Smarterchat__Conversations__ListConversationsResponse;
+typedef struct Smarterchat__Conversations__InboxMessage Smarterchat__Conversations__InboxMessage;
+typedef struct Smarterchat__Conversations__ListMessagesRequest Smarterchat__Conversations__ListMessagesRequest;
+typedef struct Smarterchat__Conversations__ListMessagesResponse Smarterchat__Conversations__ListMessagesResponse;
+typedef struct Smarterchat__Conversations__MessageTemplate Smarterchat__Conversations__MessageTemplate;
+typedef struct Smarterchat__Conversations__SendOperatorMessageRequest Smarterchat__Conversations__SendOperatorMessageRequest;
+typedef struct Smarterchat__Conversations__RetryMessageRequest Smarterchat__Conversations__RetryMessageRequest;
+typedef struct Smarterchat__Conversations__TransferConversationRequest Smarterchat__Conversations__TransferConversationRequest;
+typedef struct Smarterchat__Conversations__UpdateConversationRequest Smarterchat__Conversations__UpdateConversationRequest;
+typedef struct Smarterchat__Conversations__ListConversationTimelineRequest Smarterchat__Conversations__ListConversationTimelineRequest;
+typedef struct Smarterchat__Conversations__ListConversationTimelineResponse Smarterchat__Conversations__ListConversationTimelineResponse;
 
 
 /* --- enums --- */
@@ -23,8 +59,1679 @@ PROTOBUF_C__BEGIN_DECLS
 
 /* --- messages --- */
 
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___ACCESS_TOKEN__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___ACCESS_TOKEN_ACCESS_TOKEN = 1
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___ACCESS_TOKEN__CASE)
+} Smarterchat__Conversations__ChannelSecrets__AccessTokenCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___APP_SECRET__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___APP_SECRET_APP_SECRET = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___APP_SECRET__CASE)
+} Smarterchat__Conversations__ChannelSecrets__AppSecretCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___VERIFY_TOKEN__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___VERIFY_TOKEN_VERIFY_TOKEN = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___VERIFY_TOKEN__CASE)
+} Smarterchat__Conversations__ChannelSecrets__VerifyTokenCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___BOT_TOKEN__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___BOT_TOKEN_BOT_TOKEN = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___BOT_TOKEN__CASE)
+} Smarterchat__Conversations__ChannelSecrets__BotTokenCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___SECRET_TOKEN__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___SECRET_TOKEN_SECRET_TOKEN = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___SECRET_TOKEN__CASE)
+} Smarterchat__Conversations__ChannelSecrets__SecretTokenCase;
+
+/*
+ * Secrets of a channel as written by an operator; absent members are left unchanged on
+ * update, an empty string removes one. Never returned.
+ */
+struct  Smarterchat__Conversations__ChannelSecrets
+{
+  ProtobufCMessage base;
+  Smarterchat__Conversations__ChannelSecrets__AccessTokenCase _access_token_case;
+  union {
+    char *access_token;
+  };
+  Smarterchat__Conversations__ChannelSecrets__AppSecretCase _app_secret_case;
+  union {
+    char *app_secret;
+  };
+  Smarterchat__Conversations__ChannelSecrets__VerifyTokenCase _verify_token_case;
+  union {
+    char *verify_token;
+  };
+  Smarterchat__Conversations__ChannelSecrets__BotTokenCase _bot_token_case;
+  union {
+    char *bot_token;
+  };
+  Smarterchat__Conversations__ChannelSecrets__SecretTokenCase _secret_token_case;
+  union {
+    char *secret_token;
+  };
+};
+#define SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__channel_secrets__descriptor) \
+    , SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___ACCESS_TOKEN__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___APP_SECRET__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___VERIFY_TOKEN__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___BOT_TOKEN__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS___SECRET_TOKEN__NOT_SET, {0} }
+
+
+/*
+ * Which secrets a channel has: what the API shows instead of them.
+ */
+struct  Smarterchat__Conversations__ChannelSecretsSet
+{
+  ProtobufCMessage base;
+  protobuf_c_boolean access_token_set;
+  protobuf_c_boolean app_secret_set;
+  protobuf_c_boolean verify_token_set;
+  protobuf_c_boolean bot_token_set;
+  protobuf_c_boolean secret_token_set;
+};
+#define SMARTERCHAT__CONVERSATIONS__CHANNEL_SECRETS_SET__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__channel_secrets_set__descriptor) \
+    , 0, 0, 0, 0, 0 }
+
+
+/*
+ * A channel (conversations.channels). Timestamps RFC 3339, empty when unset.
+ */
+struct  Smarterchat__Conversations__Channel
+{
+  ProtobufCMessage base;
+  char *id;
+  char *organization_id;
+  char *agent_id;
+  /*
+   * whatsapp, instagram, telegram, webchat.
+   */
+  char *type;
+  char *name;
+  /*
+   * active, inactive, error.
+   */
+  char *status;
+  char *error_message;
+  char *phone_number;
+  char *phone_number_id;
+  char *business_account_id;
+  char *instagram_account_id;
+  char *instagram_username;
+  /*
+   * The path the provider calls, e.g. "/webhooks/whatsapp/<id>"; for web chat the public API.
+   */
+  char *webhook_url;
+  /*
+   * Web chat: the public id of /webchat/{public_id}; empty for other types.
+   */
+  char *public_id;
+  Smarterchat__Conversations__ChannelSecretsSet *config;
+  /*
+   * Web chat: origins allowed to embed the widget (CORS); empty allows any.
+   */
+  size_t n_allowed_origins;
+  char **allowed_origins;
+  char *last_sync_at;
+  char *created_at;
+  char *updated_at;
+};
+#define SMARTERCHAT__CONVERSATIONS__CHANNEL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__channel__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__ListChannelsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Filter by type; empty for all.
+   */
+  char *type;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CHANNELS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_channels_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__ListChannelsResponse
+{
+  ProtobufCMessage base;
+  size_t n_channels;
+  Smarterchat__Conversations__Channel **channels;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CHANNELS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_channels_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Conversations__GetChannelRequest
+{
+  ProtobufCMessage base;
+  char *channel_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__GET_CHANNEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__get_channel_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__CreateChannelRequest
+{
+  ProtobufCMessage base;
+  char *type;
+  char *name;
+  char *agent_id;
+  char *phone_number;
+  char *phone_number_id;
+  char *business_account_id;
+  char *instagram_account_id;
+  char *instagram_username;
+  Smarterchat__Conversations__ChannelSecrets *config;
+  size_t n_allowed_origins;
+  char **allowed_origins;
+};
+#define SMARTERCHAT__CONVERSATIONS__CREATE_CHANNEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__create_channel_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0,NULL }
+
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___NAME__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___NAME_NAME = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___NAME__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__NameCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___AGENT_ID__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___AGENT_ID_AGENT_ID = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___AGENT_ID__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__AgentIdCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___STATUS__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___STATUS_STATUS = 4
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___STATUS__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__StatusCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER_PHONE_NUMBER = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__PhoneNumberCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER_ID__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER_ID_PHONE_NUMBER_ID = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER_ID__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__PhoneNumberIdCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___BUSINESS_ACCOUNT_ID__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___BUSINESS_ACCOUNT_ID_BUSINESS_ACCOUNT_ID = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___BUSINESS_ACCOUNT_ID__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__BusinessAccountIdCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_ACCOUNT_ID__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_ACCOUNT_ID_INSTAGRAM_ACCOUNT_ID = 8
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_ACCOUNT_ID__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__InstagramAccountIdCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_USERNAME__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_USERNAME_INSTAGRAM_USERNAME = 9
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_USERNAME__CASE)
+} Smarterchat__Conversations__UpdateChannelRequest__InstagramUsernameCase;
+
+struct  Smarterchat__Conversations__UpdateChannelRequest
+{
+  ProtobufCMessage base;
+  char *channel_id;
+  Smarterchat__Conversations__ChannelSecrets *config;
+  /*
+   * Replaces the list when set_allowed_origins is true.
+   */
+  size_t n_allowed_origins;
+  char **allowed_origins;
+  protobuf_c_boolean set_allowed_origins;
+  Smarterchat__Conversations__UpdateChannelRequest__NameCase _name_case;
+  union {
+    char *name;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__AgentIdCase _agent_id_case;
+  union {
+    char *agent_id;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__StatusCase _status_case;
+  union {
+    char *status;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__PhoneNumberCase _phone_number_case;
+  union {
+    char *phone_number;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__PhoneNumberIdCase _phone_number_id_case;
+  union {
+    char *phone_number_id;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__BusinessAccountIdCase _business_account_id_case;
+  union {
+    char *business_account_id;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__InstagramAccountIdCase _instagram_account_id_case;
+  union {
+    char *instagram_account_id;
+  };
+  Smarterchat__Conversations__UpdateChannelRequest__InstagramUsernameCase _instagram_username_case;
+  union {
+    char *instagram_username;
+  };
+};
+#define SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__update_channel_request__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL, 0, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___NAME__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___AGENT_ID__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___STATUS__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___PHONE_NUMBER_ID__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___BUSINESS_ACCOUNT_ID__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_ACCOUNT_ID__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CHANNEL_REQUEST___INSTAGRAM_USERNAME__NOT_SET, {0} }
+
+
+struct  Smarterchat__Conversations__DeleteChannelRequest
+{
+  ProtobufCMessage base;
+  char *channel_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__DELETE_CHANNEL_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__delete_channel_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__DeleteChannelResponse
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__CONVERSATIONS__DELETE_CHANNEL_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__delete_channel_response__descriptor) \
+     }
+
+
+struct  Smarterchat__Conversations__VerifyWebhookRequest
+{
+  ProtobufCMessage base;
+  /*
+   * whatsapp or instagram.
+   */
+  char *channel_type;
+  char *channel_id;
+  char *mode;
+  char *verify_token;
+  char *challenge;
+};
+#define SMARTERCHAT__CONVERSATIONS__VERIFY_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__verify_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__VerifyWebhookResponse
+{
+  ProtobufCMessage base;
+  char *challenge;
+};
+#define SMARTERCHAT__CONVERSATIONS__VERIFY_WEBHOOK_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__verify_webhook_response__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__IngestWebhookRequest
+{
+  ProtobufCMessage base;
+  /*
+   * whatsapp, instagram or telegram (from the callback path).
+   */
+  char *channel_type;
+  char *channel_id;
+  /*
+   * The request body exactly as received.
+   */
+  ProtobufCBinaryData raw_body;
+  /*
+   * X-Hub-Signature-256, empty when absent.
+   */
+  char *signature;
+  /*
+   * X-Telegram-Bot-Api-Secret-Token, empty when absent.
+   */
+  char *secret_token;
+};
+#define SMARTERCHAT__CONVERSATIONS__INGEST_WEBHOOK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__ingest_webhook_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, {0,NULL}, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__IngestWebhookResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Messages stored by this call.
+   */
+  int32_t messages_stored;
+  /*
+   * Messages already stored by an earlier delivery.
+   */
+  int32_t duplicates;
+  /*
+   * Status updates applied to outbound messages.
+   */
+  int32_t statuses_applied;
+  /*
+   * Parts ignored (echoes of our own sends, unknown update kinds).
+   */
+  int32_t ignored;
+};
+#define SMARTERCHAT__CONVERSATIONS__INGEST_WEBHOOK_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__ingest_webhook_response__descriptor) \
+    , 0, 0, 0, 0 }
+
+
+struct  Smarterchat__Conversations__StartWebchatSessionRequest
+{
+  ProtobufCMessage base;
+  char *public_id;
+  /*
+   * The visitor's name when the widget asks for it.
+   */
+  char *visitor_name;
+  /*
+   * The page's Origin header (checked against the channel's allowed origins).
+   */
+  char *origin;
+};
+#define SMARTERCHAT__CONVERSATIONS__START_WEBCHAT_SESSION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__start_webchat_session_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__StartWebchatSessionResponse
+{
+  ProtobufCMessage base;
+  char *session_id;
+  /*
+   * Sent back as `Authorization: Bearer <token>`; shown once.
+   */
+  char *token;
+  char *channel_name;
+  /*
+   * RFC 3339.
+   */
+  char *expires_at;
+};
+#define SMARTERCHAT__CONVERSATIONS__START_WEBCHAT_SESSION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__start_webchat_session_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__PostWebchatMessageRequest
+{
+  ProtobufCMessage base;
+  char *public_id;
+  char *token;
+  char *text;
+  /*
+   * The widget's id for the message: a retried POST with the same id is stored once.
+   */
+  char *client_message_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__POST_WEBCHAT_MESSAGE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__post_webchat_message_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__PostWebchatMessageResponse
+{
+  ProtobufCMessage base;
+  char *message_id;
+  char *conversation_id;
+  protobuf_c_boolean duplicate;
+};
+#define SMARTERCHAT__CONVERSATIONS__POST_WEBCHAT_MESSAGE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__post_webchat_message_response__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Conversations__WaitWebchatEventsRequest
+{
+  ProtobufCMessage base;
+  char *public_id;
+  char *token;
+  int64_t after_seq;
+  /*
+   * 0 answers at once; at most 30000.
+   */
+  int32_t wait_ms;
+};
+#define SMARTERCHAT__CONVERSATIONS__WAIT_WEBCHAT_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__wait_webchat_events_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Smarterchat__Conversations__WaitConversationEventsRequest
+{
+  ProtobufCMessage base;
+  int64_t after_seq;
+  int32_t wait_ms;
+  /*
+   * At most this many events (default and maximum 200).
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CONVERSATIONS__WAIT_CONVERSATION_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__wait_conversation_events_request__descriptor) \
+    , 0, 0, 0 }
+
+
+/*
+ * One row of conversation_events.
+ */
+struct  Smarterchat__Conversations__ConversationEvent
+{
+  ProtobufCMessage base;
+  int64_t seq;
+  char *conversation_id;
+  /*
+   * e.g. message.received, message.sent, conversation.created, status_changed, ...
+   */
+  char *event_type;
+  /*
+   * contact, ai, user, system.
+   */
+  char *actor_type;
+  char *actor_id;
+  /*
+   * The event's data as a JSON object (for messages: message_id, content, content_type,
+   * sender_type, direction, status).
+   */
+  char *payload_json;
+  /*
+   * RFC 3339.
+   */
+  char *created_at;
+};
+#define SMARTERCHAT__CONVERSATIONS__CONVERSATION_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__conversation_event__descriptor) \
+    , 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__WaitEventsResponse
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Smarterchat__Conversations__ConversationEvent **events;
+  /*
+   * The seq to resume after (the last event's, or after_seq when none).
+   */
+  int64_t last_seq;
+};
+#define SMARTERCHAT__CONVERSATIONS__WAIT_EVENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__wait_events_response__descriptor) \
+    , 0,NULL, 0 }
+
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___FIRST_RESPONSE_TIME_MS__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___FIRST_RESPONSE_TIME_MS_FIRST_RESPONSE_TIME_MS = 22
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___FIRST_RESPONSE_TIME_MS__CASE)
+} Smarterchat__Conversations__InboxConversation__FirstResponseTimeMsCase;
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___AVG_RESPONSE_TIME_MS__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___AVG_RESPONSE_TIME_MS_AVG_RESPONSE_TIME_MS = 23
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___AVG_RESPONSE_TIME_MS__CASE)
+} Smarterchat__Conversations__InboxConversation__AvgResponseTimeMsCase;
+
+/*
+ * A conversation as the inbox shows it: the seed's conversation_summary fields and the
+ * conversation's own. Timestamps RFC 3339, empty when unset.
+ */
+struct  Smarterchat__Conversations__InboxConversation
+{
+  ProtobufCMessage base;
+  char *id;
+  char *organization_id;
+  char *agent_id;
+  char *channel_id;
+  /*
+   * whatsapp, instagram, telegram, webchat.
+   */
+  char *channel_type;
+  char *lead_id;
+  /*
+   * active, waiting, closed, archived.
+   */
+  char *status;
+  /*
+   * ai, human, hybrid.
+   */
+  char *mode;
+  char *contact_name;
+  char *contact_identifier;
+  /*
+   * From crm (GetLead), empty when there is no lead or crm did not answer.
+   */
+  char *lead_name;
+  /*
+   * hot, warm, cold; empty as above.
+   */
+  char *lead_temperature;
+  char *assigned_to_user_id;
+  /*
+   * From identity (ListAssignableUsers); empty when unassigned or unknown.
+   */
+  char *assigned_to_name;
+  char *assigned_at;
+  /*
+   * low, normal, high, urgent.
+   */
+  char *priority;
+  size_t n_tags;
+  char **tags;
+  char *sentiment;
+  int32_t message_count;
+  int32_t ai_message_count;
+  int32_t human_message_count;
+  /*
+   * The newest message's content.
+   */
+  char *last_message;
+  char *last_message_at;
+  /*
+   * Inbound messages no operator has read yet (counted up to 100).
+   */
+  int32_t unread_count;
+  char *summary;
+  /*
+   * Opened over the plan's monthly conversation limit: stored, no AI reply.
+   */
+  protobuf_c_boolean over_plan_limit;
+  char *closed_at;
+  char *created_at;
+  char *updated_at;
+  Smarterchat__Conversations__InboxConversation__FirstResponseTimeMsCase _first_response_time_ms_case;
+  union {
+    int32_t first_response_time_ms;
+  };
+  Smarterchat__Conversations__InboxConversation__AvgResponseTimeMsCase _avg_response_time_ms_case;
+  union {
+    int32_t avg_response_time_ms;
+  };
+};
+#define SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__inbox_conversation__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___FIRST_RESPONSE_TIME_MS__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__INBOX_CONVERSATION___AVG_RESPONSE_TIME_MS__NOT_SET, {0} }
+
+
+struct  Smarterchat__Conversations__ConversationRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__ListConversationsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Filters; empty means any.
+   */
+  char *status;
+  char *mode;
+  /*
+   * A user id, or "me", or "none" for unassigned conversations.
+   */
+  char *assigned_to;
+  char *channel_id;
+  char *agent_id;
+  char *tag;
+  char *priority;
+  /*
+   * Full-text search over the conversation's messages (PostgreSQL `portuguese`).
+   */
+  char *q;
+  /*
+   * From the previous page's next_cursor; empty for the first page.
+   */
+  char *cursor;
+  /*
+   * 1..100, default 25.
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATIONS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_conversations_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Conversations__ListConversationsResponse
+{
+  ProtobufCMessage base;
+  size_t n_conversations;
+  Smarterchat__Conversations__InboxConversation **conversations;
+  /*
+   * Empty on the last page.
+   */
+  char *next_cursor;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATIONS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_conversations_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE___AI_CONFIDENCE__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE___AI_CONFIDENCE_AI_CONFIDENCE = 13
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE___AI_CONFIDENCE__CASE)
+} Smarterchat__Conversations__InboxMessage__AiConfidenceCase;
+
+/*
+ * A message as the inbox shows it. Timestamps RFC 3339, empty when unset.
+ */
+struct  Smarterchat__Conversations__InboxMessage
+{
+  ProtobufCMessage base;
+  char *id;
+  char *conversation_id;
+  /*
+   * contact, ai, user.
+   */
+  char *sender_type;
+  char *sender_id;
+  char *content;
+  /*
+   * text, image, audio, video, document, location, interactive, template, unsupported.
+   */
+  char *content_type;
+  char *media_url;
+  /*
+   * inbound, outbound.
+   */
+  char *direction;
+  /*
+   * Outbound: pending, sent, delivered, read, failed, unknown. Inbound: received, read.
+   */
+  char *status;
+  /*
+   * Why an outbound message failed (the provider's error), or why its outcome is unknown.
+   */
+  char *error;
+  protobuf_c_boolean ai_generated;
+  char *ai_model;
+  char *intent;
+  char *external_id;
+  char *sent_at;
+  char *delivered_at;
+  char *read_at;
+  char *created_at;
+  Smarterchat__Conversations__InboxMessage__AiConfidenceCase _ai_confidence_case;
+  union {
+    double ai_confidence;
+  };
+};
+#define SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__inbox_message__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SMARTERCHAT__CONVERSATIONS__INBOX_MESSAGE___AI_CONFIDENCE__NOT_SET, {0} }
+
+
+struct  Smarterchat__Conversations__ListMessagesRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  /*
+   * From the previous page's next_cursor (older messages); empty for the newest page.
+   */
+  char *cursor;
+  /*
+   * 1..100, default 50.
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_MESSAGES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_messages_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Conversations__ListMessagesResponse
+{
+  ProtobufCMessage base;
+  size_t n_messages;
+  Smarterchat__Conversations__InboxMessage **messages;
+  /*
+   * Empty on the last (oldest) page.
+   */
+  char *next_cursor;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_MESSAGES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_messages_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A WhatsApp message template (required outside the 24-hour window).
+ */
+struct  Smarterchat__Conversations__MessageTemplate
+{
+  ProtobufCMessage base;
+  char *name;
+  /*
+   * e.g. "pt_BR".
+   */
+  char *language;
+  /*
+   * The body's parameters, in order.
+   */
+  size_t n_parameters;
+  char **parameters;
+};
+#define SMARTERCHAT__CONVERSATIONS__MESSAGE_TEMPLATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__message_template__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Smarterchat__Conversations__SendOperatorMessageRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  /*
+   * The text; empty when a template is sent.
+   */
+  char *content;
+  /*
+   * WhatsApp only.
+   */
+  Smarterchat__Conversations__MessageTemplate *template_;
+};
+#define SMARTERCHAT__CONVERSATIONS__SEND_OPERATOR_MESSAGE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__send_operator_message_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL }
+
+
+struct  Smarterchat__Conversations__RetryMessageRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  char *message_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__RETRY_MESSAGE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__retry_message_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Conversations__TransferConversationRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  char *user_id;
+};
+#define SMARTERCHAT__CONVERSATIONS__TRANSFER_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__transfer_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY_PRIORITY = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__CASE)
+} Smarterchat__Conversations__UpdateConversationRequest__PriorityCase;
+
+struct  Smarterchat__Conversations__UpdateConversationRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  /*
+   * Replaces the tags when set_tags is true (each 1..50 characters, at most 20).
+   */
+  size_t n_tags;
+  char **tags;
+  protobuf_c_boolean set_tags;
+  Smarterchat__Conversations__UpdateConversationRequest__PriorityCase _priority_case;
+  union {
+    char *priority;
+  };
+};
+#define SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__update_conversation_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__NOT_SET, {0} }
+
+
+struct  Smarterchat__Conversations__ListConversationTimelineRequest
+{
+  ProtobufCMessage base;
+  char *conversation_id;
+  /*
+   * Events after this seq (0 from the start).
+   */
+  int64_t after_seq;
+  /*
+   * 1..200, default 100.
+   */
+  int32_t limit;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATION_TIMELINE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_conversation_timeline_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Smarterchat__Conversations__ListConversationTimelineResponse
+{
+  ProtobufCMessage base;
+  size_t n_events;
+  Smarterchat__Conversations__ConversationEvent **events;
+  /*
+   * The seq to continue after; 0 when there are no more.
+   */
+  int64_t next_after_seq;
+};
+#define SMARTERCHAT__CONVERSATIONS__LIST_CONVERSATION_TIMELINE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__list_conversation_timeline_response__descriptor) \
+    , 0,NULL, 0 }
+
+
+/* Smarterchat__Conversations__ChannelSecrets methods */
+void   smarterchat__conversations__channel_secrets__init
+                     (Smarterchat__Conversations__ChannelSecrets         *message);
+size_t smarterchat__conversations__channel_secrets__get_packed_size
+                     (const Smarterchat__Conversations__ChannelSecrets   *message);
+size_t smarterchat__conversations__channel_secrets__pack
+                     (const Smarterchat__Conversations__ChannelSecrets   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__channel_secrets__pack_to_buffer
+                     (const Smarterchat__Conversations__ChannelSecrets   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ChannelSecrets *
+       smarterchat__conversations__channel_secrets__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__channel_secrets__free_unpacked
+                     (Smarterchat__Conversations__ChannelSecrets *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ChannelSecretsSet methods */
+void   smarterchat__conversations__channel_secrets_set__init
+                     (Smarterchat__Conversations__ChannelSecretsSet         *message);
+size_t smarterchat__conversations__channel_secrets_set__get_packed_size
+                     (const Smarterchat__Conversations__ChannelSecretsSet   *message);
+size_t smarterchat__conversations__channel_secrets_set__pack
+                     (const Smarterchat__Conversations__ChannelSecretsSet   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__channel_secrets_set__pack_to_buffer
+                     (const Smarterchat__Conversations__ChannelSecretsSet   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ChannelSecretsSet *
+       smarterchat__conversations__channel_secrets_set__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__channel_secrets_set__free_unpacked
+                     (Smarterchat__Conversations__ChannelSecretsSet *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__Channel methods */
+void   smarterchat__conversations__channel__init
+                     (Smarterchat__Conversations__Channel         *message);
+size_t smarterchat__conversations__channel__get_packed_size
+                     (const Smarterchat__Conversations__Channel   *message);
+size_t smarterchat__conversations__channel__pack
+                     (const Smarterchat__Conversations__Channel   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__channel__pack_to_buffer
+                     (const Smarterchat__Conversations__Channel   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__Channel *
+       smarterchat__conversations__channel__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__channel__free_unpacked
+                     (Smarterchat__Conversations__Channel *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListChannelsRequest methods */
+void   smarterchat__conversations__list_channels_request__init
+                     (Smarterchat__Conversations__ListChannelsRequest         *message);
+size_t smarterchat__conversations__list_channels_request__get_packed_size
+                     (const Smarterchat__Conversations__ListChannelsRequest   *message);
+size_t smarterchat__conversations__list_channels_request__pack
+                     (const Smarterchat__Conversations__ListChannelsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_channels_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListChannelsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListChannelsRequest *
+       smarterchat__conversations__list_channels_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_channels_request__free_unpacked
+                     (Smarterchat__Conversations__ListChannelsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListChannelsResponse methods */
+void   smarterchat__conversations__list_channels_response__init
+                     (Smarterchat__Conversations__ListChannelsResponse         *message);
+size_t smarterchat__conversations__list_channels_response__get_packed_size
+                     (const Smarterchat__Conversations__ListChannelsResponse   *message);
+size_t smarterchat__conversations__list_channels_response__pack
+                     (const Smarterchat__Conversations__ListChannelsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_channels_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListChannelsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListChannelsResponse *
+       smarterchat__conversations__list_channels_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_channels_response__free_unpacked
+                     (Smarterchat__Conversations__ListChannelsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__GetChannelRequest methods */
+void   smarterchat__conversations__get_channel_request__init
+                     (Smarterchat__Conversations__GetChannelRequest         *message);
+size_t smarterchat__conversations__get_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__GetChannelRequest   *message);
+size_t smarterchat__conversations__get_channel_request__pack
+                     (const Smarterchat__Conversations__GetChannelRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__get_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__GetChannelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__GetChannelRequest *
+       smarterchat__conversations__get_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__get_channel_request__free_unpacked
+                     (Smarterchat__Conversations__GetChannelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__CreateChannelRequest methods */
+void   smarterchat__conversations__create_channel_request__init
+                     (Smarterchat__Conversations__CreateChannelRequest         *message);
+size_t smarterchat__conversations__create_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__CreateChannelRequest   *message);
+size_t smarterchat__conversations__create_channel_request__pack
+                     (const Smarterchat__Conversations__CreateChannelRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__create_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__CreateChannelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__CreateChannelRequest *
+       smarterchat__conversations__create_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__create_channel_request__free_unpacked
+                     (Smarterchat__Conversations__CreateChannelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__UpdateChannelRequest methods */
+void   smarterchat__conversations__update_channel_request__init
+                     (Smarterchat__Conversations__UpdateChannelRequest         *message);
+size_t smarterchat__conversations__update_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__UpdateChannelRequest   *message);
+size_t smarterchat__conversations__update_channel_request__pack
+                     (const Smarterchat__Conversations__UpdateChannelRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__update_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__UpdateChannelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__UpdateChannelRequest *
+       smarterchat__conversations__update_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__update_channel_request__free_unpacked
+                     (Smarterchat__Conversations__UpdateChannelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__DeleteChannelRequest methods */
+void   smarterchat__conversations__delete_channel_request__init
+                     (Smarterchat__Conversations__DeleteChannelRequest         *message);
+size_t smarterchat__conversations__delete_channel_request__get_packed_size
+                     (const Smarterchat__Conversations__DeleteChannelRequest   *message);
+size_t smarterchat__conversations__delete_channel_request__pack
+                     (const Smarterchat__Conversations__DeleteChannelRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__delete_channel_request__pack_to_buffer
+                     (const Smarterchat__Conversations__DeleteChannelRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__DeleteChannelRequest *
+       smarterchat__conversations__delete_channel_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__delete_channel_request__free_unpacked
+                     (Smarterchat__Conversations__DeleteChannelRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__DeleteChannelResponse methods */
+void   smarterchat__conversations__delete_channel_response__init
+                     (Smarterchat__Conversations__DeleteChannelResponse         *message);
+size_t smarterchat__conversations__delete_channel_response__get_packed_size
+                     (const Smarterchat__Conversations__DeleteChannelResponse   *message);
+size_t smarterchat__conversations__delete_channel_response__pack
+                     (const Smarterchat__Conversations__DeleteChannelResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__delete_channel_response__pack_to_buffer
+                     (const Smarterchat__Conversations__DeleteChannelResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__DeleteChannelResponse *
+       smarterchat__conversations__delete_channel_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__delete_channel_response__free_unpacked
+                     (Smarterchat__Conversations__DeleteChannelResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__VerifyWebhookRequest methods */
+void   smarterchat__conversations__verify_webhook_request__init
+                     (Smarterchat__Conversations__VerifyWebhookRequest         *message);
+size_t smarterchat__conversations__verify_webhook_request__get_packed_size
+                     (const Smarterchat__Conversations__VerifyWebhookRequest   *message);
+size_t smarterchat__conversations__verify_webhook_request__pack
+                     (const Smarterchat__Conversations__VerifyWebhookRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__verify_webhook_request__pack_to_buffer
+                     (const Smarterchat__Conversations__VerifyWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__VerifyWebhookRequest *
+       smarterchat__conversations__verify_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__verify_webhook_request__free_unpacked
+                     (Smarterchat__Conversations__VerifyWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__VerifyWebhookResponse methods */
+void   smarterchat__conversations__verify_webhook_response__init
+                     (Smarterchat__Conversations__VerifyWebhookResponse         *message);
+size_t smarterchat__conversations__verify_webhook_response__get_packed_size
+                     (const Smarterchat__Conversations__VerifyWebhookResponse   *message);
+size_t smarterchat__conversations__verify_webhook_response__pack
+                     (const Smarterchat__Conversations__VerifyWebhookResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__verify_webhook_response__pack_to_buffer
+                     (const Smarterchat__Conversations__VerifyWebhookResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__VerifyWebhookResponse *
+       smarterchat__conversations__verify_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__verify_webhook_response__free_unpacked
+                     (Smarterchat__Conversations__VerifyWebhookResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__IngestWebhookRequest methods */
+void   smarterchat__conversations__ingest_webhook_request__init
+                     (Smarterchat__Conversations__IngestWebhookRequest         *message);
+size_t smarterchat__conversations__ingest_webhook_request__get_packed_size
+                     (const Smarterchat__Conversations__IngestWebhookRequest   *message);
+size_t smarterchat__conversations__ingest_webhook_request__pack
+                     (const Smarterchat__Conversations__IngestWebhookRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__ingest_webhook_request__pack_to_buffer
+                     (const Smarterchat__Conversations__IngestWebhookRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__IngestWebhookRequest *
+       smarterchat__conversations__ingest_webhook_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__ingest_webhook_request__free_unpacked
+                     (Smarterchat__Conversations__IngestWebhookRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__IngestWebhookResponse methods */
+void   smarterchat__conversations__ingest_webhook_response__init
+                     (Smarterchat__Conversations__IngestWebhookResponse         *message);
+size_t smarterchat__conversations__ingest_webhook_response__get_packed_size
+                     (const Smarterchat__Conversations__IngestWebhookResponse   *message);
+size_t smarterchat__conversations__ingest_webhook_response__pack
+                     (const Smarterchat__Conversations__IngestWebhookResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__ingest_webhook_response__pack_to_buffer
+                     (const Smarterchat__Conversations__IngestWebhookResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__IngestWebhookResponse *
+       smarterchat__conversations__ingest_webhook_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__ingest_webhook_response__free_unpacked
+                     (Smarterchat__Conversations__IngestWebhookResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__StartWebchatSessionRequest methods */
+void   smarterchat__conversations__start_webchat_session_request__init
+                     (Smarterchat__Conversations__StartWebchatSessionRequest         *message);
+size_t smarterchat__conversations__start_webchat_session_request__get_packed_size
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest   *message);
+size_t smarterchat__conversations__start_webchat_session_request__pack
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__start_webchat_session_request__pack_to_buffer
+                     (const Smarterchat__Conversations__StartWebchatSessionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__StartWebchatSessionRequest *
+       smarterchat__conversations__start_webchat_session_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__start_webchat_session_request__free_unpacked
+                     (Smarterchat__Conversations__StartWebchatSessionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__StartWebchatSessionResponse methods */
+void   smarterchat__conversations__start_webchat_session_response__init
+                     (Smarterchat__Conversations__StartWebchatSessionResponse         *message);
+size_t smarterchat__conversations__start_webchat_session_response__get_packed_size
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse   *message);
+size_t smarterchat__conversations__start_webchat_session_response__pack
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__start_webchat_session_response__pack_to_buffer
+                     (const Smarterchat__Conversations__StartWebchatSessionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__StartWebchatSessionResponse *
+       smarterchat__conversations__start_webchat_session_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__start_webchat_session_response__free_unpacked
+                     (Smarterchat__Conversations__StartWebchatSessionResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__PostWebchatMessageRequest methods */
+void   smarterchat__conversations__post_webchat_message_request__init
+                     (Smarterchat__Conversations__PostWebchatMessageRequest         *message);
+size_t smarterchat__conversations__post_webchat_message_request__get_packed_size
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest   *message);
+size_t smarterchat__conversations__post_webchat_message_request__pack
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__post_webchat_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__PostWebchatMessageRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__PostWebchatMessageRequest *
+       smarterchat__conversations__post_webchat_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__post_webchat_message_request__free_unpacked
+                     (Smarterchat__Conversations__PostWebchatMessageRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__PostWebchatMessageResponse methods */
+void   smarterchat__conversations__post_webchat_message_response__init
+                     (Smarterchat__Conversations__PostWebchatMessageResponse         *message);
+size_t smarterchat__conversations__post_webchat_message_response__get_packed_size
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse   *message);
+size_t smarterchat__conversations__post_webchat_message_response__pack
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__post_webchat_message_response__pack_to_buffer
+                     (const Smarterchat__Conversations__PostWebchatMessageResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__PostWebchatMessageResponse *
+       smarterchat__conversations__post_webchat_message_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__post_webchat_message_response__free_unpacked
+                     (Smarterchat__Conversations__PostWebchatMessageResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__WaitWebchatEventsRequest methods */
+void   smarterchat__conversations__wait_webchat_events_request__init
+                     (Smarterchat__Conversations__WaitWebchatEventsRequest         *message);
+size_t smarterchat__conversations__wait_webchat_events_request__get_packed_size
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest   *message);
+size_t smarterchat__conversations__wait_webchat_events_request__pack
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__wait_webchat_events_request__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitWebchatEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__WaitWebchatEventsRequest *
+       smarterchat__conversations__wait_webchat_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__wait_webchat_events_request__free_unpacked
+                     (Smarterchat__Conversations__WaitWebchatEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__WaitConversationEventsRequest methods */
+void   smarterchat__conversations__wait_conversation_events_request__init
+                     (Smarterchat__Conversations__WaitConversationEventsRequest         *message);
+size_t smarterchat__conversations__wait_conversation_events_request__get_packed_size
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest   *message);
+size_t smarterchat__conversations__wait_conversation_events_request__pack
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__wait_conversation_events_request__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitConversationEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__WaitConversationEventsRequest *
+       smarterchat__conversations__wait_conversation_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__wait_conversation_events_request__free_unpacked
+                     (Smarterchat__Conversations__WaitConversationEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ConversationEvent methods */
+void   smarterchat__conversations__conversation_event__init
+                     (Smarterchat__Conversations__ConversationEvent         *message);
+size_t smarterchat__conversations__conversation_event__get_packed_size
+                     (const Smarterchat__Conversations__ConversationEvent   *message);
+size_t smarterchat__conversations__conversation_event__pack
+                     (const Smarterchat__Conversations__ConversationEvent   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__conversation_event__pack_to_buffer
+                     (const Smarterchat__Conversations__ConversationEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ConversationEvent *
+       smarterchat__conversations__conversation_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__conversation_event__free_unpacked
+                     (Smarterchat__Conversations__ConversationEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__WaitEventsResponse methods */
+void   smarterchat__conversations__wait_events_response__init
+                     (Smarterchat__Conversations__WaitEventsResponse         *message);
+size_t smarterchat__conversations__wait_events_response__get_packed_size
+                     (const Smarterchat__Conversations__WaitEventsResponse   *message);
+size_t smarterchat__conversations__wait_events_response__pack
+                     (const Smarterchat__Conversations__WaitEventsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__wait_events_response__pack_to_buffer
+                     (const Smarterchat__Conversations__WaitEventsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__WaitEventsResponse *
+       smarterchat__conversations__wait_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__wait_events_response__free_unpacked
+                     (Smarterchat__Conversations__WaitEventsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__InboxConversation methods */
+void   smarterchat__conversations__inbox_conversation__init
+                     (Smarterchat__Conversations__InboxConversation         *message);
+size_t smarterchat__conversations__inbox_conversation__get_packed_size
+                     (const Smarterchat__Conversations__InboxConversation   *message);
+size_t smarterchat__conversations__inbox_conversation__pack
+                     (const Smarterchat__Conversations__InboxConversation   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__inbox_conversation__pack_to_buffer
+                     (const Smarterchat__Conversations__InboxConversation   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__InboxConversation *
+       smarterchat__conversations__inbox_conversation__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__inbox_conversation__free_unpacked
+                     (Smarterchat__Conversations__InboxConversation *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ConversationRequest methods */
+void   smarterchat__conversations__conversation_request__init
+                     (Smarterchat__Conversations__ConversationRequest         *message);
+size_t smarterchat__conversations__conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__ConversationRequest   *message);
+size_t smarterchat__conversations__conversation_request__pack
+                     (const Smarterchat__Conversations__ConversationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ConversationRequest *
+       smarterchat__conversations__conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__conversation_request__free_unpacked
+                     (Smarterchat__Conversations__ConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListConversationsRequest methods */
+void   smarterchat__conversations__list_conversations_request__init
+                     (Smarterchat__Conversations__ListConversationsRequest         *message);
+size_t smarterchat__conversations__list_conversations_request__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationsRequest   *message);
+size_t smarterchat__conversations__list_conversations_request__pack
+                     (const Smarterchat__Conversations__ListConversationsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_conversations_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListConversationsRequest *
+       smarterchat__conversations__list_conversations_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_conversations_request__free_unpacked
+                     (Smarterchat__Conversations__ListConversationsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListConversationsResponse methods */
+void   smarterchat__conversations__list_conversations_response__init
+                     (Smarterchat__Conversations__ListConversationsResponse         *message);
+size_t smarterchat__conversations__list_conversations_response__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationsResponse   *message);
+size_t smarterchat__conversations__list_conversations_response__pack
+                     (const Smarterchat__Conversations__ListConversationsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_conversations_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListConversationsResponse *
+       smarterchat__conversations__list_conversations_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_conversations_response__free_unpacked
+                     (Smarterchat__Conversations__ListConversationsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__InboxMessage methods */
+void   smarterchat__conversations__inbox_message__init
+                     (Smarterchat__Conversations__InboxMessage         *message);
+size_t smarterchat__conversations__inbox_message__get_packed_size
+                     (const Smarterchat__Conversations__InboxMessage   *message);
+size_t smarterchat__conversations__inbox_message__pack
+                     (const Smarterchat__Conversations__InboxMessage   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__inbox_message__pack_to_buffer
+                     (const Smarterchat__Conversations__InboxMessage   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__InboxMessage *
+       smarterchat__conversations__inbox_message__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__inbox_message__free_unpacked
+                     (Smarterchat__Conversations__InboxMessage *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListMessagesRequest methods */
+void   smarterchat__conversations__list_messages_request__init
+                     (Smarterchat__Conversations__ListMessagesRequest         *message);
+size_t smarterchat__conversations__list_messages_request__get_packed_size
+                     (const Smarterchat__Conversations__ListMessagesRequest   *message);
+size_t smarterchat__conversations__list_messages_request__pack
+                     (const Smarterchat__Conversations__ListMessagesRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_messages_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListMessagesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListMessagesRequest *
+       smarterchat__conversations__list_messages_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_messages_request__free_unpacked
+                     (Smarterchat__Conversations__ListMessagesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListMessagesResponse methods */
+void   smarterchat__conversations__list_messages_response__init
+                     (Smarterchat__Conversations__ListMessagesResponse         *message);
+size_t smarterchat__conversations__list_messages_response__get_packed_size
+                     (const Smarterchat__Conversations__ListMessagesResponse   *message);
+size_t smarterchat__conversations__list_messages_response__pack
+                     (const Smarterchat__Conversations__ListMessagesResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_messages_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListMessagesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListMessagesResponse *
+       smarterchat__conversations__list_messages_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_messages_response__free_unpacked
+                     (Smarterchat__Conversations__ListMessagesResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__MessageTemplate methods */
+void   smarterchat__conversations__message_template__init
+                     (Smarterchat__Conversations__MessageTemplate         *message);
+size_t smarterchat__conversations__message_template__get_packed_size
+                     (const Smarterchat__Conversations__MessageTemplate   *message);
+size_t smarterchat__conversations__message_template__pack
+                     (const Smarterchat__Conversations__MessageTemplate   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__message_template__pack_to_buffer
+                     (const Smarterchat__Conversations__MessageTemplate   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__MessageTemplate *
+       smarterchat__conversations__message_template__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__message_template__free_unpacked
+                     (Smarterchat__Conversations__MessageTemplate *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__SendOperatorMessageRequest methods */
+void   smarterchat__conversations__send_operator_message_request__init
+                     (Smarterchat__Conversations__SendOperatorMessageRequest         *message);
+size_t smarterchat__conversations__send_operator_message_request__get_packed_size
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest   *message);
+size_t smarterchat__conversations__send_operator_message_request__pack
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__send_operator_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__SendOperatorMessageRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__SendOperatorMessageRequest *
+       smarterchat__conversations__send_operator_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__send_operator_message_request__free_unpacked
+                     (Smarterchat__Conversations__SendOperatorMessageRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__RetryMessageRequest methods */
+void   smarterchat__conversations__retry_message_request__init
+                     (Smarterchat__Conversations__RetryMessageRequest         *message);
+size_t smarterchat__conversations__retry_message_request__get_packed_size
+                     (const Smarterchat__Conversations__RetryMessageRequest   *message);
+size_t smarterchat__conversations__retry_message_request__pack
+                     (const Smarterchat__Conversations__RetryMessageRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__retry_message_request__pack_to_buffer
+                     (const Smarterchat__Conversations__RetryMessageRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__RetryMessageRequest *
+       smarterchat__conversations__retry_message_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__retry_message_request__free_unpacked
+                     (Smarterchat__Conversations__RetryMessageRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__TransferConversationRequest methods */
+void   smarterchat__conversations__transfer_conversation_request__init
+                     (Smarterchat__Conversations__TransferConversationRequest         *message);
+size_t smarterchat__conversations__transfer_conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__TransferConversationRequest   *message);
+size_t smarterchat__conversations__transfer_conversation_request__pack
+                     (const Smarterchat__Conversations__TransferConversationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__transfer_conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__TransferConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__TransferConversationRequest *
+       smarterchat__conversations__transfer_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__transfer_conversation_request__free_unpacked
+                     (Smarterchat__Conversations__TransferConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__UpdateConversationRequest methods */
+void   smarterchat__conversations__update_conversation_request__init
+                     (Smarterchat__Conversations__UpdateConversationRequest         *message);
+size_t smarterchat__conversations__update_conversation_request__get_packed_size
+                     (const Smarterchat__Conversations__UpdateConversationRequest   *message);
+size_t smarterchat__conversations__update_conversation_request__pack
+                     (const Smarterchat__Conversations__UpdateConversationRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__update_conversation_request__pack_to_buffer
+                     (const Smarterchat__Conversations__UpdateConversationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__UpdateConversationRequest *
+       smarterchat__conversations__update_conversation_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__update_conversation_request__free_unpacked
+                     (Smarterchat__Conversations__UpdateConversationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListConversationTimelineRequest methods */
+void   smarterchat__conversations__list_conversation_timeline_request__init
+                     (Smarterchat__Conversations__ListConversationTimelineRequest         *message);
+size_t smarterchat__conversations__list_conversation_timeline_request__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest   *message);
+size_t smarterchat__conversations__list_conversation_timeline_request__pack
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_conversation_timeline_request__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationTimelineRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListConversationTimelineRequest *
+       smarterchat__conversations__list_conversation_timeline_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_conversation_timeline_request__free_unpacked
+                     (Smarterchat__Conversations__ListConversationTimelineRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Conversations__ListConversationTimelineResponse methods */
+void   smarterchat__conversations__list_conversation_timeline_response__init
+                     (Smarterchat__Conversations__ListConversationTimelineResponse         *message);
+size_t smarterchat__conversations__list_conversation_timeline_response__get_packed_size
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse   *message);
+size_t smarterchat__conversations__list_conversation_timeline_response__pack
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__conversations__list_conversation_timeline_response__pack_to_buffer
+                     (const Smarterchat__Conversations__ListConversationTimelineResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Conversations__ListConversationTimelineResponse *
+       smarterchat__conversations__list_conversation_timeline_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__conversations__list_conversation_timeline_response__free_unpacked
+                     (Smarterchat__Conversations__ListConversationTimelineResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
+typedef void (*Smarterchat__Conversations__ChannelSecrets_Closure)
+                 (const Smarterchat__Conversations__ChannelSecrets *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ChannelSecretsSet_Closure)
+                 (const Smarterchat__Conversations__ChannelSecretsSet *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__Channel_Closure)
+                 (const Smarterchat__Conversations__Channel *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListChannelsRequest_Closure)
+                 (const Smarterchat__Conversations__ListChannelsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListChannelsResponse_Closure)
+                 (const Smarterchat__Conversations__ListChannelsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__GetChannelRequest_Closure)
+                 (const Smarterchat__Conversations__GetChannelRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__CreateChannelRequest_Closure)
+                 (const Smarterchat__Conversations__CreateChannelRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__UpdateChannelRequest_Closure)
+                 (const Smarterchat__Conversations__UpdateChannelRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__DeleteChannelRequest_Closure)
+                 (const Smarterchat__Conversations__DeleteChannelRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__DeleteChannelResponse_Closure)
+                 (const Smarterchat__Conversations__DeleteChannelResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__VerifyWebhookRequest_Closure)
+                 (const Smarterchat__Conversations__VerifyWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__VerifyWebhookResponse_Closure)
+                 (const Smarterchat__Conversations__VerifyWebhookResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__IngestWebhookRequest_Closure)
+                 (const Smarterchat__Conversations__IngestWebhookRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__IngestWebhookResponse_Closure)
+                 (const Smarterchat__Conversations__IngestWebhookResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__StartWebchatSessionRequest_Closure)
+                 (const Smarterchat__Conversations__StartWebchatSessionRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__StartWebchatSessionResponse_Closure)
+                 (const Smarterchat__Conversations__StartWebchatSessionResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__PostWebchatMessageRequest_Closure)
+                 (const Smarterchat__Conversations__PostWebchatMessageRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__PostWebchatMessageResponse_Closure)
+                 (const Smarterchat__Conversations__PostWebchatMessageResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__WaitWebchatEventsRequest_Closure)
+                 (const Smarterchat__Conversations__WaitWebchatEventsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__WaitConversationEventsRequest_Closure)
+                 (const Smarterchat__Conversations__WaitConversationEventsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ConversationEvent_Closure)
+                 (const Smarterchat__Conversations__ConversationEvent *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__WaitEventsResponse_Closure)
+                 (const Smarterchat__Conversations__WaitEventsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__InboxConversation_Closure)
+                 (const Smarterchat__Conversations__InboxConversation *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ConversationRequest_Closure)
+                 (const Smarterchat__Conversations__ConversationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListConversationsRequest_Closure)
+                 (const Smarterchat__Conversations__ListConversationsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListConversationsResponse_Closure)
+                 (const Smarterchat__Conversations__ListConversationsResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__InboxMessage_Closure)
+                 (const Smarterchat__Conversations__InboxMessage *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListMessagesRequest_Closure)
+                 (const Smarterchat__Conversations__ListMessagesRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListMessagesResponse_Closure)
+                 (const Smarterchat__Conversations__ListMessagesResponse *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__MessageTemplate_Closure)
+                 (const Smarterchat__Conversations__MessageTemplate *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__SendOperatorMessageRequest_Closure)
+                 (const Smarterchat__Conversations__SendOperatorMessageRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__RetryMessageRequest_Closure)
+                 (const Smarterchat__Conversations__RetryMessageRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__TransferConversationRequest_Closure)
+                 (const Smarterchat__Conversations__TransferConversationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__UpdateConversationRequest_Closure)
+                 (const Smarterchat__Conversations__UpdateConversationRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListConversationTimelineRequest_Closure)
+                 (const Smarterchat__Conversations__ListConversationTimelineRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Conversations__ListConversationTimelineResponse_Closure)
+                 (const Smarterchat__Conversations__ListConversationTimelineResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -40,6 +1747,102 @@ struct Smarterchat__Conversations__Conversations_Service
                   const Smarterchat__Common__MetricsRequest *input,
                   Smarterchat__Common__MetricsResponse_Closure closure,
                   void *closure_data);
+  void (*list_channels)(Smarterchat__Conversations__Conversations_Service *service,
+                        const Smarterchat__Conversations__ListChannelsRequest *input,
+                        Smarterchat__Conversations__ListChannelsResponse_Closure closure,
+                        void *closure_data);
+  void (*get_channel)(Smarterchat__Conversations__Conversations_Service *service,
+                      const Smarterchat__Conversations__GetChannelRequest *input,
+                      Smarterchat__Conversations__Channel_Closure closure,
+                      void *closure_data);
+  void (*create_channel)(Smarterchat__Conversations__Conversations_Service *service,
+                         const Smarterchat__Conversations__CreateChannelRequest *input,
+                         Smarterchat__Conversations__Channel_Closure closure,
+                         void *closure_data);
+  void (*update_channel)(Smarterchat__Conversations__Conversations_Service *service,
+                         const Smarterchat__Conversations__UpdateChannelRequest *input,
+                         Smarterchat__Conversations__Channel_Closure closure,
+                         void *closure_data);
+  void (*delete_channel)(Smarterchat__Conversations__Conversations_Service *service,
+                         const Smarterchat__Conversations__DeleteChannelRequest *input,
+                         Smarterchat__Conversations__DeleteChannelResponse_Closure closure,
+                         void *closure_data);
+  void (*verify_webhook)(Smarterchat__Conversations__Conversations_Service *service,
+                         const Smarterchat__Conversations__VerifyWebhookRequest *input,
+                         Smarterchat__Conversations__VerifyWebhookResponse_Closure closure,
+                         void *closure_data);
+  void (*ingest_webhook)(Smarterchat__Conversations__Conversations_Service *service,
+                         const Smarterchat__Conversations__IngestWebhookRequest *input,
+                         Smarterchat__Conversations__IngestWebhookResponse_Closure closure,
+                         void *closure_data);
+  void (*start_webchat_session)(Smarterchat__Conversations__Conversations_Service *service,
+                                const Smarterchat__Conversations__StartWebchatSessionRequest *input,
+                                Smarterchat__Conversations__StartWebchatSessionResponse_Closure closure,
+                                void *closure_data);
+  void (*post_webchat_message)(Smarterchat__Conversations__Conversations_Service *service,
+                               const Smarterchat__Conversations__PostWebchatMessageRequest *input,
+                               Smarterchat__Conversations__PostWebchatMessageResponse_Closure closure,
+                               void *closure_data);
+  void (*wait_webchat_events)(Smarterchat__Conversations__Conversations_Service *service,
+                              const Smarterchat__Conversations__WaitWebchatEventsRequest *input,
+                              Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                              void *closure_data);
+  void (*wait_conversation_events)(Smarterchat__Conversations__Conversations_Service *service,
+                                   const Smarterchat__Conversations__WaitConversationEventsRequest *input,
+                                   Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                                   void *closure_data);
+  void (*list_conversations)(Smarterchat__Conversations__Conversations_Service *service,
+                             const Smarterchat__Conversations__ListConversationsRequest *input,
+                             Smarterchat__Conversations__ListConversationsResponse_Closure closure,
+                             void *closure_data);
+  void (*get_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                           const Smarterchat__Conversations__ConversationRequest *input,
+                           Smarterchat__Conversations__InboxConversation_Closure closure,
+                           void *closure_data);
+  void (*list_messages)(Smarterchat__Conversations__Conversations_Service *service,
+                        const Smarterchat__Conversations__ListMessagesRequest *input,
+                        Smarterchat__Conversations__ListMessagesResponse_Closure closure,
+                        void *closure_data);
+  void (*send_operator_message)(Smarterchat__Conversations__Conversations_Service *service,
+                                const Smarterchat__Conversations__SendOperatorMessageRequest *input,
+                                Smarterchat__Conversations__InboxMessage_Closure closure,
+                                void *closure_data);
+  void (*retry_message)(Smarterchat__Conversations__Conversations_Service *service,
+                        const Smarterchat__Conversations__RetryMessageRequest *input,
+                        Smarterchat__Conversations__InboxMessage_Closure closure,
+                        void *closure_data);
+  void (*mark_conversation_read)(Smarterchat__Conversations__Conversations_Service *service,
+                                 const Smarterchat__Conversations__ConversationRequest *input,
+                                 Smarterchat__Conversations__InboxConversation_Closure closure,
+                                 void *closure_data);
+  void (*take_over_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                                 const Smarterchat__Conversations__ConversationRequest *input,
+                                 Smarterchat__Conversations__InboxConversation_Closure closure,
+                                 void *closure_data);
+  void (*hand_back_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                                 const Smarterchat__Conversations__ConversationRequest *input,
+                                 Smarterchat__Conversations__InboxConversation_Closure closure,
+                                 void *closure_data);
+  void (*transfer_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                                const Smarterchat__Conversations__TransferConversationRequest *input,
+                                Smarterchat__Conversations__InboxConversation_Closure closure,
+                                void *closure_data);
+  void (*close_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                             const Smarterchat__Conversations__ConversationRequest *input,
+                             Smarterchat__Conversations__InboxConversation_Closure closure,
+                             void *closure_data);
+  void (*reopen_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                              const Smarterchat__Conversations__ConversationRequest *input,
+                              Smarterchat__Conversations__InboxConversation_Closure closure,
+                              void *closure_data);
+  void (*update_conversation)(Smarterchat__Conversations__Conversations_Service *service,
+                              const Smarterchat__Conversations__UpdateConversationRequest *input,
+                              Smarterchat__Conversations__InboxConversation_Closure closure,
+                              void *closure_data);
+  void (*list_conversation_timeline)(Smarterchat__Conversations__Conversations_Service *service,
+                                     const Smarterchat__Conversations__ListConversationTimelineRequest *input,
+                                     Smarterchat__Conversations__ListConversationTimelineResponse_Closure closure,
+                                     void *closure_data);
 };
 typedef void (*Smarterchat__Conversations__Conversations_ServiceDestroy)(Smarterchat__Conversations__Conversations_Service *);
 void smarterchat__conversations__conversations__init (Smarterchat__Conversations__Conversations_Service *service,
@@ -49,7 +1852,31 @@ void smarterchat__conversations__conversations__init (Smarterchat__Conversations
 #define SMARTERCHAT__CONVERSATIONS__CONVERSATIONS__INIT(function_prefix__) \
     { SMARTERCHAT__CONVERSATIONS__CONVERSATIONS__BASE_INIT,\
       function_prefix__ ## health,\
-      function_prefix__ ## metrics  }
+      function_prefix__ ## metrics,\
+      function_prefix__ ## list_channels,\
+      function_prefix__ ## get_channel,\
+      function_prefix__ ## create_channel,\
+      function_prefix__ ## update_channel,\
+      function_prefix__ ## delete_channel,\
+      function_prefix__ ## verify_webhook,\
+      function_prefix__ ## ingest_webhook,\
+      function_prefix__ ## start_webchat_session,\
+      function_prefix__ ## post_webchat_message,\
+      function_prefix__ ## wait_webchat_events,\
+      function_prefix__ ## wait_conversation_events,\
+      function_prefix__ ## list_conversations,\
+      function_prefix__ ## get_conversation,\
+      function_prefix__ ## list_messages,\
+      function_prefix__ ## send_operator_message,\
+      function_prefix__ ## retry_message,\
+      function_prefix__ ## mark_conversation_read,\
+      function_prefix__ ## take_over_conversation,\
+      function_prefix__ ## hand_back_conversation,\
+      function_prefix__ ## transfer_conversation,\
+      function_prefix__ ## close_conversation,\
+      function_prefix__ ## reopen_conversation,\
+      function_prefix__ ## update_conversation,\
+      function_prefix__ ## list_conversation_timeline  }
 void smarterchat__conversations__conversations__health(ProtobufCService *service,
                                                        const Smarterchat__Common__HealthRequest *input,
                                                        Smarterchat__Common__HealthResponse_Closure closure,
@@ -58,9 +1885,141 @@ void smarterchat__conversations__conversations__metrics(ProtobufCService *servic
                                                         const Smarterchat__Common__MetricsRequest *input,
                                                         Smarterchat__Common__MetricsResponse_Closure closure,
                                                         void *closure_data);
+void smarterchat__conversations__conversations__list_channels(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__ListChannelsRequest *input,
+                                                              Smarterchat__Conversations__ListChannelsResponse_Closure closure,
+                                                              void *closure_data);
+void smarterchat__conversations__conversations__get_channel(ProtobufCService *service,
+                                                            const Smarterchat__Conversations__GetChannelRequest *input,
+                                                            Smarterchat__Conversations__Channel_Closure closure,
+                                                            void *closure_data);
+void smarterchat__conversations__conversations__create_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__CreateChannelRequest *input,
+                                                               Smarterchat__Conversations__Channel_Closure closure,
+                                                               void *closure_data);
+void smarterchat__conversations__conversations__update_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__UpdateChannelRequest *input,
+                                                               Smarterchat__Conversations__Channel_Closure closure,
+                                                               void *closure_data);
+void smarterchat__conversations__conversations__delete_channel(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__DeleteChannelRequest *input,
+                                                               Smarterchat__Conversations__DeleteChannelResponse_Closure closure,
+                                                               void *closure_data);
+void smarterchat__conversations__conversations__verify_webhook(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__VerifyWebhookRequest *input,
+                                                               Smarterchat__Conversations__VerifyWebhookResponse_Closure closure,
+                                                               void *closure_data);
+void smarterchat__conversations__conversations__ingest_webhook(ProtobufCService *service,
+                                                               const Smarterchat__Conversations__IngestWebhookRequest *input,
+                                                               Smarterchat__Conversations__IngestWebhookResponse_Closure closure,
+                                                               void *closure_data);
+void smarterchat__conversations__conversations__start_webchat_session(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__StartWebchatSessionRequest *input,
+                                                                      Smarterchat__Conversations__StartWebchatSessionResponse_Closure closure,
+                                                                      void *closure_data);
+void smarterchat__conversations__conversations__post_webchat_message(ProtobufCService *service,
+                                                                     const Smarterchat__Conversations__PostWebchatMessageRequest *input,
+                                                                     Smarterchat__Conversations__PostWebchatMessageResponse_Closure closure,
+                                                                     void *closure_data);
+void smarterchat__conversations__conversations__wait_webchat_events(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__WaitWebchatEventsRequest *input,
+                                                                    Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                                                                    void *closure_data);
+void smarterchat__conversations__conversations__wait_conversation_events(ProtobufCService *service,
+                                                                         const Smarterchat__Conversations__WaitConversationEventsRequest *input,
+                                                                         Smarterchat__Conversations__WaitEventsResponse_Closure closure,
+                                                                         void *closure_data);
+void smarterchat__conversations__conversations__list_conversations(ProtobufCService *service,
+                                                                   const Smarterchat__Conversations__ListConversationsRequest *input,
+                                                                   Smarterchat__Conversations__ListConversationsResponse_Closure closure,
+                                                                   void *closure_data);
+void smarterchat__conversations__conversations__get_conversation(ProtobufCService *service,
+                                                                 const Smarterchat__Conversations__ConversationRequest *input,
+                                                                 Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                 void *closure_data);
+void smarterchat__conversations__conversations__list_messages(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__ListMessagesRequest *input,
+                                                              Smarterchat__Conversations__ListMessagesResponse_Closure closure,
+                                                              void *closure_data);
+void smarterchat__conversations__conversations__send_operator_message(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__SendOperatorMessageRequest *input,
+                                                                      Smarterchat__Conversations__InboxMessage_Closure closure,
+                                                                      void *closure_data);
+void smarterchat__conversations__conversations__retry_message(ProtobufCService *service,
+                                                              const Smarterchat__Conversations__RetryMessageRequest *input,
+                                                              Smarterchat__Conversations__InboxMessage_Closure closure,
+                                                              void *closure_data);
+void smarterchat__conversations__conversations__mark_conversation_read(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data);
+void smarterchat__conversations__conversations__take_over_conversation(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data);
+void smarterchat__conversations__conversations__hand_back_conversation(ProtobufCService *service,
+                                                                       const Smarterchat__Conversations__ConversationRequest *input,
+                                                                       Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                       void *closure_data);
+void smarterchat__conversations__conversations__transfer_conversation(ProtobufCService *service,
+                                                                      const Smarterchat__Conversations__TransferConversationRequest *input,
+                                                                      Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                      void *closure_data);
+void smarterchat__conversations__conversations__close_conversation(ProtobufCService *service,
+                                                                   const Smarterchat__Conversations__ConversationRequest *input,
+                                                                   Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                   void *closure_data);
+void smarterchat__conversations__conversations__reopen_conversation(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__ConversationRequest *input,
+                                                                    Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                    void *closure_data);
+void smarterchat__conversations__conversations__update_conversation(ProtobufCService *service,
+                                                                    const Smarterchat__Conversations__UpdateConversationRequest *input,
+                                                                    Smarterchat__Conversations__InboxConversation_Closure closure,
+                                                                    void *closure_data);
+void smarterchat__conversations__conversations__list_conversation_timeline(ProtobufCService *service,
+                                                                           const Smarterchat__Conversations__ListConversationTimelineRequest *input,
+                                                                           Smarterchat__Conversations__ListConversationTimelineResponse_Closure closure,
+                                                                           void *closure_data);
 
 /* --- descriptors --- */
 
+extern const ProtobufCMessageDescriptor smarterchat__conversations__channel_secrets__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__channel_secrets_set__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__channel__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_channels_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_channels_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__get_channel_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__create_channel_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__update_channel_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__delete_channel_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__delete_channel_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__verify_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__verify_webhook_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__ingest_webhook_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__ingest_webhook_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__start_webchat_session_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__start_webchat_session_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__post_webchat_message_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__post_webchat_message_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__wait_webchat_events_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__wait_conversation_events_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__conversation_event__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__wait_events_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__inbox_conversation__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_conversations_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_conversations_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__inbox_message__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_messages_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_messages_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__message_template__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__send_operator_message_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__retry_message_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__transfer_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__update_conversation_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_conversation_timeline_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__conversations__list_conversation_timeline_response__descriptor;
 extern const ProtobufCServiceDescriptor smarterchat__conversations__conversations__descriptor;
 
 PROTOBUF_C__END_DECLS

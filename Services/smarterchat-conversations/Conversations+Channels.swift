@@ -1,0 +1,44 @@
+import Cryptography
+import Foundation
+import Logging
+import Postgres
+import RPC
+import ServiceKit
+import ServiceLifecycle
+
+/// Channels, callbacks, web chat, the live feed and retention: registers their handlers and
+/// answers their background services (the event listener and the retention job).
+func installChannelsAndIngest(_ environment: DomainServiceEnvironment) throws -> [any Service] {
+    let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
+    let database = environment.database, logger = environment.logger
+    let signal = EventSignal(database: database, state: environment.state, logger: logger)
+    let ingest = InboundIngest(
+        database: database, crm: environment.clients.client(for: .crm),
+        planLimits: PlanLimitCache(identity: environment.clients.client(for: .identity), logger: logger),
+        logger: logger)
+    let retention = RetentionSettingsRecorder(identity: environment.clients.client(for: .identity), database: database)
+    ChannelHandlers(
+        database: database, keyRing: keyRing, agents: environment.clients.client(for: .agents), logger: logger,
+        retention: retention
+    ).register(on: environment.router)
+    WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger)
+        .register(on: environment.router)
+    WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: environment.router)
+    LiveFeedHandlers(database: database, signal: signal, retention: retention).register(on: environment.router)
+    let retentionJob = ScheduledJob(
+        name: "conversations-retention", every: .seconds(3600), state: environment.state, logger: logger
+    ) {
+        let outcome = try await database.withConnection { try await ConversationRetention.run(on: $0) }
+        if outcome != ConversationRetention.Outcome() {
+            logger.info(
+                "retention applied",
+                metadata: [
+                    "retention.partitions": "\(outcome.droppedPartitions)",
+                    "retention.messages": "\(outcome.deletedMessages)",
+                    "retention.archived": "\(outcome.archivedConversations)",
+                ])
+        }
+    }
+    // The outbox (message.received, conversation.created, ...) goes to hooks and analytics.
+    return [signal, retentionJob, environment.outboxRelay()]
+}

@@ -1,0 +1,68 @@
+import Contracts
+import Foundation
+import RPC
+
+/// What the inbox reads from other services for a page: assignee names (identity
+/// `ListAssignableUsers`) and lead name and temperature (crm `GetLead`, one call per lead of
+/// the page, in parallel). Both are called as the conversations service for the
+/// organization; a service that does not answer leaves the fields empty rather than failing
+/// the page.
+enum InboxDirectory {
+    static let timeout: Duration = .seconds(2)
+
+    /// The organization's assignable users (active, may handle conversations), in id order,
+    /// and its time zone; UNIMPLEMENTED or UNAVAILABLE answer nobody.
+    static func assignableUsers(
+        identity: any RPCCaller, organizationID: UUID, requestID: String
+    ) async
+        -> Identity.ListAssignableUsersResponse
+    {
+        do {
+            return try await identity.call(
+                Identity.Service.listAssignableUsers,
+                Identity.ListAssignableUsersRequest(organizationId: organizationID.uuidString.lowercased()),
+                metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout)
+        } catch {
+            return Identity.ListAssignableUsersResponse()
+        }
+    }
+
+    /// Full names of the organization's assignable users by id.
+    static func assigneeNames(identity: any RPCCaller, organizationID: UUID, requestID: String) async -> [UUID: String]
+    {
+        let users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
+        var names: [UUID: String] = [:]
+        for user in users.users {
+            if let id = UUID(uuidString: user.id) { names[id] = user.fullName }
+        }
+        return names
+    }
+
+    /// Name and temperature of each lead in `ids` that crm knows.
+    static func leads(
+        crm: any RPCCaller, organizationID: UUID, ids: Set<UUID>, requestID: String
+    ) async
+        -> [UUID: (name: String, temperature: String)]
+    {
+        guard !ids.isEmpty else { return [:] }
+        return await withTaskGroup(of: (UUID, CRM.Lead?).self) { group in
+            for id in ids {
+                group.addTask {
+                    let lead = try? await crm.call(
+                        CRM.Service.getLead,
+                        CRM.GetLeadRequest(
+                            organizationId: organizationID.uuidString.lowercased(),
+                            leadId: id.uuidString.lowercased()),
+                        metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
+                    ).lead
+                    return (id, lead)
+                }
+            }
+            var found: [UUID: (name: String, temperature: String)] = [:]
+            for await (id, lead) in group {
+                if let lead { found[id] = (lead.name, lead.temperature) }
+            }
+            return found
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import Contracts
+import Foundation
+import Logging
+import Postgres
+import RPC
+import ServiceKit
+import ServiceLifecycle
+
+/// Takes due reply jobs (`FOR UPDATE SKIP LOCKED`), asks agents for the reply
+/// (`GenerateReply`), stores the AI message and queues its delivery, and applies a handoff
+/// the agent decided. A job whose worker died is taken again after its lease; the reply is
+/// stored and queued in one transaction with the job's end, so it is neither lost nor
+/// generated twice once committed.
+final class ReplyWorker: Service, Sendable {
+    let database: PostgresClient
+    let agents: any RPCCaller
+    let identity: any RPCCaller
+    /// nil in tests, which drive the worker by hand.
+    let state: ServiceState?
+    let logger: Logger
+    let wakeup: DeliveryWakeup
+    let deliveryWakeup: DeliveryWakeup
+    /// Jobs handled at once.
+    let concurrency: Int
+    let pollInterval: Duration
+    let generateTimeout: Duration
+
+    init(
+        database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
+        wakeup: DeliveryWakeup, deliveryWakeup: DeliveryWakeup, concurrency: Int = 8,
+        pollInterval: Duration = .milliseconds(250), generateTimeout: Duration = .seconds(60)
+    ) {
+        self.database = database
+        self.agents = agents
+        self.identity = identity
+        self.state = state
+        self.logger = logger
+        self.wakeup = wakeup
+        self.deliveryWakeup = deliveryWakeup
+        self.concurrency = concurrency
+        self.pollInterval = pollInterval
+        self.generateTimeout = generateTimeout
+    }
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            try await self.state?.waitUntilMigrated()
+            while !Task.isCancelled {
+                let handled = await self.runOnce()
+                if handled == 0 { await self.wakeup.wait(timeout: self.pollInterval) }
+            }
+        }
+    }
+
+    /// Claims and handles one batch (of one organization's jobs in tests); answers how many
+    /// jobs it took.
+    @discardableResult
+    func runOnce(organizationID: UUID? = nil) async -> Int {
+        let jobs: [ReplyJob]
+        do {
+            jobs = try await database.withTransaction {
+                try await ReplyJobStore.claim(limit: concurrency, organizationID: organizationID, on: $0)
+            }
+        } catch {
+            logger.warning("reply job claim failed", metadata: ["error": "\(error)"])
+            return 0
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for job in jobs {
+                group.addTask {
+                    do {
+                        try await self.handle(job)
+                    } catch {
+                        self.logger.warning(
+                            "reply job failed", metadata: ["reply_job.id": "\(job.id)", "error": "\(error)"])
+                        try? await self.database.withConnection { connection in
+                            try await ReplyJobStore.retry(
+                                job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
+                        }
+                    }
+                }
+            }
+        }
+        return jobs.count
+    }
+
+    /// One job, from the conversation's state to the stored reply.
+    func handle(_ job: ReplyJob) async throws {
+        let (context, superseded) = try await database.withConnection { connection in
+            (
+                try await ReplyJobStore.context(job, historyLimit: 30, on: connection),
+                try await ReplyJobStore.hasNewerPending(job, on: connection)
+            )
+        }
+        guard let context else { return try await finish(job, "skipped", "conversation_gone") }
+        if superseded { return try await finish(job, "skipped", "superseded") }
+        guard context.status == "active" || context.status == "waiting" else {
+            return try await finish(job, "skipped", "closed")
+        }
+        guard context.mode == "ai" else { return try await finish(job, "skipped", "human_mode") }
+        guard !context.overPlanLimit else { return try await finish(job, "skipped", "over_plan_limit") }
+        guard let agentID = context.agentID else { return try await finish(job, "done", "no_agent") }
+
+        let directory = await InboxDirectory.assignableUsers(
+            identity: identity, organizationID: job.organizationID, requestID: "reply-\(job.id)")
+        let request = Agents.GenerateReplyRequest(
+            organizationId: job.organizationID.uuidString.lowercased(), agentId: agentID.uuidString.lowercased(),
+            conversationId: job.conversationID.uuidString.lowercased(),
+            leadId: context.leadID?.uuidString.lowercased() ?? "", channelType: context.channelType,
+            contactName: context.contactName,
+            history: context.history.map {
+                Agents.ConversationTurn(
+                    senderType: $0.senderType, content: $0.content, messageType: $0.contentType,
+                    createdAt: RFC3339.string($0.createdAt))
+            },
+            aiTurns: Int32(clamping: context.aiMessageCount),
+            timeZone: directory.timeZone.isEmpty ? "America/Sao_Paulo" : directory.timeZone)
+        let reply: Agents.GenerateReplyResponse
+        do {
+            reply = try await agents.call(
+                Agents.Service.generateReply, request,
+                metadata: CallMetadata(requestID: "reply-\(job.id)", caller: "conversations"), timeout: generateTimeout)
+        } catch let error as RPCError where [.unimplemented, .unavailable, .notFound].contains(error.code) {
+            // No agent answers (agents not deployed, or the agent is gone): recorded, not retried.
+            return try await finish(job, "done", "no_agent", error: error.message)
+        } catch let error as RPCError where job.attempts < 3 {
+            try await database.withConnection {
+                try await ReplyJobStore.retry(job.id, afterSeconds: 5 * job.attempts, error: error.message, on: $0)
+            }
+            return
+        } catch let error as RPCError {
+            return try await finish(job, "failed", "failed", error: error.message)
+        }
+        try await apply(reply, to: job, assignable: directory.users)
+    }
+
+    /// Stores the reply, its handoff and its tags in one transaction with the job's end.
+    func apply(
+        _ reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser]
+    )
+        async throws
+    {
+        try await database.withTransaction { connection in
+            guard
+                var state = try await LifecycleStore.lock(
+                    job.conversationID, organizationID: job.organizationID, on: connection)
+            else {
+                return try await ReplyJobStore.finish(
+                    job.id, status: "skipped", result: "conversation_gone", on: connection)
+            }
+            // An operator took over (or closed) while the agent was thinking: the AI stays quiet.
+            guard state.isOpen, state.mode == "ai" else {
+                return try await ReplyJobStore.finish(
+                    job.id, status: "skipped", result: state.isOpen ? "human_mode" : "closed", on: connection)
+            }
+            var result = "no_reply"
+            let content = Self.fit(reply.content, channelType: state.channelType)
+            if reply.outcome == .replied, !content.isEmpty {
+                do {
+                    try ChannelRules.check(
+                        .text(content), channelType: state.channelType,
+                        lastContactMessageAt: state.lastContactMessageAt, byOperator: false)
+                    _ = try await OutboundMessages.queue(
+                        ChannelRules.Content.text(content), in: state, senderType: "ai", senderID: UUID?.none,
+                        ai: Self.generated(reply), on: connection)
+                    result = "replied"
+                } catch let error as RPCError where error.code == .failedPrecondition {
+                    result = "window_closed"
+                }
+            } else if reply.outcome == .failed {
+                result = "failed"
+            }
+            if !reply.tags.isEmpty {
+                var tags = state.tags
+                for tag in reply.tags where !tag.isEmpty && tag.count <= 50 && !tags.contains(tag) && tags.count < 20 {
+                    tags.append(tag)
+                }
+                if tags != state.tags {
+                    state.tags = tags
+                    try await LifecycleStore.save(state, assignedNow: false, on: connection)
+                }
+            }
+            if reply.handoff {
+                try await HandoffAssignment.handOff(
+                    &state, reason: reply.handoffReason.isEmpty ? "agent_decided" : reply.handoffReason,
+                    assignable: assignable, on: connection)
+                result = result == "replied" ? "replied_handoff" : "handoff"
+            } else if reply.closeConversation {
+                state.status = "closed"
+                try await LifecycleStore.save(state, assignedNow: false, on: connection)
+                try await InboxTimeline.record(
+                    "conversation.closed", outbox: "conversation.closed", organizationID: state.organizationID,
+                    conversationID: state.id, actor: .ai, payload: ["from": .string("active")], on: connection)
+            }
+            try await ReplyJobStore.finish(
+                job.id, status: reply.outcome == .failed ? "failed" : "done", result: result,
+                error: reply.detail.isEmpty ? nil : reply.detail, on: connection)
+        }
+        deliveryWakeup.signal()
+    }
+
+    private func finish(_ job: ReplyJob, _ status: String, _ result: String, error: String? = nil) async throws {
+        try await database.withConnection {
+            try await ReplyJobStore.finish(job.id, status: status, result: result, error: error, on: $0)
+        }
+    }
+
+    /// The AI columns of the message.
+    static func generated(_ reply: Agents.GenerateReplyResponse) -> InboxMessageStore.GeneratedReply {
+        let entities: PostgresJSON =
+            (try? JSONSerialization.jsonObject(with: Data(reply.entitiesJson.utf8))) is [String: Any]
+            ? PostgresJSON(text: reply.entitiesJson) : PostgresJSON(text: "{}")
+        return InboxMessageStore.GeneratedReply(
+            model: String((reply.offline ? "offline" : reply.model).prefix(50)),
+            confidence: reply.intent.isEmpty && reply.confidence == 0 ? nil : reply.confidence,
+            processingTimeMs: Int(reply.processingTimeMs), promptTokens: Int(reply.promptTokens),
+            completionTokens: Int(reply.completionTokens),
+            intent: reply.intent.isEmpty ? nil : String(reply.intent.prefix(100)), entities: entities)
+    }
+
+    /// The reply cut to what the channel accepts (Instagram 1000 bytes, others 4096 characters).
+    static func fit(_ text: String, channelType: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if channelType == "instagram" {
+            guard trimmed.utf8.count > 1000 else { return trimmed }
+            var cut = ""
+            for character in trimmed {
+                if cut.utf8.count + String(character).utf8.count > 997 { break }
+                cut.append(character)
+            }
+            return cut + "…"
+        }
+        return trimmed.count > 4096 ? String(trimmed.prefix(4095)) + "…" : trimmed
+    }
+}

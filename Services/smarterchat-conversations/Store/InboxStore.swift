@@ -1,0 +1,149 @@
+import Contracts
+import Foundation
+import Postgres
+
+/// A conversation row as the inbox reads it (conversations + its channel's type + the
+/// newest message + unread count).
+struct InboxConversationRow: Sendable {
+    var conversation: Conversations.InboxConversation
+    var organizationID: UUID
+    var channelID: UUID
+    var leadID: UUID?
+    var assignedToUserID: UUID?
+    /// The page order key, exactly as PostgreSQL printed it (cursors round-trip it).
+    var activityKey: String
+}
+
+/// SQL of the inbox: conversations read and changed by operators.
+enum InboxStore {
+    /// The columns every inbox read selects (`c` conversations, `ch` channels).
+    static let columns = """
+        c.id, c.organization_id, c.agent_id, c.channel_id, ch.type AS channel_type, c.lead_id, c.status, c.mode,
+        c.contact_name, c.contact_identifier, c.assigned_to_user_id, c.assigned_at, c.priority,
+        ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(c.tags) = 'array' THEN c.tags ELSE '[]' END))
+            AS tags,
+        c.sentiment, c.message_count, c.ai_message_count, c.human_message_count, c.first_response_time_ms,
+        c.avg_response_time_ms, c.last_message_at, c.summary, c.over_plan_limit, c.closed_at, c.created_at,
+        c.updated_at, COALESCE(c.last_message_at, c.created_at)::text AS activity_key,
+        (SELECT m.content FROM messages m WHERE m.conversation_id = c.id
+         ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_message,
+        (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound'
+           AND m.created_at > COALESCE(c.operator_read_at, '-infinity'::timestamptz) LIMIT 100) unread) AS unread_count
+        """
+
+    static func find(
+        _ id: UUID, organizationID: UUID, on connection: PostgresConnection
+    ) async throws
+        -> InboxConversationRow?
+    {
+        // `columns` is a constant of this file: no value goes into the text.
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(columns)
+                    FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+                    WHERE c.id = $1 AND c.organization_id = $2
+                    """), [id, organizationID])
+        return try rows.firstRow.map(decode)
+    }
+
+    /// The filters of a list call, already validated.
+    struct Filter: Sendable {
+        var status: String?
+        var mode: String?
+        var assignedTo: UUID?
+        var unassigned = false
+        var channelID: UUID?
+        var agentID: UUID?
+        var tag: String?
+        var priority: String?
+        var search: String?
+        var after: (activity: String, id: UUID)?
+        var limit: Int
+    }
+
+    /// A page of the organization's conversations, most recent activity first; one more row
+    /// than `limit` tells whether another page follows.
+    static func list(
+        organizationID: UUID, filter: Filter, on connection: PostgresConnection
+    ) async throws
+        -> [InboxConversationRow]
+    {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT \(columns)
+                    FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+                    WHERE c.organization_id = $1
+                      AND ($2::text IS NULL OR c.status = $2)
+                      AND ($3::text IS NULL OR c.mode = $3)
+                      AND ($4::uuid IS NULL OR c.assigned_to_user_id = $4)
+                      AND (NOT $5::bool OR c.assigned_to_user_id IS NULL)
+                      AND ($6::uuid IS NULL OR c.channel_id = $6)
+                      AND ($7::uuid IS NULL OR c.agent_id = $7)
+                      AND ($8::text IS NULL OR c.tags ? $8)
+                      AND ($9::text IS NULL OR c.priority = $9)
+                      AND ($10::text IS NULL OR c.id IN (
+                            SELECT m.conversation_id FROM messages m
+                            WHERE to_tsvector('portuguese', m.content) @@ plainto_tsquery('portuguese', $10)))
+                      AND ($11::timestamptz IS NULL
+                           OR (COALESCE(c.last_message_at, c.created_at), c.id) < ($11::timestamptz, $12::uuid))
+                    ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC
+                    LIMIT $13
+                    """),
+            [
+                organizationID, filter.status, filter.mode, filter.assignedTo, filter.unassigned, filter.channelID,
+                filter.agentID, filter.tag, filter.priority, filter.search, filter.after?.activity, filter.after?.id,
+                filter.limit + 1,
+            ])
+        return try rows.map(decode)
+    }
+
+    static func decode(_ row: PostgresRow) throws -> InboxConversationRow {
+        var c = Conversations.InboxConversation()
+        let id = try row.decode(UUID.self, "id")
+        let organizationID = try row.decode(UUID.self, "organization_id")
+        let channelID = try row.decode(UUID.self, "channel_id")
+        let leadID = try row.decode(UUID?.self, "lead_id")
+        let assigned = try row.decode(UUID?.self, "assigned_to_user_id")
+        c.id = id.uuidString.lowercased()
+        c.organizationId = organizationID.uuidString.lowercased()
+        c.agentId = try row.decode(UUID?.self, "agent_id")?.uuidString.lowercased() ?? ""
+        c.channelId = channelID.uuidString.lowercased()
+        c.channelType = try row.decode(String.self, "channel_type")
+        c.leadId = leadID?.uuidString.lowercased() ?? ""
+        c.status = try row.decode(String.self, "status")
+        c.mode = try row.decode(String.self, "mode")
+        c.contactName = try row.decode(String?.self, "contact_name") ?? ""
+        c.contactIdentifier = try row.decode(String.self, "contact_identifier")
+        c.assignedToUserId = assigned?.uuidString.lowercased() ?? ""
+        c.assignedAt = RFC3339.string(try row.decode(Date?.self, "assigned_at"))
+        c.priority = try row.decode(String?.self, "priority") ?? "normal"
+        c.tags = try row.decode([String].self, "tags")
+        c.sentiment = try row.decode(String?.self, "sentiment") ?? ""
+        c.messageCount = Int32(try row.decode(Int?.self, "message_count") ?? 0)
+        c.aiMessageCount = Int32(try row.decode(Int?.self, "ai_message_count") ?? 0)
+        c.humanMessageCount = Int32(try row.decode(Int?.self, "human_message_count") ?? 0)
+        c.firstResponseTimeMs = try row.decode(Int32?.self, "first_response_time_ms")
+        c.avgResponseTimeMs = try row.decode(Int32?.self, "avg_response_time_ms")
+        c.lastMessage = try row.decode(String?.self, "last_message") ?? ""
+        c.lastMessageAt = RFC3339.string(try row.decode(Date?.self, "last_message_at"))
+        c.unreadCount = Int32(try row.decode(Int64.self, "unread_count"))
+        c.summary = try row.decode(String?.self, "summary") ?? ""
+        c.overPlanLimit = try row.decode(Bool.self, "over_plan_limit")
+        c.closedAt = RFC3339.string(try row.decode(Date?.self, "closed_at"))
+        c.createdAt = RFC3339.string(try row.decode(Date?.self, "created_at"))
+        c.updatedAt = RFC3339.string(try row.decode(Date?.self, "updated_at"))
+        return InboxConversationRow(
+            conversation: c, organizationID: organizationID, channelID: channelID, leadID: leadID,
+            assignedToUserID: assigned, activityKey: try row.decode(String.self, "activity_key"))
+    }
+}
+
+/// RFC 3339 timestamps (UTC, milliseconds) as the contracts carry them.
+enum RFC3339 {
+    static func string(_ date: Date?) -> String {
+        guard let date else { return "" }
+        return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}

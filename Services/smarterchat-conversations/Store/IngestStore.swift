@@ -1,0 +1,199 @@
+import Foundation
+import Postgres
+
+/// SQL of inbound ingest (one transaction per callback): the receipt (dedupe key), the
+/// contact's open conversation, the message, the reply job, the timeline and live-feed rows.
+enum IngestStore {
+    /// The conversation an inbound message lands in.
+    struct ConversationRef: Sendable {
+        var id: UUID
+        var created: Bool
+        var mode: String
+        var leadID: UUID?
+        var overPlanLimit: Bool
+    }
+
+    /// The conversation and message an earlier delivery of `externalID` stored; nil when new.
+    static func receipt(
+        channelID: UUID, externalID: String, on connection: PostgresConnection
+    ) async throws -> (conversationID: UUID, messageID: UUID)? {
+        try await connection.query(
+            """
+            SELECT conversation_id, message_id FROM inbound_receipts
+            WHERE channel_id = $1 AND external_message_id = $2
+            """, [channelID, externalID]
+        ).firstRow.map { (try $0.decode(UUID.self, "conversation_id"), try $0.decode(UUID.self, "message_id")) }
+    }
+
+    /// The contact's open conversation on the channel, opened when there is none. Concurrent
+    /// first messages meet on the partial unique index: one inserts, the others wait for it
+    /// and then read its row.
+    static func findOrOpen(
+        organizationID: UUID, channelID: UUID, agentID: UUID?, contact: String, contactName: String?,
+        contactMetadata: PostgresJSON, on connection: PostgresConnection
+    ) async throws -> ConversationRef {
+        for _ in 0..<3 {
+            let inserted = try await connection.query(
+                """
+                INSERT INTO conversations (organization_id, channel_id, agent_id, contact_identifier, contact_name,
+                    contact_metadata)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (channel_id, contact_identifier) WHERE status IN ('active', 'waiting') DO NOTHING
+                RETURNING id, mode, lead_id, over_plan_limit
+                """, [organizationID, channelID, agentID, contact, contactName, contactMetadata])
+            if let row = inserted.firstRow {
+                return try reference(row, created: true)
+            }
+            let existing = try await connection.query(
+                """
+                UPDATE conversations SET contact_name = COALESCE(contact_name, $3)
+                WHERE channel_id = $1 AND contact_identifier = $2 AND status IN ('active', 'waiting')
+                RETURNING id, mode, lead_id, over_plan_limit
+                """, [channelID, contact, contactName])
+            if let row = existing.firstRow {
+                return try reference(row, created: false)
+            }
+            // Closed between the two statements: try again.
+        }
+        throw IngestConflict()
+    }
+
+    struct IngestConflict: Error {}
+
+    static func reference(_ row: PostgresRow, created: Bool) throws -> ConversationRef {
+        ConversationRef(
+            id: try row.decode(UUID.self, "id"), created: created, mode: try row.decode(String.self, "mode"),
+            leadID: try row.decode(UUID?.self, "lead_id"), overPlanLimit: try row.decode(Bool.self, "over_plan_limit"))
+    }
+
+    /// Records the receipt; false when another delivery of the same message got there first.
+    static func insertReceipt(
+        channelID: UUID, externalID: String, organizationID: UUID, conversationID: UUID, messageID: UUID,
+        on connection: PostgresConnection
+    ) async throws -> Bool {
+        try await connection.execute(
+            """
+            INSERT INTO inbound_receipts (channel_id, external_message_id, organization_id, conversation_id, message_id)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT DO NOTHING
+            """, [channelID, externalID, organizationID, conversationID, messageID]) == 1
+    }
+
+    /// Inserts the contact's message (the seed trigger counts it on the conversation).
+    static func insertMessage(
+        id: UUID, conversationID: UUID, message: InboundMessage, on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url, media_metadata,
+                direction, status, external_id, external_metadata, sent_at)
+            VALUES ($1, $2, 'contact', $3, $4, $5, $6, 'inbound', 'delivered', $7, $8, COALESCE($9, CURRENT_TIMESTAMP))
+            """,
+            [
+                id, conversationID, message.content, message.contentType, message.mediaURL,
+                message.mediaMetadata.map(PostgresJSON.init(text:)), message.externalID,
+                PostgresJSON(text: message.externalMetadata), message.sentAt,
+            ])
+    }
+
+    static func setLead(conversationID: UUID, leadID: UUID, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            "UPDATE conversations SET lead_id = $2 WHERE id = $1 AND lead_id IS NULL", [conversationID, leadID])
+    }
+
+    /// Marks a conversation opened over the plan's monthly conversations.
+    static func flagOverPlanLimit(conversationID: UUID, limit: Int, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            """
+            UPDATE conversations SET over_plan_limit = TRUE,
+                context = COALESCE(context, '{}'::jsonb) || jsonb_build_object('plan_limit',
+                    jsonb_build_object('max_conversations_per_month', $2::int,
+                        'reason', 'the plan''s conversations of this month are used up: no AI reply'))
+            WHERE id = $1
+            """, [conversationID, limit])
+    }
+
+    /// The organization's conversations opened this month (UTC).
+    static func conversationsThisMonth(organizationID: UUID, on connection: PostgresConnection) async throws -> Int {
+        try await connection.query(
+            """
+            SELECT count(*)::bigint AS n FROM conversations
+            WHERE organization_id = $1
+              AND created_at >= date_trunc('month', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+            """, [organizationID]
+        ).firstRow.map { Int(try $0.decode(Int64.self, "n")) } ?? 0
+    }
+
+    /// Asks for an AI reply to `messageID`: a pending job of the conversation is moved to the
+    /// newest message (one reply to a burst), else a new job is added.
+    static func requestReply(
+        organizationID: UUID, conversationID: UUID, messageID: UUID, on connection: PostgresConnection
+    ) async throws {
+        let moved = try await connection.execute(
+            """
+            UPDATE reply_jobs SET trigger_message_id = $2
+            WHERE conversation_id = $1 AND status = 'pending'
+            """, [conversationID, messageID])
+        if moved == 0 {
+            try await connection.execute(
+                "INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id) VALUES ($1, $2, $3)",
+                [organizationID, conversationID, messageID])
+        }
+    }
+
+    /// Appends a timeline / live feed row and wakes the feed's readers at commit.
+    static func appendEvent(
+        organizationID: UUID, conversationID: UUID?, type: String, actorType: String, payload: PostgresJSON,
+        on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
+            VALUES ($1, $2, $3, $4, $5)
+            """, [organizationID, conversationID, type, actorType, payload])
+        try await connection.execute(
+            "SELECT pg_notify(current_schema() || '_conversation_events', $1)", [organizationID.uuidString.lowercased()]
+        )
+    }
+
+    /// A delivery status applied to our message with `externalID` on the channel; statuses
+    /// only move forward (sent < delivered < read; failed only before delivery), since
+    /// Meta may deliver them out of order. Answers the message when its status changed.
+    static func applyStatus(
+        _ status: InboundStatus, channelID: UUID, on connection: PostgresConnection
+    ) async throws -> (messageID: UUID, conversationID: UUID)? {
+        let rows = try await connection.query(
+            """
+            WITH target AS (
+                SELECT m.id, m.created_at, m.status FROM messages m
+                JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.external_id = $1 AND m.direction = 'outbound' AND c.channel_id = $2
+                LIMIT 1
+            ), ranked AS (
+                SELECT id, created_at,
+                    CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4
+                        ELSE 0 END AS old_rank,
+                    CASE $3::text WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END AS new_rank
+                FROM target
+            )
+            UPDATE messages m SET
+                status = $3,
+                sent_at = CASE WHEN $3 = 'sent' THEN COALESCE($4, m.sent_at) ELSE m.sent_at END,
+                delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN COALESCE(m.delivered_at, $4, CURRENT_TIMESTAMP)
+                    ELSE m.delivered_at END,
+                read_at = CASE WHEN $3 = 'read' THEN COALESCE(m.read_at, $4, CURRENT_TIMESTAMP) ELSE m.read_at END,
+                external_metadata = CASE WHEN $5::jsonb IS NULL THEN m.external_metadata
+                    ELSE COALESCE(m.external_metadata, '{}'::jsonb) || $5::jsonb END
+            FROM ranked r
+            WHERE m.id = r.id AND m.created_at = r.created_at
+              AND ((r.new_rank > r.old_rank AND r.old_rank < 4) OR ($3 = 'failed' AND r.old_rank IN (0, 1)))
+            RETURNING m.id, m.conversation_id
+            """,
+            [
+                status.externalID, channelID, status.status, status.timestamp,
+                status.errors.map(PostgresJSON.init(text:)),
+            ])
+        guard let row = rows.firstRow else { return nil }
+        return (try row.decode(UUID.self, "id"), try row.decode(UUID.self, "conversation_id"))
+    }
+}

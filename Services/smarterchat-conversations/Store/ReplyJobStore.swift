@@ -1,0 +1,159 @@
+import Foundation
+import Postgres
+
+/// A claimed reply job.
+struct ReplyJob: Sendable {
+    var id: UUID
+    var organizationID: UUID
+    var conversationID: UUID
+    var triggerMessageID: UUID
+    var attempts: Int
+}
+
+/// What the reply worker reads of a conversation before asking agents.
+struct ReplyContext: Sendable {
+    var status: String
+    var mode: String
+    var agentID: UUID?
+    var leadID: UUID?
+    var channelType: String
+    var contactName: String
+    var aiMessageCount: Int
+    var overPlanLimit: Bool
+    var history: [(senderType: String, content: String, contentType: String, createdAt: Date)]
+}
+
+/// SQL of reply jobs (0002's reply_jobs): claim with SKIP LOCKED, finish, retry.
+enum ReplyJobStore {
+    /// How long a claimed job is the claimer's; a job left running longer (its worker died)
+    /// is taken again.
+    static let lease = "2 minutes"
+
+    static func claim(
+        limit: Int, organizationID: UUID? = nil, on connection: PostgresConnection
+    ) async throws
+        -> [ReplyJob]
+    {
+        let rows = try await connection.query(
+            """
+            UPDATE reply_jobs
+            SET status = 'running', attempts = attempts + 1, locked_until = CURRENT_TIMESTAMP + interval '2 minutes'
+            WHERE id IN (
+                SELECT id FROM reply_jobs
+                WHERE ((status = 'pending' AND run_after <= CURRENT_TIMESTAMP)
+                       OR (status = 'running' AND locked_until < CURRENT_TIMESTAMP))
+                  AND ($2::uuid IS NULL OR organization_id = $2)
+                ORDER BY run_after
+                LIMIT $1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, organization_id, conversation_id, trigger_message_id, attempts
+            """, [limit, organizationID])
+        return try rows.map {
+            ReplyJob(
+                id: try $0.decode(UUID.self, "id"), organizationID: try $0.decode(UUID.self, "organization_id"),
+                conversationID: try $0.decode(UUID.self, "conversation_id"),
+                triggerMessageID: try $0.decode(UUID.self, "trigger_message_id"),
+                attempts: try $0.decode(Int.self, "attempts"))
+        }
+    }
+
+    /// Ends a job: status done/skipped/failed with its result.
+    static func finish(
+        _ id: UUID, status: String, result: String, error: String? = nil, on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            UPDATE reply_jobs SET status = $2, result = $3, last_error = $4, locked_until = NULL
+            WHERE id = $1
+            """, [id, status, result, error.map { String($0.prefix(500)) }])
+    }
+
+    /// Puts a job back for a later attempt.
+    static func retry(
+        _ id: UUID, afterSeconds seconds: Int, error: String, on connection: PostgresConnection
+    )
+        async throws
+    {
+        try await connection.execute(
+            """
+            UPDATE reply_jobs
+            SET status = 'pending', run_after = CURRENT_TIMESTAMP + make_interval(secs => $2::float8), last_error = $3,
+                locked_until = NULL
+            WHERE id = $1
+            """, [id, seconds, String(error.prefix(500))])
+    }
+
+    /// Whether another pending job of the conversation exists (a newer message asked for
+    /// the reply this one would give).
+    static func hasNewerPending(_ job: ReplyJob, on connection: PostgresConnection) async throws -> Bool {
+        try await !connection.query(
+            "SELECT 1 FROM reply_jobs WHERE conversation_id = $1 AND status = 'pending' AND id <> $2 LIMIT 1",
+            [job.conversationID, job.id]
+        ).isEmpty
+    }
+
+    /// The conversation and its last `historyLimit` messages, newest first.
+    static func context(
+        _ job: ReplyJob, historyLimit: Int, on connection: PostgresConnection
+    ) async throws
+        -> ReplyContext?
+    {
+        let rows = try await connection.query(
+            """
+            SELECT c.status, c.mode, c.agent_id, c.lead_id, ch.type AS channel_type, c.contact_name,
+                   COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit
+            FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+            WHERE c.id = $1 AND c.organization_id = $2
+            """, [job.conversationID, job.organizationID])
+        guard let row = rows.firstRow else { return nil }
+        let history = try await connection.query(
+            """
+            SELECT sender_type, content, COALESCE(content_type, 'text') AS content_type, created_at
+            FROM messages WHERE conversation_id = $1
+            ORDER BY created_at DESC, id DESC LIMIT $2
+            """, [job.conversationID, historyLimit])
+        return ReplyContext(
+            status: try row.decode(String.self, "status"), mode: try row.decode(String.self, "mode"),
+            agentID: try row.decode(UUID?.self, "agent_id"), leadID: try row.decode(UUID?.self, "lead_id"),
+            channelType: try row.decode(String.self, "channel_type"),
+            contactName: try row.decode(String?.self, "contact_name") ?? "",
+            aiMessageCount: try row.decode(Int.self, "ai_message_count"),
+            overPlanLimit: try row.decode(Bool.self, "over_plan_limit"),
+            history: try history.map {
+                (
+                    try $0.decode(String.self, "sender_type"), try $0.decode(String.self, "content"),
+                    try $0.decode(String.self, "content_type"), try $0.decode(Date.self, "created_at")
+                )
+            })
+    }
+
+    /// The next assignee after the organization's cursor among `candidates` (ordered by id),
+    /// moving the cursor; nil when there is nobody.
+    static func nextAssignee(
+        organizationID: UUID, candidates: [UUID], on connection: PostgresConnection
+    ) async throws
+        -> UUID?
+    {
+        guard !candidates.isEmpty else { return nil }
+        let ordered = candidates.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() }
+        // The row exists before it is locked, so concurrent handoffs queue on it (the nil
+        // UUID sorts before every user id: the first pick is the first user).
+        try await connection.execute(
+            """
+            INSERT INTO assignment_cursors (organization_id, last_user_id)
+            VALUES ($1, '00000000-0000-0000-0000-000000000000') ON CONFLICT (organization_id) DO NOTHING
+            """, [organizationID])
+        let last = try await connection.query(
+            "SELECT last_user_id FROM assignment_cursors WHERE organization_id = $1 FOR UPDATE", [organizationID]
+        ).firstRow?.decode(UUID.self, "last_user_id")
+        let next =
+            last.flatMap { last in ordered.first { $0.uuidString.lowercased() > last.uuidString.lowercased() } }
+            ?? ordered[0]
+        try await connection.execute(
+            """
+            INSERT INTO assignment_cursors (organization_id, last_user_id) VALUES ($1, $2)
+            ON CONFLICT (organization_id) DO UPDATE SET last_user_id = $2, updated_at = CURRENT_TIMESTAMP
+            """, [organizationID, next])
+        return next
+    }
+}

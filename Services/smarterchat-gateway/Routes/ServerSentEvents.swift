@@ -1,0 +1,101 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import RPC
+import ServiceLifecycle
+
+/// A Server-Sent Events response fed by a long-poll RPC over conversation_events: each event
+/// is `id: <seq>`, `event: <event_type>`, `data: <JSON>`; a comment every poll without events
+/// keeps proxies from closing the connection. The stream ends after `lifetime` (the client's
+/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails,
+/// or when the gateway shuts down gracefully.
+enum ServerSentEvents {
+    static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
+
+    /// The seq to resume after: `Last-Event-ID`, else `?last_event_id=`, else 0.
+    static func resumePoint(_ request: Request) throws -> Int64 {
+        guard let text = request.headers[lastEventIDHeader] ?? request.uri.queryParameters.get("last_event_id"),
+            !text.isEmpty
+        else { return 0 }
+        guard let seq = Int64(text), seq >= 0 else {
+            throw APIError(status: .badRequest, code: "invalid_argument", message: "Last-Event-ID must be an event id")
+        }
+        return seq
+    }
+
+    /// Streams `first`'s events, then polls `next(lastSeq)` until `lifetime` passes.
+    static func response(
+        first: Conversations.WaitEventsResponse, lifetime: Duration, extraHeaders: HTTPFields = [:],
+        logger: Logger, next: @escaping @Sendable (Int64) async throws -> Conversations.WaitEventsResponse
+    ) -> Response {
+        var headers: HTTPFields = [
+            .contentType: "text/event-stream", .cacheControl: "no-store", HTTPField.Name("X-Accel-Buffering")!: "no",
+        ]
+        headers.append(contentsOf: extraHeaders)
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                let end = ContinuousClock.now + lifetime
+                try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + encode(first.events)))
+                var last = first.lastSeq
+                while ContinuousClock.now < end, !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    let batch: Conversations.WaitEventsResponse
+                    let after = last
+                    do {
+                        // A shutdown ends the poll at once: the client reconnects elsewhere.
+                        batch = try await cancelWhenGracefulShutdown { try await next(after) }
+                    } catch {
+                        logger.debug("event stream ended", metadata: ["error": "\(error)"])
+                        break
+                    }
+                    last = batch.lastSeq
+                    try await writer.write(
+                        ByteBuffer(string: batch.events.isEmpty ? ": keepalive\n\n" : encode(batch.events)))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    static func encode(_ events: [Conversations.ConversationEvent]) -> String {
+        var text = ""
+        for event in events {
+            let fields: [String: Any] = [
+                "seq": event.seq, "conversation_id": event.conversationId, "event_type": event.eventType,
+                "actor_type": event.actorType, "actor_id": event.actorId, "created_at": event.createdAt,
+                "payload": (try? JSONSerialization.jsonObject(with: Data(event.payloadJson.utf8))) ?? [:],
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+            let name = event.eventType.filter { !$0.isNewline }
+            text += "id: \(event.seq)\nevent: \(name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
+        }
+        return text
+    }
+}
+
+/// `GET /api/v1/stream` (authenticated, conversations:read): the organization's new messages
+/// and conversation changes as Server-Sent Events; `Last-Event-ID` resumes without gaps.
+/// The stream closes after five minutes and the client reconnects.
+struct StreamRoutes: Sendable {
+    let conversations: any RPCCaller
+
+    func register(on authenticated: RouterGroup<GatewayRequestContext>) {
+        authenticated.get("stream") { request, context in
+            let after = try ServerSentEvents.resumePoint(request)
+            let metadata = context.callMetadata
+            let conversations = self.conversations
+            // The first call answers at once: a caller without the permission gets a JSON error.
+            let first = try await conversations.call(
+                Conversations.Service.waitConversationEvents,
+                Conversations.WaitConversationEventsRequest(afterSeq: after, waitMs: 0),
+                metadata: metadata, timeout: .seconds(10))
+            return ServerSentEvents.response(first: first, lifetime: .seconds(300), logger: context.logger) { last in
+                try await conversations.call(
+                    Conversations.Service.waitConversationEvents,
+                    Conversations.WaitConversationEventsRequest(afterSeq: last, waitMs: 25_000),
+                    metadata: metadata, timeout: .seconds(35))
+            }
+        }
+    }
+}

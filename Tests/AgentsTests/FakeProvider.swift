@@ -1,0 +1,4 @@
+import TestSupport
+
+/// The fake OpenAI-compatible server of TestSupport.
+typealias FakeProvider = FakeChatCompletionsProvider

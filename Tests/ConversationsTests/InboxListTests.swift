@@ -1,0 +1,253 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+import Synchronization
+import Testing
+
+@testable import ConversationsService
+
+@Suite("Inbox reads: filters, text search, cursor pages, lead and assignee names, isolation, roles")
+struct InboxListTests {
+    @Test("filters, Portuguese text search and cursor pages over the organization's conversations")
+    func filtersSearchAndPages() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let channel = try await fixture.channel("telegram", for: admin)
+        var ids: [UUID] = []
+        for index in 0..<5 {
+            ids.append(
+                try await fixture.conversation(
+                    on: channel, contactMessage: index == 2 ? "Quais são os preços dos planos?" : "mensagem \(index)"))
+        }
+        _ = try await fixture.call(
+            Conversations.Service.takeOverConversation,
+            Conversations.ConversationRequest(conversationId: ids[0].lowercased), as: admin)
+        _ = try await fixture.call(
+            Conversations.Service.updateConversation,
+            Conversations.UpdateConversationRequest(
+                conversationId: ids[1].lowercased, priority: "high", tags: ["vip"], setTags: true), as: admin)
+        _ = try await fixture.call(
+            Conversations.Service.closeConversation,
+            Conversations.ConversationRequest(conversationId: ids[4].lowercased), as: admin)
+
+        func list(_ request: Conversations.ListConversationsRequest) async throws -> [String] {
+            try await fixture.call(Conversations.Service.listConversations, request, as: admin).conversations.map(\.id)
+        }
+        #expect(Set(try await list(.init())) == Set(ids.map(\.lowercased)))
+        #expect(try await list(.init(mode: "human")) == [ids[0].lowercased])
+        #expect(try await list(.init(assignedTo: "me")) == [ids[0].lowercased])
+        #expect(try await list(.init(assignedTo: "none")).count == 4)
+        #expect(try await list(.init(tag: "vip")) == [ids[1].lowercased])
+        #expect(try await list(.init(priority: "high")) == [ids[1].lowercased])
+        #expect(try await list(.init(status: "closed")) == [ids[4].lowercased])
+        #expect(try await list(.init(channelId: channel.id)).count == 5)
+        // "preço" finds "preços" through the portuguese configuration's stemming.
+        #expect(try await list(.init(q: "preço")) == [ids[2].lowercased])
+
+        var seen: [String] = []
+        var cursor = ""
+        repeat {
+            let page = try await fixture.call(
+                Conversations.Service.listConversations,
+                Conversations.ListConversationsRequest(cursor: cursor, limit: 2), as: admin)
+            #expect(page.conversations.count <= 2)
+            seen += page.conversations.map(\.id)
+            cursor = page.nextCursor
+        } while !cursor.isEmpty
+        #expect(seen.count == 5 && Set(seen) == Set(ids.map(\.lowercased)))
+
+        for bad in [
+            Conversations.ListConversationsRequest(status: "lost"), .init(limit: 101), .init(cursor: "not-a-cursor"),
+            .init(assignedTo: "someone"), .init(channelId: "x"),
+        ] {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(Conversations.Service.listConversations, bad, as: admin)
+                } == .invalidArgument)
+        }
+    }
+
+    @Test("rows carry the summary fields: last message, lead name and temperature from crm, assignee name")
+    func summaryFields() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let lead = UUID()
+        fixture.leads.leads.withLock {
+            $0[lead.lowercased] = CRM.Lead(
+                id: lead.lowercased, organizationId: admin.organizationId, name: "Maria Souza", temperature: "hot")
+        }
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [Identity.AssignableUser(id: admin.userId, fullName: "Ada Admin", role: "admin")]
+        }
+        let conversation = try await fixture.conversation(
+            on: try await fixture.channel("telegram", for: admin), contactMessage: "primeira", leadID: lead)
+        try await fixture.contactSays("a última", in: conversation)
+        _ = try await fixture.call(
+            Conversations.Service.takeOverConversation,
+            Conversations.ConversationRequest(conversationId: conversation.lowercased), as: admin)
+        let row = try #require(
+            try await fixture.call(
+                Conversations.Service.listConversations, Conversations.ListConversationsRequest(), as: admin
+            ).conversations.first)
+        #expect(row.leadName == "Maria Souza" && row.leadTemperature == "hot")
+        #expect(row.assignedToName == "Ada Admin" && row.lastMessage == "a última")
+        #expect(row.contactName == "Maria Souza" && row.channelType == "telegram" && row.messageCount == 2)
+        #expect(row.unreadCount == 2)
+        let read = try await fixture.call(
+            Conversations.Service.markConversationRead,
+            Conversations.ConversationRequest(conversationId: conversation.lowercased), as: admin)
+        #expect(read.unreadCount == 0)
+    }
+
+    @Test("message pages neither skip nor repeat a message while new ones arrive")
+    func messagePagesAreStable() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        for index in 0..<40 { try await fixture.contactSays("antiga \(index)", in: conversation) }
+        let before = Set(
+            try await fixture.database.query("SELECT id FROM messages WHERE conversation_id = $1", [conversation])
+                .map { try $0.decode(UUID.self, "id").lowercased })
+
+        let writer = Task {
+            for index in 0..<30 {
+                try await fixture.contactSays("nova \(index)", in: conversation)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        var seen: [String] = []
+        var cursor = ""
+        repeat {
+            let page = try await fixture.call(
+                Conversations.Service.listMessages,
+                Conversations.ListMessagesRequest(conversationId: conversation.lowercased, cursor: cursor, limit: 7),
+                as: admin)
+            seen += page.messages.map(\.id)
+            cursor = page.nextCursor
+            try await Task.sleep(for: .milliseconds(10))
+        } while !cursor.isEmpty
+        try await writer.value
+        #expect(seen.count == Set(seen).count, "a message was repeated")
+        #expect(before.isSubset(of: Set(seen)), "a message that existed before paging was skipped")
+    }
+
+    @Test("another organization's conversation answers NOT_FOUND on every method")
+    func tenantIsolation() async throws {
+        let fixture = try await InboxFixture.shared()
+        let owner = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: owner))
+        let message = try await fixture.call(
+            Conversations.Service.sendOperatorMessage,
+            Conversations.SendOperatorMessageRequest(conversationId: conversation.lowercased, content: "Oi"), as: owner)
+        let stranger = InboxFixture.newAdmin()
+        let id = conversation.lowercased
+        let request = Conversations.ConversationRequest(conversationId: id)
+        let calls: [(String, @Sendable () async throws -> Void)] = [
+            ("get", { _ = try await fixture.call(Conversations.Service.getConversation, request, as: stranger) }),
+            (
+                "messages",
+                {
+                    _ = try await fixture.call(
+                        Conversations.Service.listMessages, .init(conversationId: id), as: stranger)
+                }
+            ),
+            (
+                "timeline",
+                {
+                    _ = try await fixture.call(
+                        Conversations.Service.listConversationTimeline, .init(conversationId: id), as: stranger)
+                }
+            ),
+            (
+                "send",
+                {
+                    _ = try await fixture.call(
+                        Conversations.Service.sendOperatorMessage, .init(conversationId: id, content: "x"),
+                        as: stranger)
+                }
+            ),
+            (
+                "retry",
+                {
+                    _ = try await fixture.call(
+                        Conversations.Service.retryMessage, .init(conversationId: id, messageId: message.id),
+                        as: stranger)
+                }
+            ),
+            ("read", { _ = try await fixture.call(Conversations.Service.markConversationRead, request, as: stranger) }),
+            (
+                "takeover",
+                { _ = try await fixture.call(Conversations.Service.takeOverConversation, request, as: stranger) }
+            ),
+            (
+                "handback",
+                { _ = try await fixture.call(Conversations.Service.handBackConversation, request, as: stranger) }
+            ),
+            ("close", { _ = try await fixture.call(Conversations.Service.closeConversation, request, as: stranger) }),
+            ("reopen", { _ = try await fixture.call(Conversations.Service.reopenConversation, request, as: stranger) }),
+            (
+                "update",
+                {
+                    _ = try await fixture.call(
+                        Conversations.Service.updateConversation, .init(conversationId: id, priority: "low"),
+                        as: stranger)
+                }
+            ),
+        ]
+        for (name, call) in calls {
+            #expect(await fixture.failure { try await call() } == .notFound, "\(name)")
+        }
+        // Whoever the target user is, the conversation is still not theirs.
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.transferConversation, .init(conversationId: id, userId: stranger.userId),
+                    as: stranger)
+            } == .notFound)
+        let listed = try await fixture.call(
+            Conversations.Service.listConversations, Conversations.ListConversationsRequest(), as: stranger)
+        #expect(listed.conversations.isEmpty)
+        #expect(try await fixture.inbox(conversation, as: owner).priority == "normal")
+    }
+
+    @Test("roles and API key scopes: read needs conversations:read, changes need conversations:write")
+    func permissions() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        let id = conversation.lowercased
+        let consultant = InboxFixture.colleague(of: admin, role: "consultant")
+        #expect(try await fixture.inbox(conversation, as: consultant).id == id)
+        _ = try await fixture.call(
+            Conversations.Service.takeOverConversation, .init(conversationId: id), as: consultant)
+
+        var readOnlyKey = InboxFixture.colleague(of: admin, role: "admin")
+        readOnlyKey.apiKeyId = "key-1"
+        readOnlyKey.scopes = ["conversations:read"]
+        #expect(try await fixture.inbox(conversation, as: readOnlyKey).id == id)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.closeConversation, .init(conversationId: id), as: readOnlyKey)
+            } == .permissionDenied)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.sendOperatorMessage, .init(conversationId: id, content: "x"), as: readOnlyKey)
+            } == .permissionDenied)
+        var leadsKey = readOnlyKey
+        leadsKey.scopes = ["leads:read"]
+        #expect(await fixture.failure { try await fixture.inbox(conversation, as: leadsKey) } == .permissionDenied)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(Conversations.Service.listConversations, .init(), as: leadsKey)
+            } == .permissionDenied)
+        let nobody = Principal(organizationId: admin.organizationId, userId: UUID().lowercased, role: "visitor")
+        #expect(await fixture.failure { try await fixture.inbox(conversation, as: nobody) } == .permissionDenied)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(Conversations.Service.getConversation, .init(conversationId: id))
+            } == .unauthenticated)
+    }
+}

@@ -1,0 +1,347 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+import Synchronization
+import Testing
+
+@testable import ConversationsService
+
+@Suite("Inbound callbacks: signatures, parsing, idempotent ingest in one transaction")
+struct IngestTests {
+    @Test("a signed WhatsApp text opens the conversation, links the lead, asks for a reply and emits events")
+    func whatsAppTextStoresEverything() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        let wamid = "wamid.\(UUID().uuidString)"
+        let stored = try await fixture.deliver(Payloads.whatsAppText(id: wamid, text: "hello"), to: channel)
+        #expect(stored.messagesStored == 1 && stored.duplicates == 0)
+
+        let channelID = UUID(uuidString: channel.id)!
+        let rows = try await fixture.database.query(
+            """
+            SELECT c.id, c.contact_identifier, c.contact_name, c.lead_id IS NOT NULL AS has_lead, c.message_count,
+                   m.content, m.content_type, m.direction, m.sender_type, m.external_id
+            FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE c.channel_id = $1
+            """, [channelID])
+        let row = try #require(rows.firstRow)
+        #expect(try row.decode(String.self, "contact_identifier") == "16505551234")
+        #expect(try row.decode(String.self, "contact_name") == "Sheena Nelson")
+        #expect(try row.decode(Bool.self, "has_lead"))
+        #expect(try row.decode(Int.self, "message_count") == 1)
+        #expect(try row.decode(String.self, "content") == "hello")
+        #expect(try row.decode(String.self, "sender_type") == "contact")
+        #expect(try row.decode(String.self, "external_id") == wamid)
+        let conversationID = try row.decode(UUID.self, "id")
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM reply_jobs WHERE conversation_id = $1 AND status = 'pending'",
+                [conversationID]) == 1)
+        let events = try await fixture.database.query(
+            "SELECT event_type FROM outbox WHERE aggregate_id = $1 ORDER BY sequence", [conversationID])
+        #expect(
+            try events.map { try $0.decode(String.self, "event_type") } == ["conversation.created", "message.received"])
+        let timeline = try await fixture.database.query(
+            "SELECT event_type FROM conversation_events WHERE conversation_id = $1 ORDER BY seq", [conversationID])
+        #expect(
+            try timeline.map { try $0.decode(String.self, "event_type") } == [
+                "conversation.created", "message.received",
+            ])
+    }
+
+    @Test("the same message delivered again is stored once and answered as a duplicate")
+    func duplicateStoredOnce() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let body = Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "once")
+        let first = try await fixture.deliver(body, to: channel)
+        let second = try await fixture.deliver(body, to: channel)
+        #expect(first.messagesStored == 1 && second.messagesStored == 0 && second.duplicates == 1)
+        let channelID = UUID(uuidString: channel.id)!
+        #expect(
+            try await fixture.count(
+                """
+                SELECT count(*)::bigint AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.channel_id = $1
+                """, [channelID]) == 1)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM outbox WHERE event_type = 'message.received' AND payload->>'channel_id' = $1",
+                [channel.id]) == 1)
+    }
+
+    @Test("a missing or wrong signature is UNAUTHENTICATED and stores nothing", arguments: ["", "sha256=00", "wrong"])
+    func badSignatureStoresNothing(signature: String) async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let body = Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "forged")
+        let forged = signature == "wrong" ? IngestFixture.signature(body, secret: "not-the-secret") : signature
+        #expect(
+            await fixture.failure { try await fixture.deliver(body, to: channel, signature: forged) }
+                == .unauthenticated)
+        let channelID = UUID(uuidString: channel.id)!
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM conversations WHERE channel_id = $1", [channelID])
+                == 0)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM inbound_receipts WHERE channel_id = $1", [channelID])
+                == 0)
+    }
+
+    @Test("media, location, button replies and unknown types in several entries are each stored")
+    func mixedPayload() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let prefix = "wamid.\(UUID().uuidString)"
+        let stored = try await fixture.deliver(
+            Payloads.whatsAppMixed(prefix: prefix, from: "5511987654321"), to: channel)
+        #expect(stored.messagesStored == 6)
+        let rows = try await fixture.database.query(
+            """
+            SELECT m.external_id, m.content_type, m.content, m.media_metadata::text AS media,
+                   m.external_metadata::text AS external
+            FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE c.channel_id = $1 ORDER BY m.external_id
+            """, [UUID(uuidString: channel.id)!])
+        var byID: [String: (type: String, content: String, media: String?, external: String?)] = [:]
+        for row in rows {
+            byID[try row.decode(String.self, "external_id")] = (
+                try row.decode(String.self, "content_type"), try row.decode(String.self, "content"),
+                try row.decode(String?.self, "media"), try row.decode(String?.self, "external")
+            )
+        }
+        #expect(byID["\(prefix).img"]?.type == "image" && byID["\(prefix).img"]?.content == "my receipt")
+        #expect(byID["\(prefix).img"]?.media?.contains("1479537139650973") == true)
+        #expect(
+            byID["\(prefix).aud"]?.type == "audio" && byID["\(prefix).aud"]?.media?.contains("\"voice\": true") == true)
+        #expect(
+            byID["\(prefix).doc"]?.type == "document" && byID["\(prefix).doc"]?.media?.contains("invoice.pdf") == true)
+        #expect(byID["\(prefix).loc"]?.type == "location" && byID["\(prefix).loc"]?.content == "Loja Centro, Rua A, 1")
+        #expect(byID["\(prefix).btn"]?.type == "interactive" && byID["\(prefix).btn"]?.content == "Yes, book it")
+        #expect(byID["\(prefix).odd"]?.type == "unsupported")
+        #expect(byID["\(prefix).odd"]?.external?.contains("holo_call") == true)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+            )
+                == 1)
+    }
+
+    @Test("statuses move our message forward only, out of order included, and a failure keeps the provider's error")
+    func statusesAreMonotonic() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "hi"), to: channel)
+        let conversationID = try await fixture.database.query(
+            "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+        ).firstRow!.decode(UUID.self, "id")
+        let sent = "wamid.out.\(UUID().uuidString)", failed = "wamid.out.\(UUID().uuidString)"
+        for external in [sent, failed] {
+            try await fixture.database.execute(
+                """
+                INSERT INTO messages (conversation_id, sender_type, content, direction, status, external_id)
+                VALUES ($1, 'ai', 'reply', 'outbound', 'sent', $2)
+                """, [conversationID, external])
+        }
+        let read = try await fixture.deliver(
+            Payloads.whatsAppStatus(id: sent, status: "read", timestamp: 1_750_857_400), to: channel)
+        let late = try await fixture.deliver(
+            Payloads.whatsAppStatus(id: sent, status: "delivered", timestamp: 1_750_857_390), to: channel)
+        #expect(read.statusesApplied == 1 && late.statusesApplied == 0)
+        let row = try await fixture.database.query(
+            """
+            SELECT status, delivered_at IS NOT NULL AS delivered, extract(epoch FROM read_at)::bigint AS read_at
+            FROM messages WHERE external_id = $1
+            """, [sent]
+        ).firstRow!
+        #expect(try row.decode(String.self, "status") == "read")
+        #expect(try row.decode(Bool.self, "delivered"))
+        #expect(try row.decode(Int64.self, "read_at") == 1_750_857_400)
+
+        let failure = try await fixture.deliver(Payloads.whatsAppFailed(id: failed), to: channel)
+        #expect(failure.statusesApplied == 1)
+        let failedRow = try await fixture.database.query(
+            "SELECT status, external_metadata::text AS meta FROM messages WHERE external_id = $1", [failed]
+        ).firstRow!
+        #expect(try failedRow.decode(String.self, "status") == "failed")
+        #expect(try failedRow.decode(String.self, "meta").contains("131047"))
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM outbox WHERE aggregate_id = $1 AND event_type IN ('message.read', 'message.failed')",
+                [conversationID]) == 2)
+        let unknown = try await fixture.deliver(
+            Payloads.whatsAppStatus(id: "wamid.nobody", status: "read", timestamp: 1), to: channel)
+        #expect(unknown.statusesApplied == 0)
+    }
+
+    @Test("Instagram: text and image stored, the business's own echo skipped")
+    func instagram() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.call(
+            Conversations.Service.createChannel,
+            Conversations.CreateChannelRequest(
+                type: "instagram", name: "IG", agentId: UUID().lowercased, instagramAccountId: "17841400000000000",
+                config: Conversations.ChannelSecrets(accessToken: "IGQ", appSecret: "ig-secret", verifyToken: "v")),
+            as: admin)
+        let prefix = "mid.\(UUID().uuidString)"
+        let stored = try await fixture.deliver(
+            Payloads.instagram(prefix: prefix, sender: "998877"), to: channel, secret: "ig-secret")
+        #expect(stored.messagesStored == 2 && stored.ignored == 1)
+        let types = try await fixture.database.query(
+            """
+            SELECT m.content_type, m.media_url FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            WHERE c.channel_id = $1 ORDER BY m.external_id DESC
+            """, [UUID(uuidString: channel.id)!])
+        #expect(try types.map { try $0.decode(String.self, "content_type") } == ["text", "image"])
+        #expect(try types[1].decode(String?.self, "media_url") == "https://cdn.example/p.jpg")
+    }
+
+    @Test("Telegram: the secret token header is checked in constant time; update_id deduplicates")
+    func telegram() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.call(
+            Conversations.Service.createChannel,
+            Conversations.CreateChannelRequest(
+                type: "telegram", name: "Bot", agentId: UUID().lowercased,
+                config: Conversations.ChannelSecrets(botToken: "123:ABC", secretToken: "tg_secret-1")), as: admin)
+        let body = Payloads.telegram(updateID: 900_001, chatID: 7_000_000_000_123, text: "oi")
+        #expect(
+            await fixture.failure { try await fixture.deliver(body, to: channel, secretToken: "tg_secret-2") }
+                == .unauthenticated)
+        #expect(await fixture.failure { try await fixture.deliver(body, to: channel) } == .unauthenticated)
+        let first = try await fixture.deliver(body, to: channel, secretToken: "tg_secret-1")
+        let again = try await fixture.deliver(body, to: channel, secretToken: "tg_secret-1")
+        #expect(first.messagesStored == 1 && again.duplicates == 1)
+        let contact = try await fixture.database.query(
+            "SELECT contact_identifier, contact_name FROM conversations WHERE channel_id = $1",
+            [UUID(uuidString: channel.id)!]
+        ).firstRow!
+        #expect(try contact.decode(String.self, "contact_identifier") == "7000000000123")
+        #expect(try contact.decode(String.self, "contact_name") == "Ana B")
+    }
+
+    @Test("fifty concurrent first messages from one new contact open one conversation")
+    func fiftyConcurrentFirstMessages() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let from = "55119\(Int.random(in: 10_000_000...99_999_999))"
+        let results = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    try await fixture.deliver(
+                        Payloads.whatsAppText(id: "wamid.c\(index).\(from)", from: from, text: "msg \(index)"),
+                        to: channel
+                    ).messagesStored
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(results == 50)
+        let channelID = UUID(uuidString: channel.id)!
+        let conversations = try await fixture.database.query(
+            "SELECT id, message_count FROM conversations WHERE channel_id = $1", [channelID])
+        #expect(conversations.count == 1)
+        #expect(try conversations.firstRow?.decode(Int.self, "message_count") == 50)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM reply_jobs WHERE conversation_id = $1 AND status = 'pending'",
+                [try conversations.firstRow!.decode(UUID.self, "id")]) == 1)
+    }
+
+    @Test("a conversation over max_conversations_per_month is stored, flagged and gets no reply job")
+    func planLimit() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        fixture.identity.limits.withLock { $0[admin.organizationId] = 1 }
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: "111", text: "first"), to: channel)
+        let over = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: "222", text: "second"), to: channel)
+        #expect(over.messagesStored == 1)
+        let rows = try await fixture.database.query(
+            """
+            SELECT c.contact_identifier, c.over_plan_limit, c.context->'plan_limit' IS NOT NULL AS explained,
+                   (SELECT count(*) FROM reply_jobs j WHERE j.conversation_id = c.id)::bigint AS jobs
+            FROM conversations c WHERE c.channel_id = $1 ORDER BY c.contact_identifier
+            """, [UUID(uuidString: channel.id)!])
+        #expect(try rows.map { try $0.decode(Bool.self, "over_plan_limit") } == [false, true])
+        #expect(try rows.map { try $0.decode(Int64.self, "jobs") } == [1, 0])
+        #expect(try rows[1].decode(Bool.self, "explained"))
+    }
+
+    @Test("Meta's verification handshake answers the challenge only for the right token and mode")
+    func verifyHandshake() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin(), verifyToken: "tok-123")
+        let ok = try await fixture.call(
+            Conversations.Service.verifyWebhook,
+            Conversations.VerifyWebhookRequest(
+                channelType: "whatsapp", channelId: channel.id, mode: "subscribe", verifyToken: "tok-123",
+                challenge: "1158201444"))
+        #expect(ok.challenge == "1158201444")
+        for (mode, token) in [("subscribe", "tok-124"), ("unsubscribe", "tok-123"), ("subscribe", "")] {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(
+                        Conversations.Service.verifyWebhook,
+                        Conversations.VerifyWebhookRequest(
+                            channelType: "whatsapp", channelId: channel.id, mode: mode, verifyToken: token,
+                            challenge: "x"))
+                } == .permissionDenied)
+        }
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.verifyWebhook,
+                    Conversations.VerifyWebhookRequest(
+                        channelType: "instagram", channelId: channel.id, mode: "subscribe", verifyToken: "tok-123"))
+            } == .notFound)
+    }
+
+    @Test(
+        "odd bodies never fail: they are answered with nothing stored",
+        arguments: [
+            "", "null", "[]", "{\"entry\":{}}", "{\"entry\":[1,\"x\",{\"changes\":[{\"value\":[]}]}]}",
+            "{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"id\":5}]}}]}]}", "\u{0}\u{1}garbage",
+        ])
+    func oddBodies(body: String) async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let answer = try await fixture.deliver(body, to: channel)
+        #expect(answer.messagesStored == 0 && answer.statusesApplied == 0)
+    }
+
+    @Test("a callback naming another WhatsApp number of the organization is stored on that number's channel")
+    func routesByBusinessNumber() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let receiving = try await fixture.whatsAppChannel(for: admin, phoneNumberID: "1111")
+        let other = try await fixture.whatsAppChannel(for: admin, phoneNumberID: "2222")
+        let stranger = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin(), phoneNumberID: "3333")
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "to 2222", phoneNumberID: "2222"),
+            to: receiving)
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "to 3333", phoneNumberID: "3333"),
+            to: receiving)
+        func contents(_ channel: Conversations.Channel) async throws -> [String] {
+            try await fixture.database.query(
+                """
+                SELECT m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.channel_id = $1 ORDER BY m.content
+                """, [UUID(uuidString: channel.id)!]
+            ).map { try $0.decode(String.self, "content") }
+        }
+        #expect(try await contents(other) == ["to 2222"])
+        // Another organization's number is never reached: kept on the receiving channel.
+        #expect(try await contents(receiving) == ["to 3333"])
+        #expect(try await contents(stranger).isEmpty)
+    }
+}

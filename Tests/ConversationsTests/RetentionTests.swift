@@ -1,0 +1,77 @@
+import Contracts
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+
+@testable import ConversationsService
+
+@Suite("Retention: old messages go, long-closed conversations are archived", .serialized)
+struct ConversationRetentionTests {
+    @Test("messages past the retention period are deleted and a closed conversation is archived after 90 days")
+    func retention() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "new"), to: channel)
+        let conversationID = try await fixture.database.query(
+            "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+        ).firstRow!.decode(UUID.self, "id")
+        try await fixture.database.execute(
+            """
+            INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
+            VALUES ($1, 'contact', 'ancient', 'inbound', CURRENT_TIMESTAMP - INTERVAL '400 days')
+            """, [conversationID])
+        try await fixture.database.execute(
+            "UPDATE conversations SET status = 'closed', closed_at = CURRENT_TIMESTAMP - INTERVAL '91 days' WHERE id = $1",
+            [conversationID])
+        // Other tests' runs may do part of the work: the state is what counts.
+        _ = try await fixture.database.withConnection { try await ConversationRetention.run(on: $0) }
+        let contents = try await fixture.database.query(
+            "SELECT content FROM messages WHERE conversation_id = $1", [conversationID])
+        #expect(try contents.map { try $0.decode(String.self, "content") } == ["new"])
+        let status = try await fixture.database.query(
+            "SELECT status FROM conversations WHERE id = $1", [conversationID]
+        ).firstRow!.decode(String.self, "status")
+        #expect(status == "archived")
+    }
+
+    @Test("an organization's shorter retention (from its settings) deletes its messages sooner, not others'")
+    func perOrganizationRetention() async throws {
+        let fixture = try await IngestFixture.shared()
+        let short = IngestFixture.newAdmin(), standard = IngestFixture.newAdmin()
+        fixture.identity.settings.withLock {
+            $0[short.organizationId] = #"{"conversations":{"message_retention_days":30}}"#
+        }
+        var conversations: [UUID] = []
+        for admin in [short, standard] {
+            let channel = try await fixture.whatsAppChannel(for: admin)
+            // Listing channels copies the organization's retention setting.
+            _ = try await fixture.call(
+                Conversations.Service.listChannels, Conversations.ListChannelsRequest(), as: admin)
+            _ = try await fixture.deliver(
+                Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "recent"), to: channel)
+            let id = try await fixture.database.query(
+                "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+            ).firstRow!.decode(UUID.self, "id")
+            try await fixture.database.execute(
+                """
+                INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
+                VALUES ($1, 'contact', 'forty days old', 'inbound', CURRENT_TIMESTAMP - INTERVAL '40 days')
+                """, [id])
+            conversations.append(id)
+        }
+        #expect(
+            try await fixture.count(
+                "SELECT message_retention_days::bigint AS n FROM retention_settings WHERE organization_id = $1",
+                [UUID(uuidString: short.organizationId)!]) == 30)
+        _ = try await fixture.database.withConnection { try await ConversationRetention.run(on: $0) }
+        func contents(_ id: UUID) async throws -> [String] {
+            try await fixture.database.query(
+                "SELECT content FROM messages WHERE conversation_id = $1 ORDER BY content", [id]
+            ).map { try $0.decode(String.self, "content") }
+        }
+        #expect(try await contents(conversations[0]) == ["recent"])
+        #expect(try await contents(conversations[1]) == ["forty days old", "recent"])
+    }
+}

@@ -1,0 +1,191 @@
+import Contracts
+import Foundation
+import Postgres
+import RPC
+import Testing
+
+@testable import ConversationsService
+
+@Suite("Web chat sessions and the live feeds")
+struct WebchatTests {
+    func webchat(_ fixture: IngestFixture, origins: [String] = []) async throws -> (Principal, Conversations.Channel) {
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.call(
+            Conversations.Service.createChannel,
+            Conversations.CreateChannelRequest(
+                type: "webchat", name: "Site", agentId: UUID().lowercased, allowedOrigins: origins), as: admin)
+        return (admin, channel)
+    }
+
+    @Test("a visitor starts a session, writes, and reads their message back from the session's feed")
+    func sessionRoundTrip() async throws {
+        let fixture = try await IngestFixture.shared()
+        let (_, channel) = try await webchat(fixture)
+        let session = try await fixture.call(
+            Conversations.Service.startWebchatSession,
+            Conversations.StartWebchatSessionRequest(publicId: channel.publicId, visitorName: "Bia"))
+        #expect(session.token.hasPrefix("wcs_") && session.channelName == "Site")
+        let posted = try await fixture.call(
+            Conversations.Service.postWebchatMessage,
+            Conversations.PostWebchatMessageRequest(
+                publicId: channel.publicId, token: session.token, text: "Do you ship to Recife?",
+                clientMessageId: "m-1"))
+        #expect(!posted.duplicate)
+        let again = try await fixture.call(
+            Conversations.Service.postWebchatMessage,
+            Conversations.PostWebchatMessageRequest(
+                publicId: channel.publicId, token: session.token, text: "Do you ship to Recife?",
+                clientMessageId: "m-1"))
+        #expect(again.duplicate && again.messageId == posted.messageId)
+        let events = try await fixture.call(
+            Conversations.Service.waitWebchatEvents,
+            Conversations.WaitWebchatEventsRequest(publicId: channel.publicId, token: session.token, waitMs: 2000))
+        #expect(events.events.map(\.eventType) == ["message.received"])
+        #expect(events.events.first?.payloadJson.contains("Do you ship to Recife?") == true)
+        let name = try await fixture.database.query(
+            "SELECT contact_name FROM conversations WHERE id = $1", [UUID(uuidString: posted.conversationId)!]
+        ).firstRow!.decode(String?.self, "contact_name")
+        #expect(name == "Bia")
+    }
+
+    @Test("a long poll wakes when a reply is committed")
+    func longPollWakes() async throws {
+        let fixture = try await IngestFixture.shared()
+        let (_, channel) = try await webchat(fixture)
+        let session = try await fixture.call(
+            Conversations.Service.startWebchatSession,
+            Conversations.StartWebchatSessionRequest(publicId: channel.publicId))
+        let posted = try await fixture.call(
+            Conversations.Service.postWebchatMessage,
+            Conversations.PostWebchatMessageRequest(publicId: channel.publicId, token: session.token, text: "hi"))
+        let first = try await fixture.call(
+            Conversations.Service.waitWebchatEvents,
+            Conversations.WaitWebchatEventsRequest(publicId: channel.publicId, token: session.token, waitMs: 5000))
+        #expect(first.events.map(\.eventType) == ["message.received"])
+        let started = ContinuousClock.now
+        async let waited = fixture.call(
+            Conversations.Service.waitWebchatEvents,
+            Conversations.WaitWebchatEventsRequest(
+                publicId: channel.publicId, token: session.token, afterSeq: first.lastSeq, waitMs: 10_000))
+        try await Task.sleep(for: .milliseconds(300))
+        let organizationID = UUID(uuidString: channel.organizationId)!
+        try await fixture.database.withTransaction { connection in
+            try await IngestStore.appendEvent(
+                organizationID: organizationID, conversationID: UUID(uuidString: posted.conversationId)!,
+                type: "message.sent", actorType: "ai",
+                payload: PostgresJSON(text: #"{"content":"Yes, we do!","sender_type":"ai"}"#), on: connection)
+        }
+        let reply = try await waited
+        #expect(reply.events.map(\.eventType) == ["message.sent"])
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test("a wrong token, another channel's token or a foreign origin is refused")
+    func sessionsAreChecked() async throws {
+        let fixture = try await IngestFixture.shared()
+        let (_, channel) = try await webchat(fixture, origins: ["https://shop.example.com"])
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.startWebchatSession,
+                    Conversations.StartWebchatSessionRequest(publicId: channel.publicId, origin: "https://evil.example")
+                )
+            } == .permissionDenied)
+        let session = try await fixture.call(
+            Conversations.Service.startWebchatSession,
+            Conversations.StartWebchatSessionRequest(publicId: channel.publicId, origin: "https://shop.example.com"))
+        let (_, other) = try await webchat(fixture)
+        for (publicID, token) in [
+            (channel.publicId, "wcs_nope"), (other.publicId, session.token), (channel.publicId, ""),
+        ] {
+            #expect(
+                await fixture.failure {
+                    try await fixture.call(
+                        Conversations.Service.postWebchatMessage,
+                        Conversations.PostWebchatMessageRequest(publicId: publicID, token: token, text: "x"))
+                } == .unauthenticated)
+        }
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.startWebchatSession,
+                    Conversations.StartWebchatSessionRequest(publicId: "wc_missing"))
+            } == .notFound)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.postWebchatMessage,
+                    Conversations.PostWebchatMessageRequest(
+                        publicId: channel.publicId, token: session.token, text: "   "))
+            } == .invalidArgument)
+    }
+
+    @Test("the organization's feed resumes after a seq without gaps and shows no other organization's events")
+    func organizationFeed() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        let stranger = IngestFixture.newAdmin()
+        let strangerChannel = try await fixture.whatsAppChannel(for: stranger)
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "a"), to: channel)
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "theirs"), to: strangerChannel)
+        let first = try await fixture.call(
+            Conversations.Service.waitConversationEvents, Conversations.WaitConversationEventsRequest(waitMs: 5000),
+            as: admin)
+        #expect(first.events.map(\.eventType) == ["conversation.created", "message.received"])
+        #expect(!first.events.contains { $0.payloadJson.contains("theirs") })
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "b"), to: channel)
+        let resumed = try await fixture.call(
+            Conversations.Service.waitConversationEvents,
+            Conversations.WaitConversationEventsRequest(afterSeq: first.lastSeq, waitMs: 5000), as: admin)
+        #expect(resumed.events.count == 1 && resumed.events[0].payloadJson.contains("\"b\""))
+        #expect(resumed.events[0].seq > first.lastSeq)
+        let consultant = IngestFixture.colleague(of: admin, role: "consultant")
+        let seen = try await fixture.call(
+            Conversations.Service.waitConversationEvents, Conversations.WaitConversationEventsRequest(waitMs: 5000),
+            as: consultant)
+        #expect(seen.events.count == 3)
+    }
+
+    @Test("a row of a transaction still open holds back later rows, so a resume never skips it")
+    func feedHoldsBackUncommittedRows() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let organizationID = UUID(uuidString: admin.organizationId)!
+        // A writer takes a seq and stays open while another commits a larger one.
+        let release = AsyncStream<Void>.makeStream()
+        let holding = Task {
+            try await fixture.database.withTransaction { connection in
+                try await IngestStore.appendEvent(
+                    organizationID: organizationID, conversationID: nil, type: "early", actorType: "system",
+                    payload: PostgresJSON(text: "{}"), on: connection)
+                for await _ in release.stream { break }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try await fixture.database.withTransaction { connection in
+            try await IngestStore.appendEvent(
+                organizationID: organizationID, conversationID: nil, type: "late", actorType: "system",
+                payload: PostgresJSON(text: "{}"), on: connection)
+        }
+        let before = try await fixture.call(
+            Conversations.Service.waitConversationEvents, Conversations.WaitConversationEventsRequest(), as: admin)
+        #expect(before.events.isEmpty)
+        release.continuation.yield()
+        try await holding.value
+        // Once the early writer commits, both show, in seq order (other tests' transactions
+        // may hold "late" back a moment longer).
+        var seen: [String] = []
+        var last: Int64 = 0
+        let deadline = ContinuousClock.now + .seconds(10)
+        while seen.count < 2, ContinuousClock.now < deadline {
+            let batch = try await fixture.call(
+                Conversations.Service.waitConversationEvents,
+                Conversations.WaitConversationEventsRequest(afterSeq: last, waitMs: 1000), as: admin)
+            seen += batch.events.map(\.eventType)
+            last = batch.lastSeq
+        }
+        #expect(seen == ["early", "late"])
+    }
+}

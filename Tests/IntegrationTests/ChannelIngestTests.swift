@@ -1,0 +1,322 @@
+import Cryptography
+import Foundation
+import Logging
+import Postgres
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Channels and inbound callbacks through the real gateway and services: channel CRUD with
+/// sealed secrets, Meta's handshake, signed WhatsApp payloads (text, media, statuses),
+/// duplicates, bad signatures, Telegram's secret token, fifty concurrent first messages, web
+/// chat, the console stream resumed with Last-Event-ID, and tenant isolation.
+@Suite("Channels and inbound callbacks through the gateway", .serialized)
+struct ChannelIngestTests {
+    static let keys = "it:\(Base64.encode(SecureRandom.bytes(count: 32)))"
+
+    @Test("channels, callbacks, web chat and the live stream, end to end")
+    func channelIngestFlow() async throws {
+        try await RunningPlatform.withHealthy(
+            logOf: "conversations", environment: ["SMARTERCHAT_ENCRYPTION_KEYS": Self.keys]
+        ) { try await run($0) }
+    }
+
+    /// An HTTP exchange with extra headers and a raw body.
+    static func send(
+        _ platform: RunningPlatform, _ method: String, _ path: String, body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> HTTPExchange {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(platform.httpPort)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 20
+        if let body { request.httpBody = Data(body.utf8) }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http?.allHeaderFields ?? [:] { fields["\(key)"] = "\(value)" }
+        return HTTPExchange(status: http?.statusCode ?? 0, headers: fields, body: data)
+    }
+
+    /// What a Server-Sent Events URL sends within `seconds` (curl ends the read).
+    static func readStream(_ url: String, headers: [String: String], seconds: Int) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        var arguments = ["-sN", "--max-time", "\(seconds)"]
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        process.arguments = arguments + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        await RunningPlatform.exit(of: process)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// An agent of the token's organization (agents checks a channel's agent_id); a random id
+    /// where the agents routes are not there.
+    static func agent(_ platform: RunningPlatform, token: String) async throws -> String {
+        let created = try await platform.request(
+            "POST", "/api/v1/agents",
+            json: ["name": "Ana", "personality": "p", "objective": "o", "system_message": "s"], token: token)
+        return created.status == 201
+            ? try #require(created.json["id"] as? String) : UUID().uuidString.lowercased()
+    }
+
+    static func signature(_ body: String, _ secret: String) -> String {
+        "sha256=" + Hex.encode(Digest.hmac(.sha256, key: Array(secret.utf8), message: Array(body.utf8)))
+    }
+
+    static func whatsAppText(id: String, from: String, text: String) -> String {
+        """
+        {"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages",
+        "value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881",
+        "phone_number_id":"106540352242922"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"\(from)"}],
+        "messages":[{"from":"\(from)","id":"\(id)","timestamp":"1739321024","type":"text","text":{"body":"\(text)"}}]}}]}]}
+        """
+    }
+
+    func run(_ platform: RunningPlatform) async throws {
+        let database = PostgresClient(configuration: platform.database, logger: Logger(label: "ChannelIngestTests"))
+        defer { Task { await database.close() } }
+        func count(_ query: PostgresQuery, _ binds: [any PostgresEncodable]) async throws -> Int {
+            Int(try await database.query(query, binds).firstRow?.decode(Int64.self, "n") ?? 0)
+        }
+
+        let ownerToken = try #require(
+            (try await IdentityFlowTests.signUp(platform, slug: "ingest-a", email: "a@ingest.example")
+                .json["tokens"] as? [String: Any])?["access_token"] as? String)
+        let strangerToken = try #require(
+            (try await IdentityFlowTests.signUp(platform, slug: "ingest-b", email: "b@ingest.example")
+                .json["tokens"] as? [String: Any])?["access_token"] as? String)
+        let agentID = try await Self.agent(platform, token: ownerToken)
+
+        // A WhatsApp channel: 201, secrets shown only as "set".
+        let created = try await platform.request(
+            "POST", "/api/v1/channels",
+            json: [
+                "type": "whatsapp", "name": "Sales", "agent_id": agentID, "phone_number_id": "106540352242922",
+                "config": ["access_token": "EAAG-token", "app_secret": "wa-secret", "verify_token": "wa-verify"],
+            ], token: ownerToken)
+        #expect(created.status == 201)
+        let channel = created.json
+        let channelID = try #require(channel["id"] as? String)
+        let config = try #require(channel["config"] as? [String: Any])
+        #expect(config["app_secret_set"] as? Bool == true && config["access_token_set"] as? Bool == true)
+        #expect(!String(decoding: created.body, as: UTF8.self).contains("wa-secret"))
+        let callback = "/webhooks/whatsapp/\(channelID)"
+        #expect(channel["webhook_url"] as? String == callback)
+
+        // Meta's handshake.
+        let handshake = try await Self.send(
+            platform, "GET", callback + "?hub.mode=subscribe&hub.verify_token=wa-verify&hub.challenge=8841")
+        #expect(handshake.status == 200 && String(decoding: handshake.body, as: UTF8.self) == "8841")
+        let refused = try await Self.send(
+            platform, "GET", callback + "?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=8841")
+        #expect(refused.status == 403)
+
+        // A signed text: 200 once stored; the same again: 200, stored once.
+        let text = Self.whatsAppText(id: "wamid.IT1", from: "16505551234", text: "hello there")
+        let signed = ["X-Hub-Signature-256": Self.signature(text, "wa-secret"), "Content-Type": "application/json"]
+        let first = try await Self.send(platform, "POST", callback, body: text, headers: signed)
+        #expect(first.status == 200 && first.json["messages_stored"] as? Int == 1)
+        let again = try await Self.send(platform, "POST", callback, body: text, headers: signed)
+        #expect(again.status == 200 && again.json["duplicates"] as? Int == 1)
+        let uuid = UUID(uuidString: channelID)!
+        #expect(
+            try await count(
+                """
+                SELECT count(*)::bigint AS n FROM conversations.messages m
+                JOIN conversations.conversations c ON c.id = m.conversation_id WHERE c.channel_id = $1
+                """, [uuid]) == 1)
+
+        // crm created the contact's lead (FindOrCreateLead, a service call) and it is linked.
+        let leadRow = try await database.query(
+            """
+            SELECT c.lead_id, l.phone, l.source FROM conversations.conversations c
+            JOIN crm.leads l ON l.id = c.lead_id WHERE c.channel_id = $1
+            """, [uuid]
+        ).firstRow
+        #expect(try leadRow?.decode(String.self, "source") == "whatsapp")
+        #expect(try leadRow?.decode(String?.self, "phone")?.hasSuffix("16505551234") == true)
+
+        // A bad or missing signature: 401, nothing stored.
+        let forged = Self.whatsAppText(id: "wamid.FORGED", from: "16505550000", text: "forged")
+        let bad = try await Self.send(
+            platform, "POST", callback, body: forged, headers: ["X-Hub-Signature-256": Self.signature(forged, "guess")])
+        let missing = try await Self.send(platform, "POST", callback, body: forged)
+        #expect(bad.status == 401 && missing.status == 401)
+        #expect(
+            try await count(
+                "SELECT count(*)::bigint AS n FROM conversations.inbound_receipts WHERE external_message_id = 'wamid.FORGED'",
+                []) == 0)
+
+        // Media and a status update of one of our messages.
+        let image = """
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},
+            "contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"16505551234"}],
+            "messages":[{"from":"16505551234","id":"wamid.IMG","timestamp":"1739321030","type":"image",
+            "image":{"id":"1479537139650973","mime_type":"image/jpeg","sha256":"x=","caption":"look"}}]}}]}]}
+            """
+        let imaged = try await Self.send(
+            platform, "POST", callback, body: image,
+            headers: ["X-Hub-Signature-256": Self.signature(image, "wa-secret")])
+        #expect(imaged.status == 200)
+        #expect(
+            try await count(
+                "SELECT count(*)::bigint AS n FROM conversations.messages WHERE external_id = 'wamid.IMG' AND content_type = 'image'",
+                []) == 1)
+        try await database.execute(
+            """
+            INSERT INTO conversations.messages (conversation_id, sender_type, content, direction, status, external_id)
+            SELECT id, 'ai', 'hi!', 'outbound', 'sent', 'wamid.OUT1' FROM conversations.conversations WHERE channel_id = $1
+            """, [uuid])
+        let status = """
+            {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+            "messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},
+            "statuses":[{"id":"wamid.OUT1","status":"delivered","timestamp":"1750857384","recipient_id":"16505551234"}]}}]}]}
+            """
+        let delivered = try await Self.send(
+            platform, "POST", callback, body: status,
+            headers: ["X-Hub-Signature-256": Self.signature(status, "wa-secret")])
+        #expect(delivered.status == 200 && delivered.json["statuses_applied"] as? Int == 1)
+        #expect(
+            try await count(
+                "SELECT count(*)::bigint AS n FROM conversations.messages WHERE external_id = 'wamid.OUT1' AND status = 'delivered' AND delivered_at IS NOT NULL",
+                []) == 1)
+
+        // Fifty concurrent first messages from one new contact: one conversation.
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    let body = Self.whatsAppText(id: "wamid.C\(index)", from: "5511900000001", text: "burst \(index)")
+                    return try await Self.send(
+                        platform, "POST", callback, body: body,
+                        headers: ["X-Hub-Signature-256": Self.signature(body, "wa-secret")]
+                    ).status
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.allSatisfy { $0 == 200 })
+        #expect(
+            try await count(
+                "SELECT count(*)::bigint AS n FROM conversations.conversations WHERE channel_id = $1 AND contact_identifier = '5511900000001'",
+                [uuid]) == 1)
+        #expect(
+            try await count(
+                """
+                SELECT count(*)::bigint AS n FROM conversations.messages m
+                JOIN conversations.conversations c ON c.id = m.conversation_id
+                WHERE c.channel_id = $1 AND c.contact_identifier = '5511900000001'
+                """, [uuid]) == 50)
+
+        // Telegram: the secret token header.
+        let telegram = try await platform.request(
+            "POST", "/api/v1/channels",
+            json: [
+                "type": "telegram", "name": "Bot", "agent_id": agentID,
+                "config": ["bot_token": "123:ABC", "secret_token": "tg-secret_1"],
+            ], token: ownerToken)
+        #expect(telegram.status == 201)
+        let telegramPath = "/webhooks/telegram/\(try #require(telegram.json["id"] as? String))"
+        let update = """
+            {"update_id":5001,"message":{"message_id":42,"date":1700000000,"from":{"id":111,"is_bot":false,
+            "first_name":"Ana"},"chat":{"id":111,"type":"private","first_name":"Ana"},"text":"oi"}}
+            """
+        #expect(
+            try await Self.send(
+                platform, "POST", telegramPath, body: update, headers: ["X-Telegram-Bot-Api-Secret-Token": "wrong"]
+            ).status == 401)
+        #expect(
+            try await Self.send(
+                platform, "POST", telegramPath, body: update,
+                headers: ["X-Telegram-Bot-Api-Secret-Token": "tg-secret_1"]
+            ).status == 200)
+
+        // Web chat: a session, a message, the session's events; CORS for the widget.
+        let webchat = try await platform.request(
+            "POST", "/api/v1/channels", json: ["type": "webchat", "name": "Site", "agent_id": agentID],
+            token: ownerToken)
+        #expect(webchat.status == 201)
+        let publicID = try #require(webchat.json["public_id"] as? String)
+        let session = try await Self.send(
+            platform, "POST", "/webchat/\(publicID)/sessions", body: #"{"visitor_name":"Bia"}"#,
+            headers: ["Origin": "https://shop.example.com", "Content-Type": "application/json"])
+        #expect(session.status == 201 && session.header("Access-Control-Allow-Origin") == "*")
+        let sessionToken = try #require(session.json["token"] as? String)
+        let posted = try await Self.send(
+            platform, "POST", "/webchat/\(publicID)/messages",
+            body: #"{"text":"Do you deliver?","client_message_id":"c1"}"#,
+            headers: ["Authorization": "Bearer \(sessionToken)"])
+        #expect(posted.status == 201)
+        #expect(
+            try await Self.send(
+                platform, "POST", "/webchat/\(publicID)/messages", body: #"{"text":"x"}"#,
+                headers: ["Authorization": "Bearer wcs_forged"]
+            ).status == 401)
+        let preflight = try await Self.send(platform, "OPTIONS", "/webchat/\(publicID)/messages")
+        #expect(
+            preflight.status == 204
+                && preflight.header("Access-Control-Allow-Headers")?.contains("authorization") == true)
+        let visitorStream = try await Self.readStream(
+            "http://127.0.0.1:\(platform.httpPort)/webchat/\(publicID)/events?token=\(sessionToken)", headers: [:],
+            seconds: 2)
+        #expect(visitorStream.contains("event: message.received") && visitorStream.contains("Do you deliver?"))
+        let widget = try await Self.send(platform, "GET", "/webchat/widget.js")
+        #expect(widget.status == 200 && widget.header("Content-Type")?.contains("javascript") == true)
+
+        // The console stream: every event, then a resume after the third has no gaps.
+        let streamURL = "http://127.0.0.1:\(platform.httpPort)/api/v1/stream"
+        let all = try await Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 3)
+        let ids = all.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+        #expect(ids.count >= 55)
+        #expect(ids == ids.sorted())
+        let resumed = try await Self.readStream(
+            streamURL, headers: ["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "\(ids[2])"], seconds: 3)
+        let resumedIDs = resumed.split(separator: "\n").filter { $0.hasPrefix("id: ") }
+            .compactMap { Int64($0.dropFirst(4)) }
+        // Replies may add events meanwhile: the resumed stream continues exactly after id 3.
+        #expect(Array(resumedIDs.prefix(ids.count - 3)) == Array(ids.dropFirst(3)))
+        let strangerStream = try await Self.readStream(
+            streamURL, headers: ["Authorization": "Bearer \(strangerToken)"], seconds: 2)
+        #expect(!strangerStream.contains("id: "))
+
+        // Tenant isolation: another organization sees none of it.
+        #expect(try await platform.request("GET", "/api/v1/channels/\(channelID)", token: strangerToken).status == 404)
+        #expect(
+            try await platform.request(
+                "PATCH", "/api/v1/channels/\(channelID)", json: ["name": "taken"], token: strangerToken
+            ).status == 404)
+        #expect(
+            try await platform.request("DELETE", "/api/v1/channels/\(channelID)", token: strangerToken).status == 404)
+        let strangerList = try await platform.request("GET", "/api/v1/channels", token: strangerToken)
+        #expect((strangerList.json["channels"] as? [Any])?.isEmpty ?? true)
+        #expect(try await platform.request("GET", "/api/v1/channels").status == 401)
+
+        // A gateway stopping (SIGTERM) ends its open streams instead of waiting out their polls.
+        async let held = Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 30)
+        try await Task.sleep(for: .seconds(1))
+        let stopping = ContinuousClock.now
+        await platform.kill("gateway", signal: SIGTERM)
+        #expect(ContinuousClock.now - stopping < .seconds(10))
+        _ = try await held
+        try platform.start("gateway")
+        let back = await platform.waitUntil(timeout: .seconds(30)) {
+            (try? await platform.get("/livez").status) == 200
+        }
+        try #require(back)
+
+        // The owner deletes the channel: its callback is gone.
+        #expect(try await platform.request("DELETE", "/api/v1/channels/\(channelID)", token: ownerToken).status == 204)
+        let afterDelete = Self.whatsAppText(id: "wamid.LATE", from: "16505551234", text: "late")
+        #expect(
+            try await Self.send(
+                platform, "POST", callback, body: afterDelete,
+                headers: ["X-Hub-Signature-256": Self.signature(afterDelete, "wa-secret")]
+            ).status == 404)
+    }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Webhook ingest (issue 4): signed WhatsApp-shaped POSTs to the gateway, each answered only
+# after conversations committed the message (receipt, conversation, message, reply job,
+# outbox, timeline), next to the same transaction run directly with pgbench against the same
+# PostgreSQL in the same run; and the conversation list with 1,000,000 messages in the table.
+#
+#   max rate:  INGEST_BENCH_CONNECTIONS (default "8 16 32 64") connections as fast as they can
+#              for INGEST_BENCH_SECONDS (default 10) each; the best rate with zero errors
+#   at 500/s:  p50/p99 at INGEST_BENCH_RATE (default 500) msgs/s over 16 paced connections
+#   pgbench:   bench/ingest/ingest.sql, 8 clients, INGEST_BENCH_SECONDS
+#   list:      GET /api/v1/conversations?limit=50 at 100 req/s after 1,000,000 messages are
+#              loaded (null when the route is not there)
+#
+# Writes bench/out/ingest.json: max_rate_msgs_s, pgbench_tps, ratio, p50_ms_at_500,
+# p99_ms_at_500, errors, list_p99_ms. Targets: ratio >= 0.5, p99 <= 25 ms at 500/s, list p99 < 10 ms.
+# Against a running platform: INGEST_BENCH_URL=http://127.0.0.1:PORT and INGEST_BENCH_PGHOST
+# (its PostgreSQL socket folder, the --data-dir of smarterchatctl up; superuser postgres,
+# database smarterchat); its services need SMARTERCHAT_ENCRYPTION_KEYS. Otherwise it starts
+# `smarterchatctl up` from INGEST_BENCH_BIN (default: the release build in .build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_EACH=${INGEST_BENCH_SECONDS:-10}
+RATE=${INGEST_BENCH_RATE:-500}
+LEVELS=${INGEST_BENCH_CONNECTIONS:-"8 16 32 64"}
+LIST_MESSAGES=${INGEST_BENCH_LIST_MESSAGES:-1000000}
+mkdir -p bench/out
+command -v wrk > /dev/null || { echo "bench/ingest needs wrk (apt-get install -y wrk)" >&2; exit 1; }
+command -v pgbench > /dev/null || { echo "bench/ingest needs pgbench (postgresql-contrib / postgresql-15)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/smarterchat-bench-ingest-XXXXXX)
+chmod 755 "$WORK"
+BASE=${INGEST_BENCH_URL:-}
+PGHOST_DIR=${INGEST_BENCH_PGHOST:-}
+CTL=""
+cleanup() {
+    if [ -n "$CTL" ]; then kill -TERM "$CTL" 2>/dev/null || true; wait "$CTL" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ -z "$BASE" ]; then
+    BIN=${INGEST_BENCH_BIN:-$(swift build -c release --show-bin-path)}
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    BASE="http://127.0.0.1:$PORT"
+    PGHOST_DIR="$WORK/data"
+    SMARTERCHAT_ENCRYPTION_KEYS=${SMARTERCHAT_ENCRYPTION_KEYS:-bench:$(openssl rand -base64 32)} \
+        "$BIN/smarterchatctl" up --data-dir "$WORK/data" --run-dir "$WORK/run" --http-port "$PORT" > "$WORK/up.log" 2>&1 &
+    CTL=$!
+fi
+psql_() { psql -X -q -t -A -h "$PGHOST_DIR" -U postgres -d smarterchat "$@"; }
+
+TOKEN=""
+for _ in $(seq 1 1200); do
+    TOKEN=$(curl -fs "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+        -d '{"email":"demo@smarterchat.local","password":"demo-password-2026"}' 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["access_token"])' 2>/dev/null) || true
+    [ -n "$TOKEN" ] && break
+    sleep 0.1
+done
+[ -n "$TOKEN" ] || { echo "bench/ingest: could not log the demo user in at $BASE" >&2; exit 1; }
+
+SECRET=bench-app-secret
+# The channel's agent: the demo organization's first agent, else a new one.
+AGENT=$(curl -fs "$BASE/api/v1/agents" -H "Authorization: Bearer $TOKEN" |
+    python3 -c 'import json,sys; a=json.load(sys.stdin).get("agents",[]); print(a[0]["id"] if a else "")' 2>/dev/null) || true
+if [ -z "$AGENT" ]; then
+    AGENT=$(curl -fs "$BASE/api/v1/agents" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+        -d '{"name":"Bench","personality":"p","objective":"o","system_message":"s"}' |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null) ||
+        AGENT=$(python3 -c 'import uuid; print(uuid.uuid4())')
+fi
+CHANNEL=$(curl -fs "$BASE/api/v1/channels" -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+    -d "{\"type\":\"whatsapp\",\"name\":\"bench\",\"agent_id\":\"$AGENT\",
+         \"phone_number_id\":\"106540352242922\",
+         \"config\":{\"access_token\":\"bench\",\"app_secret\":\"$SECRET\",\"verify_token\":\"bench\"}}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
+    { echo "bench/ingest: could not create the channel (are SMARTERCHAT_ENCRYPTION_KEYS set?)" >&2; exit 1; }
+URL="$BASE/webhooks/whatsapp/$CHANNEL"
+
+# One wrk run over a fresh file of unique messages; prints its JSON line.
+# $1 name, $2 connections, $3 per-connection delay ms, $4 seconds.
+run_wrk() {
+    local file="$WORK/$1.tsv" count=$(( ${5:-4000} * $4 ))
+    python3 bench/ingest/payloads.py "$count" "$1.$RANDOM" "$SECRET" 1000 > "$file"
+    BENCH_FILE="$file" BENCH_DELAY_MS="$3" BENCH_THREADS=2 wrk -t 2 -c "$2" -d "${4}s" --latency \
+        -s bench/ingest/wrk.lua "$URL" | tail -1
+}
+
+echo "== ingest: warm-up" >&2
+run_wrk warmup 8 0 3 > /dev/null
+echo "== ingest: fixed rate $RATE/s" >&2
+CONNECTIONS=16
+FIXED=$(run_wrk fixed "$CONNECTIONS" $(( CONNECTIONS * 1000 / RATE )) "$SECONDS_EACH" 1000)
+echo "$FIXED" >&2
+MAXES=()
+for level in $LEVELS; do
+    echo "== ingest: $level connections, as fast as they can" >&2
+    run=$(run_wrk "max$level" "$level" 0 "$SECONDS_EACH")
+    echo "$run" >&2
+    MAXES+=("$run")
+done
+
+echo "== pgbench: the same transaction" >&2
+ORG=$(psql_ -c "SELECT organization_id FROM conversations.channels WHERE id = '$CHANNEL'")
+PGOPTIONS="-c search_path=conversations" pgbench -n -h "$PGHOST_DIR" -U postgres -c 8 -j 2 -T "$SECONDS_EACH" \
+    -D channel="$CHANNEL" -D org="$ORG" -f bench/ingest/ingest.sql smarterchat > "$WORK/pgbench.out" 2>&1 ||
+    { cat "$WORK/pgbench.out" >&2; exit 1; }
+PGBENCH_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.out" | tail -1)
+echo "pgbench: $PGBENCH_TPS tps" >&2
+
+echo "== list: $LIST_MESSAGES messages in the table" >&2
+LIST="null"
+if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/conversations?limit=50")" = 200 ]; then
+    # Bulk rows skip the per-row stats trigger (session_replication_role = replica).
+    psql_ -c "SET session_replication_role = replica;
+        INSERT INTO conversations.messages (conversation_id, sender_type, content, direction, created_at)
+        SELECT c.id, 'contact', 'bulk message ' || g, 'inbound', CURRENT_TIMESTAMP - (g % 86400) * INTERVAL '1 second'
+        FROM generate_series(1, $LIST_MESSAGES) g
+        JOIN LATERAL (SELECT id FROM conversations.conversations WHERE channel_id = '$CHANNEL'
+                      ORDER BY id OFFSET (g % 500) LIMIT 1) c ON TRUE;
+        ANALYZE conversations.messages; ANALYZE conversations.conversations;" > /dev/null
+    LIST=$(BENCH_TOKEN="$TOKEN" BENCH_DELAY_MS=40 wrk -t 2 -c 4 -d "${SECONDS_EACH}s" --latency -s bench/ingest/list.lua \
+        "$BASE/api/v1/conversations?limit=50" | tail -1)
+    echo "$LIST" >&2
+fi
+
+python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "${MAXES[@]}" <<'PY'
+import json, sys
+pgbench = float(sys.argv[1])
+fixed = json.loads(sys.argv[2])
+listing = json.loads(sys.argv[3])
+runs = [json.loads(a) for a in sys.argv[4:]]
+clean = [r for r in runs if r["non_2xx"] == 0 and r["socket_errors"] == 0]
+max_rate = max((r["rps"] for r in clean), default=0.0)
+errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs + [fixed])
+out = {
+    "max_rate_msgs_s": max_rate,
+    "pgbench_tps": pgbench,
+    "ratio": round(max_rate / pgbench, 3) if pgbench else None,
+    "p50_ms_at_500": fixed["p50_ms"],
+    "p99_ms_at_500": fixed["p99_ms"],
+    "errors": errors,
+    "list_p99_ms": listing["p99_ms"] if listing else None,
+    "runs": runs,
+    "fixed_rate_run": fixed,
+    "targets": {"ratio_min": 0.5, "p99_ms_at_500_max": 25, "list_p99_ms_max": 10},
+}
+json.dump(out, open("bench/out/ingest.json", "w"), indent=2)
+print(json.dumps(out, indent=2))
+PY
