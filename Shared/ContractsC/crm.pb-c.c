@@ -3767,7 +3767,7 @@ const ProtobufCMessageDescriptor smarterchat__crm__delete_lead_response__descrip
   (ProtobufCMessageInit) smarterchat__crm__delete_lead_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__crm__change_lead_status_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor smarterchat__crm__change_lead_status_request__field_descriptors[5] =
 {
   {
     "lead_id",
@@ -3805,16 +3805,42 @@ static const ProtobufCFieldDescriptor smarterchat__crm__change_lead_status_reque
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "organization_id",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__ChangeLeadStatusRequest, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__crm__change_lead_status_request__field_indices_by_name[] = {
+  4,   /* field[4] = actor */
   0,   /* field[0] = lead_id */
+  3,   /* field[3] = organization_id */
   2,   /* field[2] = reason */
   1,   /* field[1] = status */
 };
 static const ProtobufCIntRange smarterchat__crm__change_lead_status_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_request__descriptor =
 {
@@ -3824,7 +3850,7 @@ const ProtobufCMessageDescriptor smarterchat__crm__change_lead_status_request__d
   "Smarterchat__Crm__ChangeLeadStatusRequest",
   "smarterchat.crm",
   sizeof(Smarterchat__Crm__ChangeLeadStatusRequest),
-  3,
+  5,
   smarterchat__crm__change_lead_status_request__field_descriptors,
   smarterchat__crm__change_lead_status_request__field_indices_by_name,
   1,  smarterchat__crm__change_lead_status_request__number_ranges,

@@ -50,6 +50,18 @@ final class FakeCRM: Sendable {
                 return CRM.QualifyLeadResponse(lead: lead)
             }
         }
+        router.register(CRM.Service.changeLeadStatus) { [self] request, context in
+            try ServiceCaller.require(context, from: ["agents"])
+            calls.withLock { $0.append("status \(request.leadId) \(request.status) actor=\(request.actor)") }
+            return try leads.withLock { leads in
+                guard var lead = leads[request.leadId], lead.organizationId == request.organizationId else {
+                    throw RPCError(.notFound, "lead not found")
+                }
+                lead.status = request.status
+                leads[request.leadId] = lead
+                return CRM.ChangeLeadStatusResponse(lead: lead)
+            }
+        }
     }
 
     /// A new lead of `organizationID`.

@@ -155,7 +155,8 @@ struct RuleTests {
                 agentId: agent.id, name: "pricing", type: "intent_handler",
                 content: #"""
                     {"intent": "pricing", "keywords": ["quanto custa"], "reply": "A partir de R$ 99/mês.",
-                     "actions": [{"type": "tag", "tag": "pricing"}, {"type": "set_lead_temperature", "temperature": "warm"}]}
+                     "actions": [{"type": "tag", "tag": "pricing"}, {"type": "set_lead_temperature", "temperature": "warm"},
+                                 {"type": "set_lead_status", "status": "contacted"}]}
                     """#), as: admin)
         _ = try await fixture.call(
             Agents.Service.createScript,
@@ -169,6 +170,8 @@ struct RuleTests {
         #expect(priced.intent == "pricing")
         #expect(priced.tags == ["pricing"])
         #expect(fixture.crm.lead(lead)?.temperature == "warm")
+        #expect(fixture.crm.lead(lead)?.status == "contacted")
+        #expect(fixture.crm.calls.withLock { $0 }.contains("status \(lead) contacted actor=agent:\(agent.id)"))
         #expect(provider.received.isEmpty)
         provider.script(.analysis("Que pena! Posso ajudar?", intent: "cancel", confidence: 0.9))
         let cancel = try await fixture.generate(agent, history: [turn("contact", "quero cancelar")], leadID: lead)

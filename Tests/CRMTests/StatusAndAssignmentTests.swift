@@ -123,3 +123,54 @@ struct FixedAssignees: AssigneeDirectory {
         users[organizationID]?.contains(userID) == true
     }
 }
+
+@Suite("A service changes a lead's status for an organization it names, with its actor")
+struct ServiceStatusChangeTests {
+    @Test("agents sets the status: activity without a user but with the actor, event, other tenants 404")
+    func agentsSetsStatus() async throws {
+        let fixture = try await CRMFixture.shared()
+        let organization = CRMFixture.organization()
+        let principal = CRMFixture.principal(organization)
+        let lead = try await fixture.call(
+            CRM.Service.createLead, CRM.CreateLeadRequest(name: "Serviço"), as: principal
+        ).lead!
+        let changed = try await fixture.service(
+            CRM.Service.changeLeadStatus,
+            CRM.ChangeLeadStatusRequest(
+                leadId: lead.id, status: "contacted", reason: "intent handler pricing",
+                organizationId: organization.uuidString.lowercased(), actor: "agent:42"),
+            caller: "agents")
+        #expect(changed.lead?.status == "contacted")
+        let activities = try await fixture.activities("status_change", leadID: lead.id)
+        #expect(activities.count == 1 && activities[0].userID == nil && activities[0].metadata.contains("agent:42"))
+        #expect(try await fixture.events("lead.status_changed", leadID: lead.id) == 1)
+        // Another organization's id: NOT_FOUND, unchanged.
+        let other = await fixture.failure {
+            try await fixture.service(
+                CRM.Service.changeLeadStatus,
+                CRM.ChangeLeadStatusRequest(
+                    leadId: lead.id, status: "lost", organizationId: UUID().uuidString.lowercased(), actor: "agent:42"),
+                caller: "agents")
+        }
+        #expect(other == .notFound)
+        // Through the gateway the organization in the body is ignored: the principal decides.
+        let stranger = CRMFixture.principal(CRMFixture.organization())
+        let foreign = await fixture.failure {
+            try await fixture.call(
+                CRM.Service.changeLeadStatus,
+                CRM.ChangeLeadStatusRequest(
+                    leadId: lead.id, status: "lost", organizationId: organization.uuidString.lowercased()),
+                as: stranger)
+        }
+        #expect(foreign == .notFound)
+        // A service that is not a platform caller is refused.
+        let refused = await fixture.failure {
+            try await fixture.service(
+                CRM.Service.changeLeadStatus,
+                CRM.ChangeLeadStatusRequest(
+                    leadId: lead.id, status: "lost", organizationId: organization.uuidString.lowercased()),
+                caller: "stranger")
+        }
+        #expect(refused == .permissionDenied)
+    }
+}

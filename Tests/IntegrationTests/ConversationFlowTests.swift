@@ -195,6 +195,17 @@ struct ConversationFlowTests {
             !telegram.received(matching: "/bot778:ai/").isEmpty
         }
         #expect(answered, "no AI reply reached Telegram")
+        // The external id is recorded once Telegram's answer is back (just after it received).
+        let recorded = await platform.waitUntil(timeout: .seconds(10)) {
+            let rows = try? await database.query(
+                """
+                SELECT m.external_id FROM conversations.messages m
+                JOIN conversations.conversations c ON c.id = m.conversation_id
+                WHERE c.channel_id = $1 AND m.sender_type = 'ai' AND m.external_id IS NOT NULL
+                """, [UUID(uuidString: aiChannelID)!])
+            return (rows?.count ?? 0) > 0
+        }
+        #expect(recorded)
         let aiRow = try await database.query(
             """
             SELECT m.status, m.ai_model, m.ai_generated, m.external_id FROM conversations.messages m

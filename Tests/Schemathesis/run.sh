@@ -64,14 +64,16 @@ THIRD=$(log_in) || fail "the demo user could not log in a third time"
 run_schemathesis() {
     local token=$1
     shift
-    # From the temporary folder: schemathesis keeps a cache in ./.schemathesis.
+    # From the temporary folder: schemathesis keeps a cache in ./.schemathesis. One worker:
+    # with two, CPython 3.11 sometimes fails inside schemathesis itself ("AST constructor
+    # recursion depth mismatch", a compile() race between threads), not in the API.
     (cd "$WORK" && "$ST" run "$ROOT/docs/openapi.yaml" \
         --url "$BASE/api/v1" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
         --phases examples,coverage,fuzzing \
         --max-examples "$MAX_EXAMPLES" \
-        --workers 2 \
+        --workers 1 \
         --seed 2026 \
         --request-timeout 10 \
         --generation-database none \

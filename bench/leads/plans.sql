@@ -39,12 +39,14 @@ LIMIT $16;
 PREPARE search(uuid, text, text, uuid, boolean, text, text, text, int, int, timestamptz, timestamptz, text,
     timestamptz, uuid, int, text) AS
 WITH matches AS MATERIALIZED (
-    SELECT id FROM leads
+    SELECT * FROM leads
     WHERE $13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
       AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery)
-    UNION
-    SELECT id FROM leads
+    UNION ALL
+    SELECT * FROM leads
     WHERE $17::text IS NOT NULL AND organization_id = $1 AND deleted_at IS NULL AND email LIKE $17
+      AND NOT ($13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
+          AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery))
 )
 SELECT id, organization_id, coalesce(name, '') AS name, coalesce(email, '') AS email,
     coalesce(phone, '') AS phone, status, coalesce(temperature, 'cold') AS temperature,
@@ -57,7 +59,7 @@ SELECT id, organization_id, coalesce(name, '') AS name, coalesce(email, '') AS e
     rfc3339(converted_at) AS converted_at, rfc3339(lost_at) AS lost_at, rfc3339(created_at) AS created_at,
     rfc3339(updated_at) AS updated_at, coalesce(platform_user_id, '') AS platform_user_id,
     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-FROM leads
+FROM matches AS leads
 WHERE organization_id = $1 AND deleted_at IS NULL
   AND ($2::text IS NULL OR status = $2)
   AND ($3::text IS NULL OR temperature = $3)
@@ -70,7 +72,7 @@ WHERE organization_id = $1 AND deleted_at IS NULL
   AND ($10::int IS NULL OR score <= $10)
   AND ($11::timestamptz IS NULL OR created_at >= $11)
   AND ($12::timestamptz IS NULL OR created_at < $12)
-  AND id IN (SELECT id FROM matches)
+  AND TRUE
   AND ($14::timestamptz IS NULL OR (created_at, id) < ($14::timestamptz, $15::uuid))
 ORDER BY leads.created_at DESC, leads.id DESC
 LIMIT $16;

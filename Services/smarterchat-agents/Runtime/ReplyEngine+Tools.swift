@@ -129,8 +129,21 @@ extension ReplyEngine {
                     _ = crmFailure(error, "set_lead_temperature", &state)
                 }
             case .setLeadStatus(let status):
-                // crm's contract has no service method for a lead's status yet.
-                state.decide("intent_handler.set_lead_status", "\(status) (not applied: crm has no status method)")
+                guard !request.dryRun, let organizationID = leadTarget(request) else {
+                    state.decide("intent_handler.set_lead_status", "\(status) (not applied: preview or no lead)")
+                    continue
+                }
+                do {
+                    _ = try await crm.call(
+                        CRM.Service.changeLeadStatus,
+                        CRM.ChangeLeadStatusRequest(
+                            leadId: request.leadID, status: status, reason: "intent handler \(handler.name)",
+                            organizationId: organizationID, actor: "agent:\(request.agent.id.uuidString.lowercased())"),
+                        metadata: metadata(request), timeout: .seconds(5))
+                    state.decide("intent_handler.set_lead_status", status)
+                } catch {
+                    _ = crmFailure(error, "set_lead_status", &state)
+                }
             }
         }
     }

@@ -83,10 +83,12 @@ final class DeliveryWorker: Service, Sendable {
 
     /// One pass: due deliveries whose organization has room, checked and marked `sending`.
     func claim(organizationID: UUID? = nil) async throws -> [(OutboundDelivery, ChannelCredentials)] {
+        // Organizations given a slot in this pass; all are released if the transaction fails
+        // (even at COMMIT), else all but those of the deliveries handed to senders.
         var reserved: [UUID] = []
+        let ready: [(OutboundDelivery, ChannelCredentials)]
         do {
-            return try await database.withTransaction { connection in
-                reserved = []
+            ready = try await database.withTransaction { connection in
                 var ready: [(OutboundDelivery, ChannelCredentials)] = []
                 var channels: [UUID: ChannelCredentials?] = [:]
                 let due = try await DeliveryStore.claimDue(
@@ -131,20 +133,18 @@ final class DeliveryWorker: Service, Sendable {
                     try await DeliveryStore.markSending(delivery.id, on: connection)
                     ready.append((delivery, credentials))
                 }
-                // Organizations of rows not handed to a sender get their room back now.
-                let handed = ready.map(\.0.organizationID)
-                var toRelease = reserved
-                for organization in handed {
-                    if let index = toRelease.firstIndex(of: organization) { toRelease.remove(at: index) }
-                }
-                for organization in toRelease { release(organization) }
-                reserved = []
                 return ready
             }
         } catch {
             for organization in reserved { release(organization) }
             throw error
         }
+        var toRelease = reserved
+        for (delivery, _) in ready {
+            if let index = toRelease.firstIndex(of: delivery.organizationID) { toRelease.remove(at: index) }
+        }
+        for organization in toRelease { release(organization) }
+        return ready
     }
 
     /// Calls the provider for one delivery already marked `sending`, then records the outcome.

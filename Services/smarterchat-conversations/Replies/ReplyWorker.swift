@@ -103,8 +103,15 @@ final class ReplyWorker: Service, Sendable {
             try await handle(job)
         } catch {
             logger.warning("reply job failed", metadata: ["reply_job.id": "\(job.id)", "error": "\(error)"])
+            // Retried with a growing delay, then given up (a reply minutes late is no reply).
             try? await database.withConnection { connection in
-                try await ReplyJobStore.retry(job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
+                if job.attempts >= 5 {
+                    try await ReplyJobStore.finish(
+                        job.id, status: "failed", result: "failed", error: "\(error)", on: connection)
+                } else {
+                    try await ReplyJobStore.retry(
+                        job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
+                }
             }
         }
     }

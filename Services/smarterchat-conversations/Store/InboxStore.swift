@@ -83,9 +83,13 @@ enum InboxStore {
                       AND ($7::uuid IS NULL OR c.agent_id = $7)
                       AND ($8::text IS NULL OR c.tags ? $8)
                       AND ($9::text IS NULL OR c.priority = $9)
-                      AND ($10::text IS NULL OR c.id IN (
-                            SELECT m.conversation_id FROM messages m
-                            WHERE to_tsvector('portuguese', m.content) @@ plainto_tsquery('portuguese', $10)))
+                      -- EXISTS per conversation: the planner walks the page order and stops at
+                      -- the first match of each for a common term, or uses the GIN index
+                      -- (idx_messages_content_fts) for a rare one.
+                      AND ($10::text IS NULL OR EXISTS (
+                            SELECT 1 FROM messages m
+                            WHERE m.conversation_id = c.id
+                              AND to_tsvector('portuguese', m.content) @@ plainto_tsquery('portuguese', $10)))
                       AND ($11::timestamptz IS NULL
                            OR (COALESCE(c.last_message_at, c.created_at), c.id) < ($11::timestamptz, $12::uuid))
                     ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC

@@ -14,25 +14,40 @@ extension CRMHandlers {
     func changeLeadStatus(
         _ request: CRM.ChangeLeadStatusRequest, _ context: RPCContext
     ) async throws -> CRM.ChangeLeadStatusResponse {
-        let caller = try AuthenticatedCaller(context)
-        try caller.require(.leadsWrite)
+        // The operator through the gateway, or a service (agents' intent handlers) for an
+        // organization it names, recorded with its actor.
+        let organizationID: UUID
+        let userID: UUID?
+        var actor: String?
+        if context.metadata.caller == "gateway" || request.organizationId.isEmpty {
+            let caller = try AuthenticatedCaller(context)
+            try caller.require(.leadsWrite)
+            organizationID = caller.organizationID
+            userID = caller.userID
+        } else {
+            organizationID = try Self.serviceOrganization(context, request.organizationId)
+            userID = nil
+            actor = try LeadInput.text(request.actor, "actor", limit: 100)
+        }
         let leadID = try Self.leadID(request.leadId)
         let status = try LeadInput.status(request.status)
         let reason = try LeadInput.text(request.reason, "reason", limit: 2000)
         let lead = try await database.withTransaction { connection in
             let current = try Self.requireLead(
-                try await LeadStore.find(
-                    id: leadID, organizationID: caller.organizationID, forUpdate: true, on: connection))
+                try await LeadStore.find(id: leadID, organizationID: organizationID, forUpdate: true, on: connection))
             guard current.status != status else { return current }
             let lead = try await LeadStore.setStatus(
-                id: leadID, organizationID: caller.organizationID, status: status, on: connection)
+                id: leadID, organizationID: organizationID, status: status, on: connection)
+            var metadata = ["from": current.status, "to": status]
+            if let actor { metadata["actor"] = actor }
             try await LeadActivityStore.append(
-                leadID: leadID, userID: caller.userID, type: "status_change",
+                leadID: leadID, userID: userID, type: "status_change",
                 title: "Status \(current.status) → \(status)", description: reason,
-                metadata: try PostgresJSON(encoding: ["from": current.status, "to": status]), on: connection)
-            var event = LeadEvent(lead, userID: caller.userID)
+                metadata: try PostgresJSON(encoding: metadata), on: connection)
+            var event = LeadEvent(lead, userID: userID)
+            event.actor = actor
             event.previousStatus = current.status
-            try await event.append("lead.status_changed", organizationID: caller.organizationID, on: connection)
+            try await event.append("lead.status_changed", organizationID: organizationID, on: connection)
             return lead
         }
         return CRM.ChangeLeadStatusResponse(lead: lead)

@@ -124,30 +124,34 @@ struct LeadListQuery: Sendable {
     /// The leads matching `q`, found through their indexes before any other filter applies:
     /// name words and phone digits through idx_leads_search (with the organization's lexeme
     /// ANDed in), emails through idx_leads_org_email_live. MATERIALIZED keeps the planner from
-    /// folding the search into a scan of the whole organization.
+    /// folding the search into a scan of the whole organization; whole rows, so each match's
+    /// heap page is read once.
     static let searchMatches = """
         WITH matches AS MATERIALIZED (
-            SELECT id FROM leads
+            SELECT * FROM leads
             WHERE $13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
               AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery)
-            UNION
-            SELECT id FROM leads
+            UNION ALL
+            SELECT * FROM leads
             WHERE $17::text IS NOT NULL AND organization_id = $1 AND deleted_at IS NULL AND email LIKE $17
+              AND NOT ($13::text IS NOT NULL AND numnode(to_tsquery('portuguese', $13)) > 0
+                  AND search_document @@ (to_tsquery('portuguese', $13) && ('o' || replace($1::text, '-', ''))::tsquery))
         )
+
         """
 
     /// One page: up to `limit` leads and the cursor of the next page (nil on the last).
     func page(organizationID: UUID, on connection: PostgresConnection) async throws -> ([CRM.Lead], LeadCursor?) {
         if matchesNothing { return ([], nil) }
         let searching = search != nil || emailPrefix != nil
-        // Without `q` the search parameters are still named (typed) and fold away.
+        // Without `q` the search parameters are still named (so typed) and fold away.
         let prefix = searching ? Self.searchMatches : ""
-        let condition =
-            searching ? "id IN (SELECT id FROM matches)" : "($13::text IS NULL AND $17::text IS NULL)"
+        let relation = searching ? "matches AS leads" : "leads"
+        let condition = searching ? "TRUE" : "($13::text IS NULL AND $17::text IS NULL)"
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: prefix + """
-                    SELECT \(LeadStore.columns) FROM leads
+                    SELECT \(LeadStore.columns) FROM \(relation)
                     WHERE organization_id = $1 AND deleted_at IS NULL
                       AND ($2::text IS NULL OR status = $2)
                       AND ($3::text IS NULL OR temperature = $3)

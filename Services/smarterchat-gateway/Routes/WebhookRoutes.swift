@@ -20,7 +20,7 @@ struct WebhookRoutes: Sendable {
     static let telegramHeader = HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!
 
     let conversations: any RPCCaller
-    let limiter = CallbackRateLimiter(perSecond: 200, burst: 400)
+    let limiter = CallbackRateLimiter(perSecond: 1000, burst: 2000)
     let timeout: Duration = .seconds(15)
 
     func register(on router: Router<GatewayRequestContext>) {

@@ -2547,6 +2547,11 @@ extension CRM {
         public var status: String = ""
         /// The `reason` field (3).
         public var reason: String = ""
+        /// Set by a service caller (agents' intent handlers); a gateway call uses the principal's
+        /// organization and user.
+        public var organizationId: String = ""
+        /// Who changed it when a service did, e.g. "agent:<agent id>".
+        public var actor: String = ""
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -2555,11 +2560,15 @@ extension CRM {
         public init(
             leadId: String = "",
             status: String = "",
-            reason: String = ""
+            reason: String = "",
+            organizationId: String = "",
+            actor: String = ""
         ) {
             self.leadId = leadId
             self.status = status
             self.reason = reason
+            self.organizationId = organizationId
+            self.actor = actor
         }
     }
 }
@@ -2569,6 +2578,8 @@ extension CRM.ChangeLeadStatusRequest {
         case leadId = "lead_id"
         case status = "status"
         case reason = "reason"
+        case organizationId = "organization_id"
+        case actor = "actor"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -2578,6 +2589,8 @@ extension CRM.ChangeLeadStatusRequest {
         if let v = try keys.decodeIfPresent(String.self, forKey: .leadId) { self.leadId = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .status) { self.status = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .reason) { self.reason = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .actor) { self.actor = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -2586,6 +2599,8 @@ extension CRM.ChangeLeadStatusRequest {
         try keys.encode(self.leadId, forKey: .leadId)
         try keys.encode(self.status, forKey: .status)
         try keys.encode(self.reason, forKey: .reason)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.actor, forKey: .actor)
     }
 }
 
@@ -2611,6 +2626,8 @@ extension CRM.ChangeLeadStatusRequest: CBridgedMessage {
         self.leadId = ProtoRead.string(c.pointee.lead_id)
         self.status = ProtoRead.string(c.pointee.status)
         self.reason = ProtoRead.string(c.pointee.reason)
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.actor = ProtoRead.string(c.pointee.actor)
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -2619,6 +2636,8 @@ extension CRM.ChangeLeadStatusRequest: CBridgedMessage {
         c.pointee.lead_id = arena.cString(self.leadId)
         c.pointee.status = arena.cString(self.status)
         c.pointee.reason = arena.cString(self.reason)
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.actor = arena.cString(self.actor)
     }
 }
 

@@ -672,10 +672,19 @@ struct  Smarterchat__Crm__ChangeLeadStatusRequest
    */
   char *status;
   char *reason;
+  /*
+   * Set by a service caller (agents' intent handlers); a gateway call uses the principal's
+   * organization and user.
+   */
+  char *organization_id;
+  /*
+   * Who changed it when a service did, e.g. "agent:<agent id>".
+   */
+  char *actor;
 };
 #define SMARTERCHAT__CRM__CHANGE_LEAD_STATUS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__change_lead_status_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Smarterchat__Crm__ChangeLeadStatusResponse
