@@ -174,30 +174,11 @@ actor SharedAgentsDatabase {
     /// The fixture's master key, `k1:<base64>`.
     static let keyConfiguration = "k1:\(Base64.encode(SecureRandom.bytes(count: 32)))"
 
-    static var migrations: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Services/smarterchat-agents/Migrations")
-    }
-
     private static func build() async throws -> AgentsFixture {
         let logger = Logger(label: "AgentsTests")
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.createDatabase().database
-        let admin = PostgresClient(configuration: server.configuration(database: name, poolSize: 1), logger: logger)
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: "agents", using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
-        await admin.close()
-        let database = PostgresClient(
-            configuration: server.configuration(database: name, user: "smarterchat_agents", poolSize: 6),
-            logger: logger)
-        _ = try await Migrator(client: database, schema: "agents", logger: logger)
-            .migrate(Migration.load(from: migrations))
+        let database = try await server.migratedServiceDatabase(
+            service: "agents", poolSize: 6, logger: logger)
         let keyRing = try KeyRing(configuration: keyConfiguration)
         return AgentsFixture.make(
             database: database, configuration: AgentsFixture.configuration, keyRing: keyRing, crm: FakeCRM(),

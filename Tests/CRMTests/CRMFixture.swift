@@ -98,32 +98,11 @@ actor SharedCRMDatabase {
         return try await task.value
     }
 
-    static var migrations: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Services/smarterchat-crm/Migrations")
-    }
-
     private static func build() async throws -> CRMFixture {
         let logger = Logger(label: "CRMTests")
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.createDatabase().database
-        let admin = PostgresClient(configuration: server.configuration(database: name, poolSize: 1), logger: logger)
-        // Roles are cluster-wide: another suite provisioning at the same moment can make
-        // ALTER ROLE fail with "tuple concurrently updated"; try again.
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: "crm", using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
-        await admin.close()
-        let database = PostgresClient(
-            configuration: server.configuration(database: name, user: "smarterchat_crm", poolSize: 12),
-            logger: logger)
-        _ = try await Migrator(client: database, schema: "crm", logger: logger)
-            .migrate(Migration.load(from: migrations))
+        let database = try await server.migratedServiceDatabase(
+            service: "crm", poolSize: 12, logger: logger)
         let router = RPCRouter(service: CRM.Service.descriptor)
         CRMHandlers(database: database).register(on: router)
         return CRMFixture(database: database, client: RPCInProcessClient(router: router))

@@ -261,22 +261,8 @@ actor SharedInboxDatabase {
     private static func build() async throws -> InboxFixture {
         let logger = Logger(label: "InboxTests")
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.createDatabase().database
-        let admin = PostgresClient(configuration: server.configuration(database: name, poolSize: 1), logger: logger)
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: "conversations", using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
-        await admin.close()
-        let database = PostgresClient(
-            configuration: server.configuration(database: name, user: "smarterchat_conversations", poolSize: 16),
-            logger: logger)
-        _ = try await Migrator(client: database, schema: "conversations", logger: logger)
-            .migrate(Migration.load(from: SharedIngestDatabase.migrations))
+        let database = try await server.migratedServiceDatabase(
+            service: "conversations", poolSize: 16, logger: logger)
         let keyRing = try KeyRing(configuration: "test:\(Base64.encode(SecureRandom.bytes(count: 32)))")
 
         let directory = FakeDirectory(), leads = FakeLeads(), agents = FakeAgents()

@@ -147,30 +147,11 @@ actor SharedIngestDatabase {
         return try await task.value
     }
 
-    static var migrations: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Services/smarterchat-conversations/Migrations")
-    }
-
     private static func build() async throws -> IngestFixture {
         let logger = Logger(label: "ConversationsTests")
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.createDatabase().database
-        let admin = PostgresClient(configuration: server.configuration(database: name, poolSize: 1), logger: logger)
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: "conversations", using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
-        await admin.close()
-        let database = PostgresClient(
-            configuration: server.configuration(database: name, user: "smarterchat_conversations", poolSize: 24),
-            logger: logger)
-        _ = try await Migrator(client: database, schema: "conversations", logger: logger)
-            .migrate(Migration.load(from: migrations))
+        let database = try await server.migratedServiceDatabase(
+            service: "conversations", poolSize: 24, logger: logger)
         let keyRing = try KeyRing(configuration: "test:\(Base64.encode(SecureRandom.bytes(count: 32)))")
 
         let crm = FakeCRM()

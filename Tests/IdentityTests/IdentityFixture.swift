@@ -110,32 +110,11 @@ actor SharedIdentityDatabase {
         return try await task.value
     }
 
-    static var migrations: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Services/smarterchat-identity/Migrations")
-    }
-
     private static func build() async throws -> IdentityFixture {
         let logger = Logger(label: "IdentityTests")
         let server = try await TemporaryPostgres.shared()
-        let name = try await server.createDatabase().database
-        let admin = PostgresClient(configuration: server.configuration(database: name, poolSize: 1), logger: logger)
-        // Roles are cluster-wide: another suite provisioning the same role at the same moment
-        // can make ALTER ROLE fail with "tuple concurrently updated"; try again.
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: "identity", using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
-        }
-        await admin.close()
-        let database = PostgresClient(
-            configuration: server.configuration(database: name, user: "smarterchat_identity", poolSize: 4),
-            logger: logger)
-        _ = try await Migrator(client: database, schema: "identity", logger: logger)
-            .migrate(Migration.load(from: migrations))
+        let database = try await server.migratedServiceDatabase(
+            service: "identity", poolSize: 4, logger: logger)
         var configuration = IdentityConfiguration()
         configuration.passwordParameters = .testing
         let keyRing = try KeyRing(configuration: "test:\(Base64.encode(SecureRandom.bytes(count: 32)))")
