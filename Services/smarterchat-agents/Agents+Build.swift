@@ -18,11 +18,13 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
                 limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization),
                 logger: environment.logger),
             crm: environment.clients.client(for: .crm), keyRing: keyRing, logger: environment.logger)
+        let metrics = AgentMetricsRecorder(database: environment.database, logger: environment.logger)
         AgentsHandlers(
             database: environment.database, configuration: configuration, keyRing: keyRing,
-            identity: environment.clients.client(for: .identity), engine: engine, logger: environment.logger
+            identity: environment.clients.client(for: .identity), engine: engine, metrics: metrics,
+            logger: environment.logger
         ).register(on: environment.router)
         // agent.created / agent.updated / agent.deleted to hooks and analytics.
-        return [http, environment.outboxRelay()]
+        return [http, metrics, environment.outboxRelay()]
     }
 }

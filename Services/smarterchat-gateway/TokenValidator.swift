@@ -9,6 +9,11 @@ import Synchronization
 /// The cache is why a revocation or a deactivation can take up to ``maximumAge`` to reach the
 /// gateway; it is never longer than the token's own remaining life. Only valid tokens are
 /// cached, keyed by the token's SHA-256 so the raw token is not kept.
+///
+/// Refresh ahead: an answer past half its age is still used, and the first request to see it
+/// so asks identity again in the background; a token found invalid then is dropped at once.
+/// A busy client therefore never waits for `ValidateToken`, and no answer older than
+/// ``maximumAge`` is ever used.
 final class TokenValidator: Sendable {
     /// What a valid token stands for.
     struct Validated: Sendable, Equatable {
@@ -19,6 +24,8 @@ final class TokenValidator: Sendable {
     private struct Entry {
         var validated: Validated
         var expires: ContinuousClock.Instant
+        var refreshAfter: ContinuousClock.Instant
+        var refreshing = false
     }
 
     private let identity: any RPCCaller
@@ -40,7 +47,31 @@ final class TokenValidator: Sendable {
     func validate(_ token: String, metadata: CallMetadata) async throws -> Validated {
         let key = Hex.encode(Digest.sha256(Array(token.utf8)))
         let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[key] }), hit.expires > now { return hit.validated }
+        let hit = cache.withLock { entries -> (Validated, refresh: Bool)? in
+            guard let entry = entries[key], entry.expires > now else { return nil }
+            guard !entry.refreshing, entry.refreshAfter <= now else { return (entry.validated, false) }
+            entries[key]?.refreshing = true
+            return (entry.validated, true)
+        }
+        if let (validated, refresh) = hit {
+            if refresh {
+                Task {
+                    do {
+                        _ = try await self.ask(token, key: key, metadata: metadata)
+                    } catch let error as RPCError where error.code == .unauthenticated {
+                        _ = self.cache.withLock { $0.removeValue(forKey: key) }
+                    } catch {
+                        self.cache.withLock { $0[key]?.refreshing = false }
+                    }
+                }
+            }
+            return validated
+        }
+        return try await ask(token, key: key, metadata: metadata)
+    }
+
+    /// Asks identity and caches a valid answer.
+    private func ask(_ token: String, key: String, metadata: CallMetadata) async throws -> Validated {
         let response = try await identity.call(
             Identity.Service.validateToken, Identity.ValidateTokenRequest(accessToken: token), metadata: metadata,
             timeout: .seconds(5))
@@ -51,13 +82,14 @@ final class TokenValidator: Sendable {
                 grants: response.grants),
             sessionID: response.sessionId)
         let age = min(maximumAge, .seconds(max(0, response.expiresIn)))
+        let now = ContinuousClock.now
         if age > .zero {
             cache.withLock { entries in
                 if entries.count >= capacity {
                     entries = entries.filter { $0.value.expires > now }
                     if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
                 }
-                entries[key] = Entry(validated: validated, expires: now + age)
+                entries[key] = Entry(validated: validated, expires: now + age, refreshAfter: now + age / 2)
             }
         }
         return validated

@@ -11,6 +11,18 @@ final class LibPQConnection: @unchecked Sendable {
     // `cancel` is created once at connect and libpq documents PQcancel as thread-safe.
     private var conn: OpaquePointer?
     private let cancelHandle: OpaquePointer?
+    /// Server-side prepared statements of this connection: (SQL, parameter types) → name.
+    private var prepared: [PreparedKey: String] = [:]
+    private var nextStatement = 0
+
+    private struct PreparedKey: Hashable {
+        var sql: String
+        var types: [Oid]
+    }
+
+    /// Statements kept prepared per connection; past it, further ones are parsed and planned
+    /// at each execution as before.
+    static let maximumPreparedStatements = 400
 
     private init(conn: OpaquePointer) {
         self.conn = conn
@@ -78,15 +90,45 @@ final class LibPQConnection: @unchecked Sendable {
     }
 
     /// Runs one statement with `$n` parameters (extended protocol; text in, text out).
+    ///
+    /// The statement is prepared on the server the first time this connection runs it (per
+    /// SQL text and parameter types) and executed by name afterwards, so the server parses,
+    /// analyses and — once its plan cache settles — plans it once per connection instead of
+    /// at every call; most of the database's CPU in a reply went there before (docs/
+    /// operations.md, "Prepared statements"). Prepared statements outlive a rolled-back
+    /// transaction (protocol-level), and a server that reports one gone or stale drops it here.
     func execute(_ sql: String, _ binds: [PostgresBind]) throws -> PostgresRows {
         guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
         let texts: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } }
         defer { texts.forEach { free($0) } }
         let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
         let types: [Oid] = binds.map { Oid($0.typeOID) }
-        let result = PQexecParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0)
-        return try consume(result)
+        let key = PreparedKey(sql: sql, types: types)
+        var name = prepared[key]
+        if name == nil, prepared.count < Self.maximumPreparedStatements {
+            let candidate = "sc\(nextStatement)"
+            nextStatement += 1
+            _ = try consume(PQprepare(conn, candidate, sql, Int32(types.count), types))
+            prepared[key] = candidate
+            name = candidate
+        }
+        guard let name else {
+            return try consume(PQexecParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0))
+        }
+        do {
+            return try consume(PQexecPrepared(conn, name, Int32(binds.count), values, nil, nil, 0))
+        } catch let error as PostgresError where error.sqlState == "26000" || error.sqlState == "0A000" {
+            // 26000: the statement is gone (DISCARD ALL, DEALLOCATE); 0A000: "cached plan must
+            // not change result type" after a table changed. Forget it (the next call prepares
+            // it anew); outside a transaction nothing was aborted, so run it unprepared now.
+            prepared.removeValue(forKey: key)
+            guard PQtransactionStatus(conn) == PQTRANS_IDLE else { throw error }
+            return try consume(PQexecParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0))
+        }
     }
+
+    /// How many statements this connection keeps prepared (tests).
+    var preparedCount: Int { prepared.count }
 
     /// Runs a script of one or more statements without parameters (simple protocol), for
     /// migration files and utility statements that cannot take parameters.

@@ -79,7 +79,7 @@ public final class LocalPostgresCluster: Sendable {
             unix_socket_directories = '\(folder.path)'
             port = \(port)
             max_connections = 200
-            shared_buffers = 32MB
+            shared_buffers = \(durable ? "128MB" : "32MB")
             log_min_messages = warning
 
             """

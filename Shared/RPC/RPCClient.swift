@@ -12,6 +12,11 @@ import Synchronization
 ///
 /// Calls work without ``run()`` (replicas are scanned on demand); `run()` keeps the replica
 /// list fresh, pings connections, and closes them on graceful shutdown.
+///
+/// Each event loop of the group has its own lane (its own connections to every replica): a
+/// call made on one of the loops goes out and comes back on that loop, so neither the
+/// request nor the response crosses threads in this process. Calls made off the loops use
+/// the lanes in turn.
 public final class RPCClient: RPCCaller, Service, Sendable {
     private enum Replica {
         case idle
@@ -36,11 +41,21 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         case shutDown
     }
 
+    /// The connections of one event loop.
+    private final class Lane: Sendable {
+        let eventLoop: any EventLoop
+        let pool = Mutex(Pool())
+
+        init(eventLoop: any EventLoop) {
+            self.eventLoop = eventLoop
+        }
+    }
+
     /// The configuration the client was built with.
     public let configuration: RPCClientConfiguration
-    private let eventLoop: any EventLoop
+    private let lanes: [Lane]
+    private let nextLane = Atomic<Int>(0)
     private let logger: Logger
-    private let pool = Mutex(Pool())
 
     /// Creates a client for `configuration.serviceName`; it connects lazily.
     public init(
@@ -48,21 +63,32 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
     ) {
         self.configuration = configuration
-        self.eventLoop = eventLoopGroup.next()
-        self.taskExecutor = EventLoopTaskExecutor(eventLoop: eventLoop)
+        var loops: [any EventLoop] = []
+        for loop in eventLoopGroup.makeIterator() { loops.append(loop) }
+        if loops.isEmpty { loops = [eventLoopGroup.next()] }
+        self.lanes = loops.map(Lane.init(eventLoop:))
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: loops[0])
         var logger = logger
         logger[metadataKey: "rpc.service"] = "\(configuration.serviceName)"
         self.logger = logger
     }
 
-    /// The executor of the event loop all of this client's connections use.
+    /// The executor of the first event loop of the client's group.
     ///
-    /// Callers that make many calls in a row can run under
+    /// Callers off the event loops that make many calls in a row can run under
     /// `withTaskExecutorPreference(client.taskExecutor)` to skip a thread hop per call.
     public let taskExecutor: EventLoopTaskExecutor
 
     /// The socket paths of the replicas currently known.
-    public var knownReplicas: [String] { pool.withLock { $0.order } }
+    public var knownReplicas: [String] { lanes[0].pool.withLock { $0.order } }
+
+    /// The lane of the calling thread's event loop, else the next lane in turn.
+    private var currentLane: Lane {
+        for lane in lanes where lane.eventLoop.inEventLoop { return lane }
+        if lanes.count == 1 { return lanes[0] }
+        let index = nextLane.wrappingAdd(1, ordering: .relaxed).oldValue
+        return lanes[Int(UInt(bitPattern: index) % UInt(lanes.count))]
+    }
 
     /// Calls `method` on a healthy replica; see ``RPCCaller/call(_:_:metadata:timeout:)``.
     public func call<Input, Output>(
@@ -73,9 +99,10 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         let deadline = (timeout ?? configuration.defaultTimeout).map { ContinuousClock.now + $0 }
         var excluded: Set<String> = []
         var attempt = 0
+        let lane = currentLane
         while true {
             attempt += 1
-            let connection = try await connection(excluding: excluded, deadline: deadline)
+            let connection = try await connection(on: lane, excluding: excluded, deadline: deadline)
             let remaining = deadline.map { $0 - .now }
             if let remaining, remaining <= .zero {
                 throw RPCError(.deadlineExceeded, "deadline exceeded")
@@ -118,11 +145,13 @@ public final class RPCClient: RPCCaller, Service, Sendable {
 
     /// Closes every connection; later calls fail with UNAVAILABLE.
     public func shutdown() {
-        let connections = pool.withLock { pool -> [RPCClientConnection] in
-            pool.isShutDown = true
-            return pool.replicas.values.compactMap { if case .ready(let c) = $0 { c } else { nil } }
+        for lane in lanes {
+            let connections = lane.pool.withLock { pool -> [RPCClientConnection] in
+                pool.isShutDown = true
+                return pool.replicas.values.compactMap { if case .ready(let c) = $0 { c } else { nil } }
+            }
+            for connection in connections { connection.close() }
         }
-        for connection in connections { connection.close() }
     }
 
     // MARK: Pool
@@ -131,42 +160,46 @@ public final class RPCClient: RPCCaller, Service, Sendable {
     /// retries at once a replica in backoff whose socket was bound again (a restart).
     public func rescan() {
         let entries = ReplicaDirectory.scan(configuration.runDirectory, service: configuration.serviceName)
-        pool.withLock { pool in
-            let present = Set(entries.map(\.path))
-            for path in pool.order where !present.contains(path) {
-                pool.replicas.removeValue(forKey: path)
-                pool.generations.removeValue(forKey: path)
-            }
-            for entry in entries {
-                let restarted = pool.generations[entry.path].map { $0 != entry.generation } ?? false
-                pool.generations[entry.path] = entry.generation
-                switch pool.replicas[entry.path] {
-                case nil:
-                    pool.replicas[entry.path] = .idle
-                case .backoff where restarted:
-                    pool.replicas[entry.path] = .idle
-                default:
-                    break
-                }
-            }
-            pool.order = entries.map(\.path)
+        for lane in lanes { lane.pool.withLock { pool in Self.apply(entries, to: &pool) } }
+    }
+
+    private static func apply(_ entries: [ReplicaDirectory.Entry], to pool: inout Pool) {
+        let present = Set(entries.map(\.path))
+        for path in pool.order where !present.contains(path) {
+            pool.replicas.removeValue(forKey: path)
+            pool.generations.removeValue(forKey: path)
         }
+        for entry in entries {
+            let restarted = pool.generations[entry.path].map { $0 != entry.generation } ?? false
+            pool.generations[entry.path] = entry.generation
+            switch pool.replicas[entry.path] {
+            case nil:
+                pool.replicas[entry.path] = .idle
+            case .backoff where restarted:
+                pool.replicas[entry.path] = .idle
+            default:
+                break
+            }
+        }
+        pool.order = entries.map(\.path)
     }
 
     private func readyConnections() -> [RPCClientConnection] {
-        pool.withLock { pool in
-            pool.replicas.values.compactMap { if case .ready(let c) = $0, c.status.isUsable { c } else { nil } }
+        lanes.flatMap { lane in
+            lane.pool.withLock { pool in
+                pool.replicas.values.compactMap { if case .ready(let c) = $0, c.status.isUsable { c } else { nil } }
+            }
         }
     }
 
     private func connection(
-        excluding excluded: Set<String>, deadline: ContinuousClock.Instant?
+        on lane: Lane, excluding excluded: Set<String>, deadline: ContinuousClock.Instant?
     ) async throws
         -> RPCClientConnection
     {
         var rescanned = false
         while true {
-            let pick = pool.withLock { pool -> Pick in
+            let pick = lane.pool.withLock { pool -> Pick in
                 if pool.isShutDown { return .shutDown }
                 return Self.pick(in: &pool, excluding: excluded) ?? Self.pick(in: &pool, excluding: []) ?? .none
             }
@@ -176,11 +209,11 @@ public final class RPCClient: RPCCaller, Service, Sendable {
             case .connect(let path, let failures):
                 do {
                     let connection = try await RPCClientConnection.connect(
-                        to: path, group: eventLoop, maximumFrameSize: configuration.maximumFrameSize,
+                        to: path, group: lane.eventLoop, maximumFrameSize: configuration.maximumFrameSize,
                         connectTimeout: configuration.connectTimeout, logger: logger)
                     // shutdown() closes only the connections it can see: one that finished
                     // connecting after it ran would stay open, so it is closed here.
-                    let isShutDown = pool.withLock { pool -> Bool in
+                    let isShutDown = lane.pool.withLock { pool -> Bool in
                         if !pool.isShutDown { pool.replicas[path] = .ready(connection) }
                         return pool.isShutDown
                     }
@@ -193,7 +226,7 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                     let delay = backoff(failures: failures + 1)
                     logger.debug(
                         "cannot connect to replica", metadata: ["rpc.replica": "\(path)", "error": "\(error)"])
-                    pool.withLock { pool in
+                    lane.pool.withLock { pool in
                         if pool.replicas[path] != nil {
                             pool.replicas[path] = .backoff(until: .now + delay, failures: failures + 1)
                         }

@@ -30,11 +30,21 @@ public final class RPCServer: Service, Sendable {
     private let logger: Logger
     private let state = Mutex<State>(.idle)
     private let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let sharedEventLoopGroup: (any EventLoopGroup)?
 
     /// Creates a server for `router`; nothing happens until ``run()``.
-    public init(configuration: RPCServerConfiguration, router: RPCRouter, logger: Logger) {
+    ///
+    /// - Parameter eventLoopGroup: the event loops to serve on, owned by the caller (for
+    ///   example `MultiThreadedEventLoopGroup.singleton` when it runs Swift concurrency too, so
+    ///   a handler stays on its connection's thread); nil starts
+    ///   ``RPCServerConfiguration/eventLoopThreads`` threads of the server's own.
+    public init(
+        configuration: RPCServerConfiguration, router: RPCRouter, eventLoopGroup: (any EventLoopGroup)? = nil,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.router = router
+        self.sharedEventLoopGroup = eventLoopGroup
         var logger = logger
         logger[metadataKey: "rpc.socket"] = "\(configuration.socketPath)"
         self.logger = logger
@@ -48,7 +58,9 @@ public final class RPCServer: Service, Sendable {
     /// Binds and serves until graceful shutdown or cancellation.
     public func run() async throws {
         try prepareRunDirectory()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let ownGroup =
+            sharedEventLoopGroup == nil ? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads) : nil
+        let group: any EventLoopGroup = sharedEventLoopGroup ?? ownGroup!
         do {
             let channel = try await bind(group: group)
             let proceed = state.withLock { state -> Bool in
@@ -71,13 +83,13 @@ public final class RPCServer: Service, Sendable {
             unlink(configuration.socketPath)
             logger.info("stopped")
         } catch {
-            try? await group.shutdownGracefully()
+            try? await ownGroup?.shutdownGracefully()
             throw error
         }
-        try await group.shutdownGracefully()
+        try await ownGroup?.shutdownGracefully()
     }
 
-    private func bind(group: MultiThreadedEventLoopGroup) async throws -> any Channel {
+    private func bind(group: any EventLoopGroup) async throws -> any Channel {
         let configuration = self.configuration
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -146,7 +158,7 @@ public final class RPCServer: Service, Sendable {
         }
     }
 
-    private func waitForConnectionsToClose(group: MultiThreadedEventLoopGroup) async {
+    private func waitForConnectionsToClose(group: any EventLoopGroup) async {
         let open = connections.withLock { Array($0.values) }
         guard !open.isEmpty else { return }
         logger.info("draining connections", metadata: ["rpc.connections": "\(open.count)"])

@@ -36,7 +36,8 @@ extension DomainService {
                 serviceName: name, replica: configuration.replica, runDirectory: configuration.runDirectory,
                 allowedUIDs: configuration.allowedUIDs.isEmpty ? nil : Set(configuration.allowedUIDs),
                 allowedGIDs: Set(configuration.allowedGIDs)),
-            router: router, logger: logger)
+            router: router, eventLoopGroup: EventLoopsAsGlobalExecutor.isInstalled ? EventLoopsAsGlobalExecutor.group : nil,
+            logger: logger)
         let services: [any Service] = [database] + clients.all + [bootstrap, server] + background
         return ServiceGroup(
             configuration: .init(
@@ -51,6 +52,7 @@ extension DomainService {
     /// With the argument `migrate`, applies the service's migrations and exits instead
     /// (`smarterchatctl migrate` runs this for every service).
     public func runAsMain(arguments: [String] = CommandLine.arguments) async throws {
+        EventLoopsAsGlobalExecutor.install(mode: ProcessInfo.processInfo.environment["SMARTERCHAT_EXECUTOR"])
         let configuration = ServiceConfiguration(
             service: name, reader: ConfigReader(provider: EnvironmentVariablesProvider()))
         bootstrapLogging(configuration)

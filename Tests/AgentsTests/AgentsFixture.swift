@@ -20,6 +20,8 @@ struct AgentsFixture: Sendable {
     let identity: FakeIdentity
     let logs: LogCapture
     let keyRing: KeyRing
+    /// The handlers' metrics recorder (not running: tests ``AgentMetricsRecorder/flush()`` it).
+    let metrics: AgentMetricsRecorder
 
     /// One database per test process; each test makes its own organization.
     static func shared() async throws -> AgentsFixture {
@@ -56,14 +58,15 @@ struct AgentsFixture: Sendable {
                 limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization), logger: logger
             ),
             crm: RPCInProcessClient(router: crm.router), keyRing: keyRing, logger: logger)
+        let metrics = AgentMetricsRecorder(database: database, logger: logger)
         let handlers = AgentsHandlers(
             database: database, configuration: configuration, keyRing: keyRing,
-            identity: RPCInProcessClient(router: identity.router), engine: engine, logger: logger)
+            identity: RPCInProcessClient(router: identity.router), engine: engine, metrics: metrics, logger: logger)
         let router = RPCRouter(service: Agents.Service.descriptor)
         handlers.register(on: router)
         return AgentsFixture(
             database: database, client: RPCInProcessClient(router: router), crm: crm, identity: identity, logs: logs,
-            keyRing: keyRing)
+            keyRing: keyRing, metrics: metrics)
     }
 
     /// A new organization's principal with `role`.

@@ -36,11 +36,18 @@ struct ReplyTests {
         #expect(request.body["max_tokens"] as? Int == 1000)
         #expect(request.body["temperature"] as? Double == 0.7)
         #expect((request.body["tools"] as? [Any])?.count == 4)
-        // Metrics: one conversation, a response time.
+        // Metrics: one conversation, a response time — written by the recorder, not before.
+        let key = AgentMetricsRecorder.Key(
+            agentID: try #require(UUID(uuidString: agent.id)),
+            organizationID: try #require(UUID(uuidString: admin.organizationId)))
+        #expect(fixture.metrics.waiting[key] == AgentMetricsRecorder.Pending(replies: 1, totalMilliseconds: Int(reply.processingTimeMs), conversations: 1))
+        await fixture.metrics.flush()
+        #expect(fixture.metrics.waiting[key] == nil)
         let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
         #expect(read.totalConversations == 1)
         #expect(read.avgResponseTimeMs >= 0)
         _ = try await fixture.generate(agent, history: [turn("contact", "E aí?")], aiTurns: 1)
+        await fixture.metrics.flush()
         let after = try await fixture.call(
             Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
         #expect(after.totalConversations == 1)
@@ -242,6 +249,11 @@ struct ReplyTests {
         #expect(provider.received.count == 3)
         // The provider's message (which echoes part of the key) is never passed on.
         #expect(!reply.handoffReason.contains("Incorrect API key"))
+        let key = AgentMetricsRecorder.Key(
+            agentID: try #require(UUID(uuidString: agent.id)),
+            organizationID: try #require(UUID(uuidString: admin.organizationId)))
+        #expect(fixture.metrics.waiting[key] == nil)
+        await fixture.metrics.flush()
         let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
         #expect(read.totalConversations == 0)
     }

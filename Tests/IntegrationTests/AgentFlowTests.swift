@@ -206,7 +206,12 @@ struct AgentFlowTests {
                 metadata: CallMetadata(requestID: "it", caller: "conversations"), timeout: .seconds(30))
             #expect(failed.outcome == .failed && failed.handoff)
         }
-        let metrics = try await platform.request("GET", "/api/v1/agents/\(agentID)", token: token)
+        // The metrics are written in batches every half second.
+        var metrics = try await platform.request("GET", "/api/v1/agents/\(agentID)", token: token)
+        for _ in 0..<50 where metrics.json["total_conversations"] as? Int != 1 {
+            try await Task.sleep(for: .milliseconds(100))
+            metrics = try await platform.request("GET", "/api/v1/agents/\(agentID)", token: token)
+        }
         #expect(metrics.json["total_conversations"] as? Int == 1)
 
         // Tools against the real crm: the lead's fields and qualification, with activities.

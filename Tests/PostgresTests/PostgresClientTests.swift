@@ -61,6 +61,44 @@ struct PostgresClientTests {
         }
     }
 
+    @Test("statements are prepared once per connection and survive rollbacks, DEALLOCATE and table changes")
+    func preparedStatements() async throws {
+        try await withTestClient(poolSize: 1) { client, _ in
+            let sum = "SELECT $1::int8 + 1 AS n"
+            let preparedCount: PostgresQuery = "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1"
+            for _ in 0..<3 {
+                #expect(try await client.query(PostgresQuery(unsafeSQL: sum), [41]).firstRow?.decode(Int.self, "n") == 42)
+            }
+            // One server-side statement for the three runs.
+            #expect(try await client.query(preparedCount, [sum]).firstRow?.decode(Int.self, "n") == 1)
+
+            // Prepared inside a transaction that rolls back: still there afterwards.
+            struct Boom: Error {}
+            let double = "SELECT $1::int8 * 2 AS n"
+            await #expect(throws: Boom.self) {
+                try await client.withTransaction { connection in
+                    #expect(try await connection.query(PostgresQuery(unsafeSQL: double), [4]).firstRow?.decode(Int.self, "n") == 8)
+                    throw Boom()
+                }
+            }
+            #expect(try await client.query(PostgresQuery(unsafeSQL: double), [5]).firstRow?.decode(Int.self, "n") == 10)
+            #expect(try await client.query(preparedCount, [double]).firstRow?.decode(Int.self, "n") == 1)
+
+            // Someone deallocated everything: the next run still answers, and prepares again.
+            try await client.withConnection { try await $0.executeScript("DEALLOCATE ALL") }
+            #expect(try await client.query(PostgresQuery(unsafeSQL: sum), [1]).firstRow?.decode(Int.self, "n") == 2)
+            #expect(try await client.query(PostgresQuery(unsafeSQL: sum), [2]).firstRow?.decode(Int.self, "n") == 3)
+            #expect(try await client.query(preparedCount, [sum]).firstRow?.decode(Int.self, "n") == 1)
+
+            // A table changed under a prepared SELECT *: the new shape is answered.
+            try await client.execute("CREATE TABLE shapes (a int8)")
+            try await client.execute("INSERT INTO shapes VALUES (1)")
+            #expect(try await client.query("SELECT * FROM shapes").columns == ["a"])
+            try await client.execute("ALTER TABLE shapes ADD COLUMN b text")
+            #expect(try await client.query("SELECT * FROM shapes").columns == ["a", "b"])
+        }
+    }
+
     @Test("fifty queries in parallel share a pool of four connections")
     func concurrency() async throws {
         try await withTestClient(poolSize: 4) { client, _ in

@@ -10,12 +10,19 @@ driver, so every timestamp is time.monotonic() (CLOCK_MONOTONIC) of the same clo
   provider_sent  the fake provider wrote its answer, PROVIDER_DELAY_MS after provider_recv
   send_arrival   the fake Telegram has the sendMessage request (headers read)
 
-overhead = (send_arrival - post_start) - (provider_sent - provider_recv): everything the
-platform adds around the provider (ingest, reply job wake-up and claim, agents' runtime,
-storing the reply, the delivery worker, the send), split into ingest (post_start ->
-post_end), before the provider (post_end -> provider_recv) and after it (provider_sent ->
-send_arrival). Each of CONCURRENCY chats sends its next message once its previous reply
-arrived; the first WARMUP replies are not counted.
+and, from the database after the run, job_picked: the reply job's started_at (set by the
+claim, clock_timestamp()), compared with the provider's arrival on the wall clock.
+
+overhead (issue 5's definition, the figures overhead_p50_ms / overhead_p99_ms) =
+(provider_recv - job_picked) + (send_arrival - provider_sent): the time the platform adds
+from picking the job to asking the provider, and from the provider's answer to the
+channel send (agents' runtime, storing the reply, the delivery worker, the send).
+
+end_to_end_overhead = (send_arrival - post_start) - (provider_sent - provider_recv): all the
+platform adds around the provider, ingest and the wait for a worker included; split into
+ingest (post_start -> post_end), before the provider (post_end -> provider_recv) and after
+it (provider_sent -> send_arrival). Each of CONCURRENCY chats sends its next message once
+its previous reply arrived; the first WARMUP replies are not counted.
 
 Usage: bench.py BASE_URL PROVIDER_PORT TELEGRAM_PORT OUT_JSON (environment: REPLY_BENCH_*).
 The fakes must listen before the platform starts (the Telegram base URL is configuration),
@@ -24,6 +31,7 @@ so run.sh passes free ports and this script binds them.
 import http.client
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -41,6 +49,7 @@ DELAY = int(os.environ.get("REPLY_BENCH_PROVIDER_DELAY_MS", "200")) / 1000
 CHANNELS = int(os.environ.get("REPLY_BENCH_CHANNELS", "2"))
 TIMEOUT = float(os.environ.get("REPLY_BENCH_REPLY_TIMEOUT_S", "30"))
 SECRET = "bench-secret-token"
+PGHOST = os.environ.get("REPLY_BENCH_PGHOST", "")
 
 lock = threading.Lock()
 provider_times = {}  # token -> (recv, sent)
@@ -83,6 +92,7 @@ class Provider(Quiet):
 
     def do_POST(self):
         recv = time.monotonic()
+        recv_wall = time.time()
         request = json.loads(self.body() or b"{}")
         last = next((m for m in reversed(request.get("messages", [])) if m.get("role") == "user"), {})
         content = last.get("content") or ""
@@ -106,7 +116,7 @@ class Provider(Quiet):
         sent = time.monotonic()
         if token:
             with lock:
-                provider_times[token] = (recv, sent)
+                provider_times[token] = (recv, sent, recv_wall)
 
 
 class Telegram(Quiet):
@@ -222,6 +232,7 @@ class Chat(threading.Thread):
     counter = 0
     update_ids = iter(range(1, 10**9))
     samples = []
+    tokens = []
     failures = []
     done = threading.Event()
 
@@ -281,7 +292,7 @@ class Chat(threading.Thread):
                     Chat.failures.append(f"no reply for {token} within {TIMEOUT} s")
                 continue
             with lock:
-                recv, sent = provider_times.get(token, (None, None))
+                recv, sent, recv_wall = provider_times.get(token, (None, None, None))
                 arrival = arrivals[token]
                 Chat.counter += 1
                 number = Chat.counter
@@ -289,6 +300,7 @@ class Chat(threading.Thread):
                     Chat.failures.append(f"{token} replied without a provider request")
                 elif number > WARMUP:
                     Chat.samples.append((start, end, recv, sent, arrival))
+                    Chat.tokens.append((token, recv_wall))
                 if len(Chat.samples) >= REPLIES:
                     Chat.done.set()
 
@@ -311,6 +323,25 @@ def summary(values):
     }
 
 
+def job_picked_times():
+    """token -> the wall-clock time its reply job was claimed (reply_jobs.started_at)."""
+    query = (
+        "SELECT m.content, extract(epoch FROM j.started_at) FROM conversations.reply_jobs j "
+        "JOIN conversations.messages m ON m.id = j.trigger_message_id WHERE j.started_at IS NOT NULL"
+    )
+    out = subprocess.run(
+        ["psql", "-X", "-q", "-t", "-A", "-F", "\t", "-h", PGHOST, "-U", "postgres", "-d", "smarterchat", "-c", query],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    picked = {}
+    for line in out.splitlines():
+        content, _, epoch = line.rpartition("\t")
+        token = token_of(content)
+        if token and epoch:
+            picked[token] = float(epoch)
+    return picked
+
+
 def main():
     serve(Provider, PROVIDER_PORT)
     serve(Telegram, TELEGRAM_PORT)
@@ -331,7 +362,15 @@ def main():
     if len(samples) < REPLIES:
         sys.exit(f"bench/reply: {len(samples)} of {REPLIES} replies measured; failures: {Chat.failures[:10]}")
     samples = samples[:REPLIES]
-    overhead = [(arrival - start) - (sent - recv) for start, end, recv, sent, arrival in samples]
+    tokens = Chat.tokens[:REPLIES]
+    picked = job_picked_times()
+    missing = [token for token, _ in tokens if token not in picked]
+    if missing:
+        sys.exit(f"bench/reply: no claimed reply job for {len(missing)} measured replies, e.g. {missing[:3]}")
+    before_provider = [recv_wall - picked[token] for token, recv_wall in tokens]
+    after_provider = [arrival - sent for start, end, recv, sent, arrival in samples]
+    overhead = [b + a for b, a in zip(before_provider, after_provider)]
+    end_to_end = [(arrival - start) - (sent - recv) for start, end, recv, sent, arrival in samples]
     total = summary([arrival - start for start, end, recv, sent, arrival in samples])
     out = {
         "overhead_p50_ms": round(percentile([v * 1000 for v in overhead], 50), 2),
@@ -343,7 +382,12 @@ def main():
         "provider_delay_ms": DELAY * 1000,
         "provider_hold": summary([sent - recv for start, end, recv, sent, arrival in samples]),
         "overhead": summary(overhead),
-        "split": {
+        "overhead_split": {
+            "job_picked_to_provider_request": summary(before_provider),
+            "provider_response_to_send": summary(after_provider),
+        },
+        "end_to_end_overhead": summary(end_to_end),
+        "end_to_end_split": {
             "ingest_post_to_200": summary([end - start for start, end, recv, sent, arrival in samples]),
             "answered_to_provider_request": summary([recv - end for start, end, recv, sent, arrival in samples]),
             "provider_response_to_send": summary([arrival - sent for start, end, recv, sent, arrival in samples]),

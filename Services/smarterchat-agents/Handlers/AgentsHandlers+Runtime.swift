@@ -46,20 +46,10 @@ extension AgentsHandlers {
         let milliseconds = Int(started.duration(to: .now).milliseconds)
         let response = state.response(milliseconds: milliseconds)
         if response.outcome == .replied {
-            do {
-                // Every reply of the agent updates its one row: a commit that waited for the WAL
-                // flush would hold that row's lock for the flush, serializing the agent's replies
-                // on the disk. A metric may be lost in a crash; the reply is durable elsewhere.
-                try await database.withTransaction { connection in
-                    try await connection.execute("SET LOCAL synchronous_commit = off")
-                    try await AgentStore.recordReply(
-                        id: agent.id, organizationID: organizationID, milliseconds: milliseconds,
-                        firstOfConversation: request.aiTurns == 0, on: connection)
-                }
-            } catch {
-                // The reply matters more than the metric.
-                logger.warning("agent metrics not updated", metadata: ["error": "\(error)"])
-            }
+            // Written within half a second by the recorder, off the reply's path.
+            metrics.record(
+                agentID: agent.id, organizationID: organizationID, milliseconds: milliseconds,
+                firstOfConversation: request.aiTurns == 0)
         }
         return response
     }

@@ -16,6 +16,8 @@ struct AgentsHandlers: Sendable {
     let keyRing: KeyRing?
     let identity: any RPCCaller
     let engine: ReplyEngine
+    /// The agents' reply metrics, written in batches.
+    let metrics: AgentMetricsRecorder
     let logger: Logger
 
     /// Registers every agents method on `router`.

@@ -121,19 +121,21 @@ enum AgentStore {
             """, [id, organizationID]) == 1
     }
 
-    /// Counts one reply in the metrics: its time in the running mean, and a conversation when
-    /// it is the conversation's first AI reply.
-    static func recordReply(
-        id: UUID, organizationID: UUID, milliseconds: Int, firstOfConversation: Bool, on connection: PostgresConnection
+    /// Folds `replies` replies taking `totalMilliseconds` in all into the running mean, and
+    /// adds `conversations` first AI replies of a conversation (``AgentMetricsRecorder``).
+    static func recordReplies(
+        id: UUID, organizationID: UUID, replies: Int, totalMilliseconds: Int, conversations: Int,
+        on connection: PostgresConnection
     ) async throws {
+        guard replies > 0 else { return }
         try await connection.execute(
             """
             UPDATE agents SET
                 avg_response_time_ms = ROUND((COALESCE(avg_response_time_ms, 0)::numeric * reply_count + $3)
-                    / (reply_count + 1))::integer,
-                reply_count = reply_count + 1,
-                total_conversations = COALESCE(total_conversations, 0) + CASE WHEN $4 THEN 1 ELSE 0 END
+                    / (reply_count + $4))::integer,
+                reply_count = reply_count + $4,
+                total_conversations = COALESCE(total_conversations, 0) + $5
             WHERE id = $1 AND organization_id = $2
-            """, [id, organizationID, Int64(milliseconds), firstOfConversation])
+            """, [id, organizationID, Int64(totalMilliseconds), Int64(replies), Int64(conversations)])
     }
 }

@@ -37,7 +37,8 @@ enum ReplyJobStore {
         let rows = try await connection.query(
             """
             UPDATE reply_jobs
-            SET status = 'running', attempts = attempts + 1, locked_until = CURRENT_TIMESTAMP + interval '2 minutes'
+            SET status = 'running', attempts = attempts + 1, locked_until = CURRENT_TIMESTAMP + interval '2 minutes',
+                started_at = clock_timestamp(), finished_at = NULL
             WHERE id IN (
                 SELECT id FROM reply_jobs
                 WHERE ((status = 'pending' AND run_after <= CURRENT_TIMESTAMP)
@@ -63,7 +64,8 @@ enum ReplyJobStore {
     ) async throws {
         try await connection.execute(
             """
-            UPDATE reply_jobs SET status = $2, result = $3, last_error = $4, locked_until = NULL
+            UPDATE reply_jobs SET status = $2, result = $3, last_error = $4, locked_until = NULL,
+                finished_at = clock_timestamp()
             WHERE id = $1
             """, [id, status, result, error.map { String($0.prefix(500)) }])
     }

@@ -24,24 +24,40 @@ extension IdentityHandlers {
     }
 
     /// The caller's user and organization, from ``ProfileCache`` when this replica answered
-    /// it within the last second and nothing changed since.
+    /// it within the last second and nothing changed since (reloaded in the background once
+    /// past half of that).
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
         let caller = try AuthenticatedUser(context)
         try caller.require(.profileRead)
-        if let cached = profiles.answer(for: caller.userID), cached.user?.organizationId == caller.organizationIDString
-        {
+        switch profiles.lookup(caller.userID) {
+        case .fresh(let cached) where cached.user?.organizationId == caller.organizationIDString:
             return cached
+        case .stale(let cached, let generation) where cached.user?.organizationId == caller.organizationIDString:
+            let profiles = self.profiles
+            Task {
+                if let response = try? await loadMe(caller) {
+                    profiles.store(response, for: caller.userID, generation: generation)
+                } else {
+                    profiles.refreshFailed(for: caller.userID)
+                }
+            }
+            return cached
+        default:
+            let generation = profiles.generation
+            let response = try await loadMe(caller)
+            profiles.store(response, for: caller.userID, generation: generation)
+            return response
         }
-        let generation = profiles.generation
-        let response = try await database.withConnection { connection in
+    }
+
+    private func loadMe(_ caller: AuthenticatedUser) async throws -> Identity.GetMeResponse {
+        try await database.withConnection { connection in
             guard
                 let found = try await UserStore.findWithOrganization(
                     id: caller.userID, organizationID: caller.organizationID, on: connection)
             else { throw RPCError(.notFound, "user not found") }
             return Identity.GetMeResponse(user: found.user, organization: found.organization)
         }
-        profiles.store(response, for: caller.userID, generation: generation)
-        return response
     }
 
     func listSessions(

@@ -10,7 +10,22 @@ import Synchronization
 /// in flight is never stored (generations). A change made through another replica shows
 /// here within ``maxAge`` — the same bound as the gateway's token cache, so a deactivated
 /// user's token stops working before a stale profile could matter.
+///
+/// Refresh ahead: an answer past half its life is still served, and the first caller to see
+/// it so is told to reload it in the background (``Lookup/stale``), so a user polling `/me`
+/// never waits for the database while the bound above still holds.
 final class ProfileCache: Sendable {
+    /// What the cache has for a user.
+    enum Lookup {
+        /// A fresh answer.
+        case fresh(Identity.GetMeResponse)
+        /// An answer past half its life: serve it, and reload it in the background with
+        /// ``store(_:for:generation:)`` (or ``refreshFailed(for:)``).
+        case stale(Identity.GetMeResponse, generation: UInt64)
+        /// Nothing usable: load it now.
+        case miss
+    }
+
     /// The longest an answer is reused.
     static let maxAge: Duration = .seconds(1)
     /// Entries kept at most (the oldest half is dropped past it).
@@ -19,6 +34,7 @@ final class ProfileCache: Sendable {
     private struct Entry {
         var response: Identity.GetMeResponse
         var expires: ContinuousClock.Instant
+        var refreshing = false
     }
 
     private struct State {
@@ -33,11 +49,26 @@ final class ProfileCache: Sendable {
 
     /// The cached answer for `userID`, if still fresh.
     func answer(for userID: UUID) -> Identity.GetMeResponse? {
+        switch lookup(userID) {
+        case .fresh(let response), .stale(let response, _): response
+        case .miss: nil
+        }
+    }
+
+    /// What the cache has for `userID`; `.stale` is answered once per refresh.
+    func lookup(_ userID: UUID) -> Lookup {
         let now = ContinuousClock.now
         return state.withLock { state in
-            guard let entry = state.entries[userID], entry.expires > now else { return nil }
-            return entry.response
+            guard let entry = state.entries[userID], entry.expires > now else { return .miss }
+            guard !entry.refreshing, entry.expires - now < Self.maxAge / 2 else { return .fresh(entry.response) }
+            state.entries[userID]?.refreshing = true
+            return .stale(entry.response, generation: state.generation)
         }
+    }
+
+    /// A background reload did not finish: the next caller past half-life tries again.
+    func refreshFailed(for userID: UUID) {
+        state.withLock { state in state.entries[userID]?.refreshing = false }
     }
 
     /// Keeps `response` unless a change ran since `generation` was read.

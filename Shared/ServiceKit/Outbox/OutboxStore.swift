@@ -9,15 +9,21 @@ enum OutboxStore {
         for subscriber: String, excluding excludedTypes: [String], limit: Int, source: String,
         on connection: PostgresConnection
     ) async throws -> [Common.Event] {
+        // The subscriber's name is written into the text (a service name: lower-case letters
+        // only, checked) so the planner can use its partial index (idx_outbox_pending_<name>,
+        // whose predicate names it as a constant); a parameter would not match it.
+        guard !subscriber.isEmpty, subscriber.utf8.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") })
+        else { throw PostgresError(code: .invalidArgument, message: "an outbox subscriber's name is lower-case letters") }
         let rows = try await connection.query(
-            """
-            SELECT sequence, id, organization_id, event_type, aggregate_type, aggregate_id, payload,
-                to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at
-            FROM outbox
-            WHERE NOT ($1 = ANY(delivered_to)) AND NOT (event_type = ANY($2))
-            ORDER BY sequence
-            LIMIT $3
-            """, [subscriber, excludedTypes, limit])
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT sequence, id, organization_id, event_type, aggregate_type, aggregate_id, payload,
+                        to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at
+                    FROM outbox
+                    WHERE NOT ('\(subscriber)' = ANY(delivered_to)) AND NOT (event_type = ANY($1))
+                    ORDER BY sequence
+                    LIMIT $2
+                    """), [excludedTypes, limit])
         return try rows.map { row in
             Common.Event(
                 id: try row.decode(UUID.self, "id").uuidString.lowercased(),
