@@ -16,7 +16,7 @@ import Synchronization
 /// Each event loop of the group has its own lane (its own connections to every replica): a
 /// call made on one of the loops goes out and comes back on that loop, so neither the
 /// request nor the response crosses threads in this process. Calls made off the loops use
-/// the lanes in turn.
+/// the first lane.
 public final class RPCClient: RPCCaller, Service, Sendable {
     private enum Replica {
         case idle
@@ -54,7 +54,6 @@ public final class RPCClient: RPCCaller, Service, Sendable {
     /// The configuration the client was built with.
     public let configuration: RPCClientConfiguration
     private let lanes: [Lane]
-    private let nextLane = Atomic<Int>(0)
     private let logger: Logger
 
     /// Creates a client for `configuration.serviceName`; it connects lazily.
@@ -82,12 +81,11 @@ public final class RPCClient: RPCCaller, Service, Sendable {
     /// The socket paths of the replicas currently known.
     public var knownReplicas: [String] { lanes[0].pool.withLock { $0.order } }
 
-    /// The lane of the calling thread's event loop, else the next lane in turn.
+    /// The lane of the calling thread's event loop, else the first lane (callers off the
+    /// loops share one connection per replica, as before lanes existed).
     private var currentLane: Lane {
         for lane in lanes where lane.eventLoop.inEventLoop { return lane }
-        if lanes.count == 1 { return lanes[0] }
-        let index = nextLane.wrappingAdd(1, ordering: .relaxed).oldValue
-        return lanes[Int(UInt(bitPattern: index) % UInt(lanes.count))]
+        return lanes[0]
     }
 
     /// Calls `method` on a healthy replica; see ``RPCCaller/call(_:_:metadata:timeout:)``.

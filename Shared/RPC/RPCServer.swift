@@ -59,7 +59,8 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         try prepareRunDirectory()
         let ownGroup =
-            sharedEventLoopGroup == nil ? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads) : nil
+            sharedEventLoopGroup == nil
+            ? MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads) : nil
         let group: any EventLoopGroup = sharedEventLoopGroup ?? ownGroup!
         do {
             let channel = try await bind(group: group)

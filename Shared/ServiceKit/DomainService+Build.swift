@@ -36,7 +36,8 @@ extension DomainService {
                 serviceName: name, replica: configuration.replica, runDirectory: configuration.runDirectory,
                 allowedUIDs: configuration.allowedUIDs.isEmpty ? nil : Set(configuration.allowedUIDs),
                 allowedGIDs: Set(configuration.allowedGIDs)),
-            router: router, eventLoopGroup: EventLoopsAsGlobalExecutor.isInstalled ? EventLoopsAsGlobalExecutor.group : nil,
+            router: router,
+            eventLoopGroup: EventLoopsAsGlobalExecutor.isInstalled ? EventLoopsAsGlobalExecutor.group : nil,
             logger: logger)
         let services: [any Service] = [database] + clients.all + [bootstrap, server] + background
         return ServiceGroup(

@@ -40,7 +40,10 @@ struct ReplyTests {
         let key = AgentMetricsRecorder.Key(
             agentID: try #require(UUID(uuidString: agent.id)),
             organizationID: try #require(UUID(uuidString: admin.organizationId)))
-        #expect(fixture.metrics.waiting[key] == AgentMetricsRecorder.Pending(replies: 1, totalMilliseconds: Int(reply.processingTimeMs), conversations: 1))
+        #expect(
+            fixture.metrics.waiting[key]
+                == AgentMetricsRecorder.Pending(
+                    replies: 1, totalMilliseconds: Int(reply.processingTimeMs), conversations: 1))
         await fixture.metrics.flush()
         #expect(fixture.metrics.waiting[key] == nil)
         let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)

@@ -67,7 +67,8 @@ struct PostgresClientTests {
             let sum = "SELECT $1::int8 + 1 AS n"
             let preparedCount: PostgresQuery = "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement = $1"
             for _ in 0..<3 {
-                #expect(try await client.query(PostgresQuery(unsafeSQL: sum), [41]).firstRow?.decode(Int.self, "n") == 42)
+                #expect(
+                    try await client.query(PostgresQuery(unsafeSQL: sum), [41]).firstRow?.decode(Int.self, "n") == 42)
             }
             // One server-side statement for the three runs.
             #expect(try await client.query(preparedCount, [sum]).firstRow?.decode(Int.self, "n") == 1)
@@ -77,7 +78,9 @@ struct PostgresClientTests {
             let double = "SELECT $1::int8 * 2 AS n"
             await #expect(throws: Boom.self) {
                 try await client.withTransaction { connection in
-                    #expect(try await connection.query(PostgresQuery(unsafeSQL: double), [4]).firstRow?.decode(Int.self, "n") == 8)
+                    #expect(
+                        try await connection.query(PostgresQuery(unsafeSQL: double), [4]).firstRow?.decode(
+                            Int.self, "n") == 8)
                     throw Boom()
                 }
             }

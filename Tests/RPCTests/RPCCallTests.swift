@@ -1,5 +1,6 @@
 import Contracts
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import RPC
@@ -24,6 +25,38 @@ struct RPCCallTests {
         #expect(defaulted.text == "|tests|||||")
         client.shutdown()
         await harness.tearDown()
+    }
+
+    @Test("a call made on an event loop goes out on that loop's own connection and resumes there")
+    func lanes() async throws {
+        let harness = RPCTestHarness()
+        let server = try await harness.startServer(router: Echo.router())
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let client = RPCClient(
+            configuration: RPCClientConfiguration(
+                serviceName: "echo", runDirectory: harness.runDirectory, callerName: "tests"),
+            eventLoopGroup: group, logger: harness.recorder.logger("client"))
+        var loops: [any EventLoop] = []
+        for loop in group.makeIterator() { loops.append(loop) }
+        for (index, loop) in loops.enumerated() {
+            let resumedOnLoop = try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: loop)) {
+                var stayed = true
+                for call in 0..<20 {
+                    let reply = try await client.call(Echo.echo, EchoMessage(text: "\(index).\(call)"))
+                    stayed = stayed && reply.text == "\(index).\(call)" && loop.inEventLoop
+                }
+                return stayed
+            }
+            #expect(resumedOnLoop)
+        }
+        // One connection per loop, whatever the number of calls.
+        #expect(server.counters.openConnections == 2)
+        // A caller off the loops shares the first loop's connection.
+        #expect(try await client.call(Echo.echo, EchoMessage(text: "off")).text == "off")
+        #expect(server.counters.openConnections == 2)
+        client.shutdown()
+        await harness.tearDown()
+        try await group.shutdownGracefully()
     }
 
     @Test("150 concurrent calls share one connection and each gets its own answer")

@@ -31,6 +31,7 @@ so run.sh passes free ports and this script binds them.
 import http.client
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -48,6 +49,9 @@ WARMUP = int(os.environ.get("REPLY_BENCH_WARMUP", "100"))
 DELAY = int(os.environ.get("REPLY_BENCH_PROVIDER_DELAY_MS", "200")) / 1000
 CHANNELS = int(os.environ.get("REPLY_BENCH_CHANNELS", "2"))
 TIMEOUT = float(os.environ.get("REPLY_BENCH_REPLY_TIMEOUT_S", "30"))
+# How long a contact takes to answer a reply (uniformly 0.5x to 1.5x, so the chats do not
+# move in step); 0 sends the next message the moment the reply arrives.
+THINK = int(os.environ.get("REPLY_BENCH_THINK_MS", "0")) / 1000
 SECRET = "bench-secret-token"
 PGHOST = os.environ.get("REPLY_BENCH_PGHOST", "")
 
@@ -273,6 +277,8 @@ class Chat(threading.Thread):
 
     def run(self):
         n = 0
+        if THINK:
+            time.sleep(random.uniform(0, THINK))
         while not Chat.done.is_set():
             n += 1
             token = f"{self.index}-{n}"
@@ -303,6 +309,8 @@ class Chat(threading.Thread):
                     Chat.tokens.append((token, recv_wall))
                 if len(Chat.samples) >= REPLIES:
                     Chat.done.set()
+            if THINK:
+                time.sleep(random.uniform(0.5 * THINK, 1.5 * THINK))
 
 
 def percentile(values, p):
@@ -351,7 +359,7 @@ def main():
     began = time.monotonic()
     for chat in chats:
         chat.start()
-    limit = (REPLIES + WARMUP) / CONCURRENCY * (DELAY + 2) + 120
+    limit = (REPLIES + WARMUP) / CONCURRENCY * (DELAY + 1.5 * THINK + 2) + 120
     while not Chat.done.wait(1):
         if time.monotonic() - began > limit or len(Chat.failures) > 20:
             break
@@ -380,6 +388,7 @@ def main():
         "target_overhead_p99_ms": 15,
         "target_met": percentile([v * 1000 for v in overhead], 99) <= 15,
         "provider_delay_ms": DELAY * 1000,
+        "think_ms": THINK * 1000,
         "provider_hold": summary([sent - recv for start, end, recv, sent, arrival in samples]),
         "overhead": summary(overhead),
         "overhead_split": {

@@ -13,7 +13,9 @@ enum OutboxStore {
         // only, checked) so the planner can use its partial index (idx_outbox_pending_<name>,
         // whose predicate names it as a constant); a parameter would not match it.
         guard !subscriber.isEmpty, subscriber.utf8.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") })
-        else { throw PostgresError(code: .invalidArgument, message: "an outbox subscriber's name is lower-case letters") }
+        else {
+            throw PostgresError(code: .invalidArgument, message: "an outbox subscriber's name is lower-case letters")
+        }
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
