@@ -103,6 +103,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_l
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_response(void) { return &smarterchat__crm__get_lead_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_timeline_request(void) { return &smarterchat__crm__get_lead_timeline_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_lead_timeline_response(void) { return &smarterchat__crm__get_lead_timeline_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_leads_request(void) { return &smarterchat__crm__get_leads_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_leads_response(void) { return &smarterchat__crm__get_leads_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_pipeline_request(void) { return &smarterchat__crm__get_pipeline_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__get_pipeline_response(void) { return &smarterchat__crm__get_pipeline_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__crm__import_leads_request(void) { return &smarterchat__crm__import_leads_request__descriptor; }
@@ -298,6 +300,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__crm__get_lead_response__descriptor,
     &smarterchat__crm__get_lead_timeline_request__descriptor,
     &smarterchat__crm__get_lead_timeline_response__descriptor,
+    &smarterchat__crm__get_leads_request__descriptor,
+    &smarterchat__crm__get_leads_response__descriptor,
     &smarterchat__crm__get_pipeline_request__descriptor,
     &smarterchat__crm__get_pipeline_response__descriptor,
     &smarterchat__crm__import_leads_request__descriptor,

@@ -547,6 +547,96 @@ void   smarterchat__crm__get_lead_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__crm__get_lead_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__crm__get_leads_request__init
+                     (Smarterchat__Crm__GetLeadsRequest         *message)
+{
+  static const Smarterchat__Crm__GetLeadsRequest init_value = SMARTERCHAT__CRM__GET_LEADS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_leads_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadsRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_leads_request__pack
+                     (const Smarterchat__Crm__GetLeadsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadsRequest *
+       smarterchat__crm__get_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadsRequest *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_leads_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_leads_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__crm__get_leads_response__init
+                     (Smarterchat__Crm__GetLeadsResponse         *message)
+{
+  static const Smarterchat__Crm__GetLeadsResponse init_value = SMARTERCHAT__CRM__GET_LEADS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__crm__get_leads_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadsResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__crm__get_leads_response__pack
+                     (const Smarterchat__Crm__GetLeadsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__crm__get_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Crm__GetLeadsResponse *
+       smarterchat__crm__get_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Crm__GetLeadsResponse *)
+     protobuf_c_message_unpack (&smarterchat__crm__get_leads_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__crm__get_leads_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__crm__get_leads_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__crm__list_leads_request__init
                      (Smarterchat__Crm__ListLeadsRequest         *message)
 {
@@ -2843,6 +2933,95 @@ const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor
   (ProtobufCMessageInit) smarterchat__crm__get_lead_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor smarterchat__crm__get_leads_request__field_descriptors[2] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadsRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lead_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Crm__GetLeadsRequest, n_lead_ids),
+    offsetof(Smarterchat__Crm__GetLeadsRequest, lead_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_leads_request__field_indices_by_name[] = {
+  1,   /* field[1] = lead_ids */
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__crm__get_leads_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_leads_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadsRequest",
+  "GetLeadsRequest",
+  "Smarterchat__Crm__GetLeadsRequest",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadsRequest),
+  2,
+  smarterchat__crm__get_leads_request__field_descriptors,
+  smarterchat__crm__get_leads_request__field_indices_by_name,
+  1,  smarterchat__crm__get_leads_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_leads_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__crm__get_leads_response__field_descriptors[1] =
+{
+  {
+    "leads",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Crm__GetLeadsResponse, n_leads),
+    offsetof(Smarterchat__Crm__GetLeadsResponse, leads),
+    &smarterchat__crm__lead__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__crm__get_leads_response__field_indices_by_name[] = {
+  0,   /* field[0] = leads */
+};
+static const ProtobufCIntRange smarterchat__crm__get_leads_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__crm__get_leads_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.crm.GetLeadsResponse",
+  "GetLeadsResponse",
+  "Smarterchat__Crm__GetLeadsResponse",
+  "smarterchat.crm",
+  sizeof(Smarterchat__Crm__GetLeadsResponse),
+  1,
+  smarterchat__crm__get_leads_response__field_descriptors,
+  smarterchat__crm__get_leads_response__field_indices_by_name,
+  1,  smarterchat__crm__get_leads_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__crm__get_leads_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor smarterchat__crm__list_leads_request__field_descriptors[13] =
 {
   {
@@ -4443,7 +4622,7 @@ const ProtobufCMessageDescriptor smarterchat__crm__import_leads_response__descri
   (ProtobufCMessageInit) smarterchat__crm__import_leads_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[19] =
+static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors[20] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -4452,6 +4631,7 @@ static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors
   { "CaptureLeadFields", &smarterchat__crm__capture_lead_fields_request__descriptor, &smarterchat__crm__capture_lead_fields_response__descriptor },
   { "QualifyLead", &smarterchat__crm__qualify_lead_request__descriptor, &smarterchat__crm__qualify_lead_response__descriptor },
   { "GetLead", &smarterchat__crm__get_lead_request__descriptor, &smarterchat__crm__get_lead_response__descriptor },
+  { "GetLeads", &smarterchat__crm__get_leads_request__descriptor, &smarterchat__crm__get_leads_response__descriptor },
   { "ListLeads", &smarterchat__crm__list_leads_request__descriptor, &smarterchat__crm__list_leads_response__descriptor },
   { "GetPipeline", &smarterchat__crm__get_pipeline_request__descriptor, &smarterchat__crm__get_pipeline_response__descriptor },
   { "CreateLead", &smarterchat__crm__create_lead_request__descriptor, &smarterchat__crm__create_lead_response__descriptor },
@@ -4466,25 +4646,26 @@ static const ProtobufCMethodDescriptor smarterchat__crm__crm__method_descriptors
   { "ImportLeads", &smarterchat__crm__import_leads_request__descriptor, &smarterchat__crm__import_leads_response__descriptor },
 };
 const unsigned smarterchat__crm__crm__method_indices_by_name[] = {
-  14,        /* AddLeadActivity */
-  13,        /* AssignLead */
+  15,        /* AddLeadActivity */
+  14,        /* AssignLead */
   4,        /* CaptureLeadFields */
-  12,        /* ChangeLeadStatus */
-  9,        /* CreateLead */
-  11,        /* DeleteLead */
-  17,        /* ExportLeads */
+  13,        /* ChangeLeadStatus */
+  10,        /* CreateLead */
+  12,        /* DeleteLead */
+  18,        /* ExportLeads */
   2,        /* FindOrCreateLead */
   6,        /* GetLead */
-  15,        /* GetLeadTimeline */
-  8,        /* GetPipeline */
+  16,        /* GetLeadTimeline */
+  7,        /* GetLeads */
+  9,        /* GetPipeline */
   0,        /* Health */
-  18,        /* ImportLeads */
-  7,        /* ListLeads */
-  16,        /* MergeLeads */
+  19,        /* ImportLeads */
+  8,        /* ListLeads */
+  17,        /* MergeLeads */
   1,        /* Metrics */
   5,        /* QualifyLead */
   3,        /* RecordInteraction */
-  10         /* UpdateLead */
+  11         /* UpdateLead */
 };
 const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
 {
@@ -4493,7 +4674,7 @@ const ProtobufCServiceDescriptor smarterchat__crm__crm__descriptor =
   "Crm",
   "Smarterchat__Crm__Crm",
   "smarterchat.crm",
-  19,
+  20,
   smarterchat__crm__crm__method_descriptors,
   smarterchat__crm__crm__method_indices_by_name
 };
@@ -4553,13 +4734,21 @@ void smarterchat__crm__crm__get_lead(ProtobufCService *service,
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
   service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void smarterchat__crm__crm__get_leads(ProtobufCService *service,
+                                      const Smarterchat__Crm__GetLeadsRequest *input,
+                                      Smarterchat__Crm__GetLeadsResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__crm__crm__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void smarterchat__crm__crm__list_leads(ProtobufCService *service,
                                        const Smarterchat__Crm__ListLeadsRequest *input,
                                        Smarterchat__Crm__ListLeadsResponse_Closure closure,
                                        void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__get_pipeline(ProtobufCService *service,
                                          const Smarterchat__Crm__GetPipelineRequest *input,
@@ -4567,7 +4756,7 @@ void smarterchat__crm__crm__get_pipeline(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__create_lead(ProtobufCService *service,
                                         const Smarterchat__Crm__CreateLeadRequest *input,
@@ -4575,7 +4764,7 @@ void smarterchat__crm__crm__create_lead(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__update_lead(ProtobufCService *service,
                                         const Smarterchat__Crm__UpdateLeadRequest *input,
@@ -4583,7 +4772,7 @@ void smarterchat__crm__crm__update_lead(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__delete_lead(ProtobufCService *service,
                                         const Smarterchat__Crm__DeleteLeadRequest *input,
@@ -4591,7 +4780,7 @@ void smarterchat__crm__crm__delete_lead(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__change_lead_status(ProtobufCService *service,
                                                const Smarterchat__Crm__ChangeLeadStatusRequest *input,
@@ -4599,7 +4788,7 @@ void smarterchat__crm__crm__change_lead_status(ProtobufCService *service,
                                                void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__assign_lead(ProtobufCService *service,
                                         const Smarterchat__Crm__AssignLeadRequest *input,
@@ -4607,7 +4796,7 @@ void smarterchat__crm__crm__assign_lead(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__add_lead_activity(ProtobufCService *service,
                                               const Smarterchat__Crm__AddLeadActivityRequest *input,
@@ -4615,7 +4804,7 @@ void smarterchat__crm__crm__add_lead_activity(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__get_lead_timeline(ProtobufCService *service,
                                               const Smarterchat__Crm__GetLeadTimelineRequest *input,
@@ -4623,7 +4812,7 @@ void smarterchat__crm__crm__get_lead_timeline(ProtobufCService *service,
                                               void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__merge_leads(ProtobufCService *service,
                                         const Smarterchat__Crm__MergeLeadsRequest *input,
@@ -4631,7 +4820,7 @@ void smarterchat__crm__crm__merge_leads(ProtobufCService *service,
                                         void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__export_leads(ProtobufCService *service,
                                          const Smarterchat__Crm__ListLeadsRequest *input,
@@ -4639,7 +4828,7 @@ void smarterchat__crm__crm__export_leads(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__import_leads(ProtobufCService *service,
                                          const Smarterchat__Crm__ImportLeadsRequest *input,
@@ -4647,7 +4836,7 @@ void smarterchat__crm__crm__import_leads(ProtobufCService *service,
                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__crm__crm__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
                                   Smarterchat__Crm__Crm_ServiceDestroy destroy)

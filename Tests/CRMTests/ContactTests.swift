@@ -168,4 +168,49 @@ struct ContactTests {
                     CRM.Service.getLead, CRM.GetLeadRequest(organizationId: stranger, leadId: lead.id))
             } == .notFound)
     }
+
+    @Test("GetLeads answers the organization's leads among the ids, leaving out the rest")
+    func getLeadsInOneCall() async throws {
+        let fixture = try await CRMFixture.shared()
+        let organization = CRMFixture.organization().uuidString
+        var ids: [String] = []
+        for index in 0..<3 {
+            let lead = try await fixture.service(
+                CRM.Service.findOrCreateLead,
+                CRM.FindOrCreateLeadRequest(
+                    organizationId: organization, source: "telegram", platformUserId: "batch-\(index)",
+                    name: "Lead \(index)")
+            ).lead!
+            ids.append(lead.id)
+        }
+        let stranger = CRMFixture.organization().uuidString
+        let theirs = try await fixture.service(
+            CRM.Service.findOrCreateLead,
+            CRM.FindOrCreateLeadRequest(organizationId: stranger, source: "telegram", platformUserId: "other")
+        ).lead!
+        let answer = try await fixture.service(
+            CRM.Service.getLeads,
+            CRM.GetLeadsRequest(
+                organizationId: organization,
+                leadIds: ids + [theirs.id, UUID().uuidString.lowercased(), "not-a-uuid", ids[0]]),
+            caller: "conversations")
+        #expect(Set(answer.leads.map(\.id)) == Set(ids))
+        #expect(Set(answer.leads.map(\.name)) == ["Lead 0", "Lead 1", "Lead 2"])
+        #expect(answer.leads.allSatisfy { $0.organizationId == organization.lowercased() })
+        // Too many ids at once is refused; the gateway may not call it as a service.
+        #expect(
+            await fixture.failure {
+                try await fixture.service(
+                    CRM.Service.getLeads,
+                    CRM.GetLeadsRequest(
+                        organizationId: organization, leadIds: (0...200).map { _ in UUID().uuidString }),
+                    caller: "conversations")
+            } == .invalidArgument)
+        #expect(
+            await fixture.failure {
+                try await fixture.service(
+                    CRM.Service.getLeads, CRM.GetLeadsRequest(organizationId: organization, leadIds: ids),
+                    caller: "gateway")
+            } != nil)
+    }
 }

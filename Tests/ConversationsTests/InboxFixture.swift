@@ -217,15 +217,23 @@ final class FakeDirectory: Sendable {
     }
 }
 
-/// crm's GetLead over a small table of leads.
+/// crm's GetLead and GetLeads over a small table of leads; counts GetLeads calls.
 final class FakeLeads: Sendable {
     let leads = Mutex<[String: CRM.Lead]>([:])
+    let batchCalls = Mutex(0)
 
     func register(on router: RPCRouter) {
         router.register(CRM.Service.getLead) { request, _ in
             guard let lead = self.leads.withLock({ $0[request.leadId] }), lead.organizationId == request.organizationId
             else { throw RPCError(.notFound, "lead not found") }
             return CRM.GetLeadResponse(lead: lead)
+        }
+        router.register(CRM.Service.getLeads) { request, _ in
+            self.batchCalls.withLock { $0 += 1 }
+            let found = self.leads.withLock { leads in
+                request.leadIds.compactMap { leads[$0] }.filter { $0.organizationId == request.organizationId }
+            }
+            return CRM.GetLeadsResponse(leads: found)
         }
     }
 }

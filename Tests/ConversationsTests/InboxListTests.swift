@@ -98,6 +98,13 @@ struct InboxListTests {
             Conversations.Service.markConversationRead,
             Conversations.ConversationRequest(conversationId: conversation.lowercased), as: admin)
         #expect(read.unreadCount == 0)
+        // The count starts again from the read mark.
+        try await fixture.contactSays("mais uma", in: conversation)
+        let again = try #require(
+            try await fixture.call(
+                Conversations.Service.listConversations, Conversations.ListConversationsRequest(), as: admin
+            ).conversations.first)
+        #expect(again.unreadCount == 1 && again.lastMessage == "mais uma")
     }
 
     @Test("message pages neither skip nor repeat a message while new ones arrive")

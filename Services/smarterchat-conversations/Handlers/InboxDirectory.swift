@@ -3,8 +3,8 @@ import Foundation
 import RPC
 
 /// What the inbox reads from other services for a page: assignee names (identity
-/// `ListAssignableUsers`) and lead name and temperature (crm `GetLead`, one call per lead of
-/// the page, in parallel). Both are called as the conversations service for the
+/// `ListAssignableUsers`) and lead name and temperature (crm `GetLeads`, one call for the
+/// page). Both are called as the conversations service for the
 /// organization; a service that does not answer leaves the fields empty rather than failing
 /// the page.
 enum InboxDirectory {
@@ -38,31 +38,27 @@ enum InboxDirectory {
         return names
     }
 
-    /// Name and temperature of each lead in `ids` that crm knows.
+    /// Name and temperature of each lead in `ids` that crm knows: one `GetLeads` call per
+    /// page (it takes up to 200 ids; a page has at most 100 rows).
     static func leads(
         crm: any RPCCaller, organizationID: UUID, ids: Set<UUID>, requestID: String
     ) async
         -> [UUID: (name: String, temperature: String)]
     {
         guard !ids.isEmpty else { return [:] }
-        return await withTaskGroup(of: (UUID, CRM.Lead?).self) { group in
-            for id in ids {
-                group.addTask {
-                    let lead = try? await crm.call(
-                        CRM.Service.getLead,
-                        CRM.GetLeadRequest(
-                            organizationId: organizationID.uuidString.lowercased(),
-                            leadId: id.uuidString.lowercased()),
-                        metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
-                    ).lead
-                    return (id, lead)
-                }
-            }
-            var found: [UUID: (name: String, temperature: String)] = [:]
-            for await (id, lead) in group {
-                if let lead { found[id] = (lead.name, lead.temperature) }
-            }
-            return found
+        guard
+            let leads = try? await crm.call(
+                CRM.Service.getLeads,
+                CRM.GetLeadsRequest(
+                    organizationId: organizationID.uuidString.lowercased(),
+                    leadIds: ids.map { $0.uuidString.lowercased() }),
+                metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
+            ).leads
+        else { return [:] }
+        var found: [UUID: (name: String, temperature: String)] = [:]
+        for lead in leads {
+            if let id = UUID(uuidString: lead.id) { found[id] = (lead.name, lead.temperature) }
         }
+        return found
     }
 }

@@ -28,6 +28,10 @@ final class ReplyWorker: Service, Sendable {
     let generateTimeout: Duration
     /// Jobs of ``run()`` in flight.
     private let inFlight = Mutex(0)
+    /// Each organization's time zone (for the agent's prompt), remembered a minute: identity
+    /// is asked for the assignable users only when a reply hands the conversation over.
+    private let timeZones = Mutex<[UUID: (zone: String, expires: ContinuousClock.Instant)]>([:])
+    static let timeZoneLifetime: Duration = .seconds(60)
 
     init(
         database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
@@ -133,8 +137,7 @@ final class ReplyWorker: Service, Sendable {
         guard !context.overPlanLimit else { return try await finish(job, "skipped", "over_plan_limit") }
         guard let agentID = context.agentID else { return try await finish(job, "done", "no_agent") }
 
-        let directory = await InboxDirectory.assignableUsers(
-            identity: identity, organizationID: job.organizationID, requestID: "reply-\(job.id)")
+        let timeZone = await timeZone(of: job.organizationID, requestID: "reply-\(job.id)")
         let request = Agents.GenerateReplyRequest(
             organizationId: job.organizationID.uuidString.lowercased(), agentId: agentID.uuidString.lowercased(),
             conversationId: job.conversationID.uuidString.lowercased(),
@@ -146,7 +149,7 @@ final class ReplyWorker: Service, Sendable {
                     createdAt: RFC3339.string($0.createdAt))
             },
             aiTurns: Int32(clamping: context.aiMessageCount),
-            timeZone: directory.timeZone.isEmpty ? "America/Sao_Paulo" : directory.timeZone)
+            timeZone: timeZone)
         let reply: Agents.GenerateReplyResponse
         do {
             reply = try await agents.call(
@@ -163,7 +166,31 @@ final class ReplyWorker: Service, Sendable {
         } catch let error as RPCError {
             return try await finish(job, "failed", "failed", error: error.message)
         }
-        try await apply(reply, to: job, assignable: directory.users)
+        // Who may take the conversation is read only when it is handed over, and then fresh.
+        let assignable =
+            reply.handoff ? await assignableUsers(of: job.organizationID, requestID: "reply-\(job.id)") : []
+        try await apply(reply, to: job, assignable: assignable)
+    }
+
+    /// The organization's time zone, from identity at most once a minute; São Paulo when
+    /// identity does not say.
+    func timeZone(of organizationID: UUID, requestID: String) async -> String {
+        let now = ContinuousClock.now
+        if let cached = timeZones.withLock({ $0[organizationID] }), cached.expires > now { return cached.zone }
+        _ = await assignableUsers(of: organizationID, requestID: requestID)
+        return timeZones.withLock { $0[organizationID]?.zone } ?? "America/Sao_Paulo"
+    }
+
+    /// The organization's assignable users now (identity `ListAssignableUsers`); refreshes
+    /// the remembered time zone on the way.
+    func assignableUsers(of organizationID: UUID, requestID: String) async -> [Identity.AssignableUser] {
+        let directory = await InboxDirectory.assignableUsers(
+            identity: identity, organizationID: organizationID, requestID: requestID)
+        if !directory.timeZone.isEmpty {
+            let expires = ContinuousClock.now + Self.timeZoneLifetime
+            timeZones.withLock { $0[organizationID] = (directory.timeZone, expires) }
+        }
+        return directory.users
     }
 
     /// Stores the reply, its handoff and its tags in one transaction with the job's end.

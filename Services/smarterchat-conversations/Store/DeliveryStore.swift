@@ -204,7 +204,8 @@ enum DeliveryStore {
     /// mark; answers the newest inbound message's external id (for WhatsApp mark-as-read).
     static func markInboundRead(_ conversationID: UUID, on connection: PostgresConnection) async throws -> String? {
         try await connection.execute(
-            "UPDATE conversations SET operator_read_at = CURRENT_TIMESTAMP WHERE id = $1", [conversationID])
+            "UPDATE conversations SET operator_read_at = CURRENT_TIMESTAMP, unread_count = 0 WHERE id = $1",
+            [conversationID])
         try await connection.execute(
             """
             UPDATE messages SET read_at = CURRENT_TIMESTAMP

@@ -27,8 +27,7 @@ enum InboxStore {
         c.updated_at, COALESCE(c.last_message_at, c.created_at)::text AS activity_key,
         (SELECT m.content FROM messages m WHERE m.conversation_id = c.id
          ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_message,
-        (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'inbound'
-           AND m.created_at > COALESCE(c.operator_read_at, '-infinity'::timestamptz) LIMIT 100) unread) AS unread_count
+        c.unread_count::int8 AS unread_count
         """
 
     static func find(

@@ -32,7 +32,19 @@ enum IngestStore {
         organizationID: UUID, channelID: UUID, agentID: UUID?, contact: String, contactName: String?,
         contactMetadata: PostgresJSON, on connection: PostgresConnection
     ) async throws -> ConversationRef {
+        // The contact's open conversation first (the common case: one statement, which also
+        // locks it for the rest of the transaction), else a new one; a concurrent opener that
+        // won the unique index makes the insert do nothing and the next round finds its row.
         for _ in 0..<3 {
+            let existing = try await connection.query(
+                """
+                UPDATE conversations SET contact_name = COALESCE(contact_name, $3)
+                WHERE channel_id = $1 AND contact_identifier = $2 AND status IN ('active', 'waiting')
+                RETURNING id, mode, lead_id, over_plan_limit
+                """, [channelID, contact, contactName])
+            if let row = existing.firstRow {
+                return try reference(row, created: false)
+            }
             let inserted = try await connection.query(
                 """
                 INSERT INTO conversations (organization_id, channel_id, agent_id, contact_identifier, contact_name,
@@ -44,16 +56,6 @@ enum IngestStore {
             if let row = inserted.firstRow {
                 return try reference(row, created: true)
             }
-            let existing = try await connection.query(
-                """
-                UPDATE conversations SET contact_name = COALESCE(contact_name, $3)
-                WHERE channel_id = $1 AND contact_identifier = $2 AND status IN ('active', 'waiting')
-                RETURNING id, mode, lead_id, over_plan_limit
-                """, [channelID, contact, contactName])
-            if let row = existing.firstRow {
-                return try reference(row, created: false)
-            }
-            // Closed between the two statements: try again.
         }
         throw IngestConflict()
     }
@@ -146,14 +148,15 @@ enum IngestStore {
         organizationID: UUID, conversationID: UUID?, type: String, actorType: String, payload: PostgresJSON,
         on connection: PostgresConnection
     ) async throws {
+        // One round trip: the row and the live feed's NOTIFY (sent at commit).
         try await connection.execute(
             """
-            INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
-            VALUES ($1, $2, $3, $4, $5)
-            """, [organizationID, conversationID, type, actorType, payload])
-        try await connection.execute(
-            "SELECT pg_notify(current_schema() || '_conversation_events', $1)", [organizationID.uuidString.lowercased()]
-        )
+            WITH inserted AS (
+                INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
+                VALUES ($1, $2, $3, $4, $5)
+                RETURNING organization_id)
+            SELECT pg_notify(current_schema() || '_conversation_events', $6) FROM inserted
+            """, [organizationID, conversationID, type, actorType, payload, organizationID.uuidString.lowercased()])
     }
 
     /// A delivery status applied to our message with `externalID` on the channel; statuses

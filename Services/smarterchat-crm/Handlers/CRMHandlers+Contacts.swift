@@ -211,6 +211,31 @@ extension CRMHandlers {
         }
         return CRM.GetLeadResponse(lead: try Self.requireLead(lead))
     }
+
+    /// The most ids one GetLeads call may name.
+    static let maximumLeadsPerCall = 200
+
+    /// Several leads of the organization in one query; ids that are malformed, unknown,
+    /// deleted or another organization's are simply absent from the answer.
+    func getLeads(_ request: CRM.GetLeadsRequest, _ context: RPCContext) async throws -> CRM.GetLeadsResponse {
+        let organizationID: UUID
+        if context.metadata.caller == "gateway" || request.organizationId.isEmpty {
+            let caller = try AuthenticatedCaller(context)
+            try caller.require(.leadsRead)
+            organizationID = caller.organizationID
+        } else {
+            organizationID = try Self.serviceOrganization(context, request.organizationId)
+        }
+        guard request.leadIds.count <= Self.maximumLeadsPerCall else {
+            throw RPCError(.invalidArgument, "at most \(Self.maximumLeadsPerCall) lead ids per call")
+        }
+        let ids = Array(Set(request.leadIds.compactMap { UUID(uuidString: $0) }))
+        guard !ids.isEmpty else { return CRM.GetLeadsResponse() }
+        let leads = try await database.withConnection { connection in
+            try await LeadStore.find(ids: ids, organizationID: organizationID, on: connection)
+        }
+        return CRM.GetLeadsResponse(leads: leads)
+    }
 }
 
 /// The metadata of a `field_capture` activity.

@@ -29,6 +29,7 @@ struct CRMHandlers: Sendable {
         }
         router.register(CRM.Service.qualifyLead) { request, context in try await qualifyLead(request, context) }
         router.register(CRM.Service.getLead) { request, context in try await getLead(request, context) }
+        router.register(CRM.Service.getLeads) { request, context in try await getLeads(request, context) }
         registerLeadMethods(on: router)
     }
 

@@ -68,6 +68,17 @@ enum LeadStore {
         return try rows.firstRow.map(Self.lead(from:))
     }
 
+    /// The organization's live leads among `ids` (one query, in no particular order).
+    static func find(ids: [UUID], organizationID: UUID, on connection: PostgresConnection) async throws -> [CRM.Lead] {
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL:
+                    "SELECT \(columns) FROM leads WHERE id = ANY($1::uuid[]) AND organization_id = $2 AND deleted_at IS NULL"
+            ),
+            [ids.map { $0.uuidString.lowercased() }, organizationID])
+        return try rows.map(Self.lead(from:))
+    }
+
     /// The live lead of a contact: by phone, else by source and platform user id, else by
     /// email (the oldest such lead); locked for the transaction.
     static func findContact(

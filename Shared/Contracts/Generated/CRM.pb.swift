@@ -1381,6 +1381,163 @@ extension CRM.GetLeadResponse: CBridgedMessage {
 }
 
 extension CRM {
+    /// The `smarterchat.crm.GetLeadsRequest` message.
+    public struct GetLeadsRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadsRequest" }
+
+        /// Set by a service caller; a gateway call uses the principal's organization.
+        public var organizationId: String = ""
+        /// The `lead_ids` field (2).
+        public var leadIds: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            leadIds: [String] = []
+        ) {
+            self.organizationId = organizationId
+            self.leadIds = leadIds
+        }
+    }
+}
+
+extension CRM.GetLeadsRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case leadIds = "lead_ids"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .leadIds) { self.leadIds = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.leadIds, forKey: .leadIds)
+    }
+}
+
+extension CRM.GetLeadsRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadsRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_leads_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.leadIds = ProtoRead.array(c.pointee.lead_ids, count: c.pointee.n_lead_ids) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        if !self.leadIds.isEmpty {
+            c.pointee.n_lead_ids = self.leadIds.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.leadIds.count)
+            for (i, v) in self.leadIds.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.lead_ids = p
+        }
+    }
+}
+
+extension CRM {
+    /// The `smarterchat.crm.GetLeadsResponse` message.
+    public struct GetLeadsResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.crm.GetLeadsResponse" }
+
+        /// The leads found, in no particular order.
+        public var leads: [CRM.Lead] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            leads: [CRM.Lead] = []
+        ) {
+            self.leads = leads
+        }
+    }
+}
+
+extension CRM.GetLeadsResponse {
+    private enum CodingKeys: String, CodingKey {
+        case leads = "leads"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([CRM.Lead].self, forKey: .leads) { self.leads = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.leads, forKey: .leads)
+    }
+}
+
+extension CRM.GetLeadsResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Crm__GetLeadsResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__crm__get_leads_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.leads = ProtoRead.array(c.pointee.leads, count: c.pointee.n_leads) { ProtoRead.message($0, as: CRM.Lead.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.leads.isEmpty {
+            c.pointee.n_leads = self.leads.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Crm__Lead>?.self, count: self.leads.count)
+            for (i, v) in self.leads.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.leads = p
+        }
+    }
+}
+
+extension CRM {
     /// Every member is optional ("" = no filter), as the query string gives it.
     public struct ListLeadsRequest: ProtoMessage, Hashable {
         /// The fully-qualified protobuf name.
@@ -3612,6 +3769,11 @@ extension CRM {
         /// One lead of the organization (NOT_FOUND for another organization's id).
         public static let getLead = MethodDescriptor<CRM.GetLeadRequest, CRM.GetLeadResponse>(
             service: "smarterchat.crm.Crm", name: "GetLead", isIdempotent: true)
+
+        /// Several leads of the organization at once (up to 200 ids; unknown ids, malformed ones
+        /// and other organizations' are left out): the inbox's page of conversations in one call.
+        public static let getLeads = MethodDescriptor<CRM.GetLeadsRequest, CRM.GetLeadsResponse>(
+            service: "smarterchat.crm.Crm", name: "GetLeads", isIdempotent: true)
 
         /// --- For the REST API: the principal's organization; leads:read, leads:write, leads:manage. ---
         /// A page of the organization's live leads, newest first, filtered (leads:read).

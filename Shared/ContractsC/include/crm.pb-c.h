@@ -28,6 +28,8 @@ typedef struct Smarterchat__Crm__QualifyLeadRequest Smarterchat__Crm__QualifyLea
 typedef struct Smarterchat__Crm__QualifyLeadResponse Smarterchat__Crm__QualifyLeadResponse;
 typedef struct Smarterchat__Crm__GetLeadRequest Smarterchat__Crm__GetLeadRequest;
 typedef struct Smarterchat__Crm__GetLeadResponse Smarterchat__Crm__GetLeadResponse;
+typedef struct Smarterchat__Crm__GetLeadsRequest Smarterchat__Crm__GetLeadsRequest;
+typedef struct Smarterchat__Crm__GetLeadsResponse Smarterchat__Crm__GetLeadsResponse;
 typedef struct Smarterchat__Crm__ListLeadsRequest Smarterchat__Crm__ListLeadsRequest;
 typedef struct Smarterchat__Crm__ListLeadsResponse Smarterchat__Crm__ListLeadsResponse;
 typedef struct Smarterchat__Crm__GetPipelineRequest Smarterchat__Crm__GetPipelineRequest;
@@ -357,6 +359,35 @@ struct  Smarterchat__Crm__GetLeadResponse
 #define SMARTERCHAT__CRM__GET_LEAD_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_lead_response__descriptor) \
     , NULL }
+
+
+struct  Smarterchat__Crm__GetLeadsRequest
+{
+  ProtobufCMessage base;
+  /*
+   * Set by a service caller; a gateway call uses the principal's organization.
+   */
+  char *organization_id;
+  size_t n_lead_ids;
+  char **lead_ids;
+};
+#define SMARTERCHAT__CRM__GET_LEADS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_leads_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Smarterchat__Crm__GetLeadsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * The leads found, in no particular order.
+   */
+  size_t n_leads;
+  Smarterchat__Crm__Lead **leads;
+};
+#define SMARTERCHAT__CRM__GET_LEADS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_leads_response__descriptor) \
+    , 0,NULL }
 
 
 /*
@@ -1070,6 +1101,44 @@ Smarterchat__Crm__GetLeadResponse *
 void   smarterchat__crm__get_lead_response__free_unpacked
                      (Smarterchat__Crm__GetLeadResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadsRequest methods */
+void   smarterchat__crm__get_leads_request__init
+                     (Smarterchat__Crm__GetLeadsRequest         *message);
+size_t smarterchat__crm__get_leads_request__get_packed_size
+                     (const Smarterchat__Crm__GetLeadsRequest   *message);
+size_t smarterchat__crm__get_leads_request__pack
+                     (const Smarterchat__Crm__GetLeadsRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_leads_request__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadsRequest *
+       smarterchat__crm__get_leads_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_leads_request__free_unpacked
+                     (Smarterchat__Crm__GetLeadsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Crm__GetLeadsResponse methods */
+void   smarterchat__crm__get_leads_response__init
+                     (Smarterchat__Crm__GetLeadsResponse         *message);
+size_t smarterchat__crm__get_leads_response__get_packed_size
+                     (const Smarterchat__Crm__GetLeadsResponse   *message);
+size_t smarterchat__crm__get_leads_response__pack
+                     (const Smarterchat__Crm__GetLeadsResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__crm__get_leads_response__pack_to_buffer
+                     (const Smarterchat__Crm__GetLeadsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Crm__GetLeadsResponse *
+       smarterchat__crm__get_leads_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__crm__get_leads_response__free_unpacked
+                     (Smarterchat__Crm__GetLeadsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Smarterchat__Crm__ListLeadsRequest methods */
 void   smarterchat__crm__list_leads_request__init
                      (Smarterchat__Crm__ListLeadsRequest         *message);
@@ -1564,6 +1633,12 @@ typedef void (*Smarterchat__Crm__GetLeadRequest_Closure)
 typedef void (*Smarterchat__Crm__GetLeadResponse_Closure)
                  (const Smarterchat__Crm__GetLeadResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadsRequest_Closure)
+                 (const Smarterchat__Crm__GetLeadsRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Crm__GetLeadsResponse_Closure)
+                 (const Smarterchat__Crm__GetLeadsResponse *message,
+                  void *closure_data);
 typedef void (*Smarterchat__Crm__ListLeadsRequest_Closure)
                  (const Smarterchat__Crm__ListLeadsRequest *message,
                   void *closure_data);
@@ -1671,6 +1746,10 @@ struct Smarterchat__Crm__Crm_Service
                    const Smarterchat__Crm__GetLeadRequest *input,
                    Smarterchat__Crm__GetLeadResponse_Closure closure,
                    void *closure_data);
+  void (*get_leads)(Smarterchat__Crm__Crm_Service *service,
+                    const Smarterchat__Crm__GetLeadsRequest *input,
+                    Smarterchat__Crm__GetLeadsResponse_Closure closure,
+                    void *closure_data);
   void (*list_leads)(Smarterchat__Crm__Crm_Service *service,
                      const Smarterchat__Crm__ListLeadsRequest *input,
                      Smarterchat__Crm__ListLeadsResponse_Closure closure,
@@ -1734,6 +1813,7 @@ void smarterchat__crm__crm__init (Smarterchat__Crm__Crm_Service *service,
       function_prefix__ ## capture_lead_fields,\
       function_prefix__ ## qualify_lead,\
       function_prefix__ ## get_lead,\
+      function_prefix__ ## get_leads,\
       function_prefix__ ## list_leads,\
       function_prefix__ ## get_pipeline,\
       function_prefix__ ## create_lead,\
@@ -1774,6 +1854,10 @@ void smarterchat__crm__crm__get_lead(ProtobufCService *service,
                                      const Smarterchat__Crm__GetLeadRequest *input,
                                      Smarterchat__Crm__GetLeadResponse_Closure closure,
                                      void *closure_data);
+void smarterchat__crm__crm__get_leads(ProtobufCService *service,
+                                      const Smarterchat__Crm__GetLeadsRequest *input,
+                                      Smarterchat__Crm__GetLeadsResponse_Closure closure,
+                                      void *closure_data);
 void smarterchat__crm__crm__list_leads(ProtobufCService *service,
                                        const Smarterchat__Crm__ListLeadsRequest *input,
                                        Smarterchat__Crm__ListLeadsResponse_Closure closure,
@@ -1837,6 +1921,8 @@ extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_request__
 extern const ProtobufCMessageDescriptor smarterchat__crm__qualify_lead_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_leads_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__crm__get_leads_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__list_leads_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__list_leads_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__crm__get_pipeline_request__descriptor;

@@ -58,14 +58,16 @@ public enum Outbox {
     /// wakes the relay when that transaction commits. Answers the event's id.
     @discardableResult
     public static func append(_ event: Event, on connection: PostgresConnection) async throws -> UUID {
+        // One round trip: the row and the NOTIFY (transactional: the relay wakes only once
+        // the event is visible).
         let rows = try await connection.query(
             """
-            INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
-            VALUES ($1, $2, $3, $4, $5)
-            RETURNING id
+            WITH inserted AS (
+                INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
+                VALUES ($1, $2, $3, $4, $5)
+                RETURNING id)
+            SELECT inserted.id FROM inserted, LATERAL (SELECT pg_notify(current_schema() || '_outbox', '')) notified
             """, [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
-        // NOTIFY is transactional: the relay wakes only once the event is visible.
-        try await connection.execute("SELECT pg_notify(current_schema() || '_outbox', '')")
         return try rows.firstRow!.decode(UUID.self, "id")
     }
 }
