@@ -26,6 +26,8 @@ extension AgentsHandlers {
                 let agent = try await AgentStore.find(
                     id: id(request.agentId, "agent"), organizationID: organizationID, on: connection)
             else { throw RPCError(.notFound, "agent not found") }
+            // An agent that does not answer needs no scripts.
+            guard agent.answers else { return (agent, [ScriptRecord]()) }
             let scripts = try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
             return (agent, scripts)
         }

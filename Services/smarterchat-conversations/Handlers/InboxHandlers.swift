@@ -72,11 +72,13 @@ struct InboxHandlers: Sendable {
     /// The conversation as the inbox shows it, with lead and assignee names filled in.
     func present(_ rows: [InboxConversationRow], context: RPCContext) async -> [Conversations.InboxConversation] {
         guard let first = rows.first else { return [] }
-        let names = await InboxDirectory.assigneeNames(
+        // identity and crm are asked at the same time.
+        async let assignees = InboxDirectory.assigneeNames(
             identity: identity, organizationID: first.organizationID, requestID: context.metadata.requestID)
-        let leads = await InboxDirectory.leads(
+        async let leadFields = InboxDirectory.leads(
             crm: crm, organizationID: first.organizationID, ids: Set(rows.compactMap(\.leadID)),
             requestID: context.metadata.requestID)
+        let (names, leads) = await (assignees, leadFields)
         return rows.map { row in
             var conversation = row.conversation
             if let user = row.assignedToUserID { conversation.assignedToName = names[user] ?? "" }

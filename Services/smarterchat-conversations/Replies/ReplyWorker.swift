@@ -122,14 +122,11 @@ final class ReplyWorker: Service, Sendable {
 
     /// One job, from the conversation's state to the stored reply.
     func handle(_ job: ReplyJob) async throws {
-        let (context, superseded) = try await database.withConnection { connection in
-            (
-                try await ReplyJobStore.context(job, historyLimit: 30, on: connection),
-                try await ReplyJobStore.hasNewerPending(job, on: connection)
-            )
+        let context = try await database.withConnection { connection in
+            try await ReplyJobStore.context(job, historyLimit: 30, on: connection)
         }
         guard let context else { return try await finish(job, "skipped", "conversation_gone") }
-        if superseded { return try await finish(job, "skipped", "superseded") }
+        if context.superseded { return try await finish(job, "skipped", "superseded") }
         guard context.status == "active" || context.status == "waiting" else {
             return try await finish(job, "skipped", "closed")
         }

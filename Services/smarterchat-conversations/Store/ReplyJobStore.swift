@@ -20,6 +20,9 @@ struct ReplyContext: Sendable {
     var contactName: String
     var aiMessageCount: Int
     var overPlanLimit: Bool
+    /// Another pending job of the conversation exists (a newer message asked for the reply
+    /// this one would give).
+    var superseded: Bool
     var history: [(senderType: String, content: String, contentType: String, createdAt: Date)]
 }
 
@@ -85,15 +88,6 @@ enum ReplyJobStore {
             """, [id, seconds, String(error.prefix(500))])
     }
 
-    /// Whether another pending job of the conversation exists (a newer message asked for
-    /// the reply this one would give).
-    static func hasNewerPending(_ job: ReplyJob, on connection: PostgresConnection) async throws -> Bool {
-        try await !connection.query(
-            "SELECT 1 FROM reply_jobs WHERE conversation_id = $1 AND status = 'pending' AND id <> $2 LIMIT 1",
-            [job.conversationID, job.id]
-        ).isEmpty
-    }
-
     /// The conversation and its last `historyLimit` messages, newest first.
     static func context(
         _ job: ReplyJob, historyLimit: Int, on connection: PostgresConnection
@@ -103,10 +97,12 @@ enum ReplyJobStore {
         let rows = try await connection.query(
             """
             SELECT c.status, c.mode, c.agent_id, c.lead_id, ch.type AS channel_type, c.contact_name,
-                   COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit
+                   COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit,
+                   EXISTS (SELECT 1 FROM reply_jobs j
+                           WHERE j.conversation_id = c.id AND j.status = 'pending' AND j.id <> $3) AS superseded
             FROM conversations c JOIN channels ch ON ch.id = c.channel_id
             WHERE c.id = $1 AND c.organization_id = $2
-            """, [job.conversationID, job.organizationID])
+            """, [job.conversationID, job.organizationID, job.id])
         guard let row = rows.firstRow else { return nil }
         let history = try await connection.query(
             """
@@ -121,6 +117,7 @@ enum ReplyJobStore {
             contactName: try row.decode(String?.self, "contact_name") ?? "",
             aiMessageCount: try row.decode(Int.self, "ai_message_count"),
             overPlanLimit: try row.decode(Bool.self, "over_plan_limit"),
+            superseded: try row.decode(Bool.self, "superseded"),
             history: try history.map {
                 (
                     try $0.decode(String.self, "sender_type"), try $0.decode(String.self, "content"),
