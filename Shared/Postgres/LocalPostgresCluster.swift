@@ -80,6 +80,7 @@ public final class LocalPostgresCluster: Sendable {
             port = \(port)
             max_connections = 200
             shared_buffers = \(durable ? "128MB" : "32MB")
+            autovacuum_naptime = 15s
             log_min_messages = warning
 
             """

@@ -8,9 +8,9 @@
 \set c random(0, 999)
 BEGIN;
 SELECT conversation_id, message_id FROM inbound_receipts WHERE channel_id = :channel::uuid AND external_message_id = 'pgb.' || :n || '.' || :client_id;
-UPDATE conversations SET contact_name = COALESCE(contact_name, 'Bench')
+SELECT id AS conversation_id, mode, lead_id, over_plan_limit, contact_name IS NULL AS unnamed FROM conversations
 WHERE channel_id = :channel::uuid AND contact_identifier = 'pgb' || :c AND status IN ('active', 'waiting')
-RETURNING id AS conversation_id \gset
+FOR NO KEY UPDATE \gset
 INSERT INTO inbound_receipts (channel_id, external_message_id, organization_id, conversation_id, message_id)
 VALUES (:channel::uuid, 'pgb.' || :n || '.' || :client_id, :org::uuid, :conversation_id::uuid, gen_random_uuid())
 ON CONFLICT DO NOTHING;

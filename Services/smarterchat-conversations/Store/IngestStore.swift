@@ -36,14 +36,23 @@ enum IngestStore {
         // locks it for the rest of the transaction), else a new one; a concurrent opener that
         // won the unique index makes the insert do nothing and the next round finds its row.
         for _ in 0..<3 {
+            // FOR NO KEY UPDATE (the lock an UPDATE takes: foreign-key checks of other
+            // transactions do not wait for it) locks without writing a new row version; the name is written only
+            // when the conversation has none yet (every message used to rewrite the row).
             let existing = try await connection.query(
                 """
-                UPDATE conversations SET contact_name = COALESCE(contact_name, $3)
+                SELECT id, mode, lead_id, over_plan_limit, contact_name IS NULL AS unnamed FROM conversations
                 WHERE channel_id = $1 AND contact_identifier = $2 AND status IN ('active', 'waiting')
-                RETURNING id, mode, lead_id, over_plan_limit
-                """, [channelID, contact, contactName])
+                FOR NO KEY UPDATE
+                """, [channelID, contact])
             if let row = existing.firstRow {
-                return try reference(row, created: false)
+                let found = try reference(row, created: false)
+                if let contactName, try row.decode(Bool.self, "unnamed") {
+                    try await connection.execute(
+                        "UPDATE conversations SET contact_name = $2 WHERE id = $1 AND contact_name IS NULL",
+                        [found.id, contactName])
+                }
+                return found
             }
             let inserted = try await connection.query(
                 """
