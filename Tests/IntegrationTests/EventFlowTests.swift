@@ -32,17 +32,24 @@ struct EventFlowTests {
             }
             #expect(arrived)
             #expect(try await analyticsTypes().sorted() == ["organization.created", "user.created"])
-            // Delivery is recorded per subscriber; hooks does not consume events yet, so the
-            // events wait for it (kept 7 days).
-            let delivered = try await database.query(
-                """
-                SELECT event_type, delivered_to FROM identity.outbox
-                WHERE organization_id = $1::uuid ORDER BY sequence
-                """, [organizationID])
-            let byType = try Dictionary(
-                uniqueKeysWithValues: delivered.map {
-                    (try $0.decode(String.self, "event_type"), try $0.decode([String].self, "delivered_to"))
-                })
+            // Delivery is recorded per subscriber (by the relay once analytics answered, so
+            // just after the events are in analytics); hooks does not consume events yet, so
+            // the events wait for it (kept 7 days).
+            @Sendable func deliveredByType() async throws -> [String: [String]] {
+                let delivered = try await database.query(
+                    """
+                    SELECT event_type, delivered_to FROM identity.outbox
+                    WHERE organization_id = $1::uuid ORDER BY sequence
+                    """, [organizationID])
+                return try Dictionary(
+                    uniqueKeysWithValues: delivered.map {
+                        (try $0.decode(String.self, "event_type"), try $0.decode([String].self, "delivered_to"))
+                    })
+            }
+            _ = await platform.waitUntil(timeout: .seconds(10)) {
+                (try? await deliveredByType()["user.created"]) == ["analytics"]
+            }
+            let byType = try await deliveredByType()
             #expect(byType["user.created"] == ["analytics"])
             #expect(byType["user.email_verification_requested"] == [])
 

@@ -41,3 +41,11 @@ BEGIN
     RETURN NEW;
 END;
 $$ language 'plpgsql';
+
+-- CREATE OR REPLACE drops the function's own search_path (set by 0004): put it back, so the
+-- trigger finds the schema's tables whoever inserts the message.
+DO $$
+BEGIN
+    EXECUTE format('ALTER FUNCTION update_conversation_response_stats() SET search_path = %I', current_schema());
+END;
+$$;
