@@ -10,6 +10,7 @@ let swiftSettings: [SwiftSetting] = [
 let services: [(product: String, module: String, extra: [Target.Dependency])] = [
     ("smarterchat-gateway", "GatewayService", [
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "Prometheus", package: "swift-prometheus"),
     ]),
     ("smarterchat-identity", "IdentityService", []),

@@ -28,6 +28,7 @@ func buildGateway(
     ConversationRoutes(conversations: clients.conversations).register(on: authenticated)
     return Application(
         router: router,
+        server: .loopBoundHTTP1(),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "smarterchat"),
         services: clients.all.map { $0.client },
