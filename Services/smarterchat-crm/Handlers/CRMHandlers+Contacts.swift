@@ -197,19 +197,23 @@ extension CRMHandlers {
     /// One lead: for the gateway, of the principal's organization (leads:read); for a platform
     /// service, of the request's organization.
     func getLead(_ request: CRM.GetLeadRequest, _ context: RPCContext) async throws -> CRM.GetLeadResponse {
-        let organizationID: UUID
-        if context.metadata.caller == "gateway" || request.organizationId.isEmpty {
-            let caller = try AuthenticatedCaller(context)
-            try caller.require(.leadsRead)
-            organizationID = caller.organizationID
-        } else {
-            organizationID = try Self.serviceOrganization(context, request.organizationId)
-        }
+        let organizationID = try Self.readingOrganization(context, request.organizationId)
         let leadID = try Self.leadID(request.leadId)
         let lead = try await database.withConnection { connection in
             try await LeadStore.find(id: leadID, organizationID: organizationID, on: connection)
         }
         return CRM.GetLeadResponse(lead: try Self.requireLead(lead))
+    }
+
+    /// The organization a lead read is for: the principal's (leads:read) for a gateway call or
+    /// one naming none, else the one a platform service names.
+    static func readingOrganization(_ context: RPCContext, _ organizationID: String) throws -> UUID {
+        guard context.metadata.caller != "gateway", !organizationID.isEmpty else {
+            let caller = try AuthenticatedCaller(context)
+            try caller.require(.leadsRead)
+            return caller.organizationID
+        }
+        return try serviceOrganization(context, organizationID)
     }
 
     /// The most ids one GetLeads call may name.
@@ -218,14 +222,7 @@ extension CRMHandlers {
     /// Several leads of the organization in one query; ids that are malformed, unknown,
     /// deleted or another organization's are simply absent from the answer.
     func getLeads(_ request: CRM.GetLeadsRequest, _ context: RPCContext) async throws -> CRM.GetLeadsResponse {
-        let organizationID: UUID
-        if context.metadata.caller == "gateway" || request.organizationId.isEmpty {
-            let caller = try AuthenticatedCaller(context)
-            try caller.require(.leadsRead)
-            organizationID = caller.organizationID
-        } else {
-            organizationID = try Self.serviceOrganization(context, request.organizationId)
-        }
+        let organizationID = try Self.readingOrganization(context, request.organizationId)
         guard request.leadIds.count <= Self.maximumLeadsPerCall else {
             throw RPCError(.invalidArgument, "at most \(Self.maximumLeadsPerCall) lead ids per call")
         }
