@@ -9,7 +9,6 @@ func buildGateway(
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
-    router.add(middleware: EventLoopMiddleware())
     router.add(middleware: RequestIDMiddleware())
     router.add(
         middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))

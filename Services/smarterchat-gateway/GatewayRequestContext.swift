@@ -16,8 +16,6 @@ struct GatewayRequestContext: RequestContext {
     var principal: Principal
     /// The session of the bearer token, set by ``AuthenticationMiddleware``.
     var sessionID: String
-    /// The event loop of the request's connection, as a task executor (``EventLoopMiddleware``).
-    let eventLoopExecutor: EventLoopTaskExecutor
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -25,7 +23,6 @@ struct GatewayRequestContext: RequestContext {
         self.remoteAddress = source.channel.remoteAddress?.ipAddress ?? ""
         self.principal = Principal()
         self.sessionID = ""
-        self.eventLoopExecutor = EventLoopTaskExecutor(eventLoop: source.channel.eventLoop)
     }
 
     /// Metadata for an RPC call made on behalf of this request: its id and its principal.
@@ -55,21 +52,5 @@ struct RequestIDMiddleware: RouterMiddleware {
 
     static func isAcceptable(_ id: String) -> Bool {
         !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
-    }
-}
-
-/// Runs the rest of the request on its connection's event loop instead of the cooperative
-/// pool: a request that calls a service then resumes where its response is written, saving
-/// two thread hops per request (every handler here is non-blocking: JSON of bounded size and
-/// RPC calls).
-struct EventLoopMiddleware: RouterMiddleware {
-    typealias Context = GatewayRequestContext
-
-    func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        try await withTaskExecutorPreference(context.eventLoopExecutor) {
-            try await next(request, context)
-        }
     }
 }

@@ -9,8 +9,8 @@ import RPC
 /// Hummingbird serves each connection in a task of the server's task group, which starts on
 /// whichever thread accepted it; with two event loops half of the connections were then
 /// served on one loop while their socket lived on the other, and every request crossed
-/// threads twice more (and, for a request that calls a service, twice again for the
-/// middleware that moves the handler to the socket's loop). With the task preferring the
+/// threads twice more (and, for a request that calls a service, twice again for a
+/// middleware that moved the handler to the socket's loop, no longer needed). With the task preferring the
 /// socket's loop, reading the request, the handler, its RPC calls (``RPCClient`` lanes) and
 /// writing the response all happen on one thread.
 struct LoopBoundHTTP1Channel: ServerChildChannel {

@@ -14,6 +14,12 @@ final class FakeIdentity: Sendable {
     }
 
     let calls = Counter()
+    /// Tokens answered UNAUTHENTICATED from now on (a revocation).
+    final class Revocations: Sendable {
+        let tokens = Mutex<Set<String>>([])
+    }
+
+    let revoked = Revocations()
     let expiresIn: Int64
     let client: RPCInProcessClient
 
@@ -21,9 +27,11 @@ final class FakeIdentity: Sendable {
         self.expiresIn = expiresIn
         let router = RPCRouter(service: Identity.Service.descriptor)
         let calls = self.calls
+        let revoked = self.revoked
         router.register(Identity.Service.validateToken) { request, _ in
             calls.value.withLock { $0 += 1 }
-            guard request.accessToken.hasPrefix("good-") else { throw RPCError(.unauthenticated, "invalid token") }
+            guard request.accessToken.hasPrefix("good-"), !revoked.tokens.withLock({ $0.contains(request.accessToken) })
+            else { throw RPCError(.unauthenticated, "invalid token") }
             return Identity.ValidateTokenResponse(
                 organizationId: "org-1", userId: "user-\(request.accessToken)", role: "admin",
                 sessionId: "session-1", expiresIn: expiresIn)
@@ -57,6 +65,29 @@ struct TokenValidatorTests {
         try await Task.sleep(for: .milliseconds(200))
         _ = try await validator.validate("good-a", metadata: CallMetadata())
         #expect(identity.callCount == 2)
+    }
+
+    @Test("past half its age an answer is used while identity is asked again; a revoked token is then dropped")
+    func refreshAhead() async throws {
+        let identity = FakeIdentity()
+        let validator = TokenValidator(identity: identity.client, maximumAge: .milliseconds(400))
+        func waitForCalls(_ count: Int) async throws {
+            for _ in 0..<100 where identity.callCount < count { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        #expect(identity.callCount == 1)
+        try await Task.sleep(for: .milliseconds(250))
+        // Still answered from the cache, and identity is asked in the background.
+        #expect(try await validator.validate("good-a", metadata: CallMetadata()).principal.userId == "user-good-a")
+        try await waitForCalls(2)
+        #expect(identity.callCount == 2)
+        identity.revoked.tokens.withLock { _ = $0.insert("good-a") }
+        try await Task.sleep(for: .milliseconds(250))
+        // The refreshed answer is used once more while identity is asked again; it says no.
+        _ = try await validator.validate("good-a", metadata: CallMetadata())
+        try await waitForCalls(3)
+        try await Task.sleep(for: .milliseconds(20))
+        await #expect(throws: RPCError.self) { try await validator.validate("good-a", metadata: CallMetadata()) }
     }
 
     @Test("an invalid token is never cached and fails UNAUTHENTICATED each time")

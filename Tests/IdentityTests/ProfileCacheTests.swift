@@ -22,6 +22,41 @@ struct ProfileCacheTests {
         #expect(cache.answer(for: user) == nil)
     }
 
+    @Test("past half its life an answer is still served and one caller is told to refresh it")
+    func refreshAhead() async throws {
+        // A long life, so that a slow machine's late wake-up cannot expire it in the test.
+        let cache = ProfileCache(lifetime: .seconds(6))
+        cache.store(response("Ada"), for: user, generation: cache.generation)
+        guard case .fresh(let young) = cache.lookup(user) else {
+            Issue.record("a new answer is fresh")
+            return
+        }
+        #expect(young.user?.fullName == "Ada")
+        try await Task.sleep(for: cache.lifetime / 2 + .milliseconds(100))
+        guard case .stale(let old, let generation) = cache.lookup(user) else {
+            Issue.record("past half its life the first caller refreshes")
+            return
+        }
+        #expect(old.user?.fullName == "Ada")
+        // Only one refresh at a time: the others keep getting the answer.
+        guard case .fresh = cache.lookup(user) else {
+            Issue.record("a second caller does not refresh too")
+            return
+        }
+        // A failed refresh lets the next caller try; a stored one is fresh again.
+        cache.refreshFailed(for: user)
+        guard case .stale = cache.lookup(user) else {
+            Issue.record("after a failed refresh the next caller refreshes")
+            return
+        }
+        cache.store(response("Ada Lovelace"), for: user, generation: generation)
+        guard case .fresh(let renewed) = cache.lookup(user) else {
+            Issue.record("a refreshed answer is fresh")
+            return
+        }
+        #expect(renewed.user?.fullName == "Ada Lovelace")
+    }
+
     @Test("a change drops every answer, and an answer computed across a change is not kept")
     func invalidation() {
         let cache = ProfileCache()

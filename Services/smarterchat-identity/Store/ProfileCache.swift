@@ -28,6 +28,13 @@ final class ProfileCache: Sendable {
 
     /// The longest an answer is reused.
     static let maxAge: Duration = .seconds(1)
+
+    /// This cache's longest reuse (``maxAge`` unless a test asks for another).
+    let lifetime: Duration
+
+    init(lifetime: Duration = ProfileCache.maxAge) {
+        self.lifetime = lifetime
+    }
     /// Entries kept at most (the oldest half is dropped past it).
     static let capacity = 10_000
 
@@ -47,11 +54,12 @@ final class ProfileCache: Sendable {
     /// The generation to pass to ``store(_:for:generation:)`` for an answer computed now.
     var generation: UInt64 { state.withLock { $0.generation } }
 
-    /// The cached answer for `userID`, if still fresh.
+    /// The cached answer for `userID`, if not expired (a plain read: it starts no refresh).
     func answer(for userID: UUID) -> Identity.GetMeResponse? {
-        switch lookup(userID) {
-        case .fresh(let response), .stale(let response, _): response
-        case .miss: nil
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let entry = state.entries[userID], entry.expires > now else { return nil }
+            return entry.response
         }
     }
 
@@ -60,7 +68,7 @@ final class ProfileCache: Sendable {
         let now = ContinuousClock.now
         return state.withLock { state in
             guard let entry = state.entries[userID], entry.expires > now else { return .miss }
-            guard !entry.refreshing, entry.expires - now < Self.maxAge / 2 else { return .fresh(entry.response) }
+            guard !entry.refreshing, entry.expires - now < lifetime / 2 else { return .fresh(entry.response) }
             state.entries[userID]?.refreshing = true
             return .stale(entry.response, generation: state.generation)
         }
@@ -73,7 +81,7 @@ final class ProfileCache: Sendable {
 
     /// Keeps `response` unless a change ran since `generation` was read.
     func store(_ response: Identity.GetMeResponse, for userID: UUID, generation: UInt64) {
-        let expires = ContinuousClock.now + Self.maxAge
+        let expires = ContinuousClock.now + lifetime
         state.withLock { state in
             guard state.generation == generation else { return }
             if state.entries.count >= Self.capacity {
