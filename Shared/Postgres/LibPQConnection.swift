@@ -83,6 +83,15 @@ final class LibPQConnection: @unchecked Sendable {
         return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK && !hasEOF(descriptor.fd)
     }
 
+    /// Whether the idle connection is open and its socket has nothing to read: alive, as
+    /// far as a zero-timeout poll can tell. Safe from the thread that leased the connection
+    /// while no statement runs (it reads libpq's state and polls; false: ask ``isAlive()``).
+    var isQuiet: Bool {
+        guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
+        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
+
     private func hasEOF(_ fd: Int32) -> Bool {
         var byte: UInt8 = 0
         let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))

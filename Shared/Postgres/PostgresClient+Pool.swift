@@ -15,6 +15,9 @@ extension PostgresClient {
             switch grant {
             case .connection(let connection):
                 let libpq = connection.libpq
+                // A quiet socket (the usual case) is checked from here; one with something to
+                // read (an error notice, EOF) is looked at by libpq on the connection's thread.
+                if libpq.isQuiet { return connection }
                 if (try? await connection.worker.run({ libpq.isAlive() })) == true { return connection }
                 // The server closed it while idle (restart): reuse the slot for a new one.
                 logger.debug("discarding a dead idle database connection")

@@ -52,19 +52,33 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Leases a connection for `body` and returns it to the pool afterwards.
+    ///
+    /// `body` runs with the connection's own thread as its task executor preference, so its
+    /// statements run there inline, one thread hop into the lease and one out instead of two
+    /// per statement (nonisolated code; an actor-isolated body keeps its actor and its
+    /// statements hop as before). Child tasks of `body` inherit the preference: they share
+    /// that one thread.
     @discardableResult
     public func withConnection<T: Sendable>(
         logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await lease(logger: logger ?? self.logger)
         do {
-            let value = try await body(connection)
+            let value = try await withTaskExecutorPreference(connection.worker) { try await body(connection) }
             await release(connection)
+            await leaveWorkerThread(of: connection)
             return value
         } catch {
             await release(connection)
+            await leaveWorkerThread(of: connection)
             throw error
         }
+    }
+
+    /// The caller goes on on the global executor, not on the thread of the connection it has
+    /// just released (the next lessee's statements would wait for its work there).
+    private func leaveWorkerThread(of connection: PostgresConnection) async {
+        if connection.worker.isCurrent { await Task.yield() }
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows when it throws.

@@ -128,6 +128,50 @@ struct PostgresClientTests {
         }
     }
 
+    @Test("a lease's body and its statements run on the connection's own thread, nested leases and child tasks too")
+    func leaseRunsOnTheConnectionThread() async throws {
+        /// The calling thread's name ("postgres-N" for a connection's thread).
+        @Sendable func threadName() -> String { Thread.current.name ?? "" }
+        try await withTestClient(poolSize: 2) { client, _ in
+            try await client.withTransaction { connection in
+                // The first statement moves the body to the connection's thread (no hop back).
+                try await connection.execute("CREATE TEMPORARY TABLE hops (n int8)")
+                let first = threadName()
+                #expect(first.hasPrefix("postgres-"))
+                for n in 1...5 {
+                    try await connection.execute("INSERT INTO hops VALUES ($1)", [n])
+                    // Without the executor preference each statement resumes on another thread.
+                    #expect(threadName() == first)
+                }
+                // Another connection inside the lease runs on its own thread and comes back.
+                let inner = try await client.withConnection { other in
+                    _ = try await other.query("SELECT 1 AS one")
+                    let name = threadName()
+                    _ = try await other.query("SELECT 2 AS two")
+                    #expect(threadName() == name)
+                    return name
+                }
+                #expect(inner.hasPrefix("postgres-") && inner != first)
+                #expect(threadName() == first)
+                // Child tasks share the connection's thread; their statements still work.
+                let sums = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for n in 1...3 {
+                        group.addTask {
+                            try await connection.query("SELECT sum(n)::int8 + $1 AS s FROM hops", [n]).firstRow!.decode(
+                                Int.self, "s")
+                        }
+                    }
+                    var collected: [Int] = []
+                    for try await sum in group { collected.append(sum) }
+                    return collected.sorted()
+                }
+                #expect(sums == [16, 17, 18])
+            }
+            // Outside a lease the caller is not on a connection's thread.
+            #expect(!threadName().hasPrefix("postgres-"))
+        }
+    }
+
     @Test("a notification sent after listening is delivered with its payload")
     func listenNotify() async throws {
         try await withTestClient { client, _ in

@@ -1,8 +1,9 @@
 -- pgbench script of bench/ingest/run.sh: the transaction conversations runs for one inbound
 -- WhatsApp message of a contact who already has a conversation (InboundIngest), statement
 -- for statement: the receipt check, the contact's open conversation (found and locked), the
--- receipt, the message (the stats triggers fire), the reply job (moved to the new message,
--- else created), the outbox event and the timeline row, each with its NOTIFY. Run with
+-- receipt, then in one statement (IngestStore.storeMessage) the message (the stats triggers
+-- fire), the reply job (moved to the new message, else created), the outbox event and the
+-- timeline row with their NOTIFYs. Run with
 -- `-M prepared`, as the service's statements are (variables are parameters, unquoted).
 \set n random(1, 2000000000)
 \set c random(0, 999)
@@ -14,22 +15,31 @@ FOR NO KEY UPDATE \gset
 INSERT INTO inbound_receipts (channel_id, external_message_id, organization_id, conversation_id, message_id)
 VALUES (:channel::uuid, 'pgb.' || :n || '.' || :client_id, :org::uuid, :conversation_id::uuid, gen_random_uuid())
 ON CONFLICT DO NOTHING;
-INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url, media_metadata,
-    direction, status, external_id, external_metadata, sent_at)
-VALUES (gen_random_uuid(), :conversation_id::uuid, 'contact', 'bench message', 'text', NULL, NULL,
-    'inbound', 'delivered', 'pgb.' || :n, '{}', CURRENT_TIMESTAMP);
-UPDATE reply_jobs SET trigger_message_id = gen_random_uuid() WHERE conversation_id = :conversation_id::uuid AND status = 'pending';
-INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id)
-SELECT :org::uuid, :conversation_id::uuid, gen_random_uuid()
-WHERE NOT EXISTS (SELECT 1 FROM reply_jobs WHERE conversation_id = :conversation_id::uuid AND status = 'pending');
-WITH inserted AS (
+\set m random(1, 2000000000)
+WITH message AS (
+    INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url,
+        media_metadata, direction, status, external_id, external_metadata, sent_at)
+    VALUES (md5(:m || '.' || :n)::uuid, :conversation_id::uuid, 'contact', 'bench message', 'text', NULL, NULL,
+        'inbound', 'delivered', 'pgb.' || :n, '{}', CURRENT_TIMESTAMP)
+    RETURNING id
+), moved AS (
+    UPDATE reply_jobs SET trigger_message_id = md5(:m || '.' || :n)::uuid
+    WHERE TRUE AND conversation_id = :conversation_id::uuid AND status = 'pending'
+    RETURNING id
+), added AS (
+    INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id)
+    SELECT :org::uuid, :conversation_id::uuid, md5(:m || '.' || :n)::uuid WHERE TRUE AND NOT EXISTS (SELECT 1 FROM moved)
+    RETURNING id
+), outboxed AS (
     INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
     VALUES (:org::uuid, 'message.received', 'conversation', :conversation_id::uuid, '{"content":"bench message"}')
-    RETURNING id)
-SELECT inserted.id FROM inserted, LATERAL (SELECT pg_notify(current_schema() || '_outbox', '')) notified;
-WITH inserted AS (
+    RETURNING id
+), timeline AS (
     INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
     VALUES (:org::uuid, :conversation_id::uuid, 'message.received', 'contact', '{"content":"bench message"}')
-    RETURNING organization_id)
-SELECT pg_notify(current_schema() || '_conversation_events', :org::text) FROM inserted;
+    RETURNING organization_id
+)
+SELECT pg_notify(current_schema() || '_outbox', ''),
+    pg_notify(current_schema() || '_conversation_events', :org::text)
+FROM message, outboxed, timeline;
 COMMIT;

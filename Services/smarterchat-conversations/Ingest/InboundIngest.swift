@@ -117,13 +117,6 @@ struct InboundIngest: Sendable {
                 try await IngestStore.setLead(conversationID: conversation.id, leadID: leadID, on: connection)
             }
         }
-        try await IngestStore.insertMessage(
-            id: messageID, conversationID: conversation.id, message: message, on: connection)
-        if conversation.mode == "ai", !overPlanLimit, target.agentID != nil {
-            try await IngestStore.requestReply(
-                organizationID: target.organizationID, conversationID: conversation.id, messageID: messageID,
-                on: connection)
-        }
         let ids = EventIDs(
             conversationID: conversation.id, channelID: target.channelID, channelType: target.type, leadID: leadID)
         if conversation.created {
@@ -142,13 +135,12 @@ struct InboundIngest: Sendable {
             ids: ids, messageID: messageID.lowercased, senderType: "contact", direction: "inbound", status: "delivered",
             contentType: message.contentType, content: message.content, mediaURL: message.mediaURL,
             externalID: message.externalID)
-        try await Outbox.append(
-            Outbox.Event(
-                type: "message.received", organizationID: target.organizationID, aggregateType: "conversation",
-                aggregateID: conversation.id, payload: received), on: connection)
-        try await IngestStore.appendEvent(
-            organizationID: target.organizationID, conversationID: conversation.id, type: "message.received",
-            actorType: "contact", payload: try PostgresJSON(encoding: received), on: connection)
+        // The message, its reply job and `message.received` (outbox and timeline) in one
+        // statement: after conversation.created, so the events keep their order.
+        try await IngestStore.storeMessage(
+            id: messageID, conversationID: conversation.id, organizationID: target.organizationID, message: message,
+            requestReply: conversation.mode == "ai" && !overPlanLimit && target.agentID != nil,
+            event: try PostgresJSON(encoding: received), on: connection)
         return Stored(conversationID: conversation.id, messageID: messageID, duplicate: false)
     }
 

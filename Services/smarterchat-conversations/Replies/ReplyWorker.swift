@@ -92,7 +92,8 @@ final class ReplyWorker: Service, Sendable {
 
     private func claim(limit: Int, organizationID: UUID?) async -> [ReplyJob] {
         do {
-            return try await database.withTransaction {
+            // One statement (atomic on its own): no BEGIN/COMMIT round trips around it.
+            return try await database.withConnection {
                 try await ReplyJobStore.claim(limit: limit, organizationID: organizationID, on: $0)
             }
         } catch {

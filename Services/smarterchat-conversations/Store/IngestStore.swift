@@ -90,20 +90,51 @@ enum IngestStore {
             """, [channelID, externalID, organizationID, conversationID, messageID]) == 1
     }
 
-    /// Inserts the contact's message (the seed trigger counts it on the conversation).
-    static func insertMessage(
-        id: UUID, conversationID: UUID, message: InboundMessage, on connection: PostgresConnection
+    /// Stores the contact's message (the seed trigger counts it on the conversation), asks
+    /// for an AI reply when `requestReply` (a pending job of the conversation is moved to the
+    /// newest message — one reply to a burst — else a new job is added), and appends
+    /// `message.received` to the outbox and the timeline with their NOTIFYs (sent at commit):
+    /// one statement, one round trip, for what every inbound message writes. The caller holds
+    /// the conversation's row lock (``findOrOpen``), so two messages of one contact cannot
+    /// both add a job.
+    static func storeMessage(
+        id: UUID, conversationID: UUID, organizationID: UUID, message: InboundMessage, requestReply: Bool,
+        event: PostgresJSON, on connection: PostgresConnection
     ) async throws {
         try await connection.execute(
             """
-            INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url, media_metadata,
-                direction, status, external_id, external_metadata, sent_at)
-            VALUES ($1, $2, 'contact', $3, $4, $5, $6, 'inbound', 'delivered', $7, $8, COALESCE($9, CURRENT_TIMESTAMP))
+            WITH message AS (
+                INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url,
+                    media_metadata, direction, status, external_id, external_metadata, sent_at)
+                VALUES ($1, $2, 'contact', $3, $4, $5, $6, 'inbound', 'delivered', $7, $8,
+                    COALESCE($9, CURRENT_TIMESTAMP))
+                RETURNING id
+            ), moved AS (
+                UPDATE reply_jobs SET trigger_message_id = $1
+                WHERE $10 AND conversation_id = $2 AND status = 'pending'
+                RETURNING id
+            ), added AS (
+                INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id)
+                SELECT $11, $2, $1 WHERE $10 AND NOT EXISTS (SELECT 1 FROM moved)
+                RETURNING id
+            ), outboxed AS (
+                INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
+                VALUES ($11, 'message.received', 'conversation', $2, $12)
+                RETURNING id
+            ), timeline AS (
+                INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
+                VALUES ($11, $2, 'message.received', 'contact', $12)
+                RETURNING organization_id
+            )
+            SELECT pg_notify(current_schema() || '_outbox', ''),
+                pg_notify(current_schema() || '_conversation_events', $13)
+            FROM message, outboxed, timeline
             """,
             [
                 id, conversationID, message.content, message.contentType, message.mediaURL,
                 message.mediaMetadata.map(PostgresJSON.init(text:)), message.externalID,
-                PostgresJSON(text: message.externalMetadata), message.sentAt,
+                PostgresJSON(text: message.externalMetadata), message.sentAt, requestReply, organizationID, event,
+                organizationID.uuidString.lowercased(),
             ])
     }
 
@@ -133,23 +164,6 @@ enum IngestStore {
               AND created_at >= date_trunc('month', CURRENT_TIMESTAMP AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
             """, [organizationID]
         ).firstRow.map { Int(try $0.decode(Int64.self, "n")) } ?? 0
-    }
-
-    /// Asks for an AI reply to `messageID`: a pending job of the conversation is moved to the
-    /// newest message (one reply to a burst), else a new job is added.
-    static func requestReply(
-        organizationID: UUID, conversationID: UUID, messageID: UUID, on connection: PostgresConnection
-    ) async throws {
-        let moved = try await connection.execute(
-            """
-            UPDATE reply_jobs SET trigger_message_id = $2
-            WHERE conversation_id = $1 AND status = 'pending'
-            """, [conversationID, messageID])
-        if moved == 0 {
-            try await connection.execute(
-                "INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id) VALUES ($1, $2, $3)",
-                [organizationID, conversationID, messageID])
-        }
     }
 
     /// Appends a timeline / live feed row and wakes the feed's readers at commit.
