@@ -1,10 +1,6 @@
 import Foundation
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// One dedicated OS thread that runs blocking work (libpq calls) in submission order, and a
 /// Swift concurrency `TaskExecutor` on that same thread.
 ///
