@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Reply jobs end to end on a running platform (bench/reply/run.sh starts it).
 
-One process runs the fake OpenAI-compatible provider, the fake Telegram Bot API and the
-driver, so every timestamp is time.monotonic() (CLOCK_MONOTONIC) of the same clock:
+A child process runs the fake OpenAI-compatible provider and the fake Telegram Bot API, this
+one the driver; every timestamp is time.monotonic() (CLOCK_MONOTONIC, one clock for all
+processes of the machine):
 
   post_start     the driver starts POST /webhooks/telegram/{channel} (a signed update)
   post_end       the gateway answered 200 (the message and its reply job are committed)
@@ -30,6 +31,7 @@ so run.sh passes free ports and this script binds them.
 """
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import subprocess
@@ -56,6 +58,9 @@ SECRET = "bench-secret-token"
 PGHOST = os.environ.get("REPLY_BENCH_PGHOST", "")
 
 lock = threading.Lock()
+FORK = multiprocessing.get_context("fork")
+records = FORK.SimpleQueue()  # the fakes' process -> the driver: (kind, token, times)
+fake_lock = threading.Lock()  # within the fakes' process
 provider_times = {}  # token -> (recv, sent)
 arrivals = {}  # token -> arrival
 events = {}  # token -> threading.Event
@@ -119,8 +124,7 @@ class Provider(Quiet):
         self.answer(200, reply)
         sent = time.monotonic()
         if token:
-            with lock:
-                provider_times[token] = (recv, sent, recv_wall)
+            records.put(("provider", token, (recv, sent, recv_wall)))
 
 
 class Telegram(Quiet):
@@ -136,12 +140,11 @@ class Telegram(Quiet):
         except ValueError:
             payload = dict(urllib.parse.parse_qsl(body.decode()))
         token = token_of(str(payload.get("text", "")))
-        with lock:
+        with fake_lock:
             Telegram.counter += 1
             message_id = Telegram.counter
-            if token and token not in arrivals:
-                arrivals[token] = arrival
-            event = events.get(token)
+        if token:
+            records.put(("telegram", token, arrival))
         self.answer(
             200,
             {
@@ -154,8 +157,6 @@ class Telegram(Quiet):
                 },
             },
         )
-        if event:
-            event.set()
 
 
 def serve(handler, port):
@@ -163,6 +164,44 @@ def serve(handler, port):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def run_fakes(ready):
+    """The child process: both fakes, timestamps taken here, records sent to the driver."""
+    serve(Provider, PROVIDER_PORT)
+    serve(Telegram, TELEGRAM_PORT)
+    ready.set()
+    threading.Event().wait()
+
+
+def start_fakes():
+    """Runs the fakes in a process of their own (forked before any thread exists): a fake's
+    thread woken by its socket competes for its interpreter's lock only with the other fake's
+    threads, not with the 50 driver threads, so its timestamps are not delayed by the driver's
+    Python work (which would be counted as the platform's time). A collector thread turns the
+    records into provider_times / arrivals and wakes a chat once both of its reply's records
+    are in."""
+    ready = FORK.Event()
+    child = FORK.Process(target=run_fakes, args=(ready,), daemon=True)
+    child.start()
+    if not ready.wait(30):
+        sys.exit("bench/reply: the fakes did not start")
+
+    def collect():
+        while True:
+            kind, token, value = records.get()
+            with lock:
+                if kind == "provider":
+                    provider_times[token] = value
+                elif token not in arrivals:
+                    arrivals[token] = value
+                event = events.get(token)
+                both = token in provider_times and token in arrivals
+            if event and both:
+                event.set()
+
+    threading.Thread(target=collect, daemon=True).start()
+    return child
 
 
 def api(method, path, body=None, token=None):
@@ -351,8 +390,7 @@ def job_picked_times():
 
 
 def main():
-    serve(Provider, PROVIDER_PORT)
-    serve(Telegram, TELEGRAM_PORT)
+    start_fakes()
     channels = setup()
     load_before = os.getloadavg()
     chats = [Chat(i, channels[i % len(channels)]) for i in range(CONCURRENCY)]
