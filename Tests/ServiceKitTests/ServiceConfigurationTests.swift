@@ -25,6 +25,10 @@ struct ServiceConfigurationTests {
         #expect(configuration.database.database == "smarterchat")
         #expect(configuration.database.port == 5432)
         #expect(configuration.database.poolSize == 4)
+        // The busy services get more connections by default; the variable still rules.
+        #expect(Self.configuration([:], service: "conversations").database.poolSize == 16)
+        #expect(Self.configuration([:], service: "agents").database.poolSize == 8)
+        #expect(Self.configuration(["SMARTERCHAT_PG_POOL_SIZE": "5"], service: "conversations").database.poolSize == 5)
         #expect(configuration.database.password == nil)
         #expect(configuration.logLevel == .info)
         #expect(configuration.logFormat == .text)
