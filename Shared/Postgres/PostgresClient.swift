@@ -22,6 +22,8 @@ public final class PostgresClient: Service, Sendable {
     public let configuration: PostgresConfiguration
     let logger: Logger
     let state: Mutex<ConnectionPoolState>
+    /// Notifications waiting to be sent after commit, and whether a sender runs.
+    let notifier = Mutex<(pending: [PendingNotification], sending: Bool)>(([], false))
     private let connectionCounter = Atomic<Int>(0)
 
     /// Creates a client; it opens no connection until the first query or ``run()``.
@@ -66,10 +68,14 @@ public final class PostgresClient: Service, Sendable {
         do {
             let value = try await withTaskExecutorPreference(connection.worker) { try await body(connection) }
             await release(connection)
+            sendAfterCommit(connection.takePendingNotifications())
             await leaveWorkerThread(of: connection)
             return value
         } catch {
             await release(connection)
+            // Sent even when the work failed: a notification only means "look again", and
+            // statements that ran outside a transaction before the error are committed.
+            sendAfterCommit(connection.takePendingNotifications())
             await leaveWorkerThread(of: connection)
             throw error
         }
@@ -144,5 +150,47 @@ public final class PostgresClient: Service, Sendable {
         let libpq = connection.libpq
         _ = try? await connection.worker.run { libpq.close() }
         connection.worker.stop()
+    }
+
+    // MARK: - Notifications after commit
+
+    /// Queues notifications asked for during a lease that has ended; one sender at a time
+    /// sends everything queued in one statement outside any transaction (no transaction id,
+    /// so no WAL flush under PostgreSQL's notification lock), so notifications that pile up
+    /// while one is being sent go out together, each distinct one once.
+    func sendAfterCommit(_ notifications: [PendingNotification]) {
+        guard !notifications.isEmpty else { return }
+        let start = notifier.withLock { state -> Bool in
+            for notification in notifications where !state.pending.contains(notification) {
+                state.pending.append(notification)
+            }
+            guard !state.sending else { return false }
+            state.sending = true
+            return true
+        }
+        guard start else { return }
+        Task { await self.sendPendingNotifications() }
+    }
+
+    private func sendPendingNotifications() async {
+        while true {
+            let batch = notifier.withLock { state -> [PendingNotification] in
+                let batch = state.pending
+                state.pending.removeAll()
+                if batch.isEmpty { state.sending = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try await execute(
+                    """
+                    SELECT pg_notify(current_schema() || n.suffix, n.payload)
+                    FROM unnest($1::text[], $2::text[]) AS n(suffix, payload)
+                    """, [batch.map(\.suffix), batch.map(\.payload)])
+            } catch {
+                // Listeners also poll: a lost notification delays, it loses nothing.
+                logger.debug("notifications after commit not sent", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// A connection leased from a ``PostgresClient`` for the duration of a closure.
 ///
@@ -8,6 +9,9 @@ public final class PostgresConnection: Sendable {
     let libpq: LibPQConnection
     let worker: BlockingWorker
     let logger: Logger
+    /// Notifications asked for with ``notifyAfterCommit(schemaChannel:payload:)`` during the
+    /// current lease.
+    private let pendingNotifications = Mutex<[PendingNotification]>([])
 
     init(libpq: LibPQConnection, worker: BlockingWorker, logger: Logger) {
         self.libpq = libpq
@@ -61,6 +65,32 @@ public final class PostgresConnection: Sendable {
         return try await worker.run { try libpq.encryptPassword(password, user: user) }
     }
 
+    /// Asks for `NOTIFY <current_schema()><suffix>, payload` once the lease's work is
+    /// committed: the client sends it after the `withConnection` / `withTransaction` that
+    /// handed out this connection ends, outside any transaction, coalesced with the same
+    /// notifications of other leases (``PostgresClient`` "Notifications after commit").
+    ///
+    /// A `pg_notify` inside a transaction holds PostgreSQL's global notification lock from
+    /// its COMMIT until the commit's WAL flush is done, so every notifying transaction of the
+    /// database commits one after the other, each waiting for its own flush (one slow flush
+    /// stalled them all for 150–300 ms in the reply benchmark). Listeners must treat a
+    /// notification as "look again": one may also come for work that was rolled back.
+    public func notifyAfterCommit(schemaChannel suffix: String, payload: String = "") {
+        pendingNotifications.withLock { $0.append(PendingNotification(suffix: suffix, payload: payload)) }
+    }
+
+    /// The notifications asked for since the last call.
+    func takePendingNotifications() -> [PendingNotification] {
+        pendingNotifications.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+    }
+
+    /// Whether the caller runs on this connection's own thread (inside its lease, after the
+    /// first statement; diagnostics and tests).
+    public var isOnItsThread: Bool { worker.isCurrent }
+
     /// The server process id serving this connection.
     public var backendPID: Int { Int(libpq.backendPID) }
 
@@ -87,4 +117,10 @@ public final class PostgresConnection: Sendable {
             throw error
         }
     }
+}
+
+/// A notification to send after commit: channel `current_schema()` + `suffix`.
+struct PendingNotification: Hashable, Sendable {
+    var suffix: String
+    var payload: String
 }

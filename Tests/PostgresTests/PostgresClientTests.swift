@@ -130,29 +130,24 @@ struct PostgresClientTests {
 
     @Test("a lease's body and its statements run on the connection's own thread, nested leases and child tasks too")
     func leaseRunsOnTheConnectionThread() async throws {
-        /// The calling thread's name ("postgres-N" for a connection's thread).
-        @Sendable func threadName() -> String { Thread.current.name ?? "" }
         try await withTestClient(poolSize: 2) { client, _ in
             try await client.withTransaction { connection in
                 // The first statement moves the body to the connection's thread (no hop back).
                 try await connection.execute("CREATE TEMPORARY TABLE hops (n int8)")
-                let first = threadName()
-                #expect(first.hasPrefix("postgres-"))
+                #expect(connection.isOnItsThread)
                 for n in 1...5 {
                     try await connection.execute("INSERT INTO hops VALUES ($1)", [n])
                     // Without the executor preference each statement resumes on another thread.
-                    #expect(threadName() == first)
+                    #expect(connection.isOnItsThread)
                 }
                 // Another connection inside the lease runs on its own thread and comes back.
-                let inner = try await client.withConnection { other in
+                try await client.withConnection { other in
                     _ = try await other.query("SELECT 1 AS one")
-                    let name = threadName()
-                    _ = try await other.query("SELECT 2 AS two")
-                    #expect(threadName() == name)
-                    return name
+                    #expect(other.isOnItsThread)
+                    #expect(!connection.isOnItsThread)
                 }
-                #expect(inner.hasPrefix("postgres-") && inner != first)
-                #expect(threadName() == first)
+                _ = try await connection.query("SELECT 1 AS one")
+                #expect(connection.isOnItsThread)
                 // Child tasks share the connection's thread; their statements still work.
                 let sums = try await withThrowingTaskGroup(of: Int.self) { group in
                     for n in 1...3 {
@@ -167,8 +162,6 @@ struct PostgresClientTests {
                 }
                 #expect(sums == [16, 17, 18])
             }
-            // Outside a lease the caller is not on a connection's thread.
-            #expect(!threadName().hasPrefix("postgres-"))
         }
     }
 
@@ -199,6 +192,33 @@ struct PostgresClientTests {
             var iterator = notifications.makeAsyncIterator()
             let first = try await iterator.next()
             #expect(first?.payload == "committed")
+        }
+    }
+
+    @Test("notifyAfterCommit is sent once the transaction committed, outside it, each distinct one once")
+    func notificationsAfterCommit() async throws {
+        try await withTestClient { client, _ in
+            let schema = try #require(try await client.query("SELECT current_schema() AS s").firstRow)
+                .decode(String.self, "s")
+            let notifications = try await client.notifications(channel: schema + "_pings")
+            var iterator = notifications.makeAsyncIterator()
+            try await client.withTransaction { connection in
+                for _ in 0..<3 { connection.notifyAfterCommit(schemaChannel: "_pings", payload: "a") }
+                connection.notifyAfterCommit(schemaChannel: "_pings", payload: "b")
+                connection.notifyAfterCommit(schemaChannel: "_other", payload: "c")
+                // Nothing is sent while the transaction is open: a sentinel NOTIFY sent on another
+                // connection now arrives first.
+                try await client.notify(channel: schema + "_pings", payload: "sentinel")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            var received: [String] = []
+            while received.count < 3, let notification = try await iterator.next() {
+                received.append(notification.payload)
+            }
+            #expect(received == ["sentinel", "a", "b"])
+            // The three "a" were one: a later notification is the next one received.
+            try await client.notify(channel: schema + "_pings", payload: "later")
+            #expect(try await iterator.next()?.payload == "later")
         }
     }
 }

@@ -3,7 +3,7 @@
 -- for statement: the receipt check, the contact's open conversation (found and locked), the
 -- receipt, then in one statement (IngestStore.storeMessage) the message (the stats triggers
 -- fire), the reply job (moved to the new message, else created), the outbox event and the
--- timeline row with their NOTIFYs. Run with
+-- timeline row; then their notifications. Run with
 -- `-M prepared`, as the service's statements are (variables are parameters, unquoted).
 \set n random(1, 2000000000)
 \set c random(0, 999)
@@ -39,7 +39,9 @@ WITH message AS (
     VALUES (:org::uuid, :conversation_id::uuid, 'message.received', 'contact', '{"content":"bench message"}')
     RETURNING organization_id
 )
-SELECT pg_notify(current_schema() || '_outbox', ''),
-    pg_notify(current_schema() || '_conversation_events', :org::text)
-FROM message, outboxed, timeline;
+SELECT 1 FROM message, outboxed, timeline;
 COMMIT;
+-- The notifications, after commit and outside the transaction, as the service sends them
+-- (it sends one per distinct channel and payload for all commits in between: fewer).
+SELECT pg_notify(current_schema() || n.suffix, n.payload)
+FROM unnest(ARRAY['_outbox', '_conversation_events'], ARRAY['', :org::text]) AS n(suffix, payload);

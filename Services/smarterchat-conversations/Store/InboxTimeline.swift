@@ -32,9 +32,8 @@ enum InboxTimeline {
                 organizationID, conversationID, eventType, actor.type, actor.id,
                 try PostgresJSON(encoding: payload),
             ])
-        try await connection.execute(
-            "SELECT pg_notify(current_schema() || '_conversation_events', $1)", [organizationID.uuidString.lowercased()]
-        )
+        connection.notifyAfterCommit(
+            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
         return try rows.firstRow!.decode(Int64.self, "seq")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import ServiceKit
 
 /// SQL of inbound ingest (one transaction per callback): the receipt (dedupe key), the
 /// contact's open conversation, the message, the reply job, the timeline and live-feed rows.
@@ -93,8 +94,8 @@ enum IngestStore {
     /// Stores the contact's message (the seed trigger counts it on the conversation), asks
     /// for an AI reply when `requestReply` (a pending job of the conversation is moved to the
     /// newest message — one reply to a burst — else a new job is added), and appends
-    /// `message.received` to the outbox and the timeline with their NOTIFYs (sent at commit):
-    /// one statement, one round trip, for what every inbound message writes. The caller holds
+    /// `message.received` to the outbox and the timeline (their notifications go out after
+    /// commit): one statement, one round trip, for what every inbound message writes. The caller holds
     /// the conversation's row lock (``findOrOpen``), so two messages of one contact cannot
     /// both add a job.
     static func storeMessage(
@@ -126,16 +127,16 @@ enum IngestStore {
                 VALUES ($11, $2, 'message.received', 'contact', $12)
                 RETURNING organization_id
             )
-            SELECT pg_notify(current_schema() || '_outbox', ''),
-                pg_notify(current_schema() || '_conversation_events', $13)
-            FROM message, outboxed, timeline
+            SELECT 1 FROM message, outboxed, timeline
             """,
             [
                 id, conversationID, message.content, message.contentType, message.mediaURL,
                 message.mediaMetadata.map(PostgresJSON.init(text:)), message.externalID,
                 PostgresJSON(text: message.externalMetadata), message.sentAt, requestReply, organizationID, event,
-                organizationID.uuidString.lowercased(),
             ])
+        Outbox.notifyAfterCommit(on: connection)
+        connection.notifyAfterCommit(
+            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
     }
 
     static func setLead(conversationID: UUID, leadID: UUID, on connection: PostgresConnection) async throws {
@@ -171,15 +172,13 @@ enum IngestStore {
         organizationID: UUID, conversationID: UUID?, type: String, actorType: String, payload: PostgresJSON,
         on connection: PostgresConnection
     ) async throws {
-        // One round trip: the row and the live feed's NOTIFY (sent at commit).
         try await connection.execute(
             """
-            WITH inserted AS (
-                INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
-                VALUES ($1, $2, $3, $4, $5)
-                RETURNING organization_id)
-            SELECT pg_notify(current_schema() || '_conversation_events', $6) FROM inserted
-            """, [organizationID, conversationID, type, actorType, payload, organizationID.uuidString.lowercased()])
+            INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
+            VALUES ($1, $2, $3, $4, $5)
+            """, [organizationID, conversationID, type, actorType, payload])
+        connection.notifyAfterCommit(
+            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
     }
 
     /// A delivery status applied to our message with `externalID` on the channel; statuses

@@ -55,19 +55,23 @@ public enum Outbox {
     }
 
     /// Appends `event` on `connection` (call it inside the transaction of the change) and
-    /// wakes the relay when that transaction commits. Answers the event's id.
+    /// wakes the relay once that transaction is committed (``notifyAfterCommit()``). Answers
+    /// the event's id.
     @discardableResult
     public static func append(_ event: Event, on connection: PostgresConnection) async throws -> UUID {
-        // One round trip: the row and the NOTIFY (transactional: the relay wakes only once
-        // the event is visible).
         let rows = try await connection.query(
             """
-            WITH inserted AS (
-                INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
-                VALUES ($1, $2, $3, $4, $5)
-                RETURNING id)
-            SELECT inserted.id FROM inserted, LATERAL (SELECT pg_notify(current_schema() || '_outbox', '')) notified
+            INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
+            VALUES ($1, $2, $3, $4, $5)
+            RETURNING id
             """, [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
+        notifyAfterCommit(on: connection)
         return try rows.firstRow!.decode(UUID.self, "id")
+    }
+
+    /// Wakes the relays (`<schema>_outbox`) once the lease of `connection` is committed: for
+    /// a statement that writes outbox rows itself.
+    public static func notifyAfterCommit(on connection: PostgresConnection) {
+        connection.notifyAfterCommit(schemaChannel: "_outbox")
     }
 }
