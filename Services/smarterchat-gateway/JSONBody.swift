@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -37,14 +38,21 @@ enum JSONBody {
         }
     }
 
-    /// `value` as a JSON response with `status`.
+    /// `value` as a JSON response with `status`. Contract messages write themselves
+    /// (`ProtoJSONWritable`, the same bytes); other values go through `JSONEncoder`.
     static func response<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let bytes: [UInt8]
+        if let message = value as? any ProtoJSONWritable {
+            bytes = message.jsonBytes
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            bytes = Array(try encoder.encode(value))
+        }
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private static func path(_ codingPath: [any CodingKey]) -> String {

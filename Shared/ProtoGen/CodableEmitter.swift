@@ -1,7 +1,60 @@
 /// Writes a message's `Codable` conformance: proto snake_case names as keys, absent keys read
 /// as defaults, a oneof's member under its own key (as proto3 JSON does).
 struct CodableEmitter {
-    func emit(_ plan: MessagePlan, into w: inout SourceWriter) {
+    func emit(_ plan: MessagePlan, writesJSON: Bool, into w: inout SourceWriter) {
+        emitCodable(plan, into: &w)
+        if writesJSON {
+            w.line()
+            emitJSONWriter(plan, into: &w)
+        }
+    }
+
+    /// `ProtoJSONWritable`: the bytes `JSONEncoder` (`.sortedKeys`) writes from the Codable
+    /// conformance above, members in their keys' byte order.
+    private func emitJSONWriter(_ plan: MessagePlan, into w: inout SourceWriter) {
+        // Only messages without oneofs other than `optional`'s get here (TypeRegistry.writesJSON).
+        let fields = plan.fields.sorted {
+            Array($0.model.name.utf8).lexicographicallyPrecedes(Array($1.model.name.utf8))
+        }
+        w.block("extension \(plan.entry.swiftName): ProtoJSONWritable {") { w in
+            w.line("/// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.")
+            w.block("public func writeJSON(to w: inout ProtoJSONWriter) {") { w in
+                w.line("var comma = false")
+                w.line("w.beginObject(&comma)")
+                for f in fields {
+                    let key = "w.key(\(Naming.literal(f.model.name)), &comma)"
+                    switch f.role {
+                    case .plain(let v):
+                        w.line("\(key); \(Self.value(v, "self.\(f.swiftName)"))")
+                    case .optionalMessage(let v), .presence(let v, _):
+                        w.line("if let v = self.\(f.swiftName) { \(key); \(Self.value(v, "v")) }")
+                    case .repeated(let v):
+                        w.line("\(key); w.array(self.\(f.swiftName)) { w, v in \(Self.value(v, "v")) }")
+                    case .map(_, let v, _):
+                        w.line("\(key); w.map(self.\(f.swiftName)) { w, v in \(Self.value(v, "v")) }")
+                    case .oneofMember:
+                        break
+                    }
+                }
+                w.line("w.endObject()")
+            }
+        }
+    }
+
+    /// The writer call for value `v` of type `type`.
+    private static func value(_ type: ValueType, _ v: String) -> String {
+        switch type.kind {
+        case .double, .float: return "w.number(\(v))"
+        case .bool: return "w.bool(\(v))"
+        case .string: return "w.string(\(v))"
+        case .bytes: return "w.data(\(v))"
+        case .enum: return "w.enumeration(name: \(v).protoName, number: \(v).rawValue)"
+        case .message: return "w.message(\(v))"
+        default: return "w.integer(\(v))"
+        }
+    }
+
+    private func emitCodable(_ plan: MessagePlan, into w: inout SourceWriter) {
         let name = plan.entry.swiftName
         let all = plan.fields + plan.oneofs.flatMap(\.members)
         w.block("extension \(name) {") { w in

@@ -39,7 +39,7 @@ struct MessageEmitter {
     /// The message's and its nested messages' Codable and bridge extensions, at file scope.
     func emitExtensions(_ m: MessageModel, into w: inout SourceWriter) throws {
         let plan = try MessagePlan(m, registry: registry)
-        CodableEmitter().emit(plan, into: &w)
+        CodableEmitter().emit(plan, writesJSON: registry.writesJSON(m.fullName), into: &w)
         w.line()
         BridgeEmitter().emit(plan, into: &w)
         for n in m.nested where !n.isMapEntry {

@@ -148,6 +148,19 @@ extension Agents.ConversationTurn {
     }
 }
 
+extension Agents.ConversationTurn: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("content", &comma); w.string(self.content)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("message_type", &comma); w.string(self.messageType)
+        w.key("sender_type", &comma); w.string(self.senderType)
+        w.endObject()
+    }
+}
+
 extension Agents.ConversationTurn: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__ConversationTurn
 
@@ -276,6 +289,24 @@ extension Agents.GenerateReplyRequest {
         try keys.encode(self.history, forKey: .history)
         try keys.encode(self.aiTurns, forKey: .aiTurns)
         try keys.encode(self.timeZone, forKey: .timeZone)
+    }
+}
+
+extension Agents.GenerateReplyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("ai_turns", &comma); w.integer(self.aiTurns)
+        w.key("channel_type", &comma); w.string(self.channelType)
+        w.key("contact_name", &comma); w.string(self.contactName)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("history", &comma); w.array(self.history) { w, v in w.message(v) }
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("time_zone", &comma); w.string(self.timeZone)
+        w.endObject()
     }
 }
 
@@ -474,6 +505,31 @@ extension Agents.GenerateReplyResponse {
     }
 }
 
+extension Agents.GenerateReplyResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("close_conversation", &comma); w.bool(self.closeConversation)
+        w.key("completion_tokens", &comma); w.integer(self.completionTokens)
+        w.key("confidence", &comma); w.number(self.confidence)
+        w.key("content", &comma); w.string(self.content)
+        w.key("detail", &comma); w.string(self.detail)
+        w.key("entities_json", &comma); w.string(self.entitiesJson)
+        w.key("handoff", &comma); w.bool(self.handoff)
+        w.key("handoff_reason", &comma); w.string(self.handoffReason)
+        w.key("intent", &comma); w.string(self.intent)
+        w.key("metadata_json", &comma); w.string(self.metadataJson)
+        w.key("model", &comma); w.string(self.model)
+        w.key("offline", &comma); w.bool(self.offline)
+        w.key("outcome", &comma); w.enumeration(name: self.outcome.protoName, number: self.outcome.rawValue)
+        w.key("processing_time_ms", &comma); w.integer(self.processingTimeMs)
+        w.key("prompt_tokens", &comma); w.integer(self.promptTokens)
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Agents.GenerateReplyResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__GenerateReplyResponse
 
@@ -585,6 +641,17 @@ extension Agents.GetAgentStatusRequest {
     }
 }
 
+extension Agents.GetAgentStatusRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
+    }
+}
+
 extension Agents.GetAgentStatusRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__GetAgentStatusRequest
 
@@ -681,6 +748,20 @@ extension Agents.GetAgentStatusResponse {
         try keys.encode(self.published, forKey: .published)
         try keys.encode(self.status, forKey: .status)
         try keys.encode(self.autoResponseEnabled, forKey: .autoResponseEnabled)
+    }
+}
+
+extension Agents.GetAgentStatusResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("auto_response_enabled", &comma); w.bool(self.autoResponseEnabled)
+        w.key("name", &comma); w.string(self.name)
+        w.key("published", &comma); w.bool(self.published)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
     }
 }
 
@@ -960,6 +1041,44 @@ extension Agents.Agent {
     }
 }
 
+extension Agents.Agent: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("auto_response_enabled", &comma); w.bool(self.autoResponseEnabled)
+        w.key("avatar_url", &comma); w.string(self.avatarUrl)
+        w.key("avg_response_time_ms", &comma); w.integer(self.avgResponseTimeMs)
+        w.key("config_version", &comma); w.integer(self.configVersion)
+        w.key("context_data_json", &comma); w.string(self.contextDataJson)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("default_language", &comma); w.string(self.defaultLanguage)
+        w.key("description", &comma); w.string(self.description)
+        w.key("effective_model", &comma); w.string(self.effectiveModel)
+        w.key("handoff_rules_json", &comma); w.string(self.handoffRulesJson)
+        w.key("id", &comma); w.string(self.id)
+        w.key("is_published", &comma); w.bool(self.isPublished)
+        w.key("languages", &comma); w.array(self.languages) { w, v in w.string(v) }
+        w.key("lead_qualification_rules_json", &comma); w.string(self.leadQualificationRulesJson)
+        w.key("max_tokens", &comma); w.integer(self.maxTokens)
+        w.key("model", &comma); w.string(self.model)
+        w.key("name", &comma); w.string(self.name)
+        w.key("objective", &comma); w.string(self.objective)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("personality", &comma); w.string(self.personality)
+        w.key("provider_base_url", &comma); w.string(self.providerBaseUrl)
+        w.key("provider_key_last4", &comma); w.string(self.providerKeyLast4)
+        w.key("provider_key_set", &comma); w.bool(self.providerKeySet)
+        w.key("status", &comma); w.string(self.status)
+        w.key("system_message", &comma); w.string(self.systemMessage)
+        w.key("temperature", &comma); w.number(self.temperature)
+        w.key("tone", &comma); w.string(self.tone)
+        w.key("total_conversations", &comma); w.integer(self.totalConversations)
+        w.key("updated_at", &comma); w.string(self.updatedAt)
+        w.endObject()
+    }
+}
+
 extension Agents.Agent: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__Agent
 
@@ -1073,6 +1192,15 @@ extension Agents.ListAgentsRequest {
     }
 }
 
+extension Agents.ListAgentsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
+    }
+}
+
 extension Agents.ListAgentsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__ListAgentsRequest
 
@@ -1137,6 +1265,16 @@ extension Agents.ListAgentsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.agents, forKey: .agents)
+    }
+}
+
+extension Agents.ListAgentsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agents", &comma); w.array(self.agents) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1211,6 +1349,16 @@ extension Agents.GetAgentRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.GetAgentRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.endObject()
     }
 }
 
@@ -1399,6 +1547,33 @@ extension Agents.CreateAgentRequest {
         try keys.encode(self.defaultLanguage, forKey: .defaultLanguage)
         try keys.encode(self.providerBaseUrl, forKey: .providerBaseUrl)
         try keys.encode(self.status, forKey: .status)
+    }
+}
+
+extension Agents.CreateAgentRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.autoResponseEnabled { w.key("auto_response_enabled", &comma); w.bool(v) }
+        w.key("avatar_url", &comma); w.string(self.avatarUrl)
+        w.key("context_data_json", &comma); w.string(self.contextDataJson)
+        w.key("default_language", &comma); w.string(self.defaultLanguage)
+        w.key("description", &comma); w.string(self.description)
+        w.key("handoff_rules_json", &comma); w.string(self.handoffRulesJson)
+        w.key("languages", &comma); w.array(self.languages) { w, v in w.string(v) }
+        w.key("lead_qualification_rules_json", &comma); w.string(self.leadQualificationRulesJson)
+        if let v = self.maxTokens { w.key("max_tokens", &comma); w.integer(v) }
+        w.key("model", &comma); w.string(self.model)
+        w.key("name", &comma); w.string(self.name)
+        w.key("objective", &comma); w.string(self.objective)
+        w.key("personality", &comma); w.string(self.personality)
+        w.key("provider_base_url", &comma); w.string(self.providerBaseUrl)
+        w.key("status", &comma); w.string(self.status)
+        w.key("system_message", &comma); w.string(self.systemMessage)
+        if let v = self.temperature { w.key("temperature", &comma); w.number(v) }
+        w.key("tone", &comma); w.string(self.tone)
+        w.endObject()
     }
 }
 
@@ -1652,6 +1827,35 @@ extension Agents.UpdateAgentRequest {
     }
 }
 
+extension Agents.UpdateAgentRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        if let v = self.autoResponseEnabled { w.key("auto_response_enabled", &comma); w.bool(v) }
+        if let v = self.avatarUrl { w.key("avatar_url", &comma); w.string(v) }
+        if let v = self.contextDataJson { w.key("context_data_json", &comma); w.string(v) }
+        if let v = self.defaultLanguage { w.key("default_language", &comma); w.string(v) }
+        if let v = self.description { w.key("description", &comma); w.string(v) }
+        if let v = self.handoffRulesJson { w.key("handoff_rules_json", &comma); w.string(v) }
+        w.key("languages", &comma); w.array(self.languages) { w, v in w.string(v) }
+        if let v = self.leadQualificationRulesJson { w.key("lead_qualification_rules_json", &comma); w.string(v) }
+        if let v = self.maxTokens { w.key("max_tokens", &comma); w.integer(v) }
+        if let v = self.model { w.key("model", &comma); w.string(v) }
+        if let v = self.name { w.key("name", &comma); w.string(v) }
+        if let v = self.objective { w.key("objective", &comma); w.string(v) }
+        if let v = self.personality { w.key("personality", &comma); w.string(v) }
+        if let v = self.providerBaseUrl { w.key("provider_base_url", &comma); w.string(v) }
+        w.key("set_languages", &comma); w.bool(self.setLanguages)
+        if let v = self.status { w.key("status", &comma); w.string(v) }
+        if let v = self.systemMessage { w.key("system_message", &comma); w.string(v) }
+        if let v = self.temperature { w.key("temperature", &comma); w.number(v) }
+        if let v = self.tone { w.key("tone", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Agents.UpdateAgentRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__UpdateAgentRequest
 
@@ -1815,6 +2019,16 @@ extension Agents.DeleteAgentRequest {
     }
 }
 
+extension Agents.DeleteAgentRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.endObject()
+    }
+}
+
 extension Agents.DeleteAgentRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__DeleteAgentRequest
 
@@ -1864,6 +2078,15 @@ extension Agents.DeleteAgentResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Agents.DeleteAgentResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -1938,6 +2161,17 @@ extension Agents.PublishAgentRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.agentId, forKey: .agentId)
         try keys.encode(self.published, forKey: .published)
+    }
+}
+
+extension Agents.PublishAgentRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("published", &comma); w.bool(self.published)
+        w.endObject()
     }
 }
 
@@ -2019,6 +2253,17 @@ extension Agents.SetProviderKeyRequest {
     }
 }
 
+extension Agents.SetProviderKeyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("provider_key", &comma); w.string(self.providerKey)
+        w.endObject()
+    }
+}
+
 extension Agents.SetProviderKeyRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__SetProviderKeyRequest
 
@@ -2087,6 +2332,16 @@ extension Agents.DeleteProviderKeyRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.agentId, forKey: .agentId)
+    }
+}
+
+extension Agents.DeleteProviderKeyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.endObject()
     }
 }
 
@@ -2194,6 +2449,21 @@ extension Agents.AgentVersion {
     }
 }
 
+extension Agents.AgentVersion: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("config_json", &comma); w.string(self.configJson)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("created_by", &comma); w.string(self.createdBy)
+        w.key("reason", &comma); w.string(self.reason)
+        w.key("restored_from", &comma); w.integer(self.restoredFrom)
+        w.key("version", &comma); w.integer(self.version)
+        w.endObject()
+    }
+}
+
 extension Agents.AgentVersion: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__AgentVersion
 
@@ -2273,6 +2543,16 @@ extension Agents.ListAgentVersionsRequest {
     }
 }
 
+extension Agents.ListAgentVersionsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.endObject()
+    }
+}
+
 extension Agents.ListAgentVersionsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__ListAgentVersionsRequest
 
@@ -2339,6 +2619,16 @@ extension Agents.ListAgentVersionsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.versions, forKey: .versions)
+    }
+}
+
+extension Agents.ListAgentVersionsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("versions", &comma); w.array(self.versions) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -2430,6 +2720,18 @@ extension Agents.CompareAgentVersionsRequest {
     }
 }
 
+extension Agents.CompareAgentVersionsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("from_version", &comma); w.integer(self.fromVersion)
+        w.key("to_version", &comma); w.integer(self.toVersion)
+        w.endObject()
+    }
+}
+
 extension Agents.CompareAgentVersionsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__CompareAgentVersionsRequest
 
@@ -2514,6 +2816,18 @@ extension Agents.AgentVersionChange {
         try keys.encode(self.field, forKey: .field)
         try keys.encode(self.fromJson, forKey: .fromJson)
         try keys.encode(self.toJson, forKey: .toJson)
+    }
+}
+
+extension Agents.AgentVersionChange: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("field", &comma); w.string(self.field)
+        w.key("from_json", &comma); w.string(self.fromJson)
+        w.key("to_json", &comma); w.string(self.toJson)
+        w.endObject()
     }
 }
 
@@ -2604,6 +2918,18 @@ extension Agents.CompareAgentVersionsResponse {
     }
 }
 
+extension Agents.CompareAgentVersionsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("changes", &comma); w.array(self.changes) { w, v in w.message(v) }
+        w.key("from_version", &comma); w.integer(self.fromVersion)
+        w.key("to_version", &comma); w.integer(self.toVersion)
+        w.endObject()
+    }
+}
+
 extension Agents.CompareAgentVersionsResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__CompareAgentVersionsResponse
 
@@ -2686,6 +3012,17 @@ extension Agents.RestoreAgentVersionRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.agentId, forKey: .agentId)
         try keys.encode(self.version, forKey: .version)
+    }
+}
+
+extension Agents.RestoreAgentVersionRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("version", &comma); w.integer(self.version)
+        w.endObject()
     }
 }
 
@@ -2823,6 +3160,25 @@ extension Agents.Script {
     }
 }
 
+extension Agents.Script: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("content", &comma); w.string(self.content)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("description", &comma); w.string(self.description)
+        w.key("enabled", &comma); w.bool(self.enabled)
+        w.key("id", &comma); w.string(self.id)
+        w.key("name", &comma); w.string(self.name)
+        w.key("priority", &comma); w.integer(self.priority)
+        w.key("type", &comma); w.string(self.type)
+        w.key("updated_at", &comma); w.string(self.updatedAt)
+        w.endObject()
+    }
+}
+
 extension Agents.Script: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__Script
 
@@ -2910,6 +3266,16 @@ extension Agents.ListScriptsRequest {
     }
 }
 
+extension Agents.ListScriptsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.endObject()
+    }
+}
+
 extension Agents.ListScriptsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__ListScriptsRequest
 
@@ -2976,6 +3342,16 @@ extension Agents.ListScriptsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.scripts, forKey: .scripts)
+    }
+}
+
+extension Agents.ListScriptsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("scripts", &comma); w.array(self.scripts) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -3092,6 +3468,22 @@ extension Agents.CreateScriptRequest {
         try keys.encode(self.content, forKey: .content)
         try keys.encode(self.priority, forKey: .priority)
         try keys.encodeIfPresent(self.enabled, forKey: .enabled)
+    }
+}
+
+extension Agents.CreateScriptRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("content", &comma); w.string(self.content)
+        w.key("description", &comma); w.string(self.description)
+        if let v = self.enabled { w.key("enabled", &comma); w.bool(v) }
+        w.key("name", &comma); w.string(self.name)
+        w.key("priority", &comma); w.integer(self.priority)
+        w.key("type", &comma); w.string(self.type)
+        w.endObject()
     }
 }
 
@@ -3221,6 +3613,22 @@ extension Agents.UpdateScriptRequest {
     }
 }
 
+extension Agents.UpdateScriptRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        if let v = self.content { w.key("content", &comma); w.string(v) }
+        if let v = self.description { w.key("description", &comma); w.string(v) }
+        if let v = self.enabled { w.key("enabled", &comma); w.bool(v) }
+        if let v = self.name { w.key("name", &comma); w.string(v) }
+        if let v = self.priority { w.key("priority", &comma); w.integer(v) }
+        w.key("script_id", &comma); w.string(self.scriptId)
+        w.endObject()
+    }
+}
+
 extension Agents.UpdateScriptRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__UpdateScriptRequest
 
@@ -3324,6 +3732,17 @@ extension Agents.DeleteScriptRequest {
     }
 }
 
+extension Agents.DeleteScriptRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("script_id", &comma); w.string(self.scriptId)
+        w.endObject()
+    }
+}
+
 extension Agents.DeleteScriptRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__DeleteScriptRequest
 
@@ -3375,6 +3794,15 @@ extension Agents.DeleteScriptResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Agents.DeleteScriptResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -3480,6 +3908,21 @@ extension Agents.PreviewReplyRequest {
     }
 }
 
+extension Agents.PreviewReplyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("channel_type", &comma); w.string(self.channelType)
+        w.key("contact_name", &comma); w.string(self.contactName)
+        w.key("history", &comma); w.array(self.history) { w, v in w.message(v) }
+        w.key("message", &comma); w.string(self.message)
+        w.key("time_zone", &comma); w.string(self.timeZone)
+        w.endObject()
+    }
+}
+
 extension Agents.PreviewReplyRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Agents__PreviewReplyRequest
 
@@ -3582,6 +4025,19 @@ extension Agents.PreviewReplyResponse {
         try keys.encode(self.promptJson, forKey: .promptJson)
         try keys.encode(self.toolCallsJson, forKey: .toolCallsJson)
         try keys.encode(self.decisionsJson, forKey: .decisionsJson)
+    }
+}
+
+extension Agents.PreviewReplyResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("decisions_json", &comma); w.string(self.decisionsJson)
+        w.key("prompt_json", &comma); w.string(self.promptJson)
+        if let v = self.reply { w.key("reply", &comma); w.message(v) }
+        w.key("tool_calls_json", &comma); w.string(self.toolCallsJson)
+        w.endObject()
     }
 }
 

@@ -230,6 +230,42 @@ extension CRM.Lead {
     }
 }
 
+extension CRM.Lead: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("assigned_at", &comma); w.string(self.assignedAt)
+        w.key("assigned_to_user_id", &comma); w.string(self.assignedToUserId)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("company", &comma); w.string(self.company)
+        w.key("conversion_probability", &comma); w.string(self.conversionProbability)
+        w.key("converted_at", &comma); w.string(self.convertedAt)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("custom_fields_json", &comma); w.string(self.customFieldsJson)
+        w.key("email", &comma); w.string(self.email)
+        w.key("id", &comma); w.string(self.id)
+        w.key("interest", &comma); w.string(self.interest)
+        w.key("last_interaction_at", &comma); w.string(self.lastInteractionAt)
+        w.key("lost_at", &comma); w.string(self.lostAt)
+        w.key("name", &comma); w.string(self.name)
+        w.key("notes", &comma); w.string(self.notes)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("phone", &comma); w.string(self.phone)
+        w.key("platform_user_id", &comma); w.string(self.platformUserId)
+        w.key("position", &comma); w.string(self.position)
+        w.key("score", &comma); w.integer(self.score)
+        w.key("segment", &comma); w.string(self.segment)
+        w.key("source", &comma); w.string(self.source)
+        w.key("status", &comma); w.string(self.status)
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        w.key("temperature", &comma); w.string(self.temperature)
+        w.key("total_interactions", &comma); w.integer(self.totalInteractions)
+        w.key("updated_at", &comma); w.string(self.updatedAt)
+        w.endObject()
+    }
+}
+
 extension CRM.Lead: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__Lead
 
@@ -405,6 +441,23 @@ extension CRM.LeadActivity {
     }
 }
 
+extension CRM.LeadActivity: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("description", &comma); w.string(self.description)
+        w.key("id", &comma); w.string(self.id)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("metadata_json", &comma); w.string(self.metadataJson)
+        w.key("title", &comma); w.string(self.title)
+        w.key("type", &comma); w.string(self.type)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension CRM.LeadActivity: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__LeadActivity
 
@@ -537,6 +590,23 @@ extension CRM.FindOrCreateLeadRequest {
     }
 }
 
+extension CRM.FindOrCreateLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("email", &comma); w.string(self.email)
+        w.key("name", &comma); w.string(self.name)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("phone", &comma); w.string(self.phone)
+        w.key("platform_user_id", &comma); w.string(self.platformUserId)
+        w.key("source", &comma); w.string(self.source)
+        w.endObject()
+    }
+}
+
 extension CRM.FindOrCreateLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__FindOrCreateLeadRequest
 
@@ -624,6 +694,17 @@ extension CRM.FindOrCreateLeadResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
         try keys.encode(self.created, forKey: .created)
+    }
+}
+
+extension CRM.FindOrCreateLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("created", &comma); w.bool(self.created)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -719,6 +800,19 @@ extension CRM.RecordInteractionRequest {
     }
 }
 
+extension CRM.RecordInteractionRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("occurred_at", &comma); w.string(self.occurredAt)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
+    }
+}
+
 extension CRM.RecordInteractionRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__RecordInteractionRequest
 
@@ -774,6 +868,15 @@ extension CRM.RecordInteractionResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.RecordInteractionResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -907,6 +1010,25 @@ extension CRM.CaptureLeadFieldsRequest {
     }
 }
 
+extension CRM.CaptureLeadFieldsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("actor", &comma); w.string(self.actor)
+        if let v = self.company { w.key("company", &comma); w.string(v) }
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        if let v = self.email { w.key("email", &comma); w.string(v) }
+        if let v = self.interest { w.key("interest", &comma); w.string(v) }
+        w.key("lead_id", &comma); w.string(self.leadId)
+        if let v = self.name { w.key("name", &comma); w.string(v) }
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        if let v = self.phone { w.key("phone", &comma); w.string(v) }
+        if let v = self.position { w.key("position", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension CRM.CaptureLeadFieldsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__CaptureLeadFieldsRequest
 
@@ -1009,6 +1131,16 @@ extension CRM.CaptureLeadFieldsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.CaptureLeadFieldsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1123,6 +1255,22 @@ extension CRM.QualifyLeadRequest {
     }
 }
 
+extension CRM.QualifyLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("actor", &comma); w.string(self.actor)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("reason", &comma); w.string(self.reason)
+        w.key("score", &comma); w.integer(self.score)
+        w.key("temperature", &comma); w.string(self.temperature)
+        w.endObject()
+    }
+}
+
 extension CRM.QualifyLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__QualifyLeadRequest
 
@@ -1204,6 +1352,16 @@ extension CRM.QualifyLeadResponse {
     }
 }
 
+extension CRM.QualifyLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension CRM.QualifyLeadResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__QualifyLeadResponse
 
@@ -1280,6 +1438,17 @@ extension CRM.GetLeadRequest {
     }
 }
 
+extension CRM.GetLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
+    }
+}
+
 extension CRM.GetLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__GetLeadRequest
 
@@ -1348,6 +1517,16 @@ extension CRM.GetLeadResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.GetLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1427,6 +1606,17 @@ extension CRM.GetLeadsRequest {
     }
 }
 
+extension CRM.GetLeadsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("lead_ids", &comma); w.array(self.leadIds) { w, v in w.string(v) }
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
+    }
+}
+
 extension CRM.GetLeadsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__GetLeadsRequest
 
@@ -1500,6 +1690,16 @@ extension CRM.GetLeadsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.leads, forKey: .leads)
+    }
+}
+
+extension CRM.GetLeadsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("leads", &comma); w.array(self.leads) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1661,6 +1861,28 @@ extension CRM.ListLeadsRequest {
     }
 }
 
+extension CRM.ListLeadsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("assigned_to", &comma); w.string(self.assignedTo)
+        w.key("created_from", &comma); w.string(self.createdFrom)
+        w.key("created_to", &comma); w.string(self.createdTo)
+        w.key("cursor", &comma); w.string(self.cursor)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.key("q", &comma); w.string(self.q)
+        w.key("score_max", &comma); w.string(self.scoreMax)
+        w.key("score_min", &comma); w.string(self.scoreMin)
+        w.key("segment", &comma); w.string(self.segment)
+        w.key("source", &comma); w.string(self.source)
+        w.key("status", &comma); w.string(self.status)
+        w.key("tag", &comma); w.string(self.tag)
+        w.key("temperature", &comma); w.string(self.temperature)
+        w.endObject()
+    }
+}
+
 extension CRM.ListLeadsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__ListLeadsRequest
 
@@ -1761,6 +1983,17 @@ extension CRM.ListLeadsResponse {
     }
 }
 
+extension CRM.ListLeadsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("leads", &comma); w.array(self.leads) { w, v in w.message(v) }
+        w.key("next_cursor", &comma); w.string(self.nextCursor)
+        w.endObject()
+    }
+}
+
 extension CRM.ListLeadsResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__ListLeadsResponse
 
@@ -1817,6 +2050,15 @@ extension CRM.GetPipelineRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.GetPipelineRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -1891,6 +2133,17 @@ extension CRM.PipelineStage {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.status, forKey: .status)
         try keys.encode(self.count, forKey: .count)
+    }
+}
+
+extension CRM.PipelineStage: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("count", &comma); w.integer(self.count)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
     }
 }
 
@@ -1969,6 +2222,17 @@ extension CRM.GetPipelineResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.stages, forKey: .stages)
         try keys.encode(self.total, forKey: .total)
+    }
+}
+
+extension CRM.GetPipelineResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("stages", &comma); w.array(self.stages) { w, v in w.message(v) }
+        w.key("total", &comma); w.integer(self.total)
+        w.endObject()
     }
 }
 
@@ -2139,6 +2403,29 @@ extension CRM.CreateLeadRequest {
     }
 }
 
+extension CRM.CreateLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("assigned_to_user_id", &comma); w.string(self.assignedToUserId)
+        w.key("company", &comma); w.string(self.company)
+        w.key("custom_fields_json", &comma); w.string(self.customFieldsJson)
+        w.key("email", &comma); w.string(self.email)
+        w.key("interest", &comma); w.string(self.interest)
+        w.key("name", &comma); w.string(self.name)
+        w.key("notes", &comma); w.string(self.notes)
+        w.key("phone", &comma); w.string(self.phone)
+        w.key("position", &comma); w.string(self.position)
+        w.key("score", &comma); w.integer(self.score)
+        w.key("segment", &comma); w.string(self.segment)
+        w.key("source", &comma); w.string(self.source)
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        w.key("temperature", &comma); w.string(self.temperature)
+        w.endObject()
+    }
+}
+
 extension CRM.CreateLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__CreateLeadRequest
 
@@ -2236,6 +2523,16 @@ extension CRM.CreateLeadResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.CreateLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -2406,6 +2703,30 @@ extension CRM.UpdateLeadRequest {
     }
 }
 
+extension CRM.UpdateLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.company { w.key("company", &comma); w.string(v) }
+        if let v = self.customFieldsJson { w.key("custom_fields_json", &comma); w.string(v) }
+        if let v = self.email { w.key("email", &comma); w.string(v) }
+        if let v = self.interest { w.key("interest", &comma); w.string(v) }
+        w.key("lead_id", &comma); w.string(self.leadId)
+        if let v = self.name { w.key("name", &comma); w.string(v) }
+        if let v = self.notes { w.key("notes", &comma); w.string(v) }
+        if let v = self.phone { w.key("phone", &comma); w.string(v) }
+        if let v = self.position { w.key("position", &comma); w.string(v) }
+        w.key("replace_tags", &comma); w.bool(self.replaceTags)
+        if let v = self.score { w.key("score", &comma); w.integer(v) }
+        if let v = self.segment { w.key("segment", &comma); w.string(v) }
+        if let v = self.source { w.key("source", &comma); w.string(v) }
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        if let v = self.temperature { w.key("temperature", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension CRM.UpdateLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__UpdateLeadRequest
 
@@ -2544,6 +2865,16 @@ extension CRM.UpdateLeadResponse {
     }
 }
 
+extension CRM.UpdateLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension CRM.UpdateLeadResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__UpdateLeadResponse
 
@@ -2613,6 +2944,16 @@ extension CRM.DeleteLeadRequest {
     }
 }
 
+extension CRM.DeleteLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.endObject()
+    }
+}
+
 extension CRM.DeleteLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__DeleteLeadRequest
 
@@ -2662,6 +3003,15 @@ extension CRM.DeleteLeadResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension CRM.DeleteLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -2761,6 +3111,20 @@ extension CRM.ChangeLeadStatusRequest {
     }
 }
 
+extension CRM.ChangeLeadStatusRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("actor", &comma); w.string(self.actor)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("reason", &comma); w.string(self.reason)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
+    }
+}
+
 extension CRM.ChangeLeadStatusRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__ChangeLeadStatusRequest
 
@@ -2835,6 +3199,16 @@ extension CRM.ChangeLeadStatusResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.ChangeLeadStatusResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -2914,6 +3288,17 @@ extension CRM.AssignLeadRequest {
     }
 }
 
+extension CRM.AssignLeadRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension CRM.AssignLeadRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__AssignLeadRequest
 
@@ -2982,6 +3367,16 @@ extension CRM.AssignLeadResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.lead, forKey: .lead)
+    }
+}
+
+extension CRM.AssignLeadResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -3082,6 +3477,20 @@ extension CRM.AddLeadActivityRequest {
     }
 }
 
+extension CRM.AddLeadActivityRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("description", &comma); w.string(self.description)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("metadata_json", &comma); w.string(self.metadataJson)
+        w.key("title", &comma); w.string(self.title)
+        w.key("type", &comma); w.string(self.type)
+        w.endObject()
+    }
+}
+
 extension CRM.AddLeadActivityRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__AddLeadActivityRequest
 
@@ -3156,6 +3565,16 @@ extension CRM.AddLeadActivityResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.activity, forKey: .activity)
+    }
+}
+
+extension CRM.AddLeadActivityResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.activity { w.key("activity", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -3235,6 +3654,17 @@ extension CRM.GetLeadTimelineRequest {
     }
 }
 
+extension CRM.GetLeadTimelineRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.endObject()
+    }
+}
+
 extension CRM.GetLeadTimelineRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__GetLeadTimelineRequest
 
@@ -3310,6 +3740,17 @@ extension CRM.GetLeadTimelineResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.activities, forKey: .activities)
         try keys.encode(self.conversationIds, forKey: .conversationIds)
+    }
+}
+
+extension CRM.GetLeadTimelineResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("activities", &comma); w.array(self.activities) { w, v in w.message(v) }
+        w.key("conversation_ids", &comma); w.array(self.conversationIds) { w, v in w.string(v) }
+        w.endObject()
     }
 }
 
@@ -3401,6 +3842,17 @@ extension CRM.MergeLeadsRequest {
     }
 }
 
+extension CRM.MergeLeadsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("merged_id", &comma); w.string(self.mergedId)
+        w.key("survivor_id", &comma); w.string(self.survivorId)
+        w.endObject()
+    }
+}
+
 extension CRM.MergeLeadsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__MergeLeadsRequest
 
@@ -3472,6 +3924,16 @@ extension CRM.MergeLeadsResponse {
     }
 }
 
+extension CRM.MergeLeadsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.lead { w.key("lead", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension CRM.MergeLeadsResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__MergeLeadsResponse
 
@@ -3539,6 +4001,16 @@ extension CRM.ImportLeadsRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.csv, forKey: .csv)
+    }
+}
+
+extension CRM.ImportLeadsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("csv", &comma); w.string(self.csv)
+        w.endObject()
     }
 }
 
@@ -3618,6 +4090,17 @@ extension CRM.ImportRefusal {
     }
 }
 
+extension CRM.ImportRefusal: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("reason", &comma); w.string(self.reason)
+        w.key("row", &comma); w.integer(self.row)
+        w.endObject()
+    }
+}
+
 extension CRM.ImportRefusal: CBridgedMessage {
     package typealias CMessage = Smarterchat__Crm__ImportRefusal
 
@@ -3693,6 +4176,17 @@ extension CRM.ImportLeadsResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.imported, forKey: .imported)
         try keys.encode(self.refused, forKey: .refused)
+    }
+}
+
+extension CRM.ImportLeadsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("imported", &comma); w.integer(self.imported)
+        w.key("refused", &comma); w.array(self.refused) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 

@@ -105,6 +105,15 @@ extension Common.HealthRequest {
     }
 }
 
+extension Common.HealthRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
+    }
+}
+
 extension Common.HealthRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Common__HealthRequest
 
@@ -221,6 +230,23 @@ extension Common.HealthResponse {
     }
 }
 
+extension Common.HealthResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("database_reachable", &comma); w.bool(self.databaseReachable)
+        w.key("detail", &comma); w.string(self.detail)
+        w.key("instance", &comma); w.string(self.instance)
+        w.key("migration_version", &comma); w.integer(self.migrationVersion)
+        w.key("service", &comma); w.string(self.service)
+        w.key("status", &comma); w.enumeration(name: self.status.protoName, number: self.status.rawValue)
+        w.key("uptime_seconds", &comma); w.integer(self.uptimeSeconds)
+        w.key("version", &comma); w.string(self.version)
+        w.endObject()
+    }
+}
+
 extension Common.HealthResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Common__HealthResponse
 
@@ -284,6 +310,15 @@ extension Common.MetricsRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Common.MetricsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -352,6 +387,16 @@ extension Common.MetricsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.exposition, forKey: .exposition)
+    }
+}
+
+extension Common.MetricsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("exposition", &comma); w.string(self.exposition)
+        w.endObject()
     }
 }
 
@@ -481,6 +526,24 @@ extension Common.Event {
     }
 }
 
+extension Common.Event: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("aggregate_id", &comma); w.string(self.aggregateId)
+        w.key("aggregate_type", &comma); w.string(self.aggregateType)
+        w.key("id", &comma); w.string(self.id)
+        w.key("occurred_at", &comma); w.string(self.occurredAt)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("payload_json", &comma); w.string(self.payloadJson)
+        w.key("sequence", &comma); w.integer(self.sequence)
+        w.key("source", &comma); w.string(self.source)
+        w.key("type", &comma); w.string(self.type)
+        w.endObject()
+    }
+}
+
 extension Common.Event: CBridgedMessage {
     package typealias CMessage = Smarterchat__Common__Event
 
@@ -566,6 +629,16 @@ extension Common.ConsumeEventsRequest {
     }
 }
 
+extension Common.ConsumeEventsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("events", &comma); w.array(self.events) { w, v in w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Common.ConsumeEventsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Common__ConsumeEventsRequest
 
@@ -620,6 +693,15 @@ extension Common.ConsumeEventsResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Common.ConsumeEventsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 

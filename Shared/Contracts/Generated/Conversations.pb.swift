@@ -77,6 +77,20 @@ extension Conversations.ChannelSecrets {
     }
 }
 
+extension Conversations.ChannelSecrets: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.accessToken { w.key("access_token", &comma); w.string(v) }
+        if let v = self.appSecret { w.key("app_secret", &comma); w.string(v) }
+        if let v = self.botToken { w.key("bot_token", &comma); w.string(v) }
+        if let v = self.secretToken { w.key("secret_token", &comma); w.string(v) }
+        if let v = self.verifyToken { w.key("verify_token", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Conversations.ChannelSecrets: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ChannelSecrets
 
@@ -194,6 +208,20 @@ extension Conversations.ChannelSecretsSet {
         try keys.encode(self.verifyTokenSet, forKey: .verifyTokenSet)
         try keys.encode(self.botTokenSet, forKey: .botTokenSet)
         try keys.encode(self.secretTokenSet, forKey: .secretTokenSet)
+    }
+}
+
+extension Conversations.ChannelSecretsSet: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("access_token_set", &comma); w.bool(self.accessTokenSet)
+        w.key("app_secret_set", &comma); w.bool(self.appSecretSet)
+        w.key("bot_token_set", &comma); w.bool(self.botTokenSet)
+        w.key("secret_token_set", &comma); w.bool(self.secretTokenSet)
+        w.key("verify_token_set", &comma); w.bool(self.verifyTokenSet)
+        w.endObject()
     }
 }
 
@@ -400,6 +428,34 @@ extension Conversations.Channel {
     }
 }
 
+extension Conversations.Channel: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("allowed_origins", &comma); w.array(self.allowedOrigins) { w, v in w.string(v) }
+        w.key("business_account_id", &comma); w.string(self.businessAccountId)
+        if let v = self.config { w.key("config", &comma); w.message(v) }
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("error_message", &comma); w.string(self.errorMessage)
+        w.key("id", &comma); w.string(self.id)
+        w.key("instagram_account_id", &comma); w.string(self.instagramAccountId)
+        w.key("instagram_username", &comma); w.string(self.instagramUsername)
+        w.key("last_sync_at", &comma); w.string(self.lastSyncAt)
+        w.key("name", &comma); w.string(self.name)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("phone_number", &comma); w.string(self.phoneNumber)
+        w.key("phone_number_id", &comma); w.string(self.phoneNumberId)
+        w.key("public_id", &comma); w.string(self.publicId)
+        w.key("status", &comma); w.string(self.status)
+        w.key("type", &comma); w.string(self.type)
+        w.key("updated_at", &comma); w.string(self.updatedAt)
+        w.key("webhook_url", &comma); w.string(self.webhookUrl)
+        w.endObject()
+    }
+}
+
 extension Conversations.Channel: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__Channel
 
@@ -510,6 +566,16 @@ extension Conversations.ListChannelsRequest {
     }
 }
 
+extension Conversations.ListChannelsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("type", &comma); w.string(self.type)
+        w.endObject()
+    }
+}
+
 extension Conversations.ListChannelsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ListChannelsRequest
 
@@ -576,6 +642,16 @@ extension Conversations.ListChannelsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.channels, forKey: .channels)
+    }
+}
+
+extension Conversations.ListChannelsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channels", &comma); w.array(self.channels) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -650,6 +726,16 @@ extension Conversations.GetChannelRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.channelId, forKey: .channelId)
+    }
+}
+
+extension Conversations.GetChannelRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.endObject()
     }
 }
 
@@ -782,6 +868,25 @@ extension Conversations.CreateChannelRequest {
         try keys.encode(self.instagramUsername, forKey: .instagramUsername)
         try keys.encodeIfPresent(self.config, forKey: .config)
         try keys.encode(self.allowedOrigins, forKey: .allowedOrigins)
+    }
+}
+
+extension Conversations.CreateChannelRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("allowed_origins", &comma); w.array(self.allowedOrigins) { w, v in w.string(v) }
+        w.key("business_account_id", &comma); w.string(self.businessAccountId)
+        if let v = self.config { w.key("config", &comma); w.message(v) }
+        w.key("instagram_account_id", &comma); w.string(self.instagramAccountId)
+        w.key("instagram_username", &comma); w.string(self.instagramUsername)
+        w.key("name", &comma); w.string(self.name)
+        w.key("phone_number", &comma); w.string(self.phoneNumber)
+        w.key("phone_number_id", &comma); w.string(self.phoneNumberId)
+        w.key("type", &comma); w.string(self.type)
+        w.endObject()
     }
 }
 
@@ -954,6 +1059,27 @@ extension Conversations.UpdateChannelRequest {
     }
 }
 
+extension Conversations.UpdateChannelRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.agentId { w.key("agent_id", &comma); w.string(v) }
+        w.key("allowed_origins", &comma); w.array(self.allowedOrigins) { w, v in w.string(v) }
+        if let v = self.businessAccountId { w.key("business_account_id", &comma); w.string(v) }
+        w.key("channel_id", &comma); w.string(self.channelId)
+        if let v = self.config { w.key("config", &comma); w.message(v) }
+        if let v = self.instagramAccountId { w.key("instagram_account_id", &comma); w.string(v) }
+        if let v = self.instagramUsername { w.key("instagram_username", &comma); w.string(v) }
+        if let v = self.name { w.key("name", &comma); w.string(v) }
+        if let v = self.phoneNumber { w.key("phone_number", &comma); w.string(v) }
+        if let v = self.phoneNumberId { w.key("phone_number_id", &comma); w.string(v) }
+        w.key("set_allowed_origins", &comma); w.bool(self.setAllowedOrigins)
+        if let v = self.status { w.key("status", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Conversations.UpdateChannelRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__UpdateChannelRequest
 
@@ -1074,6 +1200,16 @@ extension Conversations.DeleteChannelRequest {
     }
 }
 
+extension Conversations.DeleteChannelRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.endObject()
+    }
+}
+
 extension Conversations.DeleteChannelRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__DeleteChannelRequest
 
@@ -1123,6 +1259,15 @@ extension Conversations.DeleteChannelResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Conversations.DeleteChannelResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -1221,6 +1366,20 @@ extension Conversations.VerifyWebhookRequest {
     }
 }
 
+extension Conversations.VerifyWebhookRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("challenge", &comma); w.string(self.challenge)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("channel_type", &comma); w.string(self.channelType)
+        w.key("mode", &comma); w.string(self.mode)
+        w.key("verify_token", &comma); w.string(self.verifyToken)
+        w.endObject()
+    }
+}
+
 extension Conversations.VerifyWebhookRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__VerifyWebhookRequest
 
@@ -1295,6 +1454,16 @@ extension Conversations.VerifyWebhookResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.challenge, forKey: .challenge)
+    }
+}
+
+extension Conversations.VerifyWebhookResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("challenge", &comma); w.string(self.challenge)
+        w.endObject()
     }
 }
 
@@ -1392,6 +1561,20 @@ extension Conversations.IngestWebhookRequest {
         try keys.encode(self.rawBody, forKey: .rawBody)
         try keys.encode(self.signature, forKey: .signature)
         try keys.encode(self.secretToken, forKey: .secretToken)
+    }
+}
+
+extension Conversations.IngestWebhookRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("channel_type", &comma); w.string(self.channelType)
+        w.key("raw_body", &comma); w.data(self.rawBody)
+        w.key("secret_token", &comma); w.string(self.secretToken)
+        w.key("signature", &comma); w.string(self.signature)
+        w.endObject()
     }
 }
 
@@ -1493,6 +1676,19 @@ extension Conversations.IngestWebhookResponse {
     }
 }
 
+extension Conversations.IngestWebhookResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("duplicates", &comma); w.integer(self.duplicates)
+        w.key("ignored", &comma); w.integer(self.ignored)
+        w.key("messages_stored", &comma); w.integer(self.messagesStored)
+        w.key("statuses_applied", &comma); w.integer(self.statusesApplied)
+        w.endObject()
+    }
+}
+
 extension Conversations.IngestWebhookResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__IngestWebhookResponse
 
@@ -1579,6 +1775,18 @@ extension Conversations.StartWebchatSessionRequest {
         try keys.encode(self.publicId, forKey: .publicId)
         try keys.encode(self.visitorName, forKey: .visitorName)
         try keys.encode(self.origin, forKey: .origin)
+    }
+}
+
+extension Conversations.StartWebchatSessionRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("origin", &comma); w.string(self.origin)
+        w.key("public_id", &comma); w.string(self.publicId)
+        w.key("visitor_name", &comma); w.string(self.visitorName)
+        w.endObject()
     }
 }
 
@@ -1673,6 +1881,19 @@ extension Conversations.StartWebchatSessionResponse {
         try keys.encode(self.token, forKey: .token)
         try keys.encode(self.channelName, forKey: .channelName)
         try keys.encode(self.expiresAt, forKey: .expiresAt)
+    }
+}
+
+extension Conversations.StartWebchatSessionResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("channel_name", &comma); w.string(self.channelName)
+        w.key("expires_at", &comma); w.string(self.expiresAt)
+        w.key("session_id", &comma); w.string(self.sessionId)
+        w.key("token", &comma); w.string(self.token)
+        w.endObject()
     }
 }
 
@@ -1772,6 +1993,19 @@ extension Conversations.PostWebchatMessageRequest {
     }
 }
 
+extension Conversations.PostWebchatMessageRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("client_message_id", &comma); w.string(self.clientMessageId)
+        w.key("public_id", &comma); w.string(self.publicId)
+        w.key("text", &comma); w.string(self.text)
+        w.key("token", &comma); w.string(self.token)
+        w.endObject()
+    }
+}
+
 extension Conversations.PostWebchatMessageRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__PostWebchatMessageRequest
 
@@ -1858,6 +2092,18 @@ extension Conversations.PostWebchatMessageResponse {
         try keys.encode(self.messageId, forKey: .messageId)
         try keys.encode(self.conversationId, forKey: .conversationId)
         try keys.encode(self.duplicate, forKey: .duplicate)
+    }
+}
+
+extension Conversations.PostWebchatMessageResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("duplicate", &comma); w.bool(self.duplicate)
+        w.key("message_id", &comma); w.string(self.messageId)
+        w.endObject()
     }
 }
 
@@ -1955,6 +2201,19 @@ extension Conversations.WaitWebchatEventsRequest {
     }
 }
 
+extension Conversations.WaitWebchatEventsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("after_seq", &comma); w.integer(self.afterSeq)
+        w.key("public_id", &comma); w.string(self.publicId)
+        w.key("token", &comma); w.string(self.token)
+        w.key("wait_ms", &comma); w.integer(self.waitMs)
+        w.endObject()
+    }
+}
+
 extension Conversations.WaitWebchatEventsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__WaitWebchatEventsRequest
 
@@ -2041,6 +2300,18 @@ extension Conversations.WaitConversationEventsRequest {
         try keys.encode(self.afterSeq, forKey: .afterSeq)
         try keys.encode(self.waitMs, forKey: .waitMs)
         try keys.encode(self.limit, forKey: .limit)
+    }
+}
+
+extension Conversations.WaitConversationEventsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("after_seq", &comma); w.integer(self.afterSeq)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.key("wait_ms", &comma); w.integer(self.waitMs)
+        w.endObject()
     }
 }
 
@@ -2160,6 +2431,22 @@ extension Conversations.ConversationEvent {
     }
 }
 
+extension Conversations.ConversationEvent: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("actor_id", &comma); w.string(self.actorId)
+        w.key("actor_type", &comma); w.string(self.actorType)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("event_type", &comma); w.string(self.eventType)
+        w.key("payload_json", &comma); w.string(self.payloadJson)
+        w.key("seq", &comma); w.integer(self.seq)
+        w.endObject()
+    }
+}
+
 extension Conversations.ConversationEvent: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ConversationEvent
 
@@ -2245,6 +2532,17 @@ extension Conversations.WaitEventsResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.events, forKey: .events)
         try keys.encode(self.lastSeq, forKey: .lastSeq)
+    }
+}
+
+extension Conversations.WaitEventsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("events", &comma); w.array(self.events) { w, v in w.message(v) }
+        w.key("last_seq", &comma); w.integer(self.lastSeq)
+        w.endObject()
     }
 }
 
@@ -2535,6 +2833,46 @@ extension Conversations.InboxConversation {
     }
 }
 
+extension Conversations.InboxConversation: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("ai_message_count", &comma); w.integer(self.aiMessageCount)
+        w.key("assigned_at", &comma); w.string(self.assignedAt)
+        w.key("assigned_to_name", &comma); w.string(self.assignedToName)
+        w.key("assigned_to_user_id", &comma); w.string(self.assignedToUserId)
+        if let v = self.avgResponseTimeMs { w.key("avg_response_time_ms", &comma); w.integer(v) }
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("channel_type", &comma); w.string(self.channelType)
+        w.key("closed_at", &comma); w.string(self.closedAt)
+        w.key("contact_identifier", &comma); w.string(self.contactIdentifier)
+        w.key("contact_name", &comma); w.string(self.contactName)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        if let v = self.firstResponseTimeMs { w.key("first_response_time_ms", &comma); w.integer(v) }
+        w.key("human_message_count", &comma); w.integer(self.humanMessageCount)
+        w.key("id", &comma); w.string(self.id)
+        w.key("last_message", &comma); w.string(self.lastMessage)
+        w.key("last_message_at", &comma); w.string(self.lastMessageAt)
+        w.key("lead_id", &comma); w.string(self.leadId)
+        w.key("lead_name", &comma); w.string(self.leadName)
+        w.key("lead_temperature", &comma); w.string(self.leadTemperature)
+        w.key("message_count", &comma); w.integer(self.messageCount)
+        w.key("mode", &comma); w.string(self.mode)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("over_plan_limit", &comma); w.bool(self.overPlanLimit)
+        w.key("priority", &comma); w.string(self.priority)
+        w.key("sentiment", &comma); w.string(self.sentiment)
+        w.key("status", &comma); w.string(self.status)
+        w.key("summary", &comma); w.string(self.summary)
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        w.key("unread_count", &comma); w.integer(self.unreadCount)
+        w.key("updated_at", &comma); w.string(self.updatedAt)
+        w.endObject()
+    }
+}
+
 extension Conversations.InboxConversation: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__InboxConversation
 
@@ -2675,6 +3013,16 @@ extension Conversations.ConversationRequest {
     }
 }
 
+extension Conversations.ConversationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.endObject()
+    }
+}
+
 extension Conversations.ConversationRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ConversationRequest
 
@@ -2807,6 +3155,25 @@ extension Conversations.ListConversationsRequest {
     }
 }
 
+extension Conversations.ListConversationsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("agent_id", &comma); w.string(self.agentId)
+        w.key("assigned_to", &comma); w.string(self.assignedTo)
+        w.key("channel_id", &comma); w.string(self.channelId)
+        w.key("cursor", &comma); w.string(self.cursor)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.key("mode", &comma); w.string(self.mode)
+        w.key("priority", &comma); w.string(self.priority)
+        w.key("q", &comma); w.string(self.q)
+        w.key("status", &comma); w.string(self.status)
+        w.key("tag", &comma); w.string(self.tag)
+        w.endObject()
+    }
+}
+
 extension Conversations.ListConversationsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ListConversationsRequest
 
@@ -2898,6 +3265,17 @@ extension Conversations.ListConversationsResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.conversations, forKey: .conversations)
         try keys.encode(self.nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension Conversations.ListConversationsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversations", &comma); w.array(self.conversations) { w, v in w.message(v) }
+        w.key("next_cursor", &comma); w.string(self.nextCursor)
+        w.endObject()
     }
 }
 
@@ -3103,6 +3481,34 @@ extension Conversations.InboxMessage {
     }
 }
 
+extension Conversations.InboxMessage: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.aiConfidence { w.key("ai_confidence", &comma); w.number(v) }
+        w.key("ai_generated", &comma); w.bool(self.aiGenerated)
+        w.key("ai_model", &comma); w.string(self.aiModel)
+        w.key("content", &comma); w.string(self.content)
+        w.key("content_type", &comma); w.string(self.contentType)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("delivered_at", &comma); w.string(self.deliveredAt)
+        w.key("direction", &comma); w.string(self.direction)
+        w.key("error", &comma); w.string(self.error)
+        w.key("external_id", &comma); w.string(self.externalId)
+        w.key("id", &comma); w.string(self.id)
+        w.key("intent", &comma); w.string(self.intent)
+        w.key("media_url", &comma); w.string(self.mediaUrl)
+        w.key("read_at", &comma); w.string(self.readAt)
+        w.key("sender_id", &comma); w.string(self.senderId)
+        w.key("sender_type", &comma); w.string(self.senderType)
+        w.key("sent_at", &comma); w.string(self.sentAt)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
+    }
+}
+
 extension Conversations.InboxMessage: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__InboxMessage
 
@@ -3225,6 +3631,18 @@ extension Conversations.ListMessagesRequest {
     }
 }
 
+extension Conversations.ListMessagesRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("cursor", &comma); w.string(self.cursor)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.endObject()
+    }
+}
+
 extension Conversations.ListMessagesRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ListMessagesRequest
 
@@ -3302,6 +3720,17 @@ extension Conversations.ListMessagesResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.messages, forKey: .messages)
         try keys.encode(self.nextCursor, forKey: .nextCursor)
+    }
+}
+
+extension Conversations.ListMessagesResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("messages", &comma); w.array(self.messages) { w, v in w.message(v) }
+        w.key("next_cursor", &comma); w.string(self.nextCursor)
+        w.endObject()
     }
 }
 
@@ -3392,6 +3821,18 @@ extension Conversations.MessageTemplate {
         try keys.encode(self.name, forKey: .name)
         try keys.encode(self.language, forKey: .language)
         try keys.encode(self.parameters, forKey: .parameters)
+    }
+}
+
+extension Conversations.MessageTemplate: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("language", &comma); w.string(self.language)
+        w.key("name", &comma); w.string(self.name)
+        w.key("parameters", &comma); w.array(self.parameters) { w, v in w.string(v) }
+        w.endObject()
     }
 }
 
@@ -3487,6 +3928,18 @@ extension Conversations.SendOperatorMessageRequest {
     }
 }
 
+extension Conversations.SendOperatorMessageRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("content", &comma); w.string(self.content)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        if let v = self.template { w.key("template", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Conversations.SendOperatorMessageRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__SendOperatorMessageRequest
 
@@ -3567,6 +4020,17 @@ extension Conversations.RetryMessageRequest {
     }
 }
 
+extension Conversations.RetryMessageRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("message_id", &comma); w.string(self.messageId)
+        w.endObject()
+    }
+}
+
 extension Conversations.RetryMessageRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__RetryMessageRequest
 
@@ -3642,6 +4106,17 @@ extension Conversations.TransferConversationRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.conversationId, forKey: .conversationId)
         try keys.encode(self.userId, forKey: .userId)
+    }
+}
+
+extension Conversations.TransferConversationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
     }
 }
 
@@ -3734,6 +4209,19 @@ extension Conversations.UpdateConversationRequest {
         try keys.encodeIfPresent(self.priority, forKey: .priority)
         try keys.encode(self.tags, forKey: .tags)
         try keys.encode(self.setTags, forKey: .setTags)
+    }
+}
+
+extension Conversations.UpdateConversationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        if let v = self.priority { w.key("priority", &comma); w.string(v) }
+        w.key("set_tags", &comma); w.bool(self.setTags)
+        w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
+        w.endObject()
     }
 }
 
@@ -3834,6 +4322,18 @@ extension Conversations.ListConversationTimelineRequest {
     }
 }
 
+extension Conversations.ListConversationTimelineRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("after_seq", &comma); w.integer(self.afterSeq)
+        w.key("conversation_id", &comma); w.string(self.conversationId)
+        w.key("limit", &comma); w.integer(self.limit)
+        w.endObject()
+    }
+}
+
 extension Conversations.ListConversationTimelineRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Conversations__ListConversationTimelineRequest
 
@@ -3911,6 +4411,17 @@ extension Conversations.ListConversationTimelineResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.events, forKey: .events)
         try keys.encode(self.nextAfterSeq, forKey: .nextAfterSeq)
+    }
+}
+
+extension Conversations.ListConversationTimelineResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("events", &comma); w.array(self.events) { w, v in w.message(v) }
+        w.key("next_after_seq", &comma); w.integer(self.nextAfterSeq)
+        w.endObject()
     }
 }
 

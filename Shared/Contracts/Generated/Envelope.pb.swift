@@ -227,6 +227,21 @@ extension Envelope.Principal {
     }
 }
 
+extension Envelope.Principal: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("api_key_id", &comma); w.string(self.apiKeyId)
+        w.key("grants", &comma); w.array(self.grants) { w, v in w.string(v) }
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("role", &comma); w.string(self.role)
+        w.key("scopes", &comma); w.array(self.scopes) { w, v in w.string(v) }
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension Envelope.Principal: CBridgedMessage {
     package typealias CMessage = Smarterchat__Rpc__Principal
 
@@ -344,6 +359,20 @@ extension Envelope.RequestHeader {
     }
 }
 
+extension Envelope.RequestHeader: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("caller", &comma); w.string(self.caller)
+        w.key("method", &comma); w.string(self.method)
+        if let v = self.principal { w.key("principal", &comma); w.message(v) }
+        w.key("request_id", &comma); w.string(self.requestId)
+        w.key("timeout_ms", &comma); w.integer(self.timeoutMs)
+        w.endObject()
+    }
+}
+
 extension Envelope.RequestHeader: CBridgedMessage {
     package typealias CMessage = Smarterchat__Rpc__RequestHeader
 
@@ -428,6 +457,17 @@ extension Envelope.ResponseHeader {
     }
 }
 
+extension Envelope.ResponseHeader: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("code", &comma); w.enumeration(name: self.code.protoName, number: self.code.rawValue)
+        w.key("message", &comma); w.string(self.message)
+        w.endObject()
+    }
+}
+
 extension Envelope.ResponseHeader: CBridgedMessage {
     package typealias CMessage = Smarterchat__Rpc__ResponseHeader
 
@@ -503,6 +543,17 @@ extension Envelope.GoAway {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.lastCallId, forKey: .lastCallId)
         try keys.encode(self.reason, forKey: .reason)
+    }
+}
+
+extension Envelope.GoAway: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("last_call_id", &comma); w.integer(self.lastCallId)
+        w.key("reason", &comma); w.string(self.reason)
+        w.endObject()
     }
 }
 

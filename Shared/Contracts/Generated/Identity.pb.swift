@@ -55,6 +55,17 @@ extension Identity.ClientInfo {
     }
 }
 
+extension Identity.ClientInfo: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("ip_address", &comma); w.string(self.ipAddress)
+        w.key("user_agent", &comma); w.string(self.userAgent)
+        w.endObject()
+    }
+}
+
 extension Identity.ClientInfo: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ClientInfo
 
@@ -158,6 +169,21 @@ extension Identity.TokenPair {
         try keys.encode(self.expiresIn, forKey: .expiresIn)
         try keys.encode(self.refreshExpiresIn, forKey: .refreshExpiresIn)
         try keys.encode(self.sessionId, forKey: .sessionId)
+    }
+}
+
+extension Identity.TokenPair: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("access_token", &comma); w.string(self.accessToken)
+        w.key("expires_in", &comma); w.integer(self.expiresIn)
+        w.key("refresh_expires_in", &comma); w.integer(self.refreshExpiresIn)
+        w.key("refresh_token", &comma); w.string(self.refreshToken)
+        w.key("session_id", &comma); w.string(self.sessionId)
+        w.key("token_type", &comma); w.string(self.tokenType)
+        w.endObject()
     }
 }
 
@@ -317,6 +343,27 @@ extension Identity.User {
     }
 }
 
+extension Identity.User: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("avatar_url", &comma); w.string(self.avatarUrl)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("email", &comma); w.string(self.email)
+        w.key("email_verified", &comma); w.bool(self.emailVerified)
+        w.key("full_name", &comma); w.string(self.fullName)
+        w.key("grants", &comma); w.array(self.grants) { w, v in w.string(v) }
+        w.key("id", &comma); w.string(self.id)
+        w.key("last_login_at", &comma); w.string(self.lastLoginAt)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("role", &comma); w.string(self.role)
+        w.key("status", &comma); w.string(self.status)
+        w.key("two_factor_enabled", &comma); w.bool(self.twoFactorEnabled)
+        w.endObject()
+    }
+}
+
 extension Identity.User: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__User
 
@@ -469,6 +516,24 @@ extension Identity.Organization {
     }
 }
 
+extension Identity.Organization: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("id", &comma); w.string(self.id)
+        w.key("max_agents", &comma); w.integer(self.maxAgents)
+        w.key("max_conversations_per_month", &comma); w.integer(self.maxConversationsPerMonth)
+        w.key("max_users", &comma); w.integer(self.maxUsers)
+        w.key("name", &comma); w.string(self.name)
+        w.key("plan", &comma); w.string(self.plan)
+        w.key("slug", &comma); w.string(self.slug)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
+    }
+}
+
 extension Identity.Organization: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__Organization
 
@@ -589,6 +654,21 @@ extension Identity.SignUpRequest {
     }
 }
 
+extension Identity.SignUpRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("email", &comma); w.string(self.email)
+        w.key("full_name", &comma); w.string(self.fullName)
+        w.key("organization_name", &comma); w.string(self.organizationName)
+        w.key("organization_slug", &comma); w.string(self.organizationSlug)
+        w.key("password", &comma); w.string(self.password)
+        w.endObject()
+    }
+}
+
 extension Identity.SignUpRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__SignUpRequest
 
@@ -679,6 +759,18 @@ extension Identity.SignUpResponse {
         try keys.encodeIfPresent(self.tokens, forKey: .tokens)
         try keys.encodeIfPresent(self.user, forKey: .user)
         try keys.encodeIfPresent(self.organization, forKey: .organization)
+    }
+}
+
+extension Identity.SignUpResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.organization { w.key("organization", &comma); w.message(v) }
+        if let v = self.tokens { w.key("tokens", &comma); w.message(v) }
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -773,6 +865,19 @@ extension Identity.LogInRequest {
         try keys.encode(self.password, forKey: .password)
         try keys.encodeIfPresent(self.client, forKey: .client)
         try keys.encode(self.totpCode, forKey: .totpCode)
+    }
+}
+
+extension Identity.LogInRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("email", &comma); w.string(self.email)
+        w.key("password", &comma); w.string(self.password)
+        w.key("totp_code", &comma); w.string(self.totpCode)
+        w.endObject()
     }
 }
 
@@ -872,6 +977,19 @@ extension Identity.LogInResponse {
     }
 }
 
+extension Identity.LogInResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("retry_after_seconds", &comma); w.integer(self.retryAfterSeconds)
+        if let v = self.tokens { w.key("tokens", &comma); w.message(v) }
+        w.key("two_factor_required", &comma); w.bool(self.twoFactorRequired)
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.LogInResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__LogInResponse
 
@@ -954,6 +1072,17 @@ extension Identity.RefreshRequest {
     }
 }
 
+extension Identity.RefreshRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("refresh_token", &comma); w.string(self.refreshToken)
+        w.endObject()
+    }
+}
+
 extension Identity.RefreshRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RefreshRequest
 
@@ -1025,6 +1154,16 @@ extension Identity.RefreshResponse {
     }
 }
 
+extension Identity.RefreshResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.tokens { w.key("tokens", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.RefreshResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RefreshResponse
 
@@ -1091,6 +1230,16 @@ extension Identity.ValidateTokenRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.accessToken, forKey: .accessToken)
+    }
+}
+
+extension Identity.ValidateTokenRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("access_token", &comma); w.string(self.accessToken)
+        w.endObject()
     }
 }
 
@@ -1212,6 +1361,23 @@ extension Identity.ValidateTokenResponse {
     }
 }
 
+extension Identity.ValidateTokenResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("api_key_id", &comma); w.string(self.apiKeyId)
+        w.key("expires_in", &comma); w.integer(self.expiresIn)
+        w.key("grants", &comma); w.array(self.grants) { w, v in w.string(v) }
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("role", &comma); w.string(self.role)
+        w.key("scopes", &comma); w.array(self.scopes) { w, v in w.string(v) }
+        w.key("session_id", &comma); w.string(self.sessionId)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension Identity.ValidateTokenResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ValidateTokenResponse
 
@@ -1288,6 +1454,15 @@ extension Identity.GetMeRequest {
     }
 }
 
+extension Identity.GetMeRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
+    }
+}
+
 extension Identity.GetMeRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__GetMeRequest
 
@@ -1359,6 +1534,17 @@ extension Identity.GetMeResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.user, forKey: .user)
         try keys.encodeIfPresent(self.organization, forKey: .organization)
+    }
+}
+
+extension Identity.GetMeResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.organization { w.key("organization", &comma); w.message(v) }
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1475,6 +1661,22 @@ extension Identity.Session {
     }
 }
 
+extension Identity.Session: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("current", &comma); w.bool(self.current)
+        w.key("expires_at", &comma); w.string(self.expiresAt)
+        w.key("id", &comma); w.string(self.id)
+        w.key("ip_address", &comma); w.string(self.ipAddress)
+        w.key("last_used_at", &comma); w.string(self.lastUsedAt)
+        w.key("user_agent", &comma); w.string(self.userAgent)
+        w.endObject()
+    }
+}
+
 extension Identity.Session: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__Session
 
@@ -1556,6 +1758,16 @@ extension Identity.ListSessionsRequest {
     }
 }
 
+extension Identity.ListSessionsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("current_session_id", &comma); w.string(self.currentSessionId)
+        w.endObject()
+    }
+}
+
 extension Identity.ListSessionsRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ListSessionsRequest
 
@@ -1622,6 +1834,16 @@ extension Identity.ListSessionsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.sessions, forKey: .sessions)
+    }
+}
+
+extension Identity.ListSessionsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("sessions", &comma); w.array(self.sessions) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -1699,6 +1921,16 @@ extension Identity.RevokeSessionRequest {
     }
 }
 
+extension Identity.RevokeSessionRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("session_id", &comma); w.string(self.sessionId)
+        w.endObject()
+    }
+}
+
 extension Identity.RevokeSessionRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RevokeSessionRequest
 
@@ -1748,6 +1980,15 @@ extension Identity.RevokeSessionResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.RevokeSessionResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -1839,6 +2080,19 @@ extension Identity.ChangePasswordRequest {
     }
 }
 
+extension Identity.ChangePasswordRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("current_password", &comma); w.string(self.currentPassword)
+        w.key("current_session_id", &comma); w.string(self.currentSessionId)
+        w.key("new_password", &comma); w.string(self.newPassword)
+        w.endObject()
+    }
+}
+
 extension Identity.ChangePasswordRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ChangePasswordRequest
 
@@ -1914,6 +2168,16 @@ extension Identity.ChangePasswordResponse {
     }
 }
 
+extension Identity.ChangePasswordResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("revoked_sessions", &comma); w.integer(self.revokedSessions)
+        w.endObject()
+    }
+}
+
 extension Identity.ChangePasswordResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ChangePasswordResponse
 
@@ -1963,6 +2227,15 @@ extension Identity.ListUsersRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListUsersRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -2030,6 +2303,16 @@ extension Identity.ListUsersResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.users, forKey: .users)
+    }
+}
+
+extension Identity.ListUsersResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("users", &comma); w.array(self.users) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -2128,6 +2411,19 @@ extension Identity.InviteUserRequest {
     }
 }
 
+extension Identity.InviteUserRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("email", &comma); w.string(self.email)
+        w.key("full_name", &comma); w.string(self.fullName)
+        w.key("role", &comma); w.string(self.role)
+        w.endObject()
+    }
+}
+
 extension Identity.InviteUserRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__InviteUserRequest
 
@@ -2214,6 +2510,18 @@ extension Identity.InviteUserResponse {
         try keys.encodeIfPresent(self.user, forKey: .user)
         try keys.encode(self.invitationToken, forKey: .invitationToken)
         try keys.encode(self.expiresIn, forKey: .expiresIn)
+    }
+}
+
+extension Identity.InviteUserResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("expires_in", &comma); w.integer(self.expiresIn)
+        w.key("invitation_token", &comma); w.string(self.invitationToken)
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -2304,6 +2612,18 @@ extension Identity.AcceptInvitationRequest {
     }
 }
 
+extension Identity.AcceptInvitationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.client { w.key("client", &comma); w.message(v) }
+        w.key("invitation_token", &comma); w.string(self.invitationToken)
+        w.key("password", &comma); w.string(self.password)
+        w.endObject()
+    }
+}
+
 extension Identity.AcceptInvitationRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__AcceptInvitationRequest
 
@@ -2384,6 +2704,17 @@ extension Identity.AcceptInvitationResponse {
     }
 }
 
+extension Identity.AcceptInvitationResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.tokens { w.key("tokens", &comma); w.message(v) }
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.AcceptInvitationResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__AcceptInvitationResponse
 
@@ -2435,6 +2766,15 @@ extension Identity.SetUpTwoFactorRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.SetUpTwoFactorRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -2512,6 +2852,17 @@ extension Identity.SetUpTwoFactorResponse {
     }
 }
 
+extension Identity.SetUpTwoFactorResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("otpauth_uri", &comma); w.string(self.otpauthUri)
+        w.key("secret", &comma); w.string(self.secret)
+        w.endObject()
+    }
+}
+
 extension Identity.SetUpTwoFactorResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__SetUpTwoFactorResponse
 
@@ -2583,6 +2934,16 @@ extension Identity.EnableTwoFactorRequest {
     }
 }
 
+extension Identity.EnableTwoFactorRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("code", &comma); w.string(self.code)
+        w.endObject()
+    }
+}
+
 extension Identity.EnableTwoFactorRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__EnableTwoFactorRequest
 
@@ -2632,6 +2993,15 @@ extension Identity.EnableTwoFactorResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.EnableTwoFactorResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -2709,6 +3079,17 @@ extension Identity.DisableTwoFactorRequest {
     }
 }
 
+extension Identity.DisableTwoFactorRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("code", &comma); w.string(self.code)
+        w.key("password", &comma); w.string(self.password)
+        w.endObject()
+    }
+}
+
 extension Identity.DisableTwoFactorRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__DisableTwoFactorRequest
 
@@ -2760,6 +3141,15 @@ extension Identity.DisableTwoFactorResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.DisableTwoFactorResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -2851,6 +3241,19 @@ extension Identity.UpdateUserRequest {
     }
 }
 
+extension Identity.UpdateUserRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.grants { w.key("grants", &comma); w.message(v) }
+        if let v = self.role { w.key("role", &comma); w.string(v) }
+        if let v = self.status { w.key("status", &comma); w.string(v) }
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension Identity.UpdateUserRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__UpdateUserRequest
 
@@ -2932,6 +3335,16 @@ extension Identity.PermissionGrants {
     }
 }
 
+extension Identity.PermissionGrants: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("permissions", &comma); w.array(self.permissions) { w, v in w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.PermissionGrants: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__PermissionGrants
 
@@ -3006,6 +3419,16 @@ extension Identity.UpdateUserResponse {
     }
 }
 
+extension Identity.UpdateUserResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.UpdateUserResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__UpdateUserResponse
 
@@ -3075,6 +3498,16 @@ extension Identity.DeleteUserRequest {
     }
 }
 
+extension Identity.DeleteUserRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension Identity.DeleteUserRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__DeleteUserRequest
 
@@ -3124,6 +3557,15 @@ extension Identity.DeleteUserResponse {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.DeleteUserResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -3191,6 +3633,16 @@ extension Identity.GetPlanLimitsRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.organizationId, forKey: .organizationId)
+    }
+}
+
+extension Identity.GetPlanLimitsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
     }
 }
 
@@ -3298,6 +3750,21 @@ extension Identity.GetPlanLimitsResponse {
     }
 }
 
+extension Identity.GetPlanLimitsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("max_agents", &comma); w.integer(self.maxAgents)
+        w.key("max_conversations_per_month", &comma); w.integer(self.maxConversationsPerMonth)
+        w.key("max_users", &comma); w.integer(self.maxUsers)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("plan", &comma); w.string(self.plan)
+        w.key("status", &comma); w.string(self.status)
+        w.endObject()
+    }
+}
+
 extension Identity.GetPlanLimitsResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__GetPlanLimitsResponse
 
@@ -3374,6 +3841,16 @@ extension Identity.ListAssignableUsersRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.organizationId, forKey: .organizationId)
+    }
+}
+
+extension Identity.ListAssignableUsersRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
     }
 }
 
@@ -3460,6 +3937,18 @@ extension Identity.AssignableUser {
     }
 }
 
+extension Identity.AssignableUser: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("full_name", &comma); w.string(self.fullName)
+        w.key("id", &comma); w.string(self.id)
+        w.key("role", &comma); w.string(self.role)
+        w.endObject()
+    }
+}
+
 extension Identity.AssignableUser: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__AssignableUser
 
@@ -3540,6 +4029,17 @@ extension Identity.ListAssignableUsersResponse {
     }
 }
 
+extension Identity.ListAssignableUsersResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("time_zone", &comma); w.string(self.timeZone)
+        w.key("users", &comma); w.array(self.users) { w, v in w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.ListAssignableUsersResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ListAssignableUsersResponse
 
@@ -3596,6 +4096,15 @@ extension Identity.RequestEmailVerificationRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.RequestEmailVerificationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -3666,6 +4175,16 @@ extension Identity.RequestEmailVerificationResponse {
     }
 }
 
+extension Identity.RequestEmailVerificationResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("expires_at", &comma); w.string(self.expiresAt)
+        w.endObject()
+    }
+}
+
 extension Identity.RequestEmailVerificationResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RequestEmailVerificationResponse
 
@@ -3732,6 +4251,16 @@ extension Identity.VerifyEmailRequest {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.token, forKey: .token)
+    }
+}
+
+extension Identity.VerifyEmailRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("token", &comma); w.string(self.token)
+        w.endObject()
     }
 }
 
@@ -3811,6 +4340,17 @@ extension Identity.VerifyEmailResponse {
     }
 }
 
+extension Identity.VerifyEmailResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("email", &comma); w.string(self.email)
+        w.key("user_id", &comma); w.string(self.userId)
+        w.endObject()
+    }
+}
+
 extension Identity.VerifyEmailResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__VerifyEmailResponse
 
@@ -3862,6 +4402,15 @@ extension Identity.ListOrganizationsRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListOrganizationsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -3929,6 +4478,16 @@ extension Identity.ListOrganizationsResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.organizations, forKey: .organizations)
+    }
+}
+
+extension Identity.ListOrganizationsResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("organizations", &comma); w.array(self.organizations) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -4041,6 +4600,21 @@ extension Identity.UpdateOrganizationRequest {
     }
 }
 
+extension Identity.UpdateOrganizationRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.maxAgents { w.key("max_agents", &comma); w.integer(v) }
+        if let v = self.maxConversationsPerMonth { w.key("max_conversations_per_month", &comma); w.integer(v) }
+        if let v = self.maxUsers { w.key("max_users", &comma); w.integer(v) }
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        if let v = self.plan { w.key("plan", &comma); w.string(v) }
+        if let v = self.status { w.key("status", &comma); w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.UpdateOrganizationRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__UpdateOrganizationRequest
 
@@ -4135,6 +4709,16 @@ extension Identity.UpdateOrganizationResponse {
     }
 }
 
+extension Identity.UpdateOrganizationResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.organization { w.key("organization", &comma); w.message(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.UpdateOrganizationResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__UpdateOrganizationResponse
 
@@ -4208,6 +4792,17 @@ extension Identity.UpdateMeRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.fullName, forKey: .fullName)
         try keys.encodeIfPresent(self.avatarUrl, forKey: .avatarUrl)
+    }
+}
+
+extension Identity.UpdateMeRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.avatarUrl { w.key("avatar_url", &comma); w.string(v) }
+        if let v = self.fullName { w.key("full_name", &comma); w.string(v) }
+        w.endObject()
     }
 }
 
@@ -4285,6 +4880,16 @@ extension Identity.UpdateMeResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.user, forKey: .user)
+    }
+}
+
+extension Identity.UpdateMeResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.user { w.key("user", &comma); w.message(v) }
+        w.endObject()
     }
 }
 
@@ -4413,6 +5018,24 @@ extension Identity.ApiKey {
     }
 }
 
+extension Identity.ApiKey: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("created_at", &comma); w.string(self.createdAt)
+        w.key("created_by_user_id", &comma); w.string(self.createdByUserId)
+        w.key("expires_at", &comma); w.string(self.expiresAt)
+        w.key("id", &comma); w.string(self.id)
+        w.key("last_used_at", &comma); w.string(self.lastUsedAt)
+        w.key("name", &comma); w.string(self.name)
+        w.key("prefix", &comma); w.string(self.prefix)
+        w.key("revoked_at", &comma); w.string(self.revokedAt)
+        w.key("scopes", &comma); w.array(self.scopes) { w, v in w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.ApiKey: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__ApiKey
 
@@ -4517,6 +5140,18 @@ extension Identity.CreateApiKeyRequest {
     }
 }
 
+extension Identity.CreateApiKeyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.expiresAt { w.key("expires_at", &comma); w.string(v) }
+        w.key("name", &comma); w.string(self.name)
+        w.key("scopes", &comma); w.array(self.scopes) { w, v in w.string(v) }
+        w.endObject()
+    }
+}
+
 extension Identity.CreateApiKeyRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__CreateApiKeyRequest
 
@@ -4605,6 +5240,17 @@ extension Identity.CreateApiKeyResponse {
     }
 }
 
+extension Identity.CreateApiKeyResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.apiKey { w.key("api_key", &comma); w.message(v) }
+        w.key("key", &comma); w.string(self.key)
+        w.endObject()
+    }
+}
+
 extension Identity.CreateApiKeyResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__CreateApiKeyResponse
 
@@ -4656,6 +5302,15 @@ extension Identity.ListApiKeysRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListApiKeysRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -4723,6 +5378,16 @@ extension Identity.ListApiKeysResponse {
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.apiKeys, forKey: .apiKeys)
+    }
+}
+
+extension Identity.ListApiKeysResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("api_keys", &comma); w.array(self.apiKeys) { w, v in w.message(v) }
+        w.endObject()
     }
 }
 
@@ -4800,6 +5465,16 @@ extension Identity.RevokeApiKeyRequest {
     }
 }
 
+extension Identity.RevokeApiKeyRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("api_key_id", &comma); w.string(self.apiKeyId)
+        w.endObject()
+    }
+}
+
 extension Identity.RevokeApiKeyRequest: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RevokeApiKeyRequest
 
@@ -4852,6 +5527,15 @@ extension Identity.RevokeApiKeyResponse {
     }
 }
 
+extension Identity.RevokeApiKeyResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
+    }
+}
+
 extension Identity.RevokeApiKeyResponse: CBridgedMessage {
     package typealias CMessage = Smarterchat__Identity__RevokeApiKeyResponse
 
@@ -4899,6 +5583,15 @@ extension Identity.GetOrganizationSettingsRequest {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.GetOrganizationSettingsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
@@ -4973,6 +5666,17 @@ extension Identity.OrganizationSettings {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.settings, forKey: .settings)
         try keys.encode(self.branding, forKey: .branding)
+    }
+}
+
+extension Identity.OrganizationSettings: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("branding", &comma); w.string(self.branding)
+        w.key("settings", &comma); w.string(self.settings)
+        w.endObject()
     }
 }
 
@@ -5051,6 +5755,17 @@ extension Identity.UpdateOrganizationSettingsRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.settings, forKey: .settings)
         try keys.encodeIfPresent(self.branding, forKey: .branding)
+    }
+}
+
+extension Identity.UpdateOrganizationSettingsRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        if let v = self.branding { w.key("branding", &comma); w.string(v) }
+        if let v = self.settings { w.key("settings", &comma); w.string(v) }
+        w.endObject()
     }
 }
 

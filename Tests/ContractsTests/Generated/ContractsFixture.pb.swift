@@ -142,6 +142,18 @@ extension ContractsFixture.Point {
     }
 }
 
+extension ContractsFixture.Point: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("label", &comma); w.string(self.label)
+        w.key("x", &comma); w.integer(self.x)
+        w.key("y", &comma); w.integer(self.y)
+        w.endObject()
+    }
+}
+
 extension ContractsFixture.Point: CBridgedMessage {
     package typealias CMessage = Smarterchat__Testing__Point
 
@@ -829,6 +841,17 @@ extension ContractsFixture.Everything.Inner {
     }
 }
 
+extension ContractsFixture.Everything.Inner: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("name", &comma); w.string(self.name)
+        w.key("values", &comma); w.array(self.values) { w, v in w.integer(v) }
+        w.endObject()
+    }
+}
+
 extension ContractsFixture.Everything.Inner: CBridgedMessage {
     package typealias CMessage = Smarterchat__Testing__Everything__Inner
 
@@ -910,6 +933,17 @@ extension ContractsFixture.EverythingV1 {
     }
 }
 
+extension ContractsFixture.EverythingV1: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("a_double", &comma); w.number(self.aDouble)
+        w.key("a_string", &comma); w.string(self.aString)
+        w.endObject()
+    }
+}
+
 extension ContractsFixture.EverythingV1: CBridgedMessage {
     package typealias CMessage = Smarterchat__Testing__EverythingV1
 
@@ -961,6 +995,15 @@ extension ContractsFixture.Nothing {
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension ContractsFixture.Nothing: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
     }
 }
 
