@@ -76,11 +76,10 @@ final class LibPQConnection: @unchecked Sendable {
     /// that is readable while idle means EOF or an error notice (server restart).
     func isAlive() -> Bool {
         guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
-        var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, 0)
+        let ready = pollReadable(conn)
         if ready < 0 { return false }
         if ready == 0 { return true }
-        return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK && !hasEOF(descriptor.fd)
+        return PQconsumeInput(conn) == 1 && PQstatus(conn) == CONNECTION_OK && !hasEOF(PQsocket(conn))
     }
 
     /// Whether the idle connection is open and its socket has nothing to read: alive, as
@@ -88,8 +87,14 @@ final class LibPQConnection: @unchecked Sendable {
     /// while no statement runs (it reads libpq's state and polls; false: ask ``isAlive()``).
     var isQuiet: Bool {
         guard let conn, PQstatus(conn) == CONNECTION_OK else { return false }
+        return pollReadable(conn) == 0
+    }
+
+    /// A zero-timeout poll of the connection's socket for reading: 1 readable, 0 quiet,
+    /// -1 error.
+    private func pollReadable(_ conn: OpaquePointer) -> Int32 {
         var descriptor = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 0) == 0
+        return poll(&descriptor, 1, 0)
     }
 
     private func hasEOF(_ fd: Int32) -> Bool {

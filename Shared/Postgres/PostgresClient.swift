@@ -65,20 +65,18 @@ public final class PostgresClient: Service, Sendable {
         logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await lease(logger: logger ?? self.logger)
+        let outcome: Result<T, any Error>
         do {
-            let value = try await withTaskExecutorPreference(connection.worker) { try await body(connection) }
-            await release(connection)
-            sendAfterCommit(connection.takePendingNotifications())
-            await leaveWorkerThread(of: connection)
-            return value
+            outcome = .success(try await withTaskExecutorPreference(connection.worker) { try await body(connection) })
         } catch {
-            await release(connection)
-            // Sent even when the work failed: a notification only means "look again", and
-            // statements that ran outside a transaction before the error are committed.
-            sendAfterCommit(connection.takePendingNotifications())
-            await leaveWorkerThread(of: connection)
-            throw error
+            outcome = .failure(error)
         }
+        await release(connection)
+        // Sent even when the work failed: a notification only means "look again", and
+        // statements that ran outside a transaction before the error are committed.
+        sendAfterCommit(connection.takePendingNotifications())
+        await leaveWorkerThread(of: connection)
+        return try outcome.get()
     }
 
     /// The caller goes on on the global executor, not on the thread of the connection it has

@@ -32,9 +32,15 @@ enum InboxTimeline {
                 organizationID, conversationID, eventType, actor.type, actor.id,
                 try PostgresJSON(encoding: payload),
             ])
+        notifyFeeds(organizationID: organizationID, on: connection)
+        return try rows.firstRow!.decode(Int64.self, "seq")
+    }
+
+    /// Wakes the organization's live feeds (`LISTEN <schema>_conversation_events`, see
+    /// EventSignal) once the lease of `connection` is committed.
+    static func notifyFeeds(organizationID: UUID, on connection: PostgresConnection) {
         connection.notifyAfterCommit(
             schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
-        return try rows.firstRow!.decode(Int64.self, "seq")
     }
 
     /// Appends a timeline row and the outbox event `outboxType` (DESIGN §4 names) with the

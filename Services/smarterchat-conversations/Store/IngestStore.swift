@@ -135,8 +135,7 @@ enum IngestStore {
                 PostgresJSON(text: message.externalMetadata), message.sentAt, requestReply, organizationID, event,
             ])
         Outbox.notifyAfterCommit(on: connection)
-        connection.notifyAfterCommit(
-            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
+        InboxTimeline.notifyFeeds(organizationID: organizationID, on: connection)
     }
 
     static func setLead(conversationID: UUID, leadID: UUID, on connection: PostgresConnection) async throws {
@@ -177,8 +176,7 @@ enum IngestStore {
             INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
             VALUES ($1, $2, $3, $4, $5)
             """, [organizationID, conversationID, type, actorType, payload])
-        connection.notifyAfterCommit(
-            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
+        InboxTimeline.notifyFeeds(organizationID: organizationID, on: connection)
     }
 
     /// A delivery status applied to our message with `externalID` on the channel; statuses
