@@ -30,7 +30,7 @@ func installInboxAndDelivery(
     let replies = ReplyWorker(
         database: database, agents: environment.clients.client(for: .agents), identity: identity,
         state: environment.state, logger: logger, wakeup: replyWakeup,
-        deliveryWakeup: deliveryWakeup, concurrency: delivery.replyConcurrency)
+        deliveryWakeup: deliveryWakeup, sender: sender, concurrency: delivery.replyConcurrency)
     let idle = ScheduledJob(name: "return-idle-to-ai", every: .seconds(30), state: environment.state, logger: logger) {
         try await InboxIdleReturn.run(database: database)
     }

@@ -137,3 +137,92 @@ struct ReplyWorkerTests {
         #expect(state.assignedToUserId.isEmpty && state.priority == "high")
     }
 }
+
+@Suite("Reply worker: a reply that can go out at once is sent by its own job")
+struct ReplySentAtOnceTests {
+    /// The fixture's worker, with the fixture's delivery worker as its sender.
+    func sendingWorker(_ fixture: InboxFixture) -> ReplyWorker {
+        ReplyWorker(
+            database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
+            state: nil, logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: DeliveryWakeup(),
+            sender: fixture.sender)
+    }
+
+    @Test("the reply's transaction records the send intent and the job sends it: no pass of the queue")
+    func sentByTheJob() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(uuidString: admin.organizationId)!
+        let channel = try await fixture.channel("telegram", for: admin)
+        let conversation = try await fixture.conversation(on: channel, contactMessage: "Vocês abrem sábado?")
+        fixture.agents.answers.withLock {
+            $0[conversation.lowercased] = Agents.GenerateReplyResponse(
+                outcome: .replied, content: "Sim, das 9h às 13h.")
+        }
+        try await fixture.requestReply(in: conversation)
+        let worker = sendingWorker(fixture)
+        #expect(await worker.runOnce(organizationID: organization) == 1)
+
+        // Sent once, with the channel's bot token, without the delivery worker's pass.
+        let received = fixture.provider.received(matching: "/sendMessage").filter { $0.text == "Sim, das 9h às 13h." }
+        #expect(received.count == 1 && received.first?.path.hasPrefix("/bot123:tg") == true)
+        let row = try #require(
+            try await fixture.database.query(
+                """
+                SELECT d.status, d.attempts, d.sending_started_at IS NOT NULL AS intent, m.status AS message_status,
+                       m.external_id IS NOT NULL AS has_external_id
+                FROM outbound_deliveries d JOIN messages m ON m.id = d.message_id
+                WHERE d.conversation_id = $1
+                """, [conversation]
+            ).firstRow)
+        #expect(try row.decode(String.self, "status") == "sent" && row.decode(Int.self, "attempts") == 1)
+        #expect(try row.decode(Bool.self, "intent"))
+        #expect(try row.decode(String.self, "message_status") == "sent" && row.decode(Bool.self, "has_external_id"))
+        #expect(fixture.sender.sendsInFlight(of: organization) == 0)
+        #expect(try await fixture.sendDue(for: admin) == 0)
+    }
+
+    @Test("behind an open delivery of the conversation the reply is queued, in order, and its slot given back")
+    func queuedBehindAnOpenDelivery() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(uuidString: admin.organizationId)!
+        let channel = try await fixture.channel("whatsapp", for: admin)
+        let conversation = try await fixture.conversation(on: channel, contactMessage: "Oi")
+        func job() -> ReplyJob {
+            ReplyJob(
+                id: UUID(), organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
+                attempts: 1)
+        }
+        // The first reply waits in the queue (a worker without a sender).
+        #expect(
+            try await fixture.replies.apply(
+                Agents.GenerateReplyResponse(outcome: .replied, content: "primeira"), to: job(), assignable: [])
+                == nil)
+        let worker = sendingWorker(fixture)
+        let second = try await worker.apply(
+            Agents.GenerateReplyResponse(outcome: .replied, content: "segunda"), to: job(), assignable: [])
+        #expect(second == nil)
+        #expect(fixture.sender.sendsInFlight(of: organization) == 0)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*) AS n FROM outbound_deliveries WHERE conversation_id = $1 AND status = 'pending'",
+                [conversation]) == 2)
+
+        try await fixture.sendDue(for: admin)
+        let texts = fixture.provider.received(matching: channel.phoneNumberId).map(\.text)
+        #expect(texts == ["primeira", "segunda"])
+
+        // With the queue empty, the next reply goes out from its own transaction.
+        let third = try await worker.apply(
+            Agents.GenerateReplyResponse(outcome: .replied, content: "terceira"), to: job(), assignable: [])
+        let claimed = try #require(third)
+        #expect(fixture.sender.sendsInFlight(of: organization) == 1)
+        await fixture.sender.deliver(claimed.delivery, credentials: claimed.credentials)
+        #expect(fixture.sender.sendsInFlight(of: organization) == 0)
+        #expect(
+            fixture.provider.received(matching: channel.phoneNumberId).map(\.text) == [
+                "primeira", "segunda", "terceira",
+            ])
+    }
+}

@@ -21,6 +21,9 @@ extension AgentsHandlers {
             throw RPCError(.invalidArgument, "organization_id is required")
         }
         let started = ContinuousClock.now
+        // The lead for the prompt is read from crm while the agent is read here.
+        async let lead = engine.lead(
+            organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID)
         let (agent, scripts) = try await database.withConnection { connection in
             guard
                 let agent = try await AgentStore.find(
@@ -44,7 +47,7 @@ extension AgentsHandlers {
                 channel: request.channelType, contactName: request.contactName, history: request.history,
                 aiTurns: Int(request.aiTurns),
                 timeZone: TimeZone(identifier: request.timeZone) ?? Self.defaultTimeZone, now: Date(), dryRun: false,
-                deadline: context.deadline, requestID: context.metadata.requestID))
+                deadline: context.deadline, requestID: context.metadata.requestID, lead: .fetched(await lead)))
         let milliseconds = Int(started.duration(to: .now).milliseconds)
         let response = state.response(milliseconds: milliseconds)
         if response.outcome == .replied {

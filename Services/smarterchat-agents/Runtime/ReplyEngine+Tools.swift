@@ -151,11 +151,20 @@ extension ReplyEngine {
     /// The lead of the conversation, for the prompt's variables; nil when there is none or crm
     /// does not answer (the reply goes on without it).
     func lead(_ request: Request) async -> CRM.Lead? {
-        guard let organizationID = leadTarget(request) else { return nil }
+        if case .fetched(let lead) = request.lead { return lead }
+        return await lead(
+            organizationID: request.agent.organizationID, leadID: request.leadID, requestID: request.requestID)
+    }
+
+    /// The lead `leadID` of the organization (GetLead); nil when `leadID` is not a lead's id
+    /// or crm does not answer.
+    func lead(organizationID: UUID, leadID: String, requestID: String) async -> CRM.Lead? {
+        guard UUID(uuidString: leadID) != nil else { return nil }
         do {
             return try await crm.call(
-                CRM.Service.getLead, CRM.GetLeadRequest(organizationId: organizationID, leadId: request.leadID),
-                metadata: metadata(request), timeout: .seconds(3)
+                CRM.Service.getLead,
+                CRM.GetLeadRequest(organizationId: organizationID.uuidString.lowercased(), leadId: leadID),
+                metadata: CallMetadata(requestID: requestID, caller: "agents"), timeout: .seconds(3)
             ).lead
         } catch {
             logger.info("lead not available for the prompt", metadata: ["error": "\(error)"])

@@ -35,6 +35,15 @@ struct ReplyEngine: Sendable {
         var dryRun: Bool
         var deadline: ContinuousClock.Instant?
         var requestID: String
+        /// The lead for the prompt, when the caller read it already (beside the agent).
+        var lead: LeadForPrompt = .fetchWhenNeeded
+    }
+
+    enum LeadForPrompt: Sendable {
+        /// Read from crm if the reply needs the provider.
+        case fetchWhenNeeded
+        /// Read already (nil: none, or crm did not answer).
+        case fetched(CRM.Lead?)
     }
 
     func reply(_ request: Request) async -> ReplyState {

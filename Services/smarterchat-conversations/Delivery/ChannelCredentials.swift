@@ -44,6 +44,18 @@ struct ChannelCredentials: Sendable {
             botToken: try box.open(.botToken, channelID: channelID, keyRing: keyRing))
     }
 
+    /// The credentials of the channel of a conversation locked by ``LifecycleStore/lock``
+    /// (read with it: no statement of its own). A secret that does not open throws.
+    static func opening(_ state: LockedConversation, keyRing: KeyRing?) throws -> ChannelCredentials {
+        let box = ChannelSecretBox(config: state.channelConfig)
+        return ChannelCredentials(
+            channelID: state.channelID, organizationID: state.organizationID, type: state.channelType,
+            status: state.channelStatus, errorMessage: state.channelError, deleted: state.channelDeleted,
+            phoneNumberID: state.phoneNumberID, instagramAccountID: state.instagramAccountID,
+            accessToken: try box.open(.accessToken, channelID: state.channelID, keyRing: keyRing),
+            botToken: try box.open(.botToken, channelID: state.channelID, keyRing: keyRing))
+    }
+
     /// Puts the channel in status `error` with `message` and emits `channel.error`, in the
     /// caller's transaction, unless it already is.
     static func markError(

@@ -147,6 +147,44 @@ final class DeliveryWorker: Service, Sendable {
         return ready
     }
 
+    /// A delivery whose send intent the transaction that queued it recorded: sent by
+    /// ``deliver(_:credentials:)`` once that transaction committed, or given back with
+    /// ``abandon(_:)`` when it did not.
+    struct Claimed: Sendable {
+        var delivery: OutboundDelivery
+        var credentials: ChannelCredentials
+    }
+
+    /// The send straight after commit of a message this process queues (an AI reply): when
+    /// the channel can send now (it opens, it is not in error, it is not web chat), the
+    /// organization has a free slot and the rate limits a token, the slot and the tokens are
+    /// taken and the credentials answered; the caller then queues the delivery with
+    /// `DeliveryStore.enqueue(sendingNow: true)`, which records the intent in its own
+    /// transaction. The message goes out when that transaction commits, without a pass of
+    /// the queue (a transaction and a wake-up fewer on a reply's path). nil: queued as usual.
+    func reserveImmediateSend(kind: String, recipient: String, in state: LockedConversation) -> ChannelCredentials? {
+        guard !state.channelDeleted, state.channelStatus != "error", state.channelType != "webchat",
+            let credentials = try? ChannelCredentials.opening(state, keyRing: keyRing)
+        else { return nil }
+        guard reserve(state.organizationID) else { return nil }
+        let limits = SendRateLimiter.limits(
+            channelID: state.channelID, recipient: recipient, kind: kind, channelType: state.channelType,
+            configuration: configuration)
+        guard limiter.acquire(limits) == nil else {
+            release(state.organizationID)
+            return nil
+        }
+        return credentials
+    }
+
+    /// Gives back the slot of ``reserveImmediateSend(kind:recipient:in:)`` when the delivery
+    /// was queued `pending` after all, or its transaction did not commit (a row left
+    /// `sending` by a commit whose outcome is unknown becomes `unknown` after the lease).
+    func abandon(organizationID: UUID) {
+        release(organizationID)
+        wakeup.signal()
+    }
+
     /// Calls the provider for one delivery already marked `sending`, then records the outcome.
     func deliver(_ delivery: OutboundDelivery, credentials: ChannelCredentials) async {
         defer {
@@ -244,6 +282,11 @@ final class DeliveryWorker: Service, Sendable {
         } catch {
             logger.warning("expiring unknown deliveries failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Sends of the organization in flight in this process (its slots taken).
+    func sendsInFlight(of organization: UUID) -> Int {
+        inFlight.withLock { $0[organization, default: 0] }
     }
 
     private func reserve(_ organization: UUID) -> Bool {

@@ -7,11 +7,14 @@ import Postgres
 /// at once as a `message.sent` timeline row, which the web chat's event stream reads.
 enum OutboundMessages {
     /// Stores `content` from `sender` in the locked conversation and queues it; answers the
-    /// stored message.
+    /// stored message. With `sendNow`, the delivery is claimed in this transaction when it
+    /// can go out at once (``DeliveryWorker/reserveImmediateSend(kind:recipient:in:)``): the
+    /// caller sends the answered `claimed` after commit, or abandons it.
     static func queue(
         _ content: ChannelRules.Content, in state: LockedConversation, senderType: String, senderID: UUID?,
-        ai: InboxMessageStore.GeneratedReply? = nil, on connection: PostgresConnection
-    ) async throws -> Conversations.InboxMessage {
+        ai: InboxMessageStore.GeneratedReply? = nil, sendNow sender: DeliveryWorker? = nil,
+        on connection: PostgresConnection
+    ) async throws -> (message: Conversations.InboxMessage, claimed: DeliveryWorker.Claimed?) {
         let isWebchat = state.channelType == "webchat"
         var outbound = InboxMessageStore.Outbound(
             conversationID: state.id, senderType: senderType, senderID: senderID, content: "",
@@ -43,20 +46,39 @@ enum OutboundMessages {
         }
         let stored = try await InboxMessageStore.insertOutbound(outbound, on: connection)
         let message = stored.message
-        if !isWebchat {
-            try await DeliveryStore.enqueue(
-                DeliveryStore.NewDelivery(
-                    organizationID: state.organizationID, channelID: state.channelID, conversationID: state.id,
-                    messageID: UUID(uuidString: message.id), messageCreatedAt: stored.createdAt,
-                    kind: kind, recipient: state.contactIdentifier, body: body),
-                on: connection)
-        }
         var payload = InboxTimeline.messagePayload(message)
         payload["ai_generated"] = .bool(ai != nil)
         try await InboxTimeline.record(
             isWebchat ? "message.sent" : "message.queued", outbox: isWebchat ? "message.sent" : nil,
             organizationID: state.organizationID, conversationID: state.id,
             actor: InboxTimeline.Actor(type: senderType, id: senderID), payload: payload, on: connection)
-        return message
+        // Last: nothing after the claim can fail and leave its slot taken.
+        var claimed: DeliveryWorker.Claimed?
+        if !isWebchat {
+            let delivery = DeliveryStore.NewDelivery(
+                organizationID: state.organizationID, channelID: state.channelID, conversationID: state.id,
+                messageID: UUID(uuidString: message.id), messageCreatedAt: stored.createdAt,
+                kind: kind, recipient: state.contactIdentifier, body: body)
+            let credentials = sender?.reserveImmediateSend(kind: kind, recipient: state.contactIdentifier, in: state)
+            do {
+                let queued = try await DeliveryStore.enqueue(delivery, sendingNow: credentials != nil, on: connection)
+                if let sender, credentials != nil, !queued.sending {
+                    sender.abandon(organizationID: state.organizationID)
+                }
+                if let credentials, queued.sending {
+                    claimed = DeliveryWorker.Claimed(
+                        delivery: OutboundDelivery(
+                            id: queued.id, organizationID: state.organizationID, channelID: state.channelID,
+                            conversationID: state.id, messageID: delivery.messageID,
+                            messageCreatedAt: stored.createdAt, kind: kind, recipient: state.contactIdentifier,
+                            bodyJSON: try PostgresJSON(encoding: body).text, attempts: 0),
+                        credentials: credentials)
+                }
+            } catch {
+                if let sender, credentials != nil { sender.abandon(organizationID: state.organizationID) }
+                throw error
+            }
+        }
+        return (message, claimed)
     }
 }

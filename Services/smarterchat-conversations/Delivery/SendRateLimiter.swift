@@ -57,8 +57,17 @@ final class SendRateLimiter: Sendable {
     static func limits(
         for delivery: OutboundDelivery, channelType: String, configuration: DeliveryConfiguration
     ) -> [Limit] {
-        let channel = "channel:\(delivery.channelID)"
-        let contact = "contact:\(delivery.channelID):\(delivery.recipient)"
+        limits(
+            channelID: delivery.channelID, recipient: delivery.recipient, kind: delivery.kind, channelType: channelType,
+            configuration: configuration)
+    }
+
+    /// The buckets a send of `kind` through the channel to `recipient` takes from.
+    static func limits(
+        channelID: UUID, recipient: String, kind: String, channelType: String, configuration: DeliveryConfiguration
+    ) -> [Limit] {
+        let channel = "channel:\(channelID)"
+        let contact = "contact:\(channelID):\(recipient)"
         func perInterval(_ interval: Duration) -> Double {
             let ms = Double(max(1, interval.milliseconds))
             return 1000 / ms
@@ -70,7 +79,7 @@ final class SendRateLimiter: Sendable {
                     key: channel, rate: configuration.whatsAppRatePerSecond, burst: configuration.whatsAppRatePerSecond)
             ]
             // Mark-as-read is not a message to the contact: the pair limit does not apply.
-            if delivery.kind != "mark_read" {
+            if kind != "mark_read" {
                 limits.append(Limit(key: contact, rate: perInterval(configuration.whatsAppContactInterval), burst: 45))
             }
             return limits

@@ -44,7 +44,8 @@ extension InboxHandlers {
                 try await LifecycleStore.skipPendingReplies(state.id, result: "human_mode", on: connection)
             }
             return try await OutboundMessages.queue(
-                content, in: state, senderType: "user", senderID: caller.userID, on: connection)
+                content, in: state, senderType: "user", senderID: caller.userID, on: connection
+            ).message
         }
         wakeup.signal()
         return message

@@ -21,6 +21,9 @@ final class ReplyWorker: Service, Sendable {
     let logger: Logger
     let wakeup: DeliveryWakeup
     let deliveryWakeup: DeliveryWakeup
+    /// Sends a reply straight after its transaction when it can go out at once (nil: every
+    /// reply waits for the delivery worker's next pass).
+    let sender: DeliveryWorker?
     /// Jobs handled at once: a window, refilled as each job ends (a slow reply holds one slot,
     /// not the batch it was claimed with).
     let concurrency: Int
@@ -35,7 +38,7 @@ final class ReplyWorker: Service, Sendable {
 
     init(
         database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
-        wakeup: DeliveryWakeup, deliveryWakeup: DeliveryWakeup, concurrency: Int = 8,
+        wakeup: DeliveryWakeup, deliveryWakeup: DeliveryWakeup, sender: DeliveryWorker? = nil, concurrency: Int = 8,
         pollInterval: Duration = .milliseconds(250), generateTimeout: Duration = .seconds(60)
     ) {
         self.database = database
@@ -45,6 +48,7 @@ final class ReplyWorker: Service, Sendable {
         self.logger = logger
         self.wakeup = wakeup
         self.deliveryWakeup = deliveryWakeup
+        self.sender = sender
         self.concurrency = concurrency
         self.pollInterval = pollInterval
         self.generateTimeout = generateTimeout
@@ -63,12 +67,17 @@ final class ReplyWorker: Service, Sendable {
                     self.inFlight.withLock { $0 += jobs.count }
                     for job in jobs {
                         group.addTask {
-                            await self.process(job)
+                            let claimed = await self.process(job)
                             let wasFull = self.inFlight.withLock { count in
                                 count -= 1
                                 return count + 1 >= self.concurrency
                             }
                             if wasFull { self.wakeup.signal() }
+                            // The send holds the delivery worker's slot of the organization,
+                            // not this window's.
+                            if let claimed {
+                                await self.sender?.deliver(claimed.delivery, credentials: claimed.credentials)
+                            }
                         }
                     }
                     if jobs.count < free || free <= 0 { await self.wakeup.wait(timeout: self.pollInterval) }
@@ -84,7 +93,11 @@ final class ReplyWorker: Service, Sendable {
         let jobs = await claim(limit: concurrency, organizationID: organizationID)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
-                group.addTask { await self.process(job) }
+                group.addTask {
+                    if let claimed = await self.process(job) {
+                        await self.sender?.deliver(claimed.delivery, credentials: claimed.credentials)
+                    }
+                }
             }
         }
         return jobs.count
@@ -92,7 +105,8 @@ final class ReplyWorker: Service, Sendable {
 
     private func claim(limit: Int, organizationID: UUID?) async -> [ReplyJob] {
         do {
-            // One statement (atomic on its own): no BEGIN/COMMIT round trips around it.
+            // One statement (atomic on its own): no BEGIN/COMMIT round trips around it, and
+            // committed asynchronously (ReplyJobStore.claim says why that is safe).
             return try await database.withConnection {
                 try await ReplyJobStore.claim(limit: limit, organizationID: organizationID, on: $0)
             }
@@ -102,10 +116,11 @@ final class ReplyWorker: Service, Sendable {
         }
     }
 
-    /// One claimed job; an error puts it back for a later attempt.
-    private func process(_ job: ReplyJob) async {
+    /// One claimed job; an error puts it back for a later attempt. Answers the reply's
+    /// delivery when this transaction claimed it, to be sent now.
+    private func process(_ job: ReplyJob) async -> DeliveryWorker.Claimed? {
         do {
-            try await handle(job)
+            return try await handle(job)
         } catch {
             logger.warning("reply job failed", metadata: ["reply_job.id": "\(job.id)", "error": "\(error)"])
             // Retried with a growing delay, then given up (a reply minutes late is no reply).
@@ -118,11 +133,14 @@ final class ReplyWorker: Service, Sendable {
                         job.id, afterSeconds: 5 * job.attempts, error: "\(error)", on: connection)
                 }
             }
+            return nil
         }
     }
 
-    /// One job, from the conversation's state to the stored reply.
-    func handle(_ job: ReplyJob) async throws {
+    /// One job, from the conversation's state to the stored reply; answers the reply's
+    /// delivery when it is to be sent at once.
+    @discardableResult
+    func handle(_ job: ReplyJob) async throws -> DeliveryWorker.Claimed? {
         let context = try await database.withConnection { connection in
             try await ReplyJobStore.context(job, historyLimit: 30, on: connection)
         }
@@ -160,14 +178,14 @@ final class ReplyWorker: Service, Sendable {
             try await database.withConnection {
                 try await ReplyJobStore.retry(job.id, afterSeconds: 5 * job.attempts, error: error.message, on: $0)
             }
-            return
+            return nil
         } catch let error as RPCError {
             return try await finish(job, "failed", "failed", error: error.message)
         }
         // Who may take the conversation is read only when it is handed over, and then fresh.
         let assignable =
             reply.handoff ? await assignableUsers(of: job.organizationID, requestID: "reply-\(job.id)") : []
-        try await apply(reply, to: job, assignable: assignable)
+        return try await apply(reply, to: job, assignable: assignable)
     }
 
     /// The organization's time zone, from identity at most once a minute; São Paulo when
@@ -192,11 +210,29 @@ final class ReplyWorker: Service, Sendable {
     }
 
     /// Stores the reply, its handoff and its tags in one transaction with the job's end.
+    /// Answers the reply's delivery when that transaction also recorded its send intent
+    /// (``sender`` set, and the reply can go out at once): the caller sends it.
+    @discardableResult
     func apply(
         _ reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser]
     )
-        async throws
+        async throws -> DeliveryWorker.Claimed?
     {
+        var claimed: DeliveryWorker.Claimed?
+        do {
+            try await transaction(applying: reply, to: job, assignable: assignable, claimed: &claimed)
+        } catch {
+            if let claimed { sender?.abandon(organizationID: claimed.delivery.organizationID) }
+            throw error
+        }
+        if claimed == nil { deliveryWakeup.signal() }
+        return claimed
+    }
+
+    private func transaction(
+        applying reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser],
+        claimed: inout DeliveryWorker.Claimed?
+    ) async throws {
         try await database.withTransaction { connection in
             guard
                 var state = try await LifecycleStore.lock(
@@ -217,9 +253,11 @@ final class ReplyWorker: Service, Sendable {
                     try ChannelRules.check(
                         .text(content), channelType: state.channelType,
                         lastContactMessageAt: state.lastContactMessageAt, byOperator: false)
-                    _ = try await OutboundMessages.queue(
-                        ChannelRules.Content.text(content), in: state, senderType: "ai", senderID: UUID?.none,
-                        ai: Self.generated(reply), on: connection)
+                    claimed =
+                        try await OutboundMessages.queue(
+                            ChannelRules.Content.text(content), in: state, senderType: "ai", senderID: UUID?.none,
+                            ai: Self.generated(reply), sendNow: sender, on: connection
+                        ).claimed
                     result = "replied"
                 } catch let error as RPCError where error.code == .failedPrecondition {
                     result = "window_closed"
@@ -253,13 +291,15 @@ final class ReplyWorker: Service, Sendable {
                 job.id, status: reply.outcome == .failed ? "failed" : "done", result: result,
                 error: reply.detail.isEmpty ? nil : reply.detail, on: connection)
         }
-        deliveryWakeup.signal()
     }
 
-    private func finish(_ job: ReplyJob, _ status: String, _ result: String, error: String? = nil) async throws {
+    private func finish(
+        _ job: ReplyJob, _ status: String, _ result: String, error: String? = nil
+    ) async throws -> DeliveryWorker.Claimed? {
         try await database.withConnection {
             try await ReplyJobStore.finish(job.id, status: status, result: result, error: error, on: $0)
         }
+        return nil
     }
 
     /// The AI columns of the message.

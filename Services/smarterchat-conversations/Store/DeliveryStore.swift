@@ -32,21 +32,35 @@ enum DeliveryStore {
         var body: [String: TimelineValue]
     }
 
-    /// Queues a delivery (call it in the transaction that stores the message).
+    /// Queues a delivery (call it in the transaction that stores the message). With
+    /// `sendingNow` the row records the send intent itself (`sending`, attempt 1) unless an
+    /// earlier delivery of the conversation is still open (a conversation's messages go out
+    /// in order), so the caller can send it once the transaction commits; answers whether it
+    /// did.
     @discardableResult
-    static func enqueue(_ delivery: NewDelivery, on connection: PostgresConnection) async throws -> UUID {
+    static func enqueue(
+        _ delivery: NewDelivery, sendingNow: Bool = false, on connection: PostgresConnection
+    ) async throws -> (id: UUID, sending: Bool) {
         let rows = try await connection.query(
             """
             INSERT INTO outbound_deliveries (organization_id, channel_id, conversation_id, message_id,
-                                             message_created_at, kind, recipient, body)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            RETURNING id
+                                             message_created_at, kind, recipient, body, status, attempts,
+                                             sending_started_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, s.status, CASE WHEN s.status = 'sending' THEN 1 ELSE 0 END,
+                   CASE WHEN s.status = 'sending' THEN CURRENT_TIMESTAMP END
+            FROM (SELECT CASE WHEN $9::bool AND NOT EXISTS (
+                             SELECT 1 FROM outbound_deliveries e
+                             WHERE e.conversation_id = $3 AND e.status IN ('pending', 'sending'))
+                         THEN 'sending' ELSE 'pending' END AS status) s
+            RETURNING id, status = 'sending' AS sending
             """,
             [
                 delivery.organizationID, delivery.channelID, delivery.conversationID, delivery.messageID,
                 delivery.messageCreatedAt, delivery.kind, delivery.recipient, try PostgresJSON(encoding: delivery.body),
+                sendingNow,
             ])
-        return try rows.firstRow!.decode(UUID.self, "id")
+        let row = rows.firstRow!
+        return (try row.decode(UUID.self, "id"), try row.decode(Bool.self, "sending"))
     }
 
     /// Due pending deliveries, at most `perOrganization` of each organization (oldest first)

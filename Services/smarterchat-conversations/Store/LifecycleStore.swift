@@ -19,6 +19,11 @@ struct LockedConversation: Sendable {
     var lastContactMessageAt: Date?
     var overPlanLimit: Bool
     var agentID: UUID?
+    /// The channel's provider ids and sealed secrets (``ChannelCredentials/opening(_:keyRing:)``
+    /// opens them for a send straight after this transaction).
+    var channelConfig: PostgresJSON?
+    var phoneNumberID: String?
+    var instagramAccountID: String?
 
     var isOpen: Bool { status == "active" || status == "waiting" }
 }
@@ -38,7 +43,8 @@ enum LifecycleStore {
                    c.mode, c.assigned_to_user_id, COALESCE(c.priority, 'normal') AS priority,
                    ARRAY(SELECT jsonb_array_elements_text(
                        CASE WHEN jsonb_typeof(c.tags) = 'array' THEN c.tags ELSE '[]' END)) AS tags,
-                   c.last_contact_message_at, c.over_plan_limit, c.agent_id
+                   c.last_contact_message_at, c.over_plan_limit, c.agent_id, ch.config AS channel_config,
+                   ch.phone_number_id, ch.instagram_account_id
             FROM conversations c JOIN channels ch ON ch.id = c.channel_id
             WHERE c.id = $1 AND c.organization_id = $2
             FOR UPDATE OF c
@@ -57,7 +63,10 @@ enum LifecycleStore {
             priority: try row.decode(String.self, "priority"), tags: try row.decode([String].self, "tags"),
             lastContactMessageAt: try row.decode(Date?.self, "last_contact_message_at"),
             overPlanLimit: try row.decode(Bool.self, "over_plan_limit"),
-            agentID: try row.decode(UUID?.self, "agent_id"))
+            agentID: try row.decode(UUID?.self, "agent_id"),
+            channelConfig: try row.decode(PostgresJSON?.self, "channel_config"),
+            phoneNumberID: try row.decode(String?.self, "phone_number_id"),
+            instagramAccountID: try row.decode(String?.self, "instagram_account_id"))
     }
 
     /// Writes the lifecycle columns of `state` (status, mode, assignment, priority, tags);

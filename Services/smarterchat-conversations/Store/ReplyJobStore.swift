@@ -32,6 +32,14 @@ enum ReplyJobStore {
     /// is taken again.
     static let lease = "2 minutes"
 
+    /// Claims up to `limit` due jobs (run it outside a transaction: it is one).
+    ///
+    /// Its commit is asynchronous (`synchronous_commit` off for this statement's own
+    /// transaction): it does not wait for the WAL flush, a wait of a fraction of a
+    /// millisecond to hundreds of milliseconds on a slow disk that every reply paid before
+    /// asking agents. A claim lost to a database crash only makes the job due again, which is
+    /// the state it was in; the reply's own transaction commits synchronously, and it flushes
+    /// the claim with it.
     static func claim(
         limit: Int, organizationID: UUID? = nil, on connection: PostgresConnection
     ) async throws
@@ -39,9 +47,11 @@ enum ReplyJobStore {
     {
         let rows = try await connection.query(
             """
+            WITH asynchronous AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
             UPDATE reply_jobs
             SET status = 'running', attempts = attempts + 1, locked_until = CURRENT_TIMESTAMP + interval '2 minutes',
                 started_at = clock_timestamp(), finished_at = NULL
+            FROM asynchronous
             WHERE id IN (
                 SELECT id FROM reply_jobs
                 WHERE ((status = 'pending' AND run_after <= CURRENT_TIMESTAMP)

@@ -39,7 +39,9 @@ enum OutboxStore {
         }
     }
 
-    /// Records that `eventIDs` reached `subscriber`.
+    /// Records that `eventIDs` reached `subscriber`. Committed asynchronously (no wait for
+    /// the WAL flush): a mark lost to a database crash only delivers the events again, which
+    /// subscribers already take (delivery is at least once; they skip event ids they have).
     static func markDelivered(
         _ eventIDs: [String], to subscriber: String, on connection: PostgresConnection
     )
@@ -47,7 +49,9 @@ enum OutboxStore {
     {
         try await connection.execute(
             """
+            WITH asynchronous AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
             UPDATE outbox SET delivered_to = array_append(delivered_to, $1)
+            FROM asynchronous
             WHERE id = ANY($2::uuid[]) AND NOT ($1 = ANY(delivered_to))
             """, [subscriber, eventIDs])
     }
