@@ -201,9 +201,12 @@ struct InboxFixture: Sendable {
 final class FakeDirectory: Sendable {
     let users = Mutex<[String: [Identity.AssignableUser]]>([:])
     let settings = Mutex<[String: String]>([:])
+    /// ListAssignableUsers calls per organization id.
+    let calls = Mutex<[String: Int]>([:])
 
     func register(on router: RPCRouter) {
         router.register(Identity.Service.listAssignableUsers) { request, _ in
+            self.calls.withLock { $0[request.organizationId, default: 0] += 1 }
             guard let users = self.users.withLock({ $0[request.organizationId] }) else {
                 throw RPCError(.unimplemented, "not yet")
             }

@@ -68,6 +68,29 @@ struct InboxListTests {
         }
     }
 
+    @Test("identity is asked for assignees' names only when a row of the page has an assignee")
+    func assigneeNamesOnlyWhenAssigned() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [Identity.AssignableUser(id: admin.userId, fullName: "Ada Admin", role: "admin")]
+        }
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        func page() async throws -> Conversations.InboxConversation? {
+            try await fixture.call(
+                Conversations.Service.listConversations, Conversations.ListConversationsRequest(), as: admin
+            ).conversations.first
+        }
+        #expect(try await page()?.assignedToName == "")
+        #expect(fixture.directory.calls.withLock { $0[admin.organizationId, default: 0] } == 0)
+        _ = try await fixture.call(
+            Conversations.Service.takeOverConversation,
+            Conversations.ConversationRequest(conversationId: conversation.lowercased), as: admin)
+        let before = fixture.directory.calls.withLock { $0[admin.organizationId, default: 0] }
+        #expect(try await page()?.assignedToName == "Ada Admin")
+        #expect(fixture.directory.calls.withLock { $0[admin.organizationId, default: 0] } == before + 1)
+    }
+
     @Test("rows carry the summary fields: last message, lead name and temperature from crm, assignee name")
     func summaryFields() async throws {
         let fixture = try await InboxFixture.shared()

@@ -21,25 +21,25 @@ extension AgentsHandlers {
             throw RPCError(.invalidArgument, "organization_id is required")
         }
         let started = ContinuousClock.now
-        // The lead for the prompt is read from crm while the agent is read here.
-        async let lead = engine.lead(
-            organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID)
-        let (agent, scripts) = try await database.withConnection { connection in
-            guard
-                let agent = try await AgentStore.find(
+        guard
+            let agent = try await database.withConnection({ connection in
+                try await AgentStore.find(
                     id: id(request.agentId, "agent"), organizationID: organizationID, on: connection)
-            else { throw RPCError(.notFound, "agent not found") }
-            // An agent that does not answer needs no scripts.
-            guard agent.answers else { return (agent, [ScriptRecord]()) }
-            let scripts = try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
-            return (agent, scripts)
-        }
+            })
+        else { throw RPCError(.notFound, "agent not found") }
         guard agent.answers else {
             let why =
                 agent.status != "active"
                 ? "the agent is \(agent.status)"
                 : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
             return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
+        }
+        // An agent that answers: the lead for the prompt is read from crm while its scripts
+        // are read here (an agent that does not answer costs crm nothing).
+        async let lead = engine.lead(
+            organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID)
+        let scripts = try await database.withConnection { connection in
+            try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
         }
         let state = await engine.reply(
             ReplyEngine.Request(
