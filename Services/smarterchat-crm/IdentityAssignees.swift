@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Postgres
 import RPC
 
 /// Asks identity (ListAssignableUsers) whether a user is an active user of the organization.
@@ -15,10 +16,10 @@ struct IdentityAssignees: AssigneeDirectory {
         do {
             let response = try await identity.call(
                 Identity.Service.listAssignableUsers,
-                Identity.ListAssignableUsersRequest(organizationId: organizationID.uuidString.lowercased()),
+                Identity.ListAssignableUsersRequest(organizationId: organizationID.lowercasedString),
                 metadata: CallMetadata(requestID: context.metadata.requestID, caller: "crm"),
                 timeout: .seconds(5))
-            return response.users.contains { $0.id == userID.uuidString.lowercased() }
+            return response.users.contains { $0.id == userID.lowercasedString }
         } catch let error as RPCError where error.code == .unimplemented {
             logger.warning("identity cannot list assignable users; assignee accepted unchecked")
             return true

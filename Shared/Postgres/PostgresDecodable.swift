@@ -38,7 +38,7 @@ extension String: PostgresDecodable {
 extension UUID: PostgresDecodable {
     /// Parses `xxxxxxxx-xxxx-…`.
     public static func decode(postgresText text: String) throws -> UUID {
-        guard let value = UUID(uuidString: text) else { throw failure() }
+        guard let value = UUID(canonicalText: text) else { throw failure() }
         return value
     }
 }

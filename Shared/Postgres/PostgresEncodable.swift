@@ -58,7 +58,7 @@ extension String: PostgresArrayElement {
 
 extension UUID: PostgresArrayElement {
     /// A `uuid` parameter.
-    public var postgresBind: PostgresBind { PostgresBind(typeOID: PostgresOID.uuid, text: uuidString) }
+    public var postgresBind: PostgresBind { PostgresBind(typeOID: PostgresOID.uuid, text: lowercasedString) }
     /// `uuid[]`.
     public static var postgresArrayTypeOID: UInt32 { PostgresOID.uuidArray }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// A swift-log handler writing one line per record to standard error, as text or JSON.
 ///
@@ -38,7 +39,7 @@ public struct ServiceLogHandler: LogHandler {
         date: Date, level: Logger.Level, service: String, message: String,
         metadata: Logger.Metadata, format: LogFormat
     ) -> String {
-        let time = date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        let time = TimestampText.rfc3339(date)
         switch format {
         case .text:
             let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -75,7 +75,7 @@ extension AgentsHandlers {
             })
         else { throw RPCError(.notFound, "agent not found") }
         return Agents.GetAgentStatusResponse(
-            agentId: agent.id.uuidString.lowercased(), name: agent.settings.name, published: agent.isPublished,
+            agentId: agent.id.lowercasedString, name: agent.settings.name, published: agent.isPublished,
             status: agent.status, autoResponseEnabled: agent.settings.autoResponseEnabled)
     }
 

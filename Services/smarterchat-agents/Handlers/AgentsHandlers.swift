@@ -76,7 +76,7 @@ struct AgentsHandlers: Sendable {
         _ type: String, _ agent: AgentRecord, extra: [String: JSONValue] = [:], on connection: PostgresConnection
     ) async throws {
         var payload: [String: JSONValue] = [
-            "agent_id": .string(agent.id.uuidString.lowercased()), "name": .string(agent.settings.name),
+            "agent_id": .string(agent.id.lowercasedString), "name": .string(agent.settings.name),
             "status": .string(agent.status), "is_published": .bool(agent.isPublished),
             "config_version": .number(Double(agent.configVersion)),
             "provider_key_set": .bool(agent.sealedProviderKey != nil),

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Postgres
 import RPC
 
 /// The tools the model calls and the intent handlers' actions: lead changes go to crm.
@@ -42,7 +43,7 @@ extension ReplyEngine {
             capture.organizationId = organizationID
             capture.leadId = request.leadID
             capture.conversationId = request.conversationID
-            capture.actor = "agent:\(request.agent.id.uuidString.lowercased())"
+            capture.actor = "agent:\(request.agent.id.lowercasedString)"
             do {
                 _ = try await crm.call(
                     CRM.Service.captureLeadFields, capture, metadata: metadata(request), timeout: .seconds(5))
@@ -80,7 +81,7 @@ extension ReplyEngine {
                     CRM.QualifyLeadRequest(
                         organizationId: organizationID, leadId: request.leadID, temperature: applied.temperature,
                         score: Int32(applied.score), reason: reason, conversationId: request.conversationID,
-                        actor: "agent:\(request.agent.id.uuidString.lowercased())"),
+                        actor: "agent:\(request.agent.id.lowercasedString)"),
                     metadata: metadata(request), timeout: .seconds(5))
                 return ["ok": true, "qualified": result]
             } catch {
@@ -122,7 +123,7 @@ extension ReplyEngine {
                             organizationId: organizationID, leadId: request.leadID, temperature: temperature,
                             score: current.lead?.score ?? 0, reason: "intent handler \(handler.name)",
                             conversationId: request.conversationID,
-                            actor: "agent:\(request.agent.id.uuidString.lowercased())"),
+                            actor: "agent:\(request.agent.id.lowercasedString)"),
                         metadata: metadata(request), timeout: .seconds(5))
                     state.decide("intent_handler.set_lead_temperature", temperature)
                 } catch {
@@ -138,7 +139,7 @@ extension ReplyEngine {
                         CRM.Service.changeLeadStatus,
                         CRM.ChangeLeadStatusRequest(
                             leadId: request.leadID, status: status, reason: "intent handler \(handler.name)",
-                            organizationId: organizationID, actor: "agent:\(request.agent.id.uuidString.lowercased())"),
+                            organizationId: organizationID, actor: "agent:\(request.agent.id.lowercasedString)"),
                         metadata: metadata(request), timeout: .seconds(5))
                     state.decide("intent_handler.set_lead_status", status)
                 } catch {
@@ -163,7 +164,7 @@ extension ReplyEngine {
         do {
             return try await crm.call(
                 CRM.Service.getLead,
-                CRM.GetLeadRequest(organizationId: organizationID.uuidString.lowercased(), leadId: leadID),
+                CRM.GetLeadRequest(organizationId: organizationID.lowercasedString, leadId: leadID),
                 metadata: CallMetadata(requestID: requestID, caller: "agents"), timeout: .seconds(3)
             ).lead
         } catch {
@@ -173,7 +174,7 @@ extension ReplyEngine {
     }
 
     private func leadTarget(_ request: Request) -> String? {
-        UUID(uuidString: request.leadID) == nil ? nil : request.agent.organizationID.uuidString.lowercased()
+        UUID(uuidString: request.leadID) == nil ? nil : request.agent.organizationID.lowercasedString
     }
 
     private func metadata(_ request: Request) -> CallMetadata {

@@ -2,6 +2,7 @@ import Contracts
 import Cryptography
 import Foundation
 import Logging
+import Postgres
 import RPC
 
 /// The AI runtime (DESIGN §5 step 4): pre-checks (handoff keywords, AI turns, intent handler
@@ -246,6 +247,6 @@ extension ReplyEngine {
 /// Where a provider key is sealed: bound to its agent so a value copied to another row fails.
 enum ProviderKey {
     static func associatedData(_ agentID: UUID) -> String {
-        "agents.openai_api_key:\(agentID.uuidString.lowercased())"
+        "agents.openai_api_key:\(agentID.lowercasedString)"
     }
 }

@@ -24,7 +24,7 @@ enum AgentConfigStore {
 
         var contract: Agents.AgentVersion {
             Agents.AgentVersion(
-                version: version, configJson: config.text, createdBy: createdBy?.uuidString.lowercased() ?? "",
+                version: version, configJson: config.text, createdBy: createdBy?.lowercasedString ?? "",
                 createdAt: Timestamp.text(createdAt), reason: reason, restoredFrom: restoredFrom ?? 0)
         }
     }

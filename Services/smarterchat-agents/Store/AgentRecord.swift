@@ -69,7 +69,7 @@ struct AgentRecord: Sendable {
     /// The agent as the REST API shows it: no key, only whether one is set and its last four.
     func contract(defaultModel: String) -> Agents.Agent {
         Agents.Agent(
-            id: id.uuidString.lowercased(), organizationId: organizationID.uuidString.lowercased(),
+            id: id.lowercasedString, organizationId: organizationID.lowercasedString,
             name: settings.name, description: settings.description, avatarUrl: settings.avatarURL,
             personality: settings.personality, tone: settings.tone, objective: settings.objective,
             systemMessage: settings.systemMessage, contextDataJson: settings.contextData.text, model: settings.model,

@@ -32,7 +32,7 @@ struct ScriptRecord: Sendable {
 
     var contract: Agents.Script {
         Agents.Script(
-            id: id.uuidString.lowercased(), agentId: agentID.uuidString.lowercased(), name: name,
+            id: id.lowercasedString, agentId: agentID.lowercasedString, name: name,
             description: description, type: type, content: content, priority: priority, enabled: enabled,
             createdAt: Timestamp.text(createdAt), updatedAt: Timestamp.text(updatedAt))
     }
@@ -42,6 +42,6 @@ struct ScriptRecord: Sendable {
 enum Timestamp {
     static func text(_ date: Date?) -> String {
         guard let date else { return "" }
-        return Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
+        return TimestampText.rfc3339(date)
     }
 }

@@ -73,7 +73,7 @@ struct ChannelCredentials: Sendable {
             Outbox.Event(
                 type: "channel.error", organizationID: organizationID, aggregateType: "channel",
                 aggregateID: channelID,
-                payload: ["channel_id": channelID.uuidString.lowercased(), "status": "error", "error": message]),
+                payload: ["channel_id": channelID.lowercasedString, "status": "error", "error": message]),
             on: connection)
     }
 }

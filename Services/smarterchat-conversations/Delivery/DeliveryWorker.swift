@@ -257,8 +257,8 @@ final class DeliveryWorker: Service, Sendable {
     ) async throws {
         guard let messageID = delivery.messageID else { return }
         var payload: [String: TimelineValue] = [
-            "message_id": .string(messageID.uuidString.lowercased()), "status": .string(status),
-            "channel_id": .string(delivery.channelID.uuidString.lowercased()), "direction": .string("outbound"),
+            "message_id": .string(messageID.lowercasedString), "status": .string(status),
+            "channel_id": .string(delivery.channelID.lowercasedString), "direction": .string("outbound"),
         ]
         if let error { payload["error"] = .string(error) }
         try await InboxTimeline.record(

@@ -116,7 +116,7 @@ struct ChannelHandlers: Sendable {
                 "a \(request.type) channel needs config.\(missing.map(\.rawValue).joined(separator: ", config."))")
         }
         let publicID = request.type == "webchat" ? "wc_" + SecureRandom.token(byteCount: 18) : nil
-        let webhookURL = publicID.map { "/webchat/\($0)" } ?? "/webhooks/\(request.type)/\(id.uuidString.lowercased())"
+        let webhookURL = publicID.map { "/webchat/\($0)" } ?? "/webhooks/\(request.type)/\(id.lowercasedString)"
         let record = try await database.withTransaction { connection in
             try await ChannelStore.insert(
                 id: id, organizationID: caller.organizationID, request: request, agentID: agentID, secrets: secrets,
@@ -208,7 +208,7 @@ struct ChannelHandlers: Sendable {
             _ = try await agents.call(
                 Agents.Service.getAgentStatus,
                 Agents.GetAgentStatusRequest(
-                    organizationId: caller.organizationIDString, agentId: agentID.uuidString.lowercased()),
+                    organizationId: caller.organizationIDString, agentId: agentID.lowercasedString),
                 metadata: CallMetadata(requestID: context.metadata.requestID, caller: "conversations"),
                 timeout: .seconds(5))
         } catch let error as RPCError where error.code == .notFound {

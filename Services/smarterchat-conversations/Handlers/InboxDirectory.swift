@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Postgres
 import RPC
 
 /// What the inbox reads from other services for a page: assignee names (identity
@@ -20,7 +21,7 @@ enum InboxDirectory {
         do {
             return try await identity.call(
                 Identity.Service.listAssignableUsers,
-                Identity.ListAssignableUsersRequest(organizationId: organizationID.uuidString.lowercased()),
+                Identity.ListAssignableUsersRequest(organizationId: organizationID.lowercasedString),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout)
         } catch {
             return Identity.ListAssignableUsersResponse()
@@ -50,8 +51,8 @@ enum InboxDirectory {
             let leads = try? await crm.call(
                 CRM.Service.getLeads,
                 CRM.GetLeadsRequest(
-                    organizationId: organizationID.uuidString.lowercased(),
-                    leadIds: ids.map { $0.uuidString.lowercased() }),
+                    organizationId: organizationID.lowercasedString,
+                    leadIds: ids.map { $0.lowercasedString }),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
             ).leads
         else { return [:] }

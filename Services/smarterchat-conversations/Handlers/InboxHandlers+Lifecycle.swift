@@ -66,8 +66,8 @@ extension InboxHandlers {
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(userID),
                 payload: [
-                    "from_user_id": previousAssignee.map { .string($0.uuidString.lowercased()) } ?? .null,
-                    "to_user_id": .string(userID.uuidString.lowercased()),
+                    "from_user_id": previousAssignee.map { .string($0.lowercasedString) } ?? .null,
+                    "to_user_id": .string(userID.lowercasedString),
                 ], on: connection)
         }
     }
@@ -131,8 +131,8 @@ extension InboxHandlers {
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(caller.userID),
                 payload: [
-                    "from_user_id": previous.map { .string($0.uuidString.lowercased()) } ?? .null,
-                    "to_user_id": .string(target.uuidString.lowercased()), "reason": .string("transfer"),
+                    "from_user_id": previous.map { .string($0.lowercasedString) } ?? .null,
+                    "to_user_id": .string(target.lowercasedString), "reason": .string("transfer"),
                     "mode_changed": .bool(modeChanged),
                 ], on: connection)
         }

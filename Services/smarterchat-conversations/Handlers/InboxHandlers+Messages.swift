@@ -79,7 +79,7 @@ extension InboxHandlers {
             }
             try await InboxTimeline.append(
                 "message.retried", organizationID: state.organizationID, conversationID: id,
-                actor: .user(caller.userID), payload: ["message_id": .string(messageID.uuidString.lowercased())],
+                actor: .user(caller.userID), payload: ["message_id": .string(messageID.lowercasedString)],
                 on: connection)
             return try await InboxMessageStore.find(messageID, conversationID: id, on: connection)!.message
         }

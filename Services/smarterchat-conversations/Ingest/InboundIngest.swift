@@ -196,10 +196,10 @@ struct InboundIngest: Sendable {
             let response = try await crm.call(
                 CRM.Service.findOrCreateLead,
                 CRM.FindOrCreateLeadRequest(
-                    organizationId: target.organizationID.uuidString.lowercased(), source: target.type,
-                    channelId: target.channelID.uuidString.lowercased(), phone: message.contactPhone ?? "",
+                    organizationId: target.organizationID.lowercasedString, source: target.type,
+                    channelId: target.channelID.lowercasedString, phone: message.contactPhone ?? "",
                     platformUserId: message.contactPhone == nil ? message.contactIdentifier : "",
-                    name: message.contactName ?? "", email: "", conversationId: conversationID.uuidString.lowercased()),
+                    name: message.contactName ?? "", email: "", conversationId: conversationID.lowercasedString),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: .seconds(5))
             return response.lead.flatMap { UUID(uuidString: $0.id) }
         } catch {
@@ -301,5 +301,5 @@ struct StatusEvent: Encodable, Sendable {
 
 extension UUID {
     /// The lower-case text form the contracts and events carry.
-    var lowercased: String { uuidString.lowercased() }
+    var lowercased: String { lowercasedString }
 }

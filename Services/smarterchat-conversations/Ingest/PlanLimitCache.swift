@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Postgres
 import RPC
 import Synchronization
 
@@ -28,7 +29,7 @@ final class PlanLimitCache: Sendable {
         do {
             let limits = try await identity.call(
                 Identity.Service.getPlanLimits,
-                Identity.GetPlanLimitsRequest(organizationId: organizationID.uuidString.lowercased()),
+                Identity.GetPlanLimitsRequest(organizationId: organizationID.lowercasedString),
                 metadata: CallMetadata(caller: "conversations"), timeout: .seconds(3))
             let limit = Int(limits.maxConversationsPerMonth)
             entries.withLock { $0[organizationID] = (limit, now) }

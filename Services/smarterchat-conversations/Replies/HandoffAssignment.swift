@@ -31,7 +31,7 @@ enum HandoffAssignment {
             actor: .ai,
             payload: [
                 "reason": .string(String(reason.prefix(500))),
-                "assigned_to_user_id": assignee.map { .string($0.uuidString.lowercased()) } ?? .null,
+                "assigned_to_user_id": assignee.map { .string($0.lowercasedString) } ?? .null,
                 "priority": .string(state.priority),
             ], on: connection)
         if let assignee, assignee != previousAssignee {
@@ -39,8 +39,8 @@ enum HandoffAssignment {
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .system,
                 payload: [
-                    "from_user_id": previousAssignee.map { .string($0.uuidString.lowercased()) } ?? .null,
-                    "to_user_id": .string(assignee.uuidString.lowercased()), "reason": .string("round_robin"),
+                    "from_user_id": previousAssignee.map { .string($0.lowercasedString) } ?? .null,
+                    "to_user_id": .string(assignee.lowercasedString), "reason": .string("round_robin"),
                 ], on: connection)
         }
     }

@@ -155,9 +155,9 @@ final class ReplyWorker: Service, Sendable {
 
         let timeZone = await timeZone(of: job.organizationID, requestID: "reply-\(job.id)")
         let request = Agents.GenerateReplyRequest(
-            organizationId: job.organizationID.uuidString.lowercased(), agentId: agentID.uuidString.lowercased(),
-            conversationId: job.conversationID.uuidString.lowercased(),
-            leadId: context.leadID?.uuidString.lowercased() ?? "", channelType: context.channelType,
+            organizationId: job.organizationID.lowercasedString, agentId: agentID.lowercasedString,
+            conversationId: job.conversationID.lowercasedString,
+            leadId: context.leadID?.lowercasedString ?? "", channelType: context.channelType,
             contactName: context.contactName,
             history: context.history.map {
                 Agents.ConversationTurn(

@@ -88,6 +88,6 @@ struct ChannelSecretBox: Sendable {
     }
 
     static func associatedData(_ name: Name, channelID: UUID) -> String {
-        "conversations.channels.\(name.rawValue):\(channelID.uuidString.lowercased())"
+        "conversations.channels.\(name.rawValue):\(channelID.lowercasedString)"
     }
 }

@@ -33,8 +33,8 @@ enum ChannelStore {
         let agentID = try row.decode(UUID?.self, "agent_id")
         let secrets = ChannelSecretBox(config: try row.decode(PostgresJSON?.self, "config"))
         let channel = Conversations.Channel(
-            id: id.uuidString.lowercased(), organizationId: organizationID.uuidString.lowercased(),
-            agentId: agentID?.uuidString.lowercased() ?? "", type: try row.decode(String.self, "type"),
+            id: id.lowercasedString, organizationId: organizationID.lowercasedString,
+            agentId: agentID?.lowercasedString ?? "", type: try row.decode(String.self, "type"),
             name: try row.decode(String.self, "name"), status: try row.decode(String.self, "status"),
             errorMessage: try row.decode(String.self, "error_message"),
             phoneNumber: try row.decode(String.self, "phone_number"),

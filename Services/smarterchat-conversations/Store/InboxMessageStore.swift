@@ -109,10 +109,10 @@ enum InboxMessageStore {
 
     static func decode(_ row: PostgresRow) throws -> InboxMessageRow {
         var m = Conversations.InboxMessage()
-        m.id = try row.decode(UUID.self, "id").uuidString.lowercased()
-        m.conversationId = try row.decode(UUID.self, "conversation_id").uuidString.lowercased()
+        m.id = try row.decode(UUID.self, "id").lowercasedString
+        m.conversationId = try row.decode(UUID.self, "conversation_id").lowercasedString
         m.senderType = try row.decode(String.self, "sender_type")
-        m.senderId = try row.decode(UUID?.self, "sender_id")?.uuidString.lowercased() ?? ""
+        m.senderId = try row.decode(UUID?.self, "sender_id")?.lowercasedString ?? ""
         m.content = try row.decode(String.self, "content")
         m.contentType = try row.decode(String?.self, "content_type") ?? "text"
         m.mediaUrl = try row.decode(String?.self, "media_url") ?? ""

@@ -109,17 +109,17 @@ enum InboxStore {
         let channelID = try row.decode(UUID.self, "channel_id")
         let leadID = try row.decode(UUID?.self, "lead_id")
         let assigned = try row.decode(UUID?.self, "assigned_to_user_id")
-        c.id = id.uuidString.lowercased()
-        c.organizationId = organizationID.uuidString.lowercased()
-        c.agentId = try row.decode(UUID?.self, "agent_id")?.uuidString.lowercased() ?? ""
-        c.channelId = channelID.uuidString.lowercased()
+        c.id = id.lowercasedString
+        c.organizationId = organizationID.lowercasedString
+        c.agentId = try row.decode(UUID?.self, "agent_id")?.lowercasedString ?? ""
+        c.channelId = channelID.lowercasedString
         c.channelType = try row.decode(String.self, "channel_type")
-        c.leadId = leadID?.uuidString.lowercased() ?? ""
+        c.leadId = leadID?.lowercasedString ?? ""
         c.status = try row.decode(String.self, "status")
         c.mode = try row.decode(String.self, "mode")
         c.contactName = try row.decode(String?.self, "contact_name") ?? ""
         c.contactIdentifier = try row.decode(String.self, "contact_identifier")
-        c.assignedToUserId = assigned?.uuidString.lowercased() ?? ""
+        c.assignedToUserId = assigned?.lowercasedString ?? ""
         c.assignedAt = RFC3339.string(try row.decode(Date?.self, "assigned_at"))
         c.priority = try row.decode(String?.self, "priority") ?? "normal"
         c.tags = try row.decode([String].self, "tags")
@@ -147,6 +147,6 @@ enum InboxStore {
 enum RFC3339 {
     static func string(_ date: Date?) -> String {
         guard let date else { return "" }
-        return date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        return TimestampText.rfc3339(date)
     }
 }

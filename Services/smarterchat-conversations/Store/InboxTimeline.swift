@@ -40,7 +40,7 @@ enum InboxTimeline {
     /// EventSignal) once the lease of `connection` is committed.
     static func notifyFeeds(organizationID: UUID, on connection: PostgresConnection) {
         connection.notifyAfterCommit(
-            schemaChannel: "_conversation_events", payload: organizationID.uuidString.lowercased())
+            schemaChannel: "_conversation_events", payload: organizationID.lowercasedString)
     }
 
     /// Appends a timeline row and the outbox event `outboxType` (DESIGN §4 names) with the
@@ -54,9 +54,9 @@ enum InboxTimeline {
             on: connection)
         guard let outboxType else { return }
         var data = payload
-        data["conversation_id"] = .string(conversationID.uuidString.lowercased())
+        data["conversation_id"] = .string(conversationID.lowercasedString)
         data["actor_type"] = .string(actor.type)
-        if let id = actor.id { data["actor_id"] = .string(id.uuidString.lowercased()) }
+        if let id = actor.id { data["actor_id"] = .string(id.lowercasedString) }
         try await Outbox.append(
             Outbox.Event(
                 type: outboxType, organizationID: organizationID, aggregateType: "conversation",
@@ -81,10 +81,10 @@ enum InboxTimeline {
         return try rows.map { row in
             var event = Conversations.ConversationEvent()
             event.seq = try row.decode(Int64.self, "seq")
-            event.conversationId = try row.decode(UUID?.self, "conversation_id")?.uuidString.lowercased() ?? ""
+            event.conversationId = try row.decode(UUID?.self, "conversation_id")?.lowercasedString ?? ""
             event.eventType = try row.decode(String.self, "event_type")
             event.actorType = try row.decode(String.self, "actor_type")
-            event.actorId = try row.decode(UUID?.self, "actor_id")?.uuidString.lowercased() ?? ""
+            event.actorId = try row.decode(UUID?.self, "actor_id")?.lowercasedString ?? ""
             event.payloadJson = try row.decode(String.self, "payload")
             event.createdAt = RFC3339.string(try row.decode(Date.self, "created_at"))
             return event

@@ -144,7 +144,7 @@ enum ReplyJobStore {
         -> UUID?
     {
         guard !candidates.isEmpty else { return nil }
-        let ordered = candidates.sorted { $0.uuidString.lowercased() < $1.uuidString.lowercased() }
+        let ordered = candidates.sorted { $0.lowercasedString < $1.lowercasedString }
         // The row exists before it is locked, so concurrent handoffs queue on it (the nil
         // UUID sorts before every user id: the first pick is the first user).
         try await connection.execute(
@@ -156,7 +156,7 @@ enum ReplyJobStore {
             "SELECT last_user_id FROM assignment_cursors WHERE organization_id = $1 FOR UPDATE", [organizationID]
         ).firstRow?.decode(UUID.self, "last_user_id")
         let next =
-            last.flatMap { last in ordered.first { $0.uuidString.lowercased() > last.uuidString.lowercased() } }
+            last.flatMap { last in ordered.first { $0.lowercasedString > last.lowercasedString } }
             ?? ordered[0]
         try await connection.execute(
             """

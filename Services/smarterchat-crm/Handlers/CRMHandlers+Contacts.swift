@@ -33,7 +33,7 @@ extension CRMHandlers {
                 return try await database.withTransaction { connection in
                     try await connection.execute(
                         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                        ["crm.contact:\(organizationID.uuidString.lowercased()):\(lockKey)"])
+                        ["crm.contact:\(organizationID.lowercasedString):\(lockKey)"])
                     if var lead = try await LeadStore.findContact(
                         organizationID: organizationID, contact: contact, on: connection)
                     {
@@ -47,7 +47,7 @@ extension CRMHandlers {
                             learned = true
                         }
                         if lead.channelId.isEmpty, let channelID {
-                            lead.channelId = channelID.uuidString.lowercased()
+                            lead.channelId = channelID.lowercasedString
                             learned = true
                         }
                         if learned {
@@ -62,7 +62,7 @@ extension CRMHandlers {
                     }
                     let draft = CRM.Lead(
                         name: name, email: email, phone: phone, status: "new", temperature: "cold", source: source,
-                        channelId: channelID?.uuidString.lowercased() ?? "", platformUserId: platformUserID)
+                        channelId: channelID?.lowercasedString ?? "", platformUserId: platformUserID)
                     let lead = try await LeadStore.insert(draft, organizationID: organizationID, on: connection)
                     let leadID = try Self.leadID(lead.id)
                     if let conversationID {

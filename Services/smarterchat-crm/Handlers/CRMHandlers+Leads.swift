@@ -71,7 +71,7 @@ extension CRMHandlers {
         var draft = try Self.draft(request)
         let assignee = try LeadInput.userID(request.assignedToUserId, "assigned_to_user_id")
         if let assignee { try await requireAssignable(assignee, caller, context) }
-        draft.assignedToUserId = assignee?.uuidString.lowercased() ?? ""
+        draft.assignedToUserId = assignee?.lowercasedString ?? ""
         guard !draft.name.isEmpty || !draft.email.isEmpty || !draft.phone.isEmpty else {
             throw RPCError(.invalidArgument, "a lead needs a name, an email or a phone")
         }
@@ -83,7 +83,7 @@ extension CRMHandlers {
             if let assignee {
                 try await LeadActivityStore.append(
                     leadID: leadID, userID: caller.userID, type: "assignment", title: "Assigned",
-                    metadata: try PostgresJSON(encoding: ["from": "", "to": assignee.uuidString.lowercased()]),
+                    metadata: try PostgresJSON(encoding: ["from": "", "to": assignee.lowercasedString]),
                     on: connection)
                 try await LeadEvent(lead, userID: caller.userID)
                     .append("lead.assigned", organizationID: caller.organizationID, on: connection)

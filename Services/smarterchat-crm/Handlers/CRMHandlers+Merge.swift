@@ -54,11 +54,11 @@ extension CRMHandlers {
             try await LeadActivityStore.append(
                 leadID: survivorID, userID: caller.userID, type: "merge", title: "Merged a duplicate lead",
                 metadata: try PostgresJSON(
-                    encoding: ["merged_id": mergedID.uuidString.lowercased(), "moved_activities": "\(moved)"]),
+                    encoding: ["merged_id": mergedID.lowercasedString, "moved_activities": "\(moved)"]),
                 on: connection)
             var event = LeadEvent(survivor, userID: caller.userID)
-            event.survivorID = survivorID.uuidString.lowercased()
-            event.mergedID = mergedID.uuidString.lowercased()
+            event.survivorID = survivorID.lowercasedString
+            event.mergedID = mergedID.lowercasedString
             try await event.append("lead.merged", organizationID: organizationID, on: connection)
             return survivor
         }

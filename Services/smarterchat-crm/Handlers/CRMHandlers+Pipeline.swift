@@ -65,7 +65,7 @@ extension CRMHandlers {
             let current = try Self.requireLead(
                 try await LeadStore.find(
                     id: leadID, organizationID: caller.organizationID, forUpdate: true, on: connection))
-            let target = assignee?.uuidString.lowercased() ?? ""
+            let target = assignee?.lowercasedString ?? ""
             guard current.assignedToUserId != target else { return current }
             let lead = try await LeadStore.assign(
                 id: leadID, organizationID: caller.organizationID, userID: assignee, on: connection)

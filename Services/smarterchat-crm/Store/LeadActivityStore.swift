@@ -14,9 +14,9 @@ enum LeadActivityStore {
 
     static func activity(from row: PostgresRow) throws -> CRM.LeadActivity {
         CRM.LeadActivity(
-            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
-            leadId: try row.decode(UUID.self, "lead_id").uuidString.lowercased(),
-            userId: try row.decode(UUID?.self, "user_id")?.uuidString.lowercased() ?? "",
+            id: try row.decode(UUID.self, "id").lowercasedString,
+            leadId: try row.decode(UUID.self, "lead_id").lowercasedString,
+            userId: try row.decode(UUID?.self, "user_id")?.lowercasedString ?? "",
             type: try row.decode(String.self, "type"),
             title: try row.decode(String.self, "title"),
             description: try row.decode(String.self, "description"),

@@ -31,7 +31,7 @@ struct LeadEvent: Encodable, Sendable {
 
     init(_ lead: CRM.Lead, userID: UUID? = nil, actor: String? = nil) {
         self.lead = lead
-        self.userID = userID?.uuidString.lowercased()
+        self.userID = userID?.lowercasedString
         self.actor = actor.flatMap { $0.isEmpty ? nil : $0 }
     }
 

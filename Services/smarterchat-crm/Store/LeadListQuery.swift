@@ -207,7 +207,7 @@ struct LeadCursor: Sendable, Equatable {
     }
 
     var text: String {
-        Data("\(createdAt)|\(id.uuidString.lowercased())".utf8).base64EncodedString()
+        Data("\(createdAt)|\(id.lowercasedString)".utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

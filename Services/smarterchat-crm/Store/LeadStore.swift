@@ -25,8 +25,8 @@ enum LeadStore {
     static func lead(from row: PostgresRow) throws -> CRM.Lead {
         let tags = (try? row.decodeJSON([String].self, "tags")) ?? []
         return CRM.Lead(
-            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
-            organizationId: try row.decode(UUID.self, "organization_id").uuidString.lowercased(),
+            id: try row.decode(UUID.self, "id").lowercasedString,
+            organizationId: try row.decode(UUID.self, "organization_id").lowercasedString,
             name: try row.decode(String.self, "name"),
             email: try row.decode(String.self, "email"),
             phone: try row.decode(String.self, "phone"),
@@ -34,8 +34,8 @@ enum LeadStore {
             temperature: try row.decode(String.self, "temperature"),
             score: try row.decode(Int32.self, "score"),
             source: try row.decode(String.self, "source"),
-            channelId: try row.decode(UUID?.self, "channel_id")?.uuidString.lowercased() ?? "",
-            assignedToUserId: try row.decode(UUID?.self, "assigned_to_user_id")?.uuidString.lowercased() ?? "",
+            channelId: try row.decode(UUID?.self, "channel_id")?.lowercasedString ?? "",
+            assignedToUserId: try row.decode(UUID?.self, "assigned_to_user_id")?.lowercasedString ?? "",
             assignedAt: try row.decode(String?.self, "assigned_at") ?? "",
             company: try row.decode(String.self, "company"),
             position: try row.decode(String.self, "position"),
@@ -75,7 +75,7 @@ enum LeadStore {
                 unsafeSQL:
                     "SELECT \(columns) FROM leads WHERE id = ANY($1::uuid[]) AND organization_id = $2 AND deleted_at IS NULL"
             ),
-            [ids.map { $0.uuidString.lowercased() }, organizationID])
+            [ids.map { $0.lowercasedString }, organizationID])
         return try rows.map(Self.lead(from:))
     }
 
@@ -248,7 +248,7 @@ enum LeadStore {
         let rows = try await connection.query(
             "SELECT conversation_id FROM lead_conversations WHERE lead_id = $1 ORDER BY last_seen_at DESC",
             [leadID])
-        return try rows.map { try $0.decode(UUID.self, "conversation_id").uuidString.lowercased() }
+        return try rows.map { try $0.decode(UUID.self, "conversation_id").lowercasedString }
     }
 
     /// How many live leads of the organization are in each status.

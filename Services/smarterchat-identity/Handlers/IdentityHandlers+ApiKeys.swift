@@ -80,7 +80,7 @@ extension IdentityHandlers {
             if newly {
                 try await AuditLog.record(
                     .apiKeyRevoked, organizationID: caller.organizationID, userID: caller.userID, client: nil,
-                    details: ["api_key_id": keyID.uuidString.lowercased()], on: connection)
+                    details: ["api_key_id": keyID.lowercasedString], on: connection)
             }
         }
         return Identity.RevokeApiKeyResponse()
@@ -94,9 +94,9 @@ extension IdentityHandlers {
         switch lookup {
         case .valid(let found):
             return Identity.ValidateTokenResponse(
-                organizationId: found.organizationID.uuidString.lowercased(),
-                userId: found.userID.uuidString.lowercased(), role: found.role, sessionId: "",
-                expiresIn: found.expiresIn, apiKeyId: found.keyID.uuidString.lowercased(), scopes: found.scopes,
+                organizationId: found.organizationID.lowercasedString,
+                userId: found.userID.lowercasedString, role: found.role, sessionId: "",
+                expiresIn: found.expiresIn, apiKeyId: found.keyID.lowercasedString, scopes: found.scopes,
                 grants: found.grants)
         case .revoked(let keyID, let organizationID):
             try await database.withConnection { connection in

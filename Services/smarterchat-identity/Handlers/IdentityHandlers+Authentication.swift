@@ -135,7 +135,7 @@ extension IdentityHandlers {
                 try await AuditLog.record(
                     .refreshReused, organizationID: target.organizationID, userID: target.userID,
                     client: request.client,
-                    details: ["session_id": target.familyID.uuidString.lowercased(), "revoked": "\(revoked)"],
+                    details: ["session_id": target.familyID.lowercasedString, "revoked": "\(revoked)"],
                     on: connection)
                 return .reused
             }

@@ -50,9 +50,9 @@ extension IdentityHandlers {
             try await Outbox.append(
                 Outbox.Event(
                     type: "user.email_verified", organizationID: organizationID, aggregateType: "user",
-                    aggregateID: userID, payload: ["user_id": userID.uuidString.lowercased(), "email": email]),
+                    aggregateID: userID, payload: ["user_id": userID.lowercasedString, "email": email]),
                 on: connection)
-            return Identity.VerifyEmailResponse(userId: userID.uuidString.lowercased(), email: email)
+            return Identity.VerifyEmailResponse(userId: userID.lowercasedString, email: email)
         }
     }
 
@@ -75,7 +75,7 @@ extension IdentityHandlers {
                 type: "user.email_verification_requested", organizationID: organizationID, aggregateType: "user",
                 aggregateID: userID,
                 payload: [
-                    "user_id": userID.uuidString.lowercased(), "email": email, "token": token, "expires_at": expiresAt,
+                    "user_id": userID.lowercasedString, "email": email, "token": token, "expires_at": expiresAt,
                 ]),
             on: connection)
         return expiresAt

@@ -38,7 +38,7 @@ extension IdentityHandlers {
             return Identity.ListAssignableUsersResponse(
                 users: try users.map { user in
                     Identity.AssignableUser(
-                        id: try user.decode(UUID.self, "id").uuidString.lowercased(),
+                        id: try user.decode(UUID.self, "id").lowercasedString,
                         fullName: try user.decode(String.self, "full_name"), role: try user.decode(String.self, "role"))
                 },
                 timeZone: try row.decode(String.self, "time_zone"))

@@ -18,8 +18,8 @@ extension IdentityHandlers {
             })
         else { throw RPCError(.unauthenticated, "invalid or expired token") }
         return Identity.ValidateTokenResponse(
-            organizationId: found.organizationID.uuidString.lowercased(), userId: found.userID.uuidString.lowercased(),
-            role: found.role, sessionId: found.sessionID.uuidString.lowercased(), expiresIn: found.expiresIn,
+            organizationId: found.organizationID.lowercasedString, userId: found.userID.lowercasedString,
+            role: found.role, sessionId: found.sessionID.lowercasedString, expiresIn: found.expiresIn,
             grants: found.grants)
     }
 
@@ -95,7 +95,7 @@ extension IdentityHandlers {
             if revoked > 0 {
                 try await AuditLog.record(
                     .sessionRevoked, organizationID: caller.organizationID, userID: caller.userID, client: nil,
-                    details: ["session_id": familyID.uuidString.lowercased()], on: connection)
+                    details: ["session_id": familyID.lowercasedString], on: connection)
             }
         }
         return Identity.RevokeSessionResponse()

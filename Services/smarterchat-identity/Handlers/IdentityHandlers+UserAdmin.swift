@@ -80,7 +80,7 @@ extension IdentityHandlers {
             try await SessionStore.revokeOthers(userID: userID, keeping: nil, reason: "user_deleted", on: connection)
             try await AuditLog.record(
                 .userDeleted, organizationID: caller.organizationID, userID: caller.userID, client: nil,
-                details: ["target_user_id": userID.uuidString.lowercased()], on: connection)
+                details: ["target_user_id": userID.lowercasedString], on: connection)
         }
         return Identity.DeleteUserResponse()
     }

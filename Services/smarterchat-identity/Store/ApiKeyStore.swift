@@ -130,17 +130,17 @@ enum ApiKeyStore {
                 SELECT 1 FROM audit_log WHERE event = $2 AND details->>'api_key_id' = $3::text
                   AND created_at > CURRENT_TIMESTAMP - interval '1 minute')
             """,
-            [organizationID, AuditLog.Event.revokedApiKeyUsed.rawValue, keyID.uuidString.lowercased()])
+            [organizationID, AuditLog.Event.revokedApiKeyUsed.rawValue, keyID.lowercasedString])
     }
 
     static func apiKey(from row: PostgresRow) throws -> Identity.ApiKey {
         Identity.ApiKey(
-            id: try row.decode(UUID.self, "id").uuidString.lowercased(), name: try row.decode(String.self, "name"),
+            id: try row.decode(UUID.self, "id").lowercasedString, name: try row.decode(String.self, "name"),
             prefix: try row.decode(String.self, "prefix"), scopes: try row.decode([String].self, "scopes"),
             expiresAt: try row.decode(String?.self, "expires_at") ?? "",
             lastUsedAt: try row.decode(String?.self, "last_used_at") ?? "",
             revokedAt: try row.decode(String?.self, "revoked_at") ?? "",
             createdAt: try row.decode(String?.self, "created_at") ?? "",
-            createdByUserId: try row.decode(UUID?.self, "created_by_user_id")?.uuidString.lowercased() ?? "")
+            createdByUserId: try row.decode(UUID?.self, "created_by_user_id")?.lowercasedString ?? "")
     }
 }

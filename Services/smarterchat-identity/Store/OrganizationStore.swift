@@ -88,7 +88,7 @@ enum OrganizationStore {
 
     private static func organization(from row: PostgresRow) throws -> Identity.Organization {
         Identity.Organization(
-            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+            id: try row.decode(UUID.self, "id").lowercasedString,
             name: try row.decode(String.self, "name"),
             slug: try row.decode(String.self, "slug"),
             plan: try row.decode(String.self, "plan"),

@@ -60,7 +60,7 @@ enum SessionStore {
             ])
         return Identity.TokenPair(
             accessToken: access, refreshToken: refresh, tokenType: "Bearer", expiresIn: lifetimes.access,
-            refreshExpiresIn: lifetimes.refresh, sessionId: familyID.uuidString.lowercased())
+            refreshExpiresIn: lifetimes.refresh, sessionId: familyID.lowercasedString)
     }
 
     /// The principal of a live access token: not expired, not revoked, not rotated away, its
@@ -175,7 +175,7 @@ enum SessionStore {
             """, [userID, organizationID])
         return try rows.map { row in
             Identity.Session(
-                id: try row.decode(UUID.self, "family_id").uuidString.lowercased(),
+                id: try row.decode(UUID.self, "family_id").lowercasedString,
                 createdAt: try row.decode(String.self, "created_at"),
                 lastUsedAt: try row.decode(String.self, "last_used_at"),
                 expiresAt: try row.decode(String.self, "expires_at"),

@@ -124,7 +124,7 @@ enum UserStore {
             """, [id, organizationID])
         guard let row = rows.firstRow else { return nil }
         let organization = Identity.Organization(
-            id: organizationID.uuidString.lowercased(),
+            id: organizationID.lowercasedString,
             name: try row.decode(String.self, "organization_name"),
             slug: try row.decode(String.self, "slug"),
             plan: try row.decode(String.self, "plan"),
@@ -238,8 +238,8 @@ enum UserStore {
 
     private static func user(from row: PostgresRow) throws -> Identity.User {
         Identity.User(
-            id: try row.decode(UUID.self, "id").uuidString.lowercased(),
-            organizationId: try row.decode(UUID.self, "organization_id").uuidString.lowercased(),
+            id: try row.decode(UUID.self, "id").lowercasedString,
+            organizationId: try row.decode(UUID.self, "organization_id").lowercasedString,
             email: try row.decode(String.self, "email"),
             fullName: try row.decode(String.self, "full_name"),
             role: try row.decode(String.self, "role"),

@@ -28,11 +28,11 @@ enum OutboxStore {
                     """), [excludedTypes, limit])
         return try rows.map { row in
             Common.Event(
-                id: try row.decode(UUID.self, "id").uuidString.lowercased(),
+                id: try row.decode(UUID.self, "id").lowercasedString,
                 type: try row.decode(String.self, "event_type"),
-                organizationId: try row.decode(UUID.self, "organization_id").uuidString.lowercased(),
+                organizationId: try row.decode(UUID.self, "organization_id").lowercasedString,
                 aggregateType: try row.decode(String.self, "aggregate_type"),
-                aggregateId: try row.decode(UUID.self, "aggregate_id").uuidString.lowercased(),
+                aggregateId: try row.decode(UUID.self, "aggregate_id").lowercasedString,
                 occurredAt: try row.decode(String.self, "occurred_at"),
                 payloadJson: try row.decode(PostgresJSON.self, "payload").text, source: source,
                 sequence: try row.decode(Int64.self, "sequence"))
