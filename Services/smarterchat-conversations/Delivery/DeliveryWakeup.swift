@@ -1,14 +1,25 @@
 import Synchronization
 
 /// Wakes a worker of this process early when work was just queued (otherwise it polls).
+/// A signal is never lost: one that comes while nobody waits (or while a wait is ending)
+/// makes the next wait return at once.
 final class DeliveryWakeup: Sendable {
-    private let waiter = Mutex<(pending: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
+    private struct State {
+        /// A signal nobody has taken yet.
+        var pending = false
+        /// The waiting worker.
+        var continuation: CheckedContinuation<Bool, Never>?
+        /// A wait ended (its timeout) before its waiter got to wait: the waiter returns at once.
+        var abandoned = false
+    }
+
+    private let waiter = Mutex(State())
 
     init() {}
 
     /// Wakes the worker, or makes its next wait return at once.
     func signal() {
-        let continuation = waiter.withLock { state -> CheckedContinuation<Void, Never>? in
+        let continuation = waiter.withLock { state -> CheckedContinuation<Bool, Never>? in
             if let continuation = state.continuation {
                 state.continuation = nil
                 return continuation
@@ -16,32 +27,55 @@ final class DeliveryWakeup: Sendable {
             state.pending = true
             return nil
         }
-        continuation?.resume()
+        continuation?.resume(returning: true)
     }
 
-    /// Returns when signalled or after `timeout`.
-    func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
+    /// Returns when signalled (true) or after `timeout` (false).
+    @discardableResult
+    func wait(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
             group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = self.waiter.withLock { state -> Bool in
+                await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                    let now = self.waiter.withLock { state -> Bool? in
                         if state.pending {
                             state.pending = false
                             return true
                         }
-                        state.continuation?.resume()
+                        if state.abandoned {
+                            state.abandoned = false
+                            return false
+                        }
                         state.continuation = continuation
-                        return false
+                        return nil
                     }
-                    if resumeNow { continuation.resume() }
+                    if let now { continuation.resume(returning: now) }
                 }
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            var signalled = false
+            if let first = await group.next(), let first { signalled = first }
             group.cancelAll()
-            self.signal()  // releases the continuation if the timeout won
-            await group.waitForAll()
-            self.waiter.withLock { $0.pending = false }
+            // The waiter must end whoever won: resumed as timed out if it still waits, told
+            // not to wait if it has not started. Neither touches `pending`, so a signal that
+            // comes meanwhile is kept for the next wait (clearing it here lost such signals:
+            // the worker then slept until its poll interval).
+            let stranded = waiter.withLock { state -> CheckedContinuation<Bool, Never>? in
+                if let continuation = state.continuation {
+                    state.continuation = nil
+                    return continuation
+                }
+                state.abandoned = true
+                return nil
+            }
+            stranded?.resume(returning: false)
+            for await result in group {
+                if let result { signalled = signalled || result }
+            }
+            waiter.withLock { $0.abandoned = false }
+            return signalled
         }
     }
 }

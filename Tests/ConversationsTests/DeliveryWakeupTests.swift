@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+@testable import ConversationsService
+
+@Suite("DeliveryWakeup: signals wake the worker and none is lost")
+struct DeliveryWakeupTests {
+    @Test("a signal before the wait makes it return at once; without one it times out")
+    func pendingAndTimeout() async {
+        let wakeup = DeliveryWakeup()
+        wakeup.signal()
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(await wakeup.wait(timeout: .seconds(30)))
+        #expect(clock.now - start < .seconds(5))
+        #expect(await wakeup.wait(timeout: .milliseconds(20)) == false)
+    }
+
+    @Test("a signal that lands while a timed-out wait is ending is kept for the next wait")
+    func noSignalLost() async {
+        let wakeup = DeliveryWakeup()
+        let clock = ContinuousClock()
+        for _ in 0..<400 {
+            async let signalled: Void = {
+                try? await Task.sleep(for: .microseconds(Int.random(in: 0...1500)))
+                wakeup.signal()
+            }()
+            let first = await wakeup.wait(timeout: .milliseconds(1))
+            await signalled
+            // The signal has been sent: either that wait took it, or the next one must.
+            if !first {
+                let start = clock.now
+                let second = await wakeup.wait(timeout: .seconds(10))
+                #expect(second && clock.now - start < .seconds(5), "a signal was lost")
+                if !second { return }
+            }
+        }
+    }
+}
