@@ -10,10 +10,13 @@ final class FakeCRM: Sendable {
     let router = RPCRouter(service: CRM.Service.descriptor)
     let leads = Mutex<[String: CRM.Lead]>([:])
     let calls = Mutex<[String]>([])
+    /// GetLead calls per lead id.
+    let leadReads = Mutex<[String: Int]>([:])
 
     init() {
         router.register(CRM.Service.getLead) { [self] request, context in
             try ServiceCaller.require(context, from: ["agents", "conversations"])
+            leadReads.withLock { $0[request.leadId, default: 0] += 1 }
             guard let lead = leads.withLock({ $0[request.leadId] }), lead.organizationId == request.organizationId
             else { throw RPCError(.notFound, "lead not found") }
             return CRM.GetLeadResponse(lead: lead)

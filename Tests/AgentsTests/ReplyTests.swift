@@ -56,6 +56,43 @@ struct ReplyTests {
         #expect(after.totalConversations == 1)
     }
 
+    @Test(
+        "the lead for the prompt is read from crm for every reply of an agent that answers, never for one that does not"
+    )
+    func leadReadOnlyWhenAnswering() async throws {
+        let fixture = try await AgentsFixture.shared()
+        let provider = try await FakeProvider.start()
+        defer { provider.stop() }
+        let admin = AgentsFixture.principal()
+        let agent = try await fixture.liveAgent(as: admin, provider: provider)
+        _ = try await fixture.call(
+            Agents.Service.createScript,
+            Agents.CreateScriptRequest(
+                agentId: agent.id, name: "lead", type: "prompt_modifier", content: "LEAD {{lead.name}}", priority: 1),
+            as: admin)
+        let lead = fixture.crm.addLead(organizationID: admin.organizationId, name: "Maria Souza")
+        provider.script(
+            .analysis("Oi!", intent: "greeting", confidence: 0.9), .analysis("Certo.", intent: "ok", confidence: 0.9))
+        // The first reply reads the lead once the agent is known to answer; the next one
+        // reads it beside the agent (it answered last time), and sees a change made between.
+        _ = try await fixture.generate(agent, history: [turn("contact", "Oi")], leadID: lead)
+        fixture.crm.leads.withLock { $0[lead]?.name = "Maria Lima" }
+        _ = try await fixture.generate(agent, history: [turn("contact", "Tudo bem?")], leadID: lead)
+        let systems = provider.received.map { $0.messages.first?["content"] as? String ?? "" }
+        #expect(systems.count == 2)
+        #expect(
+            systems.first?.contains("LEAD Maria Souza") == true && systems.last?.contains("LEAD Maria Lima") == true)
+        #expect(fixture.crm.leadReads.withLock { $0[lead] } == 2)
+
+        let quiet = try await fixture.createAgent(as: admin)
+        let other = fixture.crm.addLead(organizationID: admin.organizationId)
+        for _ in 0..<3 {
+            let reply = try await fixture.generate(quiet, history: [turn("contact", "Oi")], leadID: other)
+            #expect(reply.outcome == .noReply)
+        }
+        #expect(fixture.crm.leadReads.withLock { $0[other] } == nil)
+    }
+
     @Test("plain text from the model is the reply itself")
     func plainContent() async throws {
         let fixture = try await AgentsFixture.shared()

@@ -74,6 +74,23 @@ struct ReplyWorkerTests {
         #expect(stats.aiMessageCount == 1 && stats.firstResponseTimeMs != nil)
     }
 
+    @Test("agents get the conversation's last 30 messages, newest first")
+    func historyNewestFirst() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(
+            on: try await fixture.channel("telegram", for: admin), contactMessage: "mensagem 0", minutesAgo: 40)
+        for minute in 1..<35 {
+            try await fixture.contactSays("mensagem \(minute)", in: conversation, minutesAgo: 40 - minute)
+        }
+        try await fixture.requestReply(in: conversation)
+        try await fixture.replyDue(for: admin)
+        let asked = try #require(
+            fixture.agents.requests.withLock { $0.last { $0.conversationId == conversation.lowercased } })
+        #expect(asked.history.map(\.content) == (5..<35).reversed().map { "mensagem \($0)" })
+        #expect(asked.history.allSatisfy { $0.senderType == "contact" && $0.messageType == "text" })
+    }
+
     @Test("an operator who takes over while the agent thinks silences the reply")
     func takeoverWinsOverReply() async throws {
         let fixture = try await InboxFixture.shared()

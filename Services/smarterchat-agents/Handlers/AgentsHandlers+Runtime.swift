@@ -21,12 +21,24 @@ extension AgentsHandlers {
             throw RPCError(.invalidArgument, "organization_id is required")
         }
         let started = ContinuousClock.now
+        let agentID = try id(request.agentId, "agent")
+        // The lead for the prompt (crm) is read beside the agent when the agent answered its
+        // last reply here, else only once the agent is known to answer, beside its scripts:
+        // an unpublished agent's jobs cost crm nothing, a published one's do not wait for
+        // the agent's row before asking crm.
+        let readLeadEarly = answering.answeredLast(agentID)
+        async let earlyLead: ReplyEngine.LeadForPrompt =
+            readLeadEarly
+            ? .fetched(
+                await engine.lead(
+                    organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
+            : .fetchWhenNeeded
         guard
             let agent = try await database.withConnection({ connection in
-                try await AgentStore.find(
-                    id: id(request.agentId, "agent"), organizationID: organizationID, on: connection)
+                try await AgentStore.find(id: agentID, organizationID: organizationID, on: connection)
             })
         else { throw RPCError(.notFound, "agent not found") }
+        answering.record(agentID, answers: agent.answers)
         guard agent.answers else {
             let why =
                 agent.status != "active"
@@ -34,20 +46,23 @@ extension AgentsHandlers {
                 : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
             return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
         }
-        // An agent that answers: the lead for the prompt is read from crm while its scripts
-        // are read here (an agent that does not answer costs crm nothing).
-        async let lead = engine.lead(
-            organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID)
+        async let lateLead: ReplyEngine.LeadForPrompt =
+            readLeadEarly
+            ? .fetchWhenNeeded
+            : .fetched(
+                await engine.lead(
+                    organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
         let scripts = try await database.withConnection { connection in
             try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
         }
+        let lead = readLeadEarly ? await earlyLead : await lateLead
         let state = await engine.reply(
             ReplyEngine.Request(
                 agent: agent, scripts: scripts, conversationID: request.conversationId, leadID: request.leadId,
                 channel: request.channelType, contactName: request.contactName, history: request.history,
                 aiTurns: Int(request.aiTurns),
                 timeZone: TimeZone(identifier: request.timeZone) ?? Self.defaultTimeZone, now: Date(), dryRun: false,
-                deadline: context.deadline, requestID: context.metadata.requestID, lead: .fetched(await lead)))
+                deadline: context.deadline, requestID: context.metadata.requestID, lead: lead))
         let milliseconds = Int(started.duration(to: .now).milliseconds)
         let response = state.response(milliseconds: milliseconds)
         if response.outcome == .replied {

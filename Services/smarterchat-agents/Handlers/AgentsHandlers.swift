@@ -6,6 +6,7 @@ import Logging
 import Postgres
 import RPC
 import ServiceKit
+import Synchronization
 
 /// The agents service's RPC handlers and what they share: the database, the key ring that
 /// seals provider keys, identity (plan limits), the reply engine.
@@ -19,6 +20,8 @@ struct AgentsHandlers: Sendable {
     /// The agents' reply metrics, written in batches.
     let metrics: AgentMetricsRecorder
     let logger: Logger
+    /// Which agents answered their last reply in this process (when to read the lead early).
+    let answering = AnsweringAgents()
 
     /// Registers every agents method on `router`.
     func register(on router: RPCRouter) {
@@ -86,5 +89,26 @@ struct AgentsHandlers: Sendable {
             Outbox.Event(
                 type: type, organizationID: agent.organizationID, aggregateType: "agent", aggregateID: agent.id,
                 payloadJSON: JSONValue.object(payload).text), on: connection)
+    }
+}
+
+/// Whether each agent answered its last `GenerateReply` in this process: a guess of whether
+/// the next one will, so the lead for its prompt can be read before the agent's row says so.
+/// A wrong guess costs one unneeded crm read, or the overlap; never a different reply.
+final class AnsweringAgents: Sendable {
+    private let answered = Mutex<[UUID: Bool]>([:])
+
+    init() {}
+
+    func answeredLast(_ agentID: UUID) -> Bool {
+        answered.withLock { $0[agentID] ?? false }
+    }
+
+    func record(_ agentID: UUID, answers: Bool) {
+        answered.withLock { answered in
+            // Bounded: a process serving very many agents starts over rather than grow.
+            if answered.count >= 10_000, answered[agentID] == nil { answered.removeAll() }
+            answered[agentID] = answers
+        }
     }
 }

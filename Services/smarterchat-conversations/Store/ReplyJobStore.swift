@@ -98,7 +98,9 @@ enum ReplyJobStore {
             """, [id, seconds, String(error.prefix(500))])
     }
 
-    /// The conversation and its last `historyLimit` messages, newest first.
+    /// The conversation and its last `historyLimit` messages, newest first: one statement
+    /// (a row per message, the conversation's columns on each; one row with no message
+    /// columns when it has none).
     static func context(
         _ job: ReplyJob, historyLimit: Int, on connection: PostgresConnection
     ) async throws
@@ -109,17 +111,26 @@ enum ReplyJobStore {
             SELECT c.status, c.mode, c.agent_id, c.lead_id, ch.type AS channel_type, c.contact_name,
                    COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit,
                    EXISTS (SELECT 1 FROM reply_jobs j
-                           WHERE j.conversation_id = c.id AND j.status = 'pending' AND j.id <> $3) AS superseded
+                           WHERE j.conversation_id = c.id AND j.status = 'pending' AND j.id <> $3) AS superseded,
+                   h.sender_type, h.content, h.content_type, h.created_at
             FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+            LEFT JOIN LATERAL (
+                SELECT m.sender_type, m.content, COALESCE(m.content_type, 'text') AS content_type, m.created_at, m.id
+                FROM messages m WHERE m.conversation_id = c.id
+                ORDER BY m.created_at DESC, m.id DESC LIMIT $4) h ON TRUE
             WHERE c.id = $1 AND c.organization_id = $2
-            """, [job.conversationID, job.organizationID, job.id])
+            ORDER BY h.created_at DESC, h.id DESC
+            """, [job.conversationID, job.organizationID, job.id, historyLimit])
         guard let row = rows.firstRow else { return nil }
-        let history = try await connection.query(
-            """
-            SELECT sender_type, content, COALESCE(content_type, 'text') AS content_type, created_at
-            FROM messages WHERE conversation_id = $1
-            ORDER BY created_at DESC, id DESC LIMIT $2
-            """, [job.conversationID, historyLimit])
+        var history: [(senderType: String, content: String, contentType: String, createdAt: Date)] = []
+        for message in rows {
+            guard let senderType = try message.decode(String?.self, "sender_type") else { continue }
+            history.append(
+                (
+                    senderType, try message.decode(String.self, "content"),
+                    try message.decode(String.self, "content_type"), try message.decode(Date.self, "created_at")
+                ))
+        }
         return ReplyContext(
             status: try row.decode(String.self, "status"), mode: try row.decode(String.self, "mode"),
             agentID: try row.decode(UUID?.self, "agent_id"), leadID: try row.decode(UUID?.self, "lead_id"),
@@ -127,13 +138,7 @@ enum ReplyJobStore {
             contactName: try row.decode(String?.self, "contact_name") ?? "",
             aiMessageCount: try row.decode(Int.self, "ai_message_count"),
             overPlanLimit: try row.decode(Bool.self, "over_plan_limit"),
-            superseded: try row.decode(Bool.self, "superseded"),
-            history: try history.map {
-                (
-                    try $0.decode(String.self, "sender_type"), try $0.decode(String.self, "content"),
-                    try $0.decode(String.self, "content_type"), try $0.decode(Date.self, "created_at")
-                )
-            })
+            superseded: try row.decode(Bool.self, "superseded"), history: history)
     }
 
     /// The next assignee after the organization's cursor among `candidates` (ordered by id),
