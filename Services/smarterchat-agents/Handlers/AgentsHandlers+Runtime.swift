@@ -27,12 +27,13 @@ extension AgentsHandlers {
         // an unpublished agent's jobs cost crm nothing, a published one's do not wait for
         // the agent's row before asking crm.
         let readLeadEarly = answering.answeredLast(agentID)
-        async let earlyLead: ReplyEngine.LeadForPrompt =
-            readLeadEarly
-            ? .fetched(
+        func readLead(_ now: Bool) async -> ReplyEngine.LeadForPrompt {
+            guard now else { return .fetchWhenNeeded }
+            return .fetched(
                 await engine.lead(
                     organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
-            : .fetchWhenNeeded
+        }
+        async let earlyLead = readLead(readLeadEarly)
         guard
             let agent = try await database.withConnection({ connection in
                 try await AgentStore.find(id: agentID, organizationID: organizationID, on: connection)
@@ -46,12 +47,7 @@ extension AgentsHandlers {
                 : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
             return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
         }
-        async let lateLead: ReplyEngine.LeadForPrompt =
-            readLeadEarly
-            ? .fetchWhenNeeded
-            : .fetched(
-                await engine.lead(
-                    organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
+        async let lateLead = readLead(!readLeadEarly)
         let scripts = try await database.withConnection { connection in
             try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
         }

@@ -33,27 +33,23 @@ struct ChannelCredentials: Sendable {
             FROM channels WHERE id = $1
             """, [channelID])
         guard let row = rows.firstRow else { return nil }
-        let box = ChannelSecretBox(config: try row.decode(PostgresJSON?.self, "config"))
-        return ChannelCredentials(
+        return try ChannelCredentials(
             channelID: channelID, organizationID: try row.decode(UUID.self, "organization_id"),
             type: try row.decode(String.self, "type"), status: try row.decode(String.self, "status"),
             errorMessage: try row.decode(String?.self, "error_message"), deleted: try row.decode(Bool.self, "deleted"),
             phoneNumberID: try row.decode(String?.self, "phone_number_id"),
             instagramAccountID: try row.decode(String?.self, "instagram_account_id"),
-            accessToken: try box.open(.accessToken, channelID: channelID, keyRing: keyRing),
-            botToken: try box.open(.botToken, channelID: channelID, keyRing: keyRing))
+            sealedConfig: try row.decode(PostgresJSON?.self, "config"), keyRing: keyRing)
     }
 
     /// The credentials of the channel of a conversation locked by ``LifecycleStore/lock``
     /// (read with it: no statement of its own). A secret that does not open throws.
     static func opening(_ state: LockedConversation, keyRing: KeyRing?) throws -> ChannelCredentials {
-        let box = ChannelSecretBox(config: state.channelConfig)
-        return ChannelCredentials(
+        try ChannelCredentials(
             channelID: state.channelID, organizationID: state.organizationID, type: state.channelType,
             status: state.channelStatus, errorMessage: state.channelError, deleted: state.channelDeleted,
             phoneNumberID: state.phoneNumberID, instagramAccountID: state.instagramAccountID,
-            accessToken: try box.open(.accessToken, channelID: state.channelID, keyRing: keyRing),
-            botToken: try box.open(.botToken, channelID: state.channelID, keyRing: keyRing))
+            sealedConfig: state.channelConfig, keyRing: keyRing)
     }
 
     /// Puts the channel in status `error` with `message` and emits `channel.error`, in the
@@ -75,5 +71,21 @@ struct ChannelCredentials: Sendable {
                 aggregateID: channelID,
                 payload: ["channel_id": channelID.lowercasedString, "status": "error", "error": message]),
             on: connection)
+    }
+}
+
+extension ChannelCredentials {
+    /// The channel's ids and status with the tokens of its sealed `config` opened.
+    fileprivate init(
+        channelID: UUID, organizationID: UUID, type: String, status: String, errorMessage: String?, deleted: Bool,
+        phoneNumberID: String?, instagramAccountID: String?, sealedConfig: PostgresJSON?, keyRing: KeyRing?
+    ) throws {
+        let box = ChannelSecretBox(config: sealedConfig)
+        self.init(
+            channelID: channelID, organizationID: organizationID, type: type, status: status,
+            errorMessage: errorMessage, deleted: deleted, phoneNumberID: phoneNumberID,
+            instagramAccountID: instagramAccountID,
+            accessToken: try box.open(.accessToken, channelID: channelID, keyRing: keyRing),
+            botToken: try box.open(.botToken, channelID: channelID, keyRing: keyRing))
     }
 }

@@ -177,6 +177,11 @@ final class DeliveryWorker: Service, Sendable {
         return credentials
     }
 
+    /// Sends a delivery its transaction claimed, once that transaction committed.
+    func send(_ claimed: Claimed) async {
+        await deliver(claimed.delivery, credentials: claimed.credentials)
+    }
+
     /// Gives back the slot of ``reserveImmediateSend(kind:recipient:in:)`` when the delivery
     /// was queued `pending` after all, or its transaction did not commit (a row left
     /// `sending` by a commit whose outcome is unknown becomes `unknown` after the lease).

@@ -59,24 +59,25 @@ enum OutboundMessages {
                 organizationID: state.organizationID, channelID: state.channelID, conversationID: state.id,
                 messageID: UUID(uuidString: message.id), messageCreatedAt: stored.createdAt,
                 kind: kind, recipient: state.contactIdentifier, body: body)
+            let bodyJSON = try PostgresJSON(encoding: body).text
             let credentials = sender?.reserveImmediateSend(kind: kind, recipient: state.contactIdentifier, in: state)
+            let queued: (id: UUID, sending: Bool)
             do {
-                let queued = try await DeliveryStore.enqueue(delivery, sendingNow: credentials != nil, on: connection)
-                if let sender, credentials != nil, !queued.sending {
-                    sender.abandon(organizationID: state.organizationID)
-                }
-                if let credentials, queued.sending {
-                    claimed = DeliveryWorker.Claimed(
-                        delivery: OutboundDelivery(
-                            id: queued.id, organizationID: state.organizationID, channelID: state.channelID,
-                            conversationID: state.id, messageID: delivery.messageID,
-                            messageCreatedAt: stored.createdAt, kind: kind, recipient: state.contactIdentifier,
-                            bodyJSON: try PostgresJSON(encoding: body).text, attempts: 0),
-                        credentials: credentials)
-                }
+                queued = try await DeliveryStore.enqueue(delivery, sendingNow: credentials != nil, on: connection)
             } catch {
-                if let sender, credentials != nil { sender.abandon(organizationID: state.organizationID) }
+                if credentials != nil { sender?.abandon(organizationID: state.organizationID) }
                 throw error
+            }
+            if let credentials, queued.sending {
+                claimed = DeliveryWorker.Claimed(
+                    delivery: OutboundDelivery(
+                        id: queued.id, organizationID: state.organizationID, channelID: state.channelID,
+                        conversationID: state.id, messageID: delivery.messageID, messageCreatedAt: stored.createdAt,
+                        kind: kind, recipient: state.contactIdentifier, bodyJSON: bodyJSON, attempts: 0),
+                    credentials: credentials)
+            } else if credentials != nil {
+                // Queued behind an earlier delivery of the conversation: the slot goes back.
+                sender?.abandon(organizationID: state.organizationID)
             }
         }
         return (message, claimed)

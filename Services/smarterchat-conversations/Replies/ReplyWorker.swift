@@ -75,9 +75,7 @@ final class ReplyWorker: Service, Sendable {
                             if wasFull { self.wakeup.signal() }
                             // The send holds the delivery worker's slot of the organization,
                             // not this window's.
-                            if let claimed {
-                                await self.sender?.deliver(claimed.delivery, credentials: claimed.credentials)
-                            }
+                            if let claimed { await self.sender?.send(claimed) }
                         }
                     }
                     if jobs.count < free || free <= 0 { await self.wakeup.wait(timeout: self.pollInterval) }
@@ -94,9 +92,7 @@ final class ReplyWorker: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
                 group.addTask {
-                    if let claimed = await self.process(job) {
-                        await self.sender?.deliver(claimed.delivery, credentials: claimed.credentials)
-                    }
+                    if let claimed = await self.process(job) { await self.sender?.send(claimed) }
                 }
             }
         }
