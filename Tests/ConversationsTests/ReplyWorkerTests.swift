@@ -91,6 +91,90 @@ struct ReplyWorkerTests {
         #expect(asked.history.allSatisfy { $0.senderType == "contact" && $0.messageType == "text" })
     }
 
+    @Test("a reply that writes nothing ends its job alone: no wait for the conversation's lock, no delivery wake-up")
+    func nothingToWrite() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(uuidString: admin.organizationId)!
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        try await fixture.requestReply(in: conversation)
+        let jobID = try #require(
+            try await fixture.database.query("SELECT id FROM reply_jobs WHERE conversation_id = $1", [conversation])
+                .firstRow?.decode(UUID.self, "id"))
+        let job = ReplyJob(
+            id: jobID, organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
+            attempts: 1)
+        let deliveries = DeliveryWakeup()
+        let worker = ReplyWorker(
+            database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
+            state: nil, logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: deliveries)
+        // An operator's transaction holds the conversation's row meanwhile: a job that
+        // locked it would wait for that transaction.
+        let (ended, applying) = try await fixture.database.withTransaction { connection in
+            _ = try await connection.query("SELECT id FROM conversations WHERE id = $1 FOR UPDATE", [conversation])
+            let applying = Task {
+                try await worker.apply(
+                    Agents.GenerateReplyResponse(outcome: .noReply, detail: "agent_not_published"), to: job,
+                    assignable: [])
+            }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline {
+                let status = try await fixture.text("SELECT status AS v FROM reply_jobs WHERE id = $1", [jobID])
+                if status == "done" { return (true, applying) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return (false, applying)
+        }
+        #expect(ended)
+        #expect(try await applying.value == nil)
+        #expect(
+            try await fixture.text(
+                "SELECT status || '/' || result || '/' || last_error AS v FROM reply_jobs WHERE id = $1", [jobID])
+                == "done/no_reply/agent_not_published")
+        #expect(await deliveries.wait(timeout: .milliseconds(50)) == false)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*) AS n FROM outbound_deliveries WHERE conversation_id = $1", [conversation]) == 0)
+
+        // A reply to send wakes the delivery worker (this worker sends nothing itself).
+        _ = try await worker.apply(
+            Agents.GenerateReplyResponse(outcome: .replied, content: "Olá!"), to: job, assignable: [])
+        #expect(await deliveries.wait(timeout: .seconds(1)))
+    }
+
+    @Test("the context says a job is superseded while a newer job of its conversation is pending, and only then")
+    func supersededByANewerJob() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(uuidString: admin.organizationId)!
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        for _ in 0..<2 { try await fixture.requestReply(in: conversation) }
+        let ids = try await fixture.database.query(
+            "SELECT id FROM reply_jobs WHERE conversation_id = $1 ORDER BY created_at, id", [conversation]
+        ).map { try $0.decode(UUID.self, "id") }
+        try #require(ids.count == 2)
+        func superseded(_ id: UUID) async throws -> Bool? {
+            let job = ReplyJob(
+                id: id, organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
+                attempts: 1)
+            return try await fixture.database.withConnection {
+                try await ReplyJobStore.context(job, historyLimit: 30, on: $0)?.superseded
+            }
+        }
+        #expect(try await superseded(ids[0]) == true)
+        try await fixture.database.withConnection {
+            // (Test servers commit asynchronously anyway: the session asks for synchronous commits.)
+            try await $0.execute("SET synchronous_commit = on")
+            try await ReplyJobStore.finishAlone(ids[1], status: "done", result: "no_reply", on: $0)
+            // The asynchronous commit was that statement's own: the session commits as before.
+            let setting = try await $0.query("SHOW synchronous_commit").firstRow?.decode(String.self, "synchronous_commit")
+            try await $0.execute("RESET synchronous_commit")
+            #expect(setting == "on")
+        }
+        #expect(try await superseded(ids[0]) == false)
+        #expect(try await superseded(ids[1]) == true)
+    }
+
     @Test("an operator who takes over while the agent thinks silences the reply")
     func takeoverWinsOverReply() async throws {
         let fixture = try await InboxFixture.shared()

@@ -7,7 +7,8 @@
 #   max rate:  INGEST_BENCH_CONNECTIONS (default "8 16 32 64") connections as fast as they can
 #              for INGEST_BENCH_SECONDS (default 10) each; the best rate with zero errors
 #   at 500/s:  p50/p99 at INGEST_BENCH_RATE (default 500) msgs/s over 16 paced connections
-#   pgbench:   bench/ingest/ingest.sql, 8 clients, INGEST_BENCH_SECONDS
+#   pgbench:   bench/ingest/ingest.sql, 8 clients, INGEST_BENCH_SECONDS; then the same at
+#              INGEST_BENCH_RATE over 16 clients (pgbench -R), p50/p99 in "pgbench_at_rate"
 #   list:      GET /api/v1/conversations?limit=50 at 100 req/s after 1,000,000 messages are
 #              loaded, vacuumed and checkpointed (null when the route is not there); the list query's plans, as the
 #              service runs it, in bench/out/ingest-plans.txt (bench/ingest/plans.py)
@@ -146,6 +147,21 @@ PGOPTIONS="-c search_path=conversations" pgbench -n -M prepared -h "$PGHOST_DIR"
     { cat "$WORK/pgbench.out" >&2; exit 1; }
 PGBENCH_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/pgbench.out" | tail -1)
 echo "pgbench: $PGBENCH_TPS tps" >&2
+# The same transaction at the fixed rate, straight against PostgreSQL: the floor of the
+# platform's p50/p99 at that rate on this machine. The latency of a paced transaction is
+# counted from its scheduled start (pgbench -R: its own time plus the schedule lag), as a
+# paced webhook's is counted from when it was due.
+drain
+PGOPTIONS="-c search_path=conversations" pgbench -n -M prepared -h "$PGHOST_DIR" -U postgres -c 16 -j 2 -T "$SECONDS_EACH" \
+    -R "$RATE" --log --log-prefix="$WORK/pgbench-rate" \
+    -D channel="$CHANNEL" -D org="$ORG" -f bench/ingest/ingest.sql smarterchat > "$WORK/pgbench-rate.out" 2>&1 ||
+    { cat "$WORK/pgbench-rate.out" >&2; exit 1; }
+PGBENCH_AT_RATE=$(cat "$WORK"/pgbench-rate.[0-9]* | python3 -c '
+import json, sys
+latencies = sorted((int(f[2]) + (int(f[6]) if len(f) > 6 else 0)) / 1000 for f in (l.split() for l in sys.stdin) if len(f) >= 6)
+pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3)
+print(json.dumps({"transactions": len(latencies), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}))')
+echo "pgbench at $RATE/s: $PGBENCH_AT_RATE" >&2
 
 echo "== list: $LIST_MESSAGES messages in the table" >&2
 LIST="null"
@@ -170,12 +186,13 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN"
     python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt >&2
 fi
 
-python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "${MAXES[@]}" <<'PY'
+python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "${MAXES[@]}" <<'PY'
 import json, sys
 pgbench = float(sys.argv[1])
 fixed = json.loads(sys.argv[2])
 listing = json.loads(sys.argv[3])
-runs = [json.loads(a) for a in sys.argv[4:]]
+pgbench_at_rate = json.loads(sys.argv[4])
+runs = [json.loads(a) for a in sys.argv[5:]]
 clean = [r for r in runs if r["non_2xx"] == 0 and r["socket_errors"] == 0]
 max_rate = max((r["rps"] for r in clean), default=0.0)
 errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs + [fixed])
@@ -189,6 +206,7 @@ out = {
     "list_p99_ms": listing["p99_ms"] if listing else None,
     "runs": runs,
     "fixed_rate_run": fixed,
+    "pgbench_at_rate": pgbench_at_rate,
     "targets": {"ratio_min": 0.5, "p99_ms_at_500_max": 25, "list_p99_ms_max": 10},
 }
 json.dump(out, open("bench/out/ingest.json", "w"), indent=2)

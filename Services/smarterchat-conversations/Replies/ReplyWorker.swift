@@ -122,7 +122,7 @@ final class ReplyWorker: Service, Sendable {
             // Retried with a growing delay, then given up (a reply minutes late is no reply).
             try? await database.withConnection { connection in
                 if job.attempts >= 5 {
-                    try await ReplyJobStore.finish(
+                    try await ReplyJobStore.finishAlone(
                         job.id, status: "failed", result: "failed", error: "\(error)", on: connection)
                 } else {
                     try await ReplyJobStore.retry(
@@ -214,21 +214,41 @@ final class ReplyWorker: Service, Sendable {
     )
         async throws -> DeliveryWorker.Claimed?
     {
+        // A reply that writes nothing but the job's end (the agent did not answer: not
+        // published, auto-response off, nothing to say) needs neither the conversation's lock
+        // nor a transaction of its own.
+        guard Self.writes(reply) else {
+            return try await finish(
+                job, reply.outcome == .failed ? "failed" : "done", reply.outcome == .failed ? "failed" : "no_reply",
+                error: reply.detail.isEmpty ? nil : reply.detail)
+        }
         var claimed: DeliveryWorker.Claimed?
+        var queued = false
         do {
-            try await transaction(applying: reply, to: job, assignable: assignable, claimed: &claimed)
+            queued = try await transaction(applying: reply, to: job, assignable: assignable, claimed: &claimed)
         } catch {
             if let claimed { sender?.abandon(organizationID: claimed.delivery.organizationID) }
             throw error
         }
-        if claimed == nil { deliveryWakeup.signal() }
+        // The delivery worker is woken only for a delivery it has to send.
+        if queued, claimed == nil { deliveryWakeup.signal() }
         return claimed
     }
 
+    /// Whether applying `reply` changes anything but its job: a message to send, tags, a
+    /// handoff or a close.
+    static func writes(_ reply: Agents.GenerateReplyResponse) -> Bool {
+        (reply.outcome == .replied && !reply.content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+            || reply.tags.contains { !$0.isEmpty } || reply.handoff || reply.closeConversation
+    }
+
+    /// Answers whether a delivery was queued (its intent recorded in `claimed` when it is
+    /// sent at once).
     private func transaction(
         applying reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser],
         claimed: inout DeliveryWorker.Claimed?
-    ) async throws {
+    ) async throws -> Bool {
+        var queued = false
         try await database.withTransaction { connection in
             guard
                 var state = try await LifecycleStore.lock(
@@ -254,6 +274,7 @@ final class ReplyWorker: Service, Sendable {
                             ChannelRules.Content.text(content), in: state, senderType: "ai", senderID: UUID?.none,
                             ai: Self.generated(reply), sendNow: sender, on: connection
                         ).claimed
+                    queued = true
                     result = "replied"
                 } catch let error as RPCError where error.code == .failedPrecondition {
                     result = "window_closed"
@@ -287,13 +308,14 @@ final class ReplyWorker: Service, Sendable {
                 job.id, status: reply.outcome == .failed ? "failed" : "done", result: result,
                 error: reply.detail.isEmpty ? nil : reply.detail, on: connection)
         }
+        return queued
     }
 
     private func finish(
         _ job: ReplyJob, _ status: String, _ result: String, error: String? = nil
     ) async throws -> DeliveryWorker.Claimed? {
         try await database.withConnection {
-            try await ReplyJobStore.finish(job.id, status: status, result: result, error: error, on: $0)
+            try await ReplyJobStore.finishAlone(job.id, status: status, result: result, error: error, on: $0)
         }
         return nil
     }

@@ -83,6 +83,25 @@ enum ReplyJobStore {
             """, [id, status, result, error.map { String($0.prefix(500)) }])
     }
 
+    /// Ends a job that wrote nothing else (skipped, no agent, no reply, given up): the same
+    /// as ``finish(_:status:result:error:on:)`` as its own transaction, committed
+    /// asynchronously like ``claim(limit:organizationID:on:)`` (run it outside a
+    /// transaction: `set_config(…, true)` would make the caller's whole transaction
+    /// asynchronous). A mark lost to a database crash leaves the job running until its lease
+    /// ends; it is then claimed again and ends the same way, with nothing sent.
+    static func finishAlone(
+        _ id: UUID, status: String, result: String, error: String? = nil, on connection: PostgresConnection
+    ) async throws {
+        try await connection.execute(
+            """
+            WITH asynchronous AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+            UPDATE reply_jobs SET status = $2, result = $3, last_error = $4, locked_until = NULL,
+                finished_at = clock_timestamp()
+            FROM asynchronous
+            WHERE id = $1
+            """, [id, status, result, error.map { String($0.prefix(500)) }])
+    }
+
     /// Puts a job back for a later attempt.
     static func retry(
         _ id: UUID, afterSeconds seconds: Int, error: String, on connection: PostgresConnection
@@ -100,7 +119,9 @@ enum ReplyJobStore {
 
     /// The conversation and its last `historyLimit` messages, newest first: one statement
     /// (a row per message, the conversation's columns on each; one row with no message
-    /// columns when it has none).
+    /// columns when it has none). The conversation's part is materialized so that whether a
+    /// newer job superseded this one is asked once, not once per message of the history (a
+    /// subquery in the select list runs for every row).
     static func context(
         _ job: ReplyJob, historyLimit: Int, on connection: PostgresConnection
     ) async throws
@@ -108,17 +129,19 @@ enum ReplyJobStore {
     {
         let rows = try await connection.query(
             """
-            SELECT c.status, c.mode, c.agent_id, c.lead_id, ch.type AS channel_type, c.contact_name,
-                   COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit,
-                   EXISTS (SELECT 1 FROM reply_jobs j
-                           WHERE j.conversation_id = c.id AND j.status = 'pending' AND j.id <> $3) AS superseded,
-                   h.sender_type, h.content, h.content_type, h.created_at
-            FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-            LEFT JOIN LATERAL (
+            WITH c AS MATERIALIZED (
+                SELECT c.id, c.status, c.mode, c.agent_id, c.lead_id, ch.type AS channel_type, c.contact_name,
+                       COALESCE(c.ai_message_count, 0) AS ai_message_count, c.over_plan_limit,
+                       EXISTS (SELECT 1 FROM reply_jobs j
+                               WHERE j.conversation_id = c.id AND j.status = 'pending' AND j.id <> $3) AS superseded
+                FROM conversations c JOIN channels ch ON ch.id = c.channel_id
+                WHERE c.id = $1 AND c.organization_id = $2)
+            SELECT c.status, c.mode, c.agent_id, c.lead_id, c.channel_type, c.contact_name, c.ai_message_count,
+                   c.over_plan_limit, c.superseded, h.sender_type, h.content, h.content_type, h.created_at
+            FROM c LEFT JOIN LATERAL (
                 SELECT m.sender_type, m.content, COALESCE(m.content_type, 'text') AS content_type, m.created_at, m.id
                 FROM messages m WHERE m.conversation_id = c.id
                 ORDER BY m.created_at DESC, m.id DESC LIMIT $4) h ON TRUE
-            WHERE c.id = $1 AND c.organization_id = $2
             ORDER BY h.created_at DESC, h.id DESC
             """, [job.conversationID, job.organizationID, job.id, historyLimit])
         guard let row = rows.firstRow else { return nil }

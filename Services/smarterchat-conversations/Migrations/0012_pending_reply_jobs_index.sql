@@ -1,0 +1,11 @@
+-- conversations 0012: a conversation's pending reply job found without walking its history.
+--
+-- Three statements look for the pending job of one conversation: ingest moves it to the new
+-- message (IngestStore.storeMessage), the reply worker asks whether a newer one superseded
+-- the job it runs (ReplyJobStore.context), and an operator's message skips it
+-- (LifecycleStore.skipPendingReplies). idx_reply_jobs_conversation holds every job the
+-- conversation ever had (one per answered message, kept until retention removes the
+-- conversation), so each of them read all of those; the planner also combined it with
+-- idx_reply_jobs_due, which reads every due job of every tenant (the whole backlog under
+-- load). This partial index holds only pending jobs: at most one per conversation, usually.
+CREATE INDEX idx_reply_jobs_pending_conversation ON reply_jobs(conversation_id) WHERE status = 'pending';
