@@ -167,7 +167,8 @@ struct ReplyWorkerTests {
             try await $0.execute("SET synchronous_commit = on")
             try await ReplyJobStore.finishAlone(ids[1], status: "done", result: "no_reply", on: $0)
             // The asynchronous commit was that statement's own: the session commits as before.
-            let setting = try await $0.query("SHOW synchronous_commit").firstRow?.decode(String.self, "synchronous_commit")
+            let setting = try await $0.query("SHOW synchronous_commit").firstRow?.decode(
+                String.self, "synchronous_commit")
             try await $0.execute("RESET synchronous_commit")
             #expect(setting == "on")
         }
