@@ -71,6 +71,33 @@ struct IngestTests {
                 [channel.id]) == 1)
     }
 
+    @Test("a known contact's messages land in its open conversation, which takes a name only when it has none")
+    func knownContact() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let from = "55219\(Int.random(in: 10_000_000...99_999_999))"
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, name: "Bia", text: "um"), to: channel)
+        let channelID = UUID(uuidString: channel.id)!
+        try await fixture.database.execute(
+            "UPDATE conversations SET contact_name = NULL WHERE channel_id = $1", [channelID])
+        for (name, text) in [("Bia Nova", "dois"), ("Outra", "três")] {
+            let stored = try await fixture.deliver(
+                Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, name: name, text: text),
+                to: channel)
+            #expect(stored.messagesStored == 1)
+        }
+        let row = try #require(
+            try await fixture.database.query(
+                "SELECT contact_name, message_count FROM conversations WHERE channel_id = $1", [channelID]
+            ).firstRow)
+        #expect(try row.decode(String?.self, "contact_name") == "Bia Nova")
+        #expect(try row.decode(Int.self, "message_count") == 3)
+        #expect(
+            try await fixture.count("SELECT count(*)::bigint AS n FROM conversations WHERE channel_id = $1", [channelID])
+                == 1)
+    }
+
     @Test("a missing or wrong signature is UNAUTHENTICATED and stores nothing", arguments: ["", "sha256=00", "wrong"])
     func badSignatureStoresNothing(signature: String) async throws {
         let fixture = try await IngestFixture.shared()

@@ -1,17 +1,23 @@
 -- pgbench script of bench/ingest/run.sh: the transaction conversations runs for one inbound
 -- WhatsApp message of a contact who already has a conversation (InboundIngest), statement
--- for statement: the receipt check, the contact's open conversation (found and locked), the
--- receipt, then in one statement (IngestStore.storeMessage) the message (the stats triggers
--- fire), the reply job (moved to the new message, else created), the outbox event and the
--- timeline row; then their notifications. Run with
--- `-M prepared`, as the service's statements are (variables are parameters, unquoted).
+-- for statement: the receipt check and the contact's open conversation (found and locked)
+-- in one statement (IngestStore.lookUp), the receipt, then in one statement
+-- (IngestStore.storeMessage) the message (the stats triggers fire), the reply job (moved to
+-- the new message, else created), the outbox event and the timeline row; then their
+-- notifications. Run with `-M prepared`, as the service's statements are (variables are
+-- parameters, unquoted).
 \set n random(1, 2000000000)
 \set c random(0, 999)
 BEGIN;
-SELECT conversation_id, message_id FROM inbound_receipts WHERE channel_id = :channel::uuid AND external_message_id = 'pgb.' || :n || '.' || :client_id;
-SELECT id AS conversation_id, mode, lead_id, over_plan_limit, contact_name IS NULL AS unnamed FROM conversations
-WHERE channel_id = :channel::uuid AND contact_identifier = 'pgb' || :c AND status IN ('active', 'waiting')
-FOR NO KEY UPDATE \gset
+SELECT r.conversation_id AS earlier_conversation_id, r.message_id AS earlier_message_id,
+       c.id AS conversation_id, c.mode, c.lead_id, c.over_plan_limit, c.unnamed
+FROM (VALUES (1)) AS one (n)
+LEFT JOIN inbound_receipts r ON r.channel_id = :channel::uuid AND r.external_message_id = 'pgb.' || :n || '.' || :client_id
+LEFT JOIN LATERAL (
+    SELECT id, mode, lead_id, over_plan_limit, contact_name IS NULL AS unnamed FROM conversations
+    WHERE channel_id = :channel::uuid AND contact_identifier = 'pgb' || :c AND status IN ('active', 'waiting')
+      AND r.conversation_id IS NULL
+    FOR NO KEY UPDATE) c ON TRUE \gset
 INSERT INTO inbound_receipts (channel_id, external_message_id, organization_id, conversation_id, message_id)
 VALUES (:channel::uuid, 'pgb.' || :n || '.' || :client_id, :org::uuid, :conversation_id::uuid, gen_random_uuid())
 ON CONFLICT DO NOTHING;

@@ -82,17 +82,26 @@ struct InboundIngest: Sendable {
     func store(
         _ message: InboundMessage, for target: Target, requestID: String, on connection: PostgresConnection
     ) async throws -> Stored {
-        if let earlier = try await IngestStore.receipt(
-            channelID: target.channelID, externalID: message.externalID, on: connection)
+        let conversation: IngestStore.ConversationRef
+        switch try await IngestStore.lookUp(
+            channelID: target.channelID, externalID: message.externalID, contact: message.contactIdentifier,
+            on: connection)
         {
-            return Stored(conversationID: earlier.conversationID, messageID: earlier.messageID, duplicate: true)
+        case .earlier(let conversationID, let messageID):
+            return Stored(conversationID: conversationID, messageID: messageID, duplicate: true)
+        case .open(let found, let unnamed):
+            if unnamed, let contactName = message.contactName {
+                try await IngestStore.name(found.id, contactName, on: connection)
+            }
+            conversation = found
+        case .neither:
+            var metadata: [String: Any] = [:]
+            if let phone = message.contactPhone { metadata["phone"] = phone }
+            conversation = try await IngestStore.findOrOpen(
+                organizationID: target.organizationID, channelID: target.channelID, agentID: target.agentID,
+                contact: message.contactIdentifier, contactName: message.contactName,
+                contactMetadata: PostgresJSON(text: LooseJSON.text(metadata)), on: connection)
         }
-        var metadata: [String: Any] = [:]
-        if let phone = message.contactPhone { metadata["phone"] = phone }
-        let conversation = try await IngestStore.findOrOpen(
-            organizationID: target.organizationID, channelID: target.channelID, agentID: target.agentID,
-            contact: message.contactIdentifier, contactName: message.contactName,
-            contactMetadata: PostgresJSON(text: LooseJSON.text(metadata)), on: connection)
         let messageID = UUID()
         guard
             try await IngestStore.insertReceipt(

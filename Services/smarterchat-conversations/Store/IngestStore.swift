@@ -26,6 +26,49 @@ enum IngestStore {
         ).firstRow.map { (try $0.decode(UUID.self, "conversation_id"), try $0.decode(UUID.self, "message_id")) }
     }
 
+    /// What an inbound message finds: where an earlier delivery stored it, else the contact's
+    /// open conversation (locked), else neither.
+    enum Lookup: Sendable {
+        case earlier(conversationID: UUID, messageID: UUID)
+        case open(ConversationRef, unnamed: Bool)
+        case neither
+    }
+
+    /// ``receipt(channelID:externalID:on:)`` and the first step of
+    /// ``findOrOpen(organizationID:channelID:agentID:contact:contactName:contactMetadata:on:)``
+    /// in one statement (one round trip for every message of a known contact): the receipt,
+    /// and, only when there is none, the contact's open conversation, locked FOR NO KEY UPDATE
+    /// for the rest of the transaction.
+    static func lookUp(
+        channelID: UUID, externalID: String, contact: String, on connection: PostgresConnection
+    ) async throws -> Lookup {
+        let rows = try await connection.query(
+            """
+            SELECT r.conversation_id AS earlier_conversation_id, r.message_id AS earlier_message_id,
+                   c.id, c.mode, c.lead_id, c.over_plan_limit, c.unnamed
+            FROM (VALUES (1)) AS one (n)
+            LEFT JOIN inbound_receipts r ON r.channel_id = $1 AND r.external_message_id = $2
+            LEFT JOIN LATERAL (
+                SELECT id, mode, lead_id, over_plan_limit, contact_name IS NULL AS unnamed FROM conversations
+                WHERE channel_id = $1 AND contact_identifier = $3 AND status IN ('active', 'waiting')
+                  AND r.conversation_id IS NULL
+                FOR NO KEY UPDATE) c ON TRUE
+            """, [channelID, externalID, contact])
+        guard let row = rows.firstRow else { return .neither }
+        if let conversationID = try row.decode(UUID?.self, "earlier_conversation_id") {
+            return .earlier(conversationID: conversationID, messageID: try row.decode(UUID.self, "earlier_message_id"))
+        }
+        guard try row.decode(UUID?.self, "id") != nil else { return .neither }
+        return .open(try reference(row, created: false), unnamed: try row.decode(Bool.self, "unnamed"))
+    }
+
+    /// Writes the contact's name on a conversation that has none yet.
+    static func name(_ conversationID: UUID, _ contactName: String, on connection: PostgresConnection) async throws {
+        try await connection.execute(
+            "UPDATE conversations SET contact_name = $2 WHERE id = $1 AND contact_name IS NULL",
+            [conversationID, contactName])
+    }
+
     /// The contact's open conversation on the channel, opened when there is none. Concurrent
     /// first messages meet on the partial unique index: one inserts, the others wait for it
     /// and then read its row.
@@ -49,9 +92,7 @@ enum IngestStore {
             if let row = existing.firstRow {
                 let found = try reference(row, created: false)
                 if let contactName, try row.decode(Bool.self, "unnamed") {
-                    try await connection.execute(
-                        "UPDATE conversations SET contact_name = $2 WHERE id = $1 AND contact_name IS NULL",
-                        [found.id, contactName])
+                    try await name(found.id, contactName, on: connection)
                 }
                 return found
             }
