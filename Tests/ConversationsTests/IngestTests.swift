@@ -94,7 +94,8 @@ struct IngestTests {
         #expect(try row.decode(String?.self, "contact_name") == "Bia Nova")
         #expect(try row.decode(Int.self, "message_count") == 3)
         #expect(
-            try await fixture.count("SELECT count(*)::bigint AS n FROM conversations WHERE channel_id = $1", [channelID])
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM conversations WHERE channel_id = $1", [channelID])
                 == 1)
     }
 
