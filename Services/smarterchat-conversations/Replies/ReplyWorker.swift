@@ -218,8 +218,9 @@ final class ReplyWorker: Service, Sendable {
         // published, auto-response off, nothing to say) needs neither the conversation's lock
         // nor a transaction of its own.
         guard Self.writes(reply) else {
+            let failed = reply.outcome == .failed
             return try await finish(
-                job, reply.outcome == .failed ? "failed" : "done", reply.outcome == .failed ? "failed" : "no_reply",
+                job, failed ? "failed" : "done", failed ? "failed" : "no_reply",
                 error: reply.detail.isEmpty ? nil : reply.detail)
         }
         var claimed: DeliveryWorker.Claimed?
