@@ -99,6 +99,104 @@ struct IngestTests {
                 == 1)
     }
 
+    @Test("a known contact's message delivered twenty times at once is stored once, the receipt in its statement")
+    func knownContactConcurrentRedelivery() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let from = "55319\(Int.random(in: 10_000_000...99_999_999))"
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, text: "primeira"), to: channel)
+        let body = Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, text: "de novo")
+        let results = try await withThrowingTaskGroup(of: (Int32, Int32).self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    let stored = try await fixture.deliver(body, to: channel)
+                    return (stored.messagesStored, stored.duplicates)
+                }
+            }
+            return try await group.reduce(into: [(Int32, Int32)]()) { $0.append($1) }
+        }
+        #expect(results.map(\.0).reduce(0, +) == 1)
+        #expect(results.map(\.1).reduce(0, +) == 19)
+        let channelID = UUID(uuidString: channel.id)!
+        let conversation = try #require(
+            try await fixture.database.query(
+                "SELECT id, message_count FROM conversations WHERE channel_id = $1", [channelID]
+            ).firstRow)
+        #expect(try conversation.decode(Int.self, "message_count") == 2)
+        let conversationID = try conversation.decode(UUID.self, "id")
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM outbox WHERE aggregate_id = $1 AND event_type = 'message.received'",
+                [conversationID]) == 2)
+        // The receipt points at the message stored.
+        #expect(
+            try await fixture.count(
+                """
+                SELECT count(*)::bigint AS n FROM inbound_receipts r JOIN messages m ON m.id = r.message_id
+                WHERE r.channel_id = $1 AND m.content = 'de novo'
+                """, [channelID]) == 1)
+    }
+
+    @Test("storeMessage with the receipt writes nothing and answers false when the receipt is taken")
+    func storeMessageReceiptConflict() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.whatsAppChannel(for: IngestFixture.newAdmin())
+        let from = "55419\(Int.random(in: 10_000_000...99_999_999))"
+        let wamid = "wamid.\(UUID().uuidString)"
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: wamid, from: from, text: "uma"), to: channel)
+        let channelID = UUID(uuidString: channel.id)!
+        let row = try #require(
+            try await fixture.database.query(
+                "SELECT id, organization_id FROM conversations WHERE channel_id = $1", [channelID]
+            ).firstRow)
+        let conversationID = try row.decode(UUID.self, "id")
+        let organizationID = try row.decode(UUID.self, "organization_id")
+        func written() async throws -> [Int] {
+            [
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM messages WHERE conversation_id = $1", [conversationID]),
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM outbox WHERE aggregate_id = $1", [conversationID]),
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM conversation_events WHERE conversation_id = $1",
+                    [conversationID]),
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM reply_jobs WHERE conversation_id = $1", [conversationID]),
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM inbound_receipts WHERE channel_id = $1", [channelID]),
+            ]
+        }
+        func message(_ externalID: String) -> InboundMessage {
+            InboundMessage(
+                externalID: externalID, contactIdentifier: from, contactName: nil, contactPhone: nil,
+                contentType: "text", content: "again", mediaURL: nil, mediaMetadata: nil, externalMetadata: "{}",
+                sentAt: nil)
+        }
+        let before = try await written()
+        let taken = try await fixture.database.withConnection {
+            try await IngestStore.storeMessage(
+                id: UUID(), conversationID: conversationID, organizationID: organizationID, message: message(wamid),
+                requestReply: true, event: PostgresJSON(text: "{}"), receipt: channelID, on: $0)
+        }
+        #expect(!taken)
+        #expect(try await written() == before)
+        let fresh = UUID()
+        let stored = try await fixture.database.withConnection {
+            try await IngestStore.storeMessage(
+                id: fresh, conversationID: conversationID, organizationID: organizationID,
+                message: message("wamid.\(UUID().uuidString)"), requestReply: true, event: PostgresJSON(text: "{}"),
+                receipt: channelID, on: $0)
+        }
+        #expect(stored)
+        let after = try await written()
+        #expect(after[0] == before[0] + 1 && after[1] == before[1] + 1 && after[2] == before[2] + 1)
+        #expect(after[4] == before[4] + 1)
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM inbound_receipts WHERE message_id = $1", [fresh]) == 1)
+    }
+
     @Test("a missing or wrong signature is UNAUTHENTICATED and stores nothing", arguments: ["", "sha256=00", "wrong"])
     func badSignatureStoresNothing(signature: String) async throws {
         let fixture = try await IngestFixture.shared()

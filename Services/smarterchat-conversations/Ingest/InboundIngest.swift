@@ -103,16 +103,26 @@ struct InboundIngest: Sendable {
                 contactMetadata: PostgresJSON(text: LooseJSON.text(metadata)), on: connection)
         }
         let messageID = UUID()
-        guard
-            try await IngestStore.insertReceipt(
-                channelID: target.channelID, externalID: message.externalID, organizationID: target.organizationID,
-                conversationID: conversation.id, messageID: messageID, on: connection)
-        else {
+        // An earlier delivery's receipt, found at insert (the receipt check of lookUp ran
+        // before a concurrent delivery of the same message committed).
+        func earlier() async throws -> Stored {
             let earlier = try await IngestStore.receipt(
                 channelID: target.channelID, externalID: message.externalID, on: connection)
             return Stored(
                 conversationID: earlier?.conversationID ?? conversation.id, messageID: earlier?.messageID ?? messageID,
                 duplicate: true)
+        }
+        // A known contact's message with its lead (the common case) has nothing to do between
+        // its receipt and the message: the receipt goes into storeMessage's statement. A new
+        // conversation or a missing lead checks the receipt first, before the plan and crm.
+        let receiptWithMessage = !conversation.created && conversation.leadID != nil
+        if !receiptWithMessage {
+            guard
+                try await IngestStore.insertReceipt(
+                    channelID: target.channelID, externalID: message.externalID,
+                    organizationID: target.organizationID, conversationID: conversation.id, messageID: messageID,
+                    on: connection)
+            else { return try await earlier() }
         }
         var overPlanLimit = conversation.overPlanLimit
         if conversation.created {
@@ -146,10 +156,13 @@ struct InboundIngest: Sendable {
             externalID: message.externalID)
         // The message, its reply job and `message.received` (outbox and timeline) in one
         // statement: after conversation.created, so the events keep their order.
-        try await IngestStore.storeMessage(
-            id: messageID, conversationID: conversation.id, organizationID: target.organizationID, message: message,
-            requestReply: conversation.mode == "ai" && !overPlanLimit && target.agentID != nil,
-            event: try PostgresJSON(encoding: received), on: connection)
+        guard
+            try await IngestStore.storeMessage(
+                id: messageID, conversationID: conversation.id, organizationID: target.organizationID,
+                message: message, requestReply: conversation.mode == "ai" && !overPlanLimit && target.agentID != nil,
+                event: try PostgresJSON(encoding: received), receipt: receiptWithMessage ? target.channelID : nil,
+                on: connection)
+        else { return try await earlier() }
         return Stored(conversationID: conversation.id, messageID: messageID, duplicate: false)
     }
 

@@ -139,44 +139,66 @@ enum IngestStore {
     /// commit): one statement, one round trip, for what every inbound message writes. The caller holds
     /// the conversation's row lock (``findOrOpen``), so two messages of one contact cannot
     /// both add a job.
+    ///
+    /// With `receipt` (the caller has not inserted it), the message's receipt is inserted by
+    /// the same statement first, and everything else is written only when that insert was
+    /// not a conflict: answers false, having written nothing, when an earlier delivery of the
+    /// same external message holds the receipt.
+    @discardableResult
     static func storeMessage(
         id: UUID, conversationID: UUID, organizationID: UUID, message: InboundMessage, requestReply: Bool,
-        event: PostgresJSON, on connection: PostgresConnection
-    ) async throws {
-        try await connection.execute(
+        event: PostgresJSON, receipt channelID: UUID? = nil, on connection: PostgresConnection
+    ) async throws -> Bool {
+        // The parameters carry explicit types: in INSERT … SELECT a parameter sent without a
+        // type (a nil) would be taken as text, not as its column's type.
+        let rows = try await connection.query(
             """
-            WITH message AS (
+            WITH receipt AS (
+                INSERT INTO inbound_receipts (channel_id, external_message_id, organization_id, conversation_id, message_id)
+                SELECT $13::uuid, $7::text, $11::uuid, $2::uuid, $1::uuid WHERE $13::uuid IS NOT NULL
+                ON CONFLICT DO NOTHING
+                RETURNING message_id
+            ), go AS (
+                SELECT $13::uuid IS NULL OR EXISTS (SELECT 1 FROM receipt) AS ok
+            ), message AS (
                 INSERT INTO messages (id, conversation_id, sender_type, content, content_type, media_url,
                     media_metadata, direction, status, external_id, external_metadata, sent_at)
-                VALUES ($1, $2, 'contact', $3, $4, $5, $6, 'inbound', 'delivered', $7, $8,
-                    COALESCE($9, CURRENT_TIMESTAMP))
+                SELECT $1::uuid, $2::uuid, 'contact', $3::text, $4::text, $5::text, $6::jsonb, 'inbound', 'delivered',
+                    $7::text, $8::jsonb, COALESCE($9::timestamptz, CURRENT_TIMESTAMP)
+                FROM go WHERE go.ok
                 RETURNING id
             ), moved AS (
-                UPDATE reply_jobs SET trigger_message_id = $1
-                WHERE $10 AND conversation_id = $2 AND status = 'pending'
-                RETURNING id
+                UPDATE reply_jobs SET trigger_message_id = $1::uuid
+                FROM go
+                WHERE go.ok AND $10::boolean AND conversation_id = $2::uuid AND status = 'pending'
+                RETURNING reply_jobs.id
             ), added AS (
                 INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id)
-                SELECT $11, $2, $1 WHERE $10 AND NOT EXISTS (SELECT 1 FROM moved)
+                SELECT $11::uuid, $2::uuid, $1::uuid FROM go
+                WHERE go.ok AND $10::boolean AND NOT EXISTS (SELECT 1 FROM moved)
                 RETURNING id
             ), outboxed AS (
                 INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
-                VALUES ($11, 'message.received', 'conversation', $2, $12)
+                SELECT $11::uuid, 'message.received', 'conversation', $2::uuid, $12::jsonb FROM go WHERE go.ok
                 RETURNING id
             ), timeline AS (
                 INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload)
-                VALUES ($11, $2, 'message.received', 'contact', $12)
+                SELECT $11::uuid, $2::uuid, 'message.received', 'contact', $12::jsonb FROM go WHERE go.ok
                 RETURNING organization_id
             )
-            SELECT 1 FROM message, outboxed, timeline
+            SELECT (SELECT count(*) FROM message) + (SELECT count(*) FROM outboxed)
+                + (SELECT count(*) FROM timeline) AS written
             """,
             [
                 id, conversationID, message.content, message.contentType, message.mediaURL,
                 message.mediaMetadata.map(PostgresJSON.init(text:)), message.externalID,
                 PostgresJSON(text: message.externalMetadata), message.sentAt, requestReply, organizationID, event,
+                channelID,
             ])
+        guard let written = try rows.firstRow?.decode(Int64.self, "written"), written > 0 else { return false }
         Outbox.notifyAfterCommit(on: connection)
         InboxTimeline.notifyFeeds(organizationID: organizationID, on: connection)
+        return true
     }
 
     static func setLead(conversationID: UUID, leadID: UUID, on connection: PostgresConnection) async throws {
