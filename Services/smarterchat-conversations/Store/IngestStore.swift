@@ -144,7 +144,6 @@ enum IngestStore {
     /// the same statement first, and everything else is written only when that insert was
     /// not a conflict: answers false, having written nothing, when an earlier delivery of the
     /// same external message holds the receipt.
-    @discardableResult
     static func storeMessage(
         id: UUID, conversationID: UUID, organizationID: UUID, message: InboundMessage, requestReply: Bool,
         event: PostgresJSON, receipt channelID: UUID? = nil, on connection: PostgresConnection
@@ -186,8 +185,7 @@ enum IngestStore {
                 SELECT $11::uuid, $2::uuid, 'message.received', 'contact', $12::jsonb FROM go WHERE go.ok
                 RETURNING organization_id
             )
-            SELECT (SELECT count(*) FROM message) + (SELECT count(*) FROM outboxed)
-                + (SELECT count(*) FROM timeline) AS written
+            SELECT EXISTS (SELECT 1 FROM message) AS stored
             """,
             [
                 id, conversationID, message.content, message.contentType, message.mediaURL,
@@ -195,7 +193,7 @@ enum IngestStore {
                 PostgresJSON(text: message.externalMetadata), message.sentAt, requestReply, organizationID, event,
                 channelID,
             ])
-        guard let written = try rows.firstRow?.decode(Int64.self, "written"), written > 0 else { return false }
+        guard try rows.firstRow?.decode(Bool.self, "stored") == true else { return false }
         Outbox.notifyAfterCommit(on: connection)
         InboxTimeline.notifyFeeds(organizationID: organizationID, on: connection)
         return true
