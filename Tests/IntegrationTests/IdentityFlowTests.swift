@@ -13,7 +13,9 @@ struct IdentityFlowTests {
         var session: String
 
         init(_ exchange: HTTPExchange) throws {
-            let tokens = try #require(exchange.json["tokens"] as? [String: Any])
+            let tokens = try #require(
+                exchange.json["tokens"] as? [String: Any],
+                "no tokens: HTTP \(exchange.status) \(String(decoding: exchange.body.prefix(300), as: UTF8.self))")
             access = try #require(tokens["access_token"] as? String)
             refresh = try #require(tokens["refresh_token"] as? String)
             session = try #require(tokens["session_id"] as? String)

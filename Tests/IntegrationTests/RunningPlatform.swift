@@ -80,6 +80,10 @@ final class RunningPlatform: @unchecked Sendable {
         environment["SMARTERCHAT_PG_DATABASE"] = database.database
         environment["SMARTERCHAT_HTTP_PORT"] = "\(httpPort)"
         environment["SMARTERCHAT_LOG_LEVEL"] = "info"
+        // scrypt at 2^14 (16 MiB, ~40 ms) instead of 2^17: these flows test what identity does with
+        // a password, not its cost (the cost is tested in CryptographyTests and IdentityTests), and
+        // at full cost a sign-up under the parallel suite's load can exceed the gateway's 10 s.
+        environment["SMARTERCHAT_IDENTITY_SCRYPT_LOG_N"] = "14"
         environment.merge(self.environment) { _, extra in extra }
         process.environment = environment
         let log = logDirectory.appendingPathComponent("\(name).log")
