@@ -14,6 +14,8 @@ final class LibPQConnection: @unchecked Sendable {
     /// Server-side prepared statements of this connection: (SQL, parameter types) → name.
     private var prepared: [PreparedKey: String] = [:]
     private var nextStatement = 0
+    /// Exchanges with the server so far: one per statement, pipeline or script (diagnostics).
+    private(set) var roundTrips = 0
 
     private struct PreparedKey: Hashable {
         var sql: String
@@ -118,10 +120,12 @@ final class LibPQConnection: @unchecked Sendable {
         let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
         let types: [Oid] = binds.map { Oid($0.typeOID) }
         let key = PreparedKey(sql: sql, types: types)
+        roundTrips += 1
         var name = prepared[key]
         if name == nil, prepared.count < Self.maximumPreparedStatements {
             let candidate = "sc\(nextStatement)"
             nextStatement += 1
+            roundTrips += 1
             _ = try consume(PQprepare(conn, candidate, sql, Int32(types.count), types))
             prepared[key] = candidate
             name = candidate
@@ -137,8 +141,113 @@ final class LibPQConnection: @unchecked Sendable {
             // it anew); outside a transaction nothing was aborted, so run it unprepared now.
             prepared.removeValue(forKey: key)
             guard PQtransactionStatus(conn) == PQTRANS_IDLE else { throw error }
+            roundTrips += 1
             return try consume(PQexecParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0))
         }
+    }
+
+    /// Runs `statements` in one round trip (libpq pipeline mode: all are sent, then one Sync)
+    /// and answers their results in order. Each runs as ``execute(_:_:)`` would (prepared on
+    /// first use); they form no transaction of their own beyond what they contain (a `BEGIN`
+    /// among them opens one that stays open after the Sync). The first failure is thrown;
+    /// the server skipped every statement after it.
+    func executePipeline(_ statements: [(sql: String, binds: [PostgresBind])]) throws -> [PostgresRows] {
+        guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
+        if statements.count <= 1 { return try statements.map { try execute($0.sql, $0.binds) } }
+        roundTrips += 1
+        guard PQenterPipelineMode(conn) == 1 else {
+            throw PostgresError(code: .unavailable, message: "the connection could not enter pipeline mode")
+        }
+        // What was sent, in order: a Parse of a new prepared statement (its key, to remember it
+        // once the server accepted it) or a statement's execution.
+        enum Sent {
+            case prepare(PreparedKey, String)
+            case statement(PreparedKey?)
+        }
+        var sent: [Sent] = []
+        var preparing: [PreparedKey: String] = [:]
+        var sendFailed = false
+        for (sql, binds) in statements {
+            let texts: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } }
+            defer { texts.forEach { free($0) } }
+            let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
+            let types: [Oid] = binds.map { Oid($0.typeOID) }
+            let key = PreparedKey(sql: sql, types: types)
+            var name = prepared[key] ?? preparing[key]
+            if name == nil, prepared.count + preparing.count < Self.maximumPreparedStatements {
+                let candidate = "sc\(nextStatement)"
+                nextStatement += 1
+                guard PQsendPrepare(conn, candidate, sql, Int32(types.count), types) == 1 else {
+                    sendFailed = true
+                    break
+                }
+                sent.append(.prepare(key, candidate))
+                preparing[key] = candidate
+                name = candidate
+            }
+            let queued =
+                if let name {
+                    PQsendQueryPrepared(conn, name, Int32(binds.count), values, nil, nil, 0)
+                } else {
+                    PQsendQueryParams(conn, sql, Int32(binds.count), types, values, nil, nil, 0)
+                }
+            guard queued == 1 else {
+                sendFailed = true
+                break
+            }
+            sent.append(.statement(name == nil ? nil : key))
+        }
+        guard !sendFailed, PQpipelineSync(conn) == 1 else {
+            let detail = String(cString: PQerrorMessage(conn))
+            close()
+            throw PostgresError(code: .unavailable, message: "the database connection failed", serverMessage: detail)
+        }
+        // Every result is read (each followed by a NULL, then the Sync's) so that the
+        // connection leaves pipeline mode idle, whatever failed.
+        var rows: [PostgresRows] = []
+        var firstError: (any Error)?
+        for item in sent {
+            guard let result = PQgetResult(conn) else {
+                // No result where one was due: the connection broke.
+                close()
+                throw firstError
+                    ?? PostgresError(
+                        code: .unavailable, message: "the database connection failed", sqlState: "08006")
+            }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                do {
+                    let answer = try consume(result)
+                    switch item {
+                    case .prepare(let key, let name): prepared[key] = name
+                    case .statement: rows.append(answer)
+                    }
+                } catch {
+                    // A statement gone or stale on the server (see execute): prepared anew next time.
+                    if case .statement(let key?) = item, let failure = error as? PostgresError,
+                        failure.sqlState == "26000" || failure.sqlState == "0A000"
+                    {
+                        prepared.removeValue(forKey: key)
+                    }
+                    if firstError == nil { firstError = error }
+                }
+            }
+            while let extra = PQgetResult(conn) { PQclear(extra) }
+        }
+        // Then the Sync's own result.
+        while let result = PQgetResult(conn) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        guard PQexitPipelineMode(conn) == 1 else {
+            close()
+            throw firstError
+                ?? PostgresError(code: .unavailable, message: "the connection could not leave pipeline mode")
+        }
+        if let firstError { throw firstError }
+        return rows
     }
 
     /// How many statements this connection keeps prepared (tests).
@@ -148,6 +257,7 @@ final class LibPQConnection: @unchecked Sendable {
     /// migration files and utility statements that cannot take parameters.
     func executeScript(_ sql: String) throws {
         guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
+        roundTrips += 1
         _ = try consume(PQexec(conn, sql))
         // PQexec returns the last result only; earlier ones were consumed by libpq.
     }

@@ -67,8 +67,14 @@ public final class PostgresClient: Service, Sendable {
         let connection = try await lease(logger: logger ?? self.logger)
         let outcome: Result<T, any Error>
         do {
-            outcome = .success(try await withTaskExecutorPreference(connection.worker) { try await body(connection) })
+            outcome = .success(
+                try await withTaskExecutorPreference(connection.worker) {
+                    let value = try await body(connection)
+                    try await connection.sendDeferred(logger: logger)
+                    return value
+                })
         } catch {
+            connection.dropDeferred()
             outcome = .failure(error)
         }
         await release(connection)
@@ -86,20 +92,27 @@ public final class PostgresClient: Service, Sendable {
     }
 
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows when it throws.
+    ///
+    /// `BEGIN` goes out with the body's first statement and `COMMIT` with what the body left
+    /// queued (``PostgresConnection/executeLater(_:_:)``), each pair in one round trip.
     @discardableResult
     public func withTransaction<T: Sendable>(
         logger: Logger? = nil, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await withConnection(logger: logger) { connection in
-            try await connection.execute("BEGIN")
+            connection.executeLater("BEGIN")
             let value: T
             do {
                 value = try await body(connection)
+                // A statement sent with COMMIT may fail and leave the transaction open, aborted.
+                try await connection.execute("COMMIT")
             } catch {
+                // What is still queued is dropped; ROLLBACK with no transaction open (BEGIN
+                // was among it) is only a warning.
+                connection.dropDeferred()
                 if connection.isUsable { _ = try? await connection.execute("ROLLBACK") }
                 throw error
             }
-            try await connection.execute("COMMIT")
             return value
         }
     }

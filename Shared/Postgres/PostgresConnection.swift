@@ -12,6 +12,8 @@ public final class PostgresConnection: Sendable {
     /// Notifications asked for with ``notifyAfterCommit(schemaChannel:payload:)`` during the
     /// current lease.
     private let pendingNotifications = Mutex<[PendingNotification]>([])
+    /// Statements queued by ``executeLater(_:_:)``, not sent yet.
+    private let deferred = Mutex<[(sql: String, binds: [PostgresBind])]>([])
 
     init(libpq: LibPQConnection, worker: BlockingWorker, logger: Logger) {
         self.libpq = libpq
@@ -28,7 +30,42 @@ public final class PostgresConnection: Sendable {
     ) async throws -> PostgresRows {
         let values = binds.map(\.postgresBind)
         let libpq = self.libpq
-        return try await perform(logger: logger ?? self.logger) { try libpq.execute(query.sql, values) }
+        let queued = takeDeferred()
+        guard !queued.isEmpty else {
+            return try await perform(logger: logger ?? self.logger) { try libpq.execute(query.sql, values) }
+        }
+        let statements = queued + [(sql: query.sql, binds: values)]
+        return try await perform(logger: logger ?? self.logger) { try libpq.executePipeline(statements) }.last!
+    }
+
+    /// Queues a statement whose answer the caller does not need (a timeline row, a job's end,
+    /// a transaction's `BEGIN`): it is sent with this connection's next statement, both in
+    /// one round trip (libpq pipeline mode), and an error it raises is thrown by that
+    /// statement. What is still queued when the lease's work returns is sent then; when the
+    /// work throws first, it is dropped unsent. Not for a statement whose own failure the
+    /// caller wants to catch and recover from.
+    public func executeLater(_ query: PostgresQuery, _ binds: [any PostgresEncodable] = []) {
+        let values = binds.map(\.postgresBind)
+        deferred.withLock { $0.append((sql: query.sql, binds: values)) }
+    }
+
+    /// Sends the statements ``executeLater(_:_:)`` queued, if any.
+    func sendDeferred(logger: Logger? = nil) async throws {
+        let queued = takeDeferred()
+        guard !queued.isEmpty else { return }
+        let libpq = self.libpq
+        _ = try await perform(logger: logger ?? self.logger) { try libpq.executePipeline(queued) }
+    }
+
+    /// Drops the queued statements unsent; answers how many there were.
+    @discardableResult
+    func dropDeferred() -> Int { takeDeferred().count }
+
+    private func takeDeferred() -> [(sql: String, binds: [PostgresBind])] {
+        deferred.withLock { queued in
+            defer { queued.removeAll() }
+            return queued
+        }
     }
 
     /// Runs a statement that returns no rows and answers how many rows it affected.
@@ -41,6 +78,7 @@ public final class PostgresConnection: Sendable {
 
     /// Runs a script of several statements without parameters (migration files, DDL).
     public func executeScript(_ query: PostgresQuery, logger: Logger? = nil) async throws {
+        try await sendDeferred(logger: logger)
         let libpq = self.libpq
         try await perform(logger: logger ?? self.logger) { try libpq.executeScript(query.sql) }
     }
@@ -90,6 +128,10 @@ public final class PostgresConnection: Sendable {
     /// Whether the caller runs on this connection's own thread (inside its lease, after the
     /// first statement; diagnostics and tests).
     public var isOnItsThread: Bool { worker.isCurrent }
+
+    /// How many times this connection has waited for the server's answer (a statement, or
+    /// statements sent together): diagnostics and tests. Read it inside the lease.
+    public var roundTrips: Int { libpq.roundTrips }
 
     /// The server process id serving this connection.
     public var backendPID: Int { Int(libpq.backendPID) }

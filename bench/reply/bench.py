@@ -7,9 +7,9 @@ processes of the machine):
 
   post_start     the driver starts POST /webhooks/telegram/{channel} (a signed update)
   post_end       the gateway answered 200 (the message and its reply job are committed)
-  provider_recv  the fake provider has the Chat Completions request (headers read)
+  provider_recv  the fake provider has read the Chat Completions request's first line
   provider_sent  the fake provider wrote its answer, PROVIDER_DELAY_MS after provider_recv
-  send_arrival   the fake Telegram has the sendMessage request (headers read)
+  send_arrival   the fake Telegram has read the sendMessage request's first line
 
 and, from the database after the run, job_picked: the reply job's started_at (set by the
 claim, clock_timestamp()), compared with the provider's arrival on the wall clock.
@@ -82,6 +82,13 @@ class Quiet(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def parse_request(self):
+        # The request line has been read: the request has arrived. Stamped before Python
+        # parses the request line and headers (its own time, which is not the platform's).
+        self.arrived = time.monotonic()
+        self.arrived_wall = time.time()
+        return super().parse_request()
+
     def body(self):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -100,8 +107,7 @@ class Provider(Quiet):
     """OpenAI Chat Completions: answers after exactly DELAY, echoing the token."""
 
     def do_POST(self):
-        recv = time.monotonic()
-        recv_wall = time.time()
+        recv, recv_wall = self.arrived, self.arrived_wall
         request = json.loads(self.body() or b"{}")
         last = next((m for m in reversed(request.get("messages", [])) if m.get("role") == "user"), {})
         content = last.get("content") or ""
@@ -133,7 +139,7 @@ class Telegram(Quiet):
     counter = 0
 
     def do_POST(self):
-        arrival = time.monotonic()
+        arrival = self.arrived
         body = self.body()
         try:
             payload = json.loads(body or b"{}")

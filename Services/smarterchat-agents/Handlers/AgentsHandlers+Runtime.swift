@@ -22,18 +22,25 @@ extension AgentsHandlers {
         }
         let started = ContinuousClock.now
         let agentID = try id(request.agentId, "agent")
-        // The lead for the prompt (crm) is read beside the agent when the agent answered its
-        // last reply here, else only once the agent is known to answer, beside its scripts:
-        // an unpublished agent's jobs cost crm nothing, a published one's do not wait for
-        // the agent's row before asking crm.
-        let readLeadEarly = answering.answeredLast(agentID)
+        // The lead for the prompt (crm) and the agent's scripts are read beside the agent when
+        // the agent answered its last reply here, else only once the agent is known to answer:
+        // an unpublished agent's jobs cost crm and the scripts' query nothing, a published
+        // one's do not wait for the agent's row before asking for them.
+        let readEarly = answering.answeredLast(agentID)
         func readLead(_ now: Bool) async -> ReplyEngine.LeadForPrompt {
             guard now else { return .fetchWhenNeeded }
             return .fetched(
                 await engine.lead(
                     organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
         }
-        async let earlyLead = readLead(readLeadEarly)
+        func readScripts(_ now: Bool) async throws -> [ScriptRecord] {
+            guard now else { return [] }
+            return try await database.withConnection { connection in
+                try await ScriptStore.list(agentID: agentID, organizationID: organizationID, on: connection)
+            }
+        }
+        async let earlyLead = readLead(readEarly)
+        async let earlyScripts = readScripts(readEarly)
         guard
             let agent = try await database.withConnection({ connection in
                 try await AgentStore.find(id: agentID, organizationID: organizationID, on: connection)
@@ -47,11 +54,9 @@ extension AgentsHandlers {
                 : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
             return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
         }
-        async let lateLead = readLead(!readLeadEarly)
-        let scripts = try await database.withConnection { connection in
-            try await ScriptStore.list(agentID: agent.id, organizationID: organizationID, on: connection)
-        }
-        let lead = readLeadEarly ? await earlyLead : await lateLead
+        async let lateLead = readLead(!readEarly)
+        let scripts = readEarly ? try await earlyScripts : try await readScripts(true)
+        let lead = readEarly ? await earlyLead : await lateLead
         let state = await engine.reply(
             ReplyEngine.Request(
                 agent: agent, scripts: scripts, conversationID: request.conversationId, leadID: request.leadId,

@@ -136,12 +136,13 @@ enum DeliveryStore {
     )
         async throws
     {
-        try await connection.execute(
+        // Both sent with the transaction's next statement or its COMMIT.
+        connection.executeLater(
             """
             UPDATE outbound_deliveries SET status = 'sent', external_id = $2, last_error = NULL WHERE id = $1
             """, [delivery.id, externalID])
         guard let messageID = delivery.messageID else { return }
-        try await connection.execute(
+        connection.executeLater(
             """
             UPDATE messages
             SET status = CASE WHEN status IN ('delivered', 'read') THEN status ELSE 'sent' END,

@@ -16,24 +16,40 @@ enum InboxTimeline {
         static func user(_ id: UUID) -> Actor { Actor(type: "user", id: id) }
     }
 
-    /// Appends a timeline row and wakes the live feed's readers at commit.
+    private static let insert = """
+        INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, actor_id, payload)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """
+
+    /// Appends a timeline row and wakes the live feed's readers at commit; answers its seq.
     @discardableResult
     static func append(
         _ eventType: String, organizationID: UUID, conversationID: UUID, actor: Actor, payload: [String: TimelineValue],
         on connection: PostgresConnection
     ) async throws -> Int64 {
         let rows = try await connection.query(
-            """
-            INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, actor_id, payload)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            RETURNING seq
-            """,
+            PostgresQuery(unsafeSQL: insert + " RETURNING seq"),
             [
                 organizationID, conversationID, eventType, actor.type, actor.id,
                 try PostgresJSON(encoding: payload),
             ])
         notifyFeeds(organizationID: organizationID, on: connection)
         return try rows.firstRow!.decode(Int64.self, "seq")
+    }
+
+    /// ``append(_:organizationID:conversationID:actor:payload:on:)`` without waiting for it:
+    /// the row goes with the connection's next statement (or the transaction's COMMIT).
+    static func appendLater(
+        _ eventType: String, organizationID: UUID, conversationID: UUID, actor: Actor, payload: [String: TimelineValue],
+        on connection: PostgresConnection
+    ) throws {
+        connection.executeLater(
+            PostgresQuery(unsafeSQL: insert),
+            [
+                organizationID, conversationID, eventType, actor.type, actor.id,
+                try PostgresJSON(encoding: payload),
+            ])
+        notifyFeeds(organizationID: organizationID, on: connection)
     }
 
     /// Wakes the organization's live feeds (`LISTEN <schema>_conversation_events`, see
@@ -49,7 +65,7 @@ enum InboxTimeline {
         _ eventType: String, outbox outboxType: String?, organizationID: UUID, conversationID: UUID, actor: Actor,
         payload: [String: TimelineValue], on connection: PostgresConnection
     ) async throws {
-        try await append(
+        try appendLater(
             eventType, organizationID: organizationID, conversationID: conversationID, actor: actor, payload: payload,
             on: connection)
         guard let outboxType else { return }
@@ -57,8 +73,8 @@ enum InboxTimeline {
         data["conversation_id"] = .string(conversationID.lowercasedString)
         data["actor_type"] = .string(actor.type)
         if let id = actor.id { data["actor_id"] = .string(id.lowercasedString) }
-        try await Outbox.append(
-            Outbox.Event(
+        Outbox.appendLater(
+            try Outbox.Event(
                 type: outboxType, organizationID: organizationID, aggregateType: "conversation",
                 aggregateID: conversationID, payload: data),
             on: connection)

@@ -75,7 +75,8 @@ enum ReplyJobStore {
     static func finish(
         _ id: UUID, status: String, result: String, error: String? = nil, on connection: PostgresConnection
     ) async throws {
-        try await connection.execute(
+        // Sent with the transaction's COMMIT (or its next statement).
+        connection.executeLater(
             """
             UPDATE reply_jobs SET status = $2, result = $3, last_error = $4, locked_until = NULL,
                 finished_at = clock_timestamp()

@@ -60,14 +60,25 @@ public enum Outbox {
     @discardableResult
     public static func append(_ event: Event, on connection: PostgresConnection) async throws -> UUID {
         let rows = try await connection.query(
-            """
-            INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
-            VALUES ($1, $2, $3, $4, $5)
-            RETURNING id
-            """, [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
+            PostgresQuery(unsafeSQL: insert + " RETURNING id"),
+            [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
         notifyAfterCommit(on: connection)
         return try rows.firstRow!.decode(UUID.self, "id")
     }
+
+    /// ``append(_:on:)`` without waiting for it: the row goes with the connection's next
+    /// statement or the transaction's COMMIT (``PostgresConnection/executeLater(_:_:)``).
+    public static func appendLater(_ event: Event, on connection: PostgresConnection) {
+        connection.executeLater(
+            PostgresQuery(unsafeSQL: insert),
+            [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
+        notifyAfterCommit(on: connection)
+    }
+
+    private static let insert = """
+        INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
+        VALUES ($1, $2, $3, $4, $5)
+        """
 
     /// Wakes the relays (`<schema>_outbox`) once the lease of `connection` is committed: for
     /// a statement that writes outbox rows itself.
