@@ -131,7 +131,8 @@ let package = Package(
             path: "Shared/Postgres", swiftSettings: swiftSettings),
         // Roles, permissions and API key scopes: the matrix every service enforces.
         .target(
-            name: "Access", dependencies: ["Contracts", "RPC"], path: "Shared/Access", swiftSettings: swiftSettings),
+            name: "Access", dependencies: ["Contracts", "RPC", "Postgres"], path: "Shared/Access",
+            swiftSettings: swiftSettings),
         .target(
             name: "Cryptography", dependencies: ["CLibCrypto"], path: "Shared/Cryptography",
             swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 import RPC
 
 /// The rules for lead fields, shared by every way a lead is written (RPC from the channels
@@ -101,7 +102,7 @@ enum LeadInput {
     /// A user id, nil for "".
     static func userID(_ value: String, _ field: String) throws -> UUID? {
         if value.isEmpty { return nil }
-        guard let id = UUID(uuidString: value) else { throw RPCError(.invalidArgument, "\(field) must be a UUID") }
+        guard let id = UUID(canonicalText: value) else { throw RPCError(.invalidArgument, "\(field) must be a UUID") }
         return id
     }
 }

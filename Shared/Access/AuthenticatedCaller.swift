@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Postgres  // UUID(canonicalText:): no sscanf per parse
 import RPC
 
 /// The organization and user a call is made for, read from the principal the gateway put in
@@ -23,8 +24,8 @@ public struct AuthenticatedCaller: Sendable {
 
     /// Reads `principal`; `UNAUTHENTICATED` when it names no organization and user.
     public init(_ principal: Principal) throws {
-        guard let organizationID = UUID(uuidString: principal.organizationId),
-            let userID = UUID(uuidString: principal.userId)
+        guard let organizationID = UUID(canonicalText: principal.organizationId),
+            let userID = UUID(canonicalText: principal.userId)
         else { throw RPCError(.unauthenticated, "authentication required") }
         self.organizationID = organizationID
         self.userID = userID

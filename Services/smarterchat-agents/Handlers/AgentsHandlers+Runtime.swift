@@ -17,7 +17,7 @@ extension AgentsHandlers {
         -> Agents.GenerateReplyResponse
     {
         try ServiceCaller.require(context, from: ["conversations"])
-        guard let organizationID = UUID(uuidString: request.organizationId) else {
+        guard let organizationID = UUID(canonicalText: request.organizationId) else {
             throw RPCError(.invalidArgument, "organization_id is required")
         }
         let started = ContinuousClock.now
@@ -81,7 +81,7 @@ extension AgentsHandlers {
         -> Agents.GetAgentStatusResponse
     {
         try ServiceCaller.require(context, from: ["conversations", "analytics", "hooks"])
-        guard let organizationID = UUID(uuidString: request.organizationId) else {
+        guard let organizationID = UUID(canonicalText: request.organizationId) else {
             throw RPCError(.invalidArgument, "organization_id is required")
         }
         guard

@@ -59,7 +59,7 @@ struct AgentsHandlers: Sendable {
 
     /// An id from a request; a malformed one is NOT_FOUND like any unknown id.
     func id(_ text: String, _ what: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw RPCError(.notFound, "\(what) not found") }
+        guard let id = UUID(canonicalText: text) else { throw RPCError(.notFound, "\(what) not found") }
         return id
     }
 

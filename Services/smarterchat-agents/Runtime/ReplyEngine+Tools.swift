@@ -160,7 +160,7 @@ extension ReplyEngine {
     /// The lead `leadID` of the organization (GetLead); nil when `leadID` is not a lead's id
     /// or crm does not answer.
     func lead(organizationID: UUID, leadID: String, requestID: String) async -> CRM.Lead? {
-        guard UUID(uuidString: leadID) != nil else { return nil }
+        guard UUID(canonicalText: leadID) != nil else { return nil }
         do {
             return try await crm.call(
                 CRM.Service.getLead,
@@ -174,7 +174,7 @@ extension ReplyEngine {
     }
 
     private func leadTarget(_ request: Request) -> String? {
-        UUID(uuidString: request.leadID) == nil ? nil : request.agent.organizationID.lowercasedString
+        UUID(canonicalText: request.leadID) == nil ? nil : request.agent.organizationID.lowercasedString
     }
 
     private func metadata(_ request: Request) -> CallMetadata {

@@ -56,7 +56,8 @@ struct EventIngest: Sendable {
 
         /// INVALID_ARGUMENT when the event's ids, time or payload are malformed.
         init(_ event: Common.Event) throws {
-            guard let id = UUID(uuidString: event.id), let organizationID = UUID(uuidString: event.organizationId),
+            guard let id = UUID(canonicalText: event.id),
+                let organizationID = UUID(canonicalText: event.organizationId),
                 !event.type.isEmpty, event.type.utf8.count <= 100, !event.occurredAt.isEmpty
             else { throw RPCError(.invalidArgument, "malformed event \(event.id)") }
             let payload = event.payloadJson.isEmpty ? "{}" : event.payloadJson
@@ -69,8 +70,8 @@ struct EventIngest: Sendable {
             self.data = PostgresJSON(text: payload)
             self.occurredAt = event.occurredAt
             func reference(_ key: String, aggregate: String) -> UUID? {
-                if let value = object[key] as? String, let uuid = UUID(uuidString: value) { return uuid }
-                return event.aggregateType == aggregate ? UUID(uuidString: event.aggregateId) : nil
+                if let value = object[key] as? String, let uuid = UUID(canonicalText: value) { return uuid }
+                return event.aggregateType == aggregate ? UUID(canonicalText: event.aggregateId) : nil
             }
             agentID = reference("agent_id", aggregate: "agent")
             userID = reference("user_id", aggregate: "user")

@@ -57,7 +57,7 @@ enum OutboundMessages {
         if !isWebchat {
             let delivery = DeliveryStore.NewDelivery(
                 organizationID: state.organizationID, channelID: state.channelID, conversationID: state.id,
-                messageID: UUID(uuidString: message.id), messageCreatedAt: stored.createdAt,
+                messageID: UUID(canonicalText: message.id), messageCreatedAt: stored.createdAt,
                 kind: kind, recipient: state.contactIdentifier, body: body)
             let bodyJSON = try PostgresJSON(encoding: body).text
             let credentials = sender?.reserveImmediateSend(kind: kind, recipient: state.contactIdentifier, in: state)

@@ -194,13 +194,13 @@ struct ChannelHandlers: Sendable {
 
     /// A channel id from a path: anything that is not a UUID names no channel.
     static func channelID(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw RPCError(.notFound, "channel not found") }
+        guard let id = UUID(canonicalText: text) else { throw RPCError(.notFound, "channel not found") }
         return id
     }
 
     /// The agent id, once agents confirmed it belongs to the caller's organization.
     func checkAgent(_ text: String, caller: AuthenticatedCaller, context: RPCContext) async throws -> UUID {
-        guard let agentID = UUID(uuidString: text) else {
+        guard let agentID = UUID(canonicalText: text) else {
             throw RPCError(.invalidArgument, "agent_id must be the id of one of the organization's agents")
         }
         guard let agents else { return agentID }

@@ -34,7 +34,7 @@ enum InboxDirectory {
         let users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
         var names: [UUID: String] = [:]
         for user in users.users {
-            if let id = UUID(uuidString: user.id) { names[id] = user.fullName }
+            if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
         }
         return names
     }
@@ -58,7 +58,7 @@ enum InboxDirectory {
         else { return [:] }
         var found: [UUID: (name: String, temperature: String)] = [:]
         for lead in leads {
-            if let id = UUID(uuidString: lead.id) { found[id] = (lead.name, lead.temperature) }
+            if let id = UUID(canonicalText: lead.id) { found[id] = (lead.name, lead.temperature) }
         }
         return found
     }

@@ -111,7 +111,7 @@ extension InboxHandlers {
         else { throw RPCError(.notFound, "conversation not found") }
         let users = await InboxDirectory.assignableUsers(
             identity: identity, organizationID: caller.organizationID, requestID: context.metadata.requestID)
-        guard users.users.contains(where: { UUID(uuidString: $0.id) == target }) else {
+        guard users.users.contains(where: { UUID(canonicalText: $0.id) == target }) else {
             throw RPCError(
                 .failedPrecondition, "user_id is not an active user of the organization who may handle conversations")
         }

@@ -59,7 +59,7 @@ extension InboxHandlers {
         let caller = try AuthenticatedCaller(context)
         try caller.require(.conversationsWrite)
         let id = try Self.conversationID(request.conversationId)
-        guard let messageID = UUID(uuidString: request.messageId) else {
+        guard let messageID = UUID(canonicalText: request.messageId) else {
             throw RPCError(.notFound, "message not found")
         }
         let message = try await database.withTransaction { connection in

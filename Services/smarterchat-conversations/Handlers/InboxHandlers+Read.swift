@@ -129,7 +129,7 @@ extension InboxHandlers {
     }
 
     static func uuid(_ value: String, field: String) throws -> UUID {
-        guard let id = UUID(uuidString: value) else { throw RPCError(.invalidArgument, "\(field) must be a UUID") }
+        guard let id = UUID(canonicalText: value) else { throw RPCError(.invalidArgument, "\(field) must be a UUID") }
         return id
     }
 
@@ -159,7 +159,7 @@ enum PageCursor {
         guard cursor.count <= 200, let data = Data(base64Encoded: text),
             let decoded = String(data: data, encoding: .utf8),
             let bar = decoded.lastIndex(of: "|"),
-            let id = UUID(uuidString: String(decoded[decoded.index(after: bar)...])),
+            let id = UUID(canonicalText: String(decoded[decoded.index(after: bar)...])),
             Self.isTimestamp(decoded[..<bar])
         else { throw RPCError(.invalidArgument, "cursor is not valid") }
         return (String(decoded[..<bar]), id)

@@ -65,7 +65,7 @@ struct InboxHandlers: Sendable {
     /// `text` as a conversation's id; NOT_FOUND when it is not a UUID (an id that cannot
     /// exist is as absent as another organization's).
     static func conversationID(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw RPCError(.notFound, "conversation not found") }
+        guard let id = UUID(canonicalText: text) else { throw RPCError(.notFound, "conversation not found") }
         return id
     }
 

@@ -40,7 +40,7 @@ final class EventSignal: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     for try await notification in try await self.database.notifications(channel: self.channel) {
-                        self.wake(organization: UUID(uuidString: notification.payload))
+                        self.wake(organization: UUID(canonicalText: notification.payload))
                     }
                 } catch {
                     self.logger.notice("event listener stopped; reconnecting", metadata: ["error": "\(error)"])

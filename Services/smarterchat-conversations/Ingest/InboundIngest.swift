@@ -223,7 +223,7 @@ struct InboundIngest: Sendable {
                     platformUserId: message.contactPhone == nil ? message.contactIdentifier : "",
                     name: message.contactName ?? "", email: "", conversationId: conversationID.lowercasedString),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: .seconds(5))
-            return response.lead.flatMap { UUID(uuidString: $0.id) }
+            return response.lead.flatMap { UUID(canonicalText: $0.id) }
         } catch {
             logger.notice(
                 "crm did not link a lead; the conversation will retry at the next message",

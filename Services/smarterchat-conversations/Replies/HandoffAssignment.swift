@@ -14,7 +14,7 @@ enum HandoffAssignment {
         let previousAssignee = state.assignedToUserID
         state.status = "waiting"
         state.mode = "human"
-        let candidates = assignable.compactMap { UUID(uuidString: $0.id) }
+        let candidates = assignable.compactMap { UUID(canonicalText: $0.id) }
         // One already assigned (an earlier handoff) keeps the conversation when still assignable.
         var assignee = previousAssignee.flatMap { candidates.contains($0) ? $0 : nil }
         if assignee == nil {

@@ -26,8 +26,8 @@ extension CRMHandlers {
             throw RPCError(.invalidArgument, "a contact needs a phone, a platform_user_id or an email")
         }
         let name = try LeadInput.text(request.name, "name")
-        let channelID = UUID(uuidString: request.channelId)
-        let conversationID = UUID(uuidString: request.conversationId)
+        let channelID = UUID(canonicalText: request.channelId)
+        let conversationID = UUID(canonicalText: request.conversationId)
         for attempt in 1...2 {
             do {
                 return try await database.withTransaction { connection in
@@ -95,7 +95,7 @@ extension CRMHandlers {
             }
             occurredAt = date
         }
-        let conversationID = UUID(uuidString: request.conversationId)
+        let conversationID = UUID(canonicalText: request.conversationId)
         try await database.withTransaction { connection in
             guard
                 try await LeadStore.recordInteraction(
@@ -226,7 +226,7 @@ extension CRMHandlers {
         guard request.leadIds.count <= Self.maximumLeadsPerCall else {
             throw RPCError(.invalidArgument, "at most \(Self.maximumLeadsPerCall) lead ids per call")
         }
-        let ids = Array(Set(request.leadIds.compactMap { UUID(uuidString: $0) }))
+        let ids = Array(Set(request.leadIds.compactMap { UUID(canonicalText: $0) }))
         guard !ids.isEmpty else { return CRM.GetLeadsResponse() }
         let leads = try await database.withConnection { connection in
             try await LeadStore.find(ids: ids, organizationID: organizationID, on: connection)

@@ -40,7 +40,7 @@ struct CRMHandlers: Sendable {
     /// name a valid organization.
     static func serviceOrganization(_ context: RPCContext, _ organizationID: String) throws -> UUID {
         try ServiceCaller.require(context, from: platformCallers)
-        guard let id = UUID(uuidString: organizationID) else {
+        guard let id = UUID(canonicalText: organizationID) else {
             throw RPCError(.invalidArgument, "organization_id must be a UUID")
         }
         return id
@@ -48,7 +48,7 @@ struct CRMHandlers: Sendable {
 
     /// A lead id from a request; a malformed one is NOT_FOUND like any unknown id.
     static func leadID(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw RPCError(.notFound, "lead not found") }
+        guard let id = UUID(canonicalText: text) else { throw RPCError(.notFound, "lead not found") }
         return id
     }
 

@@ -40,7 +40,7 @@ struct LeadEvent: Encodable, Sendable {
         try await Outbox.append(
             Outbox.Event(
                 type: type, organizationID: organizationID, aggregateType: "lead",
-                aggregateID: UUID(uuidString: lead.id)!, payload: self),
+                aggregateID: UUID(canonicalText: lead.id)!, payload: self),
             on: connection)
     }
 }

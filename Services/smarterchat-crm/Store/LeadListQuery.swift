@@ -46,7 +46,7 @@ struct LeadListQuery: Sendable {
             if assigned == "none" {
                 unassigned = true
             } else {
-                guard let id = UUID(uuidString: assigned) else {
+                guard let id = UUID(canonicalText: assigned) else {
                     throw RPCError(.invalidArgument, "assigned_to must be a user id or none")
                 }
                 assignedTo = id
@@ -200,7 +200,7 @@ struct LeadCursor: Sendable, Equatable {
         while base64.count % 4 != 0 { base64 += "=" }
         guard text.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
-        guard parts.count == 2, let id = UUID(uuidString: String(parts[1])),
+        guard parts.count == 2, let id = UUID(canonicalText: String(parts[1])),
             parts[0].count == 27, parts[0].allSatisfy({ $0.isASCII && ($0.isNumber || "-:.TZ".contains($0)) })
         else { return nil }
         self.init(createdAt: String(parts[0]), id: id)

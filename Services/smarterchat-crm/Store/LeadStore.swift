@@ -140,7 +140,7 @@ enum LeadStore {
             [
                 organizationID, lead.name, lead.email, lead.phone, lead.status.isEmpty ? "new" : lead.status,
                 lead.temperature.isEmpty ? "cold" : lead.temperature, Int(lead.score), lead.source,
-                UUID(uuidString: lead.channelId), UUID(uuidString: lead.assignedToUserId), lead.company,
+                UUID(canonicalText: lead.channelId), UUID(canonicalText: lead.assignedToUserId), lead.company,
                 lead.position, lead.interest, lead.notes,
                 PostgresJSON(text: lead.customFieldsJson.isEmpty ? "{}" : lead.customFieldsJson),
                 try PostgresJSON(encoding: lead.tags), lead.segment, lead.platformUserId,
@@ -171,7 +171,7 @@ enum LeadStore {
                 try CRMHandlers.leadID(lead.id), organizationID, lead.name, lead.email, lead.phone, lead.company,
                 lead.position, lead.interest, lead.notes, lead.source, lead.segment, lead.temperature,
                 Int(lead.score), PostgresJSON(text: lead.customFieldsJson.isEmpty ? "{}" : lead.customFieldsJson),
-                try PostgresJSON(encoding: lead.tags), UUID(uuidString: lead.channelId), lead.platformUserId,
+                try PostgresJSON(encoding: lead.tags), UUID(canonicalText: lead.channelId), lead.platformUserId,
             ])
         return try CRMHandlers.requireLead(try rows.firstRow.map(Self.lead(from:)))
     }

@@ -71,7 +71,7 @@ extension IdentityHandlers {
     {
         let caller = try AuthenticatedUser(context)
         try caller.require(.apiKeysManage)
-        guard let keyID = UUID(uuidString: request.apiKeyId) else { throw RPCError(.notFound, "API key not found") }
+        guard let keyID = UUID(canonicalText: request.apiKeyId) else { throw RPCError(.notFound, "API key not found") }
         try await database.withTransaction { connection in
             guard
                 let newly = try await ApiKeyStore.revoke(

@@ -15,11 +15,11 @@ extension IdentityHandlers {
         return try await database.withTransaction { connection in
             let organization = try await OrganizationStore.create(
                 name: input.organizationName, slug: input.slug, on: connection)
-            let organizationID = UUID(uuidString: organization.id)!
+            let organizationID = UUID(canonicalText: organization.id)!
             let user = try await UserStore.create(
                 organizationID: organizationID, email: input.email, passwordHash: passwordHash,
                 fullName: input.fullName, role: "admin", on: connection)
-            let userID = UUID(uuidString: user.id)!
+            let userID = UUID(canonicalText: user.id)!
             let tokens = try await SessionStore.issue(
                 familyID: UUID(), organizationID: organizationID, userID: userID, client: request.client,
                 lifetimes: lifetimes, on: connection)

@@ -87,7 +87,7 @@ extension IdentityHandlers {
     )
         async throws
     {
-        guard let userID = UUID(uuidString: user.id) else { return }
+        guard let userID = UUID(canonicalText: user.id) else { return }
         try await Outbox.append(
             Outbox.Event(
                 type: "user.created", organizationID: organizationID, aggregateType: "user", aggregateID: userID,

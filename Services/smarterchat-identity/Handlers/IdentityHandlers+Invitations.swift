@@ -40,7 +40,7 @@ extension IdentityHandlers {
             let user = try await UserStore.create(
                 organizationID: caller.organizationID, email: email, passwordHash: UserStore.unusablePasswordHash,
                 fullName: fullName, role: request.role, on: connection)
-            let userID = UUID(uuidString: user.id)!
+            let userID = UUID(canonicalText: user.id)!
             let token = try await UserTokenStore.issue(
                 userID: userID, purpose: .invitation, lifetime: Self.invitationLifetime, on: connection)
             try await AuditLog.record(

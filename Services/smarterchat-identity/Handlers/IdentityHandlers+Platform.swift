@@ -38,7 +38,7 @@ extension IdentityHandlers {
         -> Identity.UpdateOrganizationResponse
     {
         let caller = try await requirePlatformOperator(context)
-        guard let organizationID = UUID(uuidString: request.organizationId) else {
+        guard let organizationID = UUID(canonicalText: request.organizationId) else {
             throw RPCError(.notFound, "organization not found")
         }
         if let status = request.status, !Self.organizationStatuses.contains(status) {

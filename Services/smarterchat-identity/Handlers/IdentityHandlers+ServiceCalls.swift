@@ -17,7 +17,7 @@ extension IdentityHandlers {
         -> Identity.ListAssignableUsersResponse
     {
         try ServiceCaller.require(context, from: Self.assignmentCallers)
-        guard let organizationID = UUID(uuidString: request.organizationId) else {
+        guard let organizationID = UUID(canonicalText: request.organizationId) else {
             throw RPCError(.invalidArgument, "organization_id must be a UUID")
         }
         let roles = RolePermissions.roles(allowed: .conversationsWrite).map(\.rawValue).sorted()

@@ -83,7 +83,7 @@ extension IdentityHandlers {
     {
         let caller = try AuthenticatedUser(context)
         try caller.require(.sessionsManageOwn)
-        guard let familyID = UUID(uuidString: request.sessionId) else {
+        guard let familyID = UUID(canonicalText: request.sessionId) else {
             throw RPCError(.notFound, "session not found")
         }
         try await database.withTransaction { connection in

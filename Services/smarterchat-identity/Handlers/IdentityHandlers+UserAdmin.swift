@@ -18,7 +18,7 @@ extension IdentityHandlers {
     {
         let caller = try AuthenticatedUser(context)
         try caller.require(.usersWrite)
-        guard let userID = UUID(uuidString: request.userId) else { throw RPCError(.notFound, "user not found") }
+        guard let userID = UUID(canonicalText: request.userId) else { throw RPCError(.notFound, "user not found") }
         if let role = request.role, !Self.invitableRoles.contains(role) {
             throw RPCError(.invalidArgument, "role must be admin, manager or consultant")
         }
@@ -72,7 +72,7 @@ extension IdentityHandlers {
     {
         let caller = try AuthenticatedUser(context)
         try caller.require(.usersWrite)
-        guard let userID = UUID(uuidString: request.userId) else { throw RPCError(.notFound, "user not found") }
+        guard let userID = UUID(canonicalText: request.userId) else { throw RPCError(.notFound, "user not found") }
         guard userID != caller.userID else { throw RPCError(.failedPrecondition, "you cannot delete yourself") }
         try await database.withTransaction { connection in
             guard try await UserStore.softDelete(id: userID, organizationID: caller.organizationID, on: connection)
@@ -94,7 +94,7 @@ extension IdentityHandlers {
     {
         let principal = context.principal
         let requested = request.organizationId.isEmpty ? principal.organizationId : request.organizationId
-        guard let organizationID = UUID(uuidString: requested),
+        guard let organizationID = UUID(canonicalText: requested),
             principal.userId.isEmpty || requested.lowercased() == principal.organizationId.lowercased()
         else { throw RPCError(.notFound, "organization not found") }
         guard

@@ -45,7 +45,7 @@ extension IdentityHandlers {
             throw RPCError(.invalidArgument, "current_password is not correct")
         }
         let newHash = try await passwordWorkers.run { try hasher.hash(new) }
-        let keep = UUID(uuidString: request.currentSessionId)
+        let keep = UUID(canonicalText: request.currentSessionId)
         let revoked = try await database.withTransaction { connection in
             try await UserStore.setPasswordHash(id: caller.userID, passwordHash: newHash, on: connection)
             let revoked = try await SessionStore.revokeOthers(
