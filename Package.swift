@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "RPCBench",
             dependencies: [
-                "RPC", "Contracts",
+                "RPC", "Contracts", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,12 +163,13 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC"], path: "Tests/ContractsTests",
+            name: "ContractsTests", dependencies: ["Contracts", "ContractsC", "CProtobufC", "TestSupport"],
+            path: "Tests/ContractsTests",
             exclude: ["Golden", "lsan.supp"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RPCTests",
             dependencies: [
-                "RPC", "Contracts",
+                "RPC", "Contracts", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import TestSupport
 
 /// Messages the tests share: the golden one, and random ones from a seeded generator.
 enum FixtureSamples {
@@ -125,20 +126,5 @@ enum FixtureSamples {
 
     static func randomData(using rng: inout SeededGenerator) -> Data {
         Data((0..<Int.random(in: 0...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import Contracts
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import RPC
@@ -35,7 +36,7 @@ struct RPCEnvelopeTests {
 
     @Test("random request headers agree with libprotobuf-c both ways")
     func randomRequestHeaders() throws {
-        var generator = SplitMix64(seed: 0x5EED_2026)
+        var generator = SeededGenerator(seed: 0x5EED_2026)
         let alphabet = Array("abcXYZ019-_:/.ãçé€😀 ")
         func text(_ maximum: Int) -> String {
             String(
@@ -106,20 +107,5 @@ struct RPCEnvelopeTests {
         ])
     func malformed(bytes: [UInt8]) {
         #expect(throws: (any Error).self) { try WireRequestHeader.decode(ByteBuffer(bytes: bytes)) }
-    }
-}
-
-/// A small deterministic generator, so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
