@@ -142,6 +142,51 @@ struct ReplyWorkerTests {
         #expect(await deliveries.wait(timeout: .seconds(1)))
     }
 
+    @Test(
+        "a reply is stored in four round trips: BEGIN with the lock, the message, timeline with delivery, job end with COMMIT"
+    )
+    func replyRoundTrips() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(canonicalText: admin.organizationId)!
+        let channel = try await fixture.channel("telegram", for: admin)
+        // One connection, so that its count of exchanges is the worker's.
+        var configuration = fixture.database.configuration
+        configuration.poolSize = 1
+        let single = PostgresClient(configuration: configuration, logger: fixture.replies.logger)
+        let worker = ReplyWorker(
+            database: single, agents: fixture.replies.agents, identity: fixture.replies.identity, state: nil,
+            logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: DeliveryWakeup())
+        var trips: [Int] = []
+        // The first reply also prepares the statements on the connection; the second is measured.
+        for _ in 0..<2 {
+            let conversation = try await fixture.conversation(on: channel)
+            try await fixture.requestReply(in: conversation)
+            let jobID = try #require(
+                try await fixture.database.query("SELECT id FROM reply_jobs WHERE conversation_id = $1", [conversation])
+                    .firstRow?.decode(UUID.self, "id"))
+            let job = ReplyJob(
+                id: jobID, organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
+                attempts: 1)
+            let before = try await single.withConnection { $0.roundTrips }
+            _ = try await worker.apply(
+                Agents.GenerateReplyResponse(outcome: .replied, content: "Olá!"), to: job, assignable: [])
+            trips.append(try await single.withConnection { $0.roundTrips } - before)
+            #expect(
+                try await fixture.text(
+                    "SELECT status || '/' || result AS v FROM reply_jobs WHERE id = $1", [jobID]) == "done/replied")
+            #expect(
+                try await fixture.count(
+                    "SELECT count(*) AS n FROM outbound_deliveries WHERE conversation_id = $1", [conversation]) == 1)
+            #expect(
+                try await fixture.count(
+                    "SELECT count(*) AS n FROM conversation_events WHERE conversation_id = $1 AND event_type = 'message.queued'",
+                    [conversation]) == 1)
+        }
+        await single.close()
+        #expect(trips.last == 4, "round trips of each reply: \(trips)")
+    }
+
     @Test("the context says a job is superseded while a newer job of its conversation is pending, and only then")
     func supersededByANewerJob() async throws {
         let fixture = try await InboxFixture.shared()
