@@ -43,7 +43,7 @@ enum InboxIdleReturn {
     static func run(database: PostgresClient) async throws {
         try await database.withTransaction { connection in
             for (organizationID, conversationID, minutes) in try await LifecycleStore.returnIdleToAI(on: connection) {
-                try await InboxTimeline.record(
+                try InboxTimeline.record(
                     "mode_changed", outbox: "conversation.returned_to_ai", organizationID: organizationID,
                     conversationID: conversationID, actor: .system,
                     payload: [

@@ -115,16 +115,13 @@ final class LibPQConnection: @unchecked Sendable {
     /// transaction (protocol-level), and a server that reports one gone or stale drops it here.
     func execute(_ sql: String, _ binds: [PostgresBind]) throws -> PostgresRows {
         guard let conn else { throw PostgresError(code: .unavailable, message: "the connection is closed") }
-        let texts: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } }
-        defer { texts.forEach { free($0) } }
-        let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
-        let types: [Oid] = binds.map { Oid($0.typeOID) }
+        let (values, types) = Self.parameters(binds)
+        defer { Self.release(values) }
         let key = PreparedKey(sql: sql, types: types)
         roundTrips += 1
         var name = prepared[key]
         if name == nil, prepared.count < Self.maximumPreparedStatements {
-            let candidate = "sc\(nextStatement)"
-            nextStatement += 1
+            let candidate = newStatementName()
             roundTrips += 1
             _ = try consume(PQprepare(conn, candidate, sql, Int32(types.count), types))
             prepared[key] = candidate
@@ -168,15 +165,12 @@ final class LibPQConnection: @unchecked Sendable {
         var preparing: [PreparedKey: String] = [:]
         var sendFailed = false
         for (sql, binds) in statements {
-            let texts: [UnsafeMutablePointer<CChar>?] = binds.map { bind in bind.text.map { strdup($0) } }
-            defer { texts.forEach { free($0) } }
-            let values: [UnsafePointer<CChar>?] = texts.map { $0.map { UnsafePointer($0) } }
-            let types: [Oid] = binds.map { Oid($0.typeOID) }
+            let (values, types) = Self.parameters(binds)
+            defer { Self.release(values) }
             let key = PreparedKey(sql: sql, types: types)
             var name = prepared[key] ?? preparing[key]
             if name == nil, prepared.count + preparing.count < Self.maximumPreparedStatements {
-                let candidate = "sc\(nextStatement)"
-                nextStatement += 1
+                let candidate = newStatementName()
                 guard PQsendPrepare(conn, candidate, sql, Int32(types.count), types) == 1 else {
                     sendFailed = true
                     break
@@ -248,6 +242,22 @@ final class LibPQConnection: @unchecked Sendable {
         }
         if let firstError { throw firstError }
         return rows
+    }
+
+    /// The name of the next statement this connection prepares.
+    private func newStatementName() -> String {
+        defer { nextStatement += 1 }
+        return "sc\(nextStatement)"
+    }
+
+    /// The parameters as libpq takes them: C strings (nil for NULL; release them with
+    /// ``release(_:)`` once sent) and their type OIDs.
+    private static func parameters(_ binds: [PostgresBind]) -> (values: [UnsafePointer<CChar>?], types: [Oid]) {
+        (binds.map { bind in bind.text.map { UnsafePointer(strdup($0)!) } }, binds.map { Oid($0.typeOID) })
+    }
+
+    private static func release(_ values: [UnsafePointer<CChar>?]) {
+        values.forEach { Foundation.free(UnsafeMutablePointer(mutating: $0)) }
     }
 
     /// How many statements this connection keeps prepared (tests).

@@ -7,6 +7,7 @@ import ProviderFakes
 import RPC
 import Synchronization
 import TestSupport
+import Testing
 
 @testable import ConversationsService
 
@@ -135,6 +136,16 @@ struct InboxFixture: Sendable {
                           ORDER BY created_at DESC LIMIT 1) m ON true
             WHERE c.id = $1
             """, [conversation])
+    }
+
+    /// The reply job ``requestReply(in:)`` queued for `conversation`, as the worker claims it.
+    func replyJob(in conversation: UUID, organizationID: UUID) async throws -> ReplyJob {
+        let id = try #require(
+            try await database.query("SELECT id FROM reply_jobs WHERE conversation_id = $1", [conversation])
+                .firstRow?.decode(UUID.self, "id"))
+        return ReplyJob(
+            id: id, organizationID: organizationID, conversationID: conversation, triggerMessageID: UUID(),
+            attempts: 1)
     }
 
     /// Runs the delivery worker until nothing is due, and until no delivery of the

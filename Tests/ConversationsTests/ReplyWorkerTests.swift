@@ -98,12 +98,8 @@ struct ReplyWorkerTests {
         let organization = UUID(uuidString: admin.organizationId)!
         let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
         try await fixture.requestReply(in: conversation)
-        let jobID = try #require(
-            try await fixture.database.query("SELECT id FROM reply_jobs WHERE conversation_id = $1", [conversation])
-                .firstRow?.decode(UUID.self, "id"))
-        let job = ReplyJob(
-            id: jobID, organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
-            attempts: 1)
+        let job = try await fixture.replyJob(in: conversation, organizationID: organization)
+        let jobID = job.id
         let deliveries = DeliveryWakeup()
         let worker = ReplyWorker(
             database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
@@ -162,12 +158,8 @@ struct ReplyWorkerTests {
         for _ in 0..<2 {
             let conversation = try await fixture.conversation(on: channel)
             try await fixture.requestReply(in: conversation)
-            let jobID = try #require(
-                try await fixture.database.query("SELECT id FROM reply_jobs WHERE conversation_id = $1", [conversation])
-                    .firstRow?.decode(UUID.self, "id"))
-            let job = ReplyJob(
-                id: jobID, organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
-                attempts: 1)
+            let job = try await fixture.replyJob(in: conversation, organizationID: organization)
+            let jobID = job.id
             let before = try await single.withConnection { $0.roundTrips }
             _ = try await worker.apply(
                 Agents.GenerateReplyResponse(outcome: .replied, content: "Olá!"), to: job, assignable: [])

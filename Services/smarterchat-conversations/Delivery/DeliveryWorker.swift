@@ -235,7 +235,7 @@ final class DeliveryWorker: Service, Sendable {
         let attempts = delivery.attempts + 1
         switch outcome {
         case .sent(let externalID):
-            try await DeliveryStore.markSent(delivery, externalID: externalID, on: connection)
+            DeliveryStore.markSent(delivery, externalID: externalID, on: connection)
             try await messageEvent(delivery, "message.sent", status: "sent", error: nil, on: connection)
         case .retry(let after, let reason) where attempts < configuration.maxAttempts:
             let delay = configuration.retryDelay(afterAttempts: attempts, retryAfter: after)
@@ -266,7 +266,7 @@ final class DeliveryWorker: Service, Sendable {
             "channel_id": .string(delivery.channelID.lowercasedString), "direction": .string("outbound"),
         ]
         if let error { payload["error"] = .string(error) }
-        try await InboxTimeline.record(
+        try InboxTimeline.record(
             status == "unknown" ? "message.delivery_unknown" : type, outbox: type,
             organizationID: delivery.organizationID, conversationID: delivery.conversationID, actor: .system,
             payload: payload, on: connection)

@@ -48,7 +48,7 @@ enum OutboundMessages {
         let message = stored.message
         var payload = InboxTimeline.messagePayload(message)
         payload["ai_generated"] = .bool(ai != nil)
-        try await InboxTimeline.record(
+        try InboxTimeline.record(
             isWebchat ? "message.sent" : "message.queued", outbox: isWebchat ? "message.sent" : nil,
             organizationID: state.organizationID, conversationID: state.id,
             actor: InboxTimeline.Actor(type: senderType, id: senderID), payload: payload, on: connection)

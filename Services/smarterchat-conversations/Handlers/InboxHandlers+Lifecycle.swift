@@ -54,7 +54,7 @@ extension InboxHandlers {
         try await LifecycleStore.touchOperatorActivity(state.id, resumeAfterMinutes: resume, on: connection)
         try await LifecycleStore.skipPendingReplies(state.id, result: "human_mode", on: connection)
         if previousMode != "human" {
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "mode_changed", outbox: "conversation.handoff", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(userID),
                 payload: [
@@ -62,7 +62,7 @@ extension InboxHandlers {
                 ], on: connection)
         }
         if assigned {
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(userID),
                 payload: [
@@ -86,7 +86,7 @@ extension InboxHandlers {
             state.mode = "ai"
             state.status = "active"
             try await LifecycleStore.save(state, assignedNow: false, on: connection)
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "mode_changed", outbox: "conversation.returned_to_ai", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(caller.userID),
                 payload: ["from": .string(previous), "to": .string("ai"), "reason": .string("operator_handed_back")],
@@ -127,7 +127,7 @@ extension InboxHandlers {
             if state.status == "waiting" { state.status = "active" }
             try await LifecycleStore.save(state, assignedNow: true, on: connection)
             try await LifecycleStore.skipPendingReplies(state.id, result: "human_mode", on: connection)
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(caller.userID),
                 payload: [
@@ -149,7 +149,7 @@ extension InboxHandlers {
             state.status = "closed"
             try await LifecycleStore.save(state, assignedNow: false, on: connection)
             try await LifecycleStore.skipPendingReplies(state.id, result: "closed", on: connection)
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "conversation.closed", outbox: "conversation.closed", organizationID: state.organizationID,
                 conversationID: state.id, actor: .user(caller.userID), payload: ["from": .string(previous)],
                 on: connection)
@@ -167,7 +167,7 @@ extension InboxHandlers {
                 let previous = state.status
                 state.status = "active"
                 try await LifecycleStore.save(state, assignedNow: false, on: connection)
-                try await InboxTimeline.record(
+                try InboxTimeline.record(
                     "reopened", outbox: "conversation.reopened", organizationID: state.organizationID,
                     conversationID: state.id, actor: .user(caller.userID), payload: ["from": .string(previous)],
                     on: connection)
@@ -215,7 +215,7 @@ extension InboxHandlers {
             }
             guard !changes.isEmpty else { return }
             try await LifecycleStore.save(state, assignedNow: false, on: connection)
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 changes["priority"] != nil && changes["tags"] == nil
                     ? "priority_changed"
                     : changes["priority"] == nil ? "tags_changed" : "updated",

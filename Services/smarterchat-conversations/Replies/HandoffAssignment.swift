@@ -26,7 +26,7 @@ enum HandoffAssignment {
         try await LifecycleStore.save(
             state, assignedNow: assignee != nil && assignee != previousAssignee, on: connection)
         try await LifecycleStore.skipPendingReplies(state.id, result: "handoff", on: connection)
-        try await InboxTimeline.record(
+        try InboxTimeline.record(
             "handoff", outbox: "conversation.handoff", organizationID: state.organizationID, conversationID: state.id,
             actor: .ai,
             payload: [
@@ -35,7 +35,7 @@ enum HandoffAssignment {
                 "priority": .string(state.priority),
             ], on: connection)
         if let assignee, assignee != previousAssignee {
-            try await InboxTimeline.record(
+            try InboxTimeline.record(
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
                 conversationID: state.id, actor: .system,
                 payload: [

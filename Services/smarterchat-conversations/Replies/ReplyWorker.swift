@@ -255,12 +255,12 @@ final class ReplyWorker: Service, Sendable {
                 var state = try await LifecycleStore.lock(
                     job.conversationID, organizationID: job.organizationID, on: connection)
             else {
-                return try await ReplyJobStore.finish(
+                return ReplyJobStore.finish(
                     job.id, status: "skipped", result: "conversation_gone", on: connection)
             }
             // An operator took over (or closed) while the agent was thinking: the AI stays quiet.
             guard state.isOpen, state.mode == "ai" else {
-                return try await ReplyJobStore.finish(
+                return ReplyJobStore.finish(
                     job.id, status: "skipped", result: state.isOpen ? "human_mode" : "closed", on: connection)
             }
             var result = "no_reply"
@@ -301,11 +301,11 @@ final class ReplyWorker: Service, Sendable {
             } else if reply.closeConversation {
                 state.status = "closed"
                 try await LifecycleStore.save(state, assignedNow: false, on: connection)
-                try await InboxTimeline.record(
+                try InboxTimeline.record(
                     "conversation.closed", outbox: "conversation.closed", organizationID: state.organizationID,
                     conversationID: state.id, actor: .ai, payload: ["from": .string("active")], on: connection)
             }
-            try await ReplyJobStore.finish(
+            ReplyJobStore.finish(
                 job.id, status: reply.outcome == .failed ? "failed" : "done", result: result,
                 error: reply.detail.isEmpty ? nil : reply.detail, on: connection)
         }

@@ -133,9 +133,7 @@ enum DeliveryStore {
     /// sent, sent_at) and a `message.sent` event.
     static func markSent(
         _ delivery: OutboundDelivery, externalID: String?, on connection: PostgresConnection
-    )
-        async throws
-    {
+    ) {
         // Both sent with the transaction's next statement or its COMMIT.
         connection.executeLater(
             """

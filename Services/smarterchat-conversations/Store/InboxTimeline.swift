@@ -64,7 +64,7 @@ enum InboxTimeline {
     static func record(
         _ eventType: String, outbox outboxType: String?, organizationID: UUID, conversationID: UUID, actor: Actor,
         payload: [String: TimelineValue], on connection: PostgresConnection
-    ) async throws {
+    ) throws {
         try appendLater(
             eventType, organizationID: organizationID, conversationID: conversationID, actor: actor, payload: payload,
             on: connection)

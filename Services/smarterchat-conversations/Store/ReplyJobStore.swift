@@ -74,7 +74,7 @@ enum ReplyJobStore {
     /// Ends a job: status done/skipped/failed with its result.
     static func finish(
         _ id: UUID, status: String, result: String, error: String? = nil, on connection: PostgresConnection
-    ) async throws {
+    ) {
         // Sent with the transaction's COMMIT (or its next statement).
         connection.executeLater(
             """
