@@ -6,7 +6,7 @@ func conversationsService(delivery: DeliveryConfiguration = DeliveryConfiguratio
     DomainService(.conversations, migrations: Bundle.module.url(forResource: "Migrations", withExtension: nil)!) {
         environment in
         // Ingest wakes the reply worker of this process when it queued a reply job.
-        let replyWakeup = DeliveryWakeup()
+        let replyWakeup = Wakeup()
         // The partitioned table's months are created ahead of the rows that need them.
         return [environment.monthlyPartitionUpkeep()]
             + (try installChannelsAndIngest(environment, replyWakeup: replyWakeup))

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// Channels, callbacks, web chat, the live feed and retention: registers their handlers and
 /// answers their background services (the event listener and the retention job).
 func installChannelsAndIngest(
-    _ environment: DomainServiceEnvironment, replyWakeup: DeliveryWakeup? = nil
+    _ environment: DomainServiceEnvironment, replyWakeup: Wakeup? = nil
 ) throws -> [any Service] {
     let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
     let database = environment.database, logger = environment.logger

@@ -12,14 +12,14 @@ import ServiceLifecycle
 /// that returns idle human conversations to AI).
 func installInboxAndDelivery(
     _ environment: DomainServiceEnvironment, delivery: DeliveryConfiguration,
-    replyWakeup: DeliveryWakeup = DeliveryWakeup()
+    replyWakeup: Wakeup = Wakeup()
 ) throws
     -> [any Service]
 {
     let keyRing = try environment.configuration.encryptionKeys.map { try KeyRing(configuration: $0) }
     let database = environment.database, logger = environment.logger
     let identity = environment.clients.client(for: .identity)
-    let deliveryWakeup = DeliveryWakeup()
+    let deliveryWakeup = Wakeup()
     InboxHandlers(
         database: database, identity: identity, crm: environment.clients.client(for: .crm), wakeup: deliveryWakeup,
         settings: OperatorSettingsCache(identity: identity)

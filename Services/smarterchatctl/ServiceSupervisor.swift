@@ -38,15 +38,16 @@ final class ServiceSupervisor: Service, Sendable {
         var backoff: Duration = .seconds(1)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let process: Process
+            let exit: AsyncStream<Int32>
             do {
-                process = try start(child)
+                (process, exit) = try start(child)
             } catch {
                 logger.error("could not start \(child.name): \(error)")
                 return
             }
             let started = ContinuousClock.now
             let status = await withGracefulShutdownHandler {
-                await Self.waitForExit(process)
+                await Self.waitForExit(process, exit)
             } onGracefulShutdown: {
                 if process.isRunning { kill(process.processIdentifier, SIGTERM) }
                 let pid = process.processIdentifier
@@ -66,8 +67,14 @@ final class ServiceSupervisor: Service, Sendable {
         }
     }
 
-    private func start(_ child: Child) throws -> Process {
+    /// Starts `child`; the stream yields its exit status once it has ended.
+    private func start(_ child: Child) throws -> (Process, AsyncStream<Int32>) {
         let process = Process()
+        let (exit, exited) = AsyncStream.makeStream(of: Int32.self)
+        process.terminationHandler = { ended in
+            exited.yield(ended.terminationStatus)
+            exited.finish()
+        }
         process.executableURL = child.executable
         process.arguments = child.arguments
         process.environment = child.environment
@@ -86,13 +93,13 @@ final class ServiceSupervisor: Service, Sendable {
             for line in buffer.append(data) { output.write(name, line) }
         }
         try process.run()
-        return process
+        return (process, exit)
     }
 
-    private static func waitForExit(_ process: Process) async -> Int32 {
-        while process.isRunning {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+    /// Waits for the child's end without looking every so often (an idle supervisor makes no
+    /// wake-ups beside the platform it runs).
+    private static func waitForExit(_ process: Process, _ exit: AsyncStream<Int32>) async -> Int32 {
+        for await status in exit { return status }
         return process.terminationStatus
     }
 }

@@ -50,9 +50,9 @@ extension PostgresClient {
             worker.stop()
             throw error
         }
-        let stopped = ListenerStopFlag()
+        let stopped = ListenerStop()
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: PostgresNotification.self)
-        continuation.onTermination = { _ in stopped.flag.store(true, ordering: .relaxed) }
+        continuation.onTermination = { _ in stopped.stop() }
         worker.submit {
             Self.listen(
                 on: connection, channel: channel, configuration: configuration, stopped: stopped,
@@ -72,14 +72,14 @@ extension PostgresClient {
     /// The listening loop; runs on the listener's own thread until the stream ends.
     private static func listen(
         on first: LibPQConnection, channel: String, configuration: PostgresConfiguration,
-        stopped: ListenerStopFlag, continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation,
+        stopped: ListenerStop, continuation: AsyncThrowingStream<PostgresNotification, any Error>.Continuation,
         logger: Logger
     ) {
         var connection: LibPQConnection? = first
         var delay = configuration.initialReconnectDelay
-        while !stopped.flag.load(ordering: .relaxed) {
+        while !stopped.isStopped {
             guard let current = connection else {
-                Self.sleep(delay, unless: stopped)
+                stopped.wait(readable: nil, upTo: delay)
                 delay = min(delay * 2, configuration.maximumReconnectDelay)
                 connection = try? openListener(configuration, channel: channel)
                 if connection != nil {
@@ -87,8 +87,7 @@ extension PostgresClient {
                 }
                 continue
             }
-            var descriptor = pollfd(fd: current.socket, events: Int16(POLLIN), revents: 0)
-            _ = poll(&descriptor, 1, 100)
+            stopped.wait(readable: current.socket, upTo: nil)
             do {
                 for notification in try current.drainNotifications() { continuation.yield(notification) }
                 delay = configuration.initialReconnectDelay
@@ -102,15 +101,61 @@ extension PostgresClient {
         continuation.finish()
     }
 
-    private static func sleep(_ duration: Duration, unless stopped: ListenerStopFlag) {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline && !stopped.flag.load(ordering: .relaxed) {
-            usleep(20_000)
-        }
-    }
 }
 
-/// Set when the notification stream terminates, read by the listener thread.
-final class ListenerStopFlag: Sendable {
-    let flag = Atomic<Bool>(false)
+/// The end of a listener: set when the notification stream terminates, and a pipe that
+/// wakes the listener thread out of its wait at once. The thread sleeps in `poll` until the
+/// socket has something, the stream ends or a reconnect delay passes: an idle listener costs
+/// no wake-ups (it used to look every 100 ms, ten wake-ups a second per listener).
+final class ListenerStop: Sendable {
+    private let flag = Atomic<Bool>(false)
+    /// The pipe's ends; -1 when no pipe could be made: the waits then look every 100 ms.
+    private let descriptor: Int32
+    private let writer: Int32
+
+    init() {
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(end, F_SETFL, O_NONBLOCK)
+            }
+        }
+        descriptor = ends[0]
+        writer = ends[1]
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        if writer >= 0 { close(writer) }
+    }
+
+    var isStopped: Bool { flag.load(ordering: .acquiring) }
+
+    /// Ends the listener's waits, now and later.
+    func stop() {
+        flag.store(true, ordering: .releasing)
+        guard writer >= 0 else { return }
+        var one: UInt8 = 1
+        _ = write(writer, &one, 1)
+    }
+
+    /// Returns when `readable` (a socket) has input or hung up, when stopped, or after
+    /// `duration` (nil: no limit).
+    func wait(readable socket: Int32?, upTo duration: Duration?) {
+        guard !isStopped else { return }
+        var descriptors = [pollfd]()
+        if let socket { descriptors.append(pollfd(fd: socket, events: Int16(POLLIN), revents: 0)) }
+        var timeout: Int32 = -1
+        if let duration {
+            let (seconds, attoseconds) = duration.components
+            timeout = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        }
+        if descriptor >= 0 {
+            descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
+        } else if timeout < 0 || timeout > 100 {
+            timeout = 100
+        }
+        _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
+    }
 }

@@ -6,7 +6,8 @@ public struct RPCClientConfiguration: Sendable {
     public var runDirectory: String
     /// Put into ``CallMetadata/caller`` when a call leaves it empty, e.g. `gateway`.
     public var callerName: String
-    /// How often `run()` rescans the run directory for replicas. Default 250 ms.
+    /// How often `run()` rescans the run directory for replicas. Default 1 s (a call that finds
+    /// no replica rescans at once, so this bounds only how late a new replica gets traffic).
     public var discoveryInterval: Duration
     /// How often `run()` pings each connection; an unanswered ping closes it. Default 10 s.
     public var keepAliveInterval: Duration
@@ -26,7 +27,7 @@ public struct RPCClientConfiguration: Sendable {
     /// Creates a configuration with the documented defaults.
     public init(
         serviceName: String, runDirectory: String, callerName: String = "",
-        discoveryInterval: Duration = .milliseconds(250), keepAliveInterval: Duration = .seconds(10),
+        discoveryInterval: Duration = .seconds(1), keepAliveInterval: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(1), initialBackoff: Duration = .milliseconds(50),
         maximumBackoff: Duration = .seconds(2), defaultTimeout: Duration? = .seconds(30), maximumAttempts: Int = 3,
         maximumFrameSize: Int = RPCFrame.defaultMaximumSize

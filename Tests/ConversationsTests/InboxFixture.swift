@@ -5,6 +5,7 @@ import Logging
 import Postgres
 import ProviderFakes
 import RPC
+import ServiceKit
 import Synchronization
 import TestSupport
 import Testing
@@ -315,13 +316,13 @@ actor SharedInboxDatabase {
             credentials: ChannelCredentials(
                 channelID: UUID(), organizationID: UUID(), type: "telegram", status: "active", deleted: false,
                 botToken: "warm-up"))
-        let wakeup = DeliveryWakeup()
+        let wakeup = Wakeup()
         let sender = DeliveryWorker(
             database: database, providers: ChannelProviders(configuration: delivery),
             configuration: delivery, keyRing: keyRing, state: nil, logger: logger, wakeup: wakeup)
         let replies = ReplyWorker(
             database: database, agents: RPCInProcessClient(router: agentsRouter), identity: identity, state: nil,
-            logger: logger, wakeup: DeliveryWakeup(), deliveryWakeup: wakeup)
+            logger: logger, wakeup: Wakeup(), deliveryWakeup: wakeup)
 
         let router = RPCRouter(service: Conversations.Service.descriptor)
         ChannelHandlers(database: database, keyRing: keyRing, agents: nil, logger: logger).register(on: router)

@@ -3,6 +3,7 @@ import Foundation
 import Postgres
 import ProviderFakes
 import RPC
+import ServiceKit
 import Synchronization
 import Testing
 
@@ -100,10 +101,10 @@ struct ReplyWorkerTests {
         try await fixture.requestReply(in: conversation)
         let job = try await fixture.replyJob(in: conversation, organizationID: organization)
         let jobID = job.id
-        let deliveries = DeliveryWakeup()
+        let deliveries = Wakeup()
         let worker = ReplyWorker(
             database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
-            state: nil, logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: deliveries)
+            state: nil, logger: fixture.replies.logger, wakeup: Wakeup(), deliveryWakeup: deliveries)
         // An operator's transaction holds the conversation's row meanwhile: a job that
         // locked it would wait for that transaction.
         let (ended, applying) = try await fixture.database.withTransaction { connection in
@@ -152,7 +153,7 @@ struct ReplyWorkerTests {
         let single = PostgresClient(configuration: configuration, logger: fixture.replies.logger)
         let worker = ReplyWorker(
             database: single, agents: fixture.replies.agents, identity: fixture.replies.identity, state: nil,
-            logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: DeliveryWakeup())
+            logger: fixture.replies.logger, wakeup: Wakeup(), deliveryWakeup: Wakeup())
         var trips: [Int] = []
         // The first reply also prepares the statements on the connection; the second is measured.
         for _ in 0..<2 {
@@ -283,7 +284,7 @@ struct ReplySentAtOnceTests {
     func sendingWorker(_ fixture: InboxFixture) -> ReplyWorker {
         ReplyWorker(
             database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
-            state: nil, logger: fixture.replies.logger, wakeup: DeliveryWakeup(), deliveryWakeup: DeliveryWakeup(),
+            state: nil, logger: fixture.replies.logger, wakeup: Wakeup(), deliveryWakeup: Wakeup(),
             sender: fixture.sender)
     }
 

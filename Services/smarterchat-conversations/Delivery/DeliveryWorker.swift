@@ -22,14 +22,14 @@ final class DeliveryWorker: Service, Sendable {
     /// nil in tests, which drive the worker by hand.
     let state: ServiceState?
     let logger: Logger
-    let wakeup: DeliveryWakeup
+    let wakeup: Wakeup
     /// Deliveries in flight per organization: its queue's share of the workers.
     private let inFlight = Mutex<[UUID: Int]>([:])
 
     init(
         database: PostgresClient, providers: ChannelProviders, limiter: SendRateLimiter = SendRateLimiter(),
         configuration: DeliveryConfiguration, keyRing: KeyRing?, state: ServiceState?, logger: Logger,
-        wakeup: DeliveryWakeup
+        wakeup: Wakeup
     ) {
         self.database = database
         self.providers = providers

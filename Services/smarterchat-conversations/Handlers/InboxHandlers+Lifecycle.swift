@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Postgres
 import RPC
+import ServiceKit
 
 /// TakeOverConversation, HandBackConversation, TransferConversation, CloseConversation,
 /// ReopenConversation, UpdateConversation, MarkConversationRead (conversations:write). Each

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Postgres
 import RPC
+import ServiceKit
 
 /// SendOperatorMessage, RetryMessage (conversations:write).
 extension InboxHandlers {

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Postgres
 import RPC
+import ServiceKit
 
 /// The operators' side of conversations: the inbox (list, read, timeline), operator
 /// messages and the lifecycle (take over, hand back, transfer, close, reopen, priority,
@@ -15,7 +16,7 @@ struct InboxHandlers: Sendable {
     /// crm: GetLead (lead name and temperature of a page's rows).
     let crm: any RPCCaller
     /// Wakes the delivery worker when a message is queued.
-    let wakeup: DeliveryWakeup
+    let wakeup: Wakeup
     /// The organization's "return to AI after N minutes" setting, cached briefly.
     let settings: OperatorSettingsCache
 

@@ -22,7 +22,7 @@ struct InboundIngest: Sendable {
     let logger: Logger
     /// Signalled after a commit that stored messages (they may have queued reply jobs), so
     /// the reply worker of this process starts at once instead of at its next poll.
-    var replyWakeup: DeliveryWakeup? = nil
+    var replyWakeup: Wakeup? = nil
 
     /// The channel as ingest needs it.
     struct Target: Sendable {

@@ -19,8 +19,8 @@ final class ReplyWorker: Service, Sendable {
     /// nil in tests, which drive the worker by hand.
     let state: ServiceState?
     let logger: Logger
-    let wakeup: DeliveryWakeup
-    let deliveryWakeup: DeliveryWakeup
+    let wakeup: Wakeup
+    let deliveryWakeup: Wakeup
     /// Sends a reply straight after its transaction when it can go out at once (nil: every
     /// reply waits for the delivery worker's next pass).
     let sender: DeliveryWorker?
@@ -38,7 +38,7 @@ final class ReplyWorker: Service, Sendable {
 
     init(
         database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
-        wakeup: DeliveryWakeup, deliveryWakeup: DeliveryWakeup, sender: DeliveryWorker? = nil, concurrency: Int = 8,
+        wakeup: Wakeup, deliveryWakeup: Wakeup, sender: DeliveryWorker? = nil, concurrency: Int = 8,
         pollInterval: Duration = .milliseconds(250), generateTimeout: Duration = .seconds(60)
     ) {
         self.database = database

@@ -4,7 +4,6 @@ import Logging
 import Postgres
 import RPC
 import ServiceLifecycle
-import Synchronization
 
 /// Delivers a service's outbox to its subscribers over RPC (DESIGN §4), as a `Service`.
 ///
@@ -81,7 +80,7 @@ public final class OutboxRelay: Service, Sendable {
             do {
                 let delivered = try await deliverBatch(to: subscriber)
                 failures = 0
-                if delivered < batchSize { await wakeup.wait(upTo: idlePoll) }
+                if delivered < batchSize { await wakeup.wait(timeout: idlePoll) }
             } catch is CancellationError {
                 return
             } catch {
@@ -129,22 +128,6 @@ public final class OutboxRelay: Service, Sendable {
                 logger.debug("outbox purge failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(3600))
-        }
-    }
-}
-
-/// A flag a loop waits on: set by the listener, consumed by the loop.
-final class Wakeup: Sendable {
-    private let pending = Atomic<Bool>(false)
-
-    func signal() { pending.store(true, ordering: .releasing) }
-
-    /// Returns when signalled or after `duration`, checking every 50 ms (no database work).
-    func wait(upTo duration: Duration) async {
-        let deadline = ContinuousClock.now + duration
-        while ContinuousClock.now < deadline {
-            if pending.exchange(false, ordering: .acquiringAndReleasing) { return }
-            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
         }
     }
 }

@@ -1,9 +1,10 @@
 import Synchronization
 
-/// Wakes a worker of this process early when work was just queued (otherwise it polls).
-/// A signal is never lost: one that comes while nobody waits (or while a wait is ending)
-/// makes the next wait return at once.
-final class DeliveryWakeup: Sendable {
+/// Wakes one waiting loop of this process early when work was just queued (otherwise it polls
+/// at its own interval): the reply and delivery workers, the outbox relay's loops. A signal is
+/// never lost: one that comes while nobody waits (or while a wait is ending) makes the next
+/// wait return at once. Waiting costs no wake-up until the signal or the timeout.
+public final class Wakeup: Sendable {
     private struct State {
         /// A signal nobody has taken yet.
         var pending = false
@@ -15,10 +16,10 @@ final class DeliveryWakeup: Sendable {
 
     private let waiter = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// Wakes the worker, or makes its next wait return at once.
-    func signal() {
+    public func signal() {
         let continuation = waiter.withLock { state -> CheckedContinuation<Bool, Never>? in
             if let continuation = state.continuation {
                 state.continuation = nil
@@ -32,7 +33,7 @@ final class DeliveryWakeup: Sendable {
 
     /// Returns when signalled (true) or after `timeout` (false).
     @discardableResult
-    func wait(timeout: Duration) async -> Bool {
+    public func wait(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool?.self) { group in
             group.addTask {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in

@@ -1,13 +1,12 @@
 import Foundation
+import ServiceKit
 import Testing
 
-@testable import ConversationsService
-
-@Suite("DeliveryWakeup: signals wake the worker and none is lost")
-struct DeliveryWakeupTests {
+@Suite("Wakeup: signals wake a waiting loop and none is lost")
+struct WakeupTests {
     @Test("a signal before the wait makes it return at once; without one it times out")
     func pendingAndTimeout() async {
-        let wakeup = DeliveryWakeup()
+        let wakeup = Wakeup()
         wakeup.signal()
         let clock = ContinuousClock()
         let start = clock.now
@@ -18,7 +17,7 @@ struct DeliveryWakeupTests {
 
     @Test("a signal that lands while a timed-out wait is ending is kept for the next wait")
     func noSignalLost() async {
-        let wakeup = DeliveryWakeup()
+        let wakeup = Wakeup()
         let clock = ContinuousClock()
         for _ in 0..<400 {
             async let signalled: Void = {
