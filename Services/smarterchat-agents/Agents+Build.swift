@@ -22,7 +22,7 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
         AgentsHandlers(
             database: environment.database, configuration: configuration, keyRing: keyRing,
             identity: environment.clients.client(for: .identity), engine: engine, metrics: metrics,
-            logger: environment.logger
+            logger: environment.logger, replyConfigurations: ReplyConfigurations(ttl: configuration.replyCacheTTL)
         ).register(on: environment.router)
         // agent.created / agent.updated / agent.deleted to hooks and analytics.
         return [http, metrics, environment.outboxRelay()]

@@ -17,6 +17,7 @@ import Configuration
 /// | `SMARTERCHAT_AGENTS_MAX_TOOL_ROUNDS` | `4` | provider rounds per reply while the model calls tools |
 /// | `SMARTERCHAT_AGENTS_PREVIEW_TIMEOUT_MS` | `8000` | the whole of a preview's provider rounds (the console waits for it) |
 /// | `SMARTERCHAT_AGENTS_ALLOW_PRIVATE_PROVIDER_URLS` | `false` | let agents name loopback/private hosts as base URL (development) |
+/// | `SMARTERCHAT_AGENTS_REPLY_CACHE_MS` | `1000` | how long a replica reuses an agent's row and scripts for replies (0: read them every reply) |
 struct AgentsConfiguration: Sendable {
     var defaultModel = "gpt-4.1-mini"
     var defaultBaseURL = "https://api.openai.com/v1"
@@ -28,6 +29,7 @@ struct AgentsConfiguration: Sendable {
     var maxToolRounds = 4
     var allowPrivateProviderURLs = false
     var previewTimeout: Duration = .seconds(8)
+    var replyCacheTTL: Duration = .seconds(1)
 
     init() {}
 
@@ -47,6 +49,7 @@ struct AgentsConfiguration: Sendable {
         maxToolRounds = max(1, config.int(forKey: "max.tool.rounds", default: maxToolRounds))
         previewTimeout = .milliseconds(config.int(forKey: "preview.timeout.ms", default: 8000))
         allowPrivateProviderURLs = config.bool(forKey: "allow.private.provider.urls", default: false)
+        replyCacheTTL = .milliseconds(max(0, config.int(forKey: "reply.cache.ms", default: 1000)))
     }
 }
 

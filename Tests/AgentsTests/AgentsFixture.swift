@@ -61,7 +61,8 @@ struct AgentsFixture: Sendable {
         let metrics = AgentMetricsRecorder(database: database, logger: logger)
         let handlers = AgentsHandlers(
             database: database, configuration: configuration, keyRing: keyRing,
-            identity: RPCInProcessClient(router: identity.router), engine: engine, metrics: metrics, logger: logger)
+            identity: RPCInProcessClient(router: identity.router), engine: engine, metrics: metrics, logger: logger,
+            replyConfigurations: ReplyConfigurations(ttl: configuration.replyCacheTTL))
         let router = RPCRouter(service: Agents.Service.descriptor)
         handlers.register(on: router)
         return AgentsFixture(

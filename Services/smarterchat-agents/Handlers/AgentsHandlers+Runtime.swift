@@ -22,41 +22,57 @@ extension AgentsHandlers {
         }
         let started = ContinuousClock.now
         let agentID = try id(request.agentId, "agent")
-        // The lead for the prompt (crm) and the agent's scripts are read beside the agent when
-        // the agent answered its last reply here, else only once the agent is known to answer:
-        // an unpublished agent's jobs cost crm and the scripts' query nothing, a published
-        // one's do not wait for the agent's row before asking for them.
-        let readEarly = answering.answeredLast(agentID)
         func readLead(_ now: Bool) async -> ReplyEngine.LeadForPrompt {
             guard now else { return .fetchWhenNeeded }
             return .fetched(
                 await engine.lead(
                     organizationID: organizationID, leadID: request.leadId, requestID: context.metadata.requestID))
         }
-        func readScripts(_ now: Bool) async throws -> [ScriptRecord] {
-            guard now else { return [] }
-            return try await database.withConnection { connection in
-                try await ScriptStore.list(agentID: agentID, organizationID: organizationID, on: connection)
+        let agent: AgentRecord
+        let scripts: [ScriptRecord]
+        let lead: ReplyEngine.LeadForPrompt
+        if let kept = replyConfigurations.fresh(agentID, organizationID: organizationID),
+            !kept.agent.answers || kept.scripts != nil
+        {
+            // The agent and its scripts as a reply of this replica read them under a second
+            // ago (ReplyConfigurations): only the lead is read.
+            agent = kept.agent
+            answering.record(agentID, answers: agent.answers)
+            guard agent.answers else { return Self.noReply(agent) }
+            scripts = kept.scripts ?? []
+            lead = await readLead(true)
+        } else {
+            let generation = replyConfigurations.generation
+            let read = ContinuousClock.now
+            // The lead for the prompt (crm) and the agent's scripts are read beside the agent
+            // when the agent answered its last reply here, else only once the agent is known to
+            // answer: an unpublished agent's jobs cost crm and the scripts' query nothing, a
+            // published one's do not wait for the agent's row before asking for them.
+            let readEarly = answering.answeredLast(agentID)
+            func readScripts(_ now: Bool) async throws -> [ScriptRecord] {
+                guard now else { return [] }
+                return try await database.withConnection { connection in
+                    try await ScriptStore.list(agentID: agentID, organizationID: organizationID, on: connection)
+                }
             }
+            async let earlyLead = readLead(readEarly)
+            async let earlyScripts = readScripts(readEarly)
+            guard
+                let found = try await database.withConnection({ connection in
+                    try await AgentStore.find(id: agentID, organizationID: organizationID, on: connection)
+                })
+            else { throw RPCError(.notFound, "agent not found") }
+            agent = found
+            answering.record(agentID, answers: agent.answers)
+            guard agent.answers else {
+                replyConfigurations.keep(agent, scripts: nil, readAt: read, generation: generation)
+                return Self.noReply(agent)
+            }
+            async let lateLead = readLead(!readEarly)
+            scripts = readEarly ? try await earlyScripts : try await readScripts(true)
+            lead = readEarly ? await earlyLead : await lateLead
+            replyConfigurations.keep(agent, scripts: scripts, readAt: read, generation: generation)
         }
-        async let earlyLead = readLead(readEarly)
-        async let earlyScripts = readScripts(readEarly)
-        guard
-            let agent = try await database.withConnection({ connection in
-                try await AgentStore.find(id: agentID, organizationID: organizationID, on: connection)
-            })
-        else { throw RPCError(.notFound, "agent not found") }
-        answering.record(agentID, answers: agent.answers)
-        guard agent.answers else {
-            let why =
-                agent.status != "active"
-                ? "the agent is \(agent.status)"
-                : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
-            return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
-        }
-        async let lateLead = readLead(!readEarly)
-        let scripts = readEarly ? try await earlyScripts : try await readScripts(true)
-        let lead = readEarly ? await earlyLead : await lateLead
         let state = await engine.reply(
             ReplyEngine.Request(
                 agent: agent, scripts: scripts, conversationID: request.conversationId, leadID: request.leadId,
@@ -73,6 +89,15 @@ extension AgentsHandlers {
                 firstOfConversation: request.aiTurns == 0)
         }
         return response
+    }
+
+    /// NO_REPLY for an agent that does not answer, with why.
+    static func noReply(_ agent: AgentRecord) -> Agents.GenerateReplyResponse {
+        let why =
+            agent.status != "active"
+            ? "the agent is \(agent.status)"
+            : !agent.isPublished ? "the agent is not published" : "the agent's auto-response is off"
+        return Agents.GenerateReplyResponse(outcome: .noReply, detail: why)
     }
 
     func getAgentStatus(

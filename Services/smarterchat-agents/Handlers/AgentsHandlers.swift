@@ -22,6 +22,8 @@ struct AgentsHandlers: Sendable {
     let logger: Logger
     /// Which agents answered their last reply in this process (when to read the lead early).
     let answering = AnsweringAgents()
+    /// Agents and scripts as replies read them, for at most a second; any write here drops them.
+    let replyConfigurations: ReplyConfigurations
 
     /// Registers every agents method on `router`.
     func register(on router: RPCRouter) {
@@ -31,15 +33,23 @@ struct AgentsHandlers: Sendable {
         }
         router.register(Agents.Service.listAgents) { _, context in try await listAgents(context) }
         router.register(Agents.Service.getAgent) { request, context in try await getAgent(request, context) }
-        router.register(Agents.Service.createAgent) { request, context in try await createAgent(request, context) }
-        router.register(Agents.Service.updateAgent) { request, context in try await updateAgent(request, context) }
-        router.register(Agents.Service.deleteAgent) { request, context in try await deleteAgent(request, context) }
-        router.register(Agents.Service.publishAgent) { request, context in try await publishAgent(request, context) }
+        router.register(Agents.Service.createAgent) { request, context in
+            try await writing { try await createAgent(request, context) }
+        }
+        router.register(Agents.Service.updateAgent) { request, context in
+            try await writing { try await updateAgent(request, context) }
+        }
+        router.register(Agents.Service.deleteAgent) { request, context in
+            try await writing { try await deleteAgent(request, context) }
+        }
+        router.register(Agents.Service.publishAgent) { request, context in
+            try await writing { try await publishAgent(request, context) }
+        }
         router.register(Agents.Service.setProviderKey) { request, context in
-            try await setProviderKey(request, context)
+            try await writing { try await setProviderKey(request, context) }
         }
         router.register(Agents.Service.deleteProviderKey) { request, context in
-            try await deleteProviderKey(request, context)
+            try await writing { try await deleteProviderKey(request, context) }
         }
         router.register(Agents.Service.listAgentVersions) { request, context in
             try await listAgentVersions(request, context)
@@ -48,13 +58,26 @@ struct AgentsHandlers: Sendable {
             try await compareAgentVersions(request, context)
         }
         router.register(Agents.Service.restoreAgentVersion) { request, context in
-            try await restoreAgentVersion(request, context)
+            try await writing { try await restoreAgentVersion(request, context) }
         }
         router.register(Agents.Service.listScripts) { request, context in try await listScripts(request, context) }
-        router.register(Agents.Service.createScript) { request, context in try await createScript(request, context) }
-        router.register(Agents.Service.updateScript) { request, context in try await updateScript(request, context) }
-        router.register(Agents.Service.deleteScript) { request, context in try await deleteScript(request, context) }
+        router.register(Agents.Service.createScript) { request, context in
+            try await writing { try await createScript(request, context) }
+        }
+        router.register(Agents.Service.updateScript) { request, context in
+            try await writing { try await updateScript(request, context) }
+        }
+        router.register(Agents.Service.deleteScript) { request, context in
+            try await writing { try await deleteScript(request, context) }
+        }
         router.register(Agents.Service.previewReply) { request, context in try await previewReply(request, context) }
+    }
+
+    /// Runs a handler that writes agents or scripts, then drops what replies kept of them
+    /// (whether it succeeded or not: a failure may have come after its commit).
+    func writing<Output>(_ body: () async throws -> Output) async throws -> Output {
+        defer { replyConfigurations.dropAll() }
+        return try await body()
     }
 
     /// An id from a request; a malformed one is NOT_FOUND like any unknown id.
