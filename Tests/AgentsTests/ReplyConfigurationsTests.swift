@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Postgres
+import RPC
 import TestSupport
 import Testing
 
@@ -28,18 +29,26 @@ struct ReplyConfigurationsTests {
         return request.messages.first?["content"] as? String ?? ""
     }
 
+    /// A live agent of `admin` whose prompt said "Versão um." in one reply, then changed to
+    /// "Versão dois." straight in the table, as another replica would.
+    private func agentChangedElsewhere(
+        _ fixture: AgentsFixture, _ provider: FakeProvider, as admin: Principal
+    ) async throws -> Agents.Agent {
+        let agent = try await fixture.liveAgent(as: admin, provider: provider) { $0.systemMessage = "Versão um." }
+        #expect(try await nextPrompt(fixture, agent, provider).contains("Versão um."))
+        try await fixture.database.execute(
+            "UPDATE agents SET system_message = 'Versão dois.' WHERE id = $1::uuid", [agent.id])
+        return agent
+    }
+
     @Test("another replica's change shows once the time has passed; this replica's own, at the next reply")
     func keptUntilChanged() async throws {
         let fixture = try await fixture(ttl: .seconds(2))
         let provider = try await FakeProvider.start()
         defer { provider.stop() }
         let admin = AgentsFixture.principal()
-        let agent = try await fixture.liveAgent(as: admin, provider: provider) { $0.systemMessage = "Versão um." }
-        #expect(try await nextPrompt(fixture, agent, provider).contains("Versão um."))
-
-        // Another replica's change, straight in the table: this replica keeps what it read…
-        try await fixture.database.execute(
-            "UPDATE agents SET system_message = 'Versão dois.' WHERE id = $1::uuid", [agent.id])
+        // Another replica's change: this replica keeps what it read…
+        let agent = try await agentChangedElsewhere(fixture, provider, as: admin)
         #expect(try await nextPrompt(fixture, agent, provider).contains("Versão um."))
         // …for at most its time.
         try await Task.sleep(for: .milliseconds(2100))
@@ -70,11 +79,7 @@ struct ReplyConfigurationsTests {
         let fixture = try await fixture(ttl: .zero)
         let provider = try await FakeProvider.start()
         defer { provider.stop() }
-        let admin = AgentsFixture.principal()
-        let agent = try await fixture.liveAgent(as: admin, provider: provider) { $0.systemMessage = "Versão um." }
-        #expect(try await nextPrompt(fixture, agent, provider).contains("Versão um."))
-        try await fixture.database.execute(
-            "UPDATE agents SET system_message = 'Versão dois.' WHERE id = $1::uuid", [agent.id])
+        let agent = try await agentChangedElsewhere(fixture, provider, as: AgentsFixture.principal())
         #expect(try await nextPrompt(fixture, agent, provider).contains("Versão dois."))
     }
 

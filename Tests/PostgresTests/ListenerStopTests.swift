@@ -18,6 +18,13 @@ struct ListenerStopTests {
         return ended
     }
 
+    /// A pipe's read and write ends (the read end stands for the listener's socket).
+    private func makePipe() throws -> [Int32] {
+        var ends: [Int32] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        return ends
+    }
+
     private func waitUntil(_ ended: EndFlag, within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
@@ -28,10 +35,9 @@ struct ListenerStopTests {
     }
 
     @Test("an idle wait stays asleep (no 100 ms look) until stopped, then ends at once; later waits return at once")
-    func idleUntilStopped() async {
+    func idleUntilStopped() async throws {
         let stop = ListenerStop()
-        var ends: [Int32] = [-1, -1]
-        #expect(pipe(&ends) == 0)
+        let ends = try makePipe()
         defer { ends.forEach { close($0) } }
         let socket = ends[0]
         let ended = waitOnThread { stop.wait(readable: socket, upTo: nil) }
@@ -46,10 +52,9 @@ struct ListenerStopTests {
     }
 
     @Test("input on the socket ends the wait; a delay ends a wait without a socket")
-    func inputAndDelay() async {
+    func inputAndDelay() async throws {
         let stop = ListenerStop()
-        var ends: [Int32] = [-1, -1]
-        #expect(pipe(&ends) == 0)
+        let ends = try makePipe()
         defer { ends.forEach { close($0) } }
         let socket = ends[0]
         let ended = waitOnThread { stop.wait(readable: socket, upTo: nil) }
