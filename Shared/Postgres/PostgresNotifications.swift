@@ -100,7 +100,6 @@ extension PostgresClient {
         connection?.close()
         continuation.finish()
     }
-
 }
 
 /// The end of a listener: set when the notification stream terminates, and a pipe that
