@@ -37,7 +37,6 @@ extension AgentsHandlers {
             // The agent and its scripts as a reply of this replica read them under a second
             // ago (ReplyConfigurations): only the lead is read.
             agent = kept.agent
-            answering.record(agentID, answers: agent.answers)
             guard agent.answers else { return Self.noReply(agent) }
             scripts = kept.scripts ?? []
             lead = await readLead(true)
@@ -48,7 +47,7 @@ extension AgentsHandlers {
             // when the agent answered its last reply here, else only once the agent is known to
             // answer: an unpublished agent's jobs cost crm and the scripts' query nothing, a
             // published one's do not wait for the agent's row before asking for them.
-            let readEarly = answering.answeredLast(agentID)
+            let readEarly = replyConfigurations.answeredLast(agentID)
             func readScripts(_ now: Bool) async throws -> [ScriptRecord] {
                 guard now else { return [] }
                 return try await database.withConnection { connection in
@@ -63,7 +62,6 @@ extension AgentsHandlers {
                 })
             else { throw RPCError(.notFound, "agent not found") }
             agent = found
-            answering.record(agentID, answers: agent.answers)
             guard agent.answers else {
                 replyConfigurations.keep(agent, scripts: nil, readAt: read, generation: generation)
                 return Self.noReply(agent)

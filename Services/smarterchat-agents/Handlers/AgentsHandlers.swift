@@ -20,9 +20,8 @@ struct AgentsHandlers: Sendable {
     /// The agents' reply metrics, written in batches.
     let metrics: AgentMetricsRecorder
     let logger: Logger
-    /// Which agents answered their last reply in this process (when to read the lead early).
-    let answering = AnsweringAgents()
-    /// Agents and scripts as replies read them, for at most a second; any write here drops them.
+    /// Agents and scripts as replies read them (reused for a second; any write here drops
+    /// them), and whether each agent answered its last reply (when to read the lead early).
     let replyConfigurations: ReplyConfigurations
 
     /// Registers every agents method on `router`.
@@ -33,51 +32,37 @@ struct AgentsHandlers: Sendable {
         }
         router.register(Agents.Service.listAgents) { _, context in try await listAgents(context) }
         router.register(Agents.Service.getAgent) { request, context in try await getAgent(request, context) }
-        router.register(Agents.Service.createAgent) { request, context in
-            try await writing { try await createAgent(request, context) }
-        }
-        router.register(Agents.Service.updateAgent) { request, context in
-            try await writing { try await updateAgent(request, context) }
-        }
-        router.register(Agents.Service.deleteAgent) { request, context in
-            try await writing { try await deleteAgent(request, context) }
-        }
-        router.register(Agents.Service.publishAgent) { request, context in
-            try await writing { try await publishAgent(request, context) }
-        }
-        router.register(Agents.Service.setProviderKey) { request, context in
-            try await writing { try await setProviderKey(request, context) }
-        }
-        router.register(Agents.Service.deleteProviderKey) { request, context in
-            try await writing { try await deleteProviderKey(request, context) }
-        }
+        registerWrite(Agents.Service.createAgent, on: router, createAgent)
+        registerWrite(Agents.Service.updateAgent, on: router, updateAgent)
+        registerWrite(Agents.Service.deleteAgent, on: router, deleteAgent)
+        registerWrite(Agents.Service.publishAgent, on: router, publishAgent)
+        registerWrite(Agents.Service.setProviderKey, on: router, setProviderKey)
+        registerWrite(Agents.Service.deleteProviderKey, on: router, deleteProviderKey)
         router.register(Agents.Service.listAgentVersions) { request, context in
             try await listAgentVersions(request, context)
         }
         router.register(Agents.Service.compareAgentVersions) { request, context in
             try await compareAgentVersions(request, context)
         }
-        router.register(Agents.Service.restoreAgentVersion) { request, context in
-            try await writing { try await restoreAgentVersion(request, context) }
-        }
+        registerWrite(Agents.Service.restoreAgentVersion, on: router, restoreAgentVersion)
         router.register(Agents.Service.listScripts) { request, context in try await listScripts(request, context) }
-        router.register(Agents.Service.createScript) { request, context in
-            try await writing { try await createScript(request, context) }
-        }
-        router.register(Agents.Service.updateScript) { request, context in
-            try await writing { try await updateScript(request, context) }
-        }
-        router.register(Agents.Service.deleteScript) { request, context in
-            try await writing { try await deleteScript(request, context) }
-        }
+        registerWrite(Agents.Service.createScript, on: router, createScript)
+        registerWrite(Agents.Service.updateScript, on: router, updateScript)
+        registerWrite(Agents.Service.deleteScript, on: router, deleteScript)
         router.register(Agents.Service.previewReply) { request, context in try await previewReply(request, context) }
     }
 
-    /// Runs a handler that writes agents or scripts, then drops what replies kept of them
-    /// (whether it succeeded or not: a failure may have come after its commit).
-    func writing<Output>(_ body: () async throws -> Output) async throws -> Output {
-        defer { replyConfigurations.dropAll() }
-        return try await body()
+    /// Registers a method that writes agents or scripts: after it, whether it succeeded or
+    /// not (a failure may come after its commit), what replies kept of them is dropped.
+    private func registerWrite<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, on router: RPCRouter,
+        _ handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
+    ) {
+        let kept = replyConfigurations
+        router.register(method) { request, context in
+            defer { kept.dropAll() }
+            return try await handler(request, context)
+        }
     }
 
     /// An id from a request; a malformed one is NOT_FOUND like any unknown id.
@@ -112,26 +97,5 @@ struct AgentsHandlers: Sendable {
             Outbox.Event(
                 type: type, organizationID: agent.organizationID, aggregateType: "agent", aggregateID: agent.id,
                 payloadJSON: JSONValue.object(payload).text), on: connection)
-    }
-}
-
-/// Whether each agent answered its last `GenerateReply` in this process: a guess of whether
-/// the next one will, so the lead for its prompt can be read before the agent's row says so.
-/// A wrong guess costs one unneeded crm read, or the overlap; never a different reply.
-final class AnsweringAgents: Sendable {
-    private let answered = Mutex<[UUID: Bool]>([:])
-
-    init() {}
-
-    func answeredLast(_ agentID: UUID) -> Bool {
-        answered.withLock { $0[agentID] ?? false }
-    }
-
-    func record(_ agentID: UUID, answers: Bool) {
-        answered.withLock { answered in
-            // Bounded: a process serving very many agents starts over rather than grow.
-            if answered.count >= 10_000, answered[agentID] == nil { answered.removeAll() }
-            answered[agentID] = answers
-        }
     }
 }

@@ -8,7 +8,12 @@ import Synchronization
 /// key set or removed, a version restored) drops every entry, and a read that was under way
 /// then is not kept (generations), so a change made here applies to the next reply. A change
 /// made through another replica applies within ``ttl`` (default 1 s,
-/// `SMARTERCHAT_AGENTS_REPLY_CACHE_MS`; 0 turns the cache off).
+/// `SMARTERCHAT_AGENTS_REPLY_CACHE_MS`; 0 turns the reuse off).
+///
+/// Past ``ttl`` an entry still answers ``answeredLast(_:)``: whether the agent answered its
+/// last reply here, a guess of whether the next one will, so the lead for its prompt can be
+/// read beside the agent's row rather than after it. A wrong guess costs one unneeded crm
+/// read, or the overlap; never a different reply.
 final class ReplyConfigurations: Sendable {
     /// One agent as a reply read it.
     struct Entry: Sendable {
@@ -46,11 +51,15 @@ final class ReplyConfigurations: Sendable {
         }
     }
 
+    /// Whether the agent answered the last reply that read it here, however long ago.
+    func answeredLast(_ agentID: UUID) -> Bool {
+        state.withLock { $0.entries[agentID]?.agent.answers ?? false }
+    }
+
     /// Keeps what a reply read, unless a write of this replica came since `generation`.
     func keep(
         _ agent: AgentRecord, scripts: [ScriptRecord]?, readAt read: ContinuousClock.Instant, generation: UInt64
     ) {
-        guard ttl > .zero else { return }
         state.withLock { state in
             guard state.generation == generation else { return }
             // Bounded: a replica serving very many agents starts over rather than grow.

@@ -21,6 +21,14 @@ enum InboxTimeline {
         VALUES ($1, $2, $3, $4, $5, $6)
         """
 
+    /// The parameters of ``insert``.
+    private static func values(
+        _ eventType: String, _ organizationID: UUID, _ conversationID: UUID, _ actor: Actor,
+        _ payload: [String: TimelineValue]
+    ) throws -> [any PostgresEncodable] {
+        [organizationID, conversationID, eventType, actor.type, actor.id, try PostgresJSON(encoding: payload)]
+    }
+
     /// Appends a timeline row and wakes the live feed's readers at commit; answers its seq.
     @discardableResult
     static func append(
@@ -29,10 +37,7 @@ enum InboxTimeline {
     ) async throws -> Int64 {
         let rows = try await connection.query(
             PostgresQuery(unsafeSQL: insert + " RETURNING seq"),
-            [
-                organizationID, conversationID, eventType, actor.type, actor.id,
-                try PostgresJSON(encoding: payload),
-            ])
+            try values(eventType, organizationID, conversationID, actor, payload))
         notifyFeeds(organizationID: organizationID, on: connection)
         return try rows.firstRow!.decode(Int64.self, "seq")
     }
@@ -44,11 +49,7 @@ enum InboxTimeline {
         on connection: PostgresConnection
     ) throws {
         connection.executeLater(
-            PostgresQuery(unsafeSQL: insert),
-            [
-                organizationID, conversationID, eventType, actor.type, actor.id,
-                try PostgresJSON(encoding: payload),
-            ])
+            PostgresQuery(unsafeSQL: insert), try values(eventType, organizationID, conversationID, actor, payload))
         notifyFeeds(organizationID: organizationID, on: connection)
     }
 

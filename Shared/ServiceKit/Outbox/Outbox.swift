@@ -60,8 +60,7 @@ public enum Outbox {
     @discardableResult
     public static func append(_ event: Event, on connection: PostgresConnection) async throws -> UUID {
         let rows = try await connection.query(
-            PostgresQuery(unsafeSQL: insert + " RETURNING id"),
-            [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
+            PostgresQuery(unsafeSQL: insert + " RETURNING id"), values(event))
         notifyAfterCommit(on: connection)
         return try rows.firstRow!.decode(UUID.self, "id")
     }
@@ -69,9 +68,7 @@ public enum Outbox {
     /// ``append(_:on:)`` without waiting for it: the row goes with the connection's next
     /// statement or the transaction's COMMIT (``PostgresConnection/executeLater(_:_:)``).
     public static func appendLater(_ event: Event, on connection: PostgresConnection) {
-        connection.executeLater(
-            PostgresQuery(unsafeSQL: insert),
-            [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload])
+        connection.executeLater(PostgresQuery(unsafeSQL: insert), values(event))
         notifyAfterCommit(on: connection)
     }
 
@@ -79,6 +76,11 @@ public enum Outbox {
         INSERT INTO outbox (organization_id, event_type, aggregate_type, aggregate_id, payload)
         VALUES ($1, $2, $3, $4, $5)
         """
+
+    /// The parameters of ``insert`` for `event`.
+    private static func values(_ event: Event) -> [any PostgresEncodable] {
+        [event.organizationID, event.type, event.aggregateType, event.aggregateID, event.payload]
+    }
 
     /// Wakes the relays (`<schema>_outbox`) once the lease of `connection` is committed: for
     /// a statement that writes outbox rows itself.
