@@ -68,6 +68,68 @@ struct InboxListTests {
         }
     }
 
+    @Test("several filters at once with a cursor: each parameter lands where its filter is")
+    func filtersCombinedWithCursor() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let telegram = try await fixture.channel("telegram", for: admin)
+        let whatsapp = try await fixture.channel("whatsapp", for: admin)
+        var matching: [UUID] = []
+        for index in 0..<4 {
+            matching.append(try await fixture.conversation(on: telegram, contactMessage: "preços do plano \(index)"))
+        }
+        let other = try await fixture.conversation(on: whatsapp, contactMessage: "preços")
+        let closed = try await fixture.conversation(on: telegram, contactMessage: "preços")
+        _ = try await fixture.call(
+            Conversations.Service.closeConversation,
+            Conversations.ConversationRequest(conversationId: closed.lowercased), as: admin)
+        let silent = try await fixture.conversation(on: telegram, contactMessage: "olá")
+        for id in matching + [other, closed, silent] {
+            _ = try await fixture.call(
+                Conversations.Service.updateConversation,
+                Conversations.UpdateConversationRequest(
+                    conversationId: id.lowercased, priority: "high", tags: ["vip"], setTags: true), as: admin)
+        }
+        var seen: [String] = []
+        var cursor = ""
+        repeat {
+            let page = try await fixture.call(
+                Conversations.Service.listConversations,
+                Conversations.ListConversationsRequest(
+                    status: "active", mode: "ai", assignedTo: "none", channelId: telegram.id, tag: "vip",
+                    priority: "high", q: "preço", cursor: cursor, limit: 3), as: admin)
+            seen += page.conversations.map(\.id)
+            cursor = page.nextCursor
+        } while !cursor.isEmpty
+        #expect(seen.count == 4 && Set(seen) == Set(matching.map(\.lowercased)))
+    }
+
+    @Test("the list statement holds only the filters set, numbered in order, and its row count as a literal")
+    func listStatementText() throws {
+        let organization = UUID()
+        let (plain, plainBinds) = InboxStore.listQuery(organizationID: organization, filter: .init(limit: 25))
+        #expect(plain.sql.contains("WHERE c.organization_id = $1::uuid\nORDER BY"))
+        #expect(plain.sql.hasSuffix("LIMIT 26") && plainBinds.count == 1)
+        var filter = InboxStore.Filter(limit: 3)
+        filter.status = "active"
+        filter.unassigned = true
+        filter.tag = "vip"
+        filter.search = "preço"
+        filter.after = ("2026-01-01 00:00:00+00", organization)
+        let (query, binds) = InboxStore.listQuery(organizationID: organization, filter: filter)
+        #expect(query.sql.contains("c.status = $2::text"))
+        #expect(query.sql.contains("c.assigned_to_user_id IS NULL"))
+        #expect(query.sql.contains("c.tags ? $3::text"))
+        #expect(query.sql.contains("plainto_tsquery('portuguese', $4::text)"))
+        #expect(query.sql.contains("< ($5::timestamptz, $6::uuid)"))
+        #expect(!query.sql.contains("$7") && !query.sql.contains("c.mode =") && query.sql.hasSuffix("LIMIT 4"))
+        #expect(
+            binds.map { $0.postgresBind.text } == [
+                organization.lowercasedString, "active", "vip", "preço",
+                "2026-01-01 00:00:00+00", organization.lowercasedString,
+            ])
+    }
+
     @Test("identity is asked for assignees' names only when a row of the page has an assignee")
     func assigneeNamesOnlyWhenAssigned() async throws {
         let fixture = try await InboxFixture.shared()

@@ -189,7 +189,7 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN"
     LIST=$(BENCH_TOKEN="$TOKEN" BENCH_DELAY_MS=40 wrk -t 2 -c 4 -d "${SECONDS_EACH}s" --latency -s bench/ingest/list.lua \
         "$BASE/api/v1/conversations?limit=50" | tail -1)
     echo "$LIST" >&2
-    python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt >&2
+    python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt "$BASE" "$TOKEN" >&2
 fi
 
 python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "${MAXES[@]}" <<'PY'
