@@ -32,19 +32,25 @@ enum InboxMessageStore {
     /// Messages older than `before` (created_at, id), newest first. Pages walk a fixed order
     /// that new messages (always newer than the first page) never enter, so no message is
     /// skipped or repeated while others arrive.
+    ///
+    /// The first page and the later ones are two statements, with the row count a literal of
+    /// the text (`columns` is a constant of this file and `limit` an integer: no value goes
+    /// into it), so that PostgreSQL can settle on a generic plan for each rather than plan
+    /// every page again (see `InboxStore.listQuery`).
     static func page(
         conversationID: UUID, before: (key: String, id: UUID)?, limit: Int, on connection: PostgresConnection
     ) async throws -> [InboxMessageRow] {
-        // `columns` is a constant of this file: no value goes into the text.
+        let older = before == nil ? "" : "AND (created_at, id) < ($2::timestamptz, $3::uuid)"
+        var binds: [any PostgresEncodable] = [conversationID]
+        if let before { binds += [before.key, before.id] }
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT \(columns) FROM messages
-                    WHERE conversation_id = $1
-                      AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+                    WHERE conversation_id = $1 \(older)
                     ORDER BY created_at DESC, id DESC
-                    LIMIT $4
-                    """), [conversationID, before?.key, before?.id, limit])
+                    LIMIT \(limit)
+                    """), binds)
         return try rows.map(decode)
     }
 
