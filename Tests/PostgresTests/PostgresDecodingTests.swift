@@ -9,6 +9,34 @@ struct PostgresDecodingTests {
         var tags: [String]
     }
 
+    @Test("timestamptz text rewritten as RFC 3339 equals to_char's, to whole seconds and to microseconds")
+    func timestampTextMatchesToChar() async throws {
+        try await withTestClient { client, _ in
+            // Whole seconds, fractions with trailing zeros (printed shorter) and full ones.
+            let rows = try await client.query(
+                """
+                SELECT t::text AS printed,
+                       to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS seconds,
+                       to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS micros
+                FROM (SELECT timestamptz '1600-01-01 00:00:00+00'
+                             + make_interval(secs => floor(random() * 1.2e10))
+                             + make_interval(secs => (ARRAY[0, 0.5, 0.12, 0.000001, random()])[1 + g % 5])
+                             AS t
+                      FROM generate_series(1, 3000) g) s
+                """)
+            #expect(rows.count == 3000)
+            for row in rows {
+                let printed = try row.decode(String.self, "printed")
+                #expect(TimestampText.rfc3339(postgresUTC: printed) == (try row.decode(String.self, "seconds")))
+                #expect(
+                    TimestampText.rfc3339(postgresUTC: printed, microseconds: true)
+                        == (try row.decode(String.self, "micros")))
+            }
+        }
+        // Another shape goes through Date: an offset other than UTC's.
+        #expect(TimestampText.rfc3339(postgresUTC: "2026-11-26 09:00:00.5-03") == "2026-11-26T12:00:00Z")
+    }
+
     @Test("every scalar type decodes by name and by index")
     func scalars() async throws {
         try await withTestClient { client, _ in

@@ -177,7 +177,7 @@ struct LeadListQuery: Sendable {
         var last: LeadCursor?
         for row in rows.prefix(limit) {
             leads.append(try LeadStore.lead(from: row))
-            last = LeadCursor(createdAt: try row.decode(String.self, "cursor_at"), id: try row.decode(UUID.self, "id"))
+            last = LeadCursor(createdAt: try LeadStore.cursorTime(row), id: try row.decode(UUID.self, "id"))
         }
         return (leads, rows.count > limit ? last : nil)
     }

@@ -11,15 +11,26 @@ enum LeadStore {
         id, organization_id, coalesce(name, '') AS name, coalesce(email, '') AS email,
         coalesce(phone, '') AS phone, status, coalesce(temperature, 'cold') AS temperature,
         coalesce(score, 0) AS score, coalesce(source, '') AS source, channel_id, assigned_to_user_id,
-        rfc3339(assigned_at) AS assigned_at, coalesce(company, '') AS company,
+        assigned_at, coalesce(company, '') AS company,
         coalesce(position, '') AS position, coalesce(interest, '') AS interest, coalesce(notes, '') AS notes,
         coalesce(custom_fields, '{}') AS custom_fields, coalesce(tags, '[]') AS tags,
         coalesce(segment, '') AS segment, coalesce(total_interactions, 0) AS total_interactions,
-        rfc3339(last_interaction_at) AS last_interaction_at, conversion_probability::text AS conversion_probability,
-        rfc3339(converted_at) AS converted_at, rfc3339(lost_at) AS lost_at, rfc3339(created_at) AS created_at,
-        rfc3339(updated_at) AS updated_at, coalesce(platform_user_id, '') AS platform_user_id,
-        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+        last_interaction_at, conversion_probability::text AS conversion_probability,
+        converted_at, lost_at, created_at, updated_at, coalesce(platform_user_id, '') AS platform_user_id
         """
+
+    /// A timestamp column of ``columns`` as the contracts carry it (RFC 3339, whole seconds;
+    /// "" for NULL). Written here rather than with `to_char` in the query: that cost the
+    /// server about a third of a millisecond per page of 50 leads.
+    static func timestamp(_ row: PostgresRow, _ column: String) throws -> String {
+        try row.decode(String?.self, column).map { TimestampText.rfc3339(postgresUTC: $0) } ?? ""
+    }
+
+    /// The page cursor's time of a row selected with ``columns``: its `created_at` to the
+    /// microsecond, `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    static func cursorTime(_ row: PostgresRow) throws -> String {
+        TimestampText.rfc3339(postgresUTC: try row.decode(String.self, "created_at"), microseconds: true)
+    }
 
     /// Decodes a row selected with ``columns``.
     static func lead(from row: PostgresRow) throws -> CRM.Lead {
@@ -36,7 +47,7 @@ enum LeadStore {
             source: try row.decode(String.self, "source"),
             channelId: try row.decode(UUID?.self, "channel_id")?.lowercasedString ?? "",
             assignedToUserId: try row.decode(UUID?.self, "assigned_to_user_id")?.lowercasedString ?? "",
-            assignedAt: try row.decode(String?.self, "assigned_at") ?? "",
+            assignedAt: try timestamp(row, "assigned_at"),
             company: try row.decode(String.self, "company"),
             position: try row.decode(String.self, "position"),
             interest: try row.decode(String.self, "interest"),
@@ -45,12 +56,12 @@ enum LeadStore {
             tags: tags,
             segment: try row.decode(String.self, "segment"),
             totalInteractions: try row.decode(Int32.self, "total_interactions"),
-            lastInteractionAt: try row.decode(String?.self, "last_interaction_at") ?? "",
+            lastInteractionAt: try timestamp(row, "last_interaction_at"),
             conversionProbability: try row.decode(String?.self, "conversion_probability") ?? "",
-            convertedAt: try row.decode(String?.self, "converted_at") ?? "",
-            lostAt: try row.decode(String?.self, "lost_at") ?? "",
-            createdAt: try row.decode(String.self, "created_at"),
-            updatedAt: try row.decode(String.self, "updated_at"),
+            convertedAt: try timestamp(row, "converted_at"),
+            lostAt: try timestamp(row, "lost_at"),
+            createdAt: try timestamp(row, "created_at"),
+            updatedAt: try timestamp(row, "updated_at"),
             platformUserId: try row.decode(String.self, "platform_user_id"))
     }
 
