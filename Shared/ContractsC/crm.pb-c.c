@@ -2933,7 +2933,7 @@ const ProtobufCMessageDescriptor smarterchat__crm__get_lead_response__descriptor
   (ProtobufCMessageInit) smarterchat__crm__get_lead_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__crm__get_leads_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor smarterchat__crm__get_leads_request__field_descriptors[3] =
 {
   {
     "organization_id",
@@ -2959,15 +2959,28 @@ static const ProtobufCFieldDescriptor smarterchat__crm__get_leads_request__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "summary_only",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Crm__GetLeadsRequest, summary_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__crm__get_leads_request__field_indices_by_name[] = {
   1,   /* field[1] = lead_ids */
   0,   /* field[0] = organization_id */
+  2,   /* field[2] = summary_only */
 };
 static const ProtobufCIntRange smarterchat__crm__get_leads_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor smarterchat__crm__get_leads_request__descriptor =
 {
@@ -2977,7 +2990,7 @@ const ProtobufCMessageDescriptor smarterchat__crm__get_leads_request__descriptor
   "Smarterchat__Crm__GetLeadsRequest",
   "smarterchat.crm",
   sizeof(Smarterchat__Crm__GetLeadsRequest),
-  2,
+  3,
   smarterchat__crm__get_leads_request__field_descriptors,
   smarterchat__crm__get_leads_request__field_indices_by_name,
   1,  smarterchat__crm__get_leads_request__number_ranges,

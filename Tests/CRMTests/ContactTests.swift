@@ -197,6 +197,24 @@ struct ContactTests {
         #expect(Set(answer.leads.map(\.id)) == Set(ids))
         #expect(Set(answer.leads.map(\.name)) == ["Lead 0", "Lead 1", "Lead 2"])
         #expect(answer.leads.allSatisfy { $0.organizationId == organization.lowercased() })
+        // Whole leads carry every field; the timestamps as RFC 3339 to the second.
+        #expect(answer.leads.allSatisfy { $0.source == "telegram" && $0.status == "new" })
+        #expect(
+            answer.leads.allSatisfy {
+                $0.createdAt.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil && $0.updatedAt.hasSuffix("Z")
+            })
+        // Summaries: the same leads with id, organization, name and temperature only.
+        let summaries = try await fixture.service(
+            CRM.Service.getLeads,
+            CRM.GetLeadsRequest(organizationId: organization, leadIds: ids + [theirs.id], summaryOnly: true),
+            caller: "conversations")
+        #expect(Set(summaries.leads.map(\.id)) == Set(ids))
+        #expect(Set(summaries.leads.map(\.name)) == ["Lead 0", "Lead 1", "Lead 2"])
+        #expect(
+            summaries.leads.allSatisfy {
+                $0.organizationId == organization.lowercased() && $0.temperature == "cold" && $0.source.isEmpty
+                    && $0.status.isEmpty && $0.createdAt.isEmpty && $0.platformUserId.isEmpty
+            })
         // Too many ids at once is refused; the gateway may not call it as a service.
         #expect(
             await fixture.failure {

@@ -236,6 +236,8 @@ final class FakeDirectory: Sendable {
 final class FakeLeads: Sendable {
     let leads = Mutex<[String: CRM.Lead]>([:])
     let batchCalls = Mutex(0)
+    /// GetLeads calls that asked for whole leads rather than summaries.
+    let wholeLeadCalls = Mutex(0)
 
     func register(on router: RPCRouter) {
         router.register(CRM.Service.getLead) { request, _ in
@@ -245,6 +247,7 @@ final class FakeLeads: Sendable {
         }
         router.register(CRM.Service.getLeads) { request, _ in
             self.batchCalls.withLock { $0 += 1 }
+            if !request.summaryOnly { self.wholeLeadCalls.withLock { $0 += 1 } }
             let found = self.leads.withLock { leads in
                 request.leadIds.compactMap { leads[$0] }.filter { $0.organizationId == request.organizationId }
             }

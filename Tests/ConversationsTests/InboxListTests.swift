@@ -176,6 +176,8 @@ struct InboxListTests {
                 Conversations.Service.listConversations, Conversations.ListConversationsRequest(), as: admin
             ).conversations.first)
         #expect(row.leadName == "Maria Souza" && row.leadTemperature == "hot")
+        // The page asks crm for summaries, not whole leads.
+        #expect(fixture.leads.wholeLeadCalls.withLock { $0 } == 0)
         #expect(row.assignedToName == "Ada Admin" && row.lastMessage == "a última")
         #expect(row.contactName == "Maria Souza" && row.channelType == "telegram" && row.messageCount == 2)
         #expect(row.unreadCount == 2)

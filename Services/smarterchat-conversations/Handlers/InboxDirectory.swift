@@ -40,7 +40,7 @@ enum InboxDirectory {
     }
 
     /// Name and temperature of each lead in `ids` that crm knows: one `GetLeads` call per
-    /// page (it takes up to 200 ids; a page has at most 100 rows).
+    /// page (it takes up to 200 ids; a page has at most 100 rows), for summaries only.
     static func leads(
         crm: any RPCCaller, organizationID: UUID, ids: Set<UUID>, requestID: String
     ) async
@@ -52,7 +52,7 @@ enum InboxDirectory {
                 CRM.Service.getLeads,
                 CRM.GetLeadsRequest(
                     organizationId: organizationID.lowercasedString,
-                    leadIds: ids.map { $0.lowercasedString }),
+                    leadIds: ids.map { $0.lowercasedString }, summaryOnly: true),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
             ).leads
         else { return [:] }

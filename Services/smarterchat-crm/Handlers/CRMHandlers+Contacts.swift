@@ -229,7 +229,8 @@ extension CRMHandlers {
         let ids = Array(Set(request.leadIds.compactMap { UUID(canonicalText: $0) }))
         guard !ids.isEmpty else { return CRM.GetLeadsResponse() }
         let leads = try await database.withConnection { connection in
-            try await LeadStore.find(ids: ids, organizationID: organizationID, on: connection)
+            try await LeadStore.find(
+                ids: ids, organizationID: organizationID, summaryOnly: request.summaryOnly, on: connection)
         }
         return CRM.GetLeadsResponse(leads: leads)
     }

@@ -79,16 +79,31 @@ enum LeadStore {
         return try rows.firstRow.map(Self.lead(from:))
     }
 
-    /// The organization's live leads among `ids` (one query, in no particular order).
-    static func find(ids: [UUID], organizationID: UUID, on connection: PostgresConnection) async throws -> [CRM.Lead] {
+    /// The organization's live leads among `ids` (one query, in no particular order); with
+    /// `summaryOnly` only their id, organization, name and temperature.
+    static func find(
+        ids: [UUID], organizationID: UUID, summaryOnly: Bool = false, on connection: PostgresConnection
+    ) async throws -> [CRM.Lead] {
+        let selected = summaryOnly ? summaryColumns : columns
         let rows = try await connection.query(
             PostgresQuery(
                 unsafeSQL:
-                    "SELECT \(columns) FROM leads WHERE id = ANY($1::uuid[]) AND organization_id = $2 AND deleted_at IS NULL"
+                    "SELECT \(selected) FROM leads WHERE id = ANY($1::uuid[]) AND organization_id = $2 AND deleted_at IS NULL"
             ),
             [ids.map { $0.lowercasedString }, organizationID])
-        return try rows.map(Self.lead(from:))
+        guard summaryOnly else { return try rows.map(Self.lead(from:)) }
+        return try rows.map { row in
+            CRM.Lead(
+                id: try row.decode(UUID.self, "id").lowercasedString,
+                organizationId: try row.decode(UUID.self, "organization_id").lowercasedString,
+                name: try row.decode(String.self, "name"), temperature: try row.decode(String.self, "temperature"))
+        }
     }
+
+    /// The columns of a lead's summary (``find(ids:organizationID:summaryOnly:on:)``).
+    static let summaryColumns = """
+        id, organization_id, coalesce(name, '') AS name, coalesce(temperature, 'cold') AS temperature
+        """
 
     /// The live lead of a contact: by phone, else by source and platform user id, else by
     /// email (the oldest such lead); locked for the transaction.

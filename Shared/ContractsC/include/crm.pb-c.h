@@ -370,10 +370,15 @@ struct  Smarterchat__Crm__GetLeadsRequest
   char *organization_id;
   size_t n_lead_ids;
   char **lead_ids;
+  /*
+   * Only id, organization_id, name and temperature of each lead (the inbox's page needs no
+   * more); every other field is left empty. A lighter read for the server and the wire.
+   */
+  protobuf_c_boolean summary_only;
 };
 #define SMARTERCHAT__CRM__GET_LEADS_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__crm__get_leads_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0 }
 
 
 struct  Smarterchat__Crm__GetLeadsResponse
