@@ -19,11 +19,12 @@ func installChannelsAndIngest(
         planLimits: PlanLimitCache(identity: environment.clients.client(for: .identity), logger: logger),
         logger: logger, replyWakeup: replyWakeup)
     let retention = RetentionSettingsRecorder(identity: environment.clients.client(for: .identity), database: database)
+    let callbackChannels = CallbackChannels()
     ChannelHandlers(
         database: database, keyRing: keyRing, agents: environment.clients.client(for: .agents), logger: logger,
-        retention: retention
+        retention: retention, callbackChannels: callbackChannels
     ).register(on: environment.router)
-    WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger)
+    WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger, channels: callbackChannels)
         .register(on: environment.router)
     WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: environment.router)
     LiveFeedHandlers(database: database, signal: signal, retention: retention).register(on: environment.router)

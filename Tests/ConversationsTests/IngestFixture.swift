@@ -171,9 +171,15 @@ actor SharedIngestDatabase {
         let router = RPCRouter(service: Conversations.Service.descriptor)
         let retention = RetentionSettingsRecorder(
             identity: RPCInProcessClient(router: identityRouter), database: database, interval: .zero)
-        ChannelHandlers(database: database, keyRing: keyRing, agents: nil, logger: logger, retention: retention)
-            .register(on: router)
-        WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger).register(on: router)
+        // One replica's callback channels, kept as in production and dropped by channel writes.
+        let callbackChannels = CallbackChannels()
+        ChannelHandlers(
+            database: database, keyRing: keyRing, agents: nil, logger: logger, retention: retention,
+            callbackChannels: callbackChannels
+        ).register(on: router)
+        WebhookHandlers(
+            database: database, keyRing: keyRing, ingest: ingest, logger: logger, channels: callbackChannels
+        ).register(on: router)
         WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: router)
         LiveFeedHandlers(database: database, signal: signal).register(on: router)
         return IngestFixture(

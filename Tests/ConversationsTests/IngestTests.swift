@@ -9,6 +9,23 @@ import Testing
 
 @Suite("Inbound callbacks: signatures, parsing, idempotent ingest in one transaction")
 struct IngestTests {
+    @Test("a secret changed on this replica applies to the next callback, though the channel was kept")
+    func channelWriteDropsKeptChannel() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin, appSecret: "first-secret")
+        let body = #"{"object":"whatsapp_business_account","entry":[]}"#
+        _ = try await fixture.deliver(body, to: channel, secret: "first-secret")
+        _ = try await fixture.call(
+            Conversations.Service.updateChannel,
+            Conversations.UpdateChannelRequest(
+                channelId: channel.id, config: Conversations.ChannelSecrets(appSecret: "second-secret")), as: admin)
+        _ = try await fixture.deliver(body, to: channel, secret: "second-secret")
+        #expect(
+            await fixture.failure { try await fixture.deliver(body, to: channel, secret: "first-secret") }
+                == .unauthenticated)
+    }
+
     @Test("a signed WhatsApp text opens the conversation, links the lead, asks for a reply and emits events")
     func whatsAppTextStoresEverything() async throws {
         let fixture = try await IngestFixture.shared()

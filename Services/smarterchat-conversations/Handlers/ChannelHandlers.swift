@@ -32,6 +32,9 @@ struct ChannelHandlers: Sendable {
     let logger: Logger
     /// Refreshes the organization's retention copy as its users work (nil in tests of other areas).
     var retention: RetentionSettingsRecorder? = nil
+    /// The callback channels of this replica's ``WebhookHandlers``, dropped after every write
+    /// (nil where no callbacks are served).
+    var callbackChannels: CallbackChannels? = nil
 
     func register(on router: RPCRouter) {
         router.register(Conversations.Service.listChannels) { request, context in
@@ -39,13 +42,16 @@ struct ChannelHandlers: Sendable {
         }
         router.register(Conversations.Service.getChannel) { request, context in try await getChannel(request, context) }
         router.register(Conversations.Service.createChannel) { request, context in
-            try await createChannel(request, context)
+            defer { callbackChannels?.dropAll() }
+            return try await createChannel(request, context)
         }
         router.register(Conversations.Service.updateChannel) { request, context in
-            try await updateChannel(request, context)
+            defer { callbackChannels?.dropAll() }
+            return try await updateChannel(request, context)
         }
         router.register(Conversations.Service.deleteChannel) { request, context in
-            try await deleteChannel(request, context)
+            defer { callbackChannels?.dropAll() }
+            return try await deleteChannel(request, context)
         }
     }
 

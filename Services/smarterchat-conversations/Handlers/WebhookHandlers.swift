@@ -17,6 +17,9 @@ struct WebhookHandlers: Sendable {
     let keyRing: KeyRing?
     let ingest: InboundIngest
     let logger: Logger
+    /// The callback channels this replica keeps (shared with ``ChannelHandlers``, which drops
+    /// them on writes).
+    let channels: CallbackChannels
 
     func register(on router: RPCRouter) {
         router.register(Conversations.Service.verifyWebhook) { request, _ in try await verifyWebhook(request) }
@@ -99,9 +102,13 @@ struct WebhookHandlers: Sendable {
     func channel(_ text: String, type: String) async throws -> ChannelStore.Record {
         let id = try ChannelHandlers.channelID(text)
         guard
-            let record = try await database.withConnection({ connection in
-                try await ChannelStore.callbackTarget(id: id, on: connection)
-            }), record.channel.type == type
+            let record = try await channels.channel(
+                id,
+                load: {
+                    try await database.withConnection { connection in
+                        try await ChannelStore.callbackTarget(id: id, on: connection)
+                    }
+                }), record.channel.type == type
         else { throw RPCError(.notFound, "channel not found") }
         return record
     }
