@@ -6,11 +6,15 @@ import RPC
 /// The filtered, keyset-paginated list of an organization's live leads, newest first
 /// (`created_at DESC, id DESC`), as ListLeads and ExportLeads read it.
 ///
-/// One statement whose absent filters are NULL parameters: libpq's unnamed statements are
-/// planned with the values, so `$2::text IS NULL OR ...` folds away and the plan uses the
-/// indexes of the filters given (idx_leads_org_created for order and cursor,
-/// idx_leads_org_status_created per status, ...); with `q`, the search runs first through its
-/// own indexes (``searchMatches``). See bench/leads/plans.sql and bench/out/leads-plans.txt.
+/// One statement whose absent filters are NULL parameters. It is prepared once per connection,
+/// but PostgreSQL keeps planning it with each execution's values (a generic plan could not
+/// fold the NULL filters away, so it never looks cheaper): `$2::text IS NULL OR ...` folds
+/// away and the plan uses the indexes of the filters given (idx_leads_org_created for order and
+/// cursor, idx_leads_org_status_created per status, ...); with `q`, the search runs first
+/// through its own indexes (``searchMatches``). See bench/leads/plans.sql and
+/// bench/out/leads-plans.txt. That planning is paid on every page; the inbox's list is built
+/// per filter set instead so that it can settle on generic plans (docs/operations.md,
+/// "Generic plans").
 struct LeadListQuery: Sendable {
     var status: String?
     var temperature: String?
