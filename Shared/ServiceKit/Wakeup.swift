@@ -16,19 +16,24 @@ public final class Wakeup: Sendable {
 
     private let waiter = Mutex(State())
 
-    public init() {}
-
-    /// Wakes the worker, or makes its next wait return at once.
-    public func signal() {
-        let continuation = waiter.withLock { state -> CheckedContinuation<Bool, Never>? in
+    /// The waiting worker's continuation, taken; when nobody waits yet, sets `flag` instead
+    /// (a signal kept for the next wait, or a wait told not to start).
+    private func takeWaiter(elseSet flag: WritableKeyPath<State, Bool>) -> CheckedContinuation<Bool, Never>? {
+        waiter.withLock { state in
             if let continuation = state.continuation {
                 state.continuation = nil
                 return continuation
             }
-            state.pending = true
+            state[keyPath: flag] = true
             return nil
         }
-        continuation?.resume(returning: true)
+    }
+
+    public init() {}
+
+    /// Wakes the worker, or makes its next wait return at once.
+    public func signal() {
+        takeWaiter(elseSet: \.pending)?.resume(returning: true)
     }
 
     /// Returns when signalled (true) or after `timeout` (false).
@@ -63,15 +68,7 @@ public final class Wakeup: Sendable {
             // not to wait if it has not started. Neither touches `pending`, so a signal that
             // comes meanwhile is kept for the next wait (clearing it here lost such signals:
             // the worker then slept until its poll interval).
-            let stranded = waiter.withLock { state -> CheckedContinuation<Bool, Never>? in
-                if let continuation = state.continuation {
-                    state.continuation = nil
-                    return continuation
-                }
-                state.abandoned = true
-                return nil
-            }
-            stranded?.resume(returning: false)
+            takeWaiter(elseSet: \.abandoned)?.resume(returning: false)
             for await result in group {
                 if let result { signalled = signalled || result }
             }
