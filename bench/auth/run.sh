@@ -2,11 +2,11 @@
 # Authenticated request cost: `GET /api/v1/me` (bearer token of the demo user; gateway →
 # identity RPC) next to `GET /livez` (gateway only, no RPC), in the same run, with wrk.
 #
-#   fixed rate: AUTH_BENCH_RATE requests/s in total (default 400) over AUTH_BENCH_CONNECTIONS
-#               (default 8) connections, each pacing itself: AUTH_BENCH_ROUNDS (default 5)
-#               rounds of AUTH_BENCH_ROUND_SECONDS (default 6) on /me then on /livez, so both
-#               routes see the same machine; p50 and p99 of each route are the medians over
-#               the rounds (each round's figures are kept in the JSON)
+#   fixed rate: AUTH_BENCH_RATE requests/s in total (default 400), evenly spaced
+#               (bench/lib/pace.lua), over AUTH_BENCH_CONNECTIONS (default 8) connections:
+#               AUTH_BENCH_ROUNDS (default 5) rounds of AUTH_BENCH_ROUND_SECONDS (default 6) on
+#               /me then on /livez, so both routes see the same machine; p50 and p99 of each
+#               route are the medians over the rounds (each round's figures are kept in the JSON)
 #   max rate:   AUTH_BENCH_MAX_CONNECTIONS (default 32) connections as fast as they can for
 #               AUTH_BENCH_SECONDS: requests/s of each route
 #
@@ -64,24 +64,23 @@ done
 curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me" > /dev/null || { echo "bench/auth: /me failed" >&2; exit 1; }
 curl -fs "$BASE/livez" > /dev/null || { echo "bench/auth: /livez failed" >&2; exit 1; }
 
-# One wrk run; prints its JSON line. $1 path, $2 connections, $3 per-connection delay in ms,
-# $4 seconds (default AUTH_BENCH_SECONDS).
+# One wrk run; prints its JSON line. $1 path, $2 connections, $3 requests/s in total (0: as
+# fast as they can), $4 seconds (default AUTH_BENCH_SECONDS).
 run_wrk() {
-    BENCH_TOKEN="$TOKEN" BENCH_DELAY_MS="$3" wrk -t 2 -c "$2" -d "${4:-$SECONDS_EACH}s" --latency \
+    BENCH_TOKEN="$TOKEN" BENCH_RATE="$3" BENCH_THREADS=2 wrk -t 2 -c "$2" -d "${4:-$SECONDS_EACH}s" --latency \
         -s bench/auth/wrk.lua "$BASE$1" | tail -1
 }
 
-DELAY_MS=$(( CONNECTIONS * 1000 / RATE ))
 echo "== auth: warm-up" >&2
 run_wrk /api/v1/me 4 0 2 > /dev/null
 run_wrk /livez 4 0 2 > /dev/null
-echo "== auth: fixed rate $RATE/s ($CONNECTIONS connections, ${DELAY_MS} ms apart each), $ROUNDS rounds" >&2
+echo "== auth: fixed rate $RATE/s ($CONNECTIONS connections), $ROUNDS rounds" >&2
 ME_FIXED="["
 LIVEZ_FIXED="["
 for round in $(seq 1 "$ROUNDS"); do
     [ "$round" = 1 ] || { ME_FIXED+=","; LIVEZ_FIXED+=","; }
-    ME_FIXED+=$(run_wrk /api/v1/me "$CONNECTIONS" "$DELAY_MS" "$ROUND_SECONDS")
-    LIVEZ_FIXED+=$(run_wrk /livez "$CONNECTIONS" "$DELAY_MS" "$ROUND_SECONDS")
+    ME_FIXED+=$(run_wrk /api/v1/me "$CONNECTIONS" "$RATE" "$ROUND_SECONDS")
+    LIVEZ_FIXED+=$(run_wrk /livez "$CONNECTIONS" "$RATE" "$ROUND_SECONDS")
 done
 ME_FIXED+="]"
 LIVEZ_FIXED+="]"
@@ -108,6 +107,7 @@ out = {
     "ratio_max_rps": round(me_max["rps"] / livez_max["rps"], 3),
     "rate": rate,
     "measured_rps": {"me": me["rps"], "livez": livez["rps"]},
+    "late_sends": sum(r["late_sends"] for r in me_rounds + livez_rounds),
     "rounds": {"me": me_rounds, "livez": livez_rounds},
     "targets": {"ratio_p99_max": 2.0, "ratio_max_rps_min": 0.4},
 }

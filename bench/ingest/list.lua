@@ -1,19 +1,22 @@
--- wrk script of bench/ingest/run.sh: GET with the bearer token of BENCH_TOKEN, paced by
--- BENCH_DELAY_MS, the run printed as one JSON line.
+-- wrk script of bench/ingest/run.sh: GET with the bearer token of BENCH_TOKEN, all threads
+-- together at BENCH_RATE requests per second (bench/lib/pace.lua), the run printed as one
+-- JSON line. BENCH_THREADS is wrk's -t.
 local token = os.getenv("BENCH_TOKEN") or ""
-local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
+local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local pace = dofile(here .. "../lib/pace.lua")
+
 wrk.headers["Authorization"] = "Bearer " .. token
-if delay_ms > 0 then
-    function delay()
-        return delay_ms
+
+setup = pace.setup
+
+if rate > 0 then
+    function init(args)
+        delay = pace.delay(rate, threads, index)
     end
 end
+
 function done(summary, latency, requests)
-    local seconds = summary.duration / 1e6
-    local e = summary.errors
-    io.write(string.format(
-        '{"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,"socket_errors":%d,"non_2xx":%d}\n',
-        summary.requests, seconds, summary.requests / seconds,
-        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-        e.connect + e.read + e.write + e.timeout, e.status))
+    pace.report(summary, latency)
 end

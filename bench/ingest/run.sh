@@ -6,7 +6,8 @@
 #
 #   max rate:  INGEST_BENCH_CONNECTIONS (default "8 16 32 64") connections as fast as they can
 #              for INGEST_BENCH_SECONDS (default 10) each; the best rate with zero errors
-#   at 500/s:  p50/p99 at INGEST_BENCH_RATE (default 500) msgs/s over 16 paced connections
+#   at 500/s:  p50/p99 at INGEST_BENCH_RATE (default 500) msgs/s, evenly spaced
+#              (bench/lib/pace.lua), over 32 connections
 #   pgbench:   bench/ingest/ingest.sql, 8 clients, INGEST_BENCH_SECONDS; then the same at
 #              INGEST_BENCH_RATE over 16 clients (pgbench -R), p50/p99 in "pgbench_at_rate"
 #   list:      GET /api/v1/conversations?limit=50 at 100 req/s after 1,000,000 messages are
@@ -95,39 +96,23 @@ drain() {
 }
 
 # One wrk run over a fresh file of unique messages; prints its JSON line.
-# $1 name, $2 connections, $3 per-connection delay ms, $4 seconds.
+# $1 name, $2 connections, $3 requests/s in total (0: as fast as they can), $4 seconds,
+# $5 messages written per second of run (default 4000).
 run_wrk() {
     local file="$WORK/$1.tsv" count=$(( ${5:-4000} * $4 ))
     python3 bench/ingest/payloads.py "$count" "$1.$RANDOM" "$SECRET" 1000 > "$file"
     drain
-    BENCH_FILE="$file" BENCH_DELAY_MS="$3" BENCH_THREADS=2 wrk -t 2 -c "$2" -d "${4}s" --latency \
+    BENCH_FILE="$file" BENCH_RATE="$3" BENCH_THREADS=2 wrk -t 2 -c "$2" -d "${4}s" --latency \
         -s bench/ingest/wrk.lua "$URL" | tail -1
 }
 
 echo "== ingest: warm-up" >&2
 run_wrk warmup 8 0 3 > /dev/null
 echo "== ingest: fixed rate $RATE/s" >&2
-# wrk paces a connection by waiting after each answer, so a connection's cycle is the delay
-# plus the latency: a 5 s run measures the latency, and the delay is set so that
-# CONNECTIONS / (delay + latency) is RATE.
-CONNECTIONS=16
-CYCLE_MS=$(( CONNECTIONS * 1000 / RATE ))
-# The delay is corrected again after each run that missed the rate by more than 3% (up to
-# three runs; the last one is reported).
-adjust_delay() {
-    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); d=int(sys.argv[2]); n=int(sys.argv[3]); rate=int(sys.argv[4])
-latency = n * 1000 / r["rps"] - d
-print(max(1, round(n * 1000 / rate - latency)))' "$1" "$2" "$CONNECTIONS" "$RATE"
-}
-CALIBRATION=$(run_wrk calibrate "$CONNECTIONS" "$CYCLE_MS" 5 1000)
-DELAY_MS=$(adjust_delay "$CALIBRATION" "$CYCLE_MS")
-for attempt in 1 2 3; do
-    FIXED=$(run_wrk fixed "$CONNECTIONS" "$DELAY_MS" "$SECONDS_EACH" 1000)
-    echo "$FIXED (delay $DELAY_MS ms per connection)" >&2
-    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["rps"] >= 0.97 * int(sys.argv[2]) else 1)' \
-        "$FIXED" "$RATE" && break
-    DELAY_MS=$(adjust_delay "$FIXED" "$DELAY_MS")
-done
+# Evenly spaced requests at the rate (bench/lib/pace.lua), over more connections than the
+# rate needs so that a slow answer does not hold up the next send ("late_sends" counts any).
+FIXED=$(run_wrk fixed 32 "$RATE" "$SECONDS_EACH" 1000)
+echo "$FIXED" >&2
 # pgbench's contacts (bench/ingest/ingest.sql): 1,000 with their open conversations already,
 # as the webhook's had.
 ORG=$(psql_ -c "SELECT organization_id FROM conversations.channels WHERE id = '$CHANNEL'")
@@ -186,7 +171,7 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN"
     # setting hint bits on fresh rows or the checkpoint of a bulk load running beside it.
     psql_ -c "VACUUM (ANALYZE) conversations.messages" -c "CHECKPOINT" > /dev/null
     drain
-    LIST=$(BENCH_TOKEN="$TOKEN" BENCH_DELAY_MS=40 wrk -t 2 -c 4 -d "${SECONDS_EACH}s" --latency -s bench/ingest/list.lua \
+    LIST=$(BENCH_TOKEN="$TOKEN" BENCH_RATE=100 BENCH_THREADS=2 wrk -t 2 -c 4 -d "${SECONDS_EACH}s" --latency -s bench/ingest/list.lua \
         "$BASE/api/v1/conversations?limit=50" | tail -1)
     echo "$LIST" >&2
     python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt "$BASE" "$TOKEN" >&2

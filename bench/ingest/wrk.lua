@@ -1,18 +1,20 @@
 -- wrk script of bench/ingest/run.sh: POSTs the pre-signed WhatsApp callbacks of BENCH_FILE
 -- (one `signature<TAB>body` per line, each wamid once: every request is a new message),
--- each thread its own slice; paces each connection by BENCH_DELAY_MS (0: as fast as it can)
--- and prints the run as one JSON line.
+-- each thread its own slice; keeps all threads together at BENCH_RATE requests per second
+-- (bench/lib/pace.lua; 0 or unset: as fast as the connections can) and prints the run as
+-- one JSON line. BENCH_THREADS is wrk's -t.
 local file = os.getenv("BENCH_FILE")
-local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
-local counter = 0
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local pace = dofile(here .. "../lib/pace.lua")
 
-function setup(thread)
-    thread:set("index", counter)
-    counter = counter + 1
-end
+setup = pace.setup
 
 function init(args)
+    if rate > 0 then
+        delay = pace.delay(rate, threads, index)
+    end
     lines = {}
     local n = 0
     for line in io.lines(file) do
@@ -34,18 +36,6 @@ function request()
     }, entry[2])
 end
 
-if delay_ms > 0 then
-    function delay()
-        return delay_ms
-    end
-end
-
 function done(summary, latency, requests)
-    local seconds = summary.duration / 1e6
-    local e = summary.errors
-    io.write(string.format(
-        '{"requests":%d,"seconds":%.3f,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,"socket_errors":%d,"non_2xx":%d}\n',
-        summary.requests, seconds, summary.requests / seconds,
-        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-        e.connect + e.read + e.write + e.timeout, e.status))
+    pace.report(summary, latency)
 end
