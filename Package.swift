@@ -184,7 +184,7 @@ let package = Package(
             name: "CryptographyTests", dependencies: ["Cryptography"], path: "Tests/CryptographyTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ServiceKitTests", dependencies: ["ServiceKit"], path: "Tests/ServiceKitTests",
+            name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport"], path: "Tests/ServiceKitTests",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayTests", dependencies: ["GatewayService", "RPC", "Contracts"], path: "Tests/GatewayTests",

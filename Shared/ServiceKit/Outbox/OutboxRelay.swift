@@ -15,10 +15,19 @@ import ServiceLifecycle
 /// ``Outbox/append(_:on:)`` at commit) and also looks every few seconds, since
 /// notifications sent while the listening connection reconnects are lost. Events older than
 /// the retention (7 days) are purged whether or not delivered.
+///
+/// With several replicas of a service, one at a time delivers to each subscriber: a batch is
+/// fetched, sent and marked inside one transaction that holds an advisory lock named after
+/// the outbox and the subscriber (``OutboxStore/claimDelivery(to:source:on:)``); a replica
+/// that finds it taken waits for the next notification or poll. The lock ends with the
+/// transaction (commit, rollback, or the replica's connection closing when it dies), so
+/// another replica takes over at its next look, and batches never overlap: without it every
+/// replica sent every event (the subscribers skipped the copies, but the work grew with the
+/// replicas).
 public final class OutboxRelay: Service, Sendable {
     private let source: String
     private let database: PostgresClient
-    private let clients: ServiceClients
+    private let subscriberCaller: @Sendable (PlatformService) -> any RPCCaller
     private let subscribers: [OutboxSubscriber]
     private let state: ServiceState
     private let logger: Logger
@@ -27,14 +36,26 @@ public final class OutboxRelay: Service, Sendable {
     private let wakeups: [Wakeup]
 
     /// A relay for `source`'s outbox (the table `outbox` of its schema).
-    public init(
+    public convenience init(
         source: String, database: PostgresClient, clients: ServiceClients,
         subscribers: [OutboxSubscriber] = OutboxSubscriber.platformDefault, state: ServiceState, logger: Logger,
         batchSize: Int = 100, idlePoll: Duration = .seconds(2)
     ) {
+        self.init(
+            source: source, database: database, subscriberCaller: { clients.client(for: $0) },
+            subscribers: subscribers, state: state, logger: logger, batchSize: batchSize, idlePoll: idlePoll)
+    }
+
+    /// A relay that reaches each subscriber through `subscriberCaller` (tests: in-process fakes).
+    init(
+        source: String, database: PostgresClient,
+        subscriberCaller: @escaping @Sendable (PlatformService) -> any RPCCaller,
+        subscribers: [OutboxSubscriber], state: ServiceState, logger: Logger, batchSize: Int = 100,
+        idlePoll: Duration = .seconds(2)
+    ) {
         self.source = source
         self.database = database
-        self.clients = clients
+        self.subscriberCaller = subscriberCaller
         self.subscribers = subscribers
         self.state = state
         self.logger = logger
@@ -99,22 +120,28 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Sends the next batch to `subscriber`; answers how many events it carried.
+    /// Sends the next batch to `subscriber`; answers how many events it carried (none as well
+    /// while another replica is delivering to it).
+    ///
+    /// The transaction stays open while the subscriber is called (a pooled connection, idle in
+    /// transaction for the call's milliseconds; up to its 10 s timeout when the subscriber
+    /// hangs): that is what keeps the claim, and a failed call rolls back and frees it.
     func deliverBatch(to subscriber: OutboxSubscriber) async throws -> Int {
         let name = subscriber.service.name
-        let events = try await database.withConnection { connection in
-            try await OutboxStore.pending(
+        let caller = subscriberCaller(subscriber.service)
+        let (source, batchSize) = (self.source, self.batchSize)
+        return try await database.withTransaction { connection in
+            guard try await OutboxStore.claimDelivery(to: name, source: source, on: connection) else { return 0 }
+            let events = try await OutboxStore.pending(
                 for: name, excluding: subscriber.excludedTypes, limit: batchSize, source: source, on: connection)
-        }
-        guard !events.isEmpty else { return 0 }
-        _ = try await clients.client(for: subscriber.service).call(
-            subscriber.method, Common.ConsumeEventsRequest(events: events),
-            metadata: CallMetadata(requestID: "outbox-\(source)-\(events[0].sequence)", caller: source),
-            timeout: .seconds(10))
-        try await database.withConnection { connection in
+            guard !events.isEmpty else { return 0 }
+            _ = try await caller.call(
+                subscriber.method, Common.ConsumeEventsRequest(events: events),
+                metadata: CallMetadata(requestID: "outbox-\(source)-\(events[0].sequence)", caller: source),
+                timeout: .seconds(10))
             try await OutboxStore.markDelivered(events.map(\.id), to: name, on: connection)
+            return events.count
         }
-        return events.count
     }
 
     private func purgeLoop() async {

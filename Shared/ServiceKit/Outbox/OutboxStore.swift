@@ -4,6 +4,20 @@ import Postgres
 
 /// The relay's SQL on a service's `outbox` table.
 enum OutboxStore {
+    /// Takes, for the rest of the transaction, the right to deliver `source`'s outbox to
+    /// `subscriber` (a transaction advisory lock keyed by both); false, at once, when another
+    /// transaction (another replica's relay) holds it.
+    static func claimDelivery(
+        to subscriber: String, source: String, on connection: PostgresConnection
+    ) async throws
+        -> Bool
+    {
+        let rows = try await connection.query(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS claimed",
+            ["smarterchat.outbox:\(source):\(subscriber)"])
+        return try rows.firstRow?.decode(Bool.self, "claimed") ?? false
+    }
+
     /// Up to `limit` events not yet delivered to `subscriber`, oldest first.
     static func pending(
         for subscriber: String, excluding excludedTypes: [String], limit: Int, source: String,

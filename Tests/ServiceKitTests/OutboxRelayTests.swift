@@ -1,0 +1,142 @@
+import Configuration
+import Contracts
+import Foundation
+import Logging
+import Postgres
+import RPC
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import ServiceKit
+
+/// The outbox relay with two replicas of a service on one database: one delivers to a
+/// subscriber at a time, so each event reaches it once and in order.
+@Suite("Outbox relay across replicas")
+struct OutboxRelayTests {
+    /// analytics' ConsumeEvents recording the ids it receives; each batch waits until `open`.
+    final class RecordingSubscriber: Sendable {
+        let received = Mutex<[String]>([])
+        let callsInProgress = Mutex(0)
+        let open = Mutex(true)
+        let failing = Mutex(false)
+        let delay: Duration
+
+        init(delay: Duration = .zero) {
+            self.delay = delay
+        }
+
+        var caller: RPCInProcessClient {
+            let router = RPCRouter(service: Analytics.Service.descriptor)
+            router.register(Analytics.Service.consumeEvents) { request, _ in
+                self.callsInProgress.withLock { $0 += 1 }
+                defer { self.callsInProgress.withLock { $0 -= 1 } }
+                if self.failing.withLock({ $0 }) { throw RPCError(.unavailable, "analytics is down") }
+                try await Task.sleep(for: self.delay)
+                while !self.open.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+                self.received.withLock { $0 += request.events.map(\.id) }
+                return Common.ConsumeEventsResponse()
+            }
+            return RPCInProcessClient(router: router)
+        }
+    }
+
+    static let logger = Logger(label: "OutboxRelayTests")
+
+    /// A fresh identity database (it has an outbox) with `count` events; answers their ids in order.
+    static func database(events count: Int) async throws -> (PostgresClient, [String]) {
+        let server = try await TemporaryPostgres.shared()
+        let database = try await server.migratedServiceDatabase(service: "identity", poolSize: 8, logger: logger)
+        let organization = UUID()
+        let ids = try await database.withTransaction { connection in
+            var ids: [String] = []
+            for index in 0..<count {
+                let id = try await Outbox.append(
+                    Outbox.Event(
+                        type: "test.event", organizationID: organization, aggregateType: "test",
+                        aggregateID: organization, payloadJSON: "{\"index\": \(index)}"),
+                    on: connection)
+                ids.append(id.lowercasedString)
+            }
+            return ids
+        }
+        return (database, ids)
+    }
+
+    static func relay(_ database: PostgresClient, _ subscriber: RecordingSubscriber, batchSize: Int) -> OutboxRelay {
+        let caller = subscriber.caller
+        return OutboxRelay(
+            source: "identity", database: database, subscriberCaller: { _ in caller },
+            subscribers: [.analytics],
+            state: ServiceState(
+                configuration: ServiceConfiguration(
+                    service: "identity",
+                    reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:])))),
+            logger: logger, batchSize: batchSize)
+    }
+
+    static func undelivered(_ database: PostgresClient) async throws -> Int {
+        try await database.query("SELECT count(*) AS n FROM outbox WHERE NOT ('analytics' = ANY(delivered_to))")
+            .firstRow!.decode(Int.self, "n")
+    }
+
+    @Test("two replicas relaying at once deliver every event once, in order")
+    func twoReplicasDeliverOnce() async throws {
+        let (database, ids) = try await Self.database(events: 240)
+        defer { Task { await database.close() } }
+        // Each call takes a while, so without the claim both replicas would fetch and send the
+        // same batch while the other's call is in flight.
+        let subscriber = RecordingSubscriber(delay: .milliseconds(20))
+        let replicas = [
+            Self.relay(database, subscriber, batchSize: 40), Self.relay(database, subscriber, batchSize: 40),
+        ]
+        let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
+            for relay in replicas {
+                group.addTask {
+                    var sent = 0
+                    while try await Self.undelivered(database) > 0 {
+                        let count = try await relay.deliverBatch(to: .analytics)
+                        sent += count
+                        if count == 0 { try await Task.sleep(for: .milliseconds(2)) }
+                    }
+                    return sent
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        let received = subscriber.received.withLock { $0 }
+        #expect(delivered.reduce(0, +) == ids.count)
+        #expect(received.count == ids.count && Set(received).count == ids.count)
+        let inOrder = received == ids
+        #expect(inOrder)
+        let marks = try await database.query("SELECT delivered_to FROM outbox ORDER BY sequence")
+            .map { try $0.decode([String].self, "delivered_to") }
+        #expect(marks.count == ids.count && marks.allSatisfy { $0 == ["analytics"] })
+    }
+
+    @Test("while one replica's call is in flight the other sends nothing; a failed call frees the claim")
+    func claimHeldDuringCallAndFreedOnFailure() async throws {
+        let (database, ids) = try await Self.database(events: 30)
+        defer { Task { await database.close() } }
+        let subscriber = RecordingSubscriber()
+        let first = Self.relay(database, subscriber, batchSize: 20)
+        let second = Self.relay(database, subscriber, batchSize: 20)
+
+        subscriber.open.withLock { $0 = false }
+        let inFlight = Task { try await first.deliverBatch(to: .analytics) }
+        while subscriber.callsInProgress.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(try await second.deliverBatch(to: .analytics) == 0)
+        subscriber.open.withLock { $0 = true }
+        #expect(try await inFlight.value == 20)
+        #expect(subscriber.received.withLock { $0 } == Array(ids.prefix(20)))
+
+        // A call that fails rolls its transaction back: nothing is marked and the other
+        // replica delivers at once.
+        subscriber.failing.withLock { $0 = true }
+        await #expect(throws: RPCError.self) { try await first.deliverBatch(to: .analytics) }
+        #expect(try await Self.undelivered(database) == 10)
+        subscriber.failing.withLock { $0 = false }
+        #expect(try await second.deliverBatch(to: .analytics) == 10)
+        #expect(subscriber.received.withLock { $0 } == ids)
+    }
+}
