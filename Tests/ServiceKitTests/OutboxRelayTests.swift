@@ -17,6 +17,7 @@ struct OutboxRelayTests {
     /// analytics' ConsumeEvents recording the ids it receives; each batch waits until `open`.
     final class RecordingSubscriber: Sendable {
         let received = Mutex<[String]>([])
+        let batchSizes = Mutex<[Int]>([])
         let callsInProgress = Mutex(0)
         let open = Mutex(true)
         let failing = Mutex(false)
@@ -35,6 +36,7 @@ struct OutboxRelayTests {
                 try await Task.sleep(for: self.delay)
                 while !self.open.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
                 self.received.withLock { $0 += request.events.map(\.id) }
+                self.batchSizes.withLock { $0.append(request.events.count) }
                 return Common.ConsumeEventsResponse()
             }
             return RPCInProcessClient(router: router)
@@ -63,16 +65,31 @@ struct OutboxRelayTests {
         return (database, ids)
     }
 
-    static func relay(_ database: PostgresClient, _ subscriber: RecordingSubscriber, batchSize: Int) -> OutboxRelay {
+    static func relay(
+        _ database: PostgresClient, _ subscriber: RecordingSubscriber, batchSize: Int, gather: Duration = .zero
+    ) -> OutboxRelay {
         let caller = subscriber.caller
+        let state = ServiceState(
+            configuration: ServiceConfiguration(
+                service: "identity",
+                reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:]))))
+        state.markMigrated(version: 1)
         return OutboxRelay(
-            source: "identity", database: database, subscriberCaller: { _ in caller },
-            subscribers: [.analytics],
-            state: ServiceState(
-                configuration: ServiceConfiguration(
-                    service: "identity",
-                    reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:])))),
-            logger: logger, batchSize: batchSize)
+            source: "identity", database: database, subscriberCaller: { _ in caller }, subscribers: [.analytics],
+            state: state, logger: logger, batchSize: batchSize, gather: gather)
+    }
+
+    static func append(_ count: Int, to database: PostgresClient) async throws {
+        let organization = UUID()
+        try await database.withTransaction { connection in
+            for _ in 0..<count {
+                try await Outbox.append(
+                    Outbox.Event(
+                        type: "test.event", organizationID: organization, aggregateType: "test",
+                        aggregateID: organization, payloadJSON: "{}"),
+                    on: connection)
+            }
+        }
     }
 
     static func undelivered(_ database: PostgresClient) async throws -> Int {
@@ -138,5 +155,35 @@ struct OutboxRelayTests {
         subscriber.failing.withLock { $0 = false }
         #expect(try await second.deliverBatch(to: .analytics) == 10)
         #expect(subscriber.received.withLock { $0 } == ids)
+    }
+
+    @Test("woken by a commit, the relay waits its gather time so that the commits just after go in the same batch")
+    func gathersEventsCommittedTogether() async throws {
+        let (database, _) = try await Self.database(events: 0)
+        defer { Task { await database.close() } }
+        let subscriber = RecordingSubscriber()
+        let relay = Self.relay(database, subscriber, batchSize: 100, gather: .seconds(1))
+        let running = Task { try await relay.run() }
+        defer { running.cancel() }
+        // Its first look (nothing yet) and its LISTEN are done well within a second.
+        try await Task.sleep(for: .seconds(1))
+        // Three commits 200 ms apart, all within the second the first one's notification
+        // starts: one batch (without the gather time, three).
+        try await Self.append(1, to: database)
+        try await Task.sleep(for: .milliseconds(200))
+        try await Self.append(2, to: database)
+        try await Task.sleep(for: .milliseconds(200))
+        try await Self.append(3, to: database)
+        let sent = try await Self.waitUntil { try await Self.undelivered(database) == 0 }
+        #expect(sent)
+        #expect(subscriber.batchSizes.withLock { $0 } == [6])
+    }
+
+    static func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<200 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 }

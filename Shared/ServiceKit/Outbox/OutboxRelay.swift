@@ -33,17 +33,19 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let batchSize: Int
     private let idlePoll: Duration
+    private let gather: Duration
     private let wakeups: [Wakeup]
 
     /// A relay for `source`'s outbox (the table `outbox` of its schema).
     public convenience init(
         source: String, database: PostgresClient, clients: ServiceClients,
         subscribers: [OutboxSubscriber] = OutboxSubscriber.platformDefault, state: ServiceState, logger: Logger,
-        batchSize: Int = 100, idlePoll: Duration = .seconds(2)
+        batchSize: Int = 100, idlePoll: Duration = .seconds(2), gather: Duration = .milliseconds(10)
     ) {
         self.init(
             source: source, database: database, subscriberCaller: { clients.client(for: $0) },
-            subscribers: subscribers, state: state, logger: logger, batchSize: batchSize, idlePoll: idlePoll)
+            subscribers: subscribers, state: state, logger: logger, batchSize: batchSize, idlePoll: idlePoll,
+            gather: gather)
     }
 
     /// A relay that reaches each subscriber through `subscriberCaller` (tests: in-process fakes).
@@ -51,7 +53,7 @@ public final class OutboxRelay: Service, Sendable {
         source: String, database: PostgresClient,
         subscriberCaller: @escaping @Sendable (PlatformService) -> any RPCCaller,
         subscribers: [OutboxSubscriber], state: ServiceState, logger: Logger, batchSize: Int = 100,
-        idlePoll: Duration = .seconds(2)
+        idlePoll: Duration = .seconds(2), gather: Duration = .milliseconds(10)
     ) {
         self.source = source
         self.database = database
@@ -61,6 +63,7 @@ public final class OutboxRelay: Service, Sendable {
         self.logger = logger
         self.batchSize = batchSize
         self.idlePoll = idlePoll
+        self.gather = gather
         self.wakeups = subscribers.map { _ in Wakeup() }
     }
 
@@ -101,7 +104,12 @@ public final class OutboxRelay: Service, Sendable {
             do {
                 let delivered = try await deliverBatch(to: subscriber)
                 failures = 0
-                if delivered < batchSize { await wakeup.wait(timeout: idlePoll) }
+                if delivered < batchSize {
+                    await wakeup.wait(timeout: idlePoll)
+                    // Events committed in the next few milliseconds go in the same batch: under
+                    // a steady stream each notification would otherwise carry one or two.
+                    if gather > .zero { try await Task.sleep(for: gather) }
+                }
             } catch is CancellationError {
                 return
             } catch {
