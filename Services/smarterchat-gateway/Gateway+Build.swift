@@ -20,7 +20,7 @@ func buildGateway(
     let authenticated = AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
     LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
     AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
-    WebhookRoutes(conversations: clients.conversations).register(on: router)
+    WebhookRoutes(conversations: clients.conversations, ratePerSecond: configuration.callbackRate).register(on: router)
     WebchatRoutes(conversations: clients.conversations).register(on: router)
     ChannelRoutes(conversations: clients.conversations).register(on: authenticated)
     StreamRoutes(conversations: clients.conversations).register(on: authenticated)

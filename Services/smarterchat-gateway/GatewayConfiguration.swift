@@ -13,6 +13,9 @@ struct GatewayConfiguration: Sendable {
     var healthTimeout: Duration
     /// Proxies whose `X-Forwarded-For` is believed (`SMARTERCHAT_TRUSTED_PROXIES`, none).
     var trustedProxies: String
+    /// Provider callbacks (`POST /webhooks/...`) each channel may make per second through this
+    /// gateway (`SMARTERCHAT_CALLBACK_RATE`, 1000; bursts of twice that); 429 beyond it.
+    var callbackRate: Int
 
     init(reader: ConfigReader) {
         self.service = ServiceConfiguration(service: "gateway", reader: reader)
@@ -21,5 +24,6 @@ struct GatewayConfiguration: Sendable {
         self.port = config.int(forKey: "http.port", default: 8080)
         self.healthTimeout = .milliseconds(config.int(forKey: "health.timeout.ms", default: 800))
         self.trustedProxies = config.string(forKey: "trusted.proxies", default: "")
+        self.callbackRate = max(1, config.int(forKey: "callback.rate", default: 1000))
     }
 }

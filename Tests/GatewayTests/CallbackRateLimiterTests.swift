@@ -1,5 +1,8 @@
+import Configuration
+import Contracts
 import Foundation
 import HTTPTypes
+import RPC
 import Testing
 
 @testable import GatewayService
@@ -27,5 +30,21 @@ struct CallbackRateLimiterTests {
         #expect(throws: APIError.self) { try limiter.admit("k") }
         try await Task.sleep(for: .milliseconds(120))
         try limiter.admit("k")
+    }
+
+    @Test("SMARTERCHAT_CALLBACK_RATE sets each channel's callback rate (1000 by default), bursts of twice it")
+    func configuredRate() throws {
+        func configuration(_ environment: [String: String]) -> GatewayConfiguration {
+            GatewayConfiguration(
+                reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: environment)))
+        }
+        #expect(configuration([:]).callbackRate == 1000)
+        let rate = configuration(["SMARTERCHAT_CALLBACK_RATE": "3"]).callbackRate
+        #expect(rate == 3)
+        let routes = WebhookRoutes(
+            conversations: RPCInProcessClient(router: RPCRouter(service: Contracts.Conversations.Service.descriptor)),
+            ratePerSecond: rate)
+        for _ in 0..<6 { try routes.limiter.admit("channel") }
+        #expect(throws: APIError.self) { try routes.limiter.admit("channel") }
     }
 }

@@ -12,16 +12,24 @@ import Synchronization
 ///
 /// A POST's raw body and its `X-Hub-Signature-256` / `X-Telegram-Bot-Api-Secret-Token` go to
 /// conversations unchanged, which verifies them (401, nothing stored) and answers once the
-/// payload is committed: 200 means stored. Each channel may call at most ``CallbackRateLimiter``'s
-/// rate (429 with Retry-After beyond it; the providers retry).
+/// payload is committed: 200 means stored. Each channel may call at most `SMARTERCHAT_CALLBACK_RATE`
+/// times a second (1000 by default, ``CallbackRateLimiter``; 429 with Retry-After beyond it;
+/// the providers retry).
 struct WebhookRoutes: Sendable {
     static let maximumBody = 1 << 20
     static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     static let telegramHeader = HTTPField.Name("X-Telegram-Bot-Api-Secret-Token")!
 
     let conversations: any RPCCaller
-    let limiter = CallbackRateLimiter(perSecond: 1000, burst: 2000)
+    let limiter: CallbackRateLimiter
     let timeout: Duration = .seconds(15)
+
+    /// Callbacks of `conversations`' channels, each channel at most `ratePerSecond` (bursts of
+    /// twice that) through this gateway.
+    init(conversations: any RPCCaller, ratePerSecond: Int = 1000) {
+        self.conversations = conversations
+        self.limiter = CallbackRateLimiter(perSecond: Double(ratePerSecond), burst: Double(2 * ratePerSecond))
+    }
 
     func register(on router: Router<GatewayRequestContext>) {
         let webhooks = router.group("webhooks")
