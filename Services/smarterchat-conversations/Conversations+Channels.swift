@@ -26,7 +26,8 @@ func installChannelsAndIngest(
     ).register(on: environment.router)
     WebhookHandlers(database: database, keyRing: keyRing, ingest: ingest, logger: logger, channels: callbackChannels)
         .register(on: environment.router)
-    WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: environment.router)
+    WebchatHandlers(database: database, ingest: ingest, signal: signal, channels: callbackChannels).register(
+        on: environment.router)
     LiveFeedHandlers(database: database, signal: signal, retention: retention).register(on: environment.router)
     let retentionJob = ScheduledJob(
         name: "conversations-retention", every: .seconds(3600), state: environment.state, logger: logger

@@ -48,4 +48,23 @@ struct CallbackChannelsTests {
         #expect(try await cache.channel(id) { Self.record("not read") }?.channel.name == "after the write")
         #expect(try await CallbackChannels(lifetime: .zero).channel(id) { Self.record("a") } != nil)
     }
+
+    @Test("web chat channels are kept by public id, apart from ids, and dropped with the rest")
+    func webchatByPublicID() async throws {
+        let cache = CallbackChannels(lifetime: .seconds(60))
+        let loads = Mutex(0)
+        func lookUp(_ publicID: String, _ name: String) async throws -> String? {
+            try await cache.webchat(publicID: publicID) {
+                loads.withLock { $0 += 1 }
+                return Self.record(name)
+            }?.channel.name
+        }
+        #expect(try await lookUp("wc_a", "site a") == "site a")
+        #expect(try await lookUp("wc_a", "not read") == "site a")
+        #expect(try await lookUp("wc_b", "site b") == "site b")
+        #expect(loads.withLock { $0 } == 2)
+        cache.dropAll()
+        #expect(try await lookUp("wc_a", "site a, renamed") == "site a, renamed")
+        #expect(loads.withLock { $0 } == 3)
+    }
 }

@@ -180,7 +180,8 @@ actor SharedIngestDatabase {
         WebhookHandlers(
             database: database, keyRing: keyRing, ingest: ingest, logger: logger, channels: callbackChannels
         ).register(on: router)
-        WebchatHandlers(database: database, ingest: ingest, signal: signal).register(on: router)
+        WebchatHandlers(database: database, ingest: ingest, signal: signal, channels: callbackChannels).register(
+            on: router)
         LiveFeedHandlers(database: database, signal: signal).register(on: router)
         return IngestFixture(
             database: database, client: RPCInProcessClient(router: router), crm: crm, identity: identity)

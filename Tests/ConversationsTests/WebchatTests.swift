@@ -80,6 +80,34 @@ struct WebchatTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    @Test("a channel write on this replica applies to the next visitor at once, though the channel was kept")
+    func channelWriteDropsKeptWebchatChannel() async throws {
+        let fixture = try await IngestFixture.shared()
+        let (admin, channel) = try await webchat(fixture, origins: ["https://a.example"])
+        func start(from origin: String) async throws -> Conversations.StartWebchatSessionResponse {
+            try await fixture.call(
+                Conversations.Service.startWebchatSession,
+                Conversations.StartWebchatSessionRequest(publicId: channel.publicId, origin: origin))
+        }
+        _ = try await start(from: "https://a.example")
+        _ = try await fixture.call(
+            Conversations.Service.updateChannel,
+            Conversations.UpdateChannelRequest(
+                channelId: channel.id, allowedOrigins: ["https://b.example"], setAllowedOrigins: true), as: admin)
+        #expect(await fixture.failure { try await start(from: "https://a.example") } == .permissionDenied)
+        let session = try await start(from: "https://b.example")
+        _ = try await fixture.call(
+            Conversations.Service.deleteChannel, Conversations.DeleteChannelRequest(channelId: channel.id), as: admin)
+        #expect(await fixture.failure { try await start(from: "https://b.example") } == .notFound)
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.postWebchatMessage,
+                    Conversations.PostWebchatMessageRequest(
+                        publicId: channel.publicId, token: session.token, text: "still there?"))
+            } == .notFound)
+    }
+
     @Test("a wrong token, another channel's token or a foreign origin is refused")
     func sessionsAreChecked() async throws {
         let fixture = try await IngestFixture.shared()

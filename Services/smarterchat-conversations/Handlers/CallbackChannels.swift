@@ -3,7 +3,8 @@ import Synchronization
 
 /// The channels of callback URLs as this replica last read them, reused for at most
 /// ``maxAge``: a channel's callbacks (every inbound message and status of the channel) then
-/// cost no query of their own before the ingest transaction.
+/// cost no query of their own before the ingest transaction. Web chat channels are kept by
+/// their public id the same way (every visitor's message and long poll names it).
 ///
 /// A channel write on this replica (create, update, delete) drops everything kept, and a read
 /// that was under way at that moment is not kept (generations): a change made here applies to
@@ -16,9 +17,14 @@ final class CallbackChannels: Sendable {
     /// Channels kept at most (all are dropped past it).
     static let capacity = 10_000
 
+    private enum Key: Hashable {
+        case id(UUID)
+        case webchat(publicID: String)
+    }
+
     private struct State {
         var generation: UInt64 = 0
-        var entries: [UUID: (record: ChannelStore.Record, expires: ContinuousClock.Instant)] = [:]
+        var entries: [Key: (record: ChannelStore.Record, expires: ContinuousClock.Instant)] = [:]
     }
 
     /// This cache's reuse (``maxAge`` unless a test asks for another; zero keeps nothing).
@@ -35,9 +41,26 @@ final class CallbackChannels: Sendable {
     ) async throws
         -> ChannelStore.Record?
     {
+        try await record(.id(id), load: load)
+    }
+
+    /// The web chat channel of `publicID`, as ``channel(_:load:)``.
+    func webchat(
+        publicID: String, load: () async throws -> ChannelStore.Record?
+    ) async throws
+        -> ChannelStore.Record?
+    {
+        try await record(.webchat(publicID: publicID), load: load)
+    }
+
+    private func record(
+        _ key: Key, load: () async throws -> ChannelStore.Record?
+    ) async throws
+        -> ChannelStore.Record?
+    {
         let now = ContinuousClock.now
         let (kept, generation) = state.withLock { state in
-            (state.entries[id].flatMap { $0.expires > now ? $0.record : nil }, state.generation)
+            (state.entries[key].flatMap { $0.expires > now ? $0.record : nil }, state.generation)
         }
         if let kept { return kept }
         let loaded = try await load()
@@ -45,7 +68,7 @@ final class CallbackChannels: Sendable {
             state.withLock { state in
                 guard state.generation == generation else { return }
                 if state.entries.count >= Self.capacity { state.entries.removeAll() }
-                state.entries[id] = (loaded, now + lifetime)
+                state.entries[key] = (loaded, now + lifetime)
             }
         }
         return loaded

@@ -19,6 +19,9 @@ struct WebchatHandlers: Sendable {
     let database: PostgresClient
     let ingest: InboundIngest
     let signal: EventSignal
+    /// This replica's kept channels (shared with the provider callbacks and dropped by channel
+    /// writes): a visitor's messages and long polls do not each read the channel.
+    var channels = CallbackChannels(lifetime: .zero)
 
     func register(on router: RPCRouter) {
         router.register(Conversations.Service.startWebchatSession) { request, _ in
@@ -103,9 +106,13 @@ struct WebchatHandlers: Sendable {
 
     func webchatChannel(_ publicID: String) async throws -> ChannelStore.Record {
         guard !publicID.isEmpty, publicID.count <= 64,
-            let channel = try await database.withConnection({ connection in
-                try await ChannelStore.webchat(publicID: publicID, on: connection)
-            })
+            let channel = try await channels.webchat(
+                publicID: publicID,
+                load: {
+                    try await database.withConnection { connection in
+                        try await ChannelStore.webchat(publicID: publicID, on: connection)
+                    }
+                })
         else { throw RPCError(.notFound, "chat not found") }
         return channel
     }
