@@ -134,4 +134,17 @@ struct LeadListTests {
         #expect(LeadListQuery.tsquery("(11) 98765-4321") == "'5511987654321':*")
         #expect(LeadListQuery.tsquery("\u{488D9} & ()") == nil)
     }
+
+    /// bench/leads/plans.sql shows the plans of this statement: it must select what the code
+    /// selects and search the way the code searches, or the plans it shows are of another query.
+    @Test("bench/leads/plans.sql prepares the statement the list runs")
+    func benchPlansMatchTheStatement() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let plans = try String(contentsOf: root.appendingPathComponent("bench/leads/plans.sql"), encoding: .utf8)
+        func words(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+        let script = words(plans)
+        #expect(script.contains("SELECT " + words(LeadStore.columns) + " FROM leads WHERE"))
+        #expect(script.contains(words(LeadListQuery.searchMatches) + " SELECT " + words(LeadStore.columns)))
+    }
 }

@@ -10,14 +10,13 @@ PREPARE list(uuid, text, text, uuid, boolean, text, text, text, int, int, timest
 SELECT id, organization_id, coalesce(name, '') AS name, coalesce(email, '') AS email,
     coalesce(phone, '') AS phone, status, coalesce(temperature, 'cold') AS temperature,
     coalesce(score, 0) AS score, coalesce(source, '') AS source, channel_id, assigned_to_user_id,
-    rfc3339(assigned_at) AS assigned_at, coalesce(company, '') AS company,
+    assigned_at, coalesce(company, '') AS company,
     coalesce(position, '') AS position, coalesce(interest, '') AS interest, coalesce(notes, '') AS notes,
     coalesce(custom_fields, '{}') AS custom_fields, coalesce(tags, '[]') AS tags,
     coalesce(segment, '') AS segment, coalesce(total_interactions, 0) AS total_interactions,
-    rfc3339(last_interaction_at) AS last_interaction_at, conversion_probability::text AS conversion_probability,
-    rfc3339(converted_at) AS converted_at, rfc3339(lost_at) AS lost_at, rfc3339(created_at) AS created_at,
-    rfc3339(updated_at) AS updated_at, coalesce(platform_user_id, '') AS platform_user_id,
-    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+    last_interaction_at, conversion_probability::text AS conversion_probability,
+    converted_at, lost_at, created_at,
+    updated_at, coalesce(platform_user_id, '') AS platform_user_id
 FROM leads
 WHERE organization_id = $1 AND deleted_at IS NULL
   AND ($2::text IS NULL OR status = $2)
@@ -51,14 +50,13 @@ WITH matches AS MATERIALIZED (
 SELECT id, organization_id, coalesce(name, '') AS name, coalesce(email, '') AS email,
     coalesce(phone, '') AS phone, status, coalesce(temperature, 'cold') AS temperature,
     coalesce(score, 0) AS score, coalesce(source, '') AS source, channel_id, assigned_to_user_id,
-    rfc3339(assigned_at) AS assigned_at, coalesce(company, '') AS company,
+    assigned_at, coalesce(company, '') AS company,
     coalesce(position, '') AS position, coalesce(interest, '') AS interest, coalesce(notes, '') AS notes,
     coalesce(custom_fields, '{}') AS custom_fields, coalesce(tags, '[]') AS tags,
     coalesce(segment, '') AS segment, coalesce(total_interactions, 0) AS total_interactions,
-    rfc3339(last_interaction_at) AS last_interaction_at, conversion_probability::text AS conversion_probability,
-    rfc3339(converted_at) AS converted_at, rfc3339(lost_at) AS lost_at, rfc3339(created_at) AS created_at,
-    rfc3339(updated_at) AS updated_at, coalesce(platform_user_id, '') AS platform_user_id,
-    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+    last_interaction_at, conversion_probability::text AS conversion_probability,
+    converted_at, lost_at, created_at,
+    updated_at, coalesce(platform_user_id, '') AS platform_user_id
 FROM matches AS leads
 WHERE organization_id = $1 AND deleted_at IS NULL
   AND ($2::text IS NULL OR status = $2)
