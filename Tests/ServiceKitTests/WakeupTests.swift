@@ -35,4 +35,24 @@ struct WakeupTests {
             }
         }
     }
+
+    @Test("an idle worker sleeps until its next work falls due, within its bounds")
+    func idleTimeout() {
+        func timeout(_ untilDue: Duration?) -> Duration {
+            Wakeup.idleTimeout(
+                untilDue: untilDue, poll: .milliseconds(250), minimum: .milliseconds(10), maximum: .seconds(5))
+        }
+        // Nothing queued: the longest sleep.
+        #expect(timeout(nil) == .seconds(5))
+        // Due later: until then, not sooner than the minimum nor later than the maximum.
+        #expect(timeout(.milliseconds(1500)) == .milliseconds(1500))
+        #expect(timeout(.milliseconds(2)) == .milliseconds(10))
+        #expect(timeout(.seconds(60)) == .seconds(5))
+        // Due already but not taken (held elsewhere): the busy pace, not a tight loop.
+        #expect(timeout(.zero) == .milliseconds(250))
+        #expect(timeout(.milliseconds(-40)) == .milliseconds(250))
+        #expect(
+            Wakeup.idleTimeout(untilDue: .zero, poll: .seconds(9), minimum: .milliseconds(10), maximum: .seconds(5))
+                == .seconds(5))
+    }
 }

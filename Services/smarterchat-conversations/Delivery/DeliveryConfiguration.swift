@@ -35,7 +35,8 @@ struct DeliveryConfiguration: Sendable {
     var maximumBackoff: Duration = .seconds(300)
     var sendingLease: Duration = .seconds(120)
     var httpTimeout: Duration = .milliseconds(15000)
-    /// How often the worker looks for due work when nothing wakes it.
+    /// How soon the busy worker looks again after a pass that found nothing (once idle, it
+    /// sleeps until the next delivery falls due, at most 5 s: DeliveryWorker.run).
     var pollInterval: Duration = .milliseconds(250)
     /// Deliveries in flight per organization (its queue), and in all. At 4, one organization
     /// with 50 busy conversations queued its replies behind each other's sends (make bench-reply).

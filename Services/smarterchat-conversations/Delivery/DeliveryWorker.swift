@@ -23,13 +23,18 @@ final class DeliveryWorker: Service, Sendable {
     let state: ServiceState?
     let logger: Logger
     let wakeup: Wakeup
+    /// Sends only this organization's deliveries (tests, which share one database); nil: all.
+    let organization: UUID?
+    /// How often the worker reconciles sends whose outcome is unknown (``expireUnknown``), and
+    /// so the longest it sleeps when idle.
+    static let expiryInterval: Duration = .seconds(5)
     /// Deliveries in flight per organization: its queue's share of the workers.
     private let inFlight = Mutex<[UUID: Int]>([:])
 
     init(
         database: PostgresClient, providers: ChannelProviders, limiter: SendRateLimiter = SendRateLimiter(),
         configuration: DeliveryConfiguration, keyRing: KeyRing?, state: ServiceState?, logger: Logger,
-        wakeup: Wakeup
+        wakeup: Wakeup, organization: UUID? = nil
     ) {
         self.database = database
         self.providers = providers
@@ -39,6 +44,7 @@ final class DeliveryWorker: Service, Sendable {
         self.state = state
         self.logger = logger
         self.wakeup = wakeup
+        self.organization = organization
     }
 
     func run() async throws {
@@ -46,14 +52,16 @@ final class DeliveryWorker: Service, Sendable {
             try await self.state?.waitUntilMigrated()
             await withDiscardingTaskGroup { group in
                 var lastExpiry = ContinuousClock.now - .seconds(3600)
+                // Whether the last wait ran out with nothing signalled.
+                var idle = true
                 while !Task.isCancelled {
-                    if ContinuousClock.now - lastExpiry > .seconds(5) {
-                        await self.expireUnknown()
+                    if ContinuousClock.now - lastExpiry >= Self.expiryInterval {
+                        await self.expireUnknown(organizationID: self.organization)
                         lastExpiry = .now
                     }
                     let claimed: [(OutboundDelivery, ChannelCredentials)]
                     do {
-                        claimed = try await self.claim()
+                        claimed = try await self.claim(organizationID: self.organization)
                     } catch {
                         self.logger.warning("delivery claim failed", metadata: ["error": "\(error)"])
                         claimed = []
@@ -61,10 +69,32 @@ final class DeliveryWorker: Service, Sendable {
                     for (delivery, credentials) in claimed {
                         group.addTask { await self.deliver(delivery, credentials: credentials) }
                     }
-                    await self.wakeup.wait(
-                        timeout: claimed.isEmpty ? self.configuration.pollInterval : .milliseconds(20))
+                    // Busy: again in 20 ms after a pass that sent, at the poll interval after one
+                    // that found nothing. Idle (the last wait ran out and nothing was found):
+                    // until the next delivery falls due or the next reconciliation.
+                    var timeout = claimed.isEmpty ? self.configuration.pollInterval : .milliseconds(20)
+                    if idle && claimed.isEmpty {
+                        let untilExpiry = Self.expiryInterval - (ContinuousClock.now - lastExpiry)
+                        timeout = max(min(await self.idleTimeout(), untilExpiry), .milliseconds(1))
+                    }
+                    idle = await !self.wakeup.wait(timeout: timeout)
                 }
             }
+        }
+    }
+
+    /// How long the worker sleeps after finding nothing while idle (``Wakeup/idleTimeout``).
+    private func idleTimeout() async -> Duration {
+        do {
+            let untilDue = try await database.withConnection {
+                try await DeliveryStore.untilNextDue(organizationID: self.organization, on: $0)
+            }
+            return Wakeup.idleTimeout(
+                untilDue: untilDue, poll: configuration.pollInterval, minimum: .milliseconds(20),
+                maximum: Self.expiryInterval)
+        } catch {
+            logger.warning("delivery due time failed", metadata: ["error": "\(error)"])
+            return configuration.pollInterval
         }
     }
 

@@ -27,7 +27,13 @@ final class ReplyWorker: Service, Sendable {
     /// Jobs handled at once: a window, refilled as each job ends (a slow reply holds one slot,
     /// not the batch it was claimed with).
     let concurrency: Int
+    /// How soon a busy worker looks again for jobs nothing signalled (another process's, or
+    /// ones it could not take).
     let pollInterval: Duration
+    /// The longest an idle worker sleeps when no job is due sooner (see ``run()``).
+    let idleInterval: Duration
+    /// Takes only this organization's jobs (tests, which share one database); nil: all.
+    let organization: UUID?
     let generateTimeout: Duration
     /// Jobs of ``run()`` in flight.
     private let inFlight = Mutex(0)
@@ -39,7 +45,8 @@ final class ReplyWorker: Service, Sendable {
     init(
         database: PostgresClient, agents: any RPCCaller, identity: any RPCCaller, state: ServiceState?, logger: Logger,
         wakeup: Wakeup, deliveryWakeup: Wakeup, sender: DeliveryWorker? = nil, concurrency: Int = 8,
-        pollInterval: Duration = .milliseconds(250), generateTimeout: Duration = .seconds(60)
+        pollInterval: Duration = .milliseconds(250), idleInterval: Duration = .seconds(5),
+        generateTimeout: Duration = .seconds(60), organization: UUID? = nil
     ) {
         self.database = database
         self.agents = agents
@@ -51,19 +58,26 @@ final class ReplyWorker: Service, Sendable {
         self.sender = sender
         self.concurrency = concurrency
         self.pollInterval = pollInterval
+        self.idleInterval = idleInterval
+        self.organization = organization
         self.generateTimeout = generateTimeout
     }
 
     /// Claims jobs into free slots whenever ingest signals new ones, a job ends with the
-    /// window full, or the poll interval passes (jobs of other processes, retries).
+    /// window full, or its wait ends: ``pollInterval`` while work comes in; once a wait ran out
+    /// with nothing to take, until the next job falls due (a retry, an expired lease), at most
+    /// ``idleInterval``, so that an idle replica does not query the database every poll.
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             try await self.state?.waitUntilMigrated()
             await withDiscardingTaskGroup { group in
+                // Whether the last wait ran out with nothing signalled.
+                var idle = true
                 while !Task.isCancelled {
                     let free = self.concurrency - self.inFlight.withLock { $0 }
                     var jobs: [ReplyJob] = []
-                    if free > 0 { jobs = await self.claim(limit: free, organizationID: nil) }
+                    if free > 0 { jobs = await self.claim(limit: free, organizationID: self.organization) }
+                    if !jobs.isEmpty { idle = false }
                     self.inFlight.withLock { $0 += jobs.count }
                     for job in jobs {
                         group.addTask {
@@ -78,9 +92,26 @@ final class ReplyWorker: Service, Sendable {
                             if let claimed { await self.sender?.send(claimed) }
                         }
                     }
-                    if jobs.count < free || free <= 0 { await self.wakeup.wait(timeout: self.pollInterval) }
+                    if jobs.count < free || free <= 0 {
+                        let timeout = idle && free > 0 ? await self.idleTimeout() : self.pollInterval
+                        idle = await !self.wakeup.wait(timeout: timeout)
+                    }
                 }
             }
+        }
+    }
+
+    /// How long the worker sleeps after finding nothing while idle (``Wakeup/idleTimeout``).
+    private func idleTimeout() async -> Duration {
+        do {
+            let untilDue = try await database.withConnection {
+                try await ReplyJobStore.untilNextDue(organizationID: self.organization, on: $0)
+            }
+            return Wakeup.idleTimeout(
+                untilDue: untilDue, poll: pollInterval, minimum: .milliseconds(10), maximum: idleInterval)
+        } catch {
+            logger.warning("reply job due time failed", metadata: ["error": "\(error)"])
+            return pollInterval
         }
     }
 

@@ -63,6 +63,19 @@ enum DeliveryStore {
         return (try row.decode(UUID.self, "id"), try row.decode(Bool.self, "sending"))
     }
 
+    /// How long until the first pending delivery falls due (its `next_attempt_at`: a retry, or
+    /// a send postponed by a rate limit), by the database's clock; negative when one is due
+    /// already, nil when none is pending (of `organizationID` only, in tests).
+    static func untilNextDue(organizationID: UUID? = nil, on connection: PostgresConnection) async throws -> Duration? {
+        let rows = try await connection.query(
+            """
+            SELECT extract(epoch FROM min(next_attempt_at) - clock_timestamp())::float8 AS seconds
+            FROM outbound_deliveries
+            WHERE status = 'pending' AND ($1::uuid IS NULL OR organization_id = $1)
+            """, [organizationID])
+        return try rows.first?.decode(Double?.self, "seconds").map { .seconds($0) }
+    }
+
     /// Due pending deliveries, at most `perOrganization` of each organization (oldest first)
     /// and only the oldest open one of each conversation,
     /// locked for this transaction (SKIP LOCKED: other replicas take others). Taking a few of

@@ -71,6 +71,22 @@ enum ReplyJobStore {
         }
     }
 
+    /// How long until a job falls due: the first pending job's `run_after` or the first running
+    /// job's lease end (its worker died), by the database's clock; negative when one is due
+    /// already, nil when no job is pending or running (of `organizationID` only, in tests).
+    static func untilNextDue(organizationID: UUID? = nil, on connection: PostgresConnection) async throws -> Duration? {
+        let rows = try await connection.query(
+            """
+            SELECT extract(epoch FROM least(
+                (SELECT min(run_after) FROM reply_jobs
+                 WHERE status = 'pending' AND ($1::uuid IS NULL OR organization_id = $1)),
+                (SELECT min(locked_until) FROM reply_jobs
+                 WHERE status = 'running' AND ($1::uuid IS NULL OR organization_id = $1))
+            ) - clock_timestamp())::float8 AS seconds
+            """, [organizationID])
+        return try rows.first?.decode(Double?.self, "seconds").map { .seconds($0) }
+    }
+
     /// Ends a job: status done/skipped/failed with its result.
     static func finish(
         _ id: UUID, status: String, result: String, error: String? = nil, on connection: PostgresConnection
