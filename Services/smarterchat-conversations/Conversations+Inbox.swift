@@ -34,7 +34,11 @@ func installInboxAndDelivery(
     let idle = ScheduledJob(name: "return-idle-to-ai", every: .seconds(30), state: environment.state, logger: logger) {
         try await InboxIdleReturn.run(database: database)
     }
-    return [sender, replies, idle]
+    let notifications = WorkNotifications(
+        database: database, schema: PlatformService.conversations.name, replies: replyWakeup,
+        deliveries: deliveryWakeup,
+        logger: logger)
+    return [sender, replies, idle, notifications]
 }
 
 /// Conversations in mode human whose operator has been idle for the organization's

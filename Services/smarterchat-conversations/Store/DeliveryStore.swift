@@ -60,7 +60,10 @@ enum DeliveryStore {
                 sendingNow,
             ])
         let row = rows.firstRow!
-        return (try row.decode(UUID.self, "id"), try row.decode(Bool.self, "sending"))
+        let sending = try row.decode(Bool.self, "sending")
+        // Pending: any replica's delivery worker may take it (one sending now, its caller sends).
+        if !sending { WorkNotifications.queued(.delivery, on: connection) }
+        return (try row.decode(UUID.self, "id"), sending)
     }
 
     /// How long until the first pending delivery falls due (its `next_attempt_at`: a retry, or

@@ -195,6 +195,7 @@ enum IngestStore {
             ])
         guard try rows.firstRow?.decode(Bool.self, "stored") == true else { return false }
         Outbox.notifyAfterCommit(on: connection)
+        if requestReply { WorkNotifications.queued(.reply, on: connection) }
         InboxTimeline.notifyFeeds(organizationID: organizationID, on: connection)
         return true
     }
