@@ -1,3 +1,5 @@
+import Logging
+import Postgres
 import Synchronization
 
 /// Wakes one waiting loop of this process early when work was just queued (otherwise it polls
@@ -91,5 +93,20 @@ extension Wakeup {
         guard let untilDue else { return maximum }
         if untilDue <= .zero { return min(poll, maximum) }
         return min(max(untilDue, minimum), maximum)
+    }
+
+    /// ``idleTimeout(untilDue:poll:minimum:maximum:)`` with the due time that `untilDue` reads
+    /// from `database`; `poll` when that read fails.
+    public static func idleTimeout(
+        database: PostgresClient, logger: Logger, poll: Duration, minimum: Duration, maximum: Duration,
+        untilDue: @escaping @Sendable (PostgresConnection) async throws -> Duration?
+    ) async -> Duration {
+        do {
+            let due = try await database.withConnection { try await untilDue($0) }
+            return idleTimeout(untilDue: due, poll: poll, minimum: minimum, maximum: maximum)
+        } catch {
+            logger.warning("reading when work falls due failed", metadata: ["error": "\(error)"])
+            return poll
+        }
     }
 }

@@ -85,17 +85,11 @@ final class DeliveryWorker: Service, Sendable {
 
     /// How long the worker sleeps after finding nothing while idle (``Wakeup/idleTimeout``).
     private func idleTimeout() async -> Duration {
-        do {
-            let untilDue = try await database.withConnection {
-                try await DeliveryStore.untilNextDue(organizationID: self.organization, on: $0)
-            }
-            return Wakeup.idleTimeout(
-                untilDue: untilDue, poll: configuration.pollInterval, minimum: .milliseconds(20),
-                maximum: Self.expiryInterval)
-        } catch {
-            logger.warning("delivery due time failed", metadata: ["error": "\(error)"])
-            return configuration.pollInterval
-        }
+        let organization = self.organization
+        return await Wakeup.idleTimeout(
+            database: database, logger: logger, poll: configuration.pollInterval, minimum: .milliseconds(20),
+            maximum: Self.expiryInterval
+        ) { try await DeliveryStore.untilNextDue(organizationID: organization, on: $0) }
     }
 
     /// One pass, waiting for its sends to finish; answers how many were sent (tests drive the

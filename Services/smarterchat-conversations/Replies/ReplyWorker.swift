@@ -103,16 +103,10 @@ final class ReplyWorker: Service, Sendable {
 
     /// How long the worker sleeps after finding nothing while idle (``Wakeup/idleTimeout``).
     private func idleTimeout() async -> Duration {
-        do {
-            let untilDue = try await database.withConnection {
-                try await ReplyJobStore.untilNextDue(organizationID: self.organization, on: $0)
-            }
-            return Wakeup.idleTimeout(
-                untilDue: untilDue, poll: pollInterval, minimum: .milliseconds(10), maximum: idleInterval)
-        } catch {
-            logger.warning("reply job due time failed", metadata: ["error": "\(error)"])
-            return pollInterval
-        }
+        let organization = self.organization
+        return await Wakeup.idleTimeout(
+            database: database, logger: logger, poll: pollInterval, minimum: .milliseconds(10), maximum: idleInterval
+        ) { try await ReplyJobStore.untilNextDue(organizationID: organization, on: $0) }
     }
 
     /// Claims and handles one batch (of one organization's jobs in tests); answers how many
