@@ -83,8 +83,8 @@ public final class Wakeup: Sendable {
 extension Wakeup {
     /// How long a worker that found nothing to take, and was not woken during its last wait,
     /// sleeps next: until its next work falls due (`untilDue`, read from the database; nil when
-    /// none is queued), never less than `minimum`, at most `maximum` (work queued by another
-    /// replica, which signals only its own workers, waits at most that). Work already due that
+    /// none is queued), never less than `minimum`, at most `maximum` (what a lost wake-up can
+    /// cost: one from another replica, say). Work already due that
     /// the worker could not take (another replica holds it, or its slots are full) gets `poll`,
     /// the worker's pace when busy, instead of a tight loop.
     public static func idleTimeout(

@@ -9,10 +9,10 @@ import Testing
 @Suite("Work queued on one replica wakes the workers of the others through NOTIFY")
 struct WorkNotificationsTests {
     /// Starts `listener` and returns once its `LISTEN` is active.
-    static func listening(_ listener: WorkNotifications) async -> Task<Void, any Error> {
+    static func listening(_ listener: WorkNotifications) async -> Task<Void, Never> {
         let (ready, signal) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
-            try await listener.listen(ready: {
+            await listener.listen(ready: {
                 signal.yield()
                 signal.finish()
             })

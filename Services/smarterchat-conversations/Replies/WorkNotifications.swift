@@ -8,13 +8,13 @@ import ServiceLifecycle
 /// (DESIGN §1: `LISTEN/NOTIFY` to wake workers).
 ///
 /// A transaction that queues a reply job or a delivery asks for `NOTIFY conversations_work,
-/// 'reply:<replica>'` (or `delivery:`) after its commit (``queued(_:on:)``). The notification goes out after the
-/// commit, coalesced with the same request of other transactions, so under load one statement
-/// serves many (``PostgresConnection/notifyAfterCommit(schemaChannel:payload:)``). Each
-/// replica listens and signals its workers on the notifications of the others; its own work it
-/// signals directly, without waiting for the database. A notification lost while the listening
-/// connection reconnects costs at most the workers' idle interval (5 s), when they look for due
-/// work anyway.
+/// 'reply:<replica>'` (or `delivery:`) after its commit (``queued(_:on:)``), coalesced with the
+/// same request of other transactions, so under load one statement serves many
+/// (``PostgresConnection/notifyAfterCommit(schemaChannel:payload:)``). Each replica listens and
+/// signals its workers on the notifications of the others; its own (which it also receives) it
+/// drops, having signalled its workers directly. A notification lost while the listening
+/// connection reconnects costs at most the workers' idle interval (5 s), when they look for
+/// due work anyway.
 final class WorkNotifications: Service, Sendable {
     /// This process among the replicas (the payload of its notifications).
     static let replica = UUID().lowercasedString
@@ -52,29 +52,14 @@ final class WorkNotifications: Service, Sendable {
     }
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.listen()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.logger.debug("work listener failed; workers poll meanwhile", metadata: ["error": "\(error)"])
-                }
-                try await Task.sleep(for: .seconds(1))
-            }
-        }
+        try? await cancelWhenGracefulShutdown { await self.listen() }
     }
 
     /// Signals the workers for each notification of another replica, until cancelled.
-    func listen(ready: (@Sendable () -> Void)? = nil) async throws {
-        let notifications = try await database.notifications(channel: channel, logger: logger)
-        ready?()
-        for try await notification in notifications {
+    func listen(ready: (@Sendable () -> Void)? = nil) async {
+        await database.listenUntilCancelled(channel: channel, logger: logger, ready: ready) { notification in
             let parts = notification.payload.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, parts[1] != ownReplica, let work = Work(rawValue: String(parts[0])) else {
-                continue
-            }
+            guard parts.count == 2, parts[1] != ownReplica, let work = Work(rawValue: String(parts[0])) else { return }
             switch work {
             case .reply: replies.signal()
             case .delivery: deliveries.signal()

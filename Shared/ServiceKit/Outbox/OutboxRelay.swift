@@ -83,18 +83,8 @@ public final class OutboxRelay: Service, Sendable {
 
     /// Wakes every loop on each notification of the outbox channel.
     private func listen() async {
-        while !Task.isCancelled {
-            do {
-                let channel = "\(source)_outbox"
-                for try await _ in try await database.notifications(channel: channel, logger: logger) {
-                    for wakeup in wakeups { wakeup.signal() }
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.debug("outbox listener failed; polling meanwhile", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
+        await database.listenUntilCancelled(channel: "\(source)_outbox", logger: logger) { _ in
+            for wakeup in wakeups { wakeup.signal() }
         }
     }
 
