@@ -16,6 +16,7 @@ public final class RPCRouter: Sendable {
     /// The service whose methods this router serves.
     public let service: ServiceDescriptor
     private let routes = Mutex<[String: Route]>([:])
+    private let admission = Admission()
     /// Call counts and latencies of the routes, recorded by the server.
     let metrics = RPCServerMetrics()
 
@@ -33,7 +34,9 @@ public final class RPCRouter: Sendable {
         handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
     ) {
         precondition(service.declares(method.fullName), "\(method.fullName) is not declared by \(service.name)")
+        let (admission, name) = (self.admission, method.fullName)
         let route = Route(isIdempotent: method.isIdempotent) { bytes, context in
+            if let reason = admission.refusal(of: name) { throw RPCError(.unavailable, reason) }
             let input: Input
             do {
                 input = try bytes.withUnsafeReadableBytes { try Input(serializedBytes: $0) }
@@ -48,6 +51,13 @@ public final class RPCRouter: Sendable {
         routes.withLock { $0[method.fullName] = route }
     }
 
+    /// Answers every method but `exempt` with `UNAVAILABLE` and the text of `reason`, without
+    /// calling its handler, for as long as `reason` answers one (a domain service refuses calls
+    /// this way until its schema is migrated, rather than running them against missing tables).
+    public func refuseCalls(except exempt: Set<String>, while reason: @escaping @Sendable () -> String?) {
+        admission.rule.withLock { $0 = Admission.Rule(exempt: exempt, reason: reason) }
+    }
+
     /// The route for a method name, if the service declares it and it has a handler.
     func route(for method: String) -> Route? {
         routes.withLock { $0[method] }
@@ -56,5 +66,21 @@ public final class RPCRouter: Sendable {
     /// The full names of the registered methods.
     public var registeredMethods: [String] {
         routes.withLock { Array($0.keys).sorted() }
+    }
+}
+
+/// The rule of ``RPCRouter/refuseCalls(except:while:)``, checked at each call.
+private final class Admission: Sendable {
+    struct Rule {
+        var exempt: Set<String>
+        var reason: @Sendable () -> String?
+    }
+
+    let rule = Mutex<Rule?>(nil)
+
+    /// Why `method` is refused now; nil when it runs.
+    func refusal(of method: String) -> String? {
+        guard let rule = rule.withLock({ $0 }), !rule.exempt.contains(method) else { return nil }
+        return rule.reason()
     }
 }

@@ -24,6 +24,11 @@ extension DomainService {
             response.exposition = metrics.exposition()
             return response
         }
+        // Until the schema is migrated every call but Health and Metrics answers UNAVAILABLE
+        // ("starting") instead of running against tables that may not exist yet.
+        router.refuseCalls(except: [service.health.fullName, service.metrics.fullName]) {
+            state.isMigrated ? nil : "\(name) is starting: its schema is being migrated"
+        }
         let clients = ServiceClients(runDirectory: configuration.runDirectory, callerName: name, logger: logger)
         let environment = DomainServiceEnvironment(
             configuration: configuration, router: router, database: database, state: state, logger: logger,

@@ -35,6 +35,14 @@ struct DatabaseOutageTests {
             #expect(down.status == .notServing)
             #expect(down.databaseReachable == false)
             #expect(down.detail == "database unreachable")
+            // Every other call is refused as starting, before any handler runs (no principal
+            // here: a handler would have answered UNAUTHENTICATED).
+            let refused = await #expect(throws: RPCError.self) {
+                _ = try await client.call(
+                    CRM.Service.listLeads, CRM.ListLeadsRequest(), metadata: CallMetadata(), timeout: .seconds(1))
+            }
+            #expect(refused?.code == .unavailable)
+            #expect(refused?.message.contains("starting") == true)
 
             try await Task.sleep(for: .seconds(2))
             let pid = try #require(platform.pid(of: "crm"))

@@ -1,5 +1,6 @@
 import Contracts
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import RPC
@@ -46,5 +47,26 @@ struct RPCInProcessTests {
             await eventually { probe.cancelled == 1 },
             "\(probe.started) started, \(probe.cancelled) cancelled, \(probe.finished) finished")
         #expect(try await client.call(Echo.echo, EchoMessage(text: "ok")).text == "ok")
+    }
+
+    @Test("refused calls answer UNAVAILABLE with the reason, exempt methods still run, and all run once it clears")
+    func refusedCalls() async throws {
+        let probe = Echo.Probe()
+        let router = Echo.router(probe: probe)
+        let starting = Mutex(true)
+        router.refuseCalls(except: [Echo.whoAmI.fullName]) {
+            starting.withLock { $0 } ? "echo is starting" : nil
+        }
+        let client = RPCInProcessClient(router: router)
+        let refused = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.getSlow, EchoMessage(text: "early"))
+        }
+        #expect(refused?.code == .unavailable)
+        #expect(refused?.message == "echo is starting")
+        #expect(probe.started == 0)
+        _ = try await client.call(Echo.whoAmI, EchoMessage())
+        starting.withLock { $0 = false }
+        #expect(try await client.call(Echo.getSlow, EchoMessage(text: "ok")).text == "ok")
+        #expect(probe.started == 1)
     }
 }

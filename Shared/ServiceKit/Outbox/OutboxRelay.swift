@@ -150,7 +150,7 @@ public final class OutboxRelay: Service, Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.debug("outbox purge failed", metadata: ["error": "\(error)"])
+                logger.warning("outbox purge failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(3600))
         }

@@ -73,6 +73,6 @@ enum OutboxStore {
     /// Deletes events older than `days` days; answers how many.
     static func purge(olderThanDays days: Int, on connection: PostgresConnection) async throws -> Int {
         try await connection.execute(
-            "DELETE FROM outbox WHERE occurred_at < CURRENT_TIMESTAMP - make_interval(days => $1)", [days])
+            "DELETE FROM outbox WHERE occurred_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)", [days])
     }
 }
