@@ -112,16 +112,37 @@ run_wrk() {
         -s bench/ingest/wrk.lua "$URL" | tail -1
 }
 
+# WAL as on a server that has been running: PostgreSQL reuses (renames) finished 16 MB WAL
+# segments at each checkpoint, up to min_wal_size, so a busy server writes its WAL into files
+# that already exist. A cluster created a minute ago has none: every 16 MB of WAL (about 2,000
+# messages here, some 8 KB of WAL each) a committing backend creates and zero-fills a new
+# segment and fsyncs it while every other commit waits, which on this machine's disk took up
+# to 70 ms and set the p99 of the runs at 500/s (docs/operations.md, "WAL segments"). So
+# for its own cluster the bench writes INGEST_BENCH_WAL_MB (default 1024; 0 to skip) of WAL
+# first, with min_wal_size that large (the setting deploy/ recommends), and checkpoints:
+# the segments are then recycled for the runs, the pgbench ones included. A platform given
+# by INGEST_BENCH_URL is measured as it is.
+WAL_MB=${INGEST_BENCH_WAL_MB:-$([ -n "$CTL" ] && echo 1024 || echo 0)}
+if [ "$WAL_MB" -gt 0 ]; then
+    echo "== postgres: min_wal_size ${WAL_MB}MB, that much WAL written and recycled" >&2
+    psql_ -c "ALTER SYSTEM SET min_wal_size = '${WAL_MB}MB'" -c "SELECT pg_reload_conf()" > /dev/null
+    psql_ -c "CREATE TABLE public.bench_wal AS SELECT g, repeat('x', 900) AS filler FROM generate_series(1, $WAL_MB * 1000) g" \
+        -c "DROP TABLE public.bench_wal" -c "CHECKPOINT" -c "CHECKPOINT" > /dev/null
+fi
+# The warm-up runs as many connections as the fixed-rate rounds, flat out, so the services'
+# PostgreSQL pools have grown to what those rounds can use before they start (with 8
+# connections, conversations, agents and crm opened new sessions during the first round).
 echo "== ingest: warm-up" >&2
-run_wrk warmup 8 0 3 > /dev/null
+run_wrk warmup 32 0 3 > /dev/null
 echo "== ingest: fixed rate $RATE/s, $FIXED_ROUNDS rounds" >&2
 # Evenly spaced requests at the rate (bench/lib/pace.lua), over more connections than the
 # rate needs so that a slow answer does not hold up the next send ("late_sends" counts any).
 # p50 and p99 are the medians over the rounds, as in bench/auth: a single 10 s round of a
 # cluster a minute old is sometimes hit by the new database's first autovacuum passes (its
-# catalogs and every small table analysed at once) or by WAL segments being created, and its
-# p99 is then two to four times the next rounds'. Every round is kept in the JSON.
+# catalogs and every small table analysed at once), and its p99 is then two to four times
+# the next rounds'. Every round is kept in the JSON.
 FIXED="["
+WAL_BEFORE=$(psql_ -c "SELECT pg_current_wal_lsn()")
 for round in $(seq 1 "$FIXED_ROUNDS"); do
     [ "$round" = 1 ] || FIXED+=","
     run=$(run_wrk "fixed$round" 32 "$RATE" "$SECONDS_EACH" 1000)
@@ -129,6 +150,7 @@ for round in $(seq 1 "$FIXED_ROUNDS"); do
     FIXED+=$run
 done
 FIXED+="]"
+WAL_BYTES=$(psql_ -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$WAL_BEFORE')::bigint")
 # pgbench's contacts (bench/ingest/ingest.sql): 1,000 with their open conversations already,
 # as the webhook's had.
 ORG=$(psql_ -c "SELECT organization_id FROM conversations.channels WHERE id = '$CHANNEL'")
@@ -193,7 +215,7 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN"
     python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt "$BASE" "$TOKEN" >&2
 fi
 
-python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "${MAXES[@]}" <<'PY'
+python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "$WAL_MB" "$WAL_BYTES" "${MAXES[@]}" <<'PY'
 import json, sys
 pgbench = float(sys.argv[1])
 import statistics
@@ -202,7 +224,8 @@ median = lambda key: round(statistics.median(r[key] for r in fixed_rounds), 3)
 fixed = {"p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"), "rps": median("rps")}
 listing = json.loads(sys.argv[3])
 pgbench_at_rate = json.loads(sys.argv[4])
-runs = [json.loads(a) for a in sys.argv[5:]]
+wal_mb, wal_bytes = int(sys.argv[5]), int(sys.argv[6])
+runs = [json.loads(a) for a in sys.argv[7:]]
 clean = [r for r in runs if r["non_2xx"] == 0 and r["socket_errors"] == 0]
 max_rate = max((r["rps"] for r in clean), default=0.0)
 errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs + fixed_rounds)
@@ -218,6 +241,10 @@ out = {
     "fixed_rate_run": fixed,
     "fixed_rate_rounds": fixed_rounds,
     "pgbench_at_rate": pgbench_at_rate,
+    # WAL written during the fixed-rate rounds per request (the reply, relay and analytics
+    # work those messages caused included), and the WAL prepared before the runs.
+    "wal_bytes_per_message": round(wal_bytes / sum(r["requests"] for r in fixed_rounds)),
+    "postgres": {"min_wal_size_mb": wal_mb or None, "wal_recycled_mb": wal_mb},
     "targets": {"ratio_min": 0.5, "p99_ms_at_500_max": 25, "list_p99_ms_max": 10},
 }
 json.dump(out, open("bench/out/ingest.json", "w"), indent=2)

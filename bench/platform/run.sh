@@ -73,7 +73,9 @@ echo "== auth" >&2
 AUTH_BENCH_URL="http://127.0.0.1:$PORT" bench/auth/run.sh
 
 echo "== ingest" >&2
-INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" bench/ingest/run.sh
+# The platform's cluster is this script's own: bench/ingest prepares its WAL as for its own.
+INGEST_BENCH_URL="http://127.0.0.1:$PORT" INGEST_BENCH_PGHOST="$WORK/data" INGEST_BENCH_WAL_MB=${INGEST_BENCH_WAL_MB:-1024} \
+    bench/ingest/run.sh
 echo "== leads" >&2
 LEADS_BENCH_BIN="$BIN" LEADS_BENCH_DATA_DIR="$WORK/data" LEADS_BENCH_RUN_DIR="$WORK/run" bench/leads/run.sh
 # The reply benchmark needs a platform started with the fake Telegram's base URL: the idle
