@@ -108,7 +108,8 @@ struct InboxListTests {
     func listStatementText() throws {
         let organization = UUID()
         let (plain, plainBinds) = InboxStore.listQuery(organizationID: organization, filter: .init(limit: 25))
-        #expect(plain.sql.contains("WHERE c.organization_id = $1::uuid\nORDER BY"))
+        #expect(plain.sql.contains("WHERE a.organization_id = $1::uuid\n  AND c.organization_id = $1::uuid\nORDER BY"))
+        #expect(plain.sql.contains("ORDER BY a.activity_at DESC, a.conversation_id DESC"))
         #expect(plain.sql.hasSuffix("LIMIT 26") && plainBinds.count == 1)
         var filter = InboxStore.Filter(limit: 3)
         filter.status = "active"

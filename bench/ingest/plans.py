@@ -90,7 +90,7 @@ with open(OUT, "w") as handle:
     handle.write("-- 1) first page, no filter; 2) status=active with the first page's cursor.\n\n")
     for (sql, arguments), plan in zip(statements, plans):
         handle.write(f"-- {sql.replace(chr(10), chr(10) + '-- ')}\n-- parameters: {arguments}\n{plan}\n\n")
-uses_index = output.count("idx_conversations_org_activity") >= 2
+uses_index = output.count("idx_conversation_activity_org") >= 2
 generic = all("$1" in plan for plan in plans)
 print("plans written to", OUT,
       "(conversation index used" + (", generic plans)" if generic else ", custom plans)") if uses_index

@@ -109,13 +109,19 @@ enum InboxStore {
         }
         if let after = filter.after {
             let (activity, id) = (parameter(after.activity, "timestamptz"), parameter(after.id, "uuid"))
-            conditions.append("(COALESCE(c.last_message_at, c.created_at), c.id) < (\(activity), \(id))")
+            conditions.append("(a.activity_at, a.conversation_id) < (\(activity), \(id))")
         }
+        // The order comes from conversation_activity (migration 0013): its index walks the
+        // organization's conversations by activity, each joined to its row by primary key.
+        // `a.activity_at` is the row's COALESCE(last_message_at, created_at), the cursor key.
         let sql = """
             SELECT \(columns)
-            FROM conversations c JOIN channels ch ON ch.id = c.channel_id
-            WHERE \(conditions.joined(separator: "\n  AND "))
-            ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC
+            FROM conversation_activity a
+            JOIN conversations c ON c.id = a.conversation_id
+            JOIN channels ch ON ch.id = c.channel_id
+            WHERE a.organization_id = $1::uuid
+              AND \(conditions.joined(separator: "\n  AND "))
+            ORDER BY a.activity_at DESC, a.conversation_id DESC
             LIMIT \(filter.limit + 1)
             """
         return (PostgresQuery(unsafeSQL: sql), binds)
