@@ -74,4 +74,39 @@ struct ConversationRetentionTests {
         #expect(try await contents(conversations[0]) == ["recent"])
         #expect(try await contents(conversations[1]) == ["forty days old", "recent"])
     }
+
+    @Test("old messages and receipts are deleted in batches until none is left")
+    func batchedPurge() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        let channelID = UUID(uuidString: channel.id)!
+        _ = try await fixture.deliver(Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "new"), to: channel)
+        let conversationID = try await fixture.database.query(
+            "SELECT id FROM conversations WHERE channel_id = $1", [channelID]
+        ).firstRow!.decode(UUID.self, "id")
+        try await fixture.database.execute(
+            """
+            INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
+            SELECT $1, 'contact', 'ancient ' || g, 'inbound', CURRENT_TIMESTAMP - INTERVAL '400 days'
+            FROM generate_series(1, 5) g
+            """, [conversationID])
+        try await fixture.database.execute(
+            """
+            INSERT INTO inbound_receipts
+                (channel_id, external_message_id, organization_id, conversation_id, message_id, received_at)
+            SELECT $1, 'old.' || g, $2, $3, gen_random_uuid(), CURRENT_TIMESTAMP - INTERVAL '31 days'
+            FROM generate_series(1, 5) g
+            """, [channelID, UUID(uuidString: admin.organizationId)!, conversationID])
+        // Five of each in batches of two: one statement would leave three of each.
+        _ = try await fixture.database.withConnection { try await ConversationRetention.run(batch: 2, on: $0) }
+        let contents = try await fixture.database.query(
+            "SELECT content FROM messages WHERE conversation_id = $1", [conversationID]
+        ).map { try $0.decode(String.self, "content") }
+        #expect(contents == ["new"])
+        let receipts = try await fixture.database.query(
+            "SELECT external_message_id FROM inbound_receipts WHERE channel_id = $1", [channelID]
+        ).map { try $0.decode(String.self, "external_message_id") }
+        #expect(receipts.count == 1 && !receipts[0].hasPrefix("old."))
+    }
 }

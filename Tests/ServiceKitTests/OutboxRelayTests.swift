@@ -187,18 +187,22 @@ struct OutboxRelayTests {
         return false
     }
 
-    @Test("the purge deletes events older than the given days and keeps the rest")
+    @Test("the purge deletes events older than the given days, a batch at a time, and keeps the rest")
     func purgeDeletesOldEvents() async throws {
-        let (database, ids) = try await Self.database(events: 3)
+        let (database, ids) = try await Self.database(events: 7)
         defer { Task { await database.close() } }
         try await database.execute(
-            "UPDATE outbox SET occurred_at = CURRENT_TIMESTAMP - INTERVAL '8 days' WHERE id = $1::uuid", [ids[0]])
+            "UPDATE outbox SET occurred_at = CURRENT_TIMESTAMP - INTERVAL '8 days' WHERE id = ANY($1::uuid[])",
+            [Array(ids[0..<5])])
         try await database.execute(
-            "UPDATE outbox SET occurred_at = CURRENT_TIMESTAMP - INTERVAL '6 days' WHERE id = $1::uuid", [ids[1]])
-        let purged = try await database.withConnection { try await OutboxStore.purge(olderThanDays: 7, on: $0) }
-        #expect(purged == 1)
+            "UPDATE outbox SET occurred_at = CURRENT_TIMESTAMP - INTERVAL '6 days' WHERE id = $1::uuid", [ids[5]])
+        // Five old events in batches of two: three statements, all five gone.
+        let purged = try await database.withConnection {
+            try await OutboxStore.purge(olderThanDays: 7, batch: 2, on: $0)
+        }
+        #expect(purged == 5)
         let left = try await database.query("SELECT id::text AS id FROM outbox ORDER BY sequence")
             .map { try $0.decode(String.self, "id") }
-        #expect(left == Array(ids[1...]))
+        #expect(left == Array(ids[5...]))
     }
 }

@@ -16,10 +16,11 @@ enum ConversationRetention {
 
     /// Runs every rule once: messages older than their organization's retention
     /// (``retention_settings``, else `defaultRetentionDays`, the seed's year) are deleted;
-    /// monthly partitions older than every organization's retention are dropped whole.
+    /// monthly partitions older than every organization's retention are dropped whole. Row
+    /// deletes go `batch` rows per statement; run it on a connection outside a transaction.
     static func run(
         defaultRetentionDays: Int = 365, archiveAfterDays: Int = 90, receiptDays: Int = 30,
-        on connection: PostgresConnection
+        batch: Int = BatchedDelete.defaultBatch, on connection: PostgresConnection
     ) async throws -> Outcome {
         var outcome = Outcome()
         let bounds = try await connection.query(
@@ -35,9 +36,9 @@ enum ConversationRetention {
             try await connection.query(
                 "SELECT drop_expired_message_partitions($1) AS n", [partitionCutoff]
             ).firstRow.map { try $0.decode(Int.self, "n") } ?? 0
-        // Batches keep each DELETE short; a backlog is worked off over a few runs.
-        for _ in 0..<20 {
-            let deleted = try await connection.execute(
+        // Batches keep each DELETE short (BatchedDelete); what one run's budget leaves, the next deletes.
+        outcome.deletedMessages = try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
                 """
                 DELETE FROM messages WHERE (id, created_at) IN (
                     SELECT m.id, m.created_at FROM messages m
@@ -46,10 +47,8 @@ enum ConversationRetention {
                     WHERE m.created_at < CURRENT_TIMESTAMP - make_interval(days => $2::int)
                       AND m.created_at < CURRENT_TIMESTAMP
                           - make_interval(days => COALESCE(r.message_retention_days, $1::int))
-                    LIMIT 5000)
-                """, [defaultRetentionDays, shortest])
-            outcome.deletedMessages += deleted
-            if deleted < 5000 { break }
+                    LIMIT $3)
+                """, [defaultRetentionDays, shortest, limit])
         }
         outcome.archivedConversations =
             try await connection.query(
@@ -67,9 +66,15 @@ enum ConversationRetention {
                 """, [archiveAfterDays]
             ).firstRow.map { Int(try $0.decode(Int64.self, "n")) } ?? 0
         outcome.purgedSessions = try await WebchatSessionStore.purgeExpired(on: connection)
-        outcome.purgedReceipts = try await connection.execute(
-            "DELETE FROM inbound_receipts WHERE received_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)",
-            [receiptDays])
+        outcome.purgedReceipts = try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
+                """
+                DELETE FROM inbound_receipts WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM inbound_receipts
+                    WHERE received_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)
+                    LIMIT $2))
+                """, [receiptDays, limit])
+        }
         return outcome
     }
 }

@@ -70,9 +70,18 @@ enum OutboxStore {
             """, [subscriber, eventIDs])
     }
 
-    /// Deletes events older than `days` days; answers how many.
-    static func purge(olderThanDays days: Int, on connection: PostgresConnection) async throws -> Int {
-        try await connection.execute(
-            "DELETE FROM outbox WHERE occurred_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)", [days])
+    /// Deletes events older than `days` days, `batch` at a time (``BatchedDelete``); answers
+    /// how many. Run on a connection outside a transaction, so each batch commits.
+    static func purge(
+        olderThanDays days: Int, batch: Int = BatchedDelete.defaultBatch, on connection: PostgresConnection
+    ) async throws -> Int {
+        try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
+                """
+                DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM outbox WHERE occurred_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)
+                    LIMIT $2))
+                """, [days, limit])
+        }
     }
 }
