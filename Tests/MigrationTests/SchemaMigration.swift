@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import TestSupport
 
 /// How the tests provision a service's role and schema and apply its migrations: through
 /// `Shared/Postgres`'s own `ServiceSchemaProvisioner` and `Migrator`, the code the services
@@ -12,7 +13,8 @@ enum SchemaMigration {
     /// an administrator's connection.
     static func provision(_ service: ServiceSchema, admin: PostgresConfiguration) async throws {
         try await MigratedDatabase.with(admin) { client in
-            try await ServiceSchemaProvisioner.provision(service: service.name, using: client, logger: logger)
+            try await ServiceSchemaProvisioner.provisionRetryingRoleRaces(
+                service: service.name, using: client, logger: logger)
         }
     }
 

@@ -9,15 +9,12 @@ extension TemporaryPostgres {
     public func migratedServiceDatabase(service: String, poolSize: Int, logger: Logger) async throws -> PostgresClient {
         let name = try await createDatabase().database
         let admin = PostgresClient(configuration: configuration(database: name, poolSize: 1), logger: logger)
-        // Roles are cluster-wide: another suite provisioning at the same moment can make
-        // ALTER ROLE fail with "tuple concurrently updated"; try again.
-        for attempt in 1...5 {
-            do {
-                try await ServiceSchemaProvisioner.provision(service: service, using: admin, logger: logger)
-                break
-            } catch  where attempt < 5 {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
+        do {
+            try await ServiceSchemaProvisioner.provisionRetryingRoleRaces(
+                service: service, using: admin, logger: logger)
+        } catch {
+            await admin.close()
+            throw error
         }
         await admin.close()
         let database = PostgresClient(
@@ -32,5 +29,24 @@ extension TemporaryPostgres {
     public static func migrations(of service: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Services/smarterchat-\(service)/Migrations")
+    }
+}
+
+extension ServiceSchemaProvisioner {
+    /// ``provision(service:using:logger:)`` for tests, which provision the same cluster-wide
+    /// roles for many databases at once: when another suite's `ALTER ROLE` or `GRANT` on the
+    /// same role makes this one fail with "tuple concurrently updated" (XX000) or a deadlock,
+    /// it tries again, up to five times.
+    public static func provisionRetryingRoleRaces(
+        service: String, using admin: PostgresClient, logger: Logger
+    ) async throws {
+        for attempt in 1...5 {
+            do {
+                try await provision(service: service, using: admin, logger: logger)
+                return
+            } catch let error as PostgresError where attempt < 5 && ["XX000", "40P01"].contains(error.sqlState) {
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 }
