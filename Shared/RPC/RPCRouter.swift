@@ -52,10 +52,11 @@ public final class RPCRouter: Sendable {
     }
 
     /// Answers every method but `exempt` with `UNAVAILABLE` and the text of `reason`, without
-    /// calling its handler, for as long as `reason` answers one (a domain service refuses calls
-    /// this way until its schema is migrated, rather than running them against missing tables).
+    /// calling its handler, until `reason` first answers nil; from then on every call runs and
+    /// costs one atomic load (a domain service refuses calls this way until its schema is
+    /// migrated, rather than running them against missing tables).
     public func refuseCalls(except exempt: Set<String>, while reason: @escaping @Sendable () -> String?) {
-        admission.rule.withLock { $0 = Admission.Rule(exempt: exempt, reason: reason) }
+        admission.install(Admission.Rule(exempt: exempt, reason: reason))
     }
 
     /// The route for a method name, if the service declares it and it has a handler.
@@ -69,18 +70,30 @@ public final class RPCRouter: Sendable {
     }
 }
 
-/// The rule of ``RPCRouter/refuseCalls(except:while:)``, checked at each call.
+/// The gate of ``RPCRouter/refuseCalls(except:while:)``, checked at each call: closed while
+/// its rule gives a reason, then open for good.
 private final class Admission: Sendable {
     struct Rule {
         var exempt: Set<String>
         var reason: @Sendable () -> String?
     }
 
-    let rule = Mutex<Rule?>(nil)
+    private let rule = Mutex<Rule?>(nil)
+    private let open = Atomic<Bool>(true)
+
+    func install(_ rule: Rule) {
+        self.rule.withLock { $0 = rule }
+        open.store(false, ordering: .releasing)
+    }
 
     /// Why `method` is refused now; nil when it runs.
     func refusal(of method: String) -> String? {
+        if open.load(ordering: .acquiring) { return nil }
         guard let rule = rule.withLock({ $0 }), !rule.exempt.contains(method) else { return nil }
-        return rule.reason()
+        guard let reason = rule.reason() else {
+            open.store(true, ordering: .releasing)
+            return nil
+        }
+        return reason
     }
 }

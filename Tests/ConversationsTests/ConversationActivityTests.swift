@@ -10,18 +10,15 @@ import Testing
 struct ConversationActivityTests {
     static let logger = Logger(label: "ConversationActivityTests")
 
-    /// A new conversation (with its channel) in `database`; answers its id.
-    static func conversation(_ database: PostgresClient) async throws -> UUID {
-        try await database.query(
-            """
-            WITH c AS (
-                INSERT INTO channels (organization_id, type, name, config)
-                VALUES (gen_random_uuid(), 'webchat', 'activity test', '{}') RETURNING id, organization_id)
-            INSERT INTO conversations (organization_id, channel_id, contact_identifier)
-            SELECT organization_id, id, 'activity test' FROM c RETURNING id
-            """
-        ).firstRow!.decode(UUID.self, "id")
-    }
+    /// Inserts a new conversation (with its channel) and answers its id; schema-qualified, so
+    /// it runs whatever the session's search_path.
+    static let insertConversation: PostgresQuery = """
+        WITH c AS (
+            INSERT INTO conversations.channels (organization_id, type, name, config)
+            VALUES (gen_random_uuid(), 'webchat', 'activity test', '{}') RETURNING id, organization_id)
+        INSERT INTO conversations.conversations (organization_id, channel_id, contact_identifier)
+        SELECT organization_id, id, 'activity test' FROM c RETURNING id
+        """
 
     @Test("a new conversation's activity is its creation; each message moves it, and the row's update is HOT")
     func messagesMoveActivityWithHOTUpdates() async throws {
@@ -29,7 +26,7 @@ struct ConversationActivityTests {
         let database = try await server.migratedServiceDatabase(
             service: "conversations", poolSize: 2, logger: Self.logger)
         defer { Task { await database.close() } }
-        let id = try await Self.conversation(database)
+        let id = try await database.query(Self.insertConversation).firstRow!.decode(UUID.self, "id")
         let created = try await database.query(
             """
             SELECT a.activity_at = c.created_at AS same, a.organization_id = c.organization_id AS same_org
@@ -63,15 +60,7 @@ struct ConversationActivityTests {
         // A session with another search_path (psql, a superuser's script) fires the trigger too.
         let other = try await database.withTransaction { connection in
             try await connection.execute("SET LOCAL search_path = public")
-            return try await connection.query(
-                """
-                WITH c AS (
-                    INSERT INTO conversations.channels (organization_id, type, name, config)
-                    VALUES (gen_random_uuid(), 'webchat', 'activity test', '{}') RETURNING id, organization_id)
-                INSERT INTO conversations.conversations (organization_id, channel_id, contact_identifier)
-                SELECT organization_id, id, 'activity test' FROM c RETURNING id
-                """
-            ).firstRow!.decode(UUID.self, "id")
+            return try await connection.query(Self.insertConversation).firstRow!.decode(UUID.self, "id")
         }
         let tracked = try await database.query(
             "SELECT count(*) AS n FROM conversation_activity WHERE conversation_id = $1", [other]
