@@ -72,6 +72,9 @@ public final class LocalPostgresCluster: Sendable {
             ]
                 + (durable ? [] : ["--no-sync"]),
             asServerUser: Self.runsAsServerUser)
+        // autovacuum keeps PostgreSQL's own pace (autovacuum_naptime 60 s), as the deployments
+        // do: every pass vacuums and analyses each table that changed enough, and each table it
+        // touches invalidates every cached plan that names it (docs/operations.md, "Autovacuum").
         var settings = """
 
             # LocalPostgresCluster: Unix socket only.
@@ -80,7 +83,6 @@ public final class LocalPostgresCluster: Sendable {
             port = \(port)
             max_connections = 200
             shared_buffers = \(durable ? "128MB" : "32MB")
-            autovacuum_naptime = 15s
             log_min_messages = warning
 
             """

@@ -9,53 +9,6 @@ import Testing
 
 @Suite("Replies through the provider")
 struct ReplyTests {
-    @Test("a structured reply carries content, intent, confidence, entities, model, tokens and time")
-    func structured() async throws {
-        let fixture = try await AgentsFixture.shared()
-        let provider = try await FakeProvider.start()
-        defer { provider.stop() }
-        let admin = AgentsFixture.principal()
-        let agent = try await fixture.liveAgent(as: admin, provider: provider) { $0.model = "gpt-4o-mini" }
-        provider.script(
-            .analysis(
-                "Olá Maria! Como posso ajudar?", intent: "greeting", confidence: 0.93,
-                entities: [["type": "name", "value": "Maria"]]))
-        let reply = try await fixture.generate(agent, history: [turn("contact", "Oi, sou a Maria")])
-        #expect(reply.outcome == .replied)
-        #expect(reply.content == "Olá Maria! Como posso ajudar?")
-        #expect(reply.intent == "greeting")
-        #expect(reply.confidence == 0.93)
-        #expect(reply.entitiesJson == #"{"name":"Maria"}"#)
-        #expect(reply.model == "fake-model-1")
-        #expect(reply.promptTokens == 50 && reply.completionTokens == 10)
-        #expect(reply.processingTimeMs >= 0)
-        #expect(!reply.offline && !reply.handoff)
-        let request = try #require(provider.received.first)
-        #expect(request.path == "/v1/chat/completions")
-        #expect(request.body["model"] as? String == "gpt-4o-mini")
-        #expect(request.body["max_tokens"] as? Int == 1000)
-        #expect(request.body["temperature"] as? Double == 0.7)
-        #expect((request.body["tools"] as? [Any])?.count == 4)
-        // Metrics: one conversation, a response time — written by the recorder, not before.
-        let key = AgentMetricsRecorder.Key(
-            agentID: try #require(UUID(uuidString: agent.id)),
-            organizationID: try #require(UUID(uuidString: admin.organizationId)))
-        #expect(
-            fixture.metrics.waiting[key]
-                == AgentMetricsRecorder.Pending(
-                    replies: 1, totalMilliseconds: Int(reply.processingTimeMs), conversations: 1))
-        await fixture.metrics.flush()
-        #expect(fixture.metrics.waiting[key] == nil)
-        let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
-        #expect(read.totalConversations == 1)
-        #expect(read.avgResponseTimeMs >= 0)
-        _ = try await fixture.generate(agent, history: [turn("contact", "E aí?")], aiTurns: 1)
-        await fixture.metrics.flush()
-        let after = try await fixture.call(
-            Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
-        #expect(after.totalConversations == 1)
-    }
-
     @Test(
         "the lead for the prompt is read from crm for every reply of an agent that answers, never for one that does not"
     )
@@ -271,33 +224,6 @@ struct ReplyTests {
         #expect(provider.received.count == 1)
     }
 
-    @Test("500s until the attempts run out: FAILED, handed to a human with the reason, nothing counted")
-    func providerDown() async throws {
-        let fixture = try await AgentsFixture.shared()
-        let provider = try await FakeProvider.start()
-        defer { provider.stop() }
-        let admin = AgentsFixture.principal()
-        let agent = try await fixture.liveAgent(as: admin, provider: provider)
-        provider.script(
-            .error(500, code: "server_error"), .error(503, code: "overloaded"), .error(500, code: "server_error"))
-        let reply = try await fixture.generate(agent, history: [turn("contact", "Oi")])
-        #expect(reply.outcome == .failed)
-        #expect(reply.content == "")
-        #expect(reply.handoff)
-        #expect(reply.handoffReason.contains("HTTP 500"))
-        #expect(reply.handoffReason.contains("after 3 attempts"))
-        #expect(provider.received.count == 3)
-        // The provider's message (which echoes part of the key) is never passed on.
-        #expect(!reply.handoffReason.contains("Incorrect API key"))
-        let key = AgentMetricsRecorder.Key(
-            agentID: try #require(UUID(uuidString: agent.id)),
-            organizationID: try #require(UUID(uuidString: admin.organizationId)))
-        #expect(fixture.metrics.waiting[key] == nil)
-        await fixture.metrics.flush()
-        let read = try await fixture.call(Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
-        #expect(read.totalConversations == 0)
-    }
-
     @Test("a 500 then a success is one reply")
     func transient() async throws {
         let fixture = try await AgentsFixture.shared()
@@ -388,5 +314,89 @@ struct ReplyTests {
         }
         // 6 requests of 300 ms, two at a time: at least three waves.
         #expect(started.duration(to: .now) >= .milliseconds(880))
+    }
+}
+
+extension ReplyTests {
+    /// The two tests that flush the shared fixture's metrics recorder: one checks what waits
+    /// in it before a flush, so they must not flush each other's replies (that failed once
+    /// in about twenty runs when they overlapped).
+    @Suite("Replies counted in the agent's metrics", .serialized)
+    struct Metrics {
+        @Test("a structured reply carries content, intent, confidence, entities, model, tokens and time")
+        func structured() async throws {
+            let fixture = try await AgentsFixture.shared()
+            let provider = try await FakeProvider.start()
+            defer { provider.stop() }
+            let admin = AgentsFixture.principal()
+            let agent = try await fixture.liveAgent(as: admin, provider: provider) { $0.model = "gpt-4o-mini" }
+            provider.script(
+                .analysis(
+                    "Olá Maria! Como posso ajudar?", intent: "greeting", confidence: 0.93,
+                    entities: [["type": "name", "value": "Maria"]]))
+            let reply = try await fixture.generate(agent, history: [turn("contact", "Oi, sou a Maria")])
+            #expect(reply.outcome == .replied)
+            #expect(reply.content == "Olá Maria! Como posso ajudar?")
+            #expect(reply.intent == "greeting")
+            #expect(reply.confidence == 0.93)
+            #expect(reply.entitiesJson == #"{"name":"Maria"}"#)
+            #expect(reply.model == "fake-model-1")
+            #expect(reply.promptTokens == 50 && reply.completionTokens == 10)
+            #expect(reply.processingTimeMs >= 0)
+            #expect(!reply.offline && !reply.handoff)
+            let request = try #require(provider.received.first)
+            #expect(request.path == "/v1/chat/completions")
+            #expect(request.body["model"] as? String == "gpt-4o-mini")
+            #expect(request.body["max_tokens"] as? Int == 1000)
+            #expect(request.body["temperature"] as? Double == 0.7)
+            #expect((request.body["tools"] as? [Any])?.count == 4)
+            // Metrics: one conversation, a response time — written by the recorder, not before.
+            let key = AgentMetricsRecorder.Key(
+                agentID: try #require(UUID(uuidString: agent.id)),
+                organizationID: try #require(UUID(uuidString: admin.organizationId)))
+            #expect(
+                fixture.metrics.waiting[key]
+                    == AgentMetricsRecorder.Pending(
+                        replies: 1, totalMilliseconds: Int(reply.processingTimeMs), conversations: 1))
+            await fixture.metrics.flush()
+            #expect(fixture.metrics.waiting[key] == nil)
+            let read = try await fixture.call(
+                Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
+            #expect(read.totalConversations == 1)
+            #expect(read.avgResponseTimeMs >= 0)
+            _ = try await fixture.generate(agent, history: [turn("contact", "E aí?")], aiTurns: 1)
+            await fixture.metrics.flush()
+            let after = try await fixture.call(
+                Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
+            #expect(after.totalConversations == 1)
+        }
+
+        @Test("500s until the attempts run out: FAILED, handed to a human with the reason, nothing counted")
+        func providerDown() async throws {
+            let fixture = try await AgentsFixture.shared()
+            let provider = try await FakeProvider.start()
+            defer { provider.stop() }
+            let admin = AgentsFixture.principal()
+            let agent = try await fixture.liveAgent(as: admin, provider: provider)
+            provider.script(
+                .error(500, code: "server_error"), .error(503, code: "overloaded"), .error(500, code: "server_error"))
+            let reply = try await fixture.generate(agent, history: [turn("contact", "Oi")])
+            #expect(reply.outcome == .failed)
+            #expect(reply.content == "")
+            #expect(reply.handoff)
+            #expect(reply.handoffReason.contains("HTTP 500"))
+            #expect(reply.handoffReason.contains("after 3 attempts"))
+            #expect(provider.received.count == 3)
+            // The provider's message (which echoes part of the key) is never passed on.
+            #expect(!reply.handoffReason.contains("Incorrect API key"))
+            let key = AgentMetricsRecorder.Key(
+                agentID: try #require(UUID(uuidString: agent.id)),
+                organizationID: try #require(UUID(uuidString: admin.organizationId)))
+            #expect(fixture.metrics.waiting[key] == nil)
+            await fixture.metrics.flush()
+            let read = try await fixture.call(
+                Agents.Service.getAgent, Agents.GetAgentRequest(agentId: agent.id), as: admin)
+            #expect(read.totalConversations == 0)
+        }
     }
 }

@@ -73,6 +73,10 @@ struct TwoFactorTests {
         let setUp = try await fixture.call(
             Identity.Service.setUpTwoFactor, Identity.SetUpTwoFactorRequest(), as: principal)
         let totp = try TOTP(base32Secret: setUp.secret)
+        // The codes below are one and two steps old only until the step ends: start early in
+        // a step, so that the server checks them in the same step (this failed once in about
+        // twenty runs, when a step ended between computing the code and checking it).
+        try await waitForFreshStep(leaving: 10)
         let twoBack = totp.code(at: TOTP.now() - 60)
         if twoBack != totp.code(at: TOTP.now() - 30) && twoBack != totp.code()
             && twoBack != totp.code(at: TOTP.now() + 30)
@@ -126,4 +130,10 @@ struct TwoFactorTests {
         }
         #expect(unconfigured == .failedPrecondition)
     }
+}
+
+/// Returns once at least `seconds` of the current 30 s TOTP step remain.
+private func waitForFreshStep(leaving seconds: Int64) async throws {
+    let remaining = 30 - TOTP.now() % 30
+    if remaining < seconds { try await Task.sleep(for: .seconds(Int(remaining))) }
 }

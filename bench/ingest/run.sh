@@ -90,12 +90,15 @@ CHANNEL=$(curl -fs "$BASE/api/v1/channels" -H "Authorization: Bearer $TOKEN" -H 
     { echo "bench/ingest: could not create the channel (are SMARTERCHAT_ENCRYPTION_KEYS set?)" >&2; exit 1; }
 URL="$BASE/webhooks/whatsapp/$CHANNEL"
 
-# Waits (up to two minutes) until the reply jobs earlier runs queued are done, so that each
-# run starts from an idle platform: the reply work a run causes is inside that run, the
-# backlog of the run before it is not.
+# Waits (up to two minutes) until the reply jobs earlier runs queued are done and their
+# events have reached analytics, so that each run starts from an idle platform:
+# the reply and relay work a run causes is inside that run, the backlog of the run before it
+# is not (the warm-up's events, relayed during the first fixed-rate round, used to make that
+# round the slowest). hooks, which takes no events until its issue is built, is not waited for.
 drain() {
     for _ in $(seq 1 120); do
-        [ "$(psql_ -c "SELECT count(*) FROM conversations.reply_jobs WHERE status IN ('pending', 'running')")" = 0 ] &&
+        [ "$(psql_ -c "SELECT (SELECT count(*) FROM conversations.reply_jobs WHERE status IN ('pending', 'running'))
+                            + (SELECT count(*) FROM conversations.outbox WHERE NOT ('analytics' = ANY (delivered_to)))")" = 0 ] &&
             return 0
         sleep 1
     done
