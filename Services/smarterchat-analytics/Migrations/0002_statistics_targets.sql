@@ -4,14 +4,14 @@
 -- ANALYZE reads 300 x the largest statistics target of a table's columns in sample rows:
 -- 30,000 at PostgreSQL's default target of 100, and computes the statistics of every column,
 -- the JSON event_data included, over all of them. Autovacuum analyses the month's partition
--- each time a tenth of its rows is new; on the bench's database (240,000 events) that took
--- 150-175 ms of CPU, in bursts that held up the platform's ingest around them
--- (docs/operations.md, "Autovacuum"), as conversations' migration 0015 says for its tables.
+-- each time a tenth of its rows is new: with 417,000 events that took 280-400 ms, part of
+-- the bursts that held up the platform's ingest (docs/operations.md, "Autovacuum"), as
+-- conversations' migration 0015 says for its tables.
 --
 -- Reports filter and group by organization, event type, agent and time: a target of 30
 -- (9,000 sample rows, a 30-bucket histogram, 30 common values) serves those estimates;
 -- event_data, which no statement filters on, gets none (0). Measured on that database:
--- ANALYZE of the partition 175 -> 34 ms. ALTER on the partitioned table reaches its
+-- ANALYZE of the partition 280-400 -> 51-60 ms. ALTER on the partitioned table reaches its
 -- partitions; a partition created later gets its parent's targets from
 -- ensure_monthly_partitions (inherit_statistics_targets).
 
