@@ -183,15 +183,20 @@ struct WebchatTests {
         let organizationID = UUID(uuidString: admin.organizationId)!
         // A writer takes a seq and stays open while another commits a larger one.
         let release = AsyncStream<Void>.makeStream()
+        let inserted = AsyncStream<Void>.makeStream()
         let holding = Task {
+            defer { inserted.continuation.finish() }  // also when the insert fails: no hang
             try await fixture.database.withTransaction { connection in
                 try await IngestStore.appendEvent(
                     organizationID: organizationID, conversationID: nil, type: "early", actorType: "system",
                     payload: PostgresJSON(text: "{}"), on: connection)
+                inserted.continuation.yield()
                 for await _ in release.stream { break }
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // The late writer starts once the early one's row is in (not after a fixed sleep: with
+        // the whole suite running, the early writer may wait that long for a connection).
+        for await _ in inserted.stream { break }
         try await fixture.database.withTransaction { connection in
             try await IngestStore.appendEvent(
                 organizationID: organizationID, conversationID: nil, type: "late", actorType: "system",

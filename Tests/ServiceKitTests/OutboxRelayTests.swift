@@ -187,6 +187,49 @@ struct OutboxRelayTests {
         return false
     }
 
+    @Test("the relay's mark of a small batch runs a generic plan, not one planned again at every execution")
+    func markRunsGenericPlan() async throws {
+        let server = try await TemporaryPostgres.shared()
+        let database = try await server.migratedServiceDatabase(service: "identity", poolSize: 1, logger: Self.logger)
+        defer { Task { await database.close() } }
+        let organization = UUID()
+        var ids: [String] = []
+        for index in 0..<16 {
+            let id = try await database.withTransaction { connection in
+                try await Outbox.append(
+                    Outbox.Event(
+                        type: "test.event", organizationID: organization, aggregateType: "test",
+                        aggregateID: organization, payloadJSON: "{\"index\": \(index)}"),
+                    on: connection)
+            }
+            ids.append(id.lowercasedString)
+        }
+        // Eight relay transactions marking two events each, as at a steady low rate, on the
+        // pool's one connection.
+        for batch in 0..<8 {
+            try await database.withTransaction { connection in
+                #expect(try await OutboxStore.claimDelivery(to: "analytics", source: "identity", on: connection))
+                try await OutboxStore.markDelivered(
+                    Array(ids[(batch * 2)..<(batch * 2 + 2)]), to: "analytics", on: connection)
+            }
+        }
+        let delivered = try await database.query(
+            "SELECT count(*)::int AS n FROM outbox WHERE 'analytics' = ANY(delivered_to)"
+        ).firstRow?.decode(Int.self, "n")
+        #expect(delivered == 16)
+        let plans = try #require(
+            try await database.query(
+                """
+                SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+                WHERE statement LIKE '%UPDATE outbox SET delivered_to%' AND statement NOT LIKE '%pg_prepared_statements%'
+                """
+            ).firstRow)
+        let custom = try plans.decode(Int.self, "custom")
+        let generic = try plans.decode(Int.self, "generic")
+        #expect(custom == 0)
+        #expect(generic == 8)
+    }
+
     @Test("the purge deletes events older than the given days, a batch at a time, and keeps the rest")
     func purgeDeletesOldEvents() async throws {
         let (database, ids) = try await Self.database(events: 7)

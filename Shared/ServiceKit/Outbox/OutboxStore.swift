@@ -7,13 +7,22 @@ enum OutboxStore {
     /// Takes, for the rest of the transaction, the right to deliver `source`'s outbox to
     /// `subscriber` (a transaction advisory lock keyed by both); false, at once, when another
     /// transaction (another replica's relay) holds it.
+    ///
+    /// It also sets `plan_cache_mode` to `force_generic_plan` for the rest of the transaction,
+    /// for ``markDelivered(_:to:on:)``: a custom plan, costed for the batch's own ids, kept
+    /// looking cheaper than the generic plan of `id = ANY($2)` on the bench's outbox, so the
+    /// mark was planned again at every execution (pg_stat_statements at 500 messages/s: 952
+    /// plans for 948 marks, 0.16 ms each). Both are the same index scan on the event ids.
     static func claimDelivery(
         to subscriber: String, source: String, on connection: PostgresConnection
     ) async throws
         -> Bool
     {
         let rows = try await connection.query(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS claimed",
+            """
+            SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS claimed,
+                set_config('plan_cache_mode', 'force_generic_plan', true) AS plan_cache_mode
+            """,
             ["smarterchat.outbox:\(source):\(subscriber)"])
         return try rows.firstRow?.decode(Bool.self, "claimed") ?? false
     }
