@@ -16,7 +16,9 @@
 #              service runs it, in bench/out/ingest-plans.txt (bench/ingest/plans.py)
 #
 # Writes bench/out/ingest.json: max_rate_msgs_s, pgbench_tps, ratio, p50_ms_at_500,
-# p99_ms_at_500, errors, list_p99_ms. Targets: ratio >= 0.5, p99 <= 25 ms at 500/s, list p99 < 10 ms.
+# p99_ms_at_500, errors, list_p99_ms (and the rounds, pgbench at the rate, WAL per message, the
+# disk's fdatasync latency before and after). Targets: ratio >= 0.5, p99 <= 25 ms at 500/s,
+# list p99 < 10 ms.
 # Against a running platform: INGEST_BENCH_URL=http://127.0.0.1:PORT and INGEST_BENCH_PGHOST
 # (its PostgreSQL socket folder, the --data-dir of smarterchatctl up; superuser postgres,
 # database smarterchat); its services need SMARTERCHAT_ENCRYPTION_KEYS (and its gateway a
@@ -144,6 +146,11 @@ echo "== ingest: fixed rate $RATE/s, $FIXED_ROUNDS rounds" >&2
 # cluster a minute old is sometimes hit by the new database's first autovacuum passes (its
 # catalogs and every small table analysed at once), and its p99 is then two to four times
 # the next rounds'. Every round is kept in the JSON.
+# The disk's flush latency now and at the end (bench/lib/fsync_probe.py, in the work folder:
+# the file system of the bench's own PostgreSQL's data): every durable COMMIT waits for one, so a slow phase of this
+# VM's disk shows in the JSON beside the latencies it explains.
+DISK_BEFORE=$(python3 bench/lib/fsync_probe.py "$WORK" 2)
+echo "disk flush before the rounds: $DISK_BEFORE" >&2
 FIXED="["
 WAL_BEFORE=$(psql_ -c "SELECT pg_current_wal_lsn()")
 for round in $(seq 1 "$FIXED_ROUNDS"); do
@@ -218,7 +225,11 @@ if [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN"
     python3 bench/ingest/plans.py "$PGHOST_DIR" "$ORG" bench/out/ingest-plans.txt "$BASE" "$TOKEN" >&2
 fi
 
-python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "$WAL_MB" "$WAL_BYTES" "${MAXES[@]}" <<'PY'
+DISK_AFTER=$(python3 bench/lib/fsync_probe.py "$WORK" 2)
+echo "disk flush at the end: $DISK_AFTER" >&2
+
+python3 - "$PGBENCH_TPS" "$FIXED" "$LIST" "$PGBENCH_AT_RATE" "$WAL_MB" "$WAL_BYTES" "$DISK_BEFORE" "$DISK_AFTER" \
+    "${MAXES[@]}" <<'PY'
 import json, sys
 pgbench = float(sys.argv[1])
 import statistics
@@ -228,7 +239,8 @@ fixed = {"p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"), "rps": median("
 listing = json.loads(sys.argv[3])
 pgbench_at_rate = json.loads(sys.argv[4])
 wal_mb, wal_bytes = int(sys.argv[5]), int(sys.argv[6])
-runs = [json.loads(a) for a in sys.argv[7:]]
+disk = {"before_rounds": json.loads(sys.argv[7]), "at_end": json.loads(sys.argv[8])}
+runs = [json.loads(a) for a in sys.argv[9:]]
 clean = [r for r in runs if r["non_2xx"] == 0 and r["socket_errors"] == 0]
 max_rate = max((r["rps"] for r in clean), default=0.0)
 errors = sum(r["non_2xx"] + r["socket_errors"] for r in runs + fixed_rounds)
@@ -248,6 +260,8 @@ out = {
     # work those messages caused included), and the WAL prepared before the runs.
     "wal_bytes_per_message": round(wal_bytes / sum(r["requests"] for r in fixed_rounds)),
     "postgres": {"min_wal_size_mb": wal_mb or None, "wal_recycled_mb": wal_mb},
+    # 8 KB write + fdatasync latency on the data folder's file system, 2 s each time.
+    "disk_fdatasync": disk,
     "targets": {"ratio_min": 0.5, "p99_ms_at_500_max": 25, "list_p99_ms_max": 10},
 }
 json.dump(out, open("bench/out/ingest.json", "w"), indent=2)
