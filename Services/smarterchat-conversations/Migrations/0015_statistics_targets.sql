@@ -47,26 +47,23 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
--- Sets `target` on every column of `relation` whose target is still the default (-1).
-CREATE OR REPLACE FUNCTION set_statistics_target(relation regclass, target int)
-RETURNS void AS $$
+-- The targets: every column still at the default (-1) gets its table's; the payloads keep 0.
+DO $$
 DECLARE
-    column_name name;
+    target record;
 BEGIN
-    FOR column_name IN
-        SELECT attname FROM pg_attribute
-        WHERE attrelid = relation AND attnum > 0 AND NOT attisdropped AND attstattarget < 0
+    FOR target IN
+        SELECT a.attrelid::regclass AS relation, a.attname, t.value
+        FROM (VALUES ('inbound_receipts', 10), ('reply_jobs', 10), ('outbox', 10), ('conversation_events', 10),
+                     ('messages', 30)) AS t(name, value)
+        JOIN pg_attribute a ON a.attrelid = t.name::regclass
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget < 0
     LOOP
-        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', relation, column_name, target);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', target.relation, target.attname,
+                       target.value);
     END LOOP;
 END;
-$$ LANGUAGE plpgsql;
-
-SELECT set_statistics_target('inbound_receipts', 10);
-SELECT set_statistics_target('reply_jobs', 10);
-SELECT set_statistics_target('outbox', 10);
-SELECT set_statistics_target('conversation_events', 10);
-SELECT set_statistics_target('messages', 30);
+$$;
 ALTER INDEX idx_messages_content_fts ALTER COLUMN 1 SET STATISTICS 30;
 
 -- ensure_monthly_partitions of migration 0001, which now also gives each partition it creates
@@ -123,6 +120,5 @@ BEGIN
     EXECUTE format('ALTER FUNCTION ensure_monthly_partitions(int) SET search_path = %I', current_schema());
     EXECUTE format('ALTER FUNCTION inherit_statistics_targets(regclass, regclass) SET search_path = %I',
                    current_schema());
-    EXECUTE format('ALTER FUNCTION set_statistics_target(regclass, int) SET search_path = %I', current_schema());
 END;
 $$;
