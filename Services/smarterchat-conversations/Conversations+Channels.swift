@@ -39,6 +39,7 @@ func installChannelsAndIngest(
                 metadata: [
                     "retention.partitions": "\(outcome.droppedPartitions)",
                     "retention.messages": "\(outcome.deletedMessages)",
+                    "retention.events": "\(outcome.deletedEvents)",
                     "retention.archived": "\(outcome.archivedConversations)",
                 ])
         }

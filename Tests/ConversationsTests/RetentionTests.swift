@@ -22,6 +22,12 @@ struct ConversationRetentionTests {
             INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
             VALUES ($1, 'contact', 'ancient', 'inbound', CURRENT_TIMESTAMP - INTERVAL '400 days')
             """, [conversationID])
+        // Its timeline row, with the text, is as old.
+        try await fixture.database.execute(
+            """
+            INSERT INTO conversation_events (organization_id, conversation_id, event_type, actor_type, payload, created_at)
+            VALUES ($1, $2, 'message.received', 'contact', '{"content":"ancient"}', CURRENT_TIMESTAMP - INTERVAL '400 days')
+            """, [UUID(uuidString: admin.organizationId)!, conversationID])
         try await fixture.database.execute(
             "UPDATE conversations SET status = 'closed', closed_at = CURRENT_TIMESTAMP - INTERVAL '91 days' WHERE id = $1",
             [conversationID])
@@ -30,6 +36,14 @@ struct ConversationRetentionTests {
         let contents = try await fixture.database.query(
             "SELECT content FROM messages WHERE conversation_id = $1", [conversationID])
         #expect(try contents.map { try $0.decode(String.self, "content") } == ["new"])
+        // The old text is gone from the timeline too; the recent message's row stays.
+        let texts = try await fixture.database.query(
+            """
+            SELECT payload->>'content' AS text FROM conversation_events
+            WHERE conversation_id = $1 AND event_type = 'message.received' ORDER BY seq
+            """, [conversationID]
+        ).map { try $0.decode(String.self, "text") }
+        #expect(texts == ["new"])
         let status = try await fixture.database.query(
             "SELECT status FROM conversations WHERE id = $1", [conversationID]
         ).firstRow!.decode(String.self, "status")
@@ -59,6 +73,11 @@ struct ConversationRetentionTests {
                 INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
                 VALUES ($1, 'contact', 'forty days old', 'inbound', CURRENT_TIMESTAMP - INTERVAL '40 days')
                 """, [id])
+            try await fixture.database.execute(
+                """
+                INSERT INTO conversation_events (organization_id, conversation_id, event_type, payload, created_at)
+                VALUES ($1, $2, 'message.received', '{"content":"forty days old"}', CURRENT_TIMESTAMP - INTERVAL '40 days')
+                """, [UUID(uuidString: admin.organizationId)!, id])
             conversations.append(id)
         }
         #expect(
@@ -73,6 +92,16 @@ struct ConversationRetentionTests {
         }
         #expect(try await contents(conversations[0]) == ["recent"])
         #expect(try await contents(conversations[1]) == ["forty days old", "recent"])
+        func timeline(_ id: UUID) async throws -> [String] {
+            try await fixture.database.query(
+                """
+                SELECT payload->>'content' AS text FROM conversation_events
+                WHERE conversation_id = $1 AND event_type = 'message.received' ORDER BY text
+                """, [id]
+            ).map { try $0.decode(String.self, "text") }
+        }
+        #expect(try await timeline(conversations[0]) == ["recent"])
+        #expect(try await timeline(conversations[1]) == ["forty days old", "recent"])
     }
 
     @Test("old messages and receipts are deleted in batches until none is left")

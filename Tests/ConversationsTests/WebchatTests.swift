@@ -221,4 +221,111 @@ struct WebchatTests {
         }
         #expect(seen == ["early", "late"])
     }
+
+    @Test("a feed opened from now shows no history, then every later event")
+    func feedFromNow() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let organizationID = UUID(uuidString: admin.organizationId)!
+        func append(_ type: String) async throws {
+            try await fixture.database.withTransaction { connection in
+                try await IngestStore.appendEvent(
+                    organizationID: organizationID, conversationID: nil, type: type, actorType: "system",
+                    payload: PostgresJSON(text: "{}"), on: connection)
+            }
+        }
+        let empty = try await fixture.call(
+            Conversations.Service.waitConversationEvents,
+            Conversations.WaitConversationEventsRequest(afterSeq: -1), as: admin)
+        #expect(empty.events.isEmpty && empty.lastSeq == 0)
+        try await append("old-1")
+        try await append("old-2")
+        // Other tests' transactions may hold the rows back a moment: wait until both show.
+        var history: [Conversations.ConversationEvent] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while history.count < 2, ContinuousClock.now < deadline {
+            history = try await fixture.call(
+                Conversations.Service.waitConversationEvents,
+                Conversations.WaitConversationEventsRequest(afterSeq: 0, waitMs: 500), as: admin
+            ).events
+        }
+        #expect(history.map(\.eventType) == ["old-1", "old-2"])
+        let now = try await fixture.call(
+            Conversations.Service.waitConversationEvents,
+            Conversations.WaitConversationEventsRequest(afterSeq: -1, waitMs: 1000), as: admin)
+        #expect(now.events.isEmpty)
+        #expect(now.lastSeq == history.last?.seq)
+        try await append("new")
+        var later: [String] = []
+        while later.isEmpty, ContinuousClock.now < deadline + .seconds(10) {
+            later = try await fixture.call(
+                Conversations.Service.waitConversationEvents,
+                Conversations.WaitConversationEventsRequest(afterSeq: now.lastSeq, waitMs: 1000), as: admin
+            ).events.map(\.eventType)
+        }
+        #expect(later == ["new"])
+        // Another organization's "now" is its own.
+        let stranger = try await fixture.call(
+            Conversations.Service.waitConversationEvents,
+            Conversations.WaitConversationEventsRequest(afterSeq: -1), as: IngestFixture.newAdmin())
+        #expect(stranger.events.isEmpty && stranger.lastSeq == 0)
+    }
+
+    @Test("a row committed first with a larger seq but an older transaction id does not skip the other")
+    func feedOrdersByTransaction() async throws {
+        // The older transaction takes its id first and its event's seq last, and commits
+        // first; the younger one holds the smaller seq and commits last. A feed that moved on
+        // by seq alone would show "second" and then skip "first" for good.
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let organizationID = UUID(uuidString: admin.organizationId)!
+        func append(_ type: String, on connection: PostgresConnection) async throws {
+            try await IngestStore.appendEvent(
+                organizationID: organizationID, conversationID: nil, type: type, actorType: "system",
+                payload: PostgresJSON(text: "{}"), on: connection)
+        }
+        func next(_ stream: AsyncStream<Void>) async { for await _ in stream { break } }
+        let olderHasID = AsyncStream<Void>.makeStream()
+        let youngerAppended = AsyncStream<Void>.makeStream()
+        let olderMayAppend = AsyncStream<Void>.makeStream()
+        let youngerMayCommit = AsyncStream<Void>.makeStream()
+        let older = Task {
+            defer { olderHasID.continuation.finish() }  // also on failure: no hang
+            try await fixture.database.withTransaction { connection in
+                _ = try await connection.query("SELECT pg_current_xact_id()")
+                olderHasID.continuation.yield()
+                await next(olderMayAppend.stream)
+                try await append("second", on: connection)
+            }
+        }
+        await next(olderHasID.stream)
+        let younger = Task {
+            defer { youngerAppended.continuation.finish() }
+            try await fixture.database.withTransaction { connection in
+                _ = try await connection.query("SELECT pg_current_xact_id()")
+                try await append("first", on: connection)
+                youngerAppended.continuation.yield()
+                await next(youngerMayCommit.stream)
+            }
+        }
+        await next(youngerAppended.stream)
+        olderMayAppend.continuation.yield()
+        try await older.value
+        var seen: [String] = []
+        let early = try await fixture.call(
+            Conversations.Service.waitConversationEvents, Conversations.WaitConversationEventsRequest(), as: admin)
+        seen += early.events.map(\.eventType)
+        var last = early.lastSeq
+        youngerMayCommit.continuation.yield()
+        try await younger.value
+        let deadline = ContinuousClock.now + .seconds(10)
+        while seen.count < 2, ContinuousClock.now < deadline {
+            let batch = try await fixture.call(
+                Conversations.Service.waitConversationEvents,
+                Conversations.WaitConversationEventsRequest(afterSeq: last, waitMs: 1000), as: admin)
+            seen += batch.events.map(\.eventType)
+            last = batch.lastSeq
+        }
+        #expect(seen.sorted() == ["first", "second"])
+    }
 }

@@ -46,6 +46,19 @@ struct EventIngest: Sendable {
 
     /// One event as the columns of `analytics_events`.
     struct Row {
+        /// The payload's keys that carry what a person wrote (a message event's `content`).
+        /// Analytics counts and times events and never reads them; keeping them would keep
+        /// the text after conversations deletes the message under its organization's
+        /// retention, in a table nothing purges.
+        static let textKeys: Set<String> = ["content"]
+
+        /// `payload` without ``textKeys`` (unchanged when it has none).
+        static func withoutText(_ object: [String: Any], payload: String) throws -> String {
+            guard !textKeys.isDisjoint(with: object.keys) else { return payload }
+            let kept = object.filter { !textKeys.contains($0.key) }
+            return String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+        }
+
         var id: UUID
         var organizationID: UUID
         var type: String
@@ -69,7 +82,7 @@ struct EventIngest: Sendable {
             self.id = id
             self.organizationID = organizationID
             self.type = event.type
-            self.data = PostgresJSON(text: payload)
+            self.data = try PostgresJSON(text: Self.withoutText(object, payload: payload))
             self.occurredAt = event.occurredAt
             func reference(_ key: String, aggregate: String) -> UUID? {
                 if let value = object[key] as? String, let uuid = UUID(canonicalText: value) { return uuid }

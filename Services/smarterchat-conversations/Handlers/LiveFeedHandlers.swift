@@ -25,8 +25,16 @@ struct LiveFeedHandlers: Sendable {
         try caller.require(.conversationsRead)
         let wait = Duration.milliseconds(max(0, min(Int64(request.waitMs), 30_000)))
         let limit = request.limit <= 0 ? 200 : min(Int(request.limit), 200)
-        let after = max(0, request.afterSeq)
         await retention?.refresh(organizationID: caller.organizationID, context: context)
+        // A console that opens the stream without a Last-Event-ID wants what happens from now
+        // on, not the organization's whole history.
+        if request.afterSeq < 0 {
+            let latest = try await database.withConnection { connection in
+                try await ConversationEventFeed.latest(caller.organizationID, on: connection)
+            }
+            return Conversations.WaitEventsResponse(events: [], lastSeq: latest)
+        }
+        let after = request.afterSeq
         let events = try await LongPoll.collect(wait: wait, signal: signal, organizationID: caller.organizationID) {
             try await database.withConnection { connection in
                 try await ConversationEventFeed.organization(

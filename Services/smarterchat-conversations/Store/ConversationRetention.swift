@@ -2,13 +2,15 @@ import Foundation
 import Postgres
 
 /// The retention rules of seed §7, run by a scheduled job: messages older than the retention
-/// period go (whole monthly partitions dropped, the rest deleted in batches), closed
+/// period go (whole monthly partitions dropped, the rest deleted in batches), and so do the
+/// timeline rows of that age (a message event carries the message's text), closed
 /// conversations are archived 90 days after closing, expired web chat sessions and inbound
 /// receipts older than Meta's retry horizon are purged.
 enum ConversationRetention {
     struct Outcome: Sendable, Equatable {
         var droppedPartitions = 0
         var deletedMessages = 0
+        var deletedEvents = 0
         var archivedConversations = 0
         var purgedSessions = 0
         var purgedReceipts = 0
@@ -48,6 +50,19 @@ enum ConversationRetention {
                       AND m.created_at < CURRENT_TIMESTAMP
                           - make_interval(days => COALESCE(r.message_retention_days, $1::int))
                     LIMIT $3)
+                """, [defaultRetentionDays, shortest, limit])
+        }
+        // The timeline's rows of the same age: a message event's payload holds the text.
+        outcome.deletedEvents = try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
+                """
+                DELETE FROM conversation_events WHERE seq = ANY(ARRAY(
+                    SELECT e.seq FROM conversation_events e
+                    LEFT JOIN retention_settings r ON r.organization_id = e.organization_id
+                    WHERE e.created_at < CURRENT_TIMESTAMP - make_interval(days => $2::int)
+                      AND e.created_at < CURRENT_TIMESTAMP
+                          - make_interval(days => COALESCE(r.message_retention_days, $1::int))
+                    LIMIT $3))
                 """, [defaultRetentionDays, shortest, limit])
         }
         outcome.archivedConversations =

@@ -14,11 +14,12 @@ import ServiceLifecycle
 enum ServerSentEvents {
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
 
-    /// The seq to resume after: `Last-Event-ID`, else `?last_event_id=`, else 0.
-    static func resumePoint(_ request: Request) throws -> Int64 {
+    /// The seq to resume after: `Last-Event-ID`, else `?last_event_id=`, else `otherwise` (0:
+    /// from the first event, -1: from now).
+    static func resumePoint(_ request: Request, otherwise: Int64 = 0) throws -> Int64 {
         guard let text = request.headers[lastEventIDHeader] ?? request.uri.queryParameters.get("last_event_id"),
             !text.isEmpty
-        else { return 0 }
+        else { return otherwise }
         guard let seq = Int64(text), seq >= 0 else {
             throw APIError(status: .badRequest, code: "invalid_argument", message: "Last-Event-ID must be an event id")
         }
@@ -38,7 +39,10 @@ enum ServerSentEvents {
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 let end = ContinuousClock.now + lifetime
-                try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + encode(first.events)))
+                // With no event to send yet, an `id:` field alone (no data: no event fires)
+                // still sets the client's last event id, so a reconnect resumes from here.
+                let start = first.events.isEmpty && first.lastSeq > 0 ? "id: \(first.lastSeq)\n\n" : ""
+                try await writer.write(ByteBuffer(string: "retry: 2000\n\n" + start + encode(first.events)))
                 var last = first.lastSeq
                 while ContinuousClock.now < end, !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let batch: Conversations.WaitEventsResponse
@@ -75,14 +79,15 @@ enum ServerSentEvents {
 }
 
 /// `GET /api/v1/stream` (authenticated, conversations:read): the organization's new messages
-/// and conversation changes as Server-Sent Events; `Last-Event-ID` resumes without gaps.
-/// The stream closes after five minutes and the client reconnects.
+/// and conversation changes as Server-Sent Events, from the moment it opens; `Last-Event-ID`
+/// (0 for the retained history from the start) resumes without gaps. The stream closes after
+/// five minutes and the client reconnects.
 struct StreamRoutes: Sendable {
     let conversations: any RPCCaller
 
     func register(on authenticated: RouterGroup<GatewayRequestContext>) {
         authenticated.get("stream") { request, context in
-            let after = try ServerSentEvents.resumePoint(request)
+            let after = try ServerSentEvents.resumePoint(request, otherwise: -1)
             let metadata = context.callMetadata
             let conversations = self.conversations
             // The first call answers at once: a caller without the permission gets a JSON error.

@@ -2255,7 +2255,8 @@ extension Conversations {
         /// The fully-qualified protobuf name.
         public static var protoName: String { "smarterchat.conversations.WaitConversationEventsRequest" }
 
-        /// The `after_seq` field (1).
+        /// Resume after the event with this seq (0: from the first event; negative: from now, an
+        /// answer at once with no events and last_seq where a feed from now resumes).
         public var afterSeq: Int64 = 0
         /// The `wait_ms` field (2).
         public var waitMs: Int32 = 0

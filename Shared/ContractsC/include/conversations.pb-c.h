@@ -518,6 +518,10 @@ struct  Smarterchat__Conversations__WaitWebchatEventsRequest
 struct  Smarterchat__Conversations__WaitConversationEventsRequest
 {
   ProtobufCMessage base;
+  /*
+   * Resume after the event with this seq (0: from the first event; negative: from now, an
+   * answer at once with no events and last_seq where a feed from now resumes).
+   */
   int64_t after_seq;
   int32_t wait_ms;
   /*
