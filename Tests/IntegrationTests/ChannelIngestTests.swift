@@ -296,7 +296,9 @@ struct ChannelIngestTests {
         // Opened without Last-Event-ID, the stream starts from now: a bare id field (the last
         // event so far, or a later one), no event of the history.
         let fresh = try await Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 2)
-        let freshIDs = fresh.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+        let freshIDs = fresh.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap {
+            Int64($0.dropFirst(4))
+        }
         let freshStart = try #require(freshIDs.first)
         #expect(fresh.hasPrefix("retry: 2000\n\nid: \(freshStart)\n\n"))
         #expect(Set(freshIDs.dropFirst()).isDisjoint(with: ids))

@@ -56,7 +56,8 @@ struct EventIngest: Sendable {
         static func withoutText(_ object: [String: Any], payload: String) throws -> String {
             guard !textKeys.isDisjoint(with: object.keys) else { return payload }
             let kept = object.filter { !textKeys.contains($0.key) }
-            return String(decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
+            return String(
+                decoding: try JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys]), as: UTF8.self)
         }
 
         var id: UUID
