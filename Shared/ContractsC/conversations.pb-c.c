@@ -4759,7 +4759,7 @@ const ProtobufCMessageDescriptor smarterchat__conversations__transfer_conversati
   (ProtobufCMessageInit) smarterchat__conversations__transfer_conversation_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__conversations__update_conversation_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor smarterchat__conversations__update_conversation_request__field_descriptors[5] =
 {
   {
     "conversation_id",
@@ -4809,9 +4809,22 @@ static const ProtobufCFieldDescriptor smarterchat__conversations__update_convers
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mode",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, _mode_case),
+    offsetof(Smarterchat__Conversations__UpdateConversationRequest, mode),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__conversations__update_conversation_request__field_indices_by_name[] = {
   0,   /* field[0] = conversation_id */
+  4,   /* field[4] = mode */
   1,   /* field[1] = priority */
   3,   /* field[3] = set_tags */
   2,   /* field[2] = tags */
@@ -4819,7 +4832,7 @@ static const unsigned smarterchat__conversations__update_conversation_request__f
 static const ProtobufCIntRange smarterchat__conversations__update_conversation_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor smarterchat__conversations__update_conversation_request__descriptor =
 {
@@ -4829,7 +4842,7 @@ const ProtobufCMessageDescriptor smarterchat__conversations__update_conversation
   "Smarterchat__Conversations__UpdateConversationRequest",
   "smarterchat.conversations",
   sizeof(Smarterchat__Conversations__UpdateConversationRequest),
-  4,
+  5,
   smarterchat__conversations__update_conversation_request__field_descriptors,
   smarterchat__conversations__update_conversation_request__field_indices_by_name,
   1,  smarterchat__conversations__update_conversation_request__number_ranges,

@@ -140,6 +140,36 @@ struct InboxLifecycleTests {
                 [conversation]) == 1)
     }
 
+    @Test("a conversation transferred straight from AI to someone who never acts returns to AI after the setting")
+    func transferStartsTheIdleClock() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let colleague = InboxFixture.colleague(of: admin, role: "consultant")
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [
+                Identity.AssignableUser(id: admin.userId, fullName: "Ada Admin", role: "admin"),
+                Identity.AssignableUser(id: colleague.userId, fullName: "Carla Consultora", role: "consultant"),
+            ]
+        }
+        fixture.directory.settings.withLock {
+            $0[admin.organizationId] = #"{"conversations":{"return_to_ai_after_minutes":5}}"#
+        }
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        let transferred = try await fixture.call(
+            Conversations.Service.transferConversation,
+            Conversations.TransferConversationRequest(
+                conversationId: conversation.lowercased, userId: colleague.userId),
+            as: admin)
+        #expect(transferred.mode == "human" && transferred.assignedToUserId == colleague.userId)
+        try await InboxIdleReturn.run(database: fixture.database)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
+        try await fixture.database.execute(
+            "UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - interval '6 minutes' WHERE id = $1",
+            [conversation])
+        try await InboxIdleReturn.run(database: fixture.database)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
+    }
+
     @Test("response times: first and average time from a contact's message to the reply")
     func responseTimes() async throws {
         let fixture = try await InboxFixture.shared()

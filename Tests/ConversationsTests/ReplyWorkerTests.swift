@@ -214,6 +214,63 @@ struct ReplyWorkerTests {
         #expect(try await superseded(ids[1]) == true)
     }
 
+    @Test("in mode hybrid the AI keeps answering while an operator follows; the operator who writes takes over")
+    func hybridMode() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        let request = Conversations.ConversationRequest(conversationId: conversation.lowercased)
+        func patch(_ mode: String, priority: String? = nil) async throws -> Conversations.InboxConversation {
+            var update = Conversations.UpdateConversationRequest(conversationId: conversation.lowercased)
+            update.mode = mode
+            update.priority = priority
+            return try await fixture.call(Conversations.Service.updateConversation, update, as: admin)
+        }
+        let following = try await patch("hybrid", priority: "high")
+        #expect(following.mode == "hybrid" && following.assignedToUserId == admin.userId)
+        #expect(following.priority == "high")
+        fixture.agents.answers.withLock {
+            $0[conversation.lowercased] = Agents.GenerateReplyResponse(outcome: .replied, content: "Posso ajudar!")
+        }
+        try await fixture.requestReply(in: conversation)
+        try await fixture.replyDue(for: admin)
+        #expect(
+            try await fixture.text("SELECT result AS v FROM reply_jobs WHERE conversation_id = $1", [conversation])
+                == "replied")
+        // A job that was due while the operator followed is answered; a reply finished after
+        // the operator wrote is dropped (mode human).
+        let job = ReplyJob(
+            id: UUID(), organizationID: UUID(uuidString: admin.organizationId)!, conversationID: conversation,
+            triggerMessageID: UUID(), attempts: 1)
+        _ = try await fixture.call(
+            Conversations.Service.sendOperatorMessage,
+            Conversations.SendOperatorMessageRequest(conversationId: conversation.lowercased, content: "Sou a Ada"),
+            as: admin)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
+        try await fixture.replies.apply(
+            Agents.GenerateReplyResponse(outcome: .replied, content: "tarde demais"), to: job, assignable: [])
+        #expect(
+            try await fixture.count(
+                "SELECT count(*) AS n FROM messages WHERE conversation_id = $1 AND sender_type = 'ai'", [conversation])
+                == 1)
+        // The mode through PATCH: ai hands back, an unknown mode is refused, a closed
+        // conversation's mode stays.
+        #expect(try await patch("ai").mode == "ai")
+        #expect(await fixture.failure { try await patch("robot") } == .invalidArgument)
+        _ = try await fixture.call(Conversations.Service.closeConversation, request, as: admin)
+        #expect(await fixture.failure { try await patch("hybrid") } == .failedPrecondition)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
+        let timeline = try await fixture.call(
+            Conversations.Service.listConversationTimeline,
+            Conversations.ListConversationTimelineRequest(conversationId: conversation.lowercased), as: admin)
+        #expect(
+            timeline.events.contains {
+                $0.eventType == "mode_changed"
+                    && (try? JSONSerialization.jsonObject(with: Data($0.payloadJson.utf8)) as? [String: Any])?["to"]
+                        as? String == "hybrid"
+            })
+    }
+
     @Test("an operator who takes over while the agent thinks silences the reply")
     func takeoverWinsOverReply() async throws {
         let fixture = try await InboxFixture.shared()

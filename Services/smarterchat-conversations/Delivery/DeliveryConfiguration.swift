@@ -12,7 +12,7 @@ import Foundation
 /// | `SMARTERCHAT_WHATSAPP_RATE_PER_SECOND` | `80` | sends per second per WhatsApp number |
 /// | `SMARTERCHAT_WHATSAPP_CONTACT_INTERVAL_MS` | `6000` | one message per contact per interval (burst 45) |
 /// | `SMARTERCHAT_TELEGRAM_RATE_PER_SECOND` | `30` | sends per second per bot |
-/// | `SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS` | `1000` | one message per chat per interval (burst 3) |
+/// | `SMARTERCHAT_TELEGRAM_CHAT_INTERVAL_MS` | `1000` | one message per chat per interval (no burst) |
 /// | `SMARTERCHAT_INSTAGRAM_RATE_PER_SECOND` | `20` | sends per second per account |
 /// | `SMARTERCHAT_DELIVERY_MAX_ATTEMPTS` | `6` | attempts before a retryable failure is final |
 /// | `SMARTERCHAT_DELIVERY_BACKOFF_MS` | `1000` | first retry delay (doubles, with jitter, up to 5 min) |

@@ -82,16 +82,55 @@ extension InboxHandlers {
             guard state.isOpen else {
                 throw RPCError(.failedPrecondition, "the conversation is \(state.status); reopen it first")
             }
-            guard state.mode != "ai" else { return }
-            let previous = state.mode
-            state.mode = "ai"
-            state.status = "active"
-            try await LifecycleStore.save(state, assignedNow: false, on: connection)
+            try await Self.handBack(&state, by: caller.userID, on: connection)
+        }
+    }
+
+    /// Mode ai, status active.
+    static func handBack(
+        _ state: inout LockedConversation, by userID: UUID, on connection: PostgresConnection
+    )
+        async throws
+    {
+        guard state.mode != "ai" else { return }
+        let previous = state.mode
+        state.mode = "ai"
+        state.status = "active"
+        try await LifecycleStore.save(state, assignedNow: false, on: connection)
+        try InboxTimeline.record(
+            "mode_changed", outbox: "conversation.returned_to_ai", organizationID: state.organizationID,
+            conversationID: state.id, actor: .user(userID),
+            payload: ["from": .string(previous), "to": .string("ai"), "reason": .string("operator_handed_back")],
+            on: connection)
+    }
+
+    /// Mode hybrid: the AI keeps answering while `userID` follows the conversation (assigned to
+    /// them when nobody is); waiting → active. An operator who writes takes it over.
+    static func follow(
+        _ state: inout LockedConversation, by userID: UUID, on connection: PostgresConnection
+    )
+        async throws
+    {
+        guard state.mode != "hybrid" else { return }
+        let previous = state.mode, previousAssignee = state.assignedToUserID
+        state.mode = "hybrid"
+        if state.status == "waiting" { state.status = "active" }
+        if state.assignedToUserID == nil { state.assignedToUserID = userID }
+        let assigned = state.assignedToUserID != previousAssignee
+        try await LifecycleStore.save(state, assignedNow: assigned, on: connection)
+        try InboxTimeline.record(
+            "mode_changed", outbox: "conversation.mode_changed", organizationID: state.organizationID,
+            conversationID: state.id, actor: .user(userID),
+            payload: ["from": .string(previous), "to": .string("hybrid"), "reason": .string("operator_follows")],
+            on: connection)
+        if assigned {
             try InboxTimeline.record(
-                "mode_changed", outbox: "conversation.returned_to_ai", organizationID: state.organizationID,
-                conversationID: state.id, actor: .user(caller.userID),
-                payload: ["from": .string(previous), "to": .string("ai"), "reason": .string("operator_handed_back")],
-                on: connection)
+                "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
+                conversationID: state.id, actor: .user(userID),
+                payload: [
+                    "from_user_id": .null, "to_user_id": .string(userID.lowercasedString),
+                    "reason": .string("follows"),
+                ], on: connection)
         }
     }
 
@@ -116,6 +155,7 @@ extension InboxHandlers {
             throw RPCError(
                 .failedPrecondition, "user_id is not an active user of the organization who may handle conversations")
         }
+        let resume = await settings.resumeAfterMinutes(context: context)
         return try await change(request.conversationId, context) { connection, state, caller in
             guard state.isOpen else {
                 throw RPCError(.failedPrecondition, "the conversation is \(state.status); reopen it first")
@@ -127,6 +167,9 @@ extension InboxHandlers {
             state.mode = "human"
             if state.status == "waiting" { state.status = "active" }
             try await LifecycleStore.save(state, assignedNow: true, on: connection)
+            // A transfer is operator activity: the return-to-AI clock starts again, so a
+            // conversation handed to someone who never acts still goes back to AI.
+            try await LifecycleStore.touchOperatorActivity(state.id, resumeAfterMinutes: resume, on: connection)
             try await LifecycleStore.skipPendingReplies(state.id, result: "human_mode", on: connection)
             try InboxTimeline.record(
                 "assigned", outbox: "conversation.assigned", organizationID: state.organizationID,
@@ -190,6 +233,13 @@ extension InboxHandlers {
             }
             return value
         }
+        let mode = try request.mode.map { value in
+            guard Self.modes.contains(value) else {
+                throw RPCError(.invalidArgument, "mode must be one of ai, human, hybrid")
+            }
+            return value
+        }
+        let resume = mode == "human" ? await settings.resumeAfterMinutes(context: context) : nil
         var tags: [String]? = nil
         if request.setTags {
             guard request.tags.count <= 20 else { throw RPCError(.invalidArgument, "at most 20 tags") }
@@ -203,6 +253,16 @@ extension InboxHandlers {
         }
         let newTags = tags
         return try await change(request.conversationId, context) { connection, state, caller in
+            if let mode, mode != state.mode {
+                guard state.isOpen else {
+                    throw RPCError(.failedPrecondition, "the conversation is \(state.status); reopen it first")
+                }
+                switch mode {
+                case "human": try await Self.takeOver(&state, by: caller.userID, resume: resume, on: connection)
+                case "hybrid": try await Self.follow(&state, by: caller.userID, on: connection)
+                default: try await Self.handBack(&state, by: caller.userID, on: connection)
+                }
+            }
             var changes: [String: TimelineValue] = [:]
             if let priority, priority != state.priority {
                 changes["priority"] = .string(priority)

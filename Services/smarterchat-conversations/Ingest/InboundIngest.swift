@@ -156,10 +156,12 @@ struct InboundIngest: Sendable {
             externalID: message.externalID)
         // The message, its reply job and `message.received` (outbox and timeline) in one
         // statement: after conversation.created, so the events keep their order.
+        let requestReply =
+            LockedConversation.aiAnswering.contains(conversation.mode) && !overPlanLimit && target.agentID != nil
         guard
             try await IngestStore.storeMessage(
                 id: messageID, conversationID: conversation.id, organizationID: target.organizationID,
-                message: message, requestReply: conversation.mode == "ai" && !overPlanLimit && target.agentID != nil,
+                message: message, requestReply: requestReply,
                 event: try PostgresJSON(encoding: received), receipt: receiptWithMessage ? target.channelID : nil,
                 on: connection)
         else { return try await earlier() }

@@ -170,7 +170,9 @@ final class ReplyWorker: Service, Sendable {
         guard context.status == "active" || context.status == "waiting" else {
             return try await finish(job, "skipped", "closed")
         }
-        guard context.mode == "ai" else { return try await finish(job, "skipped", "human_mode") }
+        guard LockedConversation.aiAnswering.contains(context.mode) else {
+            return try await finish(job, "skipped", "human_mode")
+        }
         guard !context.overPlanLimit else { return try await finish(job, "skipped", "over_plan_limit") }
         guard let agentID = context.agentID else { return try await finish(job, "done", "no_agent") }
 
@@ -284,7 +286,7 @@ final class ReplyWorker: Service, Sendable {
                     job.id, status: "skipped", result: "conversation_gone", on: connection)
             }
             // An operator took over (or closed) while the agent was thinking: the AI stays quiet.
-            guard state.isOpen, state.mode == "ai" else {
+            guard state.isOpen, state.aiAnswers else {
                 return ReplyJobStore.finish(
                     job.id, status: "skipped", result: state.isOpen ? "human_mode" : "closed", on: connection)
             }

@@ -26,6 +26,12 @@ struct LockedConversation: Sendable {
     var instagramAccountID: String?
 
     var isOpen: Bool { status == "active" || status == "waiting" }
+    /// Whether the AI answers the contact: mode `ai`, or `hybrid` (the AI answers while an
+    /// operator follows the conversation; an operator who writes takes it over).
+    var aiAnswers: Bool { Self.aiAnswering.contains(mode) }
+
+    /// The modes in which the AI answers.
+    static let aiAnswering: Set<String> = ["ai", "hybrid"]
 }
 
 /// SQL of lifecycle changes: lock, update, cancel pending AI replies.

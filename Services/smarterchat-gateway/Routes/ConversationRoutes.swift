@@ -40,6 +40,7 @@ struct ConversationRoutes: Sendable {
             let patch = try await JSONBody.decode(ConversationPatch.self, from: request)
             var body = Conversations.UpdateConversationRequest(conversationId: try context.parameters.require("id"))
             body.priority = patch.priority
+            body.mode = patch.mode
             body.tags = patch.tags ?? []
             body.setTags = patch.tags != nil
             return try await respond(Conversations.Service.updateConversation, body, context)
@@ -119,5 +120,6 @@ struct ConversationRoutes: Sendable {
 /// The body of `PATCH /conversations/{id}`: each member optional.
 struct ConversationPatch: Decodable, Sendable {
     var priority: String?
+    var mode: String?
     var tags: [String]?
 }

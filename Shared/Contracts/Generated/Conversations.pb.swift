@@ -4166,6 +4166,8 @@ extension Conversations {
         public var tags: [String] = []
         /// The `set_tags` field (4).
         public var setTags: Bool = false
+        /// The `mode` field (5).
+        public var mode: String? = nil
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -4175,12 +4177,14 @@ extension Conversations {
             conversationId: String = "",
             priority: String? = nil,
             tags: [String] = [],
-            setTags: Bool = false
+            setTags: Bool = false,
+            mode: String? = nil
         ) {
             self.conversationId = conversationId
             self.priority = priority
             self.tags = tags
             self.setTags = setTags
+            self.mode = mode
         }
     }
 }
@@ -4191,6 +4195,7 @@ extension Conversations.UpdateConversationRequest {
         case priority = "priority"
         case tags = "tags"
         case setTags = "set_tags"
+        case mode = "mode"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -4201,6 +4206,7 @@ extension Conversations.UpdateConversationRequest {
         if let v = try keys.decodeIfPresent(String.self, forKey: .priority) { self.priority = v }
         if let v = try keys.decodeIfPresent([String].self, forKey: .tags) { self.tags = v }
         if let v = try keys.decodeIfPresent(Bool.self, forKey: .setTags) { self.setTags = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .mode) { self.mode = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -4210,6 +4216,7 @@ extension Conversations.UpdateConversationRequest {
         try keys.encodeIfPresent(self.priority, forKey: .priority)
         try keys.encode(self.tags, forKey: .tags)
         try keys.encode(self.setTags, forKey: .setTags)
+        try keys.encodeIfPresent(self.mode, forKey: .mode)
     }
 }
 
@@ -4219,6 +4226,7 @@ extension Conversations.UpdateConversationRequest: ProtoJSONWritable {
         var comma = false
         w.beginObject(&comma)
         w.key("conversation_id", &comma); w.string(self.conversationId)
+        if let v = self.mode { w.key("mode", &comma); w.string(v) }
         if let v = self.priority { w.key("priority", &comma); w.string(v) }
         w.key("set_tags", &comma); w.bool(self.setTags)
         w.key("tags", &comma); w.array(self.tags) { w, v in w.string(v) }
@@ -4249,6 +4257,7 @@ extension Conversations.UpdateConversationRequest: CBridgedMessage {
         if c.pointee._priority_case.rawValue == 2 { self.priority = ProtoRead.string(c.pointee.priority) }
         self.tags = ProtoRead.array(c.pointee.tags, count: c.pointee.n_tags) { ProtoRead.string($0) }
         self.setTags = (c.pointee.set_tags != 0)
+        if c.pointee._mode_case.rawValue == 5 { self.mode = ProtoRead.string(c.pointee.mode) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -4266,6 +4275,10 @@ extension Conversations.UpdateConversationRequest: CBridgedMessage {
             c.pointee.tags = p
         }
         c.pointee.set_tags = (self.setTags ? 1 : 0)
+        if let v = self.mode {
+            c.pointee._mode_case = .init(rawValue: 5)
+            c.pointee.mode = arena.cString(v)
+        }
     }
 }
 

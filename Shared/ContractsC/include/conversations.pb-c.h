@@ -889,6 +889,12 @@ typedef enum {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__CASE)
 } Smarterchat__Conversations__UpdateConversationRequest__PriorityCase;
 
+typedef enum {
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___MODE__NOT_SET = 0,
+  SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___MODE_MODE = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___MODE__CASE)
+} Smarterchat__Conversations__UpdateConversationRequest__ModeCase;
+
 struct  Smarterchat__Conversations__UpdateConversationRequest
 {
   ProtobufCMessage base;
@@ -903,10 +909,14 @@ struct  Smarterchat__Conversations__UpdateConversationRequest
   union {
     char *priority;
   };
+  Smarterchat__Conversations__UpdateConversationRequest__ModeCase _mode_case;
+  union {
+    char *mode;
+  };
 };
 #define SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__conversations__update_conversation_request__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0, SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___PRIORITY__NOT_SET, {0}, SMARTERCHAT__CONVERSATIONS__UPDATE_CONVERSATION_REQUEST___MODE__NOT_SET, {0} }
 
 
 struct  Smarterchat__Conversations__ListConversationTimelineRequest
