@@ -227,6 +227,37 @@ struct InboxListTests {
         #expect(before.isSubset(of: Set(seen)), "a message that existed before paging was skipped")
     }
 
+    @Test("conversation pages never repeat a row while messages arrive; one without new activity shows exactly once")
+    func conversationPagesAreStable() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let channel = try await fixture.channel("telegram", for: admin)
+        var ids: [UUID] = []
+        for index in 0..<24 { ids.append(try await fixture.conversation(on: channel, minutesAgo: 60 - index)) }
+        // Every third conversation gets a message while the pages are read: it moves to the top.
+        let busy = stride(from: 0, to: ids.count, by: 3).map { ids[$0] }
+        let quiet = Set(ids.map(\.lowercased)).subtracting(busy.map(\.lowercased))
+        let writer = Task {
+            for conversation in busy {
+                try await fixture.contactSays("mais uma", in: conversation)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        var seen: [String] = []
+        var cursor = ""
+        repeat {
+            let page = try await fixture.call(
+                Conversations.Service.listConversations,
+                Conversations.ListConversationsRequest(cursor: cursor, limit: 5), as: admin)
+            seen += page.conversations.map(\.id)
+            cursor = page.nextCursor
+            try await Task.sleep(for: .milliseconds(10))
+        } while !cursor.isEmpty
+        try await writer.value
+        #expect(seen.count == Set(seen).count, "a conversation was repeated")
+        #expect(quiet.isSubset(of: Set(seen)), "a conversation without new activity was skipped")
+    }
+
     @Test("another organization's conversation answers NOT_FOUND on every method")
     func tenantIsolation() async throws {
         let fixture = try await InboxFixture.shared()
