@@ -1,0 +1,37 @@
+import Contracts
+import Foundation
+import Postgres
+import Testing
+
+@testable import ConversationsService
+
+@Suite("Ingest asks for a reply in the modes where the AI answers")
+struct IngestModeTests {
+    @Test("a contact's message gets a reply job in modes ai and hybrid, none in mode human")
+    func replyJobsByMode() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        let from = "5511\(Int.random(in: 100_000_000...999_999_999))"
+        _ = try await fixture.deliver(
+            Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, text: "oi"), to: channel)
+        let conversationID = try await fixture.database.query(
+            "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+        ).firstRow!.decode(UUID.self, "id")
+        var jobs: [Int] = []
+        for mode in ["ai", "hybrid", "human"] {
+            // No job left pending, so that each message's own job counts.
+            try await fixture.database.execute(
+                "UPDATE reply_jobs SET status = 'skipped' WHERE conversation_id = $1", [conversationID])
+            try await fixture.database.execute(
+                "UPDATE conversations SET mode = $2 WHERE id = $1", [conversationID, mode])
+            _ = try await fixture.deliver(
+                Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", from: from, text: "em \(mode)"), to: channel)
+            jobs.append(
+                try await fixture.count(
+                    "SELECT count(*)::bigint AS n FROM reply_jobs WHERE conversation_id = $1 AND status = 'pending'",
+                    [conversationID]))
+        }
+        #expect(jobs == [1, 1, 0])
+    }
+}
