@@ -379,6 +379,45 @@ struct ReplySentAtOnceTests {
         #expect(try await fixture.sendDue(for: admin) == 0)
     }
 
+    @Test("a reply whose process stops between its commit and the send goes out once, after the hold")
+    func heldReplySentOnceAfterACrash() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(uuidString: admin.organizationId)!
+        let channel = try await fixture.channel("whatsapp", for: admin)
+        let conversation = try await fixture.conversation(on: channel, contactMessage: "Tem estacionamento?")
+        let job = ReplyJob(
+            id: UUID(), organizationID: organization, conversationID: conversation, triggerMessageID: UUID(),
+            attempts: 1)
+        let worker = sendingWorker(fixture)
+        let claimed = try #require(
+            try await worker.apply(
+                Agents.GenerateReplyResponse(outcome: .replied, content: "Sim, gratuito."), to: job, assignable: []))
+        // The process stops here (dies, or stalls past the hold): no send intent recorded.
+        func row() async throws -> (status: String, attempts: Int) {
+            let row = try #require(
+                try await fixture.database.query(
+                    "SELECT status, attempts FROM outbound_deliveries WHERE id = $1", [claimed.delivery.id]
+                ).firstRow)
+            return (try row.decode(String.self, "status"), try row.decode(Int.self, "attempts"))
+        }
+        #expect(try await row() == ("pending", 0))
+        // Held for the dead process: no other worker takes it before the hold passes.
+        #expect(try await fixture.sendDue(for: admin) == 0)
+        // The hold passes.
+        try await fixture.database.execute(
+            "UPDATE outbound_deliveries SET next_attempt_at = CURRENT_TIMESTAMP WHERE id = $1", [claimed.delivery.id])
+        try await fixture.sendDue(for: admin)
+        #expect(try await row() == ("sent", 1))
+        let received = fixture.provider.received(matching: channel.phoneNumberId).filter { $0.text == "Sim, gratuito." }
+        #expect(received.count == 1)
+        // A process that only stalled sends late: it finds the row taken, sends nothing and
+        // gives its slot back.
+        await fixture.sender.send(claimed)
+        #expect(fixture.provider.received(matching: channel.phoneNumberId).filter { $0.text == "Sim, gratuito." }.count == 1)
+        #expect(fixture.sender.sendsInFlight(of: organization) == 0)
+    }
+
     @Test("behind an open delivery of the conversation the reply is queued, in order, and its slot given back")
     func queuedBehindAnOpenDelivery() async throws {
         let fixture = try await InboxFixture.shared()

@@ -154,7 +154,7 @@ final class DeliveryWorker: Service, Sendable {
                         try await DeliveryStore.postpone(delivery.id, by: wait, error: nil, on: connection)
                         continue
                     }
-                    try await DeliveryStore.markSending(delivery.id, on: connection)
+                    guard try await DeliveryStore.markSending(delivery.id, on: connection) else { continue }
                     ready.append((delivery, credentials))
                 }
                 return ready
@@ -171,9 +171,9 @@ final class DeliveryWorker: Service, Sendable {
         return ready
     }
 
-    /// A delivery whose send intent the transaction that queued it recorded: sent by
-    /// ``deliver(_:credentials:)`` once that transaction committed, or given back with
-    /// ``abandon(_:)`` when it did not.
+    /// A delivery the transaction that queued it held for this process: sent by
+    /// ``send(_:)`` once that transaction committed, or given back with ``abandon(_:)`` when it
+    /// did not.
     struct Claimed: Sendable {
         var delivery: OutboundDelivery
         var credentials: ChannelCredentials
@@ -183,9 +183,9 @@ final class DeliveryWorker: Service, Sendable {
     /// the channel can send now (it opens, it is not in error, it is not web chat), the
     /// organization has a free slot and the rate limits a token, the slot and the tokens are
     /// taken and the credentials answered; the caller then queues the delivery with
-    /// `DeliveryStore.enqueue(sendingNow: true)`, which records the intent in its own
-    /// transaction. The message goes out when that transaction commits, without a pass of
-    /// the queue (a transaction and a wake-up fewer on a reply's path). nil: queued as usual.
+    /// `DeliveryStore.enqueue(sendingNow: true)`, which holds it for this process. Once that
+    /// transaction commits, ``send(_:)`` records the intent and sends, without a pass of the
+    /// queue (a wake-up and a claim fewer on a reply's path). nil: queued as usual.
     func reserveImmediateSend(kind: String, recipient: String, in state: LockedConversation) -> ChannelCredentials? {
         guard !state.channelDeleted, state.channelStatus != "error", state.channelType != "webchat",
             let credentials = try? ChannelCredentials.opening(state, keyRing: keyRing)
@@ -201,8 +201,25 @@ final class DeliveryWorker: Service, Sendable {
         return credentials
     }
 
-    /// Sends a delivery its transaction claimed, once that transaction committed.
+    /// Sends a delivery its transaction held for this process, once that transaction
+    /// committed: the send intent is committed first (`sending`), as for any claimed
+    /// delivery, so a crash before it leaves a pending row that is sent once after the hold,
+    /// and a crash after it an `unknown` one, never a second send.
     func send(_ claimed: Claimed) async {
+        let marked: Bool
+        do {
+            marked = try await database.withConnection { connection in
+                try await DeliveryStore.markSending(claimed.delivery.id, on: connection)
+            }
+        } catch {
+            // Still pending: the delivery worker takes it once the hold passes.
+            logger.warning(
+                "recording a send intent failed; the delivery goes out after its hold",
+                metadata: ["delivery.id": "\(claimed.delivery.id)", "error": "\(error)"])
+            abandon(organizationID: claimed.delivery.organizationID)
+            return
+        }
+        guard marked else { return abandon(organizationID: claimed.delivery.organizationID) }
         await deliver(claimed.delivery, credentials: claimed.credentials)
     }
 

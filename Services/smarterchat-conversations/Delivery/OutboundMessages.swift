@@ -7,9 +7,9 @@ import Postgres
 /// at once as a `message.sent` timeline row, which the web chat's event stream reads.
 enum OutboundMessages {
     /// Stores `content` from `sender` in the locked conversation and queues it; answers the
-    /// stored message. With `sendNow`, the delivery is claimed in this transaction when it
-    /// can go out at once (``DeliveryWorker/reserveImmediateSend(kind:recipient:in:)``): the
-    /// caller sends the answered `claimed` after commit, or abandons it.
+    /// stored message. With `sendNow`, the delivery is held for this process when it can go
+    /// out at once (``DeliveryWorker/reserveImmediateSend(kind:recipient:in:)``): the caller
+    /// sends the answered `claimed` after commit (``DeliveryWorker/send(_:)``), or abandons it.
     static func queue(
         _ content: ChannelRules.Content, in state: LockedConversation, senderType: String, senderID: UUID?,
         ai: InboxMessageStore.GeneratedReply? = nil, sendNow sender: DeliveryWorker? = nil,

@@ -32,11 +32,17 @@ enum DeliveryStore {
         var body: [String: TimelineValue]
     }
 
+    /// How long a delivery queued for its caller to send at once (``enqueue(_:sendingNow:on:)``)
+    /// stays the caller's: a caller that dies before recording the send intent leaves a
+    /// pending row that any delivery worker takes once this passes, and sends once.
+    static let immediateSendHold = 30
+
     /// Queues a delivery (call it in the transaction that stores the message). With
-    /// `sendingNow` the row records the send intent itself (`sending`, attempt 1) unless an
-    /// earlier delivery of the conversation is still open (a conversation's messages go out
-    /// in order), so the caller can send it once the transaction commits; answers whether it
-    /// did.
+    /// `sendingNow` the row is held for the caller (pending, due only after
+    /// ``immediateSendHold`` seconds) unless an earlier delivery of the conversation is still
+    /// open (a conversation's messages go out in order): once the transaction commits, the
+    /// caller records the send intent (``markSending(_:on:)``) and sends it. Answers whether
+    /// it is held for the caller.
     @discardableResult
     static func enqueue(
         _ delivery: NewDelivery, sendingNow: Bool = false, on connection: PostgresConnection
@@ -44,26 +50,24 @@ enum DeliveryStore {
         let rows = try await connection.query(
             """
             INSERT INTO outbound_deliveries (organization_id, channel_id, conversation_id, message_id,
-                                             message_created_at, kind, recipient, body, status, attempts,
-                                             sending_started_at)
-            SELECT $1, $2, $3, $4, $5, $6, $7, $8, s.status, CASE WHEN s.status = 'sending' THEN 1 ELSE 0 END,
-                   CASE WHEN s.status = 'sending' THEN CURRENT_TIMESTAMP END
-            FROM (SELECT CASE WHEN $9::bool AND NOT EXISTS (
+                                             message_created_at, kind, recipient, body, next_attempt_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8,
+                   CURRENT_TIMESTAMP + CASE WHEN s.held THEN make_interval(secs => $10::int) ELSE interval '0' END
+            FROM (SELECT $9::bool AND NOT EXISTS (
                              SELECT 1 FROM outbound_deliveries e
-                             WHERE e.conversation_id = $3 AND e.status IN ('pending', 'sending'))
-                         THEN 'sending' ELSE 'pending' END AS status) s
-            RETURNING id, status = 'sending' AS sending
+                             WHERE e.conversation_id = $3 AND e.status IN ('pending', 'sending')) AS held) s
+            RETURNING id, next_attempt_at > CURRENT_TIMESTAMP AS held
             """,
             [
                 delivery.organizationID, delivery.channelID, delivery.conversationID, delivery.messageID,
                 delivery.messageCreatedAt, delivery.kind, delivery.recipient, try PostgresJSON(encoding: delivery.body),
-                sendingNow,
+                sendingNow, immediateSendHold,
             ])
         let row = rows.firstRow!
-        let sending = try row.decode(Bool.self, "sending")
-        // Pending: any replica's delivery worker may take it (one sending now, its caller sends).
-        if !sending { WorkNotifications.queued(.delivery, on: connection) }
-        return (try row.decode(UUID.self, "id"), sending)
+        let held = try row.decode(Bool.self, "held")
+        // Pending and due: any replica's delivery worker may take it (one held, its caller sends).
+        if !held { WorkNotifications.queued(.delivery, on: connection) }
+        return (try row.decode(UUID.self, "id"), held)
     }
 
     /// How long until the first pending delivery falls due (its `next_attempt_at`: a retry, or
@@ -122,14 +126,15 @@ enum DeliveryStore {
         }
     }
 
-    /// The send intent: recorded (and committed) before the provider is called.
-    static func markSending(_ id: UUID, on connection: PostgresConnection) async throws {
+    /// The send intent: recorded (and committed) before the provider is called. Only a
+    /// pending row becomes `sending`: answers false when another worker took it first.
+    static func markSending(_ id: UUID, on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute(
             """
             UPDATE outbound_deliveries
             SET status = 'sending', attempts = attempts + 1, sending_started_at = CURRENT_TIMESTAMP
-            WHERE id = $1
-            """, [id])
+            WHERE id = $1 AND status = 'pending'
+            """, [id]) == 1
     }
 
     /// Not yet: back to pending until `delay` passes (rate limit or retry backoff).
