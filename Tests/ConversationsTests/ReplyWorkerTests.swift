@@ -414,7 +414,9 @@ struct ReplySentAtOnceTests {
         // A process that only stalled sends late: it finds the row taken, sends nothing and
         // gives its slot back.
         await fixture.sender.send(claimed)
-        #expect(fixture.provider.received(matching: channel.phoneNumberId).filter { $0.text == "Sim, gratuito." }.count == 1)
+        #expect(
+            fixture.provider.received(matching: channel.phoneNumberId).filter { $0.text == "Sim, gratuito." }.count == 1
+        )
         #expect(fixture.sender.sendsInFlight(of: organization) == 0)
     }
 
