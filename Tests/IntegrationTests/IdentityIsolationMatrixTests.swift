@@ -90,6 +90,8 @@ struct IdentityIsolationMatrixTests {
             let bKey = try #require((key.json["api_key"] as? [String: Any])?["id"] as? String)
             _ = try await platform.request(
                 "PATCH", "/api/v1/organization/settings", json: ["settings": ["owner": "b"]], token: b.access)
+            _ = try await platform.request(
+                "PATCH", "/api/v1/me", json: ["preferences": ["b_only_pref": "b"]], token: b.access)
             let before = try await Self.snapshot(platform, token: b.access)
 
             // Every id-taking endpoint with B's ids.
@@ -120,11 +122,13 @@ struct IdentityIsolationMatrixTests {
             ] {
                 let body = String(
                     decoding: try await platform.request("GET", path, token: a.access).body, as: UTF8.self)
-                for secret in [bOrganization, bUser, bKey, b.session, "iso-b.example", "\"owner\""] {
+                for secret in [bOrganization, bUser, bKey, b.session, "iso-b.example", "\"owner\"", "b_only_pref"] {
                     #expect(!body.contains(secret), "\(path) shows \(secret)")
                 }
             }
-            _ = try await platform.request("PATCH", "/api/v1/me", json: ["full_name": "Ann A"], token: a.access)
+            _ = try await platform.request(
+                "PATCH", "/api/v1/me", json: ["full_name": "Ann A", "preferences": ["b_only_pref": "a"]],
+                token: a.access)
             _ = try await platform.request(
                 "PATCH", "/api/v1/organization/settings", json: ["settings": ["owner": "a"]], token: a.access)
             _ = try await platform.request(
