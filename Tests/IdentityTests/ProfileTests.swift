@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Postgres
 import RPC
 import Testing
 
@@ -108,6 +109,18 @@ struct ProfileTests {
         let replaced = try await fixture.call(
             Identity.Service.updateMe, Self.patch(#"{"a":null,"b":""# + half + #""}"#), as: me)
         #expect(try Self.object(replaced.preferencesJson).keys.sorted() == ["b"])
+
+        // Preferences over the limit stored some other way never block an edit that leaves them alone.
+        try await fixture.database.execute(
+            "UPDATE users SET preferences = jsonb_build_object('big', repeat('z', $2)) WHERE id = $1",
+            [UUID(uuidString: me.userId)!, Int32(limit)])
+        let renamed = try await fixture.call(
+            Identity.Service.updateMe, Identity.UpdateMeRequest(fullName: "Still Ada"), as: me)
+        #expect(renamed.user?.fullName == "Still Ada")
+        #expect(
+            await fixture.failure {
+                try await fixture.call(Identity.Service.updateMe, Self.patch(#"{"c":1}"#), as: me)
+            } == .invalidArgument)
     }
 
     @Test("a user's preferences are theirs alone: not in another user's GetMe, not in the user lists")

@@ -81,11 +81,12 @@ extension IdentityHandlers {
                     id: caller.userID, organizationID: caller.organizationID, fullName: fullName,
                     avatarURL: request.avatarUrl, preferences: preferences, on: connection)
             else { throw RPCError(.notFound, "user not found") }
-            // Thrown inside the transaction, so the merge is rolled back.
-            guard updated.preferencesBytes <= Self.maximumSettingsBytes else {
-                throw RPCError(
-                    .invalidArgument, "preferences would be over \(Self.maximumSettingsBytes) bytes of JSON once merged"
-                )
+            // Thrown inside the transaction, so the merge is rolled back. Checked only when
+            // the preferences were patched: an edit that leaves them alone is never refused for
+            // their size (rows written before this limit, or by hand, may exceed it).
+            let limit = Self.maximumSettingsBytes
+            guard preferences == nil || updated.preferencesBytes <= limit else {
+                throw RPCError(.invalidArgument, "preferences must be at most \(limit) bytes of JSON once merged")
             }
             return Identity.UpdateMeResponse(user: updated.user, preferencesJson: updated.preferences)
         }
