@@ -7,9 +7,11 @@ import Hummingbird
 enum EmbeddedJSON {
     /// Decodes `T` after turning each object member named in `objects` into its `_json` text
     /// (refusing a non-object with 400 `invalid_json`), and setting each `presence` flag
-    /// (e.g. `set_languages`) when its member is present.
+    /// (e.g. `set_languages`) when its member is present. A member set to null counts as
+    /// absent unless `nullIsAbsent` is false, when it is refused like any other non-object.
     static func decode<T: Decodable>(
-        _ type: T.Type, from request: Request, objects: Set<String>, presence: [String: String] = [:]
+        _ type: T.Type, from request: Request, objects: Set<String>, presence: [String: String] = [:],
+        nullIsAbsent: Bool = true
     ) async throws -> T {
         var request = request
         let buffer: ByteBuffer
@@ -23,7 +25,7 @@ enum EmbeddedJSON {
             throw APIError(status: .badRequest, code: "invalid_json", message: "request body must be a JSON object")
         }
         for member in objects {
-            guard let value = object.removeValue(forKey: member), !(value is NSNull) else { continue }
+            guard let value = object.removeValue(forKey: member), !(nullIsAbsent && value is NSNull) else { continue }
             guard let members = value as? [String: Any],
                 let data = try? JSONSerialization.data(withJSONObject: members, options: [.sortedKeys])
             else {

@@ -48,7 +48,7 @@ public enum Permission: String, CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .profileRead: "read own user (`GET /me`)"
-        case .profileWrite: "edit own profile, preferences and password"
+        case .profileWrite: "edit own profile, preferences and password; set up 2FA, verify own email"
         case .sessionsManageOwn: "list and revoke own sessions, log out"
         case .organizationRead: "read own organization, its plan and limits"
         case .organizationWrite: "edit own organization's settings and branding"

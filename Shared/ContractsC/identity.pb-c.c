@@ -3914,7 +3914,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__get_me_request__descript
   (ProtobufCMessageInit) smarterchat__identity__get_me_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__get_me_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor smarterchat__identity__get_me_response__field_descriptors[3] =
 {
   {
     "user",
@@ -3940,15 +3940,28 @@ static const ProtobufCFieldDescriptor smarterchat__identity__get_me_response__fi
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "preferences_json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetMeResponse, preferences_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__get_me_response__field_indices_by_name[] = {
   1,   /* field[1] = organization */
+  2,   /* field[2] = preferences_json */
   0,   /* field[0] = user */
 };
 static const ProtobufCIntRange smarterchat__identity__get_me_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__get_me_response__descriptor =
 {
@@ -3958,7 +3971,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__get_me_response__descrip
   "Smarterchat__Identity__GetMeResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__GetMeResponse),
-  2,
+  3,
   smarterchat__identity__get_me_response__field_descriptors,
   smarterchat__identity__get_me_response__field_indices_by_name,
   1,  smarterchat__identity__get_me_response__number_ranges,
@@ -5679,7 +5692,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_resp
   (ProtobufCMessageInit) smarterchat__identity__update_organization_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__update_me_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor smarterchat__identity__update_me_request__field_descriptors[3] =
 {
   {
     "full_name",
@@ -5705,15 +5718,28 @@ static const ProtobufCFieldDescriptor smarterchat__identity__update_me_request__
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "preferences_json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__UpdateMeRequest, _preferences_json_case),
+    offsetof(Smarterchat__Identity__UpdateMeRequest, preferences_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__update_me_request__field_indices_by_name[] = {
   1,   /* field[1] = avatar_url */
   0,   /* field[0] = full_name */
+  2,   /* field[2] = preferences_json */
 };
 static const ProtobufCIntRange smarterchat__identity__update_me_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__update_me_request__descriptor =
 {
@@ -5723,14 +5749,14 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_me_request__descr
   "Smarterchat__Identity__UpdateMeRequest",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__UpdateMeRequest),
-  2,
+  3,
   smarterchat__identity__update_me_request__field_descriptors,
   smarterchat__identity__update_me_request__field_indices_by_name,
   1,  smarterchat__identity__update_me_request__number_ranges,
   (ProtobufCMessageInit) smarterchat__identity__update_me_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__update_me_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor smarterchat__identity__update_me_response__field_descriptors[2] =
 {
   {
     "user",
@@ -5744,14 +5770,27 @@ static const ProtobufCFieldDescriptor smarterchat__identity__update_me_response_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "preferences_json",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UpdateMeResponse, preferences_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__update_me_response__field_indices_by_name[] = {
+  1,   /* field[1] = preferences_json */
   0,   /* field[0] = user */
 };
 static const ProtobufCIntRange smarterchat__identity__update_me_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__descriptor =
 {
@@ -5761,7 +5800,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_me_response__desc
   "Smarterchat__Identity__UpdateMeResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__UpdateMeResponse),
-  1,
+  2,
   smarterchat__identity__update_me_response__field_descriptors,
   smarterchat__identity__update_me_response__field_indices_by_name,
   1,  smarterchat__identity__update_me_response__number_ranges,

@@ -93,4 +93,35 @@ struct GrantsTests {
             await fixture.failure { try await fixture.call(Identity.Service.listAssignableUsers, request, as: admin) }
                 == .permissionDenied)
     }
+
+    @Test("ListAssignableUsers leaves out an invited user until they accept the invitation")
+    func pendingInviteeNotAssignable() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let organization = try #require(signUp.organization)
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let invited = try await fixture.call(
+            Identity.Service.inviteUser,
+            Identity.InviteUserRequest(
+                email: "\(IdentityFixture.unique("invitee"))@example.com", fullName: "Ivy Invitee", role: "consultant"),
+            as: admin)
+        let inviteeID = try #require(invited.user).id
+        #expect(invited.user?.status == "active")
+
+        let assignable = { @Sendable () async throws -> Set<String> in
+            let response = try await fixture.client.call(
+                Identity.Service.listAssignableUsers,
+                Identity.ListAssignableUsersRequest(organizationId: organization.id),
+                metadata: CallMetadata(requestID: "t", caller: "conversations"), timeout: .seconds(10))
+            return Set(response.users.map(\.id))
+        }
+        #expect(try await assignable() == [admin.userId])
+
+        _ = try await fixture.call(
+            Identity.Service.acceptInvitation,
+            Identity.AcceptInvitationRequest(
+                invitationToken: invited.invitationToken, password: "ivy's own password",
+                client: .init(ipAddress: "invitee")))
+        #expect(try await assignable() == [admin.userId, inviteeID])
+    }
 }

@@ -73,6 +73,28 @@ struct InvitationTests {
         #expect(listed.users.count == 3)
     }
 
+    @Test("max_users 0 is no limit, as for the other plan limits; a positive limit applies again")
+    func zeroIsNoLimit() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let organizationID = UUID(uuidString: signUp.organization!.id)!
+        try await fixture.database.execute(
+            "UPDATE organizations SET max_users = 0 WHERE id = $1", [organizationID])
+        for _ in 1...4 { _ = try await invite(fixture, as: admin) }
+        let listed = try await fixture.call(Identity.Service.listUsers, Identity.ListUsersRequest(), as: admin)
+        #expect(listed.users.count == 5)
+
+        try await fixture.database.execute(
+            "UPDATE organizations SET max_users = 5 WHERE id = $1", [organizationID])
+        do {
+            _ = try await invite(fixture, as: admin)
+            Issue.record("a sixth user was accepted on a plan of 5")
+        } catch let error as RPCError {
+            #expect(error.code == .resourceExhausted && error.message.contains("max_users is 5"))
+        }
+    }
+
     @Test("only roles with users:write invite; super_admin cannot be given; bad input is INVALID_ARGUMENT")
     func whoMayInvite() async throws {
         let fixture = try await IdentityFixture.shared()

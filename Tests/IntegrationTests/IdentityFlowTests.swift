@@ -3,8 +3,9 @@ import Logging
 import Postgres
 import Testing
 
-/// Identity through the real gateway and the real identity process: sign up, `/me`, refresh
-/// rotation and reuse detection, logout, tenant isolation, bad bodies, suspension, lockout.
+/// Identity through the real gateway and the real identity process: sign up, `/me` and its
+/// preferences, refresh rotation and reuse detection, logout, tenant isolation, bad bodies,
+/// suspension, lockout.
 @Suite("Identity flows through the gateway", .serialized)
 struct IdentityFlowTests {
     struct Tokens {
@@ -38,7 +39,8 @@ struct IdentityFlowTests {
         }
     }
 
-    @Test("sign up, me, refresh, reuse revokes the session, logout, isolation, 400s, suspension, lockout")
+    @Test(
+        "sign up, me and preferences, refresh, reuse revokes the session, logout, isolation, 400s, suspension, lockout")
     func identityFlow() async throws {
         try await RunningPlatform.withHealthy { try await run($0) }
     }
@@ -53,6 +55,7 @@ struct IdentityFlowTests {
         #expect(me.status == 200)
         #expect((me.json["user"] as? [String: Any])?["email"] as? String == "ada@acme.example")
         #expect((me.json["organization"] as? [String: Any])?["slug"] as? String == "acme")
+        try await preferencesFlow(platform)
 
         // No token, a malformed header and a garbage token: 401 JSON.
         let anonymous = try await platform.request("GET", "/api/v1/me")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Tenant isolation over every identity endpoint of docs/openapi.yaml: organization A's
@@ -32,32 +33,9 @@ struct IdentityIsolationMatrixTests {
         "GET /platform/organizations": .platform, "PATCH /platform/organizations/{id}": .platform,
     ]
 
-    /// The identity operations of docs/openapi.yaml as `METHOD /path`.
-    static func documentedIdentityEndpoints() throws -> Set<String> {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
-        let prefixes = ["/auth/", "/me", "/users", "/sessions", "/api-keys", "/organization/", "/platform/"]
-        var endpoints: Set<String> = []
-        var path: String?
-        for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
-            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
-                let candidate = String(line.dropFirst(2).dropLast())
-                path = prefixes.contains { candidate.hasPrefix($0) } ? candidate : nil
-            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     ") {
-                let word = line.trimmingCharacters(in: .whitespaces).dropLast()
-                if ["get", "post", "put", "patch", "delete"].contains(String(word)) {
-                    endpoints.insert("\(word.uppercased()) \(path)")
-                }
-            } else if !line.hasPrefix(" ") {
-                path = nil
-            }
-        }
-        return endpoints
-    }
-
     @Test("the matrix names every identity endpoint of the document")
     func matrixCoversDocument() throws {
-        #expect(try Self.documentedIdentityEndpoints() == Set(Self.matrix.keys))
+        #expect(try OpenAPIDocument.identityEndpoints() == Set(Self.matrix.keys))
     }
 
     /// B's state as B reads it; identical before and after A's calls.
@@ -79,7 +57,7 @@ struct IdentityIsolationMatrixTests {
             let bSignUp = try await IdentityFlowTests.signUp(platform, slug: "iso-b", email: "bob@iso-b.example")
             let b = try IdentityFlowTests.Tokens(bSignUp)
             let bOrganization = try #require((bSignUp.json["organization"] as? [String: Any])?["id"] as? String)
-            // B's things: a user, an API key, settings.
+            // B's things: a user, an API key, settings, the admin's preferences.
             let invited = try await platform.request(
                 "POST", "/api/v1/users",
                 json: ["email": "cat@iso-b.example", "full_name": "Cat", "role": "consultant"],
@@ -90,6 +68,8 @@ struct IdentityIsolationMatrixTests {
             let bKey = try #require((key.json["api_key"] as? [String: Any])?["id"] as? String)
             _ = try await platform.request(
                 "PATCH", "/api/v1/organization/settings", json: ["settings": ["owner": "b"]], token: b.access)
+            _ = try await platform.request(
+                "PATCH", "/api/v1/me", json: ["preferences": ["b_only_pref": "b"]], token: b.access)
             let before = try await Self.snapshot(platform, token: b.access)
 
             // Every id-taking endpoint with B's ids.
@@ -120,11 +100,13 @@ struct IdentityIsolationMatrixTests {
             ] {
                 let body = String(
                     decoding: try await platform.request("GET", path, token: a.access).body, as: UTF8.self)
-                for secret in [bOrganization, bUser, bKey, b.session, "iso-b.example", "\"owner\""] {
+                for secret in [bOrganization, bUser, bKey, b.session, "iso-b.example", "\"owner\"", "b_only_pref"] {
                     #expect(!body.contains(secret), "\(path) shows \(secret)")
                 }
             }
-            _ = try await platform.request("PATCH", "/api/v1/me", json: ["full_name": "Ann A"], token: a.access)
+            _ = try await platform.request(
+                "PATCH", "/api/v1/me", json: ["full_name": "Ann A", "preferences": ["b_only_pref": "a"]],
+                token: a.access)
             _ = try await platform.request(
                 "PATCH", "/api/v1/organization/settings", json: ["settings": ["owner": "a"]], token: a.access)
             _ = try await platform.request(

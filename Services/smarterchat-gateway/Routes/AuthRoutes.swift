@@ -51,7 +51,7 @@ struct AuthRoutes: Sendable {
         OrganizationRoutes(identity: identity).register(on: authenticated)
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
-            try JSONBody.response(
+            Self.meResponse(
                 try await identity.call(
                     Identity.Service.getMe, Identity.GetMeRequest(), metadata: context.callMetadata, timeout: timeout))
         }
@@ -62,8 +62,11 @@ struct AuthRoutes: Sendable {
                     metadata: context.callMetadata, timeout: timeout))
         }
         authenticated.patch("me") { request, context in
-            let body = try await JSONBody.decode(Identity.UpdateMeRequest.self, from: request)
-            return try JSONBody.response(
+            // `preferences` must be an object when present (null too is refused: to remove a
+            // preference, set that member to null inside it).
+            let body = try await EmbeddedJSON.decode(
+                Identity.UpdateMeRequest.self, from: request, objects: ["preferences"], nullIsAbsent: false)
+            return try EmbeddedJSON.response(
                 try await identity.call(
                     Identity.Service.updateMe, body, metadata: context.callMetadata, timeout: timeout))
         }
@@ -134,6 +137,25 @@ struct AuthRoutes: Sendable {
             return Response(status: .noContent)
         }
         return authenticated
+    }
+
+    /// `GET /me`: `{"organization": …, "preferences": {…}, "user": …}`. Written by hand rather
+    /// than through ``EmbeddedJSON`` because this is the most frequent authenticated read: the
+    /// messages write their own bytes and the preferences (jsonb output from identity, so valid
+    /// JSON) are copied in as they are.
+    static func meResponse(_ me: Identity.GetMeResponse) -> Response {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024)
+        bytes.append(contentsOf: #"{"organization":"#.utf8)
+        bytes.append(contentsOf: me.organization?.jsonBytes ?? Array("null".utf8))
+        bytes.append(contentsOf: #","preferences":"#.utf8)
+        bytes.append(contentsOf: me.preferencesJson.isEmpty ? Array("{}".utf8) : Array(me.preferencesJson.utf8))
+        bytes.append(contentsOf: #","user":"#.utf8)
+        bytes.append(contentsOf: me.user?.jsonBytes ?? Array("null".utf8))
+        bytes.append(UInt8(ascii: "}"))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Where the request came from, as identity records it on sessions and audit events.

@@ -14,6 +14,7 @@ extension IdentityHandlers {
 
     /// Creates the user (no password yet) and a single-use invitation token, or answers
     /// `RESOURCE_EXHAUSTED` "plan limit reached: max_users is N" when the organization is full.
+    /// A `max_users` of 0 (or NULL) is no limit, as 0 is for every plan limit.
     func inviteUser(
         _ request: Identity.InviteUserRequest, _ context: RPCContext
     ) async throws
@@ -34,7 +35,7 @@ extension IdentityHandlers {
         }
         return try await database.withTransaction { connection in
             let count = try await OrganizationStore.lockUserCount(id: caller.organizationID, on: connection)
-            if let limit = count.maxUsers, count.users >= Int64(limit) {
+            if let limit = count.maxUsers, limit > 0, count.users >= Int64(limit) {
                 throw RPCError(.resourceExhausted, "plan limit reached: max_users is \(limit)")
             }
             let user = try await UserStore.create(

@@ -7,7 +7,7 @@ import RPC
 /// GetOrganizationSettings, UpdateOrganizationSettings: the organization's settings and
 /// branding, each a JSON object.
 extension IdentityHandlers {
-    /// The largest settings or branding document accepted, in bytes of JSON text.
+    /// The largest settings, branding or preferences document accepted, in bytes of JSON text.
     static let maximumSettingsBytes = 16 * 1024
 
     func getOrganizationSettings(_ context: RPCContext) async throws -> Identity.OrganizationSettings {

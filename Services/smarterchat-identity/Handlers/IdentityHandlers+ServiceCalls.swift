@@ -10,7 +10,9 @@ extension IdentityHandlers {
     static let assignmentCallers: Set<String> = ["conversations", "crm", "agents"]
 
     /// Active, undeleted users whose role (or grants) allow `conversations:write`, ordered
-    /// by id for a stable round-robin, with the organization's time zone.
+    /// by id for a stable round-robin, with the organization's time zone. An invited user who
+    /// has not accepted yet (still the unusable password hash) is not assignable: nobody could
+    /// log in to answer a conversation handed to them.
     func listAssignableUsers(
         _ request: Identity.ListAssignableUsersRequest, _ context: RPCContext
     ) async throws
@@ -32,9 +34,10 @@ extension IdentityHandlers {
                 """
                 SELECT id, full_name, role FROM users
                 WHERE organization_id = $1 AND status = 'active' AND deleted_at IS NULL
+                  AND password_hash <> $4
                   AND (role = ANY($2) OR (jsonb_typeof(permissions) = 'array' AND permissions ? $3))
                 ORDER BY id
-                """, [organizationID, roles, Permission.conversationsWrite.rawValue])
+                """, [organizationID, roles, Permission.conversationsWrite.rawValue, UserStore.unusablePasswordHash])
             return Identity.ListAssignableUsersResponse(
                 users: try users.map { user in
                     Identity.AssignableUser(

@@ -56,7 +56,8 @@ extension IdentityHandlers {
                 let found = try await UserStore.findWithOrganization(
                     id: caller.userID, organizationID: caller.organizationID, on: connection)
             else { throw RPCError(.notFound, "user not found") }
-            return Identity.GetMeResponse(user: found.user, organization: found.organization)
+            return Identity.GetMeResponse(
+                user: found.user, organization: found.organization, preferencesJson: found.preferences)
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 import Postgres
 import RPC
 
-/// ChangePassword, ListUsers: the caller's own account and their organization's users.
+/// ChangePassword, UpdateMe, ListUsers: the caller's own account and their organization's users.
 extension IdentityHandlers {
     /// Checks the current password (a wrong one counts toward the login lockout), stores the
     /// new one and revokes every other session of the user.
@@ -58,7 +58,9 @@ extension IdentityHandlers {
         return Identity.ChangePasswordResponse(revokedSessions: Int64(revoked))
     }
 
-    /// Edits the caller's full name and avatar URL (https, at most 500 characters).
+    /// Edits the caller's full name and avatar URL (https, at most 500 characters) and merges
+    /// a JSON object into their preferences (``UserStore/updateProfile``); the patch and the
+    /// merged preferences must each fit in ``maximumSettingsBytes``.
     func updateMe(_ request: Identity.UpdateMeRequest, _ context: RPCContext) async throws -> Identity.UpdateMeResponse
     {
         let caller = try AuthenticatedUser(context)
@@ -72,14 +74,22 @@ extension IdentityHandlers {
         {
             throw RPCError(.invalidArgument, "avatar_url must be an https:// URL of at most 500 characters")
         }
-        guard
-            let user = try await database.withConnection({ connection in
-                try await UserStore.updateProfile(
+        let preferences = try request.preferencesJson.map { try Self.jsonObject($0, field: "preferences") }
+        return try await database.withTransaction { connection in
+            guard
+                let updated = try await UserStore.updateProfile(
                     id: caller.userID, organizationID: caller.organizationID, fullName: fullName,
-                    avatarURL: request.avatarUrl, on: connection)
-            })
-        else { throw RPCError(.notFound, "user not found") }
-        return Identity.UpdateMeResponse(user: user)
+                    avatarURL: request.avatarUrl, preferences: preferences, on: connection)
+            else { throw RPCError(.notFound, "user not found") }
+            // Thrown inside the transaction, so the merge is rolled back. Checked only when
+            // the preferences were patched: an edit that leaves them alone is never refused for
+            // their size (rows written before this limit, or by hand, may exceed it).
+            let limit = Self.maximumSettingsBytes
+            guard preferences == nil || updated.preferencesBytes <= limit else {
+                throw RPCError(.invalidArgument, "preferences must be at most \(limit) bytes of JSON once merged")
+            }
+            return Identity.UpdateMeResponse(user: updated.user, preferencesJson: updated.preferences)
+        }
     }
 
     /// The users of the caller's organization, never another's.

@@ -72,7 +72,7 @@ enum OrganizationStore {
     }
 
     /// Locks the organization (inside a transaction, so concurrent invitations queue) and
-    /// answers its `max_users` (nil: no limit) and how many users it has.
+    /// answers its `max_users` (nil or 0: no limit) and how many users it has.
     static func lockUserCount(
         id: UUID, on connection: PostgresConnection
     ) async throws -> (

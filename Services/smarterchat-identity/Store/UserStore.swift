@@ -103,11 +103,11 @@ enum UserStore {
         return try rows.firstRow.map(user(from:))
     }
 
-    /// The user `id` of organization `organizationID` and that organization, in one query
-    /// (GET /me); nil when either is gone.
+    /// The user `id` of organization `organizationID`, that organization and the user's own
+    /// preferences (a JSON object as text), in one query (GET /me); nil when either is gone.
     static func findWithOrganization(
         id: UUID, organizationID: UUID, on connection: PostgresConnection
-    ) async throws -> (user: Identity.User, organization: Identity.Organization)? {
+    ) async throws -> (user: Identity.User, organization: Identity.Organization, preferences: String)? {
         let rows = try await connection.query(
             """
             SELECT u.id, u.organization_id, u.email, u.full_name, u.role, u.status, u.email_verified,
@@ -118,7 +118,9 @@ enum UserStore {
                     CASE WHEN jsonb_typeof(u.permissions) = 'array' THEN u.permissions ELSE '[]'::jsonb END)) AS grants,
                 o.name AS organization_name, o.slug, o.plan, o.status AS organization_status, o.max_agents,
                 o.max_conversations_per_month, o.max_users,
-                to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS organization_created_at
+                to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS organization_created_at,
+                CASE WHEN jsonb_typeof(u.preferences) = 'object' THEN u.preferences ELSE '{}'::jsonb END
+                    AS preferences
             FROM users u JOIN organizations o ON o.id = u.organization_id AND o.deleted_at IS NULL
             WHERE u.id = $1 AND u.organization_id = $2 AND u.deleted_at IS NULL
             """, [id, organizationID])
@@ -133,7 +135,7 @@ enum UserStore {
             maxConversationsPerMonth: try row.decode(Int32?.self, "max_conversations_per_month") ?? 0,
             maxUsers: try row.decode(Int32?.self, "max_users") ?? 0,
             createdAt: try row.decode(String?.self, "organization_created_at") ?? "")
-        return (try user(from: row), organization)
+        return (try user(from: row), organization, try row.decode(PostgresJSON.self, "preferences").text)
     }
 
     /// The email and password hash of the user `id` of organization `organizationID`.
@@ -185,22 +187,36 @@ enum UserStore {
         return try rows.firstRow.map(user(from:))
     }
 
-    /// Sets full name and/or avatar URL (nil: unchanged; an empty URL removes it).
+    /// Sets full name and/or avatar URL (nil: unchanged; an empty URL removes it) and merges
+    /// `preferences` (a JSON object; nil: unchanged) into the stored ones: each member
+    /// replaces the stored member of that name, a member whose value is null removes it (a
+    /// shallow merge). Answers the user, the preferences afterwards as JSON text and that
+    /// text's size in bytes; nil when there is no such user.
     static func updateProfile(
-        id: UUID, organizationID: UUID, fullName: String?, avatarURL: String?, on connection: PostgresConnection
-    ) async throws -> Identity.User? {
+        id: UUID, organizationID: UUID, fullName: String?, avatarURL: String?, preferences: PostgresJSON?,
+        on connection: PostgresConnection
+    ) async throws -> (user: Identity.User, preferences: String, preferencesBytes: Int)? {
         let rows = try await connection.query(
             """
             UPDATE users SET full_name = COALESCE($3, full_name),
-                avatar_url = CASE WHEN $4::text IS NULL THEN avatar_url ELSE NULLIF($4, '') END
+                avatar_url = CASE WHEN $4::text IS NULL THEN avatar_url ELSE NULLIF($4, '') END,
+                preferences = CASE WHEN $5::jsonb IS NULL THEN preferences ELSE
+                    (CASE WHEN jsonb_typeof(preferences) = 'object' THEN preferences ELSE '{}'::jsonb END || $5::jsonb)
+                    - ARRAY(SELECT key FROM jsonb_each($5::jsonb) WHERE value = 'null'::jsonb) END
             WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL
             RETURNING id, organization_id, email, full_name, role, status, email_verified, two_factor_enabled,
                 avatar_url, to_char(last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_login_at,
                 to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at,
                 ARRAY(SELECT jsonb_array_elements_text(
-                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants
-            """, [id, organizationID, fullName, avatarURL])
-        return try rows.firstRow.map(user(from:))
+                    CASE WHEN jsonb_typeof(permissions) = 'array' THEN permissions ELSE '[]'::jsonb END)) AS grants,
+                CASE WHEN jsonb_typeof(preferences) = 'object' THEN preferences ELSE '{}'::jsonb END AS preferences,
+                octet_length(preferences::text) AS preferences_bytes
+            """, [id, organizationID, fullName, avatarURL, preferences])
+        guard let row = rows.firstRow else { return nil }
+        return (
+            try user(from: row), try row.decode(PostgresJSON.self, "preferences").text,
+            Int(try row.decode(Int32?.self, "preferences_bytes") ?? 0)
+        )
     }
 
     /// Soft-deletes (deleted_at) a user of the organization who is not a super_admin.

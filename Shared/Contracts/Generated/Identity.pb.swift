@@ -436,7 +436,7 @@ extension Identity {
         public var plan: String = ""
         /// active, suspended, cancelled.
         public var status: String = ""
-        /// The `max_agents` field (6).
+        /// Plan limits; 0 means no limit.
         public var maxAgents: Int32 = 0
         /// The `max_conversations_per_month` field (7).
         public var maxConversationsPerMonth: Int32 = 0
@@ -1500,6 +1500,9 @@ extension Identity {
         public var user: Identity.User? = nil
         /// The `organization` field (2).
         public var organization: Identity.Organization? = nil
+        /// The user's own preferences (users.preferences), a JSON object as text; never shown to
+        /// anyone else (User does not carry them).
+        public var preferencesJson: String = ""
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -1507,10 +1510,12 @@ extension Identity {
         /// A message with the given fields; the others at their proto3 defaults.
         public init(
             user: Identity.User? = nil,
-            organization: Identity.Organization? = nil
+            organization: Identity.Organization? = nil,
+            preferencesJson: String = ""
         ) {
             self.user = user
             self.organization = organization
+            self.preferencesJson = preferencesJson
         }
     }
 }
@@ -1519,6 +1524,7 @@ extension Identity.GetMeResponse {
     private enum CodingKeys: String, CodingKey {
         case user = "user"
         case organization = "organization"
+        case preferencesJson = "preferences_json"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -1527,6 +1533,7 @@ extension Identity.GetMeResponse {
         let keys = try decoder.container(keyedBy: CodingKeys.self)
         if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
         if let v = try keys.decodeIfPresent(Identity.Organization.self, forKey: .organization) { self.organization = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .preferencesJson) { self.preferencesJson = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -1534,6 +1541,7 @@ extension Identity.GetMeResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.user, forKey: .user)
         try keys.encodeIfPresent(self.organization, forKey: .organization)
+        try keys.encode(self.preferencesJson, forKey: .preferencesJson)
     }
 }
 
@@ -1543,6 +1551,7 @@ extension Identity.GetMeResponse: ProtoJSONWritable {
         var comma = false
         w.beginObject(&comma)
         if let v = self.organization { w.key("organization", &comma); w.message(v) }
+        w.key("preferences_json", &comma); w.string(self.preferencesJson)
         if let v = self.user { w.key("user", &comma); w.message(v) }
         w.endObject()
     }
@@ -1569,6 +1578,7 @@ extension Identity.GetMeResponse: CBridgedMessage {
         self.init()
         if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
         if let p = c.pointee.organization { self.organization = Identity.Organization(cMessage: p) }
+        self.preferencesJson = ProtoRead.string(c.pointee.preferences_json)
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -1576,6 +1586,7 @@ extension Identity.GetMeResponse: CBridgedMessage {
         c.pointee.base.descriptor = Self.cDescriptor
         if let v = self.user { c.pointee.user = arena.message(v) }
         if let v = self.organization { c.pointee.organization = arena.message(v) }
+        c.pointee.preferences_json = arena.cString(self.preferencesJson)
     }
 }
 
@@ -3687,7 +3698,7 @@ extension Identity {
         public var plan: String = ""
         /// active, suspended, cancelled.
         public var status: String = ""
-        /// 0 means no limit.
+        /// Each limit: 0 means no limit.
         public var maxAgents: Int32 = 0
         /// The `max_conversations_per_month` field (5).
         public var maxConversationsPerMonth: Int32 = 0
@@ -4758,6 +4769,8 @@ extension Identity {
         public var fullName: String? = nil
         /// The `avatar_url` field (2).
         public var avatarUrl: String? = nil
+        /// The `preferences_json` field (3).
+        public var preferencesJson: String? = nil
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -4765,10 +4778,12 @@ extension Identity {
         /// A message with the given fields; the others at their proto3 defaults.
         public init(
             fullName: String? = nil,
-            avatarUrl: String? = nil
+            avatarUrl: String? = nil,
+            preferencesJson: String? = nil
         ) {
             self.fullName = fullName
             self.avatarUrl = avatarUrl
+            self.preferencesJson = preferencesJson
         }
     }
 }
@@ -4777,6 +4792,7 @@ extension Identity.UpdateMeRequest {
     private enum CodingKeys: String, CodingKey {
         case fullName = "full_name"
         case avatarUrl = "avatar_url"
+        case preferencesJson = "preferences_json"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -4785,6 +4801,7 @@ extension Identity.UpdateMeRequest {
         let keys = try decoder.container(keyedBy: CodingKeys.self)
         if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .avatarUrl) { self.avatarUrl = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .preferencesJson) { self.preferencesJson = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -4792,6 +4809,7 @@ extension Identity.UpdateMeRequest {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.fullName, forKey: .fullName)
         try keys.encodeIfPresent(self.avatarUrl, forKey: .avatarUrl)
+        try keys.encodeIfPresent(self.preferencesJson, forKey: .preferencesJson)
     }
 }
 
@@ -4802,6 +4820,7 @@ extension Identity.UpdateMeRequest: ProtoJSONWritable {
         w.beginObject(&comma)
         if let v = self.avatarUrl { w.key("avatar_url", &comma); w.string(v) }
         if let v = self.fullName { w.key("full_name", &comma); w.string(v) }
+        if let v = self.preferencesJson { w.key("preferences_json", &comma); w.string(v) }
         w.endObject()
     }
 }
@@ -4827,6 +4846,7 @@ extension Identity.UpdateMeRequest: CBridgedMessage {
         self.init()
         if c.pointee._full_name_case.rawValue == 1 { self.fullName = ProtoRead.string(c.pointee.full_name) }
         if c.pointee._avatar_url_case.rawValue == 2 { self.avatarUrl = ProtoRead.string(c.pointee.avatar_url) }
+        if c.pointee._preferences_json_case.rawValue == 3 { self.preferencesJson = ProtoRead.string(c.pointee.preferences_json) }
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -4840,6 +4860,10 @@ extension Identity.UpdateMeRequest: CBridgedMessage {
             c.pointee._avatar_url_case = .init(rawValue: 2)
             c.pointee.avatar_url = arena.cString(v)
         }
+        if let v = self.preferencesJson {
+            c.pointee._preferences_json_case = .init(rawValue: 3)
+            c.pointee.preferences_json = arena.cString(v)
+        }
     }
 }
 
@@ -4851,15 +4875,19 @@ extension Identity {
 
         /// The `user` field (1).
         public var user: Identity.User? = nil
+        /// The preferences after the update, a JSON object as text.
+        public var preferencesJson: String = ""
 
         /// A message with every field at its proto3 default.
         public init() {}
 
         /// A message with the given fields; the others at their proto3 defaults.
         public init(
-            user: Identity.User? = nil
+            user: Identity.User? = nil,
+            preferencesJson: String = ""
         ) {
             self.user = user
+            self.preferencesJson = preferencesJson
         }
     }
 }
@@ -4867,6 +4895,7 @@ extension Identity {
 extension Identity.UpdateMeResponse {
     private enum CodingKeys: String, CodingKey {
         case user = "user"
+        case preferencesJson = "preferences_json"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -4874,12 +4903,14 @@ extension Identity.UpdateMeResponse {
         self.init()
         let keys = try decoder.container(keyedBy: CodingKeys.self)
         if let v = try keys.decodeIfPresent(Identity.User.self, forKey: .user) { self.user = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .preferencesJson) { self.preferencesJson = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
     public func encode(to encoder: any Encoder) throws {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encodeIfPresent(self.user, forKey: .user)
+        try keys.encode(self.preferencesJson, forKey: .preferencesJson)
     }
 }
 
@@ -4888,6 +4919,7 @@ extension Identity.UpdateMeResponse: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) {
         var comma = false
         w.beginObject(&comma)
+        w.key("preferences_json", &comma); w.string(self.preferencesJson)
         if let v = self.user { w.key("user", &comma); w.message(v) }
         w.endObject()
     }
@@ -4913,12 +4945,14 @@ extension Identity.UpdateMeResponse: CBridgedMessage {
     package init(cMessage c: UnsafePointer<CMessage>) {
         self.init()
         if let p = c.pointee.user { self.user = Identity.User(cMessage: p) }
+        self.preferencesJson = ProtoRead.string(c.pointee.preferences_json)
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
         c.initialize(to: CMessage())
         c.pointee.base.descriptor = Self.cDescriptor
         if let v = self.user { c.pointee.user = arena.message(v) }
+        c.pointee.preferences_json = arena.cString(self.preferencesJson)
     }
 }
 
@@ -5857,8 +5891,9 @@ extension Identity {
         public static let listUsers = MethodDescriptor<Identity.ListUsersRequest, Identity.ListUsersResponse>(
             service: "smarterchat.identity.Identity", name: "ListUsers", isIdempotent: true)
 
-        /// Adds a user to the principal's organization (users:write, within max_users) and answers
-        /// a single-use invitation token for them; RESOURCE_EXHAUSTED when the plan is full.
+        /// Adds a user to the principal's organization (users:write, within max_users; 0 is no
+        /// limit) and answers a single-use invitation token for them; RESOURCE_EXHAUSTED when the
+        /// plan is full.
         public static let inviteUser = MethodDescriptor<Identity.InviteUserRequest, Identity.InviteUserResponse>(
             service: "smarterchat.identity.Identity", name: "InviteUser", isIdempotent: false)
 
@@ -5890,8 +5925,9 @@ extension Identity {
         public static let getPlanLimits = MethodDescriptor<Identity.GetPlanLimitsRequest, Identity.GetPlanLimitsResponse>(
             service: "smarterchat.identity.Identity", name: "GetPlanLimits", isIdempotent: true)
 
-        /// Active users of an organization who may handle conversations (conversations:write),
-        /// for round-robin assignment; with the organization's time zone. Service callers only.
+        /// Active users of an organization who may handle conversations (conversations:write) and
+        /// have accepted their invitation, for round-robin assignment; with the organization's time
+        /// zone. Service callers only.
         public static let listAssignableUsers = MethodDescriptor<Identity.ListAssignableUsersRequest, Identity.ListAssignableUsersResponse>(
             service: "smarterchat.identity.Identity", name: "ListAssignableUsers", isIdempotent: true)
 

@@ -184,6 +184,9 @@ struct  Smarterchat__Identity__Organization
    * active, suspended, cancelled.
    */
   char *status;
+  /*
+   * Plan limits; 0 means no limit.
+   */
   int32_t max_agents;
   int32_t max_conversations_per_month;
   int32_t max_users;
@@ -350,10 +353,15 @@ struct  Smarterchat__Identity__GetMeResponse
   ProtobufCMessage base;
   Smarterchat__Identity__User *user;
   Smarterchat__Identity__Organization *organization;
+  /*
+   * The user's own preferences (users.preferences), a JSON object as text; never shown to
+   * anyone else (User does not carry them).
+   */
+  char *preferences_json;
 };
 #define SMARTERCHAT__IDENTITY__GET_ME_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_me_response__descriptor) \
-    , NULL, NULL }
+    , NULL, NULL, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -710,7 +718,7 @@ struct  Smarterchat__Identity__GetPlanLimitsResponse
    */
   char *status;
   /*
-   * 0 means no limit.
+   * Each limit: 0 means no limit.
    */
   int32_t max_agents;
   int32_t max_conversations_per_month;
@@ -906,6 +914,12 @@ typedef enum {
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__CASE)
 } Smarterchat__Identity__UpdateMeRequest__AvatarUrlCase;
 
+typedef enum {
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___PREFERENCES_JSON__NOT_SET = 0,
+  SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___PREFERENCES_JSON_PREFERENCES_JSON = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___PREFERENCES_JSON__CASE)
+} Smarterchat__Identity__UpdateMeRequest__PreferencesJsonCase;
+
 struct  Smarterchat__Identity__UpdateMeRequest
 {
   ProtobufCMessage base;
@@ -917,20 +931,28 @@ struct  Smarterchat__Identity__UpdateMeRequest
   union {
     char *avatar_url;
   };
+  Smarterchat__Identity__UpdateMeRequest__PreferencesJsonCase _preferences_json_case;
+  union {
+    char *preferences_json;
+  };
 };
 #define SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_me_request__descriptor) \
-    , SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__NOT_SET, {0} }
+    , SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___FULL_NAME__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___AVATAR_URL__NOT_SET, {0}, SMARTERCHAT__IDENTITY__UPDATE_ME_REQUEST___PREFERENCES_JSON__NOT_SET, {0} }
 
 
 struct  Smarterchat__Identity__UpdateMeResponse
 {
   ProtobufCMessage base;
   Smarterchat__Identity__User *user;
+  /*
+   * The preferences after the update, a JSON object as text.
+   */
+  char *preferences_json;
 };
 #define SMARTERCHAT__IDENTITY__UPDATE_ME_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__update_me_response__descriptor) \
-    , NULL }
+    , NULL, (char *)protobuf_c_empty_string }
 
 
 /*
