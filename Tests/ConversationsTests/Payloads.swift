@@ -51,10 +51,10 @@ enum Payloads {
         """
     }
 
-    static func whatsAppFailed(id: String) -> String {
+    static func whatsAppFailed(id: String, phoneNumberID: String = "106540352242922") -> String {
         """
         {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-        "messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},
+        "messaging_product":"whatsapp","metadata":{"phone_number_id":"\(phoneNumberID)"},
         "statuses":[{"id":"\(id)","status":"failed","timestamp":"1750857384","recipient_id":"16505551234",
         "errors":[{"code":131047,"title":"Re-engagement message"}]}]}}]}]}
         """
