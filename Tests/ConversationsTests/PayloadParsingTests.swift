@@ -50,8 +50,50 @@ struct PayloadParsingTests {
         #expect(payload.messages.map(\.contentType) == ["interactive", "interactive", "unsupported"])
         #expect(payload.messages[0].content == "Talk to sales")
         #expect(payload.messages[2].externalMetadata.contains("share"))
-        #expect(payload.ignored == 1)
+        // The read receipt is a status of the message it names, not a message.
+        #expect(payload.statuses.map(\.externalID) == ["m.qr"] && payload.statuses.first?.status == "read")
+        #expect(payload.statuses.first?.timestamp == Date(timeIntervalSince1970: 1_569_262_485.352))
+        #expect(payload.ignored == 0)
         #expect(payload.messages[0].sentAt == Date(timeIntervalSince1970: 1_569_262_485.349))
+    }
+
+    @Test("Instagram: a reaction and its removal are reactions; an edit and a referral are unsupported, kept raw")
+    func instagramOtherEvents() throws {
+        let body = """
+            {"object":"instagram","entry":[{"id":"9","time":1,"messaging":[
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485360,
+              "reaction":{"mid":"m.out.1","action":"react","reaction":"love","emoji":"\\u2764\\ufe0f"}},
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485361,
+              "reaction":{"mid":"m.out.1","action":"unreact"}},
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485362,
+              "message_edit":{"mid":"m.in.1","text":"see you at 3","num_edit":1}},
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485363,
+              "referral":{"ref":"summer","source":"IGME","type":"OPEN_THREAD"}},
+             {"sender":{"id":"9"},"recipient":{"id":"s1"},"timestamp":1569262485364,
+              "message":{"mid":"m.echo","text":"our reply","is_echo":true}},
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485365,"delivery":{"mids":["m.out.2","m.out.3"]}},
+             {"sender":{"id":"s1"},"recipient":{"id":"9"},"timestamp":1569262485366,"read":{}}]}]}
+            """
+        let payload = InstagramPayload.parse(Array(body.utf8))
+        #expect(payload.messages.map(\.contentType) == ["reaction", "reaction", "unsupported", "unsupported"])
+        #expect(payload.messages[0].content == "\u{2764}\u{fe0f}" && payload.messages[1].content.isEmpty)
+        #expect(payload.messages[0].mediaMetadata?.contains("m.out.1") == true)
+        // Each event its own key, the same at every redelivery.
+        #expect(Set(payload.messages.map(\.externalID)).count == 4)
+        #expect(payload.messages[0].externalID == "reaction:m.out.1:1569262485360")
+        #expect(payload.messages[2].externalID == "message_edit:m.in.1:1569262485362")
+        #expect(payload.messages[3].externalID == "referral:s1:1569262485363")
+        #expect(
+            InstagramPayload.parse(Array(body.utf8)).messages.map(\.externalID) == payload.messages.map(\.externalID))
+        let edit = try #require(LooseJSON.object(Array(payload.messages[2].externalMetadata.utf8)))
+        #expect(
+            ((edit["raw"] as? [String: Any])?["message_edit"] as? [String: Any])?["text"] as? String == "see you at 3")
+        #expect(payload.messages[3].externalMetadata.contains("OPEN_THREAD"))
+        #expect(payload.messages.allSatisfy { $0.contactIdentifier == "s1" })
+        #expect(payload.statuses.map(\.externalID) == ["m.out.2", "m.out.3"])
+        #expect(payload.statuses.allSatisfy { $0.status == "delivered" })
+        // The echo, and the receipt naming no message.
+        #expect(payload.ignored == 2)
     }
 
     @Test("Telegram: a button press, a photo with a caption, a voice note; other updates are ignored")

@@ -72,6 +72,14 @@ enum Payloads {
         """
     }
 
+    /// One Instagram messaging event (`"reaction":{...}`, `"read":{...}`, ...) from `sender`.
+    static func instagramEvent(_ event: String, sender: String, timestamp: Int64) -> String {
+        """
+        {"object":"instagram","entry":[{"id":"17841400000000000","time":\(timestamp),"messaging":[
+          {"sender":{"id":"\(sender)"},"recipient":{"id":"17841400000000000"},"timestamp":\(timestamp),\(event)}]}]}
+        """
+    }
+
     static func telegram(updateID: Int, chatID: Int64, text: String) -> String {
         """
         {"update_id":\(updateID),"message":{"message_id":42,"date":1700000000,
