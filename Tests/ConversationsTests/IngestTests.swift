@@ -344,6 +344,27 @@ struct IngestTests {
         #expect(try types[1].decode(String?.self, "media_url") == "https://cdn.example/p.jpg")
     }
 
+    @Test("Instagram: a missing or wrong signature is UNAUTHENTICATED and stores nothing", arguments: ["", "wrong"])
+    func instagramBadSignature(signature: String) async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.instagramChannel(for: IngestFixture.newAdmin())
+        let body = Payloads.instagram(prefix: "mid.\(UUID().uuidString)", sender: "998877")
+        // Signed with the WhatsApp channels' secret: a real signature, with the wrong key.
+        let forged = signature == "wrong" ? IngestFixture.signature(body, secret: "app-secret") : signature
+        #expect(
+            await fixture.failure { try await fixture.deliver(body, to: channel, signature: forged) }
+                == .unauthenticated)
+        let channelID = UUID(uuidString: channel.id)!
+        for table in ["conversations", "inbound_receipts"] {
+            #expect(
+                try await fixture.count(
+                    PostgresQuery(unsafeSQL: "SELECT count(*)::bigint AS n FROM \(table) WHERE channel_id = $1"),
+                    [channelID]) == 0)
+        }
+        // The same body signed with the channel's own secret goes in.
+        #expect(try await fixture.deliver(body, to: channel, secret: "ig-secret").messagesStored == 2)
+    }
+
     @Test("Instagram: a read receipt reads our message by mid, never backwards; reactions and edits are stored")
     func instagramReadsAndOtherEvents() async throws {
         let fixture = try await IngestFixture.shared()
