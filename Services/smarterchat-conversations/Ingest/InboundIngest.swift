@@ -71,6 +71,17 @@ struct InboundIngest: Sendable {
         return response
     }
 
+    /// Stores one message in a transaction of its own (a web chat visitor's) and, once that
+    /// committed a new message, wakes this process's reply worker as the batch path does: the
+    /// worker hears no notification of its own process's commits.
+    func store(_ message: InboundMessage, for target: Target, requestID: String) async throws -> Stored {
+        let stored = try await database.withTransaction { connection in
+            try await store(message, for: target, requestID: requestID, on: connection)
+        }
+        if !stored.duplicate { replyWakeup?.signal() }
+        return stored
+    }
+
     /// Where a message was stored, and whether an earlier delivery stored it.
     struct Stored: Sendable {
         var conversationID: UUID
