@@ -169,6 +169,66 @@ struct DeliveryTests {
                 == "active")
     }
 
+    @Test(
+        "a failure a status callback reports after the send shows in the inbox with its reason, emits message.failed once, and can be retried"
+    )
+    func failureReportedByCallback() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let channel = try await fixture.channel("whatsapp", for: admin)
+        let conversation = try await fixture.conversation(on: channel)
+        let message = try await fixture.call(
+            Conversations.Service.sendOperatorMessage,
+            Conversations.SendOperatorMessageRequest(conversationId: conversation.lowercased, content: "Oi de novo"),
+            as: admin)
+        try await fixture.sendDue(for: admin)
+        func shown() async throws -> Conversations.InboxMessage {
+            let page = try await fixture.call(
+                Conversations.Service.listMessages,
+                Conversations.ListMessagesRequest(conversationId: conversation.lowercased), as: admin)
+            return try #require(page.messages.first { $0.id == message.id })
+        }
+        let sent = try await shown()
+        #expect(sent.status == "sent" && sent.externalId.hasPrefix("wamid.FAKE"))
+
+        // WhatsApp accepted it, then reports that it could not deliver it; Meta may say so twice.
+        let failure = Payloads.whatsAppFailed(id: sent.externalId, phoneNumberID: channel.phoneNumberId)
+        #expect(try await fixture.deliver(failure, to: channel).statusesApplied == 1)
+        #expect(try await fixture.deliver(failure, to: channel).statusesApplied == 0)
+        let failed = try await shown()
+        #expect(failed.status == "failed")
+        #expect(failed.error == "(#131047) Re-engagement message")
+        func failedEvents() async throws -> [String] {
+            try await fixture.database.query(
+                "SELECT payload::text AS v FROM outbox WHERE aggregate_id = $1 AND event_type = 'message.failed'",
+                [conversation]
+            ).map { try $0.decode(String.self, "v") }
+        }
+        let events = try await failedEvents()
+        #expect(events.count == 1)
+        #expect(events.first?.contains("(#131047) Re-engagement message") == true)
+        #expect(
+            try await fixture.count(
+                """
+                SELECT count(*) AS n FROM conversation_events
+                WHERE conversation_id = $1 AND event_type = 'message.failed' AND payload->>'error' LIKE '(#131047)%'
+                """, [conversation]) == 1)
+
+        // The operator sends it again; a late copy of the old failure does not touch the new send.
+        let retried = try await fixture.call(
+            Conversations.Service.retryMessage,
+            Conversations.RetryMessageRequest(conversationId: conversation.lowercased, messageId: message.id), as: admin
+        )
+        #expect(retried.status == "pending" && retried.error.isEmpty)
+        try await fixture.sendDue(for: admin)
+        #expect(fixture.provider.received(matching: channel.phoneNumberId).count == 2)
+        #expect(try await fixture.deliver(failure, to: channel).statusesApplied == 0)
+        let again = try await shown()
+        #expect(again.status == "sent" && again.error.isEmpty)
+        #expect(again.externalId.hasPrefix("wamid.FAKE") && again.externalId != sent.externalId)
+        #expect(try await failedEvents().count == 1)
+    }
+
     @Test("retryable failures that never stop end as failed after the configured attempts")
     func retriesExhausted() async throws {
         let fixture = try await InboxFixture.shared()

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Postgres
 import ProviderFakes
+import RPC
 import ServiceKit
 import Testing
 
@@ -55,6 +56,61 @@ struct IdleWorkerTests {
             [conversation])
         running.cancel()
         _ = try? await running.value
+        #expect(taken)
+    }
+
+    @Test("a web chat visitor's message wakes this process's waiting reply worker at once, not at its timeout")
+    func webchatMessageWakesReplyWorker() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let organization = UUID(canonicalText: admin.organizationId)!
+        let channel = try await fixture.channel("webchat", for: admin)
+        let logger = fixture.replies.logger
+        // The process's own wiring: ingest signals the reply worker's wakeup (no NOTIFY listener
+        // here, as a replica drops its own).
+        let wakeup = Wakeup()
+        let ingest = InboundIngest(
+            database: fixture.database, crm: nil, planLimits: PlanLimitCache(identity: nil, logger: logger),
+            logger: logger, replyWakeup: wakeup)
+        let router = RPCRouter(service: Conversations.Service.descriptor)
+        WebchatHandlers(
+            database: fixture.database, ingest: ingest,
+            signal: EventSignal(database: fixture.database, state: nil, logger: logger)
+        ).register(on: router)
+        let client = RPCInProcessClient(router: router)
+        let metadata = CallMetadata(requestID: "test", caller: "gateway")
+        let session = try await client.call(
+            Conversations.Service.startWebchatSession,
+            Conversations.StartWebchatSessionRequest(publicId: channel.publicId), metadata: metadata,
+            timeout: .seconds(30))
+
+        // A worker that, after taking a job, waits a minute before it looks again unless
+        // signalled. It takes a first job, so it is known to be waiting when the visitor writes.
+        let worker = ReplyWorker(
+            database: fixture.database, agents: fixture.replies.agents, identity: fixture.replies.identity,
+            state: nil, logger: logger, wakeup: wakeup, deliveryWakeup: Wakeup(),
+            pollInterval: .seconds(60), idleInterval: .seconds(60), organization: organization)
+        let first = try await fixture.conversation(on: channel, contact: "visitor-\(UUID().uuidString)")
+        try await fixture.requestReply(in: first)
+        let running = Task { try await worker.run() }
+        let firstTaken = try await Self.eventually(
+            fixture, within: 20, "SELECT count(*) AS n FROM reply_jobs WHERE conversation_id = $1 AND attempts > 0",
+            [first])
+
+        let posted = try await client.call(
+            Conversations.Service.postWebchatMessage,
+            Conversations.PostWebchatMessageRequest(
+                publicId: channel.publicId, token: session.token, text: "Vocês entregam hoje?",
+                clientMessageId: "m-1"), metadata: metadata, timeout: .seconds(30))
+        let conversation = try #require(UUID(uuidString: posted.conversationId))
+        // Well before the worker's minute: only the wake-up can explain it.
+        let taken = try await Self.eventually(
+            fixture, within: 20, "SELECT count(*) AS n FROM reply_jobs WHERE conversation_id = $1 AND attempts > 0",
+            [conversation])
+        running.cancel()
+        _ = try? await running.value
+        #expect(firstTaken)
+        #expect(!posted.duplicate)
         #expect(taken)
     }
 

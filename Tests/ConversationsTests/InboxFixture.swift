@@ -200,6 +200,16 @@ struct InboxFixture: Sendable {
         Int(try await database.query(query, binds).firstRow?.decode(Int64.self, "n") ?? 0)
     }
 
+    /// Posts `body` to the channel's callback, signed with the channels' app secret.
+    func deliver(_ body: String, to channel: Conversations.Channel) async throws -> Conversations.IngestWebhookResponse
+    {
+        try await call(
+            Conversations.Service.ingestWebhook,
+            Conversations.IngestWebhookRequest(
+                channelType: channel.type, channelId: channel.id, rawBody: Data(body.utf8),
+                signature: IngestFixture.signature(body, secret: "app-secret")))
+    }
+
     /// The conversation as the inbox shows it.
     func inbox(_ conversation: UUID, as principal: Principal) async throws -> Conversations.InboxConversation {
         try await call(
@@ -329,6 +339,13 @@ actor SharedInboxDatabase {
 
         let router = RPCRouter(service: Conversations.Service.descriptor)
         ChannelHandlers(database: database, keyRing: keyRing, agents: nil, logger: logger).register(on: router)
+        // The providers' status callbacks, for what they do to messages the inbox sent.
+        let ingest = InboundIngest(
+            database: database, crm: nil, planLimits: PlanLimitCache(identity: nil, logger: logger), logger: logger)
+        WebhookHandlers(
+            database: database, keyRing: keyRing, ingest: ingest, logger: logger, channels: CallbackChannels()
+        )
+        .register(on: router)
         InboxHandlers(
             database: database, identity: identity, crm: RPCInProcessClient(router: crmRouter), wakeup: wakeup,
             settings: OperatorSettingsCache(identity: identity, lifetime: .zero)

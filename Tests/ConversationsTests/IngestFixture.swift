@@ -71,6 +71,16 @@ struct IngestFixture: Sendable {
             as: principal)
     }
 
+    /// An Instagram channel of `principal`'s organization with app secret `ig-secret`.
+    func instagramChannel(for principal: Principal) async throws -> Conversations.Channel {
+        try await call(
+            Conversations.Service.createChannel,
+            Conversations.CreateChannelRequest(
+                type: "instagram", name: "IG", agentId: UUID().lowercased, instagramAccountId: "17841400000000000",
+                config: Conversations.ChannelSecrets(accessToken: "IGQ", appSecret: "ig-secret", verifyToken: "v")),
+            as: principal)
+    }
+
     /// `X-Hub-Signature-256` of `body` under `secret`.
     static func signature(_ body: String, secret: String) -> String {
         "sha256=" + Hex.encode(Digest.hmac(.sha256, key: Array(secret.utf8), message: Array(body.utf8)))

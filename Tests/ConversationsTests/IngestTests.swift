@@ -344,6 +344,88 @@ struct IngestTests {
         #expect(try types[1].decode(String?.self, "media_url") == "https://cdn.example/p.jpg")
     }
 
+    @Test("Instagram: a missing or wrong signature is UNAUTHENTICATED and stores nothing", arguments: ["", "wrong"])
+    func instagramBadSignature(signature: String) async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.instagramChannel(for: IngestFixture.newAdmin())
+        let body = Payloads.instagram(prefix: "mid.\(UUID().uuidString)", sender: "998877")
+        // Signed with the WhatsApp channels' secret: a real signature, with the wrong key.
+        let forged = signature == "wrong" ? IngestFixture.signature(body, secret: "app-secret") : signature
+        #expect(
+            await fixture.failure { try await fixture.deliver(body, to: channel, signature: forged) }
+                == .unauthenticated)
+        let channelID = UUID(uuidString: channel.id)!
+        for table in ["conversations", "inbound_receipts"] {
+            #expect(
+                try await fixture.count(
+                    PostgresQuery(unsafeSQL: "SELECT count(*)::bigint AS n FROM \(table) WHERE channel_id = $1"),
+                    [channelID]) == 0)
+        }
+        // The same body signed with the channel's own secret goes in.
+        #expect(try await fixture.deliver(body, to: channel, secret: "ig-secret").messagesStored == 2)
+    }
+
+    @Test("Instagram: a read receipt reads our message by mid, never backwards; reactions and edits are stored")
+    func instagramReadsAndOtherEvents() async throws {
+        let fixture = try await IngestFixture.shared()
+        let channel = try await fixture.instagramChannel(for: IngestFixture.newAdmin())
+        let sender = "99\(Int.random(in: 100_000...999_999))"
+        func deliver(_ event: String, at timestamp: Int64) async throws -> Conversations.IngestWebhookResponse {
+            try await fixture.deliver(
+                Payloads.instagramEvent(event, sender: sender, timestamp: timestamp), to: channel, secret: "ig-secret")
+        }
+        _ = try await deliver(#""message":{"mid":"mid.in.\#(UUID().uuidString)","text":"oi"}"#, at: 1_750_857_000_000)
+        let conversationID = try await fixture.database.query(
+            "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+        ).firstRow!.decode(UUID.self, "id")
+        let sent = "mid.out.\(UUID().uuidString)", failed = "mid.out.\(UUID().uuidString)"
+        for (external, status) in [(sent, "sent"), (failed, "failed")] {
+            try await fixture.database.execute(
+                """
+                INSERT INTO messages (conversation_id, sender_type, content, direction, status, external_id)
+                VALUES ($1, 'ai', 'reply', 'outbound', $3, $2)
+                """, [conversationID, external, status])
+        }
+        let read = try await deliver(#""read":{"mid":"\#(sent)"}"#, at: 1_750_857_400_123)
+        let again = try await deliver(#""read":{"mid":"\#(sent)"}"#, at: 1_750_857_400_123)
+        let onFailed = try await deliver(#""read":{"mid":"\#(failed)"}"#, at: 1_750_857_400_200)
+        #expect(read.statusesApplied == 1 && read.messagesStored == 0)
+        #expect(again.statusesApplied == 0 && onFailed.statusesApplied == 0)
+        let row = try #require(
+            try await fixture.database.query(
+                """
+                SELECT status, delivered_at IS NOT NULL AS delivered, (extract(epoch FROM read_at) * 1000)::bigint AS read_ms
+                FROM messages WHERE external_id = $1
+                """, [sent]
+            ).firstRow)
+        #expect(try row.decode(String.self, "status") == "read")
+        #expect(try row.decode(Bool.self, "delivered"))
+        #expect(try row.decode(Int64.self, "read_ms") == 1_750_857_400_123)
+        #expect(
+            try await fixture.database.query("SELECT status FROM messages WHERE external_id = $1", [failed])
+                .firstRow!.decode(String.self, "status") == "failed")
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM outbox WHERE aggregate_id = $1 AND event_type = 'message.read'",
+                [conversationID]) == 1)
+
+        let reaction = #""reaction":{"mid":"\#(sent)","action":"react","reaction":"love","emoji":"❤️"}"#
+        let edit = #""message_edit":{"mid":"mid.in.x","text":"oi, tudo bem?","num_edit":1}"#
+        #expect(try await deliver(reaction, at: 1_750_857_500_000).messagesStored == 1)
+        #expect(try await deliver(reaction, at: 1_750_857_500_000).duplicates == 1)
+        #expect(try await deliver(edit, at: 1_750_857_600_000).messagesStored == 1)
+        let stored = try await fixture.database.query(
+            """
+            SELECT content_type, content, media_metadata->>'mid' AS reacted, external_metadata->'raw'->'message_edit' IS NOT NULL AS raw
+            FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND content_type <> 'text'
+            ORDER BY created_at
+            """, [conversationID])
+        #expect(try stored.map { try $0.decode(String.self, "content_type") } == ["reaction", "unsupported"])
+        #expect(try stored[0].decode(String.self, "content") == "❤️")
+        #expect(try stored[0].decode(String?.self, "reacted") == sent)
+        #expect(try stored[1].decode(Bool?.self, "raw") == true)
+    }
+
     @Test("Telegram: the secret token header is checked in constant time; update_id deduplicates")
     func telegram() async throws {
         let fixture = try await IngestFixture.shared()

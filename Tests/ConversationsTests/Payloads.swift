@@ -51,10 +51,10 @@ enum Payloads {
         """
     }
 
-    static func whatsAppFailed(id: String) -> String {
+    static func whatsAppFailed(id: String, phoneNumberID: String = "106540352242922") -> String {
         """
         {"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
-        "messaging_product":"whatsapp","metadata":{"phone_number_id":"106540352242922"},
+        "messaging_product":"whatsapp","metadata":{"phone_number_id":"\(phoneNumberID)"},
         "statuses":[{"id":"\(id)","status":"failed","timestamp":"1750857384","recipient_id":"16505551234",
         "errors":[{"code":131047,"title":"Re-engagement message"}]}]}}]}]}
         """
@@ -69,6 +69,14 @@ enum Payloads {
            "message":{"mid":"\(prefix).i","attachments":[{"type":"image","payload":{"url":"https://cdn.example/p.jpg"}}]}},
           {"sender":{"id":"17841400000000000"},"recipient":{"id":"\(sender)"},"timestamp":1569262485351,
            "message":{"mid":"\(prefix).echo","text":"our own reply","is_echo":true}}]}]}
+        """
+    }
+
+    /// One Instagram messaging event (`"reaction":{...}`, `"read":{...}`, ...) from `sender`.
+    static func instagramEvent(_ event: String, sender: String, timestamp: Int64) -> String {
+        """
+        {"object":"instagram","entry":[{"id":"17841400000000000","time":\(timestamp),"messaging":[
+          {"sender":{"id":"\(sender)"},"recipient":{"id":"17841400000000000"},"timestamp":\(timestamp),\(event)}]}]}
         """
     }
 

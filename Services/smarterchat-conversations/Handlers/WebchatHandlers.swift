@@ -78,9 +78,7 @@ struct WebchatHandlers: Sendable {
             mediaMetadata: nil, externalMetadata: "{}", sentAt: nil)
         let target = InboundIngest.Target(
             channelID: channel.id, organizationID: channel.organizationID, agentID: channel.agentID, type: "webchat")
-        let stored = try await database.withTransaction { connection in
-            try await ingest.store(message, for: target, requestID: context.metadata.requestID, on: connection)
-        }
+        let stored = try await ingest.store(message, for: target, requestID: context.metadata.requestID)
         return Conversations.PostWebchatMessageResponse(
             messageId: stored.messageID.lowercased, conversationId: stored.conversationID.lowercased,
             duplicate: stored.duplicate)

@@ -71,6 +71,17 @@ struct InboundIngest: Sendable {
         return response
     }
 
+    /// Stores one message in a transaction of its own (a web chat visitor's) and, once that
+    /// committed a new message, wakes this process's reply worker as the batch path does: the
+    /// worker hears no notification of its own process's commits.
+    func store(_ message: InboundMessage, for target: Target, requestID: String) async throws -> Stored {
+        let stored = try await database.withTransaction { connection in
+            try await store(message, for: target, requestID: requestID, on: connection)
+        }
+        if !stored.duplicate { replyWakeup?.signal() }
+        return stored
+    }
+
     /// Where a message was stored, and whether an earlier delivery stored it.
     struct Stored: Sendable {
         var conversationID: UUID
@@ -178,7 +189,8 @@ struct InboundIngest: Sendable {
             messageID: messageID.lowercased, conversationID: conversationID.lowercased,
             channelID: target.channelID.lowercased,
             externalID: status.externalID, status: status.status,
-            errors: status.errors.flatMap { LooseJSON.object(Array($0.utf8))?["errors"] }.map(LooseJSON.text))
+            errors: status.errors.flatMap { LooseJSON.object(Array($0.utf8))?["errors"] }.map(LooseJSON.text),
+            error: status.status == "failed" ? status.error ?? InboundStatus.unexplainedFailure : nil)
         try await Outbox.append(
             Outbox.Event(
                 type: "message.\(status.status)", organizationID: target.organizationID,
@@ -308,6 +320,7 @@ struct MessageEvent: Encodable, Sendable {
 }
 
 /// `message.delivered` / `message.read` / `message.failed` from a channel's status callback.
+/// A failure carries `error` as the send path's `message.failed` does (`(#code) message`).
 struct StatusEvent: Encodable, Sendable {
     var messageID: String
     var conversationID: String
@@ -316,10 +329,13 @@ struct StatusEvent: Encodable, Sendable {
     var status: String
     /// The provider's errors (JSON text) for a failure.
     var errors: String?
+    /// A failure's reason, as the inbox shows it.
+    var error: String?
+    var direction = "outbound"
 
     enum CodingKeys: String, CodingKey {
         case messageID = "message_id", conversationID = "conversation_id", channelID = "channel_id"
-        case externalID = "external_id", status, errors
+        case externalID = "external_id", status, errors, error, direction
     }
 }
 

@@ -59,10 +59,18 @@ struct InboundStatus: Sendable, Equatable {
     /// sent, delivered, read or failed.
     var status: String
     var timestamp: Date?
-    /// The provider's errors for a failed status, as a JSON array.
+    /// The provider's errors for a failed status, as a JSON object `{"errors": [...]}`.
     var errors: String?
+    /// A failed status's reason, worded as the send path words a refusal (`(#code) message`):
+    /// what the inbox shows as the message's `error`.
+    var error: String? = nil
     /// WhatsApp: the business number that sent the message (`value.metadata.phone_number_id`).
     var businessNumberID: String? = nil
+}
+
+extension InboundStatus {
+    /// The reason of a failure the provider reported without saying why.
+    static let unexplainedFailure = "the provider reported the message as failed"
 }
 
 /// Small helpers for reading loosely typed JSON.

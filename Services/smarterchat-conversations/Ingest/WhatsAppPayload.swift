@@ -132,6 +132,17 @@ enum WhatsAppPayload {
         else { return nil }
         return InboundStatus(
             externalID: id, status: value, timestamp: LooseJSON.date(status["timestamp"]),
-            errors: status["errors"].map { LooseJSON.text(["errors": $0]) })
+            errors: status["errors"].map { LooseJSON.text(["errors": $0]) },
+            error: value == "failed" ? failureReason(status["errors"]) : nil)
+    }
+
+    /// A failed status's reason as the send path words a provider's refusal: `(#code) message`
+    /// from the first of `errors` (its `message`, else its `title`).
+    static func failureReason(_ errors: Any?) -> String {
+        guard let first = (errors as? [Any])?.first as? [String: Any] else { return InboundStatus.unexplainedFailure }
+        let text = LooseJSON.string(first["message"]) ?? LooseJSON.string(first["title"])
+        let message = LooseJSON.clip(text, 300) ?? "no reason given"
+        guard let code = LooseJSON.string(first["code"]) else { return message }
+        return "(#\(code)) \(message)"
     }
 }

@@ -217,18 +217,24 @@ enum DeliveryStore {
         }
     }
 
-    /// Queues a failed or unknown message again (an operator's explicit retry).
+    /// Queues a failed or unknown message again (an operator's explicit retry): a send the
+    /// provider refused, one whose outcome is unknown, or one a status callback reported failed
+    /// after accepting it (``IngestStore/applyStatus(_:channelID:on:)`` fails its row). The
+    /// failed send's external id is let go, so that a late callback about it (Meta redelivers)
+    /// cannot fail the new attempt.
     static func requeue(messageID: UUID, conversationID: UUID, on connection: PostgresConnection) async throws -> Bool {
         let updated = try await connection.execute(
             """
             UPDATE outbound_deliveries
-            SET status = 'pending', next_attempt_at = CURRENT_TIMESTAMP, attempts = 0, last_error = NULL
+            SET status = 'pending', next_attempt_at = CURRENT_TIMESTAMP, attempts = 0, last_error = NULL,
+                external_id = NULL
             WHERE message_id = $1 AND conversation_id = $2 AND status IN ('failed', 'unknown')
             """, [messageID, conversationID])
         guard updated > 0 else { return false }
         try await connection.execute(
             """
-            UPDATE messages SET status = 'pending', external_metadata = COALESCE(external_metadata, '{}'::jsonb) - 'error'
+            UPDATE messages SET status = 'pending', external_id = NULL,
+                external_metadata = COALESCE(external_metadata, '{}'::jsonb) - 'error' - 'errors'
             WHERE id = $1 AND conversation_id = $2
             """, [messageID, conversationID])
         return true

@@ -244,9 +244,16 @@ enum IngestStore {
     /// A delivery status applied to our message with `externalID` on the channel; statuses
     /// only move forward (sent < delivered < read; failed only before delivery), since
     /// Meta may deliver them out of order. Answers the message when its status changed.
+    ///
+    /// A failure keeps the provider's errors (`external_metadata.errors`) and its reason where
+    /// a refused send puts it (`external_metadata.error`, which the inbox shows), and fails the
+    /// message's delivery row, which had been `sent`, so that an operator can retry it
+    /// (``DeliveryStore/requeue(messageID:conversationID:on:)``). A failure reported again
+    /// finds the message failed already and changes nothing.
     static func applyStatus(
         _ status: InboundStatus, channelID: UUID, on connection: PostgresConnection
     ) async throws -> (messageID: UUID, conversationID: UUID)? {
+        let failure = status.status == "failed" ? status.error ?? InboundStatus.unexplainedFailure : nil
         let rows = try await connection.query(
             """
             WITH target AS (
@@ -260,23 +267,33 @@ enum IngestStore {
                         ELSE 0 END AS old_rank,
                     CASE $3::text WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END AS new_rank
                 FROM target
+            ), moved AS (
+                UPDATE messages m SET
+                    status = $3,
+                    sent_at = CASE WHEN $3 = 'sent' THEN COALESCE($4, m.sent_at) ELSE m.sent_at END,
+                    delivered_at = CASE WHEN $3 IN ('delivered', 'read')
+                        THEN COALESCE(m.delivered_at, $4, CURRENT_TIMESTAMP) ELSE m.delivered_at END,
+                    read_at = CASE WHEN $3 = 'read' THEN COALESCE(m.read_at, $4, CURRENT_TIMESTAMP) ELSE m.read_at END,
+                    external_metadata = CASE WHEN $5::jsonb IS NULL AND $6::text IS NULL THEN m.external_metadata
+                        ELSE COALESCE(m.external_metadata, '{}'::jsonb) || COALESCE($5::jsonb, '{}'::jsonb)
+                            || CASE WHEN $6::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('error', $6::text) END
+                        END
+                FROM ranked r
+                WHERE m.id = r.id AND m.created_at = r.created_at
+                  AND ((r.new_rank > r.old_rank AND r.old_rank < 4) OR ($3 = 'failed' AND r.old_rank IN (0, 1)))
+                RETURNING m.id, m.conversation_id
+            ), failed_delivery AS (
+                UPDATE outbound_deliveries d SET status = 'failed', last_error = $6::text
+                FROM moved
+                WHERE $6::text IS NOT NULL AND d.message_id = moved.id AND d.conversation_id = moved.conversation_id
+                  AND d.status = 'sent'
+                RETURNING d.id
             )
-            UPDATE messages m SET
-                status = $3,
-                sent_at = CASE WHEN $3 = 'sent' THEN COALESCE($4, m.sent_at) ELSE m.sent_at END,
-                delivered_at = CASE WHEN $3 IN ('delivered', 'read') THEN COALESCE(m.delivered_at, $4, CURRENT_TIMESTAMP)
-                    ELSE m.delivered_at END,
-                read_at = CASE WHEN $3 = 'read' THEN COALESCE(m.read_at, $4, CURRENT_TIMESTAMP) ELSE m.read_at END,
-                external_metadata = CASE WHEN $5::jsonb IS NULL THEN m.external_metadata
-                    ELSE COALESCE(m.external_metadata, '{}'::jsonb) || $5::jsonb END
-            FROM ranked r
-            WHERE m.id = r.id AND m.created_at = r.created_at
-              AND ((r.new_rank > r.old_rank AND r.old_rank < 4) OR ($3 = 'failed' AND r.old_rank IN (0, 1)))
-            RETURNING m.id, m.conversation_id
+            SELECT id, conversation_id FROM moved
             """,
             [
                 status.externalID, channelID, status.status, status.timestamp,
-                status.errors.map(PostgresJSON.init(text:)),
+                status.errors.map(PostgresJSON.init(text:)), failure,
             ])
         guard let row = rows.firstRow else { return nil }
         return (try row.decode(UUID.self, "id"), try row.decode(UUID.self, "conversation_id"))
