@@ -34,4 +34,26 @@ struct IngestModeTests {
         }
         #expect(jobs == [1, 1, 0])
     }
+
+    @Test("a contact's reaction is stored but not answered")
+    func reactionsAreNotAnswered() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.instagramChannel(for: admin)
+        let sender = "\(Int.random(in: 1_000_000...9_999_999))"
+        let reaction = Payloads.instagramEvent(
+            #""reaction":{"mid":"m.1","action":"react","reaction":"love","emoji":"❤️"}"#, sender: sender,
+            timestamp: 1_700_000_000_000)
+        let stored = try await fixture.deliver(reaction, to: channel, secret: "ig-secret")
+        #expect(stored.messagesStored == 1)
+        let rows = try await fixture.database.query(
+            """
+            SELECT m.content_type, m.content,
+                   (SELECT count(*) FROM reply_jobs j WHERE j.conversation_id = c.id)::bigint AS jobs
+            FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE c.channel_id = $1
+            """, [UUID(uuidString: channel.id)!])
+        let row = try #require(rows.firstRow)
+        #expect(try row.decode(String.self, "content_type") == "reaction" && row.decode(String.self, "content") == "❤️")
+        #expect(try row.decode(Int64.self, "jobs") == 0)
+    }
 }

@@ -167,8 +167,10 @@ struct InboundIngest: Sendable {
             externalID: message.externalID)
         // The message, its reply job and `message.received` (outbox and timeline) in one
         // statement: after conversation.created, so the events keep their order.
+        // A reaction (an emoji on an earlier message) is kept and shown, not answered.
         let requestReply =
             LockedConversation.aiAnswering.contains(conversation.mode) && !overPlanLimit && target.agentID != nil
+            && message.contentType != "reaction"
         guard
             try await IngestStore.storeMessage(
                 id: messageID, conversationID: conversation.id, organizationID: target.organizationID,
