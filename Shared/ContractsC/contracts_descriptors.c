@@ -143,6 +143,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_organization_settings_request(void) { return &smarterchat__identity__get_organization_settings_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_request(void) { return &smarterchat__identity__get_plan_limits_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_plan_limits_response(void) { return &smarterchat__identity__get_plan_limits_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_user_names_request(void) { return &smarterchat__identity__get_user_names_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__get_user_names_response(void) { return &smarterchat__identity__get_user_names_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_request(void) { return &smarterchat__identity__invite_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__invite_user_response(void) { return &smarterchat__identity__invite_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_request(void) { return &smarterchat__identity__list_api_keys_request__descriptor; }
@@ -182,6 +184,7 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_request(void) { return &smarterchat__identity__update_user_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__update_user_response(void) { return &smarterchat__identity__update_user_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user(void) { return &smarterchat__identity__user__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__user_name(void) { return &smarterchat__identity__user_name__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_request(void) { return &smarterchat__identity__validate_token_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__validate_token_response(void) { return &smarterchat__identity__validate_token_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__verify_email_request(void) { return &smarterchat__identity__verify_email_request__descriptor; }
@@ -340,6 +343,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__get_organization_settings_request__descriptor,
     &smarterchat__identity__get_plan_limits_request__descriptor,
     &smarterchat__identity__get_plan_limits_response__descriptor,
+    &smarterchat__identity__get_user_names_request__descriptor,
+    &smarterchat__identity__get_user_names_response__descriptor,
     &smarterchat__identity__invite_user_request__descriptor,
     &smarterchat__identity__invite_user_response__descriptor,
     &smarterchat__identity__list_api_keys_request__descriptor,
@@ -379,6 +384,7 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__update_user_request__descriptor,
     &smarterchat__identity__update_user_response__descriptor,
     &smarterchat__identity__user__descriptor,
+    &smarterchat__identity__user_name__descriptor,
     &smarterchat__identity__validate_token_request__descriptor,
     &smarterchat__identity__validate_token_response__descriptor,
     &smarterchat__identity__verify_email_request__descriptor,

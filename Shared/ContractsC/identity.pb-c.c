@@ -1942,6 +1942,141 @@ void   smarterchat__identity__list_assignable_users_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__list_assignable_users_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__get_user_names_request__init
+                     (Smarterchat__Identity__GetUserNamesRequest         *message)
+{
+  static const Smarterchat__Identity__GetUserNamesRequest init_value = SMARTERCHAT__IDENTITY__GET_USER_NAMES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_user_names_request__get_packed_size
+                     (const Smarterchat__Identity__GetUserNamesRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_user_names_request__pack
+                     (const Smarterchat__Identity__GetUserNamesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_user_names_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetUserNamesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetUserNamesRequest *
+       smarterchat__identity__get_user_names_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetUserNamesRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_user_names_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_user_names_request__free_unpacked
+                     (Smarterchat__Identity__GetUserNamesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__user_name__init
+                     (Smarterchat__Identity__UserName         *message)
+{
+  static const Smarterchat__Identity__UserName init_value = SMARTERCHAT__IDENTITY__USER_NAME__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__user_name__get_packed_size
+                     (const Smarterchat__Identity__UserName *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user_name__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__user_name__pack
+                     (const Smarterchat__Identity__UserName *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user_name__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__user_name__pack_to_buffer
+                     (const Smarterchat__Identity__UserName *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__user_name__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__UserName *
+       smarterchat__identity__user_name__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__UserName *)
+     protobuf_c_message_unpack (&smarterchat__identity__user_name__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__user_name__free_unpacked
+                     (Smarterchat__Identity__UserName *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__user_name__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__get_user_names_response__init
+                     (Smarterchat__Identity__GetUserNamesResponse         *message)
+{
+  static const Smarterchat__Identity__GetUserNamesResponse init_value = SMARTERCHAT__IDENTITY__GET_USER_NAMES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__get_user_names_response__get_packed_size
+                     (const Smarterchat__Identity__GetUserNamesResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__get_user_names_response__pack
+                     (const Smarterchat__Identity__GetUserNamesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__get_user_names_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetUserNamesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__GetUserNamesResponse *
+       smarterchat__identity__get_user_names_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__GetUserNamesResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__get_user_names_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__get_user_names_response__free_unpacked
+                     (Smarterchat__Identity__GetUserNamesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__get_user_names_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__identity__request_email_verification_request__init
                      (Smarterchat__Identity__RequestEmailVerificationRequest         *message)
 {
@@ -5299,7 +5434,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__assignable_user__descrip
   (ProtobufCMessageInit) smarterchat__identity__assignable_user__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor smarterchat__identity__list_assignable_users_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor smarterchat__identity__list_assignable_users_response__field_descriptors[3] =
 {
   {
     "users",
@@ -5325,15 +5460,28 @@ static const ProtobufCFieldDescriptor smarterchat__identity__list_assignable_use
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "return_to_ai_after_minutes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__ListAssignableUsersResponse, return_to_ai_after_minutes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned smarterchat__identity__list_assignable_users_response__field_indices_by_name[] = {
+  2,   /* field[2] = return_to_ai_after_minutes */
   1,   /* field[1] = time_zone */
   0,   /* field[0] = users */
 };
 static const ProtobufCIntRange smarterchat__identity__list_assignable_users_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_response__descriptor =
 {
@@ -5343,11 +5491,151 @@ const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_re
   "Smarterchat__Identity__ListAssignableUsersResponse",
   "smarterchat.identity",
   sizeof(Smarterchat__Identity__ListAssignableUsersResponse),
-  2,
+  3,
   smarterchat__identity__list_assignable_users_response__field_descriptors,
   smarterchat__identity__list_assignable_users_response__field_indices_by_name,
   1,  smarterchat__identity__list_assignable_users_response__number_ranges,
   (ProtobufCMessageInit) smarterchat__identity__list_assignable_users_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__get_user_names_request__field_descriptors[2] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__GetUserNamesRequest, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "user_ids",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Smarterchat__Identity__GetUserNamesRequest, n_user_ids),
+    offsetof(Smarterchat__Identity__GetUserNamesRequest, user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__get_user_names_request__field_indices_by_name[] = {
+  0,   /* field[0] = organization_id */
+  1,   /* field[1] = user_ids */
+};
+static const ProtobufCIntRange smarterchat__identity__get_user_names_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetUserNamesRequest",
+  "GetUserNamesRequest",
+  "Smarterchat__Identity__GetUserNamesRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetUserNamesRequest),
+  2,
+  smarterchat__identity__get_user_names_request__field_descriptors,
+  smarterchat__identity__get_user_names_request__field_indices_by_name,
+  1,  smarterchat__identity__get_user_names_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_user_names_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__user_name__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UserName, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "full_name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__UserName, full_name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__user_name__field_indices_by_name[] = {
+  1,   /* field[1] = full_name */
+  0,   /* field[0] = id */
+};
+static const ProtobufCIntRange smarterchat__identity__user_name__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__user_name__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.UserName",
+  "UserName",
+  "Smarterchat__Identity__UserName",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__UserName),
+  2,
+  smarterchat__identity__user_name__field_descriptors,
+  smarterchat__identity__user_name__field_indices_by_name,
+  1,  smarterchat__identity__user_name__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__user_name__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__get_user_names_response__field_descriptors[1] =
+{
+  {
+    "users",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__GetUserNamesResponse, n_users),
+    offsetof(Smarterchat__Identity__GetUserNamesResponse, users),
+    &smarterchat__identity__user_name__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__get_user_names_response__field_indices_by_name[] = {
+  0,   /* field[0] = users */
+};
+static const ProtobufCIntRange smarterchat__identity__get_user_names_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.GetUserNamesResponse",
+  "GetUserNamesResponse",
+  "Smarterchat__Identity__GetUserNamesResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__GetUserNamesResponse),
+  1,
+  smarterchat__identity__get_user_names_response__field_descriptors,
+  smarterchat__identity__get_user_names_response__field_indices_by_name,
+  1,  smarterchat__identity__get_user_names_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__get_user_names_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define smarterchat__identity__request_email_verification_request__field_descriptors NULL
@@ -6296,7 +6584,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_sett
   (ProtobufCMessageInit) smarterchat__identity__update_organization_settings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[30] =
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[31] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -6318,6 +6606,7 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "DeleteUser", &smarterchat__identity__delete_user_request__descriptor, &smarterchat__identity__delete_user_response__descriptor },
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
   { "ListAssignableUsers", &smarterchat__identity__list_assignable_users_request__descriptor, &smarterchat__identity__list_assignable_users_response__descriptor },
+  { "GetUserNames", &smarterchat__identity__get_user_names_request__descriptor, &smarterchat__identity__get_user_names_response__descriptor },
   { "RequestEmailVerification", &smarterchat__identity__request_email_verification_request__descriptor, &smarterchat__identity__request_email_verification_response__descriptor },
   { "VerifyEmail", &smarterchat__identity__verify_email_request__descriptor, &smarterchat__identity__verify_email_response__descriptor },
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
@@ -6332,34 +6621,35 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
-  25,        /* CreateApiKey */
+  26,        /* CreateApiKey */
   17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
-  28,        /* GetOrganizationSettings */
+  29,        /* GetOrganizationSettings */
   18,        /* GetPlanLimits */
+  20,        /* GetUserNames */
   0,        /* Health */
   11,        /* InviteUser */
-  26,        /* ListApiKeys */
+  27,        /* ListApiKeys */
   19,        /* ListAssignableUsers */
-  22,        /* ListOrganizations */
+  23,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
-  20,        /* RequestEmailVerification */
-  27,        /* RevokeApiKey */
+  21,        /* RequestEmailVerification */
+  28,        /* RevokeApiKey */
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
-  24,        /* UpdateMe */
-  23,        /* UpdateOrganization */
-  29,        /* UpdateOrganizationSettings */
+  25,        /* UpdateMe */
+  24,        /* UpdateOrganization */
+  30,        /* UpdateOrganizationSettings */
   16,        /* UpdateUser */
   5,        /* ValidateToken */
-  21         /* VerifyEmail */
+  22         /* VerifyEmail */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
 {
@@ -6368,7 +6658,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  30,
+  31,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -6532,13 +6822,21 @@ void smarterchat__identity__identity__list_assignable_users(ProtobufCService *se
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void smarterchat__identity__identity__get_user_names(ProtobufCService *service,
+                                                     const Smarterchat__Identity__GetUserNamesRequest *input,
+                                                     Smarterchat__Identity__GetUserNamesResponse_Closure closure,
+                                                     void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
                                                                  const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                                                  Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
                                                                  void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__verify_email(ProtobufCService *service,
                                                    const Smarterchat__Identity__VerifyEmailRequest *input,
@@ -6546,7 +6844,7 @@ void smarterchat__identity__identity__verify_email(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
@@ -6554,7 +6852,7 @@ void smarterchat__identity__identity__list_organizations(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization(ProtobufCService *service,
                                                           const Smarterchat__Identity__UpdateOrganizationRequest *input,
@@ -6562,7 +6860,7 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 const Smarterchat__Identity__UpdateMeRequest *input,
@@ -6570,7 +6868,7 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__CreateApiKeyRequest *input,
@@ -6578,7 +6876,7 @@ void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     const Smarterchat__Identity__ListApiKeysRequest *input,
@@ -6586,7 +6884,7 @@ void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__RevokeApiKeyRequest *input,
@@ -6594,7 +6892,7 @@ void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
                                                                 const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
@@ -6602,7 +6900,7 @@ void smarterchat__identity__identity__get_organization_settings(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
                                                                    const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
@@ -6610,7 +6908,7 @@ void smarterchat__identity__identity__update_organization_settings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -223,7 +223,9 @@ struct InboxFixture: Sendable {
 final class FakeDirectory: Sendable {
     let users = Mutex<[String: [Identity.AssignableUser]]>([:])
     let settings = Mutex<[String: String]>([:])
-    /// ListAssignableUsers calls per organization id.
+    /// Names of users no longer assignable (deactivated), by user id: GetUserNames knows them.
+    let formerUsers = Mutex<[String: String]>([:])
+    /// ListAssignableUsers and GetUserNames calls per organization id.
     let calls = Mutex<[String: Int]>([:])
 
     func register(on router: RPCRouter) {
@@ -232,8 +234,21 @@ final class FakeDirectory: Sendable {
             guard let users = self.users.withLock({ $0[request.organizationId] }) else {
                 throw RPCError(.unimplemented, "not yet")
             }
+            let settings = self.settings.withLock { $0[request.organizationId] } ?? "{}"
             return Identity.ListAssignableUsersResponse(
-                users: users.sorted { $0.id < $1.id }, timeZone: "America/Sao_Paulo")
+                users: users.sorted { $0.id < $1.id }, timeZone: "America/Sao_Paulo",
+                returnToAiAfterMinutes: Int32(OperatorSettingsCache.minutes(fromSettings: settings) ?? 0))
+        }
+        router.register(Identity.Service.getUserNames) { request, _ in
+            self.calls.withLock { $0[request.organizationId, default: 0] += 1 }
+            let current = self.users.withLock { $0[request.organizationId] } ?? []
+            let former = self.formerUsers.withLock { $0 }
+            return Identity.GetUserNamesResponse(
+                users: request.userIds.compactMap { id in
+                    (current.first { $0.id == id }?.fullName ?? former[id]).map {
+                        Identity.UserName(id: id, fullName: $0)
+                    }
+                })
         }
         router.register(Identity.Service.getOrganizationSettings) { _, context in
             Identity.OrganizationSettings(

@@ -32,6 +32,18 @@ struct InboxLifecycleTests {
                 conversationId: conversation.lowercased, userId: colleague.userId),
             as: admin)
         #expect(state.assignedToUserId == colleague.userId && state.assignedToName == "Carla Consultora")
+        // Carla is deactivated: no longer assignable, her conversation still shows her name.
+        fixture.directory.formerUsers.withLock { $0[colleague.userId] = "Carla Consultora" }
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [Identity.AssignableUser(id: admin.userId, fullName: "Ada Admin", role: "admin")]
+        }
+        #expect(try await fixture.inbox(conversation, as: admin).assignedToName == "Carla Consultora")
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [
+                Identity.AssignableUser(id: admin.userId, fullName: "Ada Admin", role: "admin"),
+                Identity.AssignableUser(id: colleague.userId, fullName: "Carla Consultora", role: "consultant"),
+            ]
+        }
         state = try await fixture.call(Conversations.Service.handBackConversation, request, as: colleague)
         #expect(state.mode == "ai" && state.status == "active")
         state = try await fixture.call(

@@ -271,6 +271,33 @@ struct ReplyWorkerTests {
             })
     }
 
+    @Test("a handoff starts the return-to-AI clock of the organization's setting")
+    func handoffStartsTheIdleClock() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        fixture.directory.users.withLock {
+            $0[admin.organizationId] = [Identity.AssignableUser(id: admin.userId, fullName: "Ada", role: "admin")]
+        }
+        fixture.directory.settings.withLock {
+            $0[admin.organizationId] = #"{"conversations":{"return_to_ai_after_minutes":5}}"#
+        }
+        let conversation = try await fixture.conversation(on: try await fixture.channel("telegram", for: admin))
+        fixture.agents.answers.withLock {
+            $0[conversation.lowercased] = Agents.GenerateReplyResponse(outcome: .noReply, handoff: true)
+        }
+        try await fixture.requestReply(in: conversation)
+        try await fixture.replyDue(for: admin)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
+        try await InboxIdleReturn.run(database: fixture.database)
+        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
+        try await fixture.database.execute(
+            "UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - interval '6 minutes' WHERE id = $1",
+            [conversation])
+        try await InboxIdleReturn.run(database: fixture.database)
+        let back = try await fixture.inbox(conversation, as: admin)
+        #expect(back.mode == "ai" && back.status == "active")
+    }
+
     @Test("an operator who takes over while the agent thinks silences the reply")
     func takeoverWinsOverReply() async throws {
         let fixture = try await InboxFixture.shared()

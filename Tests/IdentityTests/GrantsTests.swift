@@ -89,9 +89,53 @@ struct GrantsTests {
         #expect(Set(response.users.map(\.id)) == [admin.userId, active.userId])
         #expect(response.users.map(\.id) == response.users.map(\.id).sorted())
         #expect(response.timeZone == "America/Sao_Paulo")
+        #expect(response.returnToAiAfterMinutes == 0)
         #expect(
             await fixture.failure { try await fixture.call(Identity.Service.listAssignableUsers, request, as: admin) }
                 == .permissionDenied)
+
+        // The organization's return-to-AI setting travels with the users (0 when invalid).
+        for (setting, minutes) in [("15", Int32(15)), ("0", 0), ("\"15\"", 0), ("10081", 0), ("2.5", 0)] {
+            _ = try await fixture.call(
+                Identity.Service.updateOrganizationSettings,
+                Identity.UpdateOrganizationSettingsRequest(
+                    settings: #"{"conversations":{"return_to_ai_after_minutes":"# + setting + "}}"), as: admin)
+            let again = try await fixture.client.call(
+                Identity.Service.listAssignableUsers, request,
+                metadata: CallMetadata(requestID: "t", caller: "conversations"), timeout: .seconds(10))
+            #expect(again.returnToAiAfterMinutes == minutes, "\(setting)")
+        }
+    }
+
+    @Test("GetUserNames: names of the organization's users whatever their status, for services only")
+    func userNames() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let signUp = try await fixture.signUp().response
+        let organization = try #require(signUp.organization)
+        let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
+        let inactive = try await UsersTests.member(of: organization, role: "manager", fixture: fixture)
+        _ = try await fixture.call(
+            Identity.Service.updateUser, Identity.UpdateUserRequest(userId: inactive.userId, status: "inactive"),
+            as: admin)
+        let stranger = try await fixture.principal(for: try await fixture.signUp().response.tokens!.accessToken)
+        let request = Identity.GetUserNamesRequest(
+            organizationId: organization.id, userIds: [admin.userId, inactive.userId, stranger.userId])
+        let response = try await fixture.client.call(
+            Identity.Service.getUserNames, request, metadata: CallMetadata(requestID: "t", caller: "conversations"),
+            timeout: .seconds(10))
+        // The deactivated user keeps their name; another organization's user is left out.
+        #expect(Set(response.users.map(\.id)) == [admin.userId, inactive.userId])
+        #expect(response.users.allSatisfy { !$0.fullName.isEmpty })
+        #expect(
+            await fixture.failure { try await fixture.call(Identity.Service.getUserNames, request, as: admin) }
+                == .permissionDenied)
+        let bad = Identity.GetUserNamesRequest(organizationId: organization.id, userIds: ["not-a-uuid"])
+        #expect(
+            await fixture.failure {
+                try await fixture.client.call(
+                    Identity.Service.getUserNames, bad, metadata: CallMetadata(requestID: "t", caller: "conversations"),
+                    timeout: .seconds(10))
+            } == .invalidArgument)
     }
 
     @Test("ListAssignableUsers leaves out an invited user until they accept the invitation")

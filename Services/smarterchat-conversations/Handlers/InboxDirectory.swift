@@ -28,13 +28,30 @@ enum InboxDirectory {
         }
     }
 
-    /// Full names of the organization's assignable users by id.
-    static func assigneeNames(identity: any RPCCaller, organizationID: UUID, requestID: String) async -> [UUID: String]
-    {
-        let users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
+    /// Full names of the users in `ids` by id (identity `GetUserNames`: whatever their status,
+    /// so a deactivated assignee keeps their name); an identity without that method answers
+    /// the assignable users' names.
+    static func assigneeNames(
+        identity: any RPCCaller, organizationID: UUID, ids: Set<UUID>, requestID: String
+    ) async -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
         var names: [UUID: String] = [:]
-        for user in users.users {
-            if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
+        do {
+            let found = try await identity.call(
+                Identity.Service.getUserNames,
+                Identity.GetUserNamesRequest(
+                    organizationId: organizationID.lowercasedString, userIds: ids.map(\.lowercasedString)),
+                metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout)
+            for user in found.users {
+                if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
+            }
+        } catch let error as RPCError where error.code == .unimplemented {
+            let users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
+            for user in users.users {
+                if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
+            }
+        } catch {
+            return [:]
         }
         return names
     }

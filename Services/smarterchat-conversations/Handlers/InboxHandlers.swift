@@ -74,12 +74,9 @@ struct InboxHandlers: Sendable {
     func present(_ rows: [InboxConversationRow], context: RPCContext) async -> [Conversations.InboxConversation] {
         guard let first = rows.first else { return [] }
         // identity and crm are asked at the same time, each only when a row needs it.
-        let assigned = rows.contains { $0.assignedToUserID != nil }
-        async let assignees =
-            assigned
-            ? InboxDirectory.assigneeNames(
-                identity: identity, organizationID: first.organizationID, requestID: context.metadata.requestID)
-            : [:]
+        async let assignees = InboxDirectory.assigneeNames(
+            identity: identity, organizationID: first.organizationID, ids: Set(rows.compactMap(\.assignedToUserID)),
+            requestID: context.metadata.requestID)
         async let leadFields = InboxDirectory.leads(
             crm: crm, organizationID: first.organizationID, ids: Set(rows.compactMap(\.leadID)),
             requestID: context.metadata.requestID)

@@ -5,11 +5,12 @@ import Postgres
 /// A handoff decided by the agent: the conversation waits for a human (status waiting, mode
 /// human) and is assigned round-robin among the organization's assignable users (identity
 /// `ListAssignableUsers`, active users who may handle conversations); with nobody
-/// available it stays unassigned with priority high.
+/// available it stays unassigned with priority high. With the organization's return-to-AI
+/// setting, its clock starts: nobody acting for that long puts the conversation back to AI.
 enum HandoffAssignment {
     static func handOff(
         _ state: inout LockedConversation, reason: String, assignable: [Identity.AssignableUser],
-        on connection: PostgresConnection
+        resumeAfterMinutes: Int? = nil, on connection: PostgresConnection
     ) async throws {
         let previousAssignee = state.assignedToUserID
         state.status = "waiting"
@@ -25,6 +26,10 @@ enum HandoffAssignment {
         if assignee == nil, state.priority != "urgent" { state.priority = "high" }
         try await LifecycleStore.save(
             state, assignedNow: assignee != nil && assignee != previousAssignee, on: connection)
+        if let resumeAfterMinutes {
+            try await LifecycleStore.touchOperatorActivity(
+                state.id, resumeAfterMinutes: resumeAfterMinutes, on: connection)
+        }
         try await LifecycleStore.skipPendingReplies(state.id, result: "handoff", on: connection)
         try InboxTimeline.record(
             "handoff", outbox: "conversation.handoff", organizationID: state.organizationID, conversationID: state.id,

@@ -206,9 +206,13 @@ final class ReplyWorker: Service, Sendable {
             return try await finish(job, "failed", "failed", error: error.message)
         }
         // Who may take the conversation is read only when it is handed over, and then fresh.
-        let assignable =
-            reply.handoff ? await assignableUsers(of: job.organizationID, requestID: "reply-\(job.id)") : []
-        return try await apply(reply, to: job, assignable: assignable)
+        let directory =
+            reply.handoff
+            ? await directory(of: job.organizationID, requestID: "reply-\(job.id)")
+            : Identity.ListAssignableUsersResponse()
+        return try await apply(
+            reply, to: job, assignable: directory.users,
+            resumeAfterMinutes: directory.returnToAiAfterMinutes > 0 ? Int(directory.returnToAiAfterMinutes) : nil)
     }
 
     /// The organization's time zone, from identity at most once a minute; São Paulo when
@@ -216,28 +220,30 @@ final class ReplyWorker: Service, Sendable {
     func timeZone(of organizationID: UUID, requestID: String) async -> String {
         let now = ContinuousClock.now
         if let cached = timeZones.withLock({ $0[organizationID] }), cached.expires > now { return cached.zone }
-        _ = await assignableUsers(of: organizationID, requestID: requestID)
+        _ = await directory(of: organizationID, requestID: requestID)
         return timeZones.withLock { $0[organizationID]?.zone } ?? "America/Sao_Paulo"
     }
 
-    /// The organization's assignable users now (identity `ListAssignableUsers`); refreshes
-    /// the remembered time zone on the way.
-    func assignableUsers(of organizationID: UUID, requestID: String) async -> [Identity.AssignableUser] {
+    /// The organization's assignable users and settings now (identity `ListAssignableUsers`);
+    /// refreshes the remembered time zone on the way.
+    func directory(of organizationID: UUID, requestID: String) async -> Identity.ListAssignableUsersResponse {
         let directory = await InboxDirectory.assignableUsers(
             identity: identity, organizationID: organizationID, requestID: requestID)
         if !directory.timeZone.isEmpty {
             let expires = ContinuousClock.now + Self.timeZoneLifetime
             timeZones.withLock { $0[organizationID] = (directory.timeZone, expires) }
         }
-        return directory.users
+        return directory
     }
 
     /// Stores the reply, its handoff and its tags in one transaction with the job's end.
-    /// Answers the reply's delivery when that transaction also recorded its send intent
-    /// (``sender`` set, and the reply can go out at once): the caller sends it.
+    /// Answers the reply's delivery when that transaction also held it for this process
+    /// (``sender`` set, and the reply can go out at once): the caller sends it. A handoff
+    /// starts the return-to-AI clock when `resumeAfterMinutes` is set.
     @discardableResult
     func apply(
-        _ reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser]
+        _ reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser],
+        resumeAfterMinutes: Int? = nil
     )
         async throws -> DeliveryWorker.Claimed?
     {
@@ -253,7 +259,9 @@ final class ReplyWorker: Service, Sendable {
         var claimed: DeliveryWorker.Claimed?
         var queued = false
         do {
-            queued = try await transaction(applying: reply, to: job, assignable: assignable, claimed: &claimed)
+            queued = try await transaction(
+                applying: reply, to: job, assignable: assignable, resumeAfterMinutes: resumeAfterMinutes,
+                claimed: &claimed)
         } catch {
             if let claimed { sender?.abandon(organizationID: claimed.delivery.organizationID) }
             throw error
@@ -274,7 +282,7 @@ final class ReplyWorker: Service, Sendable {
     /// sent at once).
     private func transaction(
         applying reply: Agents.GenerateReplyResponse, to job: ReplyJob, assignable: [Identity.AssignableUser],
-        claimed: inout DeliveryWorker.Claimed?
+        resumeAfterMinutes: Int?, claimed: inout DeliveryWorker.Claimed?
     ) async throws -> Bool {
         var queued = false
         try await database.withTransaction { connection in
@@ -323,7 +331,7 @@ final class ReplyWorker: Service, Sendable {
             if reply.handoff {
                 try await HandoffAssignment.handOff(
                     &state, reason: reply.handoffReason.isEmpty ? "agent_decided" : reply.handoffReason,
-                    assignable: assignable, on: connection)
+                    assignable: assignable, resumeAfterMinutes: resumeAfterMinutes, on: connection)
                 result = result == "replied" ? "replied_handoff" : "handoff"
             } else if reply.closeConversation {
                 state.status = "closed"

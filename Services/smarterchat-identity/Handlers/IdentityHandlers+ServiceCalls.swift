@@ -26,7 +26,9 @@ extension IdentityHandlers {
         return try await database.withConnection { connection in
             let organization = try await connection.query(
                 """
-                SELECT COALESCE(NULLIF(settings->>'timezone', ''), 'America/Sao_Paulo') AS time_zone
+                SELECT COALESCE(NULLIF(settings->>'timezone', ''), 'America/Sao_Paulo') AS time_zone,
+                       CASE WHEN jsonb_typeof(settings->'conversations'->'return_to_ai_after_minutes') = 'number'
+                            THEN settings->'conversations'->>'return_to_ai_after_minutes' END AS return_to_ai
                 FROM organizations WHERE id = $1 AND deleted_at IS NULL
                 """, [organizationID])
             guard let row = organization.firstRow else { throw RPCError(.notFound, "organization not found") }
@@ -44,7 +46,44 @@ extension IdentityHandlers {
                         id: try user.decode(UUID.self, "id").lowercasedString,
                         fullName: try user.decode(String.self, "full_name"), role: try user.decode(String.self, "role"))
                 },
-                timeZone: try row.decode(String.self, "time_zone"))
+                timeZone: try row.decode(String.self, "time_zone"),
+                returnToAiAfterMinutes: Self.returnToAIMinutes(try row.decode(String?.self, "return_to_ai")))
         }
+    }
+
+    /// `settings.conversations.return_to_ai_after_minutes` as a whole number of minutes in
+    /// 1...10080 (the rule conversations applies when an operator acts), else 0 (never).
+    static func returnToAIMinutes(_ text: String?) -> Int32 {
+        guard let text, let value = Double(text), value == value.rounded(), (1...10080).contains(value) else {
+            return 0
+        }
+        return Int32(value)
+    }
+
+    /// Names of the organization's users in `request.user_ids`, whatever their status.
+    func getUserNames(
+        _ request: Identity.GetUserNamesRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.GetUserNamesResponse
+    {
+        try ServiceCaller.require(context, from: Self.assignmentCallers)
+        guard let organizationID = UUID(canonicalText: request.organizationId) else {
+            throw RPCError(.invalidArgument, "organization_id must be a UUID")
+        }
+        guard request.userIds.count <= 200 else { throw RPCError(.invalidArgument, "at most 200 user_ids") }
+        let ids = try request.userIds.map { text in
+            guard let id = UUID(canonicalText: text) else { throw RPCError(.invalidArgument, "user_ids must be UUIDs") }
+            return id
+        }
+        guard !ids.isEmpty else { return Identity.GetUserNamesResponse() }
+        let rows = try await database.query(
+            "SELECT id, full_name FROM users WHERE organization_id = $1 AND id = ANY($2::uuid[]) ORDER BY id",
+            [organizationID, ids])
+        return Identity.GetUserNamesResponse(
+            users: try rows.map {
+                Identity.UserName(
+                    id: try $0.decode(UUID.self, "id").lowercasedString,
+                    fullName: try $0.decode(String.self, "full_name"))
+            })
     }
 }

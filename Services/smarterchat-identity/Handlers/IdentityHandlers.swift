@@ -86,6 +86,7 @@ struct IdentityHandlers: Sendable {
         router.register(Identity.Service.listAssignableUsers) { request, context in
             try await listAssignableUsers(request, context)
         }
+        router.register(Identity.Service.getUserNames) { request, context in try await getUserNames(request, context) }
         registerWrite(Identity.Service.requestEmailVerification, on: router) { _, context in
             try await requestEmailVerification(context)
         }

@@ -4003,6 +4003,10 @@ extension Identity {
         public var users: [Identity.AssignableUser] = []
         /// The organization's IANA time zone (settings.timezone), "America/Sao_Paulo" by default.
         public var timeZone: String = ""
+        /// settings.conversations.return_to_ai_after_minutes (1..10080); 0 when unset or invalid
+        /// (never): a conversation handed to a human goes back to AI after that long without
+        /// operator activity.
+        public var returnToAiAfterMinutes: Int32 = 0
 
         /// A message with every field at its proto3 default.
         public init() {}
@@ -4010,10 +4014,12 @@ extension Identity {
         /// A message with the given fields; the others at their proto3 defaults.
         public init(
             users: [Identity.AssignableUser] = [],
-            timeZone: String = ""
+            timeZone: String = "",
+            returnToAiAfterMinutes: Int32 = 0
         ) {
             self.users = users
             self.timeZone = timeZone
+            self.returnToAiAfterMinutes = returnToAiAfterMinutes
         }
     }
 }
@@ -4022,6 +4028,7 @@ extension Identity.ListAssignableUsersResponse {
     private enum CodingKeys: String, CodingKey {
         case users = "users"
         case timeZone = "time_zone"
+        case returnToAiAfterMinutes = "return_to_ai_after_minutes"
     }
 
     /// Decodes the message from its JSON form; absent keys take their defaults.
@@ -4030,6 +4037,7 @@ extension Identity.ListAssignableUsersResponse {
         let keys = try decoder.container(keyedBy: CodingKeys.self)
         if let v = try keys.decodeIfPresent([Identity.AssignableUser].self, forKey: .users) { self.users = v }
         if let v = try keys.decodeIfPresent(String.self, forKey: .timeZone) { self.timeZone = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .returnToAiAfterMinutes) { self.returnToAiAfterMinutes = v }
     }
 
     /// Encodes the message as JSON: every field, a oneof as its set member.
@@ -4037,6 +4045,7 @@ extension Identity.ListAssignableUsersResponse {
         var keys = encoder.container(keyedBy: CodingKeys.self)
         try keys.encode(self.users, forKey: .users)
         try keys.encode(self.timeZone, forKey: .timeZone)
+        try keys.encode(self.returnToAiAfterMinutes, forKey: .returnToAiAfterMinutes)
     }
 }
 
@@ -4045,6 +4054,7 @@ extension Identity.ListAssignableUsersResponse: ProtoJSONWritable {
     public func writeJSON(to w: inout ProtoJSONWriter) {
         var comma = false
         w.beginObject(&comma)
+        w.key("return_to_ai_after_minutes", &comma); w.integer(self.returnToAiAfterMinutes)
         w.key("time_zone", &comma); w.string(self.timeZone)
         w.key("users", &comma); w.array(self.users) { w, v in w.message(v) }
         w.endObject()
@@ -4072,6 +4082,7 @@ extension Identity.ListAssignableUsersResponse: CBridgedMessage {
         self.init()
         self.users = ProtoRead.array(c.pointee.users, count: c.pointee.n_users) { ProtoRead.message($0, as: Identity.AssignableUser.self) }
         self.timeZone = ProtoRead.string(c.pointee.time_zone)
+        self.returnToAiAfterMinutes = c.pointee.return_to_ai_after_minutes
     }
 
     package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
@@ -4084,6 +4095,274 @@ extension Identity.ListAssignableUsersResponse: CBridgedMessage {
             c.pointee.users = p
         }
         c.pointee.time_zone = arena.cString(self.timeZone)
+        c.pointee.return_to_ai_after_minutes = self.returnToAiAfterMinutes
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetUserNamesRequest` message.
+    public struct GetUserNamesRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetUserNamesRequest" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// At most 200 ids.
+        public var userIds: [String] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            userIds: [String] = []
+        ) {
+            self.organizationId = organizationId
+            self.userIds = userIds
+        }
+    }
+}
+
+extension Identity.GetUserNamesRequest {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case userIds = "user_ids"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent([String].self, forKey: .userIds) { self.userIds = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.userIds, forKey: .userIds)
+    }
+}
+
+extension Identity.GetUserNamesRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.key("user_ids", &comma); w.array(self.userIds) { w, v in w.string(v) }
+        w.endObject()
+    }
+}
+
+extension Identity.GetUserNamesRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetUserNamesRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_user_names_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.userIds = ProtoRead.array(c.pointee.user_ids, count: c.pointee.n_user_ids) { ProtoRead.string($0) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        if !self.userIds.isEmpty {
+            c.pointee.n_user_ids = self.userIds.count
+            let p = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: self.userIds.count)
+            for (i, v) in self.userIds.enumerated() { (p + i).initialize(to: arena.cString(v)) }
+            c.pointee.user_ids = p
+        }
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.UserName` message.
+    public struct UserName: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.UserName" }
+
+        /// The `id` field (1).
+        public var id: String = ""
+        /// The `full_name` field (2).
+        public var fullName: String = ""
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            id: String = "",
+            fullName: String = ""
+        ) {
+            self.id = id
+            self.fullName = fullName
+        }
+    }
+}
+
+extension Identity.UserName {
+    private enum CodingKeys: String, CodingKey {
+        case id = "id"
+        case fullName = "full_name"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .id) { self.id = v }
+        if let v = try keys.decodeIfPresent(String.self, forKey: .fullName) { self.fullName = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.id, forKey: .id)
+        try keys.encode(self.fullName, forKey: .fullName)
+    }
+}
+
+extension Identity.UserName: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("full_name", &comma); w.string(self.fullName)
+        w.key("id", &comma); w.string(self.id)
+        w.endObject()
+    }
+}
+
+extension Identity.UserName: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__UserName
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__user_name()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.id = ProtoRead.string(c.pointee.id)
+        self.fullName = ProtoRead.string(c.pointee.full_name)
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.id = arena.cString(self.id)
+        c.pointee.full_name = arena.cString(self.fullName)
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.GetUserNamesResponse` message.
+    public struct GetUserNamesResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.GetUserNamesResponse" }
+
+        /// The `users` field (1).
+        public var users: [Identity.UserName] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            users: [Identity.UserName] = []
+        ) {
+            self.users = users
+        }
+    }
+}
+
+extension Identity.GetUserNamesResponse {
+    private enum CodingKeys: String, CodingKey {
+        case users = "users"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.UserName].self, forKey: .users) { self.users = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.users, forKey: .users)
+    }
+}
+
+extension Identity.GetUserNamesResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("users", &comma); w.array(self.users) { w, v in w.message(v) }
+        w.endObject()
+    }
+}
+
+extension Identity.GetUserNamesResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__GetUserNamesResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__get_user_names_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.users = ProtoRead.array(c.pointee.users, count: c.pointee.n_users) { ProtoRead.message($0, as: Identity.UserName.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.users.isEmpty {
+            c.pointee.n_users = self.users.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__UserName>?.self, count: self.users.count)
+            for (i, v) in self.users.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.users = p
+        }
     }
 }
 
@@ -5930,6 +6209,12 @@ extension Identity {
         /// zone. Service callers only.
         public static let listAssignableUsers = MethodDescriptor<Identity.ListAssignableUsersRequest, Identity.ListAssignableUsersResponse>(
             service: "smarterchat.identity.Identity", name: "ListAssignableUsers", isIdempotent: true)
+
+        /// Full names of an organization's users by id, whatever their status (a deactivated or
+        /// removed assignee keeps their name in the inbox, as the seed's conversation_summary view
+        /// joins any user); ids of other organizations are left out. Service callers only.
+        public static let getUserNames = MethodDescriptor<Identity.GetUserNamesRequest, Identity.GetUserNamesResponse>(
+            service: "smarterchat.identity.Identity", name: "GetUserNames", isIdempotent: true)
 
         /// Issues a new single-use email verification token for the principal (profile:write),
         /// handed out through the event `user.email_verification_requested` (no mail server).

@@ -59,6 +59,9 @@ typedef struct Smarterchat__Identity__GetPlanLimitsResponse Smarterchat__Identit
 typedef struct Smarterchat__Identity__ListAssignableUsersRequest Smarterchat__Identity__ListAssignableUsersRequest;
 typedef struct Smarterchat__Identity__AssignableUser Smarterchat__Identity__AssignableUser;
 typedef struct Smarterchat__Identity__ListAssignableUsersResponse Smarterchat__Identity__ListAssignableUsersResponse;
+typedef struct Smarterchat__Identity__GetUserNamesRequest Smarterchat__Identity__GetUserNamesRequest;
+typedef struct Smarterchat__Identity__UserName Smarterchat__Identity__UserName;
+typedef struct Smarterchat__Identity__GetUserNamesResponse Smarterchat__Identity__GetUserNamesResponse;
 typedef struct Smarterchat__Identity__RequestEmailVerificationRequest Smarterchat__Identity__RequestEmailVerificationRequest;
 typedef struct Smarterchat__Identity__RequestEmailVerificationResponse Smarterchat__Identity__RequestEmailVerificationResponse;
 typedef struct Smarterchat__Identity__VerifyEmailRequest Smarterchat__Identity__VerifyEmailRequest;
@@ -763,10 +766,53 @@ struct  Smarterchat__Identity__ListAssignableUsersResponse
    * The organization's IANA time zone (settings.timezone), "America/Sao_Paulo" by default.
    */
   char *time_zone;
+  /*
+   * settings.conversations.return_to_ai_after_minutes (1..10080); 0 when unset or invalid
+   * (never): a conversation handed to a human goes back to AI after that long without
+   * operator activity.
+   */
+  int32_t return_to_ai_after_minutes;
 };
 #define SMARTERCHAT__IDENTITY__LIST_ASSIGNABLE_USERS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_assignable_users_response__descriptor) \
-    , 0,NULL, (char *)protobuf_c_empty_string }
+    , 0,NULL, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Identity__GetUserNamesRequest
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  /*
+   * At most 200 ids.
+   */
+  size_t n_user_ids;
+  char **user_ids;
+};
+#define SMARTERCHAT__IDENTITY__GET_USER_NAMES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_user_names_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL }
+
+
+struct  Smarterchat__Identity__UserName
+{
+  ProtobufCMessage base;
+  char *id;
+  char *full_name;
+};
+#define SMARTERCHAT__IDENTITY__USER_NAME__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__user_name__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Smarterchat__Identity__GetUserNamesResponse
+{
+  ProtobufCMessage base;
+  size_t n_users;
+  Smarterchat__Identity__UserName **users;
+};
+#define SMARTERCHAT__IDENTITY__GET_USER_NAMES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_user_names_response__descriptor) \
+    , 0,NULL }
 
 
 struct  Smarterchat__Identity__RequestEmailVerificationRequest
@@ -1939,6 +1985,63 @@ Smarterchat__Identity__ListAssignableUsersResponse *
 void   smarterchat__identity__list_assignable_users_response__free_unpacked
                      (Smarterchat__Identity__ListAssignableUsersResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetUserNamesRequest methods */
+void   smarterchat__identity__get_user_names_request__init
+                     (Smarterchat__Identity__GetUserNamesRequest         *message);
+size_t smarterchat__identity__get_user_names_request__get_packed_size
+                     (const Smarterchat__Identity__GetUserNamesRequest   *message);
+size_t smarterchat__identity__get_user_names_request__pack
+                     (const Smarterchat__Identity__GetUserNamesRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_user_names_request__pack_to_buffer
+                     (const Smarterchat__Identity__GetUserNamesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetUserNamesRequest *
+       smarterchat__identity__get_user_names_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_user_names_request__free_unpacked
+                     (Smarterchat__Identity__GetUserNamesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__UserName methods */
+void   smarterchat__identity__user_name__init
+                     (Smarterchat__Identity__UserName         *message);
+size_t smarterchat__identity__user_name__get_packed_size
+                     (const Smarterchat__Identity__UserName   *message);
+size_t smarterchat__identity__user_name__pack
+                     (const Smarterchat__Identity__UserName   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__user_name__pack_to_buffer
+                     (const Smarterchat__Identity__UserName   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__UserName *
+       smarterchat__identity__user_name__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__user_name__free_unpacked
+                     (Smarterchat__Identity__UserName *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__GetUserNamesResponse methods */
+void   smarterchat__identity__get_user_names_response__init
+                     (Smarterchat__Identity__GetUserNamesResponse         *message);
+size_t smarterchat__identity__get_user_names_response__get_packed_size
+                     (const Smarterchat__Identity__GetUserNamesResponse   *message);
+size_t smarterchat__identity__get_user_names_response__pack
+                     (const Smarterchat__Identity__GetUserNamesResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__get_user_names_response__pack_to_buffer
+                     (const Smarterchat__Identity__GetUserNamesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__GetUserNamesResponse *
+       smarterchat__identity__get_user_names_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__get_user_names_response__free_unpacked
+                     (Smarterchat__Identity__GetUserNamesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Smarterchat__Identity__RequestEmailVerificationRequest methods */
 void   smarterchat__identity__request_email_verification_request__init
                      (Smarterchat__Identity__RequestEmailVerificationRequest         *message);
@@ -2450,6 +2553,15 @@ typedef void (*Smarterchat__Identity__AssignableUser_Closure)
 typedef void (*Smarterchat__Identity__ListAssignableUsersResponse_Closure)
                  (const Smarterchat__Identity__ListAssignableUsersResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__GetUserNamesRequest_Closure)
+                 (const Smarterchat__Identity__GetUserNamesRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__UserName_Closure)
+                 (const Smarterchat__Identity__UserName *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__GetUserNamesResponse_Closure)
+                 (const Smarterchat__Identity__GetUserNamesResponse *message,
+                  void *closure_data);
 typedef void (*Smarterchat__Identity__RequestEmailVerificationRequest_Closure)
                  (const Smarterchat__Identity__RequestEmailVerificationRequest *message,
                   void *closure_data);
@@ -2597,6 +2709,10 @@ struct Smarterchat__Identity__Identity_Service
                                 const Smarterchat__Identity__ListAssignableUsersRequest *input,
                                 Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
                                 void *closure_data);
+  void (*get_user_names)(Smarterchat__Identity__Identity_Service *service,
+                         const Smarterchat__Identity__GetUserNamesRequest *input,
+                         Smarterchat__Identity__GetUserNamesResponse_Closure closure,
+                         void *closure_data);
   void (*request_email_verification)(Smarterchat__Identity__Identity_Service *service,
                                      const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                      Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
@@ -2665,6 +2781,7 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## delete_user,\
       function_prefix__ ## get_plan_limits,\
       function_prefix__ ## list_assignable_users,\
+      function_prefix__ ## get_user_names,\
       function_prefix__ ## request_email_verification,\
       function_prefix__ ## verify_email,\
       function_prefix__ ## list_organizations,\
@@ -2755,6 +2872,10 @@ void smarterchat__identity__identity__list_assignable_users(ProtobufCService *se
                                                             const Smarterchat__Identity__ListAssignableUsersRequest *input,
                                                             Smarterchat__Identity__ListAssignableUsersResponse_Closure closure,
                                                             void *closure_data);
+void smarterchat__identity__identity__get_user_names(ProtobufCService *service,
+                                                     const Smarterchat__Identity__GetUserNamesRequest *input,
+                                                     Smarterchat__Identity__GetUserNamesResponse_Closure closure,
+                                                     void *closure_data);
 void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
                                                                  const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                                                  Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
@@ -2841,6 +2962,9 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__get_plan_limits_r
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__assignable_user__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_users_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__user_name__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__verify_email_request__descriptor;
