@@ -158,6 +158,37 @@ struct ChannelIngestTests {
         #expect(try leadRow?.decode(String.self, "source") == "whatsapp")
         #expect(try leadRow?.decode(String?.self, "phone")?.hasSuffix("16505551234") == true)
 
+        // Bad bodies on the channel and conversation routes: 400 with a JSON error, nothing changed.
+        let conversationID = try #require(
+            try await database.query(
+                "SELECT id FROM conversations.conversations WHERE channel_id = $1", [uuid]
+            ).firstRow?.decode(UUID.self, "id")
+        ).uuidString.lowercased()
+        let badBodies: [(String, String, [String])] = [
+            ("POST", "/api/v1/channels", ["not json", "[1, 2]", #"{"type": 5, "name": true}"#, #"{"name": "x"}"#]),
+            ("PATCH", "/api/v1/channels/\(channelID)", ["not json", "[1]", #"{"name": 7}"#, #"{"config": "x"}"#]),
+            ("PATCH", "/api/v1/conversations/\(conversationID)", ["{", #"{"priority": 3}"#, #"{"mode": "robot"}"#]),
+            ("POST", "/api/v1/conversations/\(conversationID)/messages", ["not json", #"{"content": 1}"#, "{}"]),
+            ("POST", "/api/v1/conversations/\(conversationID)/transfer", ["[]", #"{"user_id": 12}"#, "{}"]),
+        ]
+        for (method, path, bodies) in badBodies {
+            for body in bodies {
+                let refused = try await platform.request(method, path, body: body, token: ownerToken)
+                #expect(refused.status == 400, "\(method) \(path) \(body)")
+                #expect(refused.json["error"] is [String: Any], "\(method) \(path) \(body)")
+            }
+        }
+        let unchanged = try await platform.request("GET", "/api/v1/channels/\(channelID)", token: ownerToken)
+        #expect(unchanged.json["name"] as? String == "Sales")
+        let conversationAfter = try await platform.request(
+            "GET", "/api/v1/conversations/\(conversationID)", token: ownerToken)
+        #expect(conversationAfter.json["mode"] as? String == "ai")
+        #expect(conversationAfter.json["priority"] as? String == "normal")
+        #expect(
+            try await count(
+                "SELECT count(*)::bigint AS n FROM conversations.messages WHERE conversation_id = $1::uuid AND sender_type = 'user'",
+                [conversationID]) == 0)
+
         // A bad or missing signature: 401, nothing stored.
         let forged = Self.whatsAppText(id: "wamid.FORGED", from: "16505550000", text: "forged")
         let bad = try await Self.send(
