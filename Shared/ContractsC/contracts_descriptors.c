@@ -151,6 +151,8 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_api_keys_response(void) { return &smarterchat__identity__list_api_keys_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_assignable_users_request(void) { return &smarterchat__identity__list_assignable_users_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_assignable_users_response(void) { return &smarterchat__identity__list_assignable_users_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_message_retention_request(void) { return &smarterchat__identity__list_message_retention_request__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_message_retention_response(void) { return &smarterchat__identity__list_message_retention_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_request(void) { return &smarterchat__identity__list_organizations_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_organizations_response(void) { return &smarterchat__identity__list_organizations_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_sessions_request(void) { return &smarterchat__identity__list_sessions_request__descriptor; }
@@ -159,6 +161,7 @@ const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__list_users_response(void) { return &smarterchat__identity__list_users_response__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_request(void) { return &smarterchat__identity__log_in_request__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__log_in_response(void) { return &smarterchat__identity__log_in_response__descriptor; }
+const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__message_retention(void) { return &smarterchat__identity__message_retention__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization(void) { return &smarterchat__identity__organization__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__organization_settings(void) { return &smarterchat__identity__organization_settings__descriptor; }
 const ProtobufCMessageDescriptor *smarterchat_contracts__smarterchat__identity__permission_grants(void) { return &smarterchat__identity__permission_grants__descriptor; }
@@ -351,6 +354,8 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__list_api_keys_response__descriptor,
     &smarterchat__identity__list_assignable_users_request__descriptor,
     &smarterchat__identity__list_assignable_users_response__descriptor,
+    &smarterchat__identity__list_message_retention_request__descriptor,
+    &smarterchat__identity__list_message_retention_response__descriptor,
     &smarterchat__identity__list_organizations_request__descriptor,
     &smarterchat__identity__list_organizations_response__descriptor,
     &smarterchat__identity__list_sessions_request__descriptor,
@@ -359,6 +364,7 @@ static const ProtobufCMessageDescriptor *const all_messages[] = {
     &smarterchat__identity__list_users_response__descriptor,
     &smarterchat__identity__log_in_request__descriptor,
     &smarterchat__identity__log_in_response__descriptor,
+    &smarterchat__identity__message_retention__descriptor,
     &smarterchat__identity__organization__descriptor,
     &smarterchat__identity__organization_settings__descriptor,
     &smarterchat__identity__permission_grants__descriptor,

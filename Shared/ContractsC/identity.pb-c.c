@@ -2077,6 +2077,141 @@ void   smarterchat__identity__get_user_names_response__free_unpacked
   assert(message->base.descriptor == &smarterchat__identity__get_user_names_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   smarterchat__identity__list_message_retention_request__init
+                     (Smarterchat__Identity__ListMessageRetentionRequest         *message)
+{
+  static const Smarterchat__Identity__ListMessageRetentionRequest init_value = SMARTERCHAT__IDENTITY__LIST_MESSAGE_RETENTION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_message_retention_request__get_packed_size
+                     (const Smarterchat__Identity__ListMessageRetentionRequest *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_message_retention_request__pack
+                     (const Smarterchat__Identity__ListMessageRetentionRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_message_retention_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListMessageRetentionRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListMessageRetentionRequest *
+       smarterchat__identity__list_message_retention_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListMessageRetentionRequest *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_message_retention_request__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_message_retention_request__free_unpacked
+                     (Smarterchat__Identity__ListMessageRetentionRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__message_retention__init
+                     (Smarterchat__Identity__MessageRetention         *message)
+{
+  static const Smarterchat__Identity__MessageRetention init_value = SMARTERCHAT__IDENTITY__MESSAGE_RETENTION__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__message_retention__get_packed_size
+                     (const Smarterchat__Identity__MessageRetention *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__message_retention__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__message_retention__pack
+                     (const Smarterchat__Identity__MessageRetention *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__message_retention__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__message_retention__pack_to_buffer
+                     (const Smarterchat__Identity__MessageRetention *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__message_retention__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__MessageRetention *
+       smarterchat__identity__message_retention__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__MessageRetention *)
+     protobuf_c_message_unpack (&smarterchat__identity__message_retention__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__message_retention__free_unpacked
+                     (Smarterchat__Identity__MessageRetention *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__message_retention__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   smarterchat__identity__list_message_retention_response__init
+                     (Smarterchat__Identity__ListMessageRetentionResponse         *message)
+{
+  static const Smarterchat__Identity__ListMessageRetentionResponse init_value = SMARTERCHAT__IDENTITY__LIST_MESSAGE_RETENTION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t smarterchat__identity__list_message_retention_response__get_packed_size
+                     (const Smarterchat__Identity__ListMessageRetentionResponse *message)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t smarterchat__identity__list_message_retention_response__pack
+                     (const Smarterchat__Identity__ListMessageRetentionResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t smarterchat__identity__list_message_retention_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListMessageRetentionResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Smarterchat__Identity__ListMessageRetentionResponse *
+       smarterchat__identity__list_message_retention_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Smarterchat__Identity__ListMessageRetentionResponse *)
+     protobuf_c_message_unpack (&smarterchat__identity__list_message_retention_response__descriptor,
+                                allocator, len, data);
+}
+void   smarterchat__identity__list_message_retention_response__free_unpacked
+                     (Smarterchat__Identity__ListMessageRetentionResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &smarterchat__identity__list_message_retention_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   smarterchat__identity__request_email_verification_request__init
                      (Smarterchat__Identity__RequestEmailVerificationRequest         *message)
 {
@@ -5638,6 +5773,113 @@ const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_response_
   (ProtobufCMessageInit) smarterchat__identity__get_user_names_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define smarterchat__identity__list_message_retention_request__field_descriptors NULL
+#define smarterchat__identity__list_message_retention_request__field_indices_by_name NULL
+#define smarterchat__identity__list_message_retention_request__number_ranges NULL
+const ProtobufCMessageDescriptor smarterchat__identity__list_message_retention_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListMessageRetentionRequest",
+  "ListMessageRetentionRequest",
+  "Smarterchat__Identity__ListMessageRetentionRequest",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListMessageRetentionRequest),
+  0,
+  smarterchat__identity__list_message_retention_request__field_descriptors,
+  smarterchat__identity__list_message_retention_request__field_indices_by_name,
+  0,  smarterchat__identity__list_message_retention_request__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_message_retention_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__message_retention__field_descriptors[2] =
+{
+  {
+    "organization_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__MessageRetention, organization_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "days",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    0,   /* quantifier_offset */
+    offsetof(Smarterchat__Identity__MessageRetention, days),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__message_retention__field_indices_by_name[] = {
+  1,   /* field[1] = days */
+  0,   /* field[0] = organization_id */
+};
+static const ProtobufCIntRange smarterchat__identity__message_retention__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__message_retention__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.MessageRetention",
+  "MessageRetention",
+  "Smarterchat__Identity__MessageRetention",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__MessageRetention),
+  2,
+  smarterchat__identity__message_retention__field_descriptors,
+  smarterchat__identity__message_retention__field_indices_by_name,
+  1,  smarterchat__identity__message_retention__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__message_retention__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor smarterchat__identity__list_message_retention_response__field_descriptors[1] =
+{
+  {
+    "organizations",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Smarterchat__Identity__ListMessageRetentionResponse, n_organizations),
+    offsetof(Smarterchat__Identity__ListMessageRetentionResponse, organizations),
+    &smarterchat__identity__message_retention__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned smarterchat__identity__list_message_retention_response__field_indices_by_name[] = {
+  0,   /* field[0] = organizations */
+};
+static const ProtobufCIntRange smarterchat__identity__list_message_retention_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor smarterchat__identity__list_message_retention_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "smarterchat.identity.ListMessageRetentionResponse",
+  "ListMessageRetentionResponse",
+  "Smarterchat__Identity__ListMessageRetentionResponse",
+  "smarterchat.identity",
+  sizeof(Smarterchat__Identity__ListMessageRetentionResponse),
+  1,
+  smarterchat__identity__list_message_retention_response__field_descriptors,
+  smarterchat__identity__list_message_retention_response__field_indices_by_name,
+  1,  smarterchat__identity__list_message_retention_response__number_ranges,
+  (ProtobufCMessageInit) smarterchat__identity__list_message_retention_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 #define smarterchat__identity__request_email_verification_request__field_descriptors NULL
 #define smarterchat__identity__request_email_verification_request__field_indices_by_name NULL
 #define smarterchat__identity__request_email_verification_request__number_ranges NULL
@@ -6584,7 +6826,7 @@ const ProtobufCMessageDescriptor smarterchat__identity__update_organization_sett
   (ProtobufCMessageInit) smarterchat__identity__update_organization_settings_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[31] =
+static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_descriptors[32] =
 {
   { "Health", &smarterchat__common__health_request__descriptor, &smarterchat__common__health_response__descriptor },
   { "Metrics", &smarterchat__common__metrics_request__descriptor, &smarterchat__common__metrics_response__descriptor },
@@ -6607,6 +6849,7 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
   { "GetPlanLimits", &smarterchat__identity__get_plan_limits_request__descriptor, &smarterchat__identity__get_plan_limits_response__descriptor },
   { "ListAssignableUsers", &smarterchat__identity__list_assignable_users_request__descriptor, &smarterchat__identity__list_assignable_users_response__descriptor },
   { "GetUserNames", &smarterchat__identity__get_user_names_request__descriptor, &smarterchat__identity__get_user_names_response__descriptor },
+  { "ListMessageRetention", &smarterchat__identity__list_message_retention_request__descriptor, &smarterchat__identity__list_message_retention_response__descriptor },
   { "RequestEmailVerification", &smarterchat__identity__request_email_verification_request__descriptor, &smarterchat__identity__request_email_verification_response__descriptor },
   { "VerifyEmail", &smarterchat__identity__verify_email_request__descriptor, &smarterchat__identity__verify_email_response__descriptor },
   { "ListOrganizations", &smarterchat__identity__list_organizations_request__descriptor, &smarterchat__identity__list_organizations_response__descriptor },
@@ -6621,35 +6864,36 @@ static const ProtobufCMethodDescriptor smarterchat__identity__identity__method_d
 const unsigned smarterchat__identity__identity__method_indices_by_name[] = {
   12,        /* AcceptInvitation */
   9,        /* ChangePassword */
-  26,        /* CreateApiKey */
+  27,        /* CreateApiKey */
   17,        /* DeleteUser */
   15,        /* DisableTwoFactor */
   14,        /* EnableTwoFactor */
   6,        /* GetMe */
-  29,        /* GetOrganizationSettings */
+  30,        /* GetOrganizationSettings */
   18,        /* GetPlanLimits */
   20,        /* GetUserNames */
   0,        /* Health */
   11,        /* InviteUser */
-  27,        /* ListApiKeys */
+  28,        /* ListApiKeys */
   19,        /* ListAssignableUsers */
-  23,        /* ListOrganizations */
+  21,        /* ListMessageRetention */
+  24,        /* ListOrganizations */
   7,        /* ListSessions */
   10,        /* ListUsers */
   3,        /* LogIn */
   1,        /* Metrics */
   4,        /* Refresh */
-  21,        /* RequestEmailVerification */
-  28,        /* RevokeApiKey */
+  22,        /* RequestEmailVerification */
+  29,        /* RevokeApiKey */
   8,        /* RevokeSession */
   13,        /* SetUpTwoFactor */
   2,        /* SignUp */
-  25,        /* UpdateMe */
-  24,        /* UpdateOrganization */
-  30,        /* UpdateOrganizationSettings */
+  26,        /* UpdateMe */
+  25,        /* UpdateOrganization */
+  31,        /* UpdateOrganizationSettings */
   16,        /* UpdateUser */
   5,        /* ValidateToken */
-  22         /* VerifyEmail */
+  23         /* VerifyEmail */
 };
 const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
 {
@@ -6658,7 +6902,7 @@ const ProtobufCServiceDescriptor smarterchat__identity__identity__descriptor =
   "Identity",
   "Smarterchat__Identity__Identity",
   "smarterchat.identity",
-  31,
+  32,
   smarterchat__identity__identity__method_descriptors,
   smarterchat__identity__identity__method_indices_by_name
 };
@@ -6830,13 +7074,21 @@ void smarterchat__identity__identity__get_user_names(ProtobufCService *service,
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
   service->invoke(service, 20, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void smarterchat__identity__identity__list_message_retention(ProtobufCService *service,
+                                                             const Smarterchat__Identity__ListMessageRetentionRequest *input,
+                                                             Smarterchat__Identity__ListMessageRetentionResponse_Closure closure,
+                                                             void *closure_data)
+{
+  assert(service->descriptor == &smarterchat__identity__identity__descriptor);
+  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
                                                                  const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                                                  Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
                                                                  void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 21, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__verify_email(ProtobufCService *service,
                                                    const Smarterchat__Identity__VerifyEmailRequest *input,
@@ -6844,7 +7096,7 @@ void smarterchat__identity__identity__verify_email(ProtobufCService *service,
                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 22, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_organizations(ProtobufCService *service,
                                                          const Smarterchat__Identity__ListOrganizationsRequest *input,
@@ -6852,7 +7104,7 @@ void smarterchat__identity__identity__list_organizations(ProtobufCService *servi
                                                          void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 23, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization(ProtobufCService *service,
                                                           const Smarterchat__Identity__UpdateOrganizationRequest *input,
@@ -6860,7 +7112,7 @@ void smarterchat__identity__identity__update_organization(ProtobufCService *serv
                                                           void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 24, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 const Smarterchat__Identity__UpdateMeRequest *input,
@@ -6868,7 +7120,7 @@ void smarterchat__identity__identity__update_me(ProtobufCService *service,
                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 25, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__CreateApiKeyRequest *input,
@@ -6876,7 +7128,7 @@ void smarterchat__identity__identity__create_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 26, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     const Smarterchat__Identity__ListApiKeysRequest *input,
@@ -6884,7 +7136,7 @@ void smarterchat__identity__identity__list_api_keys(ProtobufCService *service,
                                                     void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 27, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      const Smarterchat__Identity__RevokeApiKeyRequest *input,
@@ -6892,7 +7144,7 @@ void smarterchat__identity__identity__revoke_api_key(ProtobufCService *service,
                                                      void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 28, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__get_organization_settings(ProtobufCService *service,
                                                                 const Smarterchat__Identity__GetOrganizationSettingsRequest *input,
@@ -6900,7 +7152,7 @@ void smarterchat__identity__identity__get_organization_settings(ProtobufCService
                                                                 void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 29, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__update_organization_settings(ProtobufCService *service,
                                                                    const Smarterchat__Identity__UpdateOrganizationSettingsRequest *input,
@@ -6908,7 +7160,7 @@ void smarterchat__identity__identity__update_organization_settings(ProtobufCServ
                                                                    void *closure_data)
 {
   assert(service->descriptor == &smarterchat__identity__identity__descriptor);
-  service->invoke(service, 30, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 31, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Service *service,
                                             Smarterchat__Identity__Identity_ServiceDestroy destroy)

@@ -4367,6 +4367,238 @@ extension Identity.GetUserNamesResponse: CBridgedMessage {
 }
 
 extension Identity {
+    /// The `smarterchat.identity.ListMessageRetentionRequest` message.
+    public struct ListMessageRetentionRequest: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListMessageRetentionRequest" }
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+    }
+}
+
+extension Identity.ListMessageRetentionRequest {
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        _ = encoder.container(keyedBy: ProtoEmptyCodingKey.self)
+    }
+}
+
+extension Identity.ListMessageRetentionRequest: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.endObject()
+    }
+}
+
+extension Identity.ListMessageRetentionRequest: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListMessageRetentionRequest
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_message_retention_request()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.MessageRetention` message.
+    public struct MessageRetention: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.MessageRetention" }
+
+        /// The `organization_id` field (1).
+        public var organizationId: String = ""
+        /// The `days` field (2).
+        public var days: Int32 = 0
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizationId: String = "",
+            days: Int32 = 0
+        ) {
+            self.organizationId = organizationId
+            self.days = days
+        }
+    }
+}
+
+extension Identity.MessageRetention {
+    private enum CodingKeys: String, CodingKey {
+        case organizationId = "organization_id"
+        case days = "days"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent(String.self, forKey: .organizationId) { self.organizationId = v }
+        if let v = try keys.decodeIfPresent(Int32.self, forKey: .days) { self.days = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizationId, forKey: .organizationId)
+        try keys.encode(self.days, forKey: .days)
+    }
+}
+
+extension Identity.MessageRetention: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("days", &comma); w.integer(self.days)
+        w.key("organization_id", &comma); w.string(self.organizationId)
+        w.endObject()
+    }
+}
+
+extension Identity.MessageRetention: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__MessageRetention
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__message_retention()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizationId = ProtoRead.string(c.pointee.organization_id)
+        self.days = c.pointee.days
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        c.pointee.organization_id = arena.cString(self.organizationId)
+        c.pointee.days = self.days
+    }
+}
+
+extension Identity {
+    /// The `smarterchat.identity.ListMessageRetentionResponse` message.
+    public struct ListMessageRetentionResponse: ProtoMessage, Hashable {
+        /// The fully-qualified protobuf name.
+        public static var protoName: String { "smarterchat.identity.ListMessageRetentionResponse" }
+
+        /// The `organizations` field (1).
+        public var organizations: [Identity.MessageRetention] = []
+
+        /// A message with every field at its proto3 default.
+        public init() {}
+
+        /// A message with the given fields; the others at their proto3 defaults.
+        public init(
+            organizations: [Identity.MessageRetention] = []
+        ) {
+            self.organizations = organizations
+        }
+    }
+}
+
+extension Identity.ListMessageRetentionResponse {
+    private enum CodingKeys: String, CodingKey {
+        case organizations = "organizations"
+    }
+
+    /// Decodes the message from its JSON form; absent keys take their defaults.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        if let v = try keys.decodeIfPresent([Identity.MessageRetention].self, forKey: .organizations) { self.organizations = v }
+    }
+
+    /// Encodes the message as JSON: every field, a oneof as its set member.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: CodingKeys.self)
+        try keys.encode(self.organizations, forKey: .organizations)
+    }
+}
+
+extension Identity.ListMessageRetentionResponse: ProtoJSONWritable {
+    /// Writes the message as JSON: the bytes `JSONEncoder` with `.sortedKeys` writes.
+    public func writeJSON(to w: inout ProtoJSONWriter) {
+        var comma = false
+        w.beginObject(&comma)
+        w.key("organizations", &comma); w.array(self.organizations) { w, v in w.message(v) }
+        w.endObject()
+    }
+}
+
+extension Identity.ListMessageRetentionResponse: CBridgedMessage {
+    package typealias CMessage = Smarterchat__Identity__ListMessageRetentionResponse
+
+    package static var cDescriptor: UnsafePointer<ProtobufCMessageDescriptor> {
+        smarterchat_contracts__smarterchat__identity__list_message_retention_response()
+    }
+
+    /// Unpacks a message from its protobuf encoding; unknown fields are skipped.
+    public init(serializedBytes bytes: UnsafeRawBufferPointer) throws {
+        self = try ProtoCodec.decode(Self.self, from: bytes)
+    }
+
+    /// Packs the message and hands its protobuf encoding to `body`.
+    public func withSerializedBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try ProtoCodec.encode(self, body)
+    }
+
+    package init(cMessage c: UnsafePointer<CMessage>) {
+        self.init()
+        self.organizations = ProtoRead.array(c.pointee.organizations, count: c.pointee.n_organizations) { ProtoRead.message($0, as: Identity.MessageRetention.self) }
+    }
+
+    package func fill(_ c: UnsafeMutablePointer<CMessage>, arena: inout ProtoArena) {
+        c.initialize(to: CMessage())
+        c.pointee.base.descriptor = Self.cDescriptor
+        if !self.organizations.isEmpty {
+            c.pointee.n_organizations = self.organizations.count
+            let p = arena.allocate(UnsafeMutablePointer<Smarterchat__Identity__MessageRetention>?.self, count: self.organizations.count)
+            for (i, v) in self.organizations.enumerated() { (p + i).initialize(to: arena.message(v)) }
+            c.pointee.organizations = p
+        }
+    }
+}
+
+extension Identity {
     /// The `smarterchat.identity.RequestEmailVerificationRequest` message.
     public struct RequestEmailVerificationRequest: ProtoMessage, Hashable {
         /// The fully-qualified protobuf name.
@@ -6215,6 +6447,13 @@ extension Identity {
         /// joins any user); ids of other organizations are left out. Service callers only.
         public static let getUserNames = MethodDescriptor<Identity.GetUserNamesRequest, Identity.GetUserNamesResponse>(
             service: "smarterchat.identity.Identity", name: "GetUserNames", isIdempotent: true)
+
+        /// Every organization (not deleted) whose settings set conversations.message_retention_days
+        /// (a whole number of days, 30..3650): the conversations service's retention job reads it
+        /// each run, so an organization's retention applies whether or not its users open the
+        /// console. Service callers only (conversations).
+        public static let listMessageRetention = MethodDescriptor<Identity.ListMessageRetentionRequest, Identity.ListMessageRetentionResponse>(
+            service: "smarterchat.identity.Identity", name: "ListMessageRetention", isIdempotent: true)
 
         /// Issues a new single-use email verification token for the principal (profile:write),
         /// handed out through the event `user.email_verification_requested` (no mail server).

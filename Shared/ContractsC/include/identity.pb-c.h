@@ -62,6 +62,9 @@ typedef struct Smarterchat__Identity__ListAssignableUsersResponse Smarterchat__I
 typedef struct Smarterchat__Identity__GetUserNamesRequest Smarterchat__Identity__GetUserNamesRequest;
 typedef struct Smarterchat__Identity__UserName Smarterchat__Identity__UserName;
 typedef struct Smarterchat__Identity__GetUserNamesResponse Smarterchat__Identity__GetUserNamesResponse;
+typedef struct Smarterchat__Identity__ListMessageRetentionRequest Smarterchat__Identity__ListMessageRetentionRequest;
+typedef struct Smarterchat__Identity__MessageRetention Smarterchat__Identity__MessageRetention;
+typedef struct Smarterchat__Identity__ListMessageRetentionResponse Smarterchat__Identity__ListMessageRetentionResponse;
 typedef struct Smarterchat__Identity__RequestEmailVerificationRequest Smarterchat__Identity__RequestEmailVerificationRequest;
 typedef struct Smarterchat__Identity__RequestEmailVerificationResponse Smarterchat__Identity__RequestEmailVerificationResponse;
 typedef struct Smarterchat__Identity__VerifyEmailRequest Smarterchat__Identity__VerifyEmailRequest;
@@ -812,6 +815,37 @@ struct  Smarterchat__Identity__GetUserNamesResponse
 };
 #define SMARTERCHAT__IDENTITY__GET_USER_NAMES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__get_user_names_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Smarterchat__Identity__ListMessageRetentionRequest
+{
+  ProtobufCMessage base;
+};
+#define SMARTERCHAT__IDENTITY__LIST_MESSAGE_RETENTION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_message_retention_request__descriptor) \
+     }
+
+
+struct  Smarterchat__Identity__MessageRetention
+{
+  ProtobufCMessage base;
+  char *organization_id;
+  int32_t days;
+};
+#define SMARTERCHAT__IDENTITY__MESSAGE_RETENTION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__message_retention__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Smarterchat__Identity__ListMessageRetentionResponse
+{
+  ProtobufCMessage base;
+  size_t n_organizations;
+  Smarterchat__Identity__MessageRetention **organizations;
+};
+#define SMARTERCHAT__IDENTITY__LIST_MESSAGE_RETENTION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&smarterchat__identity__list_message_retention_response__descriptor) \
     , 0,NULL }
 
 
@@ -2042,6 +2076,63 @@ Smarterchat__Identity__GetUserNamesResponse *
 void   smarterchat__identity__get_user_names_response__free_unpacked
                      (Smarterchat__Identity__GetUserNamesResponse *message,
                       ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListMessageRetentionRequest methods */
+void   smarterchat__identity__list_message_retention_request__init
+                     (Smarterchat__Identity__ListMessageRetentionRequest         *message);
+size_t smarterchat__identity__list_message_retention_request__get_packed_size
+                     (const Smarterchat__Identity__ListMessageRetentionRequest   *message);
+size_t smarterchat__identity__list_message_retention_request__pack
+                     (const Smarterchat__Identity__ListMessageRetentionRequest   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_message_retention_request__pack_to_buffer
+                     (const Smarterchat__Identity__ListMessageRetentionRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListMessageRetentionRequest *
+       smarterchat__identity__list_message_retention_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_message_retention_request__free_unpacked
+                     (Smarterchat__Identity__ListMessageRetentionRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__MessageRetention methods */
+void   smarterchat__identity__message_retention__init
+                     (Smarterchat__Identity__MessageRetention         *message);
+size_t smarterchat__identity__message_retention__get_packed_size
+                     (const Smarterchat__Identity__MessageRetention   *message);
+size_t smarterchat__identity__message_retention__pack
+                     (const Smarterchat__Identity__MessageRetention   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__message_retention__pack_to_buffer
+                     (const Smarterchat__Identity__MessageRetention   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__MessageRetention *
+       smarterchat__identity__message_retention__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__message_retention__free_unpacked
+                     (Smarterchat__Identity__MessageRetention *message,
+                      ProtobufCAllocator *allocator);
+/* Smarterchat__Identity__ListMessageRetentionResponse methods */
+void   smarterchat__identity__list_message_retention_response__init
+                     (Smarterchat__Identity__ListMessageRetentionResponse         *message);
+size_t smarterchat__identity__list_message_retention_response__get_packed_size
+                     (const Smarterchat__Identity__ListMessageRetentionResponse   *message);
+size_t smarterchat__identity__list_message_retention_response__pack
+                     (const Smarterchat__Identity__ListMessageRetentionResponse   *message,
+                      uint8_t             *out);
+size_t smarterchat__identity__list_message_retention_response__pack_to_buffer
+                     (const Smarterchat__Identity__ListMessageRetentionResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Smarterchat__Identity__ListMessageRetentionResponse *
+       smarterchat__identity__list_message_retention_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   smarterchat__identity__list_message_retention_response__free_unpacked
+                     (Smarterchat__Identity__ListMessageRetentionResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Smarterchat__Identity__RequestEmailVerificationRequest methods */
 void   smarterchat__identity__request_email_verification_request__init
                      (Smarterchat__Identity__RequestEmailVerificationRequest         *message);
@@ -2562,6 +2653,15 @@ typedef void (*Smarterchat__Identity__UserName_Closure)
 typedef void (*Smarterchat__Identity__GetUserNamesResponse_Closure)
                  (const Smarterchat__Identity__GetUserNamesResponse *message,
                   void *closure_data);
+typedef void (*Smarterchat__Identity__ListMessageRetentionRequest_Closure)
+                 (const Smarterchat__Identity__ListMessageRetentionRequest *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__MessageRetention_Closure)
+                 (const Smarterchat__Identity__MessageRetention *message,
+                  void *closure_data);
+typedef void (*Smarterchat__Identity__ListMessageRetentionResponse_Closure)
+                 (const Smarterchat__Identity__ListMessageRetentionResponse *message,
+                  void *closure_data);
 typedef void (*Smarterchat__Identity__RequestEmailVerificationRequest_Closure)
                  (const Smarterchat__Identity__RequestEmailVerificationRequest *message,
                   void *closure_data);
@@ -2713,6 +2813,10 @@ struct Smarterchat__Identity__Identity_Service
                          const Smarterchat__Identity__GetUserNamesRequest *input,
                          Smarterchat__Identity__GetUserNamesResponse_Closure closure,
                          void *closure_data);
+  void (*list_message_retention)(Smarterchat__Identity__Identity_Service *service,
+                                 const Smarterchat__Identity__ListMessageRetentionRequest *input,
+                                 Smarterchat__Identity__ListMessageRetentionResponse_Closure closure,
+                                 void *closure_data);
   void (*request_email_verification)(Smarterchat__Identity__Identity_Service *service,
                                      const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                      Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
@@ -2782,6 +2886,7 @@ void smarterchat__identity__identity__init (Smarterchat__Identity__Identity_Serv
       function_prefix__ ## get_plan_limits,\
       function_prefix__ ## list_assignable_users,\
       function_prefix__ ## get_user_names,\
+      function_prefix__ ## list_message_retention,\
       function_prefix__ ## request_email_verification,\
       function_prefix__ ## verify_email,\
       function_prefix__ ## list_organizations,\
@@ -2876,6 +2981,10 @@ void smarterchat__identity__identity__get_user_names(ProtobufCService *service,
                                                      const Smarterchat__Identity__GetUserNamesRequest *input,
                                                      Smarterchat__Identity__GetUserNamesResponse_Closure closure,
                                                      void *closure_data);
+void smarterchat__identity__identity__list_message_retention(ProtobufCService *service,
+                                                             const Smarterchat__Identity__ListMessageRetentionRequest *input,
+                                                             Smarterchat__Identity__ListMessageRetentionResponse_Closure closure,
+                                                             void *closure_data);
 void smarterchat__identity__identity__request_email_verification(ProtobufCService *service,
                                                                  const Smarterchat__Identity__RequestEmailVerificationRequest *input,
                                                                  Smarterchat__Identity__RequestEmailVerificationResponse_Closure closure,
@@ -2965,6 +3074,9 @@ extern const ProtobufCMessageDescriptor smarterchat__identity__list_assignable_u
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__user_name__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__get_user_names_response__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_message_retention_request__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__message_retention__descriptor;
+extern const ProtobufCMessageDescriptor smarterchat__identity__list_message_retention_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_request__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__request_email_verification_response__descriptor;
 extern const ProtobufCMessageDescriptor smarterchat__identity__verify_email_request__descriptor;
