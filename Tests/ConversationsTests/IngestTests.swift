@@ -569,4 +569,24 @@ struct IngestTests {
         #expect(try await contents(receiving) == ["to 3333"])
         #expect(try await contents(stranger).isEmpty)
     }
+
+    @Test("a U+0000 in a provider's payload is dropped from the text, not the reason the callback fails")
+    func nulCharactersRemoved() async throws {
+        let fixture = try await IngestFixture.shared()
+        let admin = IngestFixture.newAdmin()
+        let channel = try await fixture.whatsAppChannel(for: admin)
+        let wamid = "wamid.\(UUID().uuidString)"
+        let body = Payloads.whatsAppText(id: wamid, name: #"Ana\u0000 Lima"#, text: #"olá\u0000 mundo"#)
+        let stored = try await fixture.deliver(body, to: channel)
+        #expect(stored.messagesStored == 1)
+        let row = try #require(
+            try await fixture.database.query(
+                """
+                SELECT m.content, c.contact_name FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.external_id = $1
+                """, [wamid]
+            ).firstRow)
+        #expect(try row.decode(String.self, "content") == "olá mundo")
+        #expect(try row.decode(String.self, "contact_name") == "Ana Lima")
+    }
 }

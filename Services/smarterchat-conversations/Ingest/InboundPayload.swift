@@ -75,9 +75,29 @@ extension InboundStatus {
 
 /// Small helpers for reading loosely typed JSON.
 enum LooseJSON {
-    /// Parses an object; nil for anything else.
+    /// Parses an object; nil for anything else. U+0000 (`\u0000` in the JSON text) is
+    /// removed from every string and key: PostgreSQL's text and jsonb refuse it, and one such
+    /// character in a provider's payload would otherwise fail the whole callback, every time
+    /// the provider redelivers it.
     static func object(_ data: some Collection<UInt8>) -> [String: Any]? {
-        try? JSONSerialization.jsonObject(with: Data(data), options: [.fragmentsAllowed]) as? [String: Any]
+        let bytes = Data(data)
+        guard let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) as? [String: Any]
+        else { return nil }
+        guard bytes.range(of: Data(#"\u0000"#.utf8)) != nil else { return object }
+        return withoutNUL(object) as? [String: Any]
+    }
+
+    /// `value` with U+0000 removed from its strings and keys, at any depth.
+    static func withoutNUL(_ value: Any) -> Any {
+        switch value {
+        case let text as String: return text.replacingOccurrences(of: "\0", with: "")
+        case let array as [Any]: return array.map(withoutNUL)
+        case let object as [String: Any]:
+            var clean: [String: Any] = [:]
+            for (key, member) in object { clean[key.replacingOccurrences(of: "\0", with: "")] = withoutNUL(member) }
+            return clean
+        default: return value
+        }
     }
 
     /// `value` as JSON text (sorted keys); `{}` when it cannot be written.
