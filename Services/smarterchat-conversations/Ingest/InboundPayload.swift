@@ -81,7 +81,8 @@ enum LooseJSON {
     /// the provider redelivers it.
     static func object(_ data: some Collection<UInt8>) -> [String: Any]? {
         let bytes = Data(data)
-        guard let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) as? [String: Any]
+        guard
+            let object = try? JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed]) as? [String: Any]
         else { return nil }
         guard bytes.range(of: Data(#"\u0000"#.utf8)) != nil else { return object }
         return withoutNUL(object) as? [String: Any]
