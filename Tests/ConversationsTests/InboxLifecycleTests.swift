@@ -108,6 +108,18 @@ struct InboxLifecycleTests {
                     Conversations.TransferConversationRequest(conversationId: conversation.lowercased, userId: "x"),
                     as: admin)
             } == .invalidArgument)
+        // identity not answering (here: no directory for the organization) is "try again", not
+        // "that user may not handle conversations", and changes nothing.
+        let orphan = InboxFixture.newAdmin()
+        let unanswered = try await fixture.conversation(on: try await fixture.channel("telegram", for: orphan))
+        #expect(
+            await fixture.failure {
+                try await fixture.call(
+                    Conversations.Service.transferConversation,
+                    Conversations.TransferConversationRequest(
+                        conversationId: unanswered.lowercased, userId: UUID().lowercased), as: orphan)
+            } == .unavailable)
+        #expect(try await fixture.inbox(unanswered, as: orphan).assignedToUserId == "")
     }
 
     @Test("reopening is refused while the contact has another open conversation on the channel")

@@ -18,13 +18,24 @@ enum InboxDirectory {
     ) async
         -> Identity.ListAssignableUsersResponse
     {
+        (try? await assignableUsersOrFailure(identity: identity, organizationID: organizationID, requestID: requestID))
+            ?? Identity.ListAssignableUsersResponse()
+    }
+
+    /// The same, for a caller that must know the answer (an operator's transfer): identity
+    /// not answering is UNAVAILABLE ("try again"), not an empty list.
+    static func assignableUsersOrFailure(
+        identity: any RPCCaller, organizationID: UUID, requestID: String
+    ) async throws
+        -> Identity.ListAssignableUsersResponse
+    {
         do {
             return try await identity.call(
                 Identity.Service.listAssignableUsers,
                 Identity.ListAssignableUsersRequest(organizationId: organizationID.lowercasedString),
                 metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout)
         } catch {
-            return Identity.ListAssignableUsersResponse()
+            throw RPCError(.unavailable, "the list of users who may take conversations is unavailable; try again")
         }
     }
 

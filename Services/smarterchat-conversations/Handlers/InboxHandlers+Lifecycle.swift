@@ -149,7 +149,7 @@ extension InboxHandlers {
                 try await InboxMessageStore.conversationExists(id, organizationID: caller.organizationID, on: $0)
             })
         else { throw RPCError(.notFound, "conversation not found") }
-        let users = await InboxDirectory.assignableUsers(
+        let users = try await InboxDirectory.assignableUsersOrFailure(
             identity: identity, organizationID: caller.organizationID, requestID: context.metadata.requestID)
         guard users.users.contains(where: { UUID(canonicalText: $0.id) == target }) else {
             throw RPCError(
