@@ -32,6 +32,8 @@ func installChannelsAndIngest(
     let retentionJob = ScheduledJob(
         name: "conversations-retention", every: .seconds(3600), state: environment.state, logger: logger
     ) {
+        // Every organization's setting as identity has it now; the copies kept otherwise.
+        await retention.refreshAll()
         let outcome = try await database.withConnection { try await ConversationRetention.run(on: $0) }
         if outcome != ConversationRetention.Outcome() {
             logger.info(
@@ -40,6 +42,8 @@ func installChannelsAndIngest(
                     "retention.partitions": "\(outcome.droppedPartitions)",
                     "retention.messages": "\(outcome.deletedMessages)",
                     "retention.events": "\(outcome.deletedEvents)",
+                    "retention.deliveries": "\(outcome.deletedDeliveries)",
+                    "retention.reply_jobs": "\(outcome.deletedJobs)",
                     "retention.archived": "\(outcome.archivedConversations)",
                 ])
         }

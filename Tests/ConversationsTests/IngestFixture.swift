@@ -21,6 +21,7 @@ struct IngestFixture: Sendable {
     let client: RPCInProcessClient
     let crm: FakeCRM
     let identity: FakeIdentity
+    let retention: RetentionSettingsRecorder
 
     static func shared() async throws -> IngestFixture {
         try await SharedIngestDatabase.instance.fixture()
@@ -142,6 +143,14 @@ final class FakeIdentity: Sendable {
                 settings: self.settings.withLock { $0[context.metadata.principal.organizationId] ?? "{}" },
                 branding: "{}")
         }
+        router.register(Identity.Service.listMessageRetention) { _, _ in
+            Identity.ListMessageRetentionResponse(
+                organizations: self.settings.withLock { $0 }.compactMap { organization, settings in
+                    RetentionSettingsRecorder.days(fromSettings: settings).map {
+                        Identity.MessageRetention(organizationId: organization, days: Int32($0))
+                    }
+                })
+        }
     }
 }
 
@@ -194,6 +203,7 @@ actor SharedIngestDatabase {
             on: router)
         LiveFeedHandlers(database: database, signal: signal).register(on: router)
         return IngestFixture(
-            database: database, client: RPCInProcessClient(router: router), crm: crm, identity: identity)
+            database: database, client: RPCInProcessClient(router: router), crm: crm, identity: identity,
+            retention: retention)
     }
 }

@@ -104,6 +104,54 @@ struct ConversationRetentionTests {
         #expect(try await timeline(conversations[1]) == ["forty days old", "recent"])
     }
 
+    @Test("an organization's retention applies though nobody uses the console: the job reads every setting")
+    func retentionWithoutConsole() async throws {
+        let fixture = try await IngestFixture.shared()
+        let short = IngestFixture.newAdmin(), long = IngestFixture.newAdmin()
+        fixture.identity.settings.withLock {
+            $0[short.organizationId] = #"{"conversations":{"message_retention_days":30}}"#
+            $0[long.organizationId] = #"{"conversations":{"message_retention_days":730}}"#
+        }
+        var conversations: [UUID] = []
+        for admin in [short, long] {
+            let channel = try await fixture.whatsAppChannel(for: admin)
+            _ = try await fixture.deliver(
+                Payloads.whatsAppText(id: "wamid.\(UUID().uuidString)", text: "recent"), to: channel)
+            let id = try await fixture.database.query(
+                "SELECT id FROM conversations WHERE channel_id = $1", [UUID(uuidString: channel.id)!]
+            ).firstRow!.decode(UUID.self, "id")
+            try await fixture.database.execute(
+                """
+                INSERT INTO messages (conversation_id, sender_type, content, direction, created_at)
+                VALUES ($1, 'contact', 'forty days old', 'inbound', CURRENT_TIMESTAMP - INTERVAL '40 days'),
+                       ($1, 'contact', 'four hundred days old', 'inbound', CURRENT_TIMESTAMP - INTERVAL '400 days')
+                """, [id])
+            conversations.append(id)
+        }
+        // Nobody listed channels or opened the stream: no copy yet.
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM retention_settings WHERE organization_id = ANY($1::uuid[])",
+                [[short.organizationId, long.organizationId].map { UUID(uuidString: $0)! }]) == 0)
+        #expect(await fixture.retention.refreshAll())
+        _ = try await fixture.database.withConnection { try await ConversationRetention.run(on: $0) }
+        func contents(_ id: UUID) async throws -> [String] {
+            try await fixture.database.query(
+                "SELECT content FROM messages WHERE conversation_id = $1 ORDER BY created_at", [id]
+            ).map { try $0.decode(String.self, "content") }
+        }
+        // 30 days: both old ones go; 730 days: both stay (not the default 365's cut).
+        #expect(try await contents(conversations[0]) == ["recent"])
+        #expect(try await contents(conversations[1]) == ["four hundred days old", "forty days old", "recent"])
+        // A setting removed in identity goes back to the default at the next refresh.
+        fixture.identity.settings.withLock { $0[long.organizationId] = "{}" }
+        #expect(await fixture.retention.refreshAll())
+        #expect(
+            try await fixture.count(
+                "SELECT count(*)::bigint AS n FROM retention_settings WHERE organization_id = $1",
+                [UUID(uuidString: long.organizationId)!]) == 0)
+    }
+
     @Test("old messages and receipts are deleted in batches until none is left")
     func batchedPurge() async throws {
         let fixture = try await IngestFixture.shared()
@@ -127,6 +175,22 @@ struct ConversationRetentionTests {
             SELECT $1, 'old.' || g, $2, $3, gen_random_uuid(), CURRENT_TIMESTAMP - INTERVAL '31 days'
             FROM generate_series(1, 5) g
             """, [channelID, UUID(uuidString: admin.organizationId)!, conversationID])
+        // Finished deliveries (with the text) and reply jobs as old; an open delivery stays.
+        try await fixture.database.execute(
+            """
+            INSERT INTO outbound_deliveries (organization_id, channel_id, conversation_id, kind, recipient, body,
+                                             status, created_at)
+            SELECT $1, $2, $3, 'text', '5511', jsonb_build_object('text', 'old ' || g),
+                   CASE WHEN g = 5 THEN 'pending' ELSE 'sent' END, CURRENT_TIMESTAMP - INTERVAL '400 days'
+            FROM generate_series(1, 5) g
+            """, [UUID(uuidString: admin.organizationId)!, channelID, conversationID])
+        try await fixture.database.execute(
+            """
+            INSERT INTO reply_jobs (organization_id, conversation_id, trigger_message_id, status, created_at)
+            SELECT $1, $2, gen_random_uuid(), CASE WHEN g = 5 THEN 'pending' ELSE 'done' END,
+                   CURRENT_TIMESTAMP - INTERVAL '31 days'
+            FROM generate_series(1, 5) g
+            """, [UUID(uuidString: admin.organizationId)!, conversationID])
         // Five of each in batches of two: one statement would leave three of each.
         _ = try await fixture.database.withConnection { try await ConversationRetention.run(batch: 2, on: $0) }
         let contents = try await fixture.database.query(
@@ -137,5 +201,14 @@ struct ConversationRetentionTests {
             "SELECT external_message_id FROM inbound_receipts WHERE channel_id = $1", [channelID]
         ).map { try $0.decode(String.self, "external_message_id") }
         #expect(receipts.count == 1 && !receipts[0].hasPrefix("old."))
+        let deliveries = try await fixture.database.query(
+            "SELECT status, body->>'text' AS text FROM outbound_deliveries WHERE conversation_id = $1", [conversationID]
+        ).map { "\(try $0.decode(String.self, "status")) \(try $0.decode(String.self, "text"))" }
+        #expect(deliveries == ["pending old 5"])
+        let jobs = try await fixture.database.query(
+            "SELECT status FROM reply_jobs WHERE conversation_id = $1 AND created_at < CURRENT_TIMESTAMP - interval '30 days'",
+            [conversationID]
+        ).map { try $0.decode(String.self, "status") }
+        #expect(jobs == ["pending"])
     }
 }

@@ -3,14 +3,17 @@ import Postgres
 
 /// The retention rules of seed §7, run by a scheduled job: messages older than the retention
 /// period go (whole monthly partitions dropped, the rest deleted in batches), and so do the
-/// timeline rows of that age (a message event carries the message's text), closed
-/// conversations are archived 90 days after closing, expired web chat sessions and inbound
-/// receipts older than Meta's retry horizon are purged.
+/// timeline rows and finished deliveries of that age (a message event and a delivery's body
+/// carry the message's text), closed conversations are archived 90 days after closing,
+/// expired web chat sessions, inbound receipts older than Meta's retry horizon and finished
+/// reply jobs older than 30 days are purged.
 enum ConversationRetention {
     struct Outcome: Sendable, Equatable {
         var droppedPartitions = 0
         var deletedMessages = 0
         var deletedEvents = 0
+        var deletedDeliveries = 0
+        var deletedJobs = 0
         var archivedConversations = 0
         var purgedSessions = 0
         var purgedReceipts = 0
@@ -21,7 +24,7 @@ enum ConversationRetention {
     /// monthly partitions older than every organization's retention are dropped whole. Row
     /// deletes go `batch` rows per statement; run it on a connection outside a transaction.
     static func run(
-        defaultRetentionDays: Int = 365, archiveAfterDays: Int = 90, receiptDays: Int = 30,
+        defaultRetentionDays: Int = 365, archiveAfterDays: Int = 90, receiptDays: Int = 30, jobDays: Int = 30,
         batch: Int = BatchedDelete.defaultBatch, on connection: PostgresConnection
     ) async throws -> Outcome {
         var outcome = Outcome()
@@ -64,6 +67,31 @@ enum ConversationRetention {
                           - make_interval(days => COALESCE(r.message_retention_days, $1::int))
                     LIMIT $3))
                 """, [defaultRetentionDays, shortest, limit])
+        }
+        // Finished deliveries of that age: their body holds the message's text.
+        outcome.deletedDeliveries = try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
+                """
+                DELETE FROM outbound_deliveries WHERE id = ANY(ARRAY(
+                    SELECT d.id FROM outbound_deliveries d
+                    LEFT JOIN retention_settings r ON r.organization_id = d.organization_id
+                    WHERE d.status IN ('sent', 'failed', 'unknown')
+                      AND d.created_at < CURRENT_TIMESTAMP - make_interval(days => $2::int)
+                      AND d.created_at < CURRENT_TIMESTAMP
+                          - make_interval(days => COALESCE(r.message_retention_days, $1::int))
+                    LIMIT $3))
+                """, [defaultRetentionDays, shortest, limit])
+        }
+        // Finished reply jobs after `jobDays`.
+        outcome.deletedJobs = try await BatchedDelete.run(batch: batch) { limit in
+            try await connection.execute(
+                """
+                DELETE FROM reply_jobs WHERE id = ANY(ARRAY(
+                    SELECT id FROM reply_jobs
+                    WHERE status IN ('done', 'skipped', 'failed')
+                      AND created_at < CURRENT_TIMESTAMP - make_interval(days => $1::int)
+                    LIMIT $2))
+                """, [jobDays, limit])
         }
         outcome.archivedConversations =
             try await connection.query(
