@@ -194,6 +194,35 @@ struct InboxLifecycleTests {
         #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
     }
 
+    @Test("a contact's reaction starts no wait: the response times stay those of real questions")
+    func reactionStartsNoWait() async throws {
+        let fixture = try await InboxFixture.shared()
+        let admin = InboxFixture.newAdmin()
+        let conversation = try await fixture.conversation(
+            on: try await fixture.channel("telegram", for: admin), minutesAgo: 2)
+        _ = try await fixture.call(
+            Conversations.Service.sendOperatorMessage,
+            Conversations.SendOperatorMessageRequest(conversationId: conversation.lowercased, content: "Oi"), as: admin)
+        let answered = try await fixture.inbox(conversation, as: admin)
+        try await fixture.database.execute(
+            """
+            INSERT INTO messages (conversation_id, sender_type, content, content_type, direction, status, created_at)
+            VALUES ($1, 'contact', '👍', 'reaction', 'inbound', 'received', clock_timestamp() - interval '1 minute')
+            """, [conversation])
+        #expect(
+            try await fixture.count(
+                "SELECT count(*) AS n FROM conversations WHERE id = $1 AND awaiting_response_since IS NULL",
+                [conversation]) == 1)
+        _ = try await fixture.call(
+            Conversations.Service.sendOperatorMessage,
+            Conversations.SendOperatorMessageRequest(conversationId: conversation.lowercased, content: "De nada"),
+            as: admin)
+        let after = try await fixture.inbox(conversation, as: admin)
+        #expect(after.avgResponseTimeMs == answered.avgResponseTimeMs)
+        #expect(after.firstResponseTimeMs == answered.firstResponseTimeMs)
+        #expect(after.messageCount == answered.messageCount + 2)
+    }
+
     @Test("response times: first and average time from a contact's message to the reply")
     func responseTimes() async throws {
         let fixture = try await InboxFixture.shared()
