@@ -95,11 +95,15 @@ struct GrantsTests {
                 == .permissionDenied)
 
         // The organization's return-to-AI setting travels with the users (0 when invalid).
+        // Written straight to the table: UpdateOrganizationSettings now refuses the invalid
+        // ones, but rows stored before that rule may still hold them.
         for (setting, minutes) in [("15", Int32(15)), ("0", 0), ("\"15\"", 0), ("10081", 0), ("2.5", 0)] {
-            _ = try await fixture.call(
-                Identity.Service.updateOrganizationSettings,
-                Identity.UpdateOrganizationSettingsRequest(
-                    settings: #"{"conversations":{"return_to_ai_after_minutes":"# + setting + "}}"), as: admin)
+            try await fixture.database.execute(
+                "UPDATE organizations SET settings = $2 WHERE id = $1",
+                [
+                    UUID(uuidString: organization.id)!,
+                    PostgresJSON(text: #"{"conversations":{"return_to_ai_after_minutes":"# + setting + "}}"),
+                ])
             let again = try await fixture.client.call(
                 Identity.Service.listAssignableUsers, request,
                 metadata: CallMetadata(requestID: "t", caller: "conversations"), timeout: .seconds(10))

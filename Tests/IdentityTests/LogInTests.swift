@@ -56,6 +56,90 @@ struct LogInTests {
         #expect(try await fixture.auditCount("login.locked", email: email) == 1)
     }
 
+    /// How one of many concurrent logins ended.
+    enum Outcome: Sendable, Equatable {
+        case signedIn, unauthenticated, locked, other
+    }
+
+    func outcome(_ fixture: IdentityFixture, _ email: String, _ password: String, address: String) async -> Outcome {
+        do {
+            let response = try await logIn(fixture, email, password, address: address)
+            if response.tokens != nil { return .signedIn }
+            return response.retryAfterSeconds > 0 ? .locked : .other
+        } catch let error as RPCError where error.code == .unauthenticated {
+            return .unauthenticated
+        } catch {
+            return .other
+        }
+    }
+
+    /// Runs `count` logins at once, attempt `index` as `attempt(index)` describes it.
+    func concurrentOutcomes(
+        _ fixture: IdentityFixture, count: Int,
+        _ attempt: @escaping @Sendable (Int) -> (email: String, password: String, address: String)
+    ) async -> [Outcome] {
+        await withTaskGroup(of: Outcome.self) { group in
+            for index in 0..<count {
+                let (email, password, address) = attempt(index)
+                group.addTask { await outcome(fixture, email, password, address: address) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
+    @Test("12 concurrent wrong passwords for one account: 5 are verified (401), the other 7 wait (429)")
+    func concurrentAccountLockout() async throws {
+        // A cost where scrypt outlasts the admission step, so the attempts overlap as they do
+        // in production (checked before any failure was written, all 12 were verified).
+        let fixture = try await IdentityFixture.shared().withPasswordCost(logN: 12)
+        let (_, email, password) = try await fixture.signUp()
+        let addresses = (0..<12).map { _ in address() }
+        let outcomes = await concurrentOutcomes(fixture, count: 12) { (email, "wrong password", addresses[$0]) }
+        #expect(outcomes.filter { $0 == .unauthenticated }.count == 5)
+        #expect(outcomes.filter { $0 == .locked }.count == 7)
+        #expect(try await fixture.auditCount("login.failed", email: email) == 5)
+        #expect(try await fixture.auditCount("login.locked", email: email) == 7)
+        let refused = try await logIn(fixture, email, password, address: address())
+        #expect(refused.tokens == nil && refused.retryAfterSeconds > 0)
+
+        // The lockout is this account's: another account's right password still opens a session.
+        let (_, otherEmail, otherPassword) = try await fixture.signUp()
+        #expect(try await logIn(fixture, otherEmail, otherPassword, address: address()).tokens != nil)
+    }
+
+    @Test("12 concurrent wrong guesses from one address, each for another email: 5 are verified, 7 wait")
+    func concurrentAddressLockout() async throws {
+        let fixture = try await IdentityFixture.shared().withPasswordCost(logN: 12)
+        let attacker = address()
+        let outcomes = await concurrentOutcomes(fixture, count: 12) {
+            ("guess-\($0)-\(UUID())@example.com", "wrong password", attacker)
+        }
+        #expect(outcomes.filter { $0 == .unauthenticated }.count == 5)
+        #expect(outcomes.filter { $0 == .locked }.count == 7)
+    }
+
+    @Test("a successful login is not a failure: 4 failures and a login leave room for one more failure")
+    func successDoesNotCount() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (_, email, password) = try await fixture.signUp()
+        for _ in 1...4 {
+            #expect(
+                await fixture.failure { try await logIn(fixture, email, "wrong password", address: address()) }
+                    == .unauthenticated)
+        }
+        #expect(try await logIn(fixture, email, password, address: address()).tokens != nil)
+        #expect(
+            await fixture.failure { try await logIn(fixture, email, "wrong password", address: address()) }
+                == .unauthenticated)
+        let refused = try await logIn(fixture, email, password, address: address())
+        #expect(refused.tokens == nil && refused.retryAfterSeconds > 0)
+        let rows = try await fixture.database.query(
+            "SELECT count(*) FILTER (WHERE succeeded)::bigint AS ok, count(*)::bigint AS n FROM login_attempts WHERE email = $1",
+            [email])
+        #expect(try rows.firstRow?.decode(Int64.self, "ok") == 1)
+        #expect(try rows.firstRow?.decode(Int64.self, "n") == 6)
+    }
+
     @Test("after 5 failures from one address, other accounts from it wait too")
     func addressLockout() async throws {
         let fixture = try await IdentityFixture.shared()

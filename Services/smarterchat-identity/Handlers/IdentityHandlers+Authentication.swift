@@ -39,26 +39,34 @@ extension IdentityHandlers {
         }
     }
 
-    /// Checks the lockout first, then the password (always one scrypt verification, against a
-    /// dummy hash when the email is unknown), then whether the account may log in.
+    /// Admits the attempt first (the lockout check and recording it as a failure, in one
+    /// short transaction: concurrent attempts cannot all pass the check while their scrypt
+    /// runs), then verifies the password (always one scrypt verification, against a dummy
+    /// hash when the email is unknown, with no connection held), then whether the account may
+    /// log in. A login that opens a session marks its attempt succeeded.
     func logIn(_ request: Identity.LogInRequest, _ context: RPCContext) async throws -> Identity.LogInResponse {
         let email = SignUpInput.normalizedEmail(request.email)
         let address = request.client?.ipAddress ?? ""
         guard !email.isEmpty, !request.password.isEmpty else {
             throw RPCError(.invalidArgument, "email and password are required")
         }
-        let (wait, credentials) = try await database.withConnection { connection in
-            let wait = try await LoginAttemptStore.retryAfter(
+        let lockout = self.lockout
+        let (admission, credentials) = try await database.withTransaction { connection in
+            let admission = try await LoginAttemptStore.admit(
                 email: email, address: address, rule: lockout, on: connection)
-            if wait > 0 {
+            guard case .admitted = admission else {
                 try await AuditLog.record(
                     .loginLocked, organizationID: nil, userID: nil, client: request.client,
                     details: ["email": email], on: connection)
-                return (wait, nil as UserStore.Credentials?)
+                return (admission, nil as UserStore.Credentials?)
             }
-            return (wait, try await UserStore.credentials(email: email, on: connection))
+            return (admission, try await UserStore.credentials(email: email, on: connection))
         }
-        if wait > 0 { return Identity.LogInResponse(retryAfterSeconds: wait) }
+        let attemptID: Int64
+        switch admission {
+        case .locked(let wait): return Identity.LogInResponse(retryAfterSeconds: wait)
+        case .admitted(let id): attemptID = id
+        }
 
         let hasher = self.hasher, password = request.password
         // An unknown email, or an invited user without a password yet, costs the same scrypt.
@@ -68,8 +76,8 @@ extension IdentityHandlers {
             matches = (try? await passwordWorkers.run { try hasher.verify(password, against: stored) }) == true
         }
         guard let credentials, matches else {
+            // The attempt is already recorded as failed.
             try await database.withConnection { connection in
-                try await LoginAttemptStore.record(email: email, address: address, succeeded: false, on: connection)
                 try await AuditLog.record(
                     .loginFailed, organizationID: credentials?.organizationID, userID: credentials?.id,
                     client: request.client, details: ["email": email], on: connection)
@@ -78,6 +86,7 @@ extension IdentityHandlers {
         }
         guard credentials.canLogIn else {
             try await database.withConnection { connection in
+                try await LoginAttemptStore.forget(attemptID, on: connection)
                 try await AuditLog.record(
                     .loginRefused, organizationID: credentials.organizationID, userID: credentials.id,
                     client: request.client, on: connection)
@@ -85,11 +94,15 @@ extension IdentityHandlers {
             throw RPCError(.permissionDenied, "this account or its organization is not active")
         }
         if credentials.twoFactorEnabled {
-            if request.totpCode.isEmpty { return Identity.LogInResponse(twoFactorRequired: true) }
+            if request.totpCode.isEmpty {
+                try await database.withConnection { connection in
+                    try await LoginAttemptStore.forget(attemptID, on: connection)
+                }
+                return Identity.LogInResponse(twoFactorRequired: true)
+            }
             try await database.withConnection { connection in
                 guard try await acceptCode(request.totpCode, for: credentials, on: connection) else {
-                    try await LoginAttemptStore.record(
-                        email: email, address: address, succeeded: false, on: connection)
+                    // The attempt stays recorded as failed.
                     try await AuditLog.record(
                         .loginFailed, organizationID: credentials.organizationID, userID: credentials.id,
                         client: request.client, details: ["email": email, "reason": "totp"], on: connection)
@@ -101,7 +114,7 @@ extension IdentityHandlers {
             hasher.needsRehash(credentials.passwordHash)
             ? try await passwordWorkers.run { try hasher.hash(password) } : nil
         return try await database.withTransaction { connection in
-            try await LoginAttemptStore.record(email: email, address: address, succeeded: true, on: connection)
+            try await LoginAttemptStore.markSucceeded(attemptID, on: connection)
             try await UserStore.recordLogin(id: credentials.id, newPasswordHash: rehash, on: connection)
             let tokens = try await SessionStore.issue(
                 familyID: UUID(), organizationID: credentials.organizationID, userID: credentials.id,

@@ -13,7 +13,8 @@ extension IdentityHandlers {
     static let invitableRoles: Set<String> = [Role.admin.rawValue, Role.manager.rawValue, Role.consultant.rawValue]
 
     /// Creates the user (no password yet) and a single-use invitation token, or answers
-    /// `RESOURCE_EXHAUSTED` "plan limit reached: max_users is N" when the organization is full.
+    /// `RESOURCE_EXHAUSTED` "plan limit reached: max_users is N" when the organization is full;
+    /// a role above the caller's own is PERMISSION_DENIED (``RoleCeiling``).
     /// A `max_users` of 0 (or NULL) is no limit, as 0 is for every plan limit.
     func inviteUser(
         _ request: Identity.InviteUserRequest, _ context: RPCContext
@@ -33,6 +34,7 @@ extension IdentityHandlers {
         guard Self.invitableRoles.contains(request.role) else {
             throw RPCError(.invalidArgument, "role must be admin, manager or consultant")
         }
+        try RoleCeiling.requireMayGive(request.role, caller: caller)
         return try await database.withTransaction { connection in
             let count = try await OrganizationStore.lockUserCount(id: caller.organizationID, on: connection)
             if let limit = count.maxUsers, limit > 0, count.users >= Int64(limit) {

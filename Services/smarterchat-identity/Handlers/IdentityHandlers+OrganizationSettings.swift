@@ -21,6 +21,8 @@ extension IdentityHandlers {
         return found
     }
 
+    /// Replaces settings and/or branding; the settings members other services read must be in
+    /// range (``OrganizationSettingsStore/checkedMembers``), else INVALID_ARGUMENT naming it.
     func updateOrganizationSettings(
         _ request: Identity.UpdateOrganizationSettingsRequest, _ context: RPCContext
     ) async throws
@@ -31,6 +33,11 @@ extension IdentityHandlers {
         let settings = try request.settings.map { try Self.jsonObject($0, field: "settings") }
         let branding = try request.branding.map { try Self.jsonObject($0, field: "branding") }
         return try await database.withTransaction { connection in
+            if let settings,
+                let member = try await OrganizationSettingsStore.invalidMember(in: settings, on: connection)
+            {
+                throw RPCError(.invalidArgument, Self.invalidSettingMessage(member))
+            }
             guard
                 let updated = try await OrganizationSettingsStore.update(
                     organizationID: caller.organizationID, settings: settings, branding: branding, on: connection)
@@ -43,6 +50,16 @@ extension IdentityHandlers {
                 client: nil, details: ["changed": changed.joined(separator: " ")], on: connection)
             return updated
         }
+    }
+
+    /// What a refused member of the settings must be, named by its dotted path.
+    static func invalidSettingMessage(_ member: String) -> String {
+        guard let checked = OrganizationSettingsStore.checkedMembers.first(where: { $0.name == member }) else {
+            return "settings.\(member) is not valid"
+        }
+        let never = checked.range.lowerBound == 0 ? " (0: never)" : ""
+        return
+            "settings.\(member) must be a whole number from \(checked.range.lowerBound) to \(checked.range.upperBound)\(never)"
     }
 
     /// `text` as a JSONB parameter when it is a JSON object of at most

@@ -8,6 +8,8 @@ import RPC
 extension IdentityHandlers {
     /// The services that assign conversations to users.
     static let assignmentCallers: Set<String> = ["conversations", "crm", "agents"]
+    /// The service that deletes old messages.
+    static let retentionCallers: Set<String> = ["conversations"]
 
     /// Active, undeleted users whose role (or grants) allow `conversations:write`, ordered
     /// by id for a stable round-robin, with the organization's time zone. An invited user who
@@ -84,6 +86,37 @@ extension IdentityHandlers {
                 Identity.UserName(
                     id: try $0.decode(UUID.self, "id").lowercasedString,
                     fullName: try $0.decode(String.self, "full_name"))
+            })
+    }
+
+    /// Every live organization whose `settings.conversations.message_retention_days` is a
+    /// JSON whole number in 30...3650 (the range UpdateOrganizationSettings enforces; older
+    /// or hand-written values outside it are left out), with its days, ordered by id.
+    func listMessageRetention(
+        _ request: Identity.ListMessageRetentionRequest, _ context: RPCContext
+    ) async throws
+        -> Identity.ListMessageRetentionResponse
+    {
+        try ServiceCaller.require(context, from: Self.retentionCallers)
+        // The CASE keeps the numeric cast away from values that are not JSON numbers, whatever
+        // order the planner evaluates the conditions in.
+        let rows = try await database.query(
+            """
+            SELECT id, days::integer AS days
+            FROM (
+                SELECT id,
+                       CASE WHEN jsonb_typeof(settings->'conversations'->'message_retention_days') = 'number'
+                            THEN (settings->'conversations'->>'message_retention_days')::numeric END AS days
+                FROM organizations WHERE deleted_at IS NULL
+            ) AS configured
+            WHERE days BETWEEN 30 AND 3650 AND days = trunc(days)
+            ORDER BY id
+            """)
+        return Identity.ListMessageRetentionResponse(
+            organizations: try rows.map {
+                Identity.MessageRetention(
+                    organizationId: try $0.decode(UUID.self, "id").lowercasedString,
+                    days: try $0.decode(Int32.self, "days"))
             })
     }
 }

@@ -10,7 +10,9 @@ extension IdentityHandlers {
     /// The statuses an admin may set (suspended is the platform's).
     static let settableStatuses: Set<String> = ["active", "inactive"]
 
-    /// Another organization's user id, a super_admin, or a deleted user answers NOT_FOUND.
+    /// Another organization's user id, a super_admin, or a deleted user answers NOT_FOUND; a
+    /// role above the caller's own, given or held by the target, PERMISSION_DENIED
+    /// (``RoleCeiling``).
     func updateUser(
         _ request: Identity.UpdateUserRequest, _ context: RPCContext
     ) async throws
@@ -29,7 +31,13 @@ extension IdentityHandlers {
         guard userID != caller.userID else {
             throw RPCError(.failedPrecondition, "you cannot change your own role or status")
         }
+        if let role = request.role { try RoleCeiling.requireMayGive(role, caller: caller) }
         let user = try await database.withTransaction { connection in
+            guard
+                let current = try await UserStore.lockRole(
+                    id: userID, organizationID: caller.organizationID, on: connection)
+            else { throw RPCError(.notFound, "user not found") }
+            try RoleCeiling.requireMayManage(userWithRole: current, caller: caller)
             guard
                 let user = try await UserStore.update(
                     id: userID, organizationID: caller.organizationID, role: request.role, status: request.status,
@@ -65,6 +73,8 @@ extension IdentityHandlers {
         return valid.sorted()
     }
 
+    /// As ``updateUser(_:_:)``: NOT_FOUND for a user the caller cannot see, PERMISSION_DENIED
+    /// for one whose role is above the caller's own.
     func deleteUser(
         _ request: Identity.DeleteUserRequest, _ context: RPCContext
     ) async throws
@@ -75,6 +85,11 @@ extension IdentityHandlers {
         guard let userID = UUID(canonicalText: request.userId) else { throw RPCError(.notFound, "user not found") }
         guard userID != caller.userID else { throw RPCError(.failedPrecondition, "you cannot delete yourself") }
         try await database.withTransaction { connection in
+            guard
+                let current = try await UserStore.lockRole(
+                    id: userID, organizationID: caller.organizationID, on: connection)
+            else { throw RPCError(.notFound, "user not found") }
+            try RoleCeiling.requireMayManage(userWithRole: current, caller: caller)
             guard try await UserStore.softDelete(id: userID, organizationID: caller.organizationID, on: connection)
             else { throw RPCError(.notFound, "user not found") }
             try await SessionStore.revokeOthers(userID: userID, keeping: nil, reason: "user_deleted", on: connection)

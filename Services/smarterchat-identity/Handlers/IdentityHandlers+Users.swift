@@ -23,11 +23,15 @@ extension IdentityHandlers {
             })
         else { throw RPCError(.notFound, "user not found") }
         let address = request.client?.ipAddress ?? ""
-        let wait = try await database.withConnection { connection in
-            try await LoginAttemptStore.retryAfter(
-                email: account.email, address: address, rule: lockout, on: connection)
+        let lockout = self.lockout
+        // Admitted and recorded as failed before scrypt, as a login is, so that concurrent
+        // wrong guesses cannot pass the lockout check together.
+        let admission = try await database.withTransaction { connection in
+            try await LoginAttemptStore.admit(email: account.email, address: address, rule: lockout, on: connection)
         }
-        guard wait == 0 else { throw RPCError(.resourceExhausted, "too many failed attempts; try again later") }
+        guard case .admitted(let attemptID) = admission else {
+            throw RPCError(.resourceExhausted, "too many failed attempts; try again later")
+        }
 
         let hasher = self.hasher, current = request.currentPassword, new = request.newPassword
         let stored = account.passwordHash
@@ -36,13 +40,15 @@ extension IdentityHandlers {
             ? (try? await passwordWorkers.run { try hasher.verify(current, against: stored) }) == true : false
         guard matches else {
             try await database.withConnection { connection in
-                try await LoginAttemptStore.record(
-                    email: account.email, address: address, succeeded: false, on: connection)
                 try await AuditLog.record(
                     .passwordChangeFailed, organizationID: caller.organizationID, userID: caller.userID,
                     client: request.client, on: connection)
             }
             throw RPCError(.invalidArgument, "current_password is not correct")
+        }
+        // The right current password is not a failure (nor a login).
+        try await database.withConnection { connection in
+            try await LoginAttemptStore.forget(attemptID, on: connection)
         }
         let newHash = try await passwordWorkers.run { try hasher.hash(new) }
         let keep = UUID(canonicalText: request.currentSessionId)

@@ -87,6 +87,9 @@ struct IdentityHandlers: Sendable {
             try await listAssignableUsers(request, context)
         }
         router.register(Identity.Service.getUserNames) { request, context in try await getUserNames(request, context) }
+        router.register(Identity.Service.listMessageRetention) { request, context in
+            try await listMessageRetention(request, context)
+        }
         registerWrite(Identity.Service.requestEmailVerification, on: router) { _, context in
             try await requestEmailVerification(context)
         }

@@ -219,6 +219,18 @@ enum UserStore {
         )
     }
 
+    /// Locks the user `id` of the organization (not deleted, not a super_admin) until the
+    /// transaction ends and answers their role; nil when there is no such user.
+    static func lockRole(id: UUID, organizationID: UUID, on connection: PostgresConnection) async throws -> String? {
+        let rows = try await connection.query(
+            """
+            SELECT role FROM users
+            WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL AND role <> 'super_admin'
+            FOR UPDATE
+            """, [id, organizationID])
+        return try rows.firstRow?.decode(String.self, "role")
+    }
+
     /// Soft-deletes (deleted_at) a user of the organization who is not a super_admin.
     static func softDelete(id: UUID, organizationID: UUID, on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute(
