@@ -70,19 +70,20 @@ struct TokenValidatorTests {
     @Test("past half its age an answer is used while identity is asked again; a revoked token is then dropped")
     func refreshAhead() async throws {
         let identity = FakeIdentity()
-        let validator = TokenValidator(identity: identity.client, maximumAge: .milliseconds(400))
+        // Ages in seconds, not milliseconds: a loaded machine oversleeps by a few hundred.
+        let validator = TokenValidator(identity: identity.client, maximumAge: .milliseconds(2000))
         func waitForCalls(_ count: Int) async throws {
             for _ in 0..<100 where identity.callCount < count { try await Task.sleep(for: .milliseconds(10)) }
         }
         _ = try await validator.validate("good-a", metadata: CallMetadata())
         #expect(identity.callCount == 1)
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(1250))
         // Still answered from the cache, and identity is asked in the background.
         #expect(try await validator.validate("good-a", metadata: CallMetadata()).principal.userId == "user-good-a")
         try await waitForCalls(2)
         #expect(identity.callCount == 2)
         identity.revoked.tokens.withLock { _ = $0.insert("good-a") }
-        try await Task.sleep(for: .milliseconds(250))
+        try await Task.sleep(for: .milliseconds(1250))
         // The refreshed answer is used once more while identity is asked again; it says no.
         _ = try await validator.validate("good-a", metadata: CallMetadata())
         try await waitForCalls(3)
