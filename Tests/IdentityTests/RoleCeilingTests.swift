@@ -132,4 +132,32 @@ struct RoleCeilingTests {
         _ = try await fixture.call(
             Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: otherAdmin.userId), as: admin)
     }
+
+    @Test("a grant is given only by someone who may do it: a manager with users:write cannot grant organization:write")
+    func grantsOnlyWhatTheCallerMay() async throws {
+        let fixture = try await IdentityFixture.shared()
+        let (organization, admin, manager) = try await organizationWithManager(fixture)
+        let consultant = try await UsersTests.member(of: organization, role: "consultant", fixture: fixture)
+        func grant(_ permissions: [String], as principal: Principal) async -> (RPCError.Code, String)? {
+            await refusal {
+                try await fixture.call(
+                    Identity.Service.updateUser,
+                    Identity.UpdateUserRequest(
+                        userId: consultant.userId, grants: Identity.PermissionGrants(permissions: permissions)),
+                    as: principal)
+            }
+        }
+        let refused = await grant(["organization:write"], as: manager)
+        #expect(refused?.0 == .permissionDenied && refused?.1.contains("organization:write") == true)
+        // What the manager may do, the manager may grant; the admin may grant the rest.
+        #expect(await grant(["analytics:read"], as: manager) == nil)
+        #expect(await grant(["analytics:read", "organization:write"], as: admin) == nil)
+        // Keeping a grant the manager could not give is allowed; adding another is not.
+        #expect(await grant(["organization:write"], as: manager) == nil)
+        #expect(await grant(["organization:write", "channels:manage"], as: manager)?.0 == .permissionDenied)
+        let stored = try await fixture.database.withConnection {
+            try await UserStore.grants(id: UUID(uuidString: consultant.userId)!, on: $0)
+        }
+        #expect(stored == ["organization:write"])
+    }
 }

@@ -38,6 +38,15 @@ extension IdentityHandlers {
                     id: userID, organizationID: caller.organizationID, on: connection)
             else { throw RPCError(.notFound, "user not found") }
             try RoleCeiling.requireMayManage(userWithRole: current, caller: caller)
+            if let grants {
+                // A grant the user does not hold yet is given only by someone who may do it.
+                let held = Set(try await UserStore.grants(id: userID, on: connection))
+                for name in grants where !held.contains(name) {
+                    guard let permission = Permission(rawValue: name), caller.may(permission) else {
+                        throw RPCError(.permissionDenied, "you may only grant what you may do yourself (\(name))")
+                    }
+                }
+            }
             guard
                 let user = try await UserStore.update(
                     id: userID, organizationID: caller.organizationID, role: request.role, status: request.status,

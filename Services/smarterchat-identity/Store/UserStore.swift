@@ -231,6 +231,17 @@ enum UserStore {
         return try rows.firstRow?.decode(String.self, "role")
     }
 
+    /// The user's per-user grants (the `permissions` array; none when it is not one).
+    static func grants(id: UUID, on connection: PostgresConnection) async throws -> [String] {
+        try await connection.query(
+            """
+            SELECT CASE WHEN jsonb_typeof(permissions) = 'array'
+                        THEN ARRAY(SELECT jsonb_array_elements_text(permissions)) ELSE '{}'::text[] END AS grants
+            FROM users WHERE id = $1
+            """, [id]
+        ).firstRow?.decode([String].self, "grants") ?? []
+    }
+
     /// Soft-deletes (deleted_at) a user of the organization who is not a super_admin.
     static func softDelete(id: UUID, organizationID: UUID, on connection: PostgresConnection) async throws -> Bool {
         try await connection.execute(
