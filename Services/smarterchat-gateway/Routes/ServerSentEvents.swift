@@ -77,30 +77,3 @@ enum ServerSentEvents {
         return text
     }
 }
-
-/// `GET /api/v1/stream` (authenticated, conversations:read): the organization's new messages
-/// and conversation changes as Server-Sent Events, from the moment it opens; `Last-Event-ID`
-/// (0 for the retained history from the start) resumes without gaps. The stream closes after
-/// five minutes and the client reconnects.
-struct StreamRoutes: Sendable {
-    let conversations: any RPCCaller
-
-    func register(on authenticated: RouterGroup<GatewayRequestContext>) {
-        authenticated.get("stream") { request, context in
-            let after = try ServerSentEvents.resumePoint(request, otherwise: -1)
-            let metadata = context.callMetadata
-            let conversations = self.conversations
-            // The first call answers at once: a caller without the permission gets a JSON error.
-            let first = try await conversations.call(
-                Conversations.Service.waitConversationEvents,
-                Conversations.WaitConversationEventsRequest(afterSeq: after, waitMs: 0),
-                metadata: metadata, timeout: .seconds(10))
-            return ServerSentEvents.response(first: first, lifetime: .seconds(300), logger: context.logger) { last in
-                try await conversations.call(
-                    Conversations.Service.waitConversationEvents,
-                    Conversations.WaitConversationEventsRequest(afterSeq: last, waitMs: 25_000),
-                    metadata: metadata, timeout: .seconds(35))
-            }
-        }
-    }
-}
