@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// A Server-Sent Events response fed by a long-poll RPC over conversation_events: each event
 /// is `id: <seq>`, `event: <event_type>`, `data: <JSON>`; a comment every poll without events
 /// keeps proxies from closing the connection. The stream ends after `lifetime` (the client's
-/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails,
+/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails
+/// (for the console stream, also when its credential is no longer valid: ``ConsoleStreamPoll``),
 /// or when the gateway shuts down gracefully.
 enum ServerSentEvents {
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!

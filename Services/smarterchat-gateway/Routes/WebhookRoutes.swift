@@ -44,12 +44,13 @@ struct WebhookRoutes: Sendable {
         }
     }
 
-    /// The path's channel id when it has a channel id's shape (a UUID, as conversations
-    /// generates); anything else is an unknown channel, answered 404 before it costs a bucket.
+    /// The path's channel id, lowercased, when it has a channel id's shape (a UUID, as
+    /// conversations generates); anything else is an unknown channel, answered 404 before it
+    /// costs a bucket. Lowercased so that the case variants of one id share its bucket.
     static func channelID(_ context: GatewayRequestContext) throws -> String {
         let text = try context.parameters.require("channel_id")
         guard PublicChannelID.isChannelID(text) else { throw APIError(RPCError(.notFound, "channel not found")) }
-        return text
+        return text.lowercased()
     }
 
     func verify(type: String, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
