@@ -4,7 +4,8 @@ import Testing
 extension ChannelIngestTests {
     /// The console stream ends once its token stops being valid, and sends nothing created
     /// after that: a logout through the gateway (the validator forgets the token at once) and a
-    /// session revoked from another session (seen within the validator's 2 s cache age).
+    /// session revoked from another session and a user deactivated by an admin (both seen within
+    /// the validator's 2 s cache age).
     /// Events come from web chat messages of `publicID`'s session `sessionToken`.
     func streamEndsOnRevocation(_ platform: RunningPlatform, publicID: String, sessionToken: String) async throws {
         let streamURL = "http://127.0.0.1:\(platform.httpPort)/api/v1/stream"
@@ -64,5 +65,34 @@ extension ChannelIngestTests {
         #expect(ContinuousClock.now - revoked < .seconds(8), "the stream outlived the revocation")
         #expect(afterRevocation.contains("before revocation"))
         #expect(!afterRevocation.contains("after revocation"))
+
+        // A user deactivated by an admin: the same, within the cache age plus a recheck.
+        let invited = try await platform.request(
+            "POST", "/api/v1/users",
+            json: ["email": "cy@ingest.example", "full_name": "Cy", "role": "consultant"], token: other.access)
+        #expect(invited.status == 201)
+        let accepted = try await platform.request(
+            "POST", "/api/v1/auth/accept-invitation",
+            json: [
+                "invitation_token": invited.json["invitation_token"] as? String ?? "",
+                "password": "cy's own long password",
+            ])
+        let consultant = try IdentityFlowTests.Tokens(accepted)
+        let consultantID = try #require((accepted.json["user"] as? [String: Any])?["id"] as? String)
+        async let deactivatedStream = Self.readStream(
+            streamURL, headers: ["Authorization": "Bearer \(consultant.access)"], seconds: 20)
+        try await Task.sleep(for: .seconds(2))
+        try await visitorSays("before deactivation")
+        try await Task.sleep(for: .seconds(1))
+        let deactivation = try await platform.request(
+            "PATCH", "/api/v1/users/\(consultantID)", json: ["status": "inactive"], token: other.access)
+        #expect(deactivation.status == 200)
+        let deactivated = ContinuousClock.now
+        try await Task.sleep(for: .seconds(3))
+        try await visitorSays("after deactivation")
+        let afterDeactivation = try await deactivatedStream
+        #expect(ContinuousClock.now - deactivated < .seconds(8), "the stream outlived the deactivation")
+        #expect(afterDeactivation.contains("before deactivation"))
+        #expect(!afterDeactivation.contains("after deactivation"))
     }
 }
