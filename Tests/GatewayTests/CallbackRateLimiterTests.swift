@@ -122,3 +122,29 @@ struct PublicChannelIDTests {
         }
     }
 }
+
+@Suite("The public web chat's budgets")
+struct WebchatBudgetTests {
+    let routes = WebchatRoutes(
+        conversations: RPCInProcessClient(router: RPCRouter(service: Contracts.Conversations.Service.descriptor)))
+    let chat = "wc_AbCdEfGhIjKlMnOpQrStUv-_"
+
+    func admitted(_ address: String, times: Int, sessionStart: Bool = false) -> Int {
+        (0..<times).filter { _ in (try? routes.admit(chat, address: address, sessionStart: sessionStart)) != nil }.count
+    }
+
+    @Test("one client gets its own burst, and what it is refused is not charged to the chat")
+    func oneClientCannotExhaustTheChat() {
+        // Bursts of 40 per address (10/s: a slow run may see a token or two come back).
+        #expect((40...42).contains(admitted("198.51.100.7", times: 1000)))
+        // The chat's burst is 200: about 40 used by the flooding client, the rest for others.
+        for visitor in 1...4 { #expect(admitted("203.0.113.\(visitor)", times: 39) == 39) }
+        // Then the chat's budget is about spent (100/s comes back): a fresh client gets little.
+        #expect(admitted("203.0.113.99", times: 40) < 40)
+    }
+
+    @Test("session starts have their own, smaller per-address budget")
+    func sessionStarts() {
+        #expect((20...21).contains(admitted("198.51.100.8", times: 100, sessionStart: true)))
+    }
+}

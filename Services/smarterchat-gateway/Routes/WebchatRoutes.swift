@@ -99,8 +99,12 @@ struct WebchatRoutes: Sendable {
     /// Charges the client address's budgets, then the chat's (429 when one is empty); a budget
     /// is charged only when the ones before it admitted the request.
     func admit(_ publicID: String, _ context: GatewayRequestContext, sessionStart: Bool = false) throws {
-        if sessionStart { try sessionStarts.admit(context.remoteAddress) }
-        try clientRequests.admit(context.remoteAddress)
+        try admit(publicID, address: context.remoteAddress, sessionStart: sessionStart)
+    }
+
+    func admit(_ publicID: String, address: String, sessionStart: Bool = false) throws {
+        if sessionStart { try sessionStarts.admit(address) }
+        try clientRequests.admit(address)
         try chatRequests.admit(publicID)
     }
 
