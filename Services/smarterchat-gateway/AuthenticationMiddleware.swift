@@ -15,10 +15,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard
-            let token = Self.bearerToken(request.headers[.authorization])
-                ?? Self.apiKey(request.headers[Self.apiKeyHeader])
-        else {
+        guard let token = Self.credential(request) else {
             throw Self.unauthenticated("missing or malformed bearer token")
         }
         let validated: TokenValidator.Validated
@@ -35,6 +32,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             context.logger[metadataKey: "api_key.id"] = "\(validated.principal.apiKeyId)"
         }
         return try await next(request, context)
+    }
+
+    /// The request's bearer token, else its `X-API-Key`; nil when neither is well formed.
+    static func credential(_ request: Request) -> String? {
+        bearerToken(request.headers[.authorization]) ?? apiKey(request.headers[apiKeyHeader])
     }
 
     /// The header an integration may send its API key in instead of `Authorization: Bearer`.

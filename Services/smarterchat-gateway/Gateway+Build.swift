@@ -23,7 +23,7 @@ func buildGateway(
     WebhookRoutes(conversations: clients.conversations, ratePerSecond: configuration.callbackRate).register(on: router)
     WebchatRoutes(conversations: clients.conversations).register(on: router)
     ChannelRoutes(conversations: clients.conversations).register(on: authenticated)
-    StreamRoutes(conversations: clients.conversations).register(on: authenticated)
+    StreamRoutes(conversations: clients.conversations, validator: validator).register(on: authenticated)
     ConversationRoutes(conversations: clients.conversations).register(on: authenticated)
     return Application(
         router: router,

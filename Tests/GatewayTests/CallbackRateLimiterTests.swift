@@ -48,3 +48,103 @@ struct CallbackRateLimiterTests {
         #expect(throws: APIError.self) { try routes.limiter.admit("channel") }
     }
 }
+
+@Suite("The rate limiter's memory")
+struct CallbackRateLimiterMemoryTests {
+    @Test("many distinct keys keep at most twice the capacity, each call staying cheap")
+    func boundedKeys() throws {
+        let limiter = CallbackRateLimiter(perSecond: 1, burst: 1, capacity: 1000)
+        let started = ContinuousClock.now
+        for index in 0..<200_000 { try limiter.admit("junk-\(index)") }
+        #expect(limiter.trackedKeys <= 2000)
+        // The old limiter rebuilt its dictionary on every call past 10,000 keys: minutes here.
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("a key in use survives floods of other keys: its empty bucket stays empty")
+    func activeKeySurvives() throws {
+        let limiter = CallbackRateLimiter(perSecond: 0.001, burst: 1, capacity: 100)
+        try limiter.admit("victim")
+        for round in 0..<5 {
+            for index in 0..<99 { try limiter.admit("flood-\(round)-\(index)") }
+            #expect(throws: APIError.self) { try limiter.admit("victim") }
+        }
+    }
+
+    @Test("an idle key is forgotten after two generations")
+    func idleKeysForgotten() async throws {
+        let limiter = CallbackRateLimiter(perSecond: 0.001, burst: 1, generationAge: .milliseconds(50))
+        try limiter.admit("idle")
+        try await Task.sleep(for: .milliseconds(60))
+        try limiter.admit("other")
+        try await Task.sleep(for: .milliseconds(60))
+        try limiter.admit("other-2")
+        #expect(limiter.trackedKeys == 2)
+        try limiter.admit("idle")
+    }
+}
+
+@Suite("Public channel ids in callback and web chat paths")
+struct PublicChannelIDTests {
+    @Test(
+        "channel ids are UUIDs",
+        arguments: [
+            ("0b6f1f1e-3c1a-4f5e-9a57-2f1d3c4b5a69", true), ("0B6F1F1E-3C1A-4F5E-9A57-2F1D3C4B5A69", true),
+            ("0b6f1f1e3c1a4f5e9a572f1d3c4b5a69", false), ("0b6f1f1e-3c1a-4f5e-9a57-2f1d3c4b5a6", false),
+            ("0b6f1f1e-3c1a-4f5e-9a57-2f1d3c4b5a6g", false), ("0b6f1f1e_3c1a-4f5e-9a57-2f1d3c4b5a69", false),
+            ("", false), ("../../admin", false), ("0b6f1f1e-3c1a-4f5e-9a57-2f1d3c4b5a69x", false),
+        ])
+    func channelIDs(text: String, valid: Bool) {
+        #expect(PublicChannelID.isChannelID(text) == valid)
+    }
+
+    @Test(
+        "web chat public ids are wc_ and 24 base64url characters",
+        arguments: [
+            ("wc_AbCdEfGhIjKlMnOpQrStUv-_", true), ("wc_000000000000000000000000", true),
+            ("wc_AbCdEfGhIjKlMnOpQrStUv-", false), ("wc_AbCdEfGhIjKlMnOpQrStUv-_x", false),
+            ("wc_AbCdEfGhIjKlMnOpQrStUv+/", false), ("xx_AbCdEfGhIjKlMnOpQrStUv-_", false), ("wc_missing", false),
+            ("", false), ("wc_AbCdEfGhIjKlMnOpQrStUvé", false),
+        ])
+    func webchatIDs(text: String, valid: Bool) {
+        #expect(PublicChannelID.isWebchatPublicID(text) == valid)
+    }
+
+    @Test("a generated public id has the accepted shape")
+    func generatedShape() {
+        // What conversations' ChannelHandlers gives a web chat channel: "wc_" and 18 random
+        // bytes in unpadded base64url (SecureRandom.token(byteCount: 18)).
+        for _ in 0..<100 {
+            let bytes = Data((0..<18).map { _ in UInt8.random(in: 0...255) })
+            let token = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(PublicChannelID.isWebchatPublicID("wc_" + token))
+        }
+    }
+}
+
+@Suite("The public web chat's budgets")
+struct WebchatBudgetTests {
+    let routes = WebchatRoutes(
+        conversations: RPCInProcessClient(router: RPCRouter(service: Contracts.Conversations.Service.descriptor)))
+    let chat = "wc_AbCdEfGhIjKlMnOpQrStUv-_"
+
+    func admitted(_ address: String, times: Int, sessionStart: Bool = false) -> Int {
+        (0..<times).filter { _ in (try? routes.admit(chat, address: address, sessionStart: sessionStart)) != nil }.count
+    }
+
+    @Test("one client gets its own burst, and what it is refused is not charged to the chat")
+    func oneClientCannotExhaustTheChat() {
+        // Bursts of 40 per address (10/s: a slow run may see a token or two come back).
+        #expect((40...42).contains(admitted("198.51.100.7", times: 1000)))
+        // The chat's burst is 200: about 40 used by the flooding client, the rest for others.
+        for visitor in 1...4 { #expect(admitted("203.0.113.\(visitor)", times: 39) == 39) }
+        // Then the chat's budget is about spent (100/s comes back): a fresh client gets little.
+        #expect(admitted("203.0.113.99", times: 40) < 40)
+    }
+
+    @Test("session starts have their own, smaller per-address budget")
+    func sessionStarts() {
+        #expect((20...21).contains(admitted("198.51.100.8", times: 100, sessionStart: true)))
+    }
+}

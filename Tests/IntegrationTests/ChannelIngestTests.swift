@@ -376,5 +376,20 @@ struct ChannelIngestTests {
                 platform, "POST", callback, body: afterDelete,
                 headers: ["X-Hub-Signature-256": Self.signature(afterDelete, "wa-secret")]
             ).status == 404)
+
+        // Junk callback and web chat ids: 404 before they cost a rate-limit bucket.
+        for path in ["/webhooks/whatsapp/not-a-channel", "/webhooks/telegram/\(channelID)x"] {
+            #expect(try await Self.send(platform, "POST", path, body: "{}").status == 404, "\(path)")
+        }
+        #expect(try await Self.send(platform, "GET", "/webhooks/whatsapp/1234").status == 404)
+        for path in ["/webchat/wc_missing/sessions", "/webchat/\(publicID)x/messages"] {
+            let junk = try await Self.send(
+                platform, "POST", path, body: "{}", headers: ["Authorization": "Bearer wcs_x"])
+            #expect(junk.status == 404 && junk.header("Access-Control-Allow-Origin") == "*", "\(path)")
+        }
+        // A message without a session token is refused before it costs the chat's budget.
+        #expect(try await Self.send(platform, "POST", "/webchat/\(publicID)/messages", body: "{}").status == 401)
+
+        try await streamEndsOnRevocation(platform, publicID: publicID, sessionToken: sessionToken)
     }
 }

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// A Server-Sent Events response fed by a long-poll RPC over conversation_events: each event
 /// is `id: <seq>`, `event: <event_type>`, `data: <JSON>`; a comment every poll without events
 /// keeps proxies from closing the connection. The stream ends after `lifetime` (the client's
-/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails,
+/// EventSource reconnects with `Last-Event-ID` and resumes without gaps), when a poll fails
+/// (for the console stream, also when its credential is no longer valid: ``ConsoleStreamPoll``),
 /// or when the gateway shuts down gracefully.
 enum ServerSentEvents {
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
@@ -75,32 +76,5 @@ enum ServerSentEvents {
             text += "id: \(event.seq)\nevent: \(name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"
         }
         return text
-    }
-}
-
-/// `GET /api/v1/stream` (authenticated, conversations:read): the organization's new messages
-/// and conversation changes as Server-Sent Events, from the moment it opens; `Last-Event-ID`
-/// (0 for the retained history from the start) resumes without gaps. The stream closes after
-/// five minutes and the client reconnects.
-struct StreamRoutes: Sendable {
-    let conversations: any RPCCaller
-
-    func register(on authenticated: RouterGroup<GatewayRequestContext>) {
-        authenticated.get("stream") { request, context in
-            let after = try ServerSentEvents.resumePoint(request, otherwise: -1)
-            let metadata = context.callMetadata
-            let conversations = self.conversations
-            // The first call answers at once: a caller without the permission gets a JSON error.
-            let first = try await conversations.call(
-                Conversations.Service.waitConversationEvents,
-                Conversations.WaitConversationEventsRequest(afterSeq: after, waitMs: 0),
-                metadata: metadata, timeout: .seconds(10))
-            return ServerSentEvents.response(first: first, lifetime: .seconds(300), logger: context.logger) { last in
-                try await conversations.call(
-                    Conversations.Service.waitConversationEvents,
-                    Conversations.WaitConversationEventsRequest(afterSeq: last, waitMs: 25_000),
-                    metadata: metadata, timeout: .seconds(35))
-            }
-        }
     }
 }

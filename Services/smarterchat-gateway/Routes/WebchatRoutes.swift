@@ -11,12 +11,18 @@ import RPC
 /// `GET /webchat/{public_id}/events` (Server-Sent Events of the session's messages and
 /// replies; the token may come as `?token=` since EventSource cannot set headers).
 ///
-/// Public, so rate limited in this gateway process: session starts per client address
-/// (2/s, bursts of 20) and requests per chat (100/s, bursts of 200); 429 with Retry-After.
+/// Public, so checked in this order before anything costs a service call: a public id that is
+/// not of the `wc_…` shape answers 404 (an unknown chat) and a message or events request
+/// without a `wcs_…` session token 401, before any budget is charged; then the rate limits of
+/// this gateway process, 429 with Retry-After: session starts per client address (2/s, bursts
+/// of 20), requests per client address (10/s, bursts of 40), then requests per chat (100/s,
+/// bursts of 200). A request refused by an earlier budget is not charged to a later one, so one
+/// client cannot use up a chat's budget for its other visitors.
 struct WebchatRoutes: Sendable {
     let conversations: any RPCCaller
     let timeout: Duration = .seconds(10)
     let sessionStarts = CallbackRateLimiter(perSecond: 2, burst: 20)
+    let clientRequests = CallbackRateLimiter(perSecond: 10, burst: 40)
     let chatRequests = CallbackRateLimiter(perSecond: 100, burst: 200)
 
     struct StartBody: Decodable {
@@ -45,32 +51,34 @@ struct WebchatRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: WebchatWidget.script)))
         }
         webchat.post(":public_id/sessions") { request, context in
-            try sessionStarts.admit(context.remoteAddress)
-            try chatRequests.admit(try context.parameters.require("public_id"))
+            let publicID = try Self.publicID(context)
+            try admit(publicID, context, sessionStart: true)
             let body = try await JSONBody.decode(StartBody.self, from: request)
             let started = try await conversations.call(
                 Conversations.Service.startWebchatSession,
                 Conversations.StartWebchatSessionRequest(
-                    publicId: try context.parameters.require("public_id"), visitorName: body.visitorName ?? "",
+                    publicId: publicID, visitorName: body.visitorName ?? "",
                     origin: request.headers[.origin] ?? ""),
                 metadata: context.callMetadata, timeout: timeout)
             return try JSONBody.response(started, status: .created)
         }
         webchat.post(":public_id/messages") { request, context in
-            try chatRequests.admit(try context.parameters.require("public_id"))
+            let publicID = try Self.publicID(context)
+            let token = try Self.sessionToken(request)
+            try admit(publicID, context)
             let body = try await JSONBody.decode(MessageBody.self, from: request)
             let posted = try await conversations.call(
                 Conversations.Service.postWebchatMessage,
                 Conversations.PostWebchatMessageRequest(
-                    publicId: try context.parameters.require("public_id"), token: Self.token(request),
+                    publicId: publicID, token: token,
                     text: body.text ?? "", clientMessageId: body.clientMessageID ?? ""),
                 metadata: context.callMetadata, timeout: timeout)
             return try JSONBody.response(posted, status: posted.duplicate ? .ok : .created)
         }
         webchat.get(":public_id/events") { request, context in
-            let publicID = try context.parameters.require("public_id")
-            try chatRequests.admit(publicID)
-            let token = Self.token(request)
+            let publicID = try Self.publicID(context)
+            let token = try Self.sessionToken(request)
+            try admit(publicID, context)
             let after = try ServerSentEvents.resumePoint(request)
             let metadata = context.callMetadata
             let conversations = self.conversations
@@ -88,10 +96,35 @@ struct WebchatRoutes: Sendable {
         }
     }
 
-    /// The session token: `Authorization: Bearer`, else `?token=`.
-    static func token(_ request: Request) -> String {
-        AuthenticationMiddleware.bearerToken(request.headers[.authorization])
+    /// Charges the client address's budgets, then the chat's (429 when one is empty); a budget
+    /// is charged only when the ones before it admitted the request.
+    func admit(_ publicID: String, _ context: GatewayRequestContext, sessionStart: Bool = false) throws {
+        try admit(publicID, address: context.remoteAddress, sessionStart: sessionStart)
+    }
+
+    func admit(_ publicID: String, address: String, sessionStart: Bool = false) throws {
+        if sessionStart { try sessionStarts.admit(address) }
+        try clientRequests.admit(address)
+        try chatRequests.admit(publicID)
+    }
+
+    /// The path's public id when it has a public id's shape; anything else is an unknown chat.
+    static func publicID(_ context: GatewayRequestContext) throws -> String {
+        let publicID = try context.parameters.require("public_id")
+        guard PublicChannelID.isWebchatPublicID(publicID) else { throw APIError(RPCError(.notFound, "chat not found")) }
+        return publicID
+    }
+
+    /// The session token: `Authorization: Bearer`, else `?token=`. One that cannot be a session
+    /// token (conversations gives out `wcs_…`, at most 100 characters) answers 401 at once.
+    static func sessionToken(_ request: Request) throws -> String {
+        let token =
+            AuthenticationMiddleware.bearerToken(request.headers[.authorization])
             ?? request.uri.queryParameters.get("token") ?? ""
+        guard token.hasPrefix("wcs_"), token.count <= 100 else {
+            throw APIError(RPCError(.unauthenticated, "chat session missing or expired"))
+        }
+        return token
     }
 }
 

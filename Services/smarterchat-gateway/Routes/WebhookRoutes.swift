@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import RPC
-import Synchronization
 
 /// The channels' public callbacks (no authentication; the channel's signature is the proof):
 /// `GET /webhooks/{whatsapp|instagram}/{channel_id}` (Meta's verification handshake: the
@@ -12,9 +11,9 @@ import Synchronization
 ///
 /// A POST's raw body and its `X-Hub-Signature-256` / `X-Telegram-Bot-Api-Secret-Token` go to
 /// conversations unchanged, which verifies them (401, nothing stored) and answers once the
-/// payload is committed: 200 means stored. Each channel may call at most `SMARTERCHAT_CALLBACK_RATE`
-/// times a second (1000 by default, ``CallbackRateLimiter``; 429 with Retry-After beyond it;
-/// the providers retry).
+/// payload is committed: 200 means stored. A channel id that is not a UUID answers 404 at once.
+/// Each channel may call at most `SMARTERCHAT_CALLBACK_RATE` times a second (1000 by default,
+/// ``CallbackRateLimiter``; 429 with Retry-After beyond it; the providers retry).
 struct WebhookRoutes: Sendable {
     static let maximumBody = 1 << 20
     static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
@@ -45,9 +44,18 @@ struct WebhookRoutes: Sendable {
         }
     }
 
+    /// The path's channel id, lowercased, when it has a channel id's shape (a UUID, as
+    /// conversations generates); anything else is an unknown channel, answered 404 before it
+    /// costs a bucket. Lowercased so that the case variants of one id share its bucket.
+    static func channelID(_ context: GatewayRequestContext) throws -> String {
+        let text = try context.parameters.require("channel_id")
+        guard PublicChannelID.isChannelID(text) else { throw APIError(RPCError(.notFound, "channel not found")) }
+        return text.lowercased()
+    }
+
     func verify(type: String, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        let channelID = try context.parameters.require("channel_id")
+        let channelID = try Self.channelID(context)
         try limiter.admit(channelID)
         let response = try await conversations.call(
             Conversations.Service.verifyWebhook,
@@ -61,7 +69,7 @@ struct WebhookRoutes: Sendable {
     }
 
     func ingest(type: String, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let channelID = try context.parameters.require("channel_id")
+        let channelID = try Self.channelID(context)
         try limiter.admit(channelID)
         var request = request
         let body: ByteBuffer
@@ -78,47 +86,5 @@ struct WebhookRoutes: Sendable {
                 secretToken: request.headers[Self.telegramHeader] ?? ""),
             metadata: context.callMetadata, timeout: timeout)
         return try JSONBody.response(stored)
-    }
-}
-
-/// A token bucket per key (a channel id) in this gateway process: `perSecond` sustained,
-/// `burst` at once; beyond it 429 with Retry-After. Keys idle for a minute are forgotten.
-final class CallbackRateLimiter: Sendable {
-    private struct Bucket {
-        var tokens: Double
-        var updated: ContinuousClock.Instant
-    }
-
-    private let perSecond: Double
-    private let burst: Double
-    private let buckets = Mutex<[String: Bucket]>([:])
-
-    init(perSecond: Double, burst: Double) {
-        self.perSecond = perSecond
-        self.burst = burst
-    }
-
-    func admit(_ key: String) throws {
-        let now = ContinuousClock.now
-        let admitted = buckets.withLock { buckets -> Bool in
-            if buckets.count > 10_000 {
-                buckets = buckets.filter { now - $0.value.updated < .seconds(60) }
-            }
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
-            let elapsed =
-                Double((now - bucket.updated).components.attoseconds) / 1e18
-                + Double((now - bucket.updated).components.seconds)
-            bucket.tokens = min(burst, bucket.tokens + elapsed * perSecond)
-            bucket.updated = now
-            let admitted = bucket.tokens >= 1
-            if admitted { bucket.tokens -= 1 }
-            buckets[key] = bucket
-            return admitted
-        }
-        guard admitted else {
-            var error = APIError(status: .tooManyRequests, code: "rate_limited", message: "too many callbacks")
-            error.headers[.retryAfter] = "1"
-            throw error
-        }
     }
 }

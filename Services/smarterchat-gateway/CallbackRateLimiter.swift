@@ -1,0 +1,76 @@
+import HTTPTypes
+import Synchronization
+
+/// A token bucket per key (a channel id, a web chat, a client address) in this gateway
+/// process: `perSecond` sustained, `burst` at once; beyond it 429 with Retry-After.
+///
+/// Memory is bounded without ever scanning the buckets: they live in two generations. A key is
+/// looked up in the current one, else in the previous one (and moved to the current one). When
+/// the current generation holds `capacity` keys, or a minute has passed since it began, it
+/// becomes the previous one and the old previous one is dropped whole. So at most
+/// `2 × capacity` buckets are kept, each call costs O(1) (dropping a generation is amortised
+/// over the calls that filled it), and a key is forgotten only after a full generation without
+/// a call: after a minute idle its bucket would be full again anyway, and a flood of new keys
+/// that pushes it out early resets only that key's bucket, at the cost of `capacity` requests.
+final class CallbackRateLimiter: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    private struct Generations {
+        var current: [String: Bucket] = [:]
+        var previous: [String: Bucket] = [:]
+        var began: ContinuousClock.Instant
+    }
+
+    private let perSecond: Double
+    private let burst: Double
+    private let capacity: Int
+    private let generationAge: Duration
+    private let state: Mutex<Generations>
+
+    /// - Parameters:
+    ///   - perSecond: tokens added per second to each key's bucket.
+    ///   - burst: the bucket's size (calls admitted at once).
+    ///   - capacity: keys per generation (at most twice as many are kept).
+    ///   - generationAge: how long a generation lasts at most (a key idle for two is forgotten).
+    init(perSecond: Double, burst: Double, capacity: Int = 10_000, generationAge: Duration = .seconds(60)) {
+        self.perSecond = perSecond
+        self.burst = burst
+        self.capacity = max(1, capacity)
+        self.generationAge = generationAge
+        self.state = Mutex(Generations(began: .now))
+    }
+
+    /// Takes a token from `key`'s bucket; throws 429 `rate_limited` with `Retry-After` when empty.
+    func admit(_ key: String) throws {
+        let now = ContinuousClock.now
+        let admitted = state.withLock { state -> Bool in
+            if state.current.count >= capacity || now - state.began >= generationAge {
+                state.previous = state.current
+                state.current = [:]
+                state.current.reserveCapacity(capacity)
+                state.began = now
+            }
+            var bucket =
+                state.current[key] ?? state.previous.removeValue(forKey: key) ?? Bucket(tokens: burst, updated: now)
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            bucket.tokens = min(burst, bucket.tokens + seconds * perSecond)
+            bucket.updated = now
+            let admitted = bucket.tokens >= 1
+            if admitted { bucket.tokens -= 1 }
+            state.current[key] = bucket
+            return admitted
+        }
+        guard admitted else {
+            var error = APIError(status: .tooManyRequests, code: "rate_limited", message: "too many requests")
+            error.headers[.retryAfter] = "1"
+            throw error
+        }
+    }
+
+    /// How many keys have a bucket now (at most twice the capacity).
+    var trackedKeys: Int { state.withLock { $0.current.count + $0.previous.count } }
+}
