@@ -127,6 +127,19 @@ struct InboxFixture: Sendable {
         return try rows.firstRow!.decode(UUID.self, "id")
     }
 
+    /// Runs the return-to-AI job with the operator active (the conversation must stay in mode
+    /// human), then again as if nobody had acted for `minutes` minutes.
+    func idleOperator(_ conversation: UUID, quietFor minutes: Int, as principal: Principal) async throws {
+        try await InboxIdleReturn.run(database: database)
+        #expect(try await inbox(conversation, as: principal).mode == "human")
+        try await database.execute(
+            """
+            UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - make_interval(mins => $2::int)
+            WHERE id = $1
+            """, [conversation, minutes])
+        try await InboxIdleReturn.run(database: database)
+    }
+
     /// A pending reply job for the conversation's newest contact message.
     func requestReply(in conversation: UUID) async throws {
         try await database.execute(

@@ -151,12 +151,7 @@ struct InboxLifecycleTests {
         _ = try await fixture.call(
             Conversations.Service.takeOverConversation,
             Conversations.ConversationRequest(conversationId: conversation.lowercased), as: admin)
-        try await InboxIdleReturn.run(database: fixture.database)
-        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
-        try await fixture.database.execute(
-            "UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - interval '6 minutes' WHERE id = $1",
-            [conversation])
-        try await InboxIdleReturn.run(database: fixture.database)
+        try await fixture.idleOperator(conversation, quietFor: 6, as: admin)
         #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
         #expect(
             try await fixture.count(
@@ -185,12 +180,7 @@ struct InboxLifecycleTests {
                 conversationId: conversation.lowercased, userId: colleague.userId),
             as: admin)
         #expect(transferred.mode == "human" && transferred.assignedToUserId == colleague.userId)
-        try await InboxIdleReturn.run(database: fixture.database)
-        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
-        try await fixture.database.execute(
-            "UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - interval '6 minutes' WHERE id = $1",
-            [conversation])
-        try await InboxIdleReturn.run(database: fixture.database)
+        try await fixture.idleOperator(conversation, quietFor: 6, as: admin)
         #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
     }
 

@@ -294,12 +294,7 @@ struct ReplyWorkerTests {
         try await fixture.requestReply(in: conversation)
         try await fixture.replyDue(for: admin)
         #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
-        try await InboxIdleReturn.run(database: fixture.database)
-        #expect(try await fixture.inbox(conversation, as: admin).mode == "human")
-        try await fixture.database.execute(
-            "UPDATE conversations SET last_operator_activity_at = CURRENT_TIMESTAMP - interval '6 minutes' WHERE id = $1",
-            [conversation])
-        try await InboxIdleReturn.run(database: fixture.database)
+        try await fixture.idleOperator(conversation, quietFor: 6, as: admin)
         let back = try await fixture.inbox(conversation, as: admin)
         #expect(back.mode == "ai" && back.status == "active")
     }
