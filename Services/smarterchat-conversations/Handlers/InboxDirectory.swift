@@ -46,23 +46,23 @@ enum InboxDirectory {
         identity: any RPCCaller, organizationID: UUID, ids: Set<UUID>, requestID: String
     ) async -> [UUID: String] {
         guard !ids.isEmpty else { return [:] }
-        var names: [UUID: String] = [:]
+        let users: [(id: String, name: String)]
         do {
-            let found = try await identity.call(
+            users = try await identity.call(
                 Identity.Service.getUserNames,
                 Identity.GetUserNamesRequest(
                     organizationId: organizationID.lowercasedString, userIds: ids.map(\.lowercasedString)),
-                metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout)
-            for user in found.users {
-                if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
-            }
+                metadata: CallMetadata(requestID: requestID, caller: "conversations"), timeout: timeout
+            ).users.map { ($0.id, $0.fullName) }
         } catch let error as RPCError where error.code == .unimplemented {
-            let users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
-            for user in users.users {
-                if let id = UUID(canonicalText: user.id) { names[id] = user.fullName }
-            }
+            users = await assignableUsers(identity: identity, organizationID: organizationID, requestID: requestID)
+                .users.map { ($0.id, $0.fullName) }
         } catch {
             return [:]
+        }
+        var names: [UUID: String] = [:]
+        for user in users {
+            if let id = UUID(canonicalText: user.id) { names[id] = user.name }
         }
         return names
     }
