@@ -4,7 +4,8 @@ import NIOCore
 
 /// Calls an ``RPCRouter``'s handlers directly, without sockets, for unit tests of handlers.
 ///
-/// Requests and responses still go through their protobuf encoding, unknown methods answer
+/// Requests and responses still go through their protobuf encoding, a method's immediate
+/// path answers first, unknown methods answer
 /// `UNIMPLEMENTED`, bad requests `INVALID_ARGUMENT`, and the timeout cancels the handler and
 /// answers `DEADLINE_EXCEEDED`, as over a socket.
 public struct RPCInProcessClient: RPCCaller {
@@ -63,6 +64,7 @@ public struct RPCInProcessClient: RPCCaller {
         -> ByteBuffer
     {
         do {
+            if let immediate = route.immediate, let answer = try immediate(request, context) { return answer }
             return try await route.run(request, context)
         } catch {
             throw RPCError.answering(error)

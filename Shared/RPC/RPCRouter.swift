@@ -10,6 +10,9 @@ public final class RPCRouter: Sendable {
     /// A handler erased to bytes in and bytes out.
     struct Route: Sendable {
         let isIdempotent: Bool
+        /// Answers without suspending, on the connection's event loop, or returns nil for
+        /// ``run`` to answer; nil when the method has no such path.
+        let immediate: (@Sendable (ByteBuffer, RPCContext) throws -> ByteBuffer?)?
         let run: @Sendable (ByteBuffer, RPCContext) async throws -> ByteBuffer
     }
 
@@ -33,21 +36,53 @@ public final class RPCRouter: Sendable {
         _ method: MethodDescriptor<Input, Output>,
         handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
     ) {
+        add(method, immediate: nil, handler: handler)
+    }
+
+    /// Registers the handler of `method` with a path that answers from memory.
+    ///
+    /// The server calls `immediate` first, synchronously on the connection's event loop:
+    /// its answer (or error) is sent at once, without starting a task or a deadline timer;
+    /// nil means it cannot answer without waiting, and `handler` runs as for any method.
+    /// `immediate` must not block: it may read memory and start tasks, nothing more.
+    public func register<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>,
+        immediate: @escaping @Sendable (Input, RPCContext) throws -> Output?,
+        handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
+    ) {
+        add(method, immediate: immediate, handler: handler)
+    }
+
+    private func add<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>,
+        immediate: (@Sendable (Input, RPCContext) throws -> Output?)?,
+        handler: @escaping @Sendable (Input, RPCContext) async throws -> Output
+    ) {
         precondition(service.declares(method.fullName), "\(method.fullName) is not declared by \(service.name)")
         let (admission, name) = (self.admission, method.fullName)
-        let route = Route(isIdempotent: method.isIdempotent) { bytes, context in
+        @Sendable func admitted(_ bytes: ByteBuffer) throws -> Input {
             if let reason = admission.refusal(of: name) { throw RPCError(.unavailable, reason) }
-            let input: Input
             do {
-                input = try bytes.withUnsafeReadableBytes { try Input(serializedBytes: $0) }
+                return try bytes.withUnsafeReadableBytes { try Input(serializedBytes: $0) }
             } catch {
                 throw RPCError(.invalidArgument, "request is not a valid \(Input.protoName)", cause: error)
             }
-            let output = try await handler(input, context)
+        }
+        @Sendable func encoded(_ output: Output) -> ByteBuffer {
             var buffer = ByteBuffer()
             buffer.writeMessage(output)
             return buffer
         }
+        var answerNow: (@Sendable (ByteBuffer, RPCContext) throws -> ByteBuffer?)?
+        if let immediate {
+            answerNow = { bytes, context in
+                guard let output = try immediate(admitted(bytes), context) else { return nil }
+                return encoded(output)
+            }
+        }
+        let route = Route(
+            isIdempotent: method.isIdempotent, immediate: answerNow,
+            run: { bytes, context in encoded(try await handler(admitted(bytes), context)) })
         routes.withLock { $0[method.fullName] = route }
     }
 

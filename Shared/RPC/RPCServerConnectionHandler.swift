@@ -144,24 +144,33 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
             return respond(callID, .failure(RPCError(.unimplemented, "method \(header.method) is not implemented")))
         }
 
-        var call = Call()
         var deadline: ContinuousClock.Instant?
         if header.timeoutMilliseconds > 0 {
             deadline = .now + .milliseconds(header.timeoutMilliseconds)
-            let milliseconds = header.timeoutMilliseconds
-            call.timer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(milliseconds))) {
-                [self] in self.expire(callID, after: milliseconds)
-            }
         }
-        calls[callID] = call
         let callContext = RPCContext(
             method: header.method, metadata: header.metadata, deadline: deadline, logger: logger)
-        let eventLoop = context.eventLoop
-        let handler = NIOLoopBound(self, eventLoop: eventLoop)
         let counters = self.counters
-        counters.callStarted()
         let metrics = router.metrics
         let method = header.method
+        if let immediate = route.immediate {
+            let started = ContinuousClock.now
+            let answer: Result<ByteBuffer, any Error>?
+            do {
+                answer = try immediate(message, callContext).map { .success($0) }
+            } catch {
+                answer = .failure(error)
+            }
+            if let answer {
+                metrics.record(method: method, code: statusCode(of: answer), duration: .now - started)
+                return respond(callID, answer)
+            }
+        }
+
+        calls[callID] = Call()
+        let eventLoop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        counters.callStarted()
         let task = Task.immediate {
             let started = ContinuousClock.now
             let result: Result<ByteBuffer, any Error>
@@ -170,12 +179,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
             } catch {
                 result = .failure(error)
             }
-            let code: String
-            switch result {
-            case .success: code = "OK"
-            case .failure(let error): code = RPCError.answering(error).code.description
-            }
-            metrics.record(method: method, code: code, duration: .now - started)
+            metrics.record(method: method, code: statusCode(of: result), duration: .now - started)
             counters.callFinished()
             if eventLoop.inEventLoop {
                 handler.value.complete(callID, result)
@@ -183,7 +187,16 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
                 eventLoop.execute { handler.value.complete(callID, result) }
             }
         }
+        // A handler that never suspended has answered already; one that did gets its task and
+        // deadline now (its answer comes back through this loop, so not before this runs).
+        guard calls[callID] != nil else { return }
         calls[callID]?.task = task
+        if let deadline {
+            let milliseconds = header.timeoutMilliseconds
+            calls[callID]?.timer = context.eventLoop.assumeIsolated().scheduleTask(
+                in: TimeAmount(max(deadline - .now, .zero))
+            ) { [self] in self.expire(callID, after: milliseconds) }
+        }
     }
 
     private func complete(_ callID: UInt32, _ result: Result<ByteBuffer, any Error>) {
@@ -261,6 +274,14 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
                 scheduleIdleCheck(in: max(idleTimeout - silent, .milliseconds(10)))
             }
         }
+    }
+}
+
+/// The status name a call's result is recorded under.
+private func statusCode(of result: Result<ByteBuffer, any Error>) -> String {
+    switch result {
+    case .success: "OK"
+    case .failure(let error): RPCError.answering(error).code.description
     }
 }
 

@@ -44,7 +44,7 @@ struct EchoMessage: ProtoMessage {
 /// The test service: echo, sleep-then-echo, fail, and a declared method with no handler.
 enum Echo {
     static let descriptor = ServiceDescriptor(
-        name: "smarterchat.test.Echo", methods: ["Echo", "GetSlow", "Fail", "WhoAmI", "Unregistered"])
+        name: "smarterchat.test.Echo", methods: ["Echo", "GetSlow", "Fail", "WhoAmI", "GetCached", "Unregistered"])
     static let echo = MethodDescriptor<EchoMessage, EchoMessage>(
         service: descriptor.name, name: "Echo", isIdempotent: false)
     /// Idempotent (its name starts with Get), sleeps `delayMilliseconds` first.
@@ -54,6 +54,10 @@ enum Echo {
         service: descriptor.name, name: "Fail", isIdempotent: false)
     static let whoAmI = MethodDescriptor<EchoMessage, EchoMessage>(
         service: descriptor.name, name: "WhoAmI", isIdempotent: true)
+    /// Answered by its immediate path when the text starts with `memo:`, refused there when
+    /// it starts with `deny:`; otherwise its handler sleeps `delayMilliseconds` and answers.
+    static let getCached = MethodDescriptor<EchoMessage, EchoMessage>(
+        service: descriptor.name, name: "GetCached", isIdempotent: true)
     static let unregistered = MethodDescriptor<EchoMessage, EchoMessage>(
         service: descriptor.name, name: "Unregistered", isIdempotent: false)
     static let undeclared = MethodDescriptor<EchoMessage, EchoMessage>(
@@ -85,6 +89,23 @@ enum Echo {
             probe.finish()
             return EchoMessage(text: instance + request.text)
         }
+        router.register(
+            getCached,
+            immediate: { request, _ in
+                if request.text.hasPrefix("deny:") { throw RPCError(.permissionDenied, "denied at once") }
+                return request.text.hasPrefix("memo:") ? EchoMessage(text: "immediate " + request.text) : nil
+            },
+            handler: { request, _ in
+                probe.start()
+                do {
+                    try await Task.sleep(for: .milliseconds(request.delayMilliseconds))
+                } catch {
+                    probe.cancel()
+                    throw error
+                }
+                probe.finish()
+                return EchoMessage(text: "handler " + request.text)
+            })
         router.register(fail) { request, _ in
             throw RPCError(.notFound, "no such thing: \(request.text)")
         }

@@ -172,6 +172,60 @@ struct RPCCallTests {
         await harness.tearDown()
     }
 
+    @Test("an immediate path answers without the handler; nil falls through to it; its errors reach the caller")
+    func immediatePath() async throws {
+        let harness = RPCTestHarness()
+        let probe = Echo.Probe()
+        try await harness.startServer(router: Echo.router(probe: probe))
+        let client = harness.client()
+        #expect(try await client.call(Echo.getCached, EchoMessage(text: "memo:a")).text == "immediate memo:a")
+        #expect(probe.started == 0)
+        let denied = await #expect(throws: RPCError.self) {
+            _ = try await client.call(Echo.getCached, EchoMessage(text: "deny:b"))
+        }
+        #expect(denied?.code == .permissionDenied)
+        #expect(denied?.message == "denied at once")
+        #expect(probe.started == 0)
+        #expect(try await client.call(Echo.getCached, EchoMessage(text: "c")).text == "handler c")
+        #expect(probe.started == 1 && probe.finished == 1)
+        client.shutdown()
+        await harness.tearDown()
+    }
+
+    @Test("a request the immediate path cannot unpack answers INVALID_ARGUMENT; a declined call keeps its deadline")
+    func immediatePathOverTheWire() async throws {
+        let harness = RPCTestHarness()
+        let probe = Echo.Probe()
+        let server = try await harness.startServer(router: Echo.router(probe: probe))
+        let socket = try RawSocket(path: "\(harness.runDirectory)/echo.1.sock")
+        socket.send(
+            RPCWireFixtures.requestFrame(callID: 3, method: Echo.getCached.fullName, message: [0x0A, 0x05, 0x61]))
+        let invalid = try #require(await socket.receiveFrame())
+        #expect(invalid.callID == 3)
+        #expect(try Self.responseCode(invalid) == RPCError.Code.invalidArgument.rawValue)
+        // The immediate path declines, the handler sleeps 30 s, and this raw caller never
+        // cancels: only the server's own deadline timer can end the call.
+        var slow = ByteBuffer()
+        slow.writeMessage(EchoMessage(text: "slow", delayMilliseconds: 30_000))
+        let started = ContinuousClock.now
+        socket.send(
+            RPCWireFixtures.requestFrame(
+                callID: 5, method: Echo.getCached.fullName, message: Array(slow.readableBytesView),
+                timeoutMilliseconds: 300))
+        let late = try #require(await socket.receiveFrame())
+        #expect(late.callID == 5)
+        #expect(try Self.responseCode(late) == RPCError.Code.deadlineExceeded.rawValue)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(await eventually { probe.cancelled == 1 && server.counters.handlersRunning == 0 })
+        await harness.tearDown()
+    }
+
+    private static func responseCode(_ frame: RPCFrame) throws -> Int {
+        #expect(frame.kind == .response)
+        let (header, _) = try frame.callParts()
+        return try WireResponseHeader.decode(header).code
+    }
+
     @Test("an RPCError thrown by a handler reaches the caller with its code and message")
     func handlerError() async throws {
         let harness = RPCTestHarness()

@@ -47,6 +47,9 @@ struct RPCInProcessTests {
             await eventually { probe.cancelled == 1 },
             "\(probe.started) started, \(probe.cancelled) cancelled, \(probe.finished) finished")
         #expect(try await client.call(Echo.echo, EchoMessage(text: "ok")).text == "ok")
+        // A method's immediate path answers first, as the socket server's does.
+        #expect(try await client.call(Echo.getCached, EchoMessage(text: "memo:x")).text == "immediate memo:x")
+        #expect(try await client.call(Echo.getCached, EchoMessage(text: "y")).text == "handler y")
     }
 
     @Test("refused calls answer UNAVAILABLE with the reason, exempt methods still run, and all run once it clears")

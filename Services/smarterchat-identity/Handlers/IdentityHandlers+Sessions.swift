@@ -27,6 +27,17 @@ extension IdentityHandlers {
     /// it within the last second and nothing changed since (reloaded in the background once
     /// past half of that).
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
+        if let cached = try cachedMe(context) { return cached }
+        let caller = try AuthenticatedUser(context)
+        let generation = profiles.generation
+        let response = try await loadMe(caller)
+        profiles.store(response, for: caller.userID, generation: generation)
+        return response
+    }
+
+    /// ``getMe(_:)``'s answer when the cache has it (the server's immediate path: no task, no
+    /// wait); nil when it must be loaded. Starts the background reload of a stale answer.
+    func cachedMe(_ context: RPCContext) throws -> Identity.GetMeResponse? {
         let caller = try AuthenticatedUser(context)
         try caller.require(.profileRead)
         switch profiles.lookup(caller.userID) {
@@ -43,10 +54,7 @@ extension IdentityHandlers {
             }
             return cached
         default:
-            let generation = profiles.generation
-            let response = try await loadMe(caller)
-            profiles.store(response, for: caller.userID, generation: generation)
-            return response
+            return nil
         }
     }
 

@@ -50,7 +50,9 @@ struct IdentityHandlers: Sendable {
         registerWrite(Identity.Service.logIn, on: router) { request, context in try await logIn(request, context) }
         registerWrite(Identity.Service.refresh, on: router) { request, context in try await refresh(request, context) }
         router.register(Identity.Service.validateToken) { request, _ in try await validateToken(request) }
-        router.register(Identity.Service.getMe) { _, context in try await getMe(context) }
+        router.register(
+            Identity.Service.getMe, immediate: { _, context in try cachedMe(context) },
+            handler: { _, context in try await getMe(context) })
         router.register(Identity.Service.listSessions) { request, context in
             try await listSessions(request, context)
         }
