@@ -20,13 +20,27 @@ public enum Digest {
             }
         }
 
+        /// The provider's implementation, fetched once: OpenSSL 3 looks a legacy `EVP_sha256()`
+        /// up again on every use (2.5 times the cost of a 43-byte hash here).
         var evp: OpaquePointer {
             switch self {
-            case .sha1: EVP_sha1()
-            case .sha256: EVP_sha256()
-            case .sha512: EVP_sha512()
+            case .sha1: Fetched.all.sha1
+            case .sha256: Fetched.all.sha256
+            case .sha512: Fetched.all.sha512
             }
         }
+    }
+
+    /// The digests fetched from the default provider, kept for the life of the process.
+    private struct Fetched: @unchecked Sendable {
+        let sha1: OpaquePointer
+        let sha256: OpaquePointer
+        let sha512: OpaquePointer
+
+        static let all = Fetched(
+            sha1: EVP_MD_fetch(nil, "SHA1", nil) ?? EVP_sha1(),
+            sha256: EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256(),
+            sha512: EVP_MD_fetch(nil, "SHA512", nil) ?? EVP_sha512())
     }
 
     /// SHA-256 of `data` (32 bytes).
@@ -36,15 +50,26 @@ public enum Digest {
 
     /// The hash of `data` with `algorithm`.
     public static func hash(_ algorithm: Algorithm, _ data: some Collection<UInt8>) -> [UInt8] {
-        let input = Array(data)
-        var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        let status = input.withNonNullBytes { bytes, count in
-            EVP_Digest(bytes, count, &output, &length, algorithm.evp, nil)
+        if let digest = data.withContiguousStorageIfAvailable({ hash(algorithm, UnsafeRawBufferPointer($0)) }) {
+            return digest
         }
-        // EVP_Digest fails only on allocation failure or a disabled algorithm.
-        precondition(status == 1, "OpenSSL EVP_Digest failed")
-        return Array(output[0..<Int(length)])
+        return Array(data).withUnsafeBytes { hash(algorithm, $0) }
+    }
+
+    private static func hash(_ algorithm: Algorithm, _ input: UnsafeRawBufferPointer) -> [UInt8] {
+        var placeholder: UInt8 = 0
+        return [UInt8](unsafeUninitializedCapacity: algorithm.byteCount) { output, count in
+            var length: UInt32 = 0
+            // Some OpenSSL functions reject a NULL buffer even when its length is zero.
+            let status = withUnsafePointer(to: &placeholder) { empty in
+                EVP_Digest(
+                    input.baseAddress ?? UnsafeRawPointer(empty), input.count, output.baseAddress, &length,
+                    algorithm.evp, nil)
+            }
+            // EVP_Digest fails only on allocation failure or a disabled algorithm.
+            precondition(status == 1 && Int(length) == algorithm.byteCount, "OpenSSL EVP_Digest failed")
+            count = Int(length)
+        }
     }
 
     /// HMAC of `message` under `key` with `algorithm` (HMAC-SHA256 by default).

@@ -108,6 +108,13 @@ struct DigestTests {
         #expect(
             Hex.encode(Digest.sha256(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // A collection without contiguous storage, and a string's own bytes.
+        #expect(
+            Hex.encode(Digest.sha256(Array("abc".utf8).lazy.map { $0 }))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(Digest.sha256("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test("constant-time comparison tells equal from unequal and different lengths")
