@@ -51,9 +51,23 @@ struct AuthenticationMiddleware: RouterMiddleware {
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
     static func bearerToken(_ header: String?) -> String? {
         guard let header else { return nil }
-        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
-        return String(parts[1])
+        // Scheme, one or more spaces, the token; nothing around them but spaces. Read in
+        // place: this runs on every authenticated request.
+        let bytes = header.utf8
+        var index = bytes.startIndex
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: " ") { index = bytes.index(after: index) }
+        for expected in "bearer".utf8 {
+            guard index != bytes.endIndex, bytes[index] | 0x20 == expected else { return nil }
+            index = bytes.index(after: index)
+        }
+        guard index != bytes.endIndex, bytes[index] == UInt8(ascii: " ") else { return nil }
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: " ") { index = bytes.index(after: index) }
+        let start = index
+        while index != bytes.endIndex, bytes[index] != UInt8(ascii: " ") { index = bytes.index(after: index) }
+        let end = index
+        while index != bytes.endIndex, bytes[index] == UInt8(ascii: " ") { index = bytes.index(after: index) }
+        guard index == bytes.endIndex, start != end, bytes.distance(from: start, to: end) <= 256 else { return nil }
+        return String(header[start..<end])
     }
 
     static func unauthenticated(_ message: String) -> APIError {

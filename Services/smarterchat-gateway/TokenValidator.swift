@@ -31,7 +31,7 @@ final class TokenValidator: Sendable {
     private let identity: any RPCCaller
     private let maximumAge: Duration
     private let capacity: Int
-    private let cache = Mutex<[String: Entry]>([:])
+    private let cache = Mutex<[TokenKey: Entry]>([:])
 
     /// - Parameters:
     ///   - identity: the identity service's client.
@@ -45,7 +45,7 @@ final class TokenValidator: Sendable {
 
     /// The principal of `token`; throws the RPC's `UNAUTHENTICATED` for an invalid one.
     func validate(_ token: String, metadata: CallMetadata) async throws -> Validated {
-        let key = Hex.encode(Digest.sha256(Array(token.utf8)))
+        let key = TokenKey(token)
         let now = ContinuousClock.now
         let hit = cache.withLock { entries -> (Validated, refresh: Bool)? in
             guard let entry = entries[key], entry.expires > now else { return nil }
@@ -71,7 +71,7 @@ final class TokenValidator: Sendable {
     }
 
     /// Asks identity and caches a valid answer.
-    private func ask(_ token: String, key: String, metadata: CallMetadata) async throws -> Validated {
+    private func ask(_ token: String, key: TokenKey, metadata: CallMetadata) async throws -> Validated {
         let response = try await identity.call(
             Identity.Service.validateToken, Identity.ValidateTokenRequest(accessToken: token), metadata: metadata,
             timeout: .seconds(5))
@@ -100,7 +100,33 @@ final class TokenValidator: Sendable {
 
     /// Forgets a token at once (after a logout through this gateway).
     func forget(_ token: String) {
-        let key = Hex.encode(Digest.sha256(Array(token.utf8)))
-        _ = cache.withLock { $0.removeValue(forKey: key) }
+        _ = cache.withLock { $0.removeValue(forKey: TokenKey(token)) }
+    }
+}
+
+/// A token's SHA-256, the cache's key: the raw token is not kept, and 32 bytes hash faster
+/// than their 64 hex digits.
+private struct TokenKey: Hashable {
+    let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ token: String) {
+        var token = token
+        let digest = token.withUTF8 { Digest.sha256($0) }
+        words = digest.withUnsafeBytes {
+            (
+                $0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                $0.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
+        }
+    }
+
+    static func == (lhs: TokenKey, rhs: TokenKey) -> Bool { lhs.words == rhs.words }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }

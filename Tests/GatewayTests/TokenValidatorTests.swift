@@ -131,7 +131,9 @@ struct TokenValidatorTests {
         "only `Bearer <token>` headers are accepted",
         arguments: [
             ("Bearer abc", "abc"), ("bearer abc", "abc"), ("Basic abc", nil), ("Bearer", nil), ("Bearer a b", nil),
-            ("", nil), ("Bearer " + String(repeating: "x", count: 300), nil),
+            ("", nil), ("Bearer " + String(repeating: "x", count: 300), nil), ("BEARER abc", "abc"),
+            ("  Bearer   abc  ", "abc"), ("Bearerabc", nil), ("Bearer\tabc", nil), ("Bearers abc", nil),
+            ("Bearer " + String(repeating: "x", count: 256), String(repeating: "x", count: 256)),
         ] as [(String, String?)])
     func bearerParsing(header: String, token: String?) {
         #expect(AuthenticationMiddleware.bearerToken(header) == token)
