@@ -81,7 +81,7 @@ final class RPCClientConnection: Sendable {
         let eventLoop = channel.eventLoop
         let handler = self.handler
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            try await withUnsafeThrowingContinuation { continuation in
                 if Task.isCancelled {
                     return continuation.resume(throwing: RPCError(.cancelled, "call cancelled"))
                 }

@@ -7,8 +7,11 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = RPCFrame
     typealias OutboundOut = ByteBuffer
 
+    /// A call waiting for its answer. Whatever ends it (answer, deadline, cancel, GOAWAY,
+    /// connection loss) removes it from ``pending`` before resuming it, so each continuation
+    /// is resumed exactly once; that is why an unchecked one (no per-call check object) will do.
     private struct Pending {
-        var continuation: CheckedContinuation<ByteBuffer, any Error>
+        var continuation: UnsafeContinuation<ByteBuffer, any Error>
         var timer: Scheduled<Void>?
     }
 
@@ -36,7 +39,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     /// Registers a call and writes its request frame.
     func start(
         _ callID: UInt32, frame: ByteBuffer, timeout: Duration?,
-        continuation: CheckedContinuation<ByteBuffer, any Error>
+        continuation: UnsafeContinuation<ByteBuffer, any Error>
     ) {
         if cancelledBeforeStart.remove(callID) != nil {
             return continuation.resume(throwing: RPCError(.cancelled, "call cancelled"))
