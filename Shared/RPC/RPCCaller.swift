@@ -1,4 +1,5 @@
 import Contracts
+import NIOCore
 
 /// Anything that can make a unary call: the socket client pool (``RPCClient``) and the
 /// in-process transport (``RPCInProcessClient``) used in handler unit tests.
@@ -10,6 +11,13 @@ public protocol RPCCaller: Sendable {
     func call<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
     ) async throws -> Output
+
+    /// Calls `method` like ``call(_:_:metadata:timeout:)`` but returns the response message's
+    /// protobuf bytes, not decoded: for a caller that keeps what it made of an answer and can
+    /// reuse it while the bytes stay the same.
+    func callForBytes<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> ByteBuffer
 }
 
 extension RPCCaller {

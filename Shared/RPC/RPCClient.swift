@@ -92,6 +92,18 @@ public final class RPCClient: RPCCaller, Service, Sendable {
     public func call<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
     ) async throws -> Output {
+        let bytes = try await callForBytes(method, request, metadata: metadata, timeout: timeout)
+        do {
+            return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
+        } catch {
+            throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
+        }
+    }
+
+    /// Calls `method` on a healthy replica; see ``RPCCaller/callForBytes(_:_:metadata:timeout:)``.
+    public func callForBytes<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> ByteBuffer {
         var metadata = metadata
         if metadata.caller.isEmpty { metadata.caller = configuration.callerName }
         let deadline = (timeout ?? configuration.defaultTimeout).map { ContinuousClock.now + $0 }
@@ -105,9 +117,8 @@ public final class RPCClient: RPCCaller, Service, Sendable {
             if let remaining, remaining <= .zero {
                 throw RPCError(.deadlineExceeded, "deadline exceeded")
             }
-            let bytes: ByteBuffer
             do {
-                bytes = try await connection.call(method: method.fullName, metadata: metadata, timeout: remaining) {
+                return try await connection.call(method: method.fullName, metadata: metadata, timeout: remaining) {
                     $0.writeMessage(request)
                 }
             } catch let error as RPCError where error.isTransportFailure {
@@ -116,11 +127,6 @@ public final class RPCClient: RPCCaller, Service, Sendable {
                 logger.debug("retrying on another replica", metadata: ["rpc.failed_replica": "\(connection.path)"])
                 excluded.insert(connection.path)
                 continue
-            }
-            do {
-                return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
-            } catch {
-                throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
             }
         }
     }

@@ -22,14 +22,21 @@ public struct RPCInProcessClient: RPCCaller {
     public func call<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
     ) async throws -> Output {
-        var requestBytes = ByteBuffer()
-        requestBytes.writeMessage(request)
-        let bytes = try await call(method: method.fullName, request: requestBytes, metadata: metadata, timeout: timeout)
+        let bytes = try await callForBytes(method, request, metadata: metadata, timeout: timeout)
         do {
             return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
         } catch {
             throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
         }
+    }
+
+    /// Calls the handler of `method`; see ``RPCCaller/callForBytes(_:_:metadata:timeout:)``.
+    public func callForBytes<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> ByteBuffer {
+        var requestBytes = ByteBuffer()
+        requestBytes.writeMessage(request)
+        return try await call(method: method.fullName, request: requestBytes, metadata: metadata, timeout: timeout)
     }
 
     /// Calls a method by name with raw request bytes.

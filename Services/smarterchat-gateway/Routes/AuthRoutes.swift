@@ -17,6 +17,8 @@ import ServiceKit
 struct AuthRoutes: Sendable {
     let identity: any RPCCaller
     let validator: TokenValidator
+    /// `GET /me`'s JSON, rendered again only when identity's answer changes.
+    let renderedMe = RenderedAnswers()
     /// How long a call to identity may take (a login runs scrypt).
     let timeout: Duration = .seconds(10)
 
@@ -51,9 +53,20 @@ struct AuthRoutes: Sendable {
         OrganizationRoutes(identity: identity).register(on: authenticated)
         authenticated.post("auth/logout") { request, context in try await logOut(request, context) }
         authenticated.get("me") { _, context in
-            Self.meResponse(
-                try await identity.call(
-                    Identity.Service.getMe, Identity.GetMeRequest(), metadata: context.callMetadata, timeout: timeout))
+            let answer = try await identity.callForBytes(
+                Identity.Service.getMe, Identity.GetMeRequest(), metadata: context.callMetadata, timeout: timeout)
+            let body = try renderedMe.body(for: context.principal.userId, answer: answer) { answer in
+                let me: Identity.GetMeResponse
+                do {
+                    me = try answer.withUnsafeReadableBytes { try Identity.GetMeResponse(serializedBytes: $0) }
+                } catch {
+                    throw RPCError(.internalError, "response is not a valid \(Identity.GetMeResponse.protoName)")
+                }
+                return Self.meBody(me)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: body))
         }
         authenticated.get("sessions") { _, context in
             try JSONBody.response(
@@ -143,7 +156,8 @@ struct AuthRoutes: Sendable {
     /// than through ``EmbeddedJSON`` because this is the most frequent authenticated read: the
     /// messages write their own bytes and the preferences (jsonb output from identity, so valid
     /// JSON) are copied in as they are.
-    static func meResponse(_ me: Identity.GetMeResponse) -> Response {
+    /// The JSON of `GET /me`.
+    static func meBody(_ me: Identity.GetMeResponse) -> ByteBuffer {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024)
         bytes.append(contentsOf: #"{"organization":"#.utf8)
@@ -153,9 +167,7 @@ struct AuthRoutes: Sendable {
         bytes.append(contentsOf: #","user":"#.utf8)
         bytes.append(contentsOf: me.user?.jsonBytes ?? Array("null".utf8))
         bytes.append(UInt8(ascii: "}"))
-        return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return ByteBuffer(bytes: bytes)
     }
 
     /// Where the request came from, as identity records it on sessions and audit events.
