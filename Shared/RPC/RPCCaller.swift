@@ -21,6 +21,19 @@ public protocol RPCCaller: Sendable {
 }
 
 extension RPCCaller {
+    /// ``callForBytes(_:_:metadata:timeout:)``, then the answer decoded; a response that does
+    /// not decode is `INTERNAL`.
+    public func call<Input, Output>(
+        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
+    ) async throws -> Output {
+        let bytes = try await callForBytes(method, request, metadata: metadata, timeout: timeout)
+        do {
+            return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
+        } catch {
+            throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
+        }
+    }
+
     /// Calls `method` with empty metadata (the client fills in the caller) and the default timeout.
     public func call<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata = CallMetadata()

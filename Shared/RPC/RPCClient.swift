@@ -88,18 +88,6 @@ public final class RPCClient: RPCCaller, Service, Sendable {
         return lanes[0]
     }
 
-    /// Calls `method` on a healthy replica; see ``RPCCaller/call(_:_:metadata:timeout:)``.
-    public func call<Input, Output>(
-        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
-    ) async throws -> Output {
-        let bytes = try await callForBytes(method, request, metadata: metadata, timeout: timeout)
-        do {
-            return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
-        } catch {
-            throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
-        }
-    }
-
     /// Calls `method` on a healthy replica; see ``RPCCaller/callForBytes(_:_:metadata:timeout:)``.
     public func callForBytes<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?

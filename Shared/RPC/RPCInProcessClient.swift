@@ -18,18 +18,6 @@ public struct RPCInProcessClient: RPCCaller {
         self.logger = logger
     }
 
-    /// Calls the handler of `method`; see ``RPCCaller/call(_:_:metadata:timeout:)``.
-    public func call<Input, Output>(
-        _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?
-    ) async throws -> Output {
-        let bytes = try await callForBytes(method, request, metadata: metadata, timeout: timeout)
-        do {
-            return try bytes.withUnsafeReadableBytes { try Output(serializedBytes: $0) }
-        } catch {
-            throw RPCError(.internalError, "response is not a valid \(Output.protoName)", cause: error)
-        }
-    }
-
     /// Calls the handler of `method`; see ``RPCCaller/callForBytes(_:_:metadata:timeout:)``.
     public func callForBytes<Input, Output>(
         _ method: MethodDescriptor<Input, Output>, _ request: Input, metadata: CallMetadata, timeout: Duration?

@@ -72,6 +72,18 @@ enum Echo {
         func start() { state.withLock { $0.started += 1 } }
         func cancel() { state.withLock { $0.cancelled += 1 } }
         func finish() { state.withLock { $0.finished += 1 } }
+
+        /// A handler's sleep, counted: started, then cancelled or finished.
+        func sleep(milliseconds: UInt32) async throws {
+            start()
+            do {
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            } catch {
+                cancel()
+                throw error
+            }
+            finish()
+        }
     }
 
     /// A router serving the echo methods; `instance` is prefixed to GetSlow's answer.
@@ -79,14 +91,7 @@ enum Echo {
         let router = RPCRouter(service: descriptor)
         router.register(echo) { request, _ in request }
         router.register(getSlow) { request, _ in
-            probe.start()
-            do {
-                try await Task.sleep(for: .milliseconds(request.delayMilliseconds))
-            } catch {
-                probe.cancel()
-                throw error
-            }
-            probe.finish()
+            try await probe.sleep(milliseconds: request.delayMilliseconds)
             return EchoMessage(text: instance + request.text)
         }
         router.register(
@@ -96,14 +101,7 @@ enum Echo {
                 return request.text.hasPrefix("memo:") ? EchoMessage(text: "immediate " + request.text) : nil
             },
             handler: { request, _ in
-                probe.start()
-                do {
-                    try await Task.sleep(for: .milliseconds(request.delayMilliseconds))
-                } catch {
-                    probe.cancel()
-                    throw error
-                }
-                probe.finish()
+                try await probe.sleep(milliseconds: request.delayMilliseconds)
                 return EchoMessage(text: "handler " + request.text)
             })
         router.register(fail) { request, _ in
