@@ -31,9 +31,7 @@ final class RenderedAnswers: Sendable {
         let body = try render(answer)
         // A copy: the answer is a slice of the connection's receive buffer, which keeping it
         // would stop NIO from reusing.
-        var copy = ByteBufferAllocator().buffer(capacity: answer.readableBytes)
-        copy.writeImmutableBuffer(answer)
-        let entry = Entry(answer: copy, body: body)
+        let entry = Entry(answer: ByteBuffer(bytes: answer.readableBytesView), body: body)
         entries.withLock { entries in
             if entries.count >= capacity, entries[key] == nil { entries.removeAll(keepingCapacity: true) }
             entries[key] = entry

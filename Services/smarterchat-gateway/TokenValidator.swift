@@ -110,8 +110,7 @@ private struct TokenKey: Hashable {
     let words: (UInt64, UInt64, UInt64, UInt64)
 
     init(_ token: String) {
-        var token = token
-        let digest = token.withUTF8 { Digest.sha256($0) }
+        let digest = Digest.sha256(token.utf8)
         words = digest.withUnsafeBytes {
             (
                 $0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),

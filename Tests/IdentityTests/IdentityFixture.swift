@@ -124,3 +124,15 @@ actor SharedIdentityDatabase {
         return IdentityFixture(database: database, handlers: handlers, client: RPCInProcessClient(router: router))
     }
 }
+
+extension IdentityFixture {
+    /// `UpdateUser` of `userID`'s role and/or status, as `principal`; the updated user.
+    func updateUser(
+        _ userID: String, role: String? = nil, status: String? = nil, as principal: Principal
+    ) async throws -> Identity.User? {
+        try await call(
+            Identity.Service.updateUser, Identity.UpdateUserRequest(userId: userID, role: role, status: status),
+            as: principal
+        ).user
+    }
+}

@@ -50,16 +50,6 @@ struct RoleCeilingTests {
         ).user
     }
 
-    func update(
-        _ fixture: IdentityFixture, _ userID: String, role: String? = nil, status: String? = nil,
-        as principal: Principal
-    ) async throws -> Identity.User? {
-        try await fixture.call(
-            Identity.Service.updateUser, Identity.UpdateUserRequest(userId: userID, role: role, status: status),
-            as: principal
-        ).user
-    }
-
     @Test("a manager with users:write invites consultants and managers, not admins; an admin invites admins")
     func invitations() async throws {
         let fixture = try await IdentityFixture.shared()
@@ -84,12 +74,12 @@ struct RoleCeilingTests {
         let otherAdmin = try await UsersTests.member(of: organization, role: "admin", fixture: fixture)
 
         let promotion = try #require(
-            await refusal { try await update(fixture, consultant.userId, role: "admin", as: manager) })
+            await refusal { try await fixture.updateUser(consultant.userId, role: "admin", as: manager) })
         #expect(promotion.0 == .permissionDenied)
         for attempt in [(role: "consultant", status: nil), (role: nil, status: "inactive")] as [(String?, String?)] {
             let refused = try #require(
                 await refusal {
-                    try await update(fixture, otherAdmin.userId, role: attempt.0, status: attempt.1, as: manager)
+                    try await fixture.updateUser(otherAdmin.userId, role: attempt.0, status: attempt.1, as: manager)
                 })
             #expect(refused.0 == .permissionDenied)
             #expect(
@@ -107,17 +97,17 @@ struct RoleCeilingTests {
         #expect(untouched?.role == "admin" && untouched?.status == "active")
 
         // At or below the manager's own role, everything is allowed.
-        #expect(try await update(fixture, consultant.userId, role: "manager", as: manager)?.role == "manager")
-        #expect(try await update(fixture, consultant.userId, role: "consultant", as: manager)?.role == "consultant")
-        #expect(try await update(fixture, consultant.userId, status: "inactive", as: manager)?.status == "inactive")
-        #expect(try await update(fixture, consultant.userId, status: "active", as: manager)?.status == "active")
+        #expect(try await fixture.updateUser(consultant.userId, role: "manager", as: manager)?.role == "manager")
+        #expect(try await fixture.updateUser(consultant.userId, role: "consultant", as: manager)?.role == "consultant")
+        #expect(try await fixture.updateUser(consultant.userId, status: "inactive", as: manager)?.status == "inactive")
+        #expect(try await fixture.updateUser(consultant.userId, status: "active", as: manager)?.status == "active")
         _ = try await fixture.call(
             Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: consultant.userId), as: manager)
 
         // Another organization's user is still 404 before any ceiling applies.
         let (_, _, stranger) = try await organizationWithManager(fixture)
         #expect(
-            await refusal { try await update(fixture, stranger.userId, role: "consultant", as: manager) }?.0
+            await refusal { try await fixture.updateUser(stranger.userId, role: "consultant", as: manager) }?.0
                 == .notFound)
     }
 
@@ -126,9 +116,9 @@ struct RoleCeilingTests {
         let fixture = try await IdentityFixture.shared()
         let (organization, admin, manager) = try await organizationWithManager(fixture)
         let otherAdmin = try await UsersTests.member(of: organization, role: "admin", fixture: fixture)
-        #expect(try await update(fixture, manager.userId, role: "admin", as: admin)?.role == "admin")
-        #expect(try await update(fixture, otherAdmin.userId, role: "manager", as: admin)?.role == "manager")
-        #expect(try await update(fixture, otherAdmin.userId, status: "inactive", as: admin)?.status == "inactive")
+        #expect(try await fixture.updateUser(manager.userId, role: "admin", as: admin)?.role == "admin")
+        #expect(try await fixture.updateUser(otherAdmin.userId, role: "manager", as: admin)?.role == "manager")
+        #expect(try await fixture.updateUser(otherAdmin.userId, status: "inactive", as: admin)?.status == "inactive")
         _ = try await fixture.call(
             Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: otherAdmin.userId), as: admin)
     }

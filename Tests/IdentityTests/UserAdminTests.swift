@@ -8,23 +8,13 @@ import Testing
 
 @Suite("Admins manage their organization's users; other tenants' ids are 404")
 struct UserAdminTests {
-    func update(
-        _ fixture: IdentityFixture, _ userID: String, role: String? = nil, status: String? = nil,
-        as principal: Principal
-    ) async throws -> Identity.User? {
-        try await fixture.call(
-            Identity.Service.updateUser, Identity.UpdateUserRequest(userId: userID, role: role, status: status),
-            as: principal
-        ).user
-    }
-
     @Test("changing a role; deactivating ends sessions and logins; reactivating restores logins")
     func roleAndStatus() async throws {
         let fixture = try await IdentityFixture.shared()
         let signUp = try await fixture.signUp().response
         let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
         let member = try await UsersTests.member(of: signUp.organization!, role: "consultant", fixture: fixture)
-        let promoted = try await update(fixture, member.userId, role: "manager", as: admin)
+        let promoted = try await fixture.updateUser(member.userId, role: "manager", as: admin)
         #expect(promoted?.role == "manager" && promoted?.status == "active")
 
         let email = try #require(promoted?.email)
@@ -33,7 +23,7 @@ struct UserAdminTests {
             Identity.LogInRequest(email: email, password: "member password", client: .init(ipAddress: email)))
         let token = try #require(login.tokens).accessToken
         #expect(try await fixture.principal(for: token).role == "manager")
-        _ = try await update(fixture, member.userId, status: "inactive", as: admin)
+        _ = try await fixture.updateUser(member.userId, status: "inactive", as: admin)
         #expect(await fixture.failure { try await fixture.principal(for: token) } == .unauthenticated)
         let refused = await fixture.failure {
             try await fixture.call(
@@ -41,7 +31,7 @@ struct UserAdminTests {
                 Identity.LogInRequest(email: email, password: "member password", client: .init(ipAddress: email)))
         }
         #expect(refused == .permissionDenied)
-        _ = try await update(fixture, member.userId, status: "active", as: admin)
+        _ = try await fixture.updateUser(member.userId, status: "active", as: admin)
         // Reactivation does not revive revoked sessions, but logging in works again.
         #expect(await fixture.failure { try await fixture.principal(for: token) } == .unauthenticated)
         let again = try await fixture.call(
@@ -57,13 +47,13 @@ struct UserAdminTests {
         let admin = try await fixture.principal(for: signUp.tokens!.accessToken)
         let member = try await UsersTests.member(of: signUp.organization!, role: "consultant", fixture: fixture)
         #expect(
-            await fixture.failure { try await update(fixture, member.userId, role: "super_admin", as: admin) }
+            await fixture.failure { try await fixture.updateUser(member.userId, role: "super_admin", as: admin) }
                 == .invalidArgument)
         #expect(
-            await fixture.failure { try await update(fixture, member.userId, status: "suspended", as: admin) }
+            await fixture.failure { try await fixture.updateUser(member.userId, status: "suspended", as: admin) }
                 == .invalidArgument)
         #expect(
-            await fixture.failure { try await update(fixture, admin.userId, role: "consultant", as: admin) }
+            await fixture.failure { try await fixture.updateUser(admin.userId, role: "consultant", as: admin) }
                 == .failedPrecondition)
         #expect(
             await fixture.failure {
@@ -71,7 +61,7 @@ struct UserAdminTests {
                     Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: admin.userId), as: admin)
             } == .failedPrecondition)
         #expect(
-            await fixture.failure { try await update(fixture, admin.userId, role: "admin", as: member) }
+            await fixture.failure { try await fixture.updateUser(admin.userId, role: "admin", as: member) }
                 == .permissionDenied)
     }
 
@@ -82,10 +72,11 @@ struct UserAdminTests {
         let victim = try await UsersTests.member(of: victimSignUp.organization!, role: "consultant", fixture: fixture)
         let attacker = try await fixture.principal(for: try await fixture.signUp().response.tokens!.accessToken)
         #expect(
-            await fixture.failure { try await update(fixture, victim.userId, role: "admin", as: attacker) } == .notFound
+            await fixture.failure { try await fixture.updateUser(victim.userId, role: "admin", as: attacker) }
+                == .notFound
         )
         #expect(
-            await fixture.failure { try await update(fixture, victim.userId, status: "inactive", as: attacker) }
+            await fixture.failure { try await fixture.updateUser(victim.userId, status: "inactive", as: attacker) }
                 == .notFound)
         #expect(
             await fixture.failure {
@@ -93,7 +84,8 @@ struct UserAdminTests {
                     Identity.Service.deleteUser, Identity.DeleteUserRequest(userId: victim.userId), as: attacker)
             } == .notFound)
         #expect(
-            await fixture.failure { try await update(fixture, "not-a-uuid", role: "admin", as: attacker) } == .notFound)
+            await fixture.failure { try await fixture.updateUser("not-a-uuid", role: "admin", as: attacker) }
+                == .notFound)
         let limits = await fixture.failure {
             try await fixture.call(
                 Identity.Service.getPlanLimits,
@@ -123,7 +115,8 @@ struct UserAdminTests {
             "SELECT 1 FROM sessions WHERE user_id = $1 AND revoked_at IS NULL", [UUID(uuidString: member.userId)!])
         #expect(rows.isEmpty)
         #expect(
-            await fixture.failure { try await update(fixture, member.userId, role: "manager", as: admin) } == .notFound)
+            await fixture.failure { try await fixture.updateUser(member.userId, role: "manager", as: admin) }
+                == .notFound)
     }
 
     @Test("plan limits: a user reads their own organization's; a service may read any")

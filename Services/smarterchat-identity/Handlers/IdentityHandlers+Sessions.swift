@@ -23,20 +23,22 @@ extension IdentityHandlers {
             grants: found.grants)
     }
 
-    /// The caller's user and organization, from ``ProfileCache`` when this replica answered
-    /// it within the last second and nothing changed since (reloaded in the background once
-    /// past half of that).
+    /// The caller's user and organization, loaded from the database and kept in
+    /// ``ProfileCache``. Runs when ``cachedMe(_:)`` had no answer (the server and the
+    /// in-process client try it first), so it does not look in the cache again.
     func getMe(_ context: RPCContext) async throws -> Identity.GetMeResponse {
-        if let cached = try cachedMe(context) { return cached }
         let caller = try AuthenticatedUser(context)
+        try caller.require(.profileRead)
         let generation = profiles.generation
         let response = try await loadMe(caller)
         profiles.store(response, for: caller.userID, generation: generation)
         return response
     }
 
-    /// ``getMe(_:)``'s answer when the cache has it (the server's immediate path: no task, no
-    /// wait); nil when it must be loaded. Starts the background reload of a stale answer.
+    /// `GetMe`'s answer from ``ProfileCache`` when this replica answered it within the last
+    /// second and nothing changed since; nil when it must be loaded. The server's immediate
+    /// path (no task, no wait). An answer past half its life is still served, and its reload
+    /// started in the background.
     func cachedMe(_ context: RPCContext) throws -> Identity.GetMeResponse? {
         let caller = try AuthenticatedUser(context)
         try caller.require(.profileRead)
