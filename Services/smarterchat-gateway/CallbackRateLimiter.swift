@@ -45,8 +45,36 @@ final class CallbackRateLimiter: Sendable {
 
     /// Takes a token from `key`'s bucket; throws 429 `rate_limited` with `Retry-After` when empty.
     func admit(_ key: String) throws {
+        guard update(key, { $0.tokens >= 1 ? -1 : 0 }) >= 1 else { throw Self.refusal }
+    }
+
+    /// Throws 429 like ``admit(_:)`` when `key`'s bucket is empty, without taking a token.
+    /// A key without a bucket has a full one, and is not given one.
+    func requireTokens(_ key: String) throws {
         let now = ContinuousClock.now
-        let admitted = state.withLock { state -> Bool in
+        let tokens = state.withLock { state -> Double in
+            guard let bucket = state.current[key] ?? state.previous[key] else { return burst }
+            return refilled(bucket, now: now)
+        }
+        guard tokens >= 1 else { throw Self.refusal }
+    }
+
+    /// Takes a token from `key`'s bucket if it has one, and never refuses: for charging an
+    /// outcome (a rejected callback) after the fact.
+    func spend(_ key: String) {
+        _ = update(key, { $0.tokens >= 1 ? -1 : 0 })
+    }
+
+    /// Gives back a token that ``admit(_:)`` took (the bucket stays at most full).
+    func refund(_ key: String) {
+        _ = update(key, { _ in 1 })
+    }
+
+    /// Refills `key`'s bucket for the time since its last use, adds `change(bucket)` tokens
+    /// (capped at `burst`) and answers the tokens it had before the change.
+    private func update(_ key: String, _ change: (Bucket) -> Double) -> Double {
+        let now = ContinuousClock.now
+        return state.withLock { state -> Double in
             if state.current.count >= capacity || now - state.began >= generationAge {
                 state.previous = state.current
                 state.current = [:]
@@ -55,20 +83,25 @@ final class CallbackRateLimiter: Sendable {
             }
             var bucket =
                 state.current[key] ?? state.previous.removeValue(forKey: key) ?? Bucket(tokens: burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(burst, bucket.tokens + seconds * perSecond)
+            bucket.tokens = refilled(bucket, now: now)
             bucket.updated = now
-            let admitted = bucket.tokens >= 1
-            if admitted { bucket.tokens -= 1 }
+            let before = bucket.tokens
+            bucket.tokens = min(burst, before + change(bucket))
             state.current[key] = bucket
-            return admitted
+            return before
         }
-        guard admitted else {
-            var error = APIError(status: .tooManyRequests, code: "rate_limited", message: "too many requests")
-            error.headers[.retryAfter] = "1"
-            throw error
-        }
+    }
+
+    private func refilled(_ bucket: Bucket, now: ContinuousClock.Instant) -> Double {
+        let elapsed = now - bucket.updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return min(burst, bucket.tokens + seconds * perSecond)
+    }
+
+    private static var refusal: APIError {
+        var error = APIError(status: .tooManyRequests, code: "rate_limited", message: "too many requests")
+        error.headers[.retryAfter] = "1"
+        return error
     }
 
     /// How many keys have a bucket now (at most twice the capacity).

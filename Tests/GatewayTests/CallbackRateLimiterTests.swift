@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import HTTPTypes
 import RPC
+import Synchronization
 import Testing
 
 @testable import GatewayService
@@ -146,5 +147,120 @@ struct WebchatBudgetTests {
     @Test("session starts have their own, smaller per-address budget")
     func sessionStarts() {
         #expect((20...21).contains(admitted("198.51.100.8", times: 100, sessionStart: true)))
+    }
+}
+
+@Suite("The limiter's outcome-charging operations")
+struct CallbackRateLimiterOutcomeTests {
+    @Test("requireTokens refuses an empty bucket without taking a token, and gives no bucket to a new key")
+    func requireTokensPeeks() throws {
+        let limiter = CallbackRateLimiter(perSecond: 0.001, burst: 2)
+        for _ in 0..<5 { try limiter.requireTokens("k") }
+        #expect(limiter.trackedKeys == 0)
+        try limiter.admit("k")
+        try limiter.requireTokens("k")
+        try limiter.admit("k")
+        #expect(throws: APIError.self) { try limiter.requireTokens("k") }
+    }
+
+    @Test("spend takes a token without refusing; refund gives one back, never beyond the burst")
+    func spendAndRefund() throws {
+        let limiter = CallbackRateLimiter(perSecond: 0.001, burst: 2)
+        limiter.spend("k")
+        limiter.spend("k")
+        limiter.spend("k")
+        #expect(throws: APIError.self) { try limiter.admit("k") }
+        limiter.refund("k")
+        try limiter.admit("k")
+        for _ in 0..<5 { limiter.refund("k") }
+        try limiter.admit("k")
+        try limiter.admit("k")
+        #expect(throws: APIError.self) { try limiter.admit("k") }
+    }
+}
+
+@Suite("Forged callbacks do not spend a channel's budget")
+struct WebhookRejectionTests {
+    /// A conversations service whose `IngestWebhook` accepts the signature "good" only, and
+    /// counts the calls it gets.
+    final class FakeIngest: Sendable {
+        final class Counter: Sendable {
+            let value = Mutex(0)
+        }
+
+        let calls = Counter()
+        let client: RPCInProcessClient
+
+        init() {
+            let router = RPCRouter(service: Contracts.Conversations.Service.descriptor)
+            let calls = self.calls
+            router.register(Contracts.Conversations.Service.ingestWebhook) { request, _ in
+                calls.value.withLock { $0 += 1 }
+                guard request.signature == "good" else {
+                    throw RPCError(.unauthenticated, "signature missing or not valid")
+                }
+                return Contracts.Conversations.IngestWebhookResponse(messagesStored: 1)
+            }
+            self.client = RPCInProcessClient(router: router)
+        }
+
+        var count: Int { calls.value.withLock { $0 } }
+    }
+
+    func send(_ routes: WebhookRoutes, signature: String, from address: String) async -> Int {
+        do {
+            _ = try await routes.admitted("channel", from: address) {
+                try await routes.forward(
+                    type: "whatsapp", channelID: "channel", body: Data("{}".utf8), signature: signature,
+                    secretToken: "",
+                    metadata: CallMetadata())
+            }
+            return 200
+        } catch let error as APIError {
+            return Int(error.status.code)
+        } catch let error as RPCError {
+            return Int(APIError(error).status.code)
+        } catch {
+            return 0
+        }
+    }
+
+    @Test("a flood of forged callbacks gets 401, then 429 from the gateway; the provider's still get through")
+    func forgedFlood() async throws {
+        let conversations = FakeIngest()
+        let routes = WebhookRoutes(
+            conversations: conversations.client, ratePerSecond: 2, rejectionRate: 0.001, rejectionBurst: 3)
+        var forged: [Int] = []
+        for _ in 0..<20 { forged.append(await send(routes, signature: "forged", from: "203.0.113.9")) }
+        #expect(forged == Array(repeating: 401, count: 3) + Array(repeating: 429, count: 17))
+        // Only the three rejected ones reached conversations.
+        #expect(conversations.count == 3)
+        // The channel's whole burst (twice its rate) is still there for the provider, and
+        // the channel's own limit still applies (a slow machine may refill a token or two).
+        var genuine: [Int] = []
+        for _ in 0..<10 { genuine.append(await send(routes, signature: "good", from: "198.51.100.7")) }
+        #expect(genuine.prefix(4) == [200, 200, 200, 200])
+        #expect(genuine.contains(429))
+        #expect(conversations.count == 3 + genuine.count { $0 == 200 })
+    }
+
+    @Test("rejections are counted per address: a rejected address does not block another")
+    func perAddress() async throws {
+        let routes = WebhookRoutes(
+            conversations: FakeIngest().client, ratePerSecond: 100, rejectionRate: 0.001, rejectionBurst: 1)
+        #expect(await send(routes, signature: "forged", from: "203.0.113.9") == 401)
+        #expect(await send(routes, signature: "good", from: "203.0.113.9") == 429)
+        #expect(await send(routes, signature: "forged", from: "203.0.113.10") == 401)
+        #expect(await send(routes, signature: "good", from: "198.51.100.7") == 200)
+    }
+
+    @Test("which failures count as rejections")
+    func rejectionKinds() {
+        #expect(WebhookRoutes.isRejection(RPCError(.unauthenticated, "")))
+        #expect(WebhookRoutes.isRejection(RPCError(.permissionDenied, "")))
+        #expect(WebhookRoutes.isRejection(RPCError(.notFound, "")))
+        #expect(WebhookRoutes.isRejection(APIError(status: .contentTooLarge, code: "body_too_large", message: "")))
+        #expect(!WebhookRoutes.isRejection(RPCError(.invalidArgument, "")))
+        #expect(!WebhookRoutes.isRejection(RPCError(.unavailable, "")))
     }
 }

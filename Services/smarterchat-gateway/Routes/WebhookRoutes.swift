@@ -14,6 +14,13 @@ import RPC
 /// payload is committed: 200 means stored. A channel id that is not a UUID answers 404 at once.
 /// Each channel may call at most `SMARTERCHAT_CALLBACK_RATE` times a second (1000 by default,
 /// ``CallbackRateLimiter``; 429 with Retry-After beyond it; the providers retry).
+///
+/// Only authentic callbacks spend a channel's budget: one that conversations rejects (a wrong
+/// signature, secret token or verify token, or an unknown channel) gives its token back, and is
+/// charged instead to the client address it came from, which may have `rejectionBurst` such
+/// rejections and then one every `1 / rejectionRate` seconds; beyond that its callbacks answer
+/// 429 without reaching conversations. So forged callbacks naming a real channel id do not
+/// crowd out the provider's real ones.
 struct WebhookRoutes: Sendable {
     static let maximumBody = 1 << 20
     static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
@@ -21,13 +28,17 @@ struct WebhookRoutes: Sendable {
 
     let conversations: any RPCCaller
     let limiter: CallbackRateLimiter
+    /// Rejected callbacks per client address.
+    let rejections: CallbackRateLimiter
     let timeout: Duration = .seconds(15)
 
     /// Callbacks of `conversations`' channels, each channel at most `ratePerSecond` (bursts of
-    /// twice that) through this gateway.
-    init(conversations: any RPCCaller, ratePerSecond: Int = 1000) {
+    /// twice that) through this gateway; each client address at most `rejectionBurst` rejected
+    /// ones, then `rejectionRate` a second.
+    init(conversations: any RPCCaller, ratePerSecond: Int = 1000, rejectionRate: Double = 1, rejectionBurst: Int = 30) {
         self.conversations = conversations
         self.limiter = CallbackRateLimiter(perSecond: Double(ratePerSecond), burst: Double(2 * ratePerSecond))
+        self.rejections = CallbackRateLimiter(perSecond: rejectionRate, burst: Double(rejectionBurst))
     }
 
     func register(on router: Router<GatewayRequestContext>) {
@@ -56,13 +67,14 @@ struct WebhookRoutes: Sendable {
     func verify(type: String, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let channelID = try Self.channelID(context)
-        try limiter.admit(channelID)
-        let response = try await conversations.call(
-            Conversations.Service.verifyWebhook,
-            Conversations.VerifyWebhookRequest(
-                channelType: type, channelId: channelID, mode: query.get("hub.mode") ?? "",
-                verifyToken: query.get("hub.verify_token") ?? "", challenge: query.get("hub.challenge") ?? ""),
-            metadata: context.callMetadata, timeout: timeout)
+        let response = try await admitted(channelID, from: context.remoteAddress) {
+            try await conversations.call(
+                Conversations.Service.verifyWebhook,
+                Conversations.VerifyWebhookRequest(
+                    channelType: type, channelId: channelID, mode: query.get("hub.mode") ?? "",
+                    verifyToken: query.get("hub.verify_token") ?? "", challenge: query.get("hub.challenge") ?? ""),
+                metadata: context.callMetadata, timeout: timeout)
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: response.challenge)))
@@ -70,21 +82,55 @@ struct WebhookRoutes: Sendable {
 
     func ingest(type: String, _ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let channelID = try Self.channelID(context)
-        try limiter.admit(channelID)
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: Self.maximumBody)
-        } catch {
-            throw APIError(status: .contentTooLarge, code: "body_too_large", message: "request body is too large")
+        let stored = try await admitted(channelID, from: context.remoteAddress) {
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: Self.maximumBody)
+            } catch {
+                throw APIError(status: .contentTooLarge, code: "body_too_large", message: "request body is too large")
+            }
+            return try await forward(
+                type: type, channelID: channelID, body: Data(body.readableBytesView),
+                signature: request.headers[Self.signatureHeader] ?? "",
+                secretToken: request.headers[Self.telegramHeader] ?? "", metadata: context.callMetadata)
         }
-        let stored = try await conversations.call(
+        return try JSONBody.response(stored)
+    }
+
+    /// Hands a callback's raw body and proof to conversations, which verifies and stores it.
+    func forward(
+        type: String, channelID: String, body: Data, signature: String, secretToken: String, metadata: CallMetadata
+    ) async throws -> Conversations.IngestWebhookResponse {
+        try await conversations.call(
             Conversations.Service.ingestWebhook,
             Conversations.IngestWebhookRequest(
-                channelType: type, channelId: channelID, rawBody: Data(body.readableBytesView),
-                signature: request.headers[Self.signatureHeader] ?? "",
-                secretToken: request.headers[Self.telegramHeader] ?? ""),
-            metadata: context.callMetadata, timeout: timeout)
-        return try JSONBody.response(stored)
+                channelType: type, channelId: channelID, rawBody: body, signature: signature, secretToken: secretToken),
+            metadata: metadata, timeout: timeout)
+    }
+
+    /// Runs `call` within the channel's budget and the address's budget of rejections (429 when
+    /// either is empty). A rejected call gives the channel its token back and costs the address one.
+    func admitted<Answer>(
+        _ channelID: String, from address: String, _ call: () async throws -> Answer
+    ) async throws -> Answer {
+        try rejections.requireTokens(address)
+        try limiter.admit(channelID)
+        do {
+            return try await call()
+        } catch let error where Self.isRejection(error) {
+            limiter.refund(channelID)
+            rejections.spend(address)
+            throw error
+        }
+    }
+
+    /// A callback that proves nothing: a wrong signature, secret or verify token, an unknown
+    /// channel, or a body no provider sends.
+    static func isRejection(_ error: any Error) -> Bool {
+        if let error = error as? RPCError {
+            return [.unauthenticated, .permissionDenied, .notFound].contains(error.code)
+        }
+        return (error as? APIError)?.status == .contentTooLarge
     }
 }
