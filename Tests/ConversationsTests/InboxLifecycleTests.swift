@@ -184,8 +184,10 @@ struct InboxLifecycleTests {
         #expect(try await fixture.inbox(conversation, as: admin).mode == "ai")
     }
 
-    @Test("a contact's reaction starts no wait: the response times stay those of real questions")
-    func reactionStartsNoWait() async throws {
+    @Test(
+        "a contact's reaction or unsupported message starts no wait: the response times stay those of real questions",
+        arguments: ["reaction", "unsupported"])
+    func reactionStartsNoWait(contentType: String) async throws {
         let fixture = try await InboxFixture.shared()
         let admin = InboxFixture.newAdmin()
         let conversation = try await fixture.conversation(
@@ -197,8 +199,8 @@ struct InboxLifecycleTests {
         try await fixture.database.execute(
             """
             INSERT INTO messages (conversation_id, sender_type, content, content_type, direction, status, created_at)
-            VALUES ($1, 'contact', '👍', 'reaction', 'inbound', 'received', clock_timestamp() - interval '1 minute')
-            """, [conversation])
+            VALUES ($1, 'contact', '👍', $2, 'inbound', 'received', clock_timestamp() - interval '1 minute')
+            """, [conversation, contentType])
         #expect(
             try await fixture.count(
                 "SELECT count(*) AS n FROM conversations WHERE id = $1 AND awaiting_response_since IS NULL",

@@ -35,8 +35,8 @@ struct IngestModeTests {
         #expect(jobs == [1, 1, 0])
     }
 
-    @Test("a contact's reaction is stored but not answered")
-    func reactionsAreNotAnswered() async throws {
+    @Test("a reaction and an unsupported event are stored but not answered; a text after them is")
+    func reactionsAndUnsupportedAreNotAnswered() async throws {
         let fixture = try await IngestFixture.shared()
         let admin = IngestFixture.newAdmin()
         let channel = try await fixture.instagramChannel(for: admin)
@@ -44,16 +44,31 @@ struct IngestModeTests {
         let reaction = Payloads.instagramEvent(
             #""reaction":{"mid":"m.1","action":"react","reaction":"love","emoji":"❤️"}"#, sender: sender,
             timestamp: 1_700_000_000_000)
-        let stored = try await fixture.deliver(reaction, to: channel, secret: "ig-secret")
-        #expect(stored.messagesStored == 1)
-        let rows = try await fixture.database.query(
-            """
-            SELECT m.content_type, m.content,
-                   (SELECT count(*) FROM reply_jobs j WHERE j.conversation_id = c.id)::bigint AS jobs
-            FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE c.channel_id = $1
-            """, [UUID(uuidString: channel.id)!])
-        let row = try #require(rows.firstRow)
-        #expect(try row.decode(String.self, "content_type") == "reaction" && row.decode(String.self, "content") == "❤️")
-        #expect(try row.decode(Int64.self, "jobs") == 0)
+        let edit = Payloads.instagramEvent(
+            #""message_edit":{"mid":"m.0","text":"oi, tudo bem?","num_edit":1}"#, sender: sender,
+            timestamp: 1_700_000_001_000)
+        #expect(try await fixture.deliver(reaction, to: channel, secret: "ig-secret").messagesStored == 1)
+        #expect(try await fixture.deliver(edit, to: channel, secret: "ig-secret").messagesStored == 1)
+        func stored() async throws -> (types: [String], contents: [String], jobs: Int64) {
+            let rows = try await fixture.database.query(
+                """
+                SELECT m.content_type, m.content,
+                       (SELECT count(*) FROM reply_jobs j WHERE j.conversation_id = c.id)::bigint AS jobs
+                FROM conversations c JOIN messages m ON m.conversation_id = c.id WHERE c.channel_id = $1
+                ORDER BY m.created_at
+                """, [UUID(uuidString: channel.id)!])
+            let types = try rows.map { try $0.decode(String.self, "content_type") }
+            let contents = try rows.map { try $0.decode(String.self, "content") }
+            return (types, contents, try rows.firstRow?.decode(Int64.self, "jobs") ?? -1)
+        }
+        let before = try await stored()
+        #expect(before.types == ["reaction", "unsupported"] && before.contents.first == "❤️")
+        #expect(before.jobs == 0)
+        // The agent still answers the contact's next message.
+        let text = Payloads.instagramEvent(
+            #""message":{"mid":"m.2","text":"quanto custa?"}"#, sender: sender, timestamp: 1_700_000_002_000)
+        #expect(try await fixture.deliver(text, to: channel, secret: "ig-secret").messagesStored == 1)
+        let after = try await stored()
+        #expect(after.types == ["reaction", "unsupported", "text"] && after.jobs == 1)
     }
 }

@@ -24,6 +24,9 @@ struct InboundIngest: Sendable {
     /// the reply worker of this process starts at once instead of at its next poll.
     var replyWakeup: Wakeup? = nil
 
+    /// Content types stored without asking the agent for a reply.
+    static let unanswered: Set<String> = ["reaction", "unsupported"]
+
     /// The channel as ingest needs it.
     struct Target: Sendable {
         var channelID: UUID
@@ -167,10 +170,12 @@ struct InboundIngest: Sendable {
             externalID: message.externalID)
         // The message, its reply job and `message.received` (outbox and timeline) in one
         // statement: after conversation.created, so the events keep their order.
-        // A reaction (an emoji on an earlier message) is kept and shown, not answered.
+        // A reaction (an emoji on an earlier message) and an `unsupported` one (an edit, an ad
+        // referral, a system notice, a kind of message we cannot read) are kept and shown, not
+        // answered: the agent would be answering something it cannot see.
         let requestReply =
             LockedConversation.aiAnswering.contains(conversation.mode) && !overPlanLimit && target.agentID != nil
-            && message.contentType != "reaction"
+            && !Self.unanswered.contains(message.contentType)
         guard
             try await IngestStore.storeMessage(
                 id: messageID, conversationID: conversation.id, organizationID: target.organizationID,
