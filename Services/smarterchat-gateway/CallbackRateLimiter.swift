@@ -1,4 +1,5 @@
 import HTTPTypes
+import Prometheus
 import Synchronization
 
 /// A token bucket per key (a channel id, a web chat, a client address) in this gateway
@@ -29,23 +30,30 @@ final class CallbackRateLimiter: Sendable {
     private let capacity: Int
     private let generationAge: Duration
     private let state: Mutex<Generations>
+    /// Counts this limiter's refusals (``HTTPMetrics/rateLimited(_:)``), when given.
+    private let refusals: Prometheus.Counter?
 
     /// - Parameters:
     ///   - perSecond: tokens added per second to each key's bucket.
     ///   - burst: the bucket's size (calls admitted at once).
     ///   - capacity: keys per generation (at most twice as many are kept).
     ///   - generationAge: how long a generation lasts at most (a key idle for two is forgotten).
-    init(perSecond: Double, burst: Double, capacity: Int = 10_000, generationAge: Duration = .seconds(60)) {
+    ///   - refusals: counts each 429 this limiter answers.
+    init(
+        perSecond: Double, burst: Double, capacity: Int = 10_000, generationAge: Duration = .seconds(60),
+        refusals: Prometheus.Counter? = nil
+    ) {
         self.perSecond = perSecond
         self.burst = burst
         self.capacity = max(1, capacity)
         self.generationAge = generationAge
         self.state = Mutex(Generations(began: .now))
+        self.refusals = refusals
     }
 
     /// Takes a token from `key`'s bucket; throws 429 `rate_limited` with `Retry-After` when empty.
     func admit(_ key: String) throws {
-        guard update(key, { $0.tokens >= 1 ? -1 : 0 }) >= 1 else { throw Self.refusal }
+        guard update(key, { $0.tokens >= 1 ? -1 : 0 }) >= 1 else { throw refusal() }
     }
 
     /// Throws 429 like ``admit(_:)`` when `key`'s bucket is empty, without taking a token.
@@ -56,7 +64,7 @@ final class CallbackRateLimiter: Sendable {
             guard let bucket = state.current[key] ?? state.previous[key] else { return burst }
             return refilled(bucket, now: now)
         }
-        guard tokens >= 1 else { throw Self.refusal }
+        guard tokens >= 1 else { throw refusal() }
     }
 
     /// Takes a token from `key`'s bucket if it has one, and never refuses: for charging an
@@ -98,7 +106,8 @@ final class CallbackRateLimiter: Sendable {
         return min(burst, bucket.tokens + seconds * perSecond)
     }
 
-    private static var refusal: APIError {
+    private func refusal() -> APIError {
+        refusals?.increment()
         var error = APIError(status: .tooManyRequests, code: "rate_limited", message: "too many requests")
         error.headers[.retryAfter] = "1"
         return error

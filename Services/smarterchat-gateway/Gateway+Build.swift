@@ -9,6 +9,8 @@ func buildGateway(
 ) -> some ApplicationProtocol {
     let clients = ServiceClients(runDirectory: configuration.service.runDirectory, logger: logger)
     let router = Router(context: GatewayRequestContext.self)
+    let http = HTTPMetrics(registry: metrics.registry)
+    router.add(middleware: HTTPMetricsMiddleware(metrics: http))
     router.add(middleware: RequestIDMiddleware())
     router.add(
         middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))
@@ -20,8 +22,9 @@ func buildGateway(
     let authenticated = AuthRoutes(identity: clients.identity, validator: validator).register(on: router)
     LeadRoutes(crm: clients.client(.crm)).register(on: authenticated)
     AgentRoutes(agents: clients.client(.agents)).register(on: authenticated)
-    WebhookRoutes(conversations: clients.conversations, ratePerSecond: configuration.callbackRate).register(on: router)
-    WebchatRoutes(conversations: clients.conversations).register(on: router)
+    WebhookRoutes(conversations: clients.conversations, ratePerSecond: configuration.callbackRate, metrics: http)
+        .register(on: router)
+    WebchatRoutes(conversations: clients.conversations, metrics: http).register(on: router)
     ChannelRoutes(conversations: clients.conversations).register(on: authenticated)
     StreamRoutes(conversations: clients.conversations, validator: validator).register(on: authenticated)
     ConversationRoutes(conversations: clients.conversations).register(on: authenticated)

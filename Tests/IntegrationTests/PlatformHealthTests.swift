@@ -101,6 +101,22 @@ struct PlatformHealthTests {
                 #expect(text.contains(health), "\(health) missing")
             }
             #expect(text.components(separatedBy: "# TYPE smarterchat_rpc_server_calls_total counter").count == 2)
+            // The gateway's own HTTP figures: the two unknown paths above under `NotFound`, the
+            // health checks under their route.
+            func value(_ series: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.dropFirst(series.count + 1)) }
+            }
+            let notFound =
+                #"smarterchat_http_requests_total{service="gateway",route="NotFound",method="GET",status="404"}"#
+            #expect((value(notFound) ?? 0) >= 2, "\(notFound) missing or below 2")
+            let healthz =
+                #"smarterchat_http_requests_total{service="gateway",route="/healthz",method="GET",status="200"}"#
+            #expect((value(healthz) ?? 0) >= 1, "\(healthz) missing")
+            #expect(
+                text.contains(
+                    #"smarterchat_http_request_duration_seconds_count{service="gateway",route="/healthz",method="GET"}"#
+                ))
         } catch {
             await platform.stop()
             throw error

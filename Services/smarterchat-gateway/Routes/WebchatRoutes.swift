@@ -21,9 +21,20 @@ import RPC
 struct WebchatRoutes: Sendable {
     let conversations: any RPCCaller
     let timeout: Duration = .seconds(10)
-    let sessionStarts = CallbackRateLimiter(perSecond: 2, burst: 20)
-    let clientRequests = CallbackRateLimiter(perSecond: 10, burst: 40)
-    let chatRequests = CallbackRateLimiter(perSecond: 100, burst: 200)
+    let sessionStarts: CallbackRateLimiter
+    let clientRequests: CallbackRateLimiter
+    let chatRequests: CallbackRateLimiter
+
+    /// The web chat of `conversations`' channels; `metrics` counts the budgets' refusals.
+    init(conversations: any RPCCaller, metrics: HTTPMetrics? = nil) {
+        self.conversations = conversations
+        self.sessionStarts = CallbackRateLimiter(
+            perSecond: 2, burst: 20, refusals: metrics?.rateLimited("webchat_session_start"))
+        self.clientRequests = CallbackRateLimiter(
+            perSecond: 10, burst: 40, refusals: metrics?.rateLimited("webchat_address"))
+        self.chatRequests = CallbackRateLimiter(
+            perSecond: 100, burst: 200, refusals: metrics?.rateLimited("webchat_chat"))
+    }
 
     struct StartBody: Decodable {
         var visitorName: String?

@@ -35,10 +35,16 @@ struct WebhookRoutes: Sendable {
     /// Callbacks of `conversations`' channels, each channel at most `ratePerSecond` (bursts of
     /// twice that) through this gateway; each client address at most `rejectionBurst` rejected
     /// ones, then `rejectionRate` a second.
-    init(conversations: any RPCCaller, ratePerSecond: Int = 1000, rejectionRate: Double = 1, rejectionBurst: Int = 30) {
+    init(
+        conversations: any RPCCaller, ratePerSecond: Int = 1000, rejectionRate: Double = 1, rejectionBurst: Int = 30,
+        metrics: HTTPMetrics? = nil
+    ) {
         self.conversations = conversations
-        self.limiter = CallbackRateLimiter(perSecond: Double(ratePerSecond), burst: Double(2 * ratePerSecond))
-        self.rejections = CallbackRateLimiter(perSecond: rejectionRate, burst: Double(rejectionBurst))
+        self.limiter = CallbackRateLimiter(
+            perSecond: Double(ratePerSecond), burst: Double(2 * ratePerSecond),
+            refusals: metrics?.rateLimited("callback_channel"))
+        self.rejections = CallbackRateLimiter(
+            perSecond: rejectionRate, burst: Double(rejectionBurst), refusals: metrics?.rateLimited("callback_address"))
     }
 
     func register(on router: Router<GatewayRequestContext>) {
