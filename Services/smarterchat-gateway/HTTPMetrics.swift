@@ -15,7 +15,8 @@ import Synchronization
 ///   `webchat_address`, `webchat_chat`).
 ///
 /// `route` is the router's pattern (`/api/v1/leads/{id}`), never the path itself, so ids do
-/// not multiply the series; a path no route matches is `NotFound`. Handles are made once per
+/// not multiply the series; a path no route matches is `NotFound`, a method outside the usual
+/// seven `OTHER`. Handles are made once per
 /// series and kept, so a request costs two dictionary lookups under a lock and the increments.
 final class HTTPMetrics: Sendable {
     private struct SeriesKey: Hashable {
@@ -52,7 +53,7 @@ final class HTTPMetrics: Sendable {
 
     /// Counts one answered request and its duration.
     func record(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
-        let key = SeriesKey(route: route, method: method.rawValue, status: status)
+        let key = SeriesKey(route: route, method: Self.label(method), status: status)
         Self.cached(counters, key) {
             registry.makeCounter(
                 descriptor: MetricNameDescriptor(
@@ -67,6 +68,15 @@ final class HTTPMetrics: Sendable {
                     helpText: "From a request's head to its response's head, by route and method."),
                 labels: [("route", route), ("method", key.method)], buckets: Self.buckets)
         }.record(duration)
+    }
+
+    /// The method's label: a method no route serves is `OTHER`, so a client inventing methods
+    /// cannot multiply the series.
+    static func label(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .head, .post, .put, .patch, .delete, .options: method.rawValue
+        default: "OTHER"
+        }
     }
 
     /// `cache[key]`, made by `make` the first time.

@@ -20,12 +20,19 @@ struct HTTPMetricsTests {
         metrics.record(route: "/api/v1/leads/{id}", method: .get, status: 200, duration: .milliseconds(3))
         metrics.record(route: "/api/v1/leads/{id}", method: .get, status: 404, duration: .microseconds(300))
         metrics.record(route: "NotFound", method: .post, status: 404, duration: .microseconds(100))
+        for name in ["BREW", "PROPFIND", "X-\(Int.random(in: 0...999))"] {
+            metrics.record(
+                route: "NotFound", method: HTTPRequest.Method(name)!, status: 404, duration: .microseconds(90))
+        }
         let text = exposition(registry)
         #expect(
             text.contains(#"smarterchat_http_requests_total{route="/api/v1/leads/{id}",method="GET",status="200"} 2"#))
         #expect(
             text.contains(#"smarterchat_http_requests_total{route="/api/v1/leads/{id}",method="GET",status="404"} 1"#))
         #expect(text.contains(#"smarterchat_http_requests_total{route="NotFound",method="POST",status="404"} 1"#))
+        // Invented methods share one series.
+        #expect(text.contains(#"smarterchat_http_requests_total{route="NotFound",method="OTHER",status="404"} 3"#))
+        #expect(!text.contains("BREW") && !text.contains("PROPFIND"))
         // One histogram per route and method, whatever the status: 3 requests, one under 0.5 ms,
         // two under 1 ms, all three under 5 ms.
         let series = #"smarterchat_http_request_duration_seconds_bucket{route="/api/v1/leads/{id}",method="GET",le="#
