@@ -12,6 +12,7 @@ func buildGateway(
     let http = HTTPMetrics(registry: metrics.registry)
     router.add(middleware: HTTPMetricsMiddleware(metrics: http))
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(
         middleware: ClientAddressMiddleware(policy: ClientAddressPolicy(trustedProxies: configuration.trustedProxies)))
     router.add(middleware: APIErrorMiddleware())

@@ -54,3 +54,21 @@ struct RequestIDMiddleware: RouterMiddleware {
         !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }
     }
 }
+
+/// Headers every response carries, whatever route or error made it: `X-Content-Type-Options:
+/// nosniff` (a browser takes a JSON, text or CSV body for what its `Content-Type` says, never
+/// for HTML or script it guessed, which matters for bodies that echo input, such as a
+/// verification challenge) and `X-Frame-Options: DENY` (nothing here is meant to be framed).
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[Self.frameOptions] = "DENY"
+        return response
+    }
+}

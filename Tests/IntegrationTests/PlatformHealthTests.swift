@@ -86,6 +86,15 @@ struct PlatformHealthTests {
             request.setValue("trace-4242", forHTTPHeaderField: "X-Request-Id")
             let (traced, response) = try await URLSession.shared.data(for: request)
             #expect((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-Id") == "trace-4242")
+            // Every response, an error's too, forbids sniffing and framing.
+            let livez = try await URLSession.shared.data(
+                from: URL(string: "http://127.0.0.1:\(platform.httpPort)/livez")!
+            ).1
+            for answer in [response, livez] {
+                let http = answer as? HTTPURLResponse
+                #expect(http?.value(forHTTPHeaderField: "X-Content-Type-Options") == "nosniff")
+                #expect(http?.value(forHTTPHeaderField: "X-Frame-Options") == "DENY")
+            }
             let tracedError = try JSONSerialization.jsonObject(with: traced) as? [String: [String: String]]
             #expect(tracedError?["error"]?["request_id"] == "trace-4242")
 
