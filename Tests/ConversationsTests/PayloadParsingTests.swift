@@ -157,7 +157,9 @@ struct PayloadParsingTests {
         #expect(note.messages.first?.mediaMetadata?.contains("round-1") == true)
     }
 
-    @Test("Telegram: a button press, a photo with a caption, a voice note; other updates are ignored")
+    @Test(
+        "Telegram: a button press, a photo, a voice note, a contact card, a venue; a poll is unsupported; others ignored"
+    )
     func telegramKinds() {
         let press = TelegramPayload.parse(
             Array(
@@ -182,6 +184,28 @@ struct PayloadParsingTests {
                     .utf8))
         #expect(voice.messages.first?.contentType == "audio")
         #expect(voice.messages.first?.contactIdentifier == "9007199254740993")
+        let card = TelegramPayload.parse(
+            Array(
+                """
+                {"update_id":14,"message":{"message_id":6,"chat":{"id":5},"from":{"id":5,"first_name":"Ana"},
+                 "contact":{"phone_number":"+5511987654321","first_name":"Ana","last_name":"Souza","user_id":5}}}
+                """.utf8))
+        #expect(card.messages.first?.contentType == "contacts")
+        #expect(card.messages.first?.content == "Ana Souza +5511987654321")
+        #expect(card.messages.first?.mediaMetadata?.contains("user_id") == true)
+        let venue = TelegramPayload.parse(
+            Array(
+                """
+                {"update_id":15,"message":{"message_id":7,"chat":{"id":5},
+                 "venue":{"location":{"latitude":-23.56,"longitude":-46.65},"title":"Loja Paulista","address":"Av. Paulista, 1000"},
+                 "location":{"latitude":-23.56,"longitude":-46.65}}}
+                """.utf8))
+        #expect(venue.messages.first?.contentType == "location")
+        #expect(venue.messages.first?.content == "Loja Paulista, Av. Paulista, 1000")
+        let poll = TelegramPayload.parse(
+            Array(#"{"update_id":16,"message":{"message_id":8,"chat":{"id":5},"poll":{"id":"p","question":"?"}}}"#.utf8)
+        )
+        #expect(poll.messages.first?.contentType == "unsupported")
         let member = TelegramPayload.parse(Array(#"{"update_id":13,"my_chat_member":{"chat":{"id":1}}}"#.utf8))
         #expect(member.messages.isEmpty && member.ignored == 1)
     }

@@ -49,6 +49,23 @@ enum TelegramPayload {
         ].first(where: { message[$0.key] != nil }) {
             parsed.contentType = kind.value
             parsed.mediaMetadata = LooseJSON.text((message[kind.key] as? [String: Any]) ?? [:])
+        } else if let card = message["contact"] as? [String: Any] {
+            // A shared contact card (often the sender's own, from a "share my number" button):
+            // kept as WhatsApp's `contacts`, its name and number readable by the agent.
+            parsed.contentType = "contacts"
+            parsed.content = [name(card), LooseJSON.string(card["phone_number"])].compactMap { $0 }
+                .joined(separator: " ")
+            parsed.mediaMetadata = LooseJSON.text(["contacts": [card]])
+        } else if let venue = message["venue"] as? [String: Any] {
+            // A place: its name and address, as WhatsApp's named locations.
+            let location = venue["location"] as? [String: Any]
+            parsed.contentType = "location"
+            let label = [LooseJSON.string(venue["title"]), LooseJSON.string(venue["address"])].compactMap { $0 }
+            parsed.content =
+                label.isEmpty
+                ? "\(LooseJSON.string(location?["latitude"]) ?? "?"),\(LooseJSON.string(location?["longitude"]) ?? "?")"
+                : label.joined(separator: ", ")
+            parsed.mediaMetadata = LooseJSON.text(venue)
         } else if let location = message["location"] as? [String: Any] {
             parsed.contentType = "location"
             parsed.content =
