@@ -24,6 +24,22 @@ struct PayloadParsingTests {
         #expect(message.sentAt == Date(timeIntervalSince1970: 1_739_321_024))
     }
 
+    @Test("WhatsApp: a catalog order lists its items and note; an order without its part is unsupported")
+    func whatsAppOrder() {
+        let body = """
+            {"entry":[{"changes":[{"value":{"metadata":{"phone_number_id":"77"},
+              "messages":[{"from":"5511987654321","id":"wamid.O","timestamp":"1739321024","type":"order",
+                "order":{"catalog_id":"cat-1","text":"entregar à tarde",
+                  "product_items":[{"product_retailer_id":"SKU-1","quantity":2,"item_price":12.5,"currency":"BRL"},
+                                   {"product_retailer_id":"SKU-2","quantity":1,"item_price":99,"currency":"BRL"}]}},
+                {"from":"5511987654321","id":"wamid.P","timestamp":"1739321025","type":"order"}]}}]}]}
+            """
+        let payload = WhatsAppPayload.parse(Array(body.utf8))
+        #expect(payload.messages.map(\.contentType) == ["order", "unsupported"])
+        #expect(payload.messages[0].content == "2 × SKU-1 (12.5 BRL); 1 × SKU-2 (99 BRL); entregar à tarde")
+        #expect(payload.messages[0].mediaMetadata?.contains("cat-1") == true)
+    }
+
     @Test("WhatsApp: an unknown status value and a status without id are skipped")
     func whatsAppOddStatuses() {
         let body = """

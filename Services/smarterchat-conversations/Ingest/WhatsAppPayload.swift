@@ -99,6 +99,19 @@ enum WhatsAppPayload {
             guard let part else { return unsupported(parsed, raw: message, extra: extra) }
             parsed.content = LooseJSON.string(part["emoji"]) ?? ""
             parsed.mediaMetadata = LooseJSON.text(part)
+        case "order":
+            // A cart sent from the business's catalog: each item's quantity, product id and
+            // price, then the customer's note, so the agent (and the operator) can confirm it.
+            guard let part else { return unsupported(parsed, raw: message, extra: extra) }
+            let items = ((part["product_items"] as? [Any]) ?? []).compactMap { $0 as? [String: Any] }.map { item in
+                let quantity = LooseJSON.string(item["quantity"]) ?? "1"
+                let product = LooseJSON.string(item["product_retailer_id"]) ?? "?"
+                let price = [LooseJSON.string(item["item_price"]), LooseJSON.string(item["currency"])]
+                    .compactMap { $0 }.joined(separator: " ")
+                return price.isEmpty ? "\(quantity) × \(product)" : "\(quantity) × \(product) (\(price))"
+            }
+            parsed.content = (items + [LooseJSON.string(part["text"])].compactMap { $0 }).joined(separator: "; ")
+            parsed.mediaMetadata = LooseJSON.text(part)
         case "contacts":
             let cards = (message["contacts"] as? [Any]) ?? []
             let names = cards.compactMap {
