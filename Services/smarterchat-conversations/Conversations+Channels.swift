@@ -48,6 +48,13 @@ func installChannelsAndIngest(
                 ])
         }
     }
+    // What the workers have yet to do, for the platform team to scale conversations on.
+    environment.backlog.addDueWork(
+        name: "reply_jobs", what: "AI reply jobs", table: "reply_jobs", dueAt: "run_after",
+        where: "status = 'pending'")
+    environment.backlog.addDueWork(
+        name: "deliveries", what: "outbound messages to send to a channel", table: "outbound_deliveries",
+        dueAt: "next_attempt_at", where: "status = 'pending'")
     // The outbox (message.received, conversation.created, ...) goes to hooks and analytics.
     return [signal, retentionJob, environment.outboxRelay()]
 }

@@ -19,7 +19,9 @@ extension DomainService {
         let state = ServiceState(configuration: configuration)
         let router = RPCRouter(service: service.descriptor)
         router.register(service.health) { _, _ in state.health() }
+        let backlog = BacklogGauges(registry: metrics.registry)
         router.register(service.metrics) { _, _ in
+            if state.isMigrated { await backlog.refresh(database: database, logger: logger) }
             var response = Common.MetricsResponse()
             response.exposition = metrics.exposition()
             return response
@@ -32,7 +34,7 @@ extension DomainService {
         let clients = ServiceClients(runDirectory: configuration.runDirectory, callerName: name, logger: logger)
         let environment = DomainServiceEnvironment(
             configuration: configuration, router: router, database: database, state: state, logger: logger,
-            clients: clients)
+            clients: clients, backlog: backlog)
         let background = try install(environment)
         let bootstrap = DatabaseBootstrap(
             schema: name, migrations: migrations, database: database, state: state, logger: logger)

@@ -48,4 +48,6 @@ public struct DomainServiceEnvironment: Sendable {
     public var logger: Logger
     /// Pools to call other services (`clients.client(for: .crm)`); run with the service.
     public var clients: ServiceClients
+    /// Gauges of waiting work, measured at each `Metrics` call (``BacklogGauges``).
+    public var backlog: BacklogGauges
 }

@@ -126,6 +126,18 @@ struct PlatformHealthTests {
                 text.contains(
                     #"smarterchat_http_request_duration_seconds_count{service="gateway",route="/healthz",method="GET"}"#
                 ))
+            // The services' backlogs, measured at the scrape: conversations' due work, every
+            // outbox's pending events per subscriber.
+            for gauge in ["reply_jobs_due", "reply_jobs_oldest_due_seconds", "deliveries_due"] {
+                #expect(value("smarterchat_\(gauge){service=\"conversations\"}") != nil, "\(gauge) missing")
+            }
+            for service in ["identity", "agents", "conversations", "crm"] {
+                for subscriber in ["hooks", "analytics"] {
+                    let series =
+                        "smarterchat_outbox_pending_events{service=\"\(service)\",subscriber=\"\(subscriber)\"}"
+                    #expect(value(series) != nil, "\(series) missing")
+                }
+            }
         } catch {
             await platform.stop()
             throw error

@@ -160,8 +160,25 @@ public final class OutboxRelay: Service, Sendable {
 extension DomainServiceEnvironment {
     /// The relay of this service's outbox to `subscribers` (DESIGN §4); return it from the
     /// service's install closure so it runs with the service.
+    /// The service's relay to `subscribers`, with its backlog gauges: events not yet delivered
+    /// (`smarterchat_outbox_pending_events{subscriber}`) and the age of the oldest
+    /// (`smarterchat_outbox_oldest_pending_seconds{subscriber}`).
     public func outboxRelay(subscribers: [OutboxSubscriber] = OutboxSubscriber.platformDefault) -> OutboxRelay {
-        OutboxRelay(
+        for subscriber in subscribers {
+            // As the relay's own query: the name written into the text, for the partial index.
+            let predicate = OutboxStore.pendingPredicate(for: subscriber)
+            backlog.add(
+                name: "outbox_pending_events",
+                help: "Events of this service's outbox not yet delivered to a subscriber.",
+                labels: [("subscriber", subscriber.service.name)],
+                sql: BacklogGauges.countSQL("outbox", where: predicate))
+            backlog.add(
+                name: "outbox_oldest_pending_seconds",
+                help: "How long the oldest event not yet delivered to a subscriber has waited.",
+                labels: [("subscriber", subscriber.service.name)],
+                sql: BacklogGauges.ageSQL("outbox", timestamp: "occurred_at", where: predicate, order: "sequence"))
+        }
+        return OutboxRelay(
             source: configuration.service, database: database, clients: clients, subscribers: subscribers,
             state: state, logger: logger)
     }

@@ -27,6 +27,19 @@ enum OutboxStore {
         return try rows.firstRow?.decode(Bool.self, "claimed") ?? false
     }
 
+    /// The SQL condition of an event `subscriber` has yet to receive, as literal text (its name
+    /// and excluded types written in, so the planner can use idx_outbox_pending_<name>), for
+    /// the backlog gauges. Subscribers are the platform's own constants.
+    static func pendingPredicate(for subscriber: OutboxSubscriber) -> String {
+        let name = subscriber.service.name
+        precondition(
+            !name.isEmpty && name.utf8.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") },
+            "an outbox subscriber's name is lower-case letters")
+        let excluded = subscriber.excludedTypes.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+        let types = excluded.isEmpty ? "" : " AND NOT (event_type IN (\(excluded.joined(separator: ", "))))"
+        return "NOT ('\(name)' = ANY(delivered_to))" + types
+    }
+
     /// Up to `limit` events not yet delivered to `subscriber`, oldest first.
     static func pending(
         for subscriber: String, excluding excludedTypes: [String], limit: Int, source: String,

@@ -1,0 +1,131 @@
+import Configuration
+import Contracts
+import Foundation
+import Logging
+import Postgres
+import Prometheus
+import RPC
+import TestSupport
+import Testing
+
+@testable import ServiceKit
+
+@Suite("Backlog gauges, measured at each scrape")
+struct BacklogGaugesTests {
+    static let logger = Logger(label: "BacklogGaugesTests")
+
+    func exposition(_ registry: PrometheusCollectorRegistry) -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    func value(_ series: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.dropFirst(series.count + 1))
+        }
+    }
+
+    /// A migrated identity database (it has an outbox) and an environment on it.
+    func environment() async throws -> (DomainServiceEnvironment, PrometheusCollectorRegistry) {
+        let server = try await TemporaryPostgres.shared()
+        let database = try await server.migratedServiceDatabase(service: "identity", poolSize: 2, logger: Self.logger)
+        let configuration = ServiceConfiguration(
+            service: "identity", reader: ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: [:]))
+        )
+        let registry = PrometheusCollectorRegistry()
+        let environment = DomainServiceEnvironment(
+            configuration: configuration, router: RPCRouter(service: Identity.Service.descriptor), database: database,
+            state: ServiceState(configuration: configuration), logger: Self.logger,
+            clients: ServiceClients(runDirectory: "/nonexistent", callerName: "identity", logger: Self.logger),
+            backlog: BacklogGauges(registry: registry))
+        return (environment, registry)
+    }
+
+    func append(_ type: String, occurredSecondsAgo: Int = 0, on database: PostgresClient) async throws -> String {
+        let organization = UUID()
+        let id = try await database.withTransaction { connection in
+            try await Outbox.append(
+                Outbox.Event(
+                    type: type, organizationID: organization, aggregateType: "test", aggregateID: organization,
+                    payloadJSON: "{}"),
+                on: connection)
+        }
+        try await database.execute(
+            "UPDATE outbox SET occurred_at = clock_timestamp() - make_interval(secs => $2::float8) WHERE id = $1",
+            [id, Double(occurredSecondsAgo)])
+        return id.lowercasedString
+    }
+
+    @Test(
+        "the outbox relay's gauges: events pending per subscriber (its excluded types not counted) and the oldest's age"
+    )
+    func outboxGauges() async throws {
+        let (environment, registry) = try await environment()
+        _ = environment.outboxRelay()
+        let database = environment.database
+        await environment.backlog.refresh(database: database, logger: Self.logger)
+        var text = exposition(registry)
+        #expect(value(#"smarterchat_outbox_pending_events{subscriber="hooks"}"#, in: text) == 0)
+        #expect(value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="analytics"}"#, in: text) == 0)
+
+        // A confidential event goes to hooks only: analytics never gets it, so it is no backlog of analytics'.
+        _ = try await append(OutboxSubscriber.confidentialTypes[0], occurredSecondsAgo: 7200, on: database)
+        let old = try await append("user.created", occurredSecondsAgo: 3600, on: database)
+        _ = try await append("user.created", on: database)
+        await environment.backlog.refresh(database: database, logger: Self.logger)
+        text = exposition(registry)
+        #expect(value(#"smarterchat_outbox_pending_events{subscriber="hooks"}"#, in: text) == 3)
+        #expect(value(#"smarterchat_outbox_pending_events{subscriber="analytics"}"#, in: text) == 2)
+        let hooksAge = try #require(value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="hooks"}"#, in: text))
+        let analyticsAge = try #require(
+            value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="analytics"}"#, in: text))
+        #expect(hooksAge >= 7200 && hooksAge < 7300)
+        #expect(analyticsAge >= 3600 && analyticsAge < 3700)
+
+        // Delivered, the oldest no longer counts: the age is the next one's (just now).
+        try await database.withConnection { try await OutboxStore.markDelivered([old], to: "analytics", on: $0) }
+        await environment.backlog.refresh(database: database, logger: Self.logger)
+        text = exposition(registry)
+        #expect(value(#"smarterchat_outbox_pending_events{subscriber="analytics"}"#, in: text) == 1)
+        #expect((value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="analytics"}"#, in: text) ?? -1) < 60)
+    }
+
+    @Test("due work: rows due and pending are counted, the first due one's wait is its age")
+    func dueWork() async throws {
+        let (environment, registry) = try await environment()
+        let database = environment.database
+        try await database.execute("CREATE TABLE chores (status TEXT NOT NULL, due_at TIMESTAMPTZ NOT NULL)")
+        try await database.execute(
+            """
+            INSERT INTO chores VALUES
+                ('pending', clock_timestamp() - interval '10 minutes'), ('pending', clock_timestamp() - interval '1 minute'),
+                ('pending', clock_timestamp() + interval '1 hour'), ('done', clock_timestamp() - interval '1 day')
+            """)
+        environment.backlog.addDueWork(
+            name: "chores", what: "chores", table: "chores", dueAt: "due_at", where: "status = 'pending'")
+        await environment.backlog.refresh(database: database, logger: Self.logger)
+        let text = exposition(registry)
+        #expect(value("smarterchat_chores_due", in: text) == 2)
+        let age = try #require(value("smarterchat_chores_oldest_due_seconds", in: text))
+        #expect(age >= 600 && age < 700)
+        #expect(text.contains("# HELP smarterchat_chores_due Chores due and not yet taken."))
+    }
+
+    @Test("a failing query leaves its gauge at its last figure; the others still refresh")
+    func failingQuery() async throws {
+        let (environment, registry) = try await environment()
+        let backlog = environment.backlog
+        backlog.add(name: "broken", help: "A query on a table that does not exist.", sql: "SELECT 1 FROM no_such_table")
+        backlog.add(name: "fine", help: "Always 7.", sql: "SELECT 7::float8 AS value")
+        await backlog.refresh(database: environment.database, logger: Self.logger)
+        let text = exposition(registry)
+        #expect(value("smarterchat_broken", in: text) == 0)
+        #expect(value("smarterchat_fine", in: text) == 7)
+    }
+
+    @Test("counts stop at the cap")
+    func countCap() {
+        #expect(BacklogGauges.countSQL("t", where: "x").contains("LIMIT \(BacklogGauges.countCap)"))
+    }
+}
