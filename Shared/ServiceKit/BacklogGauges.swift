@@ -8,8 +8,9 @@ import Synchronization
 /// that are due), which no counter of the work done can show.
 ///
 /// Each gauge is one query answering one number in a column `value` (`float8`, NULL for 0), run
-/// at every `Metrics` call once the schema is migrated. A query that fails leaves its gauge at
-/// its last figure and is logged; the scrape still answers. Counts are capped by the queries
+/// at every `Metrics` call while the service serves (migrated, database reachable), each
+/// within 500 ms. A query that fails leaves its gauge at its last figure and is logged; the
+/// scrape still answers. Counts are capped by the queries
 /// themselves (`LIMIT` inside the count), so a large backlog costs a bounded scan.
 public final class BacklogGauges: Sendable {
     private struct Entry: Sendable {
@@ -56,6 +57,10 @@ public final class BacklogGauges: Sendable {
         guard !entries.isEmpty else { return }
         do {
             try await database.withConnection(logger: logger) { connection in
+                // A slow database must not hold the scrape (the gateway waits 2 s for it). Not
+                // in a transaction: one failing query must not abort the others.
+                try await connection.execute("SET statement_timeout = '500ms'")
+                defer { connection.executeLater("RESET statement_timeout") }
                 for entry in entries {
                     do {
                         let rows = try await connection.query(PostgresQuery(unsafeSQL: entry.sql))

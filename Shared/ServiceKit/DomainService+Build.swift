@@ -21,7 +21,7 @@ extension DomainService {
         router.register(service.health) { _, _ in state.health() }
         let backlog = BacklogGauges(registry: metrics.registry)
         router.register(service.metrics) { _, _ in
-            if state.isMigrated { await backlog.refresh(database: database, logger: logger) }
+            if state.isServing { await backlog.refresh(database: database, logger: logger) }
             var response = Common.MetricsResponse()
             response.exposition = metrics.exposition()
             return response
