@@ -17,6 +17,7 @@ let services: [(product: String, module: String, extra: [Target.Dependency])] = 
     ("smarterchat-agents", "AgentsService", [
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Mustache", package: "swift-mustache"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
     ]),
     ("smarterchat-conversations", "ConversationsService", [
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -184,10 +185,16 @@ let package = Package(
             name: "CryptographyTests", dependencies: ["Cryptography"], path: "Tests/CryptographyTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ServiceKitTests", dependencies: ["ServiceKit", "TestSupport"], path: "Tests/ServiceKitTests",
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "Tests/ServiceKitTests",
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "GatewayTests", dependencies: ["GatewayService", "RPC", "Contracts"], path: "Tests/GatewayTests",
+            name: "GatewayTests",
+            dependencies: [
+                "GatewayService", "RPC", "Contracts", .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Tests/GatewayTests",
             swiftSettings: swiftSettings),
         // Fakes of the channel providers' send APIs (WhatsApp, Instagram, Telegram) on 127.0.0.1.
         .target(
@@ -217,6 +224,7 @@ let package = Package(
             dependencies: [
                 "AgentsService", "Access", "TestSupport", "RPC", "Contracts", "Postgres", "ServiceKit", "Cryptography",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

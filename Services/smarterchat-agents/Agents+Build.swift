@@ -16,7 +16,7 @@ func agentsService(configuration: AgentsConfiguration = AgentsConfiguration()) -
             provider: ProviderClient(
                 http: http.client, settings: configuration.provider,
                 limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization),
-                logger: environment.logger),
+                logger: environment.logger, metrics: ProviderMetrics(registry: environment.metricsRegistry)),
             crm: environment.clients.client(for: .crm), keyRing: keyRing, logger: environment.logger)
         let metrics = AgentMetricsRecorder(database: environment.database, logger: environment.logger)
         AgentsHandlers(

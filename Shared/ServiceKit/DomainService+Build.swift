@@ -34,7 +34,7 @@ extension DomainService {
         let clients = ServiceClients(runDirectory: configuration.runDirectory, callerName: name, logger: logger)
         let environment = DomainServiceEnvironment(
             configuration: configuration, router: router, database: database, state: state, logger: logger,
-            clients: clients, backlog: backlog)
+            clients: clients, backlog: backlog, metricsRegistry: metrics.registry)
         let background = try install(environment)
         let bootstrap = DatabaseBootstrap(
             schema: name, migrations: migrations, database: database, state: state, logger: logger)

@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Logging
 import Postgres
+import Prometheus
 import RPC
 import ServiceLifecycle
 
@@ -50,4 +51,6 @@ public struct DomainServiceEnvironment: Sendable {
     public var clients: ServiceClients
     /// Gauges of waiting work, measured at each `Metrics` call (``BacklogGauges``).
     public var backlog: BacklogGauges
+    /// The process's Prometheus registry, which `Metrics` answers with.
+    public var metricsRegistry: PrometheusCollectorRegistry
 }

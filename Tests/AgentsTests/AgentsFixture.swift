@@ -4,6 +4,7 @@ import Cryptography
 import Foundation
 import Logging
 import Postgres
+import Prometheus
 import RPC
 import Synchronization
 import TestSupport
@@ -22,6 +23,8 @@ struct AgentsFixture: Sendable {
     let keyRing: KeyRing
     /// The handlers' metrics recorder (not running: tests ``AgentMetricsRecorder/flush()`` it).
     let metrics: AgentMetricsRecorder
+    /// The registry the provider client's figures go to: this fixture's own.
+    let registry: PrometheusCollectorRegistry
 
     /// One database per test process; each test makes its own organization.
     static func shared() async throws -> AgentsFixture {
@@ -51,12 +54,14 @@ struct AgentsFixture: Sendable {
         identity: FakeIdentity, logs: LogCapture
     ) -> AgentsFixture {
         let logger = Logger(label: "AgentsTests") { _ in LogCaptureHandler(capture: logs) }
+        let registry = PrometheusCollectorRegistry()
         let engine = ReplyEngine(
             configuration: configuration,
             provider: ProviderClient(
                 http: providerHTTP.client, settings: configuration.provider,
-                limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization), logger: logger
-            ),
+                limiter: OrganizationConcurrencyLimiter(limit: configuration.concurrencyPerOrganization),
+                logger: logger,
+                metrics: ProviderMetrics(registry: registry)),
             crm: RPCInProcessClient(router: crm.router), keyRing: keyRing, logger: logger)
         let metrics = AgentMetricsRecorder(database: database, logger: logger)
         let handlers = AgentsHandlers(
@@ -67,7 +72,7 @@ struct AgentsFixture: Sendable {
         handlers.register(on: router)
         return AgentsFixture(
             database: database, client: RPCInProcessClient(router: router), crm: crm, identity: identity, logs: logs,
-            keyRing: keyRing, metrics: metrics)
+            keyRing: keyRing, metrics: metrics, registry: registry)
     }
 
     /// A new organization's principal with `role`.

@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Prometheus
 import RPC
 import Synchronization
 import TestSupport
@@ -208,6 +209,36 @@ struct ReplyTests {
         #expect(reply.content == "Enfim!")
         #expect(provider.received.count == 3)
         #expect(elapsed >= .milliseconds(1150))
+    }
+
+    @Test("each try to the provider is counted by outcome and timed; the billed tokens are summed")
+    func providerMetrics() async throws {
+        // A fixture of its own: its own registry, so other tests' calls do not count here.
+        let fixture = try await AgentsFixture.shared().with()
+        let provider = try await FakeProvider.start()
+        defer { provider.stop() }
+        let agent = try await fixture.liveAgent(as: AgentsFixture.principal(), provider: provider)
+        provider.script(
+            .error(429, code: "rate_limit_exceeded", headers: ["retry-after-ms": "10"]),
+            .error(502, code: "bad_gateway"),
+            .content(#"{"reply":"Oi!"}"#, promptTokens: 321, completionTokens: 12))
+        let reply = try await fixture.generate(agent, history: [turn("contact", "Oi")])
+        #expect(reply.outcome == .replied)
+        var buffer: [UInt8] = []
+        fixture.registry.emit(into: &buffer)
+        let text = String(decoding: buffer, as: UTF8.self)
+        for line in [
+            #"smarterchat_ai_provider_requests_total{outcome="rate_limited"} 1"#,
+            #"smarterchat_ai_provider_requests_total{outcome="unavailable"} 1"#,
+            #"smarterchat_ai_provider_requests_total{outcome="ok"} 1"#,
+            "smarterchat_ai_provider_request_duration_seconds_count 3",
+            #"smarterchat_ai_tokens_total{kind="prompt"} 321"#,
+            #"smarterchat_ai_tokens_total{kind="completion"} 12"#,
+        ] {
+            #expect(text.contains(line), "\(line) missing")
+        }
+        // The key never reaches the figures.
+        #expect(!text.contains(AgentsFixture.secretKey))
     }
 
     @Test("insufficient_quota is not retried: FAILED with a handoff")

@@ -89,6 +89,11 @@ struct AIReplyFlowTests {
         }
         #expect(told, "the handoff message did not reach Telegram")
         #expect(llm.received.count == 1)
+
+        // The provider's request and the tokens it billed reach /metrics.
+        let metrics = String(decoding: try await platform.get("/metrics").1, as: UTF8.self)
+        #expect(metrics.contains(#"smarterchat_ai_provider_requests_total{service="agents",outcome="ok"} 1"#))
+        #expect(metrics.contains(#"smarterchat_ai_tokens_total{service="agents",kind="prompt"} 50"#))
     }
 
     static func update(_ id: Int, _ text: String) -> String {

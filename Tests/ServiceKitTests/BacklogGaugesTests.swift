@@ -38,7 +38,7 @@ struct BacklogGaugesTests {
             configuration: configuration, router: RPCRouter(service: Identity.Service.descriptor), database: database,
             state: ServiceState(configuration: configuration), logger: Self.logger,
             clients: ServiceClients(runDirectory: "/nonexistent", callerName: "identity", logger: Self.logger),
-            backlog: BacklogGauges(registry: registry))
+            backlog: BacklogGauges(registry: registry), metricsRegistry: registry)
         return (environment, registry)
     }
 

@@ -16,6 +16,8 @@ struct ProviderClient: Sendable {
     let settings: ProviderSettings
     let limiter: OrganizationConcurrencyLimiter
     let logger: Logger
+    /// Counts each request, its time and the tokens billed, when given.
+    var metrics: ProviderMetrics? = nil
     /// The largest response body read.
     static let maximumBody = 4 * 1024 * 1024
 
@@ -31,7 +33,10 @@ struct ProviderClient: Sendable {
             let outcome: Outcome
             do {
                 outcome = try await limiter.withSlot(organizationID: organizationID) {
-                    await send(url: url, key: key, payload: payload, deadline: deadline)
+                    let started = ContinuousClock.now
+                    let outcome = await send(url: url, key: key, payload: payload, deadline: deadline)
+                    record(outcome, duration: ContinuousClock.now - started)
+                    return outcome
                 }
             } catch {
                 throw ProviderError(
@@ -71,6 +76,18 @@ struct ProviderClient: Sendable {
                     throw ProviderError(kind: .timeout, message: "cancelled while retrying", attempts: attempt)
                 }
             }
+        }
+    }
+
+    /// Counts one request in ``metrics``.
+    private func record(_ outcome: Outcome, duration: Duration) {
+        guard let metrics else { return }
+        switch outcome {
+        case .success(let completion):
+            metrics.request(outcome: "ok", duration: duration)
+            metrics.tokens(prompt: completion.promptTokens, completion: completion.completionTokens)
+        case .failure(let error), .retryable(let error, _):
+            metrics.request(outcome: error.kind.rawValue, duration: duration)
         }
     }
 
