@@ -34,6 +34,11 @@ struct ConnectionPoolState {
     private(set) var isClosed = false
     /// Whether the last attempt to reach the server succeeded.
     var isReachable = false
+    /// Leases that found the pool full and waited, and their time in all.
+    private(set) var waits = 0
+    private(set) var waited: Duration = .zero
+    /// Callers waiting for a connection now.
+    var waiting: Int { waiters.count }
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -47,6 +52,12 @@ struct ConnectionPoolState {
             return .grant(.openNew)
         }
         return .wait
+    }
+
+    /// Counts a lease that waited `duration` for its connection (or until it gave up).
+    mutating func recordWait(_ duration: Duration) {
+        waits += 1
+        waited += duration
     }
 
     mutating func makeWaiterID() -> Int {

@@ -9,7 +9,13 @@ extension PostgresClient {
         switch state.withLock({ $0.lease() }) {
         case .fail: throw PostgresError(code: .unavailable, message: "the database client is shut down")
         case .grant(let granted): grant = granted
-        case .wait: grant = try await waitForGrant()
+        case .wait:
+            let started = ContinuousClock.now
+            defer {
+                let waited = ContinuousClock.now - started
+                state.withLock { $0.recordWait(waited) }
+            }
+            grant = try await waitForGrant()
         }
         while true {
             switch grant {

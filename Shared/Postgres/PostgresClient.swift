@@ -33,6 +33,40 @@ public final class PostgresClient: Service, Sendable {
         self.state = Mutex(ConnectionPoolState(capacity: configuration.poolSize))
     }
 
+    /// The pool at this moment, for metrics.
+    public struct Statistics: Sendable, Equatable {
+        /// The most connections the pool opens.
+        public var capacity: Int
+        /// Connections open or being opened, idle or leased.
+        public var open: Int
+        /// Open connections no one leases.
+        public var idle: Int
+        /// Callers waiting for a connection now.
+        public var waiting: Int
+        /// Leases that found the pool full and waited, since the client began.
+        public var waits: Int
+        /// Their time waiting, in all.
+        public var waited: Duration
+
+        public init(capacity: Int, open: Int, idle: Int, waiting: Int, waits: Int, waited: Duration) {
+            self.capacity = capacity
+            self.open = open
+            self.idle = idle
+            self.waiting = waiting
+            self.waits = waits
+            self.waited = waited
+        }
+    }
+
+    /// The pool's figures now.
+    public var statistics: Statistics {
+        state.withLock {
+            Statistics(
+                capacity: configuration.poolSize, open: $0.open, idle: $0.idle.count, waiting: $0.waiting,
+                waits: $0.waits, waited: $0.waited)
+        }
+    }
+
     /// Whether the server answered the last connection attempt or health check.
     public var isReachable: Bool { state.withLock { $0.isReachable } }
 

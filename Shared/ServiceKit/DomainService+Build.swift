@@ -20,8 +20,10 @@ extension DomainService {
         let router = RPCRouter(service: service.descriptor)
         router.register(service.health) { _, _ in state.health() }
         let backlog = BacklogGauges(registry: metrics.registry)
+        let pool = DatabasePoolMetrics(registry: metrics.registry)
         router.register(service.metrics) { _, _ in
             if state.isServing { await backlog.refresh(database: database, logger: logger) }
+            pool.update(database.statistics)
             var response = Common.MetricsResponse()
             response.exposition = metrics.exposition()
             return response

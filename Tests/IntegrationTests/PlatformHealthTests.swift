@@ -131,6 +131,11 @@ struct PlatformHealthTests {
             for gauge in ["reply_jobs_due", "reply_jobs_oldest_due_seconds", "deliveries_due"] {
                 #expect(value("smarterchat_\(gauge){service=\"conversations\"}") != nil, "\(gauge) missing")
             }
+            // Every service's database pool.
+            for service in PlatformService.all {
+                let series = "smarterchat_db_pool_capacity{service=\"\(service.name)\"}"
+                #expect((value(series) ?? 0) >= 1, "\(series) missing")
+            }
             for service in ["identity", "agents", "conversations", "crm"] {
                 for subscriber in ["hooks", "analytics"] {
                     let series =

@@ -222,3 +222,31 @@ struct PostgresClientTests {
         }
     }
 }
+
+@Suite("The pool's statistics")
+struct PoolStatisticsTests {
+    @Test("a lease that finds the pool full is counted with its wait; open and idle follow the leases")
+    func waitsAreCounted() async throws {
+        try await withTestClient(poolSize: 1) { client, _ in
+            _ = try await client.query("SELECT 1")
+            var statistics = client.statistics
+            #expect(statistics.capacity == 1 && statistics.open == 1 && statistics.idle == 1)
+            #expect(statistics.waits == 0 && statistics.waiting == 0)
+            let holding = Task {
+                try await client.withConnection { connection in
+                    _ = try await connection.query("SELECT pg_sleep(0.3)")
+                }
+            }
+            // Until the holder has the only connection.
+            while client.statistics.idle == 1 { try await Task.sleep(for: .milliseconds(5)) }
+            let waiter = Task { try await client.query("SELECT 2 AS two") }
+            while client.statistics.waiting == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(client.statistics.idle == 0)
+            try await holding.value
+            _ = try await waiter.value
+            statistics = client.statistics
+            #expect(statistics.waits == 1 && statistics.waiting == 0 && statistics.idle == 1)
+            #expect(statistics.waited >= .milliseconds(100) && statistics.waited < .seconds(10))
+        }
+    }
+}

@@ -129,3 +129,24 @@ struct BacklogGaugesTests {
         #expect(BacklogGauges.countSQL("t", where: "x").contains("LIMIT \(BacklogGauges.countCap)"))
     }
 }
+
+@Suite("The database pool in the metrics")
+struct DatabasePoolMetricsTests {
+    @Test("gauges follow the pool; the counters get only what is new since the last scrape")
+    func poolFigures() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = DatabasePoolMetrics(registry: registry)
+        metrics.update(.init(capacity: 8, open: 5, idle: 2, waiting: 1, waits: 2, waited: .milliseconds(1500)))
+        metrics.update(.init(capacity: 8, open: 6, idle: 0, waiting: 3, waits: 3, waited: .seconds(2)))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        let text = String(decoding: buffer, as: UTF8.self)
+        for line in [
+            "smarterchat_db_pool_capacity 8.0", #"smarterchat_db_pool_connections{state="open"} 6.0"#,
+            #"smarterchat_db_pool_connections{state="idle"} 0.0"#, "smarterchat_db_pool_waiting 3.0",
+            "smarterchat_db_pool_waits_total 3", "smarterchat_db_pool_wait_seconds_total 2.0",
+        ] {
+            #expect(text.contains(line), "\(line) missing")
+        }
+    }
+}
