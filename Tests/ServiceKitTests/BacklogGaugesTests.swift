@@ -124,6 +124,27 @@ struct BacklogGaugesTests {
         #expect(value("smarterchat_fine", in: text) == 7)
     }
 
+    @Test("a slow database: each query stops at 500 ms, and queries past the budget are skipped")
+    func slowDatabase() async throws {
+        let (environment, registry) = try await environment()
+        let backlog = environment.backlog
+        backlog.add(name: "slow_a", help: "Cut at 500 ms.", sql: "SELECT 1::float8 AS value FROM pg_sleep(5)")
+        backlog.add(name: "slow_b", help: "Cut at 500 ms.", sql: "SELECT 2::float8 AS value FROM pg_sleep(5)")
+        backlog.add(name: "late", help: "Past the budget.", sql: "SELECT 9::float8 AS value")
+        let started = ContinuousClock.now
+        await backlog.refresh(database: environment.database, logger: Self.logger, budget: .milliseconds(800))
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(3))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        let text = String(decoding: buffer, as: UTF8.self)
+        #expect(value("smarterchat_slow_a", in: text) == 0 && value("smarterchat_slow_b", in: text) == 0)
+        #expect(value("smarterchat_late", in: text) == 0)
+        // The connection went back to the pool with the default timeout.
+        let rows = try await environment.database.query("SHOW statement_timeout")
+        #expect(try rows.firstRow?.decode(String.self, "statement_timeout") == "0")
+    }
+
     @Test("counts stop at the cap")
     func countCap() {
         #expect(BacklogGauges.countSQL("t", where: "x").contains("LIMIT \(BacklogGauges.countCap)"))
