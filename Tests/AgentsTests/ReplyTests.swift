@@ -224,9 +224,7 @@ struct ReplyTests {
             .content(#"{"reply":"Oi!"}"#, promptTokens: 321, completionTokens: 12))
         let reply = try await fixture.generate(agent, history: [turn("contact", "Oi")])
         #expect(reply.outcome == .replied)
-        var buffer: [UInt8] = []
-        fixture.registry.emit(into: &buffer)
-        let text = String(decoding: buffer, as: UTF8.self)
+        let text = fixture.registry.emitToString()
         for line in [
             #"smarterchat_ai_provider_requests_total{outcome="rate_limited"} 1"#,
             #"smarterchat_ai_provider_requests_total{outcome="unavailable"} 1"#,

@@ -6,12 +6,6 @@ import Testing
 
 @Suite("The gateway's HTTP metrics")
 struct HTTPMetricsTests {
-    func exposition(_ registry: PrometheusCollectorRegistry) -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
-    }
-
     @Test("requests are counted by route pattern, method and status, and timed by route and method")
     func countsAndDurations() {
         let registry = PrometheusCollectorRegistry()
@@ -24,7 +18,7 @@ struct HTTPMetricsTests {
             metrics.record(
                 route: "NotFound", method: HTTPRequest.Method(name)!, status: 404, duration: .microseconds(90))
         }
-        let text = exposition(registry)
+        let text = registry.emitToString()
         #expect(
             text.contains(#"smarterchat_http_requests_total{route="/api/v1/leads/{id}",method="GET",status="200"} 2"#))
         #expect(
@@ -58,7 +52,7 @@ struct HTTPMetricsTests {
             metrics: metrics)
         webhooks.rejections.spend("203.0.113.9")
         #expect(throws: APIError.self) { try webhooks.rejections.requireTokens("203.0.113.9") }
-        let text = exposition(registry)
+        let text = registry.emitToString()
         #expect(text.contains(#"smarterchat_gateway_rate_limited_total{limiter="webchat_session_start"} 3"#))
         #expect(text.contains(#"smarterchat_gateway_rate_limited_total{limiter="callback_address"} 1"#))
         #expect(text.contains(#"smarterchat_gateway_rate_limited_total{limiter="callback_channel"} 0"#))

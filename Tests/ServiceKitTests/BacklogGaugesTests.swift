@@ -14,12 +14,6 @@ import Testing
 struct BacklogGaugesTests {
     static let logger = Logger(label: "BacklogGaugesTests")
 
-    func exposition(_ registry: PrometheusCollectorRegistry) -> String {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return String(decoding: buffer, as: UTF8.self)
-    }
-
     func value(_ series: String, in text: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
             Double($0.dropFirst(series.count + 1))
@@ -65,7 +59,7 @@ struct BacklogGaugesTests {
         _ = environment.outboxRelay()
         let database = environment.database
         await environment.backlog.refresh(database: database, logger: Self.logger)
-        var text = exposition(registry)
+        var text = registry.emitToString()
         #expect(value(#"smarterchat_outbox_pending_events{subscriber="hooks"}"#, in: text) == 0)
         #expect(value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="analytics"}"#, in: text) == 0)
 
@@ -74,7 +68,7 @@ struct BacklogGaugesTests {
         let old = try await append("user.created", occurredSecondsAgo: 3600, on: database)
         _ = try await append("user.created", on: database)
         await environment.backlog.refresh(database: database, logger: Self.logger)
-        text = exposition(registry)
+        text = registry.emitToString()
         #expect(value(#"smarterchat_outbox_pending_events{subscriber="hooks"}"#, in: text) == 3)
         #expect(value(#"smarterchat_outbox_pending_events{subscriber="analytics"}"#, in: text) == 2)
         let hooksAge = try #require(value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="hooks"}"#, in: text))
@@ -86,7 +80,7 @@ struct BacklogGaugesTests {
         // Delivered, the oldest no longer counts: the age is the next one's (just now).
         try await database.withConnection { try await OutboxStore.markDelivered([old], to: "analytics", on: $0) }
         await environment.backlog.refresh(database: database, logger: Self.logger)
-        text = exposition(registry)
+        text = registry.emitToString()
         #expect(value(#"smarterchat_outbox_pending_events{subscriber="analytics"}"#, in: text) == 1)
         #expect((value(#"smarterchat_outbox_oldest_pending_seconds{subscriber="analytics"}"#, in: text) ?? -1) < 60)
     }
@@ -105,7 +99,7 @@ struct BacklogGaugesTests {
         environment.backlog.addDueWork(
             name: "chores", what: "chores", table: "chores", dueAt: "due_at", where: "status = 'pending'")
         await environment.backlog.refresh(database: database, logger: Self.logger)
-        let text = exposition(registry)
+        let text = registry.emitToString()
         #expect(value("smarterchat_chores_due", in: text) == 2)
         let age = try #require(value("smarterchat_chores_oldest_due_seconds", in: text))
         #expect(age >= 600 && age < 700)
@@ -119,7 +113,7 @@ struct BacklogGaugesTests {
         backlog.add(name: "broken", help: "A query on a table that does not exist.", sql: "SELECT 1 FROM no_such_table")
         backlog.add(name: "fine", help: "Always 7.", sql: "SELECT 7::float8 AS value")
         await backlog.refresh(database: environment.database, logger: Self.logger)
-        let text = exposition(registry)
+        let text = registry.emitToString()
         #expect(value("smarterchat_broken", in: text) == 0)
         #expect(value("smarterchat_fine", in: text) == 7)
     }
@@ -135,9 +129,7 @@ struct BacklogGaugesTests {
         await backlog.refresh(database: environment.database, logger: Self.logger, budget: .milliseconds(800))
         let elapsed = ContinuousClock.now - started
         #expect(elapsed < .seconds(3))
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        let text = String(decoding: buffer, as: UTF8.self)
+        let text = registry.emitToString()
         #expect(value("smarterchat_slow_a", in: text) == 0 && value("smarterchat_slow_b", in: text) == 0)
         #expect(value("smarterchat_late", in: text) == 0)
         // The connection went back to the pool with the default timeout.
@@ -159,9 +151,7 @@ struct DatabasePoolMetricsTests {
         let metrics = DatabasePoolMetrics(registry: registry)
         metrics.update(.init(capacity: 8, open: 5, idle: 2, waiting: 1, waits: 2, waited: .milliseconds(1500)))
         metrics.update(.init(capacity: 8, open: 6, idle: 0, waiting: 3, waits: 3, waited: .seconds(2)))
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        let text = String(decoding: buffer, as: UTF8.self)
+        let text = registry.emitToString()
         for line in [
             "smarterchat_db_pool_capacity 8.0", #"smarterchat_db_pool_connections{state="open"} 6.0"#,
             #"smarterchat_db_pool_connections{state="idle"} 0.0"#, "smarterchat_db_pool_waiting 3.0",

@@ -1,5 +1,4 @@
 import Prometheus
-import Synchronization
 
 /// What the AI provider costs and how it behaves, in the process's Prometheus registry:
 ///
@@ -13,7 +12,6 @@ import Synchronization
 /// Not labelled by organization or agent (unbounded): per-agent figures live in analytics.
 final class ProviderMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
-    private let outcomes = Mutex<[String: Counter]>([:])
     private let duration: DurationHistogram
     private let promptTokens: Counter
     private let completionTokens: Counter
@@ -40,16 +38,13 @@ final class ProviderMetrics: Sendable {
 
     /// One request to the provider: its outcome (`ok` or an error kind) and time.
     func request(outcome: String, duration: Duration) {
-        outcomes.withLock { counters in
-            if let counter = counters[outcome] { return counter }
-            let counter = registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    namespace: "smarterchat", subsystem: "ai_provider", metricName: "requests", unitName: "total",
-                    helpText: "HTTP requests to the AI provider, each try counted, by outcome."),
-                labels: [("outcome", outcome)])
-            counters[outcome] = counter
-            return counter
-        }.increment()
+        // The registry hands back the outcome's existing counter: a lookup per provider call.
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "smarterchat", subsystem: "ai_provider", metricName: "requests", unitName: "total",
+                helpText: "HTTP requests to the AI provider, each try counted, by outcome."),
+            labels: [("outcome", outcome)]
+        ).increment()
         self.duration.record(duration)
     }
 

@@ -27,14 +27,17 @@ enum OutboxStore {
         return try rows.firstRow?.decode(Bool.self, "claimed") ?? false
     }
 
+    /// Whether `name` can be written into a query's text: lower-case letters only.
+    static func isSubscriberName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }
+    }
+
     /// The SQL condition of an event `subscriber` has yet to receive, as literal text (its name
     /// and excluded types written in, so the planner can use idx_outbox_pending_<name>), for
     /// the backlog gauges. Subscribers are the platform's own constants.
     static func pendingPredicate(for subscriber: OutboxSubscriber) -> String {
         let name = subscriber.service.name
-        precondition(
-            !name.isEmpty && name.utf8.allSatisfy { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") },
-            "an outbox subscriber's name is lower-case letters")
+        precondition(isSubscriberName(name), "an outbox subscriber's name is lower-case letters")
         let excluded = subscriber.excludedTypes.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
         let types = excluded.isEmpty ? "" : " AND NOT (event_type IN (\(excluded.joined(separator: ", "))))"
         return "NOT ('\(name)' = ANY(delivered_to))" + types
@@ -48,8 +51,7 @@ enum OutboxStore {
         // The subscriber's name is written into the text (a service name: lower-case letters
         // only, checked) so the planner can use its partial index (idx_outbox_pending_<name>,
         // whose predicate names it as a constant); a parameter would not match it.
-        guard !subscriber.isEmpty, subscriber.utf8.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") })
-        else {
+        guard isSubscriberName(subscriber) else {
             throw PostgresError(code: .invalidArgument, message: "an outbox subscriber's name is lower-case letters")
         }
         let rows = try await connection.query(
