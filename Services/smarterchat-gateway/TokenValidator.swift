@@ -14,6 +14,10 @@ import Synchronization
 /// so asks identity again in the background; a token found invalid then is dropped at once.
 /// A busy client therefore never waits for `ValidateToken`, and no answer older than
 /// ``maximumAge`` is ever used.
+///
+/// ``forget(_:)`` wins over answers already on their way: an answer asked for before a forget
+/// (a background refresh, a console stream's recheck) is returned to its caller but not cached,
+/// so it cannot bring a logged-out token back for another ``maximumAge``.
 final class TokenValidator: Sendable {
     /// What a valid token stands for.
     struct Validated: Sendable, Equatable {
@@ -31,7 +35,14 @@ final class TokenValidator: Sendable {
     private let identity: any RPCCaller
     private let maximumAge: Duration
     private let capacity: Int
-    private let cache = Mutex<[TokenKey: Entry]>([:])
+    private struct Cache {
+        var entries: [TokenKey: Entry] = [:]
+        /// How many forgets there have been: an answer is cached only if none came while it
+        /// was asked for.
+        var forgets: UInt64 = 0
+    }
+
+    private let cache = Mutex(Cache())
 
     /// - Parameters:
     ///   - identity: the identity service's client.
@@ -47,10 +58,10 @@ final class TokenValidator: Sendable {
     func validate(_ token: String, metadata: CallMetadata) async throws -> Validated {
         let key = TokenKey(token)
         let now = ContinuousClock.now
-        let hit = cache.withLock { entries -> (Validated, refresh: Bool)? in
-            guard let entry = entries[key], entry.expires > now else { return nil }
+        let hit = cache.withLock { cache -> (Validated, refresh: Bool)? in
+            guard let entry = cache.entries[key], entry.expires > now else { return nil }
             guard !entry.refreshing, entry.refreshAfter <= now else { return (entry.validated, false) }
-            entries[key]?.refreshing = true
+            cache.entries[key]?.refreshing = true
             return (entry.validated, true)
         }
         if let (validated, refresh) = hit {
@@ -59,9 +70,9 @@ final class TokenValidator: Sendable {
                     do {
                         _ = try await self.ask(token, key: key, metadata: metadata)
                     } catch let error as RPCError where error.code == .unauthenticated {
-                        _ = self.cache.withLock { $0.removeValue(forKey: key) }
+                        _ = self.cache.withLock { $0.entries.removeValue(forKey: key) }
                     } catch {
-                        self.cache.withLock { $0[key]?.refreshing = false }
+                        self.cache.withLock { $0.entries[key]?.refreshing = false }
                     }
                 }
             }
@@ -72,6 +83,7 @@ final class TokenValidator: Sendable {
 
     /// Asks identity and caches a valid answer.
     private func ask(_ token: String, key: TokenKey, metadata: CallMetadata) async throws -> Validated {
+        let forgetsBefore = cache.withLock { $0.forgets }
         let response = try await identity.call(
             Identity.Service.validateToken, Identity.ValidateTokenRequest(accessToken: token), metadata: metadata,
             timeout: .seconds(5))
@@ -84,23 +96,30 @@ final class TokenValidator: Sendable {
         let age = min(maximumAge, .seconds(max(0, response.expiresIn)))
         let now = ContinuousClock.now
         if age > .zero {
-            cache.withLock { entries in
-                if entries.count >= capacity {
-                    entries = entries.filter { $0.value.expires > now }
-                    if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            cache.withLock { cache in
+                guard cache.forgets == forgetsBefore else { return }
+                if cache.entries.count >= capacity {
+                    cache.entries = cache.entries.filter { $0.value.expires > now }
+                    if cache.entries.count >= capacity { cache.entries.removeAll(keepingCapacity: true) }
                 }
-                entries[key] = Entry(validated: validated, expires: now + age, refreshAfter: now + age / 2)
+                cache.entries[key] = Entry(validated: validated, expires: now + age, refreshAfter: now + age / 2)
             }
         }
         return validated
     }
 
     /// How many answers are cached now.
-    var cachedCount: Int { cache.withLock { $0.count } }
+    var cachedCount: Int { cache.withLock { $0.entries.count } }
 
-    /// Forgets a token at once (after a logout through this gateway).
+    /// Forgets a token at once (after a logout through this gateway), and keeps out every
+    /// answer still on its way: any token's, since forgets are rare and a discarded answer
+    /// costs one more `ValidateToken`.
     func forget(_ token: String) {
-        _ = cache.withLock { $0.removeValue(forKey: TokenKey(token)) }
+        let key = TokenKey(token)
+        cache.withLock { cache in
+            cache.entries.removeValue(forKey: key)
+            cache.forgets &+= 1
+        }
     }
 }
 

@@ -20,6 +20,8 @@ final class FakeIdentity: Sendable {
     }
 
     let revoked = Revocations()
+    /// Tokens whose `ValidateToken` waits, once decided, until removed (an answer on its way).
+    let held = Revocations()
     let expiresIn: Int64
     let client: RPCInProcessClient
 
@@ -28,10 +30,16 @@ final class FakeIdentity: Sendable {
         let router = RPCRouter(service: Identity.Service.descriptor)
         let calls = self.calls
         let revoked = self.revoked
+        let held = self.held
         router.register(Identity.Service.validateToken) { request, _ in
             calls.value.withLock { $0 += 1 }
-            guard request.accessToken.hasPrefix("good-"), !revoked.tokens.withLock({ $0.contains(request.accessToken) })
-            else { throw RPCError(.unauthenticated, "invalid token") }
+            let valid =
+                request.accessToken.hasPrefix("good-") && !revoked.tokens.withLock { $0.contains(request.accessToken) }
+            // The answer is decided, then held: a revocation from now on does not change it.
+            while held.tokens.withLock({ $0.contains(request.accessToken) }) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            guard valid else { throw RPCError(.unauthenticated, "invalid token") }
             return Identity.ValidateTokenResponse(
                 organizationId: "org-1", userId: "user-\(request.accessToken)", role: "admin",
                 sessionId: "session-1", expiresIn: expiresIn)
@@ -114,6 +122,25 @@ struct TokenValidatorTests {
         _ = try await cached.validate("good-a", metadata: CallMetadata())
         cached.forget("good-a")
         _ = try await cached.validate("good-a", metadata: CallMetadata())
+        #expect(identity.callCount == 2)
+    }
+
+    @Test("an answer asked for before a logout's forget is returned but not cached after it")
+    func forgetWinsOverAnswersOnTheirWay() async throws {
+        let identity = FakeIdentity()
+        let validator = TokenValidator(identity: identity.client, maximumAge: .seconds(60))
+        identity.held.tokens.withLock { _ = $0.insert("good-a") }
+        async let answer = validator.validate("good-a", metadata: CallMetadata())
+        for _ in 0..<200 where identity.callCount < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(identity.callCount == 1)
+        // The logout: identity revokes the session, the gateway forgets the token.
+        identity.revoked.tokens.withLock { _ = $0.insert("good-a") }
+        validator.forget("good-a")
+        identity.held.tokens.withLock { _ = $0.remove("good-a") }
+        // Identity said yes before the revocation; the caller gets that answer, the cache does not.
+        #expect(try await answer.principal.userId == "user-good-a")
+        #expect(validator.cachedCount == 0)
+        await #expect(throws: RPCError.self) { try await validator.validate("good-a", metadata: CallMetadata()) }
         #expect(identity.callCount == 2)
     }
 
