@@ -34,19 +34,39 @@ extension TemporaryPostgres {
 
 extension ServiceSchemaProvisioner {
     /// ``provision(service:using:logger:)`` for tests, which provision the same cluster-wide
-    /// roles for many databases at once: when another suite's `ALTER ROLE` or `GRANT` on the
-    /// same role makes this one fail with "tuple concurrently updated" (XX000) or a deadlock,
-    /// it tries again, up to five times.
+    /// roles for many databases of one server at once. Two `ALTER ROLE`s of one role in two
+    /// databases fail one of them with "tuple concurrently updated" (XX000), and the
+    /// provisioner's advisory lock is per database, so this process provisions one database
+    /// at a time (a provision takes milliseconds). Another process on the same server can
+    /// still collide: then it tries again, with a growing pause, for about ten seconds.
     public static func provisionRetryingRoleRaces(
         service: String, using admin: PostgresClient, logger: Logger
     ) async throws {
-        for attempt in 1...5 {
-            do {
-                try await provision(service: service, using: admin, logger: logger)
-                return
-            } catch let error as PostgresError where attempt < 5 && ["XX000", "40P01"].contains(error.sqlState) {
-                try await Task.sleep(for: .milliseconds(200 * attempt))
+        try await ProvisionQueue.shared.run {
+            for attempt in 1... {
+                do {
+                    try await provision(service: service, using: admin, logger: logger)
+                    return
+                } catch let error as PostgresError where attempt < 12 && ["XX000", "40P01"].contains(error.sqlState) {
+                    try await Task.sleep(for: .milliseconds(50 * attempt + Int.random(in: 0..<50)))
+                }
             }
         }
+    }
+}
+
+/// Runs the process's provisions one after another, in the order they were asked for.
+private actor ProvisionQueue {
+    static let shared = ProvisionQueue()
+    private var last: Task<Void, Never>?
+
+    func run(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        let previous = last
+        let turn = Task {
+            await previous?.value
+            try await body()
+        }
+        last = Task { _ = try? await turn.value }
+        try await turn.value
     }
 }
