@@ -50,7 +50,12 @@ struct ChannelIngestTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        // The read blocks for as long as the stream lasts: on a thread of its own, not one of
+        // the concurrency pool's (two on two cores), which the other suites need meanwhile.
+        let output = pipe.fileHandleForReading
+        let data = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: output.readDataToEndOfFile()) }.start()
+        }
         await RunningPlatform.exit(of: process)
         return String(decoding: data, as: UTF8.self)
     }
