@@ -26,15 +26,15 @@ extension ChannelIngestTests {
         // Logout: the stream ends within a few seconds; a message after the logout never shows.
         let session = try await logIn()
         let opened = ContinuousClock.now
-        async let loggedOutStream = Self.readStream(
+        let loggedOutStream = try EventStreamReader(
             streamURL, headers: ["Authorization": "Bearer \(session.access)"], seconds: 20)
-        try await Task.sleep(for: .seconds(2))
+        #expect(await loggedOutStream.opened())
         try await visitorSays("before logout")
         try await Task.sleep(for: .seconds(1))
         #expect(
             try await platform.request("POST", "/api/v1/auth/logout", token: session.access).status == 204)
         try await visitorSays("after logout")
-        let loggedOut = try await loggedOutStream
+        let loggedOut = await loggedOutStream.text()
         #expect(ContinuousClock.now - opened < .seconds(10), "the stream outlived the logout")
         #expect(loggedOut.contains("before logout"))
         #expect(!loggedOut.contains("after logout"))
@@ -49,9 +49,9 @@ extension ChannelIngestTests {
         let watched = try await logIn()
         let other = try await logIn()
         let revoked: ContinuousClock.Instant
-        async let revokedStream = Self.readStream(
+        let revokedStream = try EventStreamReader(
             streamURL, headers: ["Authorization": "Bearer \(watched.access)"], seconds: 20)
-        try await Task.sleep(for: .seconds(2))
+        #expect(await revokedStream.opened())
         try await visitorSays("before revocation")
         try await Task.sleep(for: .seconds(1))
         #expect(
@@ -61,7 +61,7 @@ extension ChannelIngestTests {
         // Past the validator's cache age, nothing may reach the stream any more.
         try await Task.sleep(for: .seconds(3))
         try await visitorSays("after revocation")
-        let afterRevocation = try await revokedStream
+        let afterRevocation = await revokedStream.text()
         #expect(ContinuousClock.now - revoked < .seconds(8), "the stream outlived the revocation")
         #expect(afterRevocation.contains("before revocation"))
         #expect(!afterRevocation.contains("after revocation"))
@@ -79,9 +79,9 @@ extension ChannelIngestTests {
             ])
         let consultant = try IdentityFlowTests.Tokens(accepted)
         let consultantID = try #require((accepted.json["user"] as? [String: Any])?["id"] as? String)
-        async let deactivatedStream = Self.readStream(
+        let deactivatedStream = try EventStreamReader(
             streamURL, headers: ["Authorization": "Bearer \(consultant.access)"], seconds: 20)
-        try await Task.sleep(for: .seconds(2))
+        #expect(await deactivatedStream.opened())
         try await visitorSays("before deactivation")
         try await Task.sleep(for: .seconds(1))
         let deactivation = try await platform.request(
@@ -90,7 +90,7 @@ extension ChannelIngestTests {
         let deactivated = ContinuousClock.now
         try await Task.sleep(for: .seconds(3))
         try await visitorSays("after deactivation")
-        let afterDeactivation = try await deactivatedStream
+        let afterDeactivation = await deactivatedStream.text()
         #expect(ContinuousClock.now - deactivated < .seconds(8), "the stream outlived the deactivation")
         #expect(afterDeactivation.contains("before deactivation"))
         #expect(!afterDeactivation.contains("after deactivation"))

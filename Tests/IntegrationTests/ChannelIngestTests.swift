@@ -2,6 +2,7 @@ import Cryptography
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -42,22 +43,7 @@ struct ChannelIngestTests {
 
     /// What a Server-Sent Events URL sends within `seconds` (curl ends the read).
     static func readStream(_ url: String, headers: [String: String], seconds: Int) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        var arguments = ["-sN", "--max-time", "\(seconds)"]
-        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
-        process.arguments = arguments + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        // The read blocks for as long as the stream lasts: on a thread of its own, not one of
-        // the concurrency pool's (two on two cores), which the other suites need meanwhile.
-        let output = pipe.fileHandleForReading
-        let data = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: output.readDataToEndOfFile()) }.start()
-        }
-        await RunningPlatform.exit(of: process)
-        return String(decoding: data, as: UTF8.self)
+        try await EventStreamReader(url, headers: headers, seconds: seconds).text()
     }
 
     /// An agent of the token's organization (agents checks a channel's agent_id); a random id
@@ -361,12 +347,12 @@ struct ChannelIngestTests {
         #expect(try await platform.request("GET", "/api/v1/channels").status == 401)
 
         // A gateway stopping (SIGTERM) ends its open streams instead of waiting out their polls.
-        async let held = Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 30)
-        try await Task.sleep(for: .seconds(1))
+        let held = try EventStreamReader(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 30)
+        #expect(await held.opened())
         let stopping = ContinuousClock.now
         await platform.kill("gateway", signal: SIGTERM)
         #expect(ContinuousClock.now - stopping < .seconds(10))
-        _ = try await held
+        _ = await held.text()
         try platform.start("gateway")
         let back = await platform.waitUntil(timeout: .seconds(30)) {
             (try? await platform.get("/livez").status) == 200
@@ -396,5 +382,56 @@ struct ChannelIngestTests {
         #expect(try await Self.send(platform, "POST", "/webchat/\(publicID)/messages", body: "{}").status == 401)
 
         try await streamEndsOnRevocation(platform, publicID: publicID, sessionToken: sessionToken)
+    }
+}
+
+/// A Server-Sent Events response as curl reads it, within `seconds`: ``opened(within:)`` tells
+/// when its first bytes came (from then on, the stream sends what is committed), ``text()``
+/// is everything once it ended.
+///
+/// The reads block for as long as the stream lasts, so they run on a thread of their own, not
+/// on one of the concurrency pool's (two on two cores), which the other suites need meanwhile.
+final class EventStreamReader: @unchecked Sendable {
+    private let process = Process()
+    private let received = Mutex((bytes: Data(), ended: false))
+
+    init(_ url: String, headers: [String: String], seconds: Int) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        var arguments = ["-sN", "--max-time", "\(seconds)"]
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        process.arguments = arguments + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = output.availableData
+                let ended = chunk.isEmpty
+                self.received.withLock {
+                    $0.bytes.append(chunk)
+                    $0.ended = ended
+                }
+                if ended { return }
+            }
+        }.start()
+    }
+
+    /// Whether the stream's first bytes came within `timeout` (false at once if it ended without any).
+    func opened(within timeout: Duration = .seconds(15)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (bytes, ended) = received.withLock { ($0.bytes.count, $0.ended) }
+            if bytes > 0 || ended { return bytes > 0 }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    /// Everything the stream sent, once curl ended it.
+    func text() async -> String {
+        while !received.withLock({ $0.ended }) { try? await Task.sleep(for: .milliseconds(20)) }
+        await RunningPlatform.exit(of: process)
+        return received.withLock { String(decoding: $0.bytes, as: UTF8.self) }
     }
 }
