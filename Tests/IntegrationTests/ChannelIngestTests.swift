@@ -41,11 +41,6 @@ struct ChannelIngestTests {
         return HTTPExchange(status: http?.statusCode ?? 0, headers: fields, body: data)
     }
 
-    /// What a Server-Sent Events URL sends within `seconds` (curl ends the read).
-    static func readStream(_ url: String, headers: [String: String], seconds: Int) async throws -> String {
-        try await EventStreamReader(url, headers: headers, seconds: seconds).text()
-    }
-
     /// An agent of the token's organization (agents checks a channel's agent_id); a random id
     /// where the agents routes are not there.
     static func agent(_ platform: RunningPlatform, token: String) async throws -> String {
@@ -300,39 +295,48 @@ struct ChannelIngestTests {
         #expect(
             preflight.status == 204
                 && preflight.header("Access-Control-Allow-Headers")?.contains("authorization") == true)
-        let visitorStream = try await Self.readStream(
+        let visitorStream = try await EventStreamReader(
             "http://127.0.0.1:\(platform.httpPort)/webchat/\(publicID)/events?token=\(sessionToken)", headers: [:],
-            seconds: 2)
+            seconds: 15
+        ).text { $0.contains("Do you deliver?") }
         #expect(visitorStream.contains("event: message.received") && visitorStream.contains("Do you deliver?"))
         let widget = try await Self.send(platform, "GET", "/webchat/widget.js")
         #expect(widget.status == 200 && widget.header("Content-Type")?.contains("javascript") == true)
 
         // The console stream: every event from the start (Last-Event-ID 0), then a resume after
-        // the third has no gaps.
+        // the third has no gaps. Each read ends once it has what it checks (at most 15 s).
         let streamURL = "http://127.0.0.1:\(platform.httpPort)/api/v1/stream"
-        let all = try await Self.readStream(
-            streamURL, headers: ["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "0"], seconds: 3)
-        let ids = all.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+        func console(_ headers: [String: String], until done: @escaping (String) -> Bool) async throws -> String {
+            try await EventStreamReader(streamURL, headers: headers, seconds: 15).text(until: done)
+        }
+        let ids = eventIDs(
+            try await console(["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "0"]) {
+                eventIDs($0).count >= 55
+            })
         #expect(ids.count >= 55)
         #expect(Set(ids).count == ids.count)
         // Opened without Last-Event-ID, the stream starts from now: a bare id field (the last
-        // event so far, or a later one), no event of the history.
-        let fresh = try await Self.readStream(streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 2)
-        let freshIDs = fresh.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap {
-            Int64($0.dropFirst(4))
-        }
+        // event so far, or a later one), no event of the history within the next second.
+        let freshStream = try EventStreamReader(
+            streamURL, headers: ["Authorization": "Bearer \(ownerToken)"], seconds: 15)
+        #expect(await freshStream.opened())
+        try await Task.sleep(for: .seconds(1))
+        let fresh = await freshStream.text { _ in true }
+        let freshIDs = eventIDs(fresh)
         let freshStart = try #require(freshIDs.first)
         #expect(fresh.hasPrefix("retry: 2000\n\nid: \(freshStart)\n\n"))
         #expect(Set(freshIDs.dropFirst()).isDisjoint(with: ids))
-        let resumed = try await Self.readStream(
-            streamURL, headers: ["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "\(ids[2])"], seconds: 3)
-        let resumedIDs = resumed.split(separator: "\n").filter { $0.hasPrefix("id: ") }
-            .compactMap { Int64($0.dropFirst(4)) }
+        let resumedIDs = eventIDs(
+            try await console(["Authorization": "Bearer \(ownerToken)", "Last-Event-ID": "\(ids[2])"]) {
+                eventIDs($0).count >= ids.count - 3
+            })
         // Replies may add events meanwhile: the resumed stream continues exactly after id 3.
         #expect(Array(resumedIDs.prefix(ids.count - 3)) == Array(ids.dropFirst(3)))
-        let strangerStream = try await Self.readStream(
-            streamURL, headers: ["Authorization": "Bearer \(strangerToken)"], seconds: 2)
-        #expect(!strangerStream.contains("id: "))
+        let strangerStream = try EventStreamReader(
+            streamURL, headers: ["Authorization": "Bearer \(strangerToken)"], seconds: 15)
+        #expect(await strangerStream.opened())
+        try await Task.sleep(for: .seconds(1))
+        #expect(!(await strangerStream.text { _ in true }).contains("id: "))
 
         // Tenant isolation: another organization sees none of it.
         #expect(try await platform.request("GET", "/api/v1/channels/\(channelID)", token: strangerToken).status == 404)
@@ -434,4 +438,24 @@ final class EventStreamReader: @unchecked Sendable {
         await RunningPlatform.exit(of: process)
         return received.withLock { String(decoding: $0.bytes, as: UTF8.self) }
     }
+
+    /// What the stream sent by the time `done` holds for it (or it ended, or curl's time ran
+    /// out); the read is then ended.
+    func text(until done: (String) -> Bool) async -> String {
+        while true {
+            let (text, ended) = received.withLock { (String(decoding: $0.bytes, as: UTF8.self), $0.ended) }
+            if ended || done(text) {
+                // SIGKILL: curl inherits a signal mask that blocks SIGTERM.
+                if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+                await RunningPlatform.exit(of: process)
+                return text
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// The `id:` fields of a Server-Sent Events text, in order.
+func eventIDs(_ text: String) -> [Int64] {
+    text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
 }
