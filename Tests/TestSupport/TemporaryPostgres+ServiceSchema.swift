@@ -38,7 +38,7 @@ extension ServiceSchemaProvisioner {
     /// databases fail one of them with "tuple concurrently updated" (XX000), and the
     /// provisioner's advisory lock is per database, so this process provisions one database
     /// at a time (a provision takes milliseconds). Another process on the same server can
-    /// still collide: then it tries again, with a growing pause, for about ten seconds.
+    /// still collide: then it tries again, with a growing pause, for about four seconds.
     public static func provisionRetryingRoleRaces(
         service: String, using admin: PostgresClient, logger: Logger
     ) async throws {
